@@ -1,0 +1,143 @@
+#include "core/time.h"
+
+#include <cstdio>
+
+namespace lakestream {
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Parses exactly `n` decimal digits.
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+bool ValidDate(CivilDate d) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (d.month < 1 || d.month > 12 || d.day < 1) return false;
+  int max = kDays[d.month - 1] + (d.month == 2 && IsLeap(d.year) ? 1 : 0);
+  return d.day <= max;
+}
+
+void Split(EventTime t, CivilDate* d, int* sod) {
+  int64_t days = FloorDiv(t.seconds, 86400);
+  *sod = static_cast<int>(t.seconds - days * 86400);
+  *d = CivilFromDays(days);
+}
+
+}  // namespace
+
+int64_t DaysFromCivil(CivilDate d) {
+  int64_t y = d.year - (d.month <= 2 ? 1 : 0);
+  int64_t era = FloorDiv(y, 400);
+  int64_t yoe = y - era * 400;
+  int64_t mp = (d.month + 9) % 12;
+  int64_t doy = (153 * mp + 2) / 5 + d.day - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+CivilDate CivilFromDays(int64_t z) {
+  z += 719468;
+  int64_t era = FloorDiv(z, 146097);
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  return CivilDate{static_cast<int>(y + (m <= 2 ? 1 : 0)), m, d};
+}
+
+int WeekdayFromDays(int64_t days) {
+  int64_t w = (days + 4) % 7;  // 1970-01-01 was a Thursday
+  return static_cast<int>(w < 0 ? w + 7 : w);
+}
+
+std::optional<CivilDate> ParseDateMdy(std::string_view s) {
+  CivilDate d;
+  if (s.size() != 10 || s[2] != '/' || s[5] != '/') return std::nullopt;
+  if (!Digits(s, 0, 2, &d.month) || !Digits(s, 3, 2, &d.day) || !Digits(s, 6, 4, &d.year)) {
+    return std::nullopt;
+  }
+  if (!ValidDate(d)) return std::nullopt;
+  return d;
+}
+
+std::optional<int> ParseTimeOfDay(std::string_view s) {
+  int h, m, sec;
+  if (s.size() != 8 || s[2] != ':' || s[5] != ':') return std::nullopt;
+  if (!Digits(s, 0, 2, &h) || !Digits(s, 3, 2, &m) || !Digits(s, 6, 2, &sec)) return std::nullopt;
+  if (h > 23 || m > 59 || sec > 59) return std::nullopt;
+  return h * 3600 + m * 60 + sec;
+}
+
+std::optional<EventTime> ParseTimestamp(std::string_view s) {
+  CivilDate d;
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ') return std::nullopt;
+  if (!Digits(s, 0, 4, &d.year) || !Digits(s, 5, 2, &d.month) || !Digits(s, 8, 2, &d.day)) {
+    return std::nullopt;
+  }
+  if (!ValidDate(d)) return std::nullopt;
+  auto tod = ParseTimeOfDay(s.substr(11));
+  if (!tod) return std::nullopt;
+  return MakeEventTime(d, *tod);
+}
+
+std::string FormatTimestamp(EventTime t) {
+  CivilDate d;
+  int sod;
+  Split(t, &d, &sod);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", d.year, d.month, d.day,
+                sod / 3600, sod / 60 % 60, sod % 60);
+  return buf;
+}
+
+std::string FormatDateMdyDash(EventTime t) {
+  CivilDate d;
+  int sod;
+  Split(t, &d, &sod);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d-%02d-%02d", d.month, d.day, ((d.year % 100) + 100) % 100);
+  return buf;
+}
+
+std::string FormatDateMdySlash(EventTime t) {
+  CivilDate d;
+  int sod;
+  Split(t, &d, &sod);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", d.month, d.day, d.year);
+  return buf;
+}
+
+std::string FormatIsoDate(EventTime t) {
+  CivilDate d;
+  int sod;
+  Split(t, &d, &sod);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+std::string FormatTimeOfDay(EventTime t) {
+  CivilDate d;
+  int sod;
+  Split(t, &d, &sod);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", sod / 3600, sod / 60 % 60, sod % 60);
+  return buf;
+}
+
+}  // namespace lakestream

@@ -1,0 +1,53 @@
+#include "formats/csv.h"
+
+#include <gtest/gtest.h>
+
+namespace lakestream {
+namespace {
+
+TEST(Csv, SplitTable) {
+  struct Case {
+    std::string line;
+    bool ok;
+    std::vector<std::string> fields;
+  };
+  const Case cases[] = {
+      {"a,b,c", true, {"a", "b", "c"}},
+      {"", true, {""}},
+      {"a,", true, {"a", ""}},
+      {",a", true, {"", "a"}},
+      {"\"x,y\",z", true, {"x,y", "z"}},
+      {"\"say \"\"hi\"\"\",2", true, {"say \"hi\"", "2"}},
+      {"\"open,2", false, {}},
+      {"\"a\"b,2", false, {}},
+      {"59 ST,NQR456W,BMT", true, {"59 ST", "NQR456W", "BMT"}},
+  };
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  for (const auto& c : cases) {
+    ASSERT_EQ(SplitCsvLine(c.line, &fields, &scratch), c.ok) << c.line;
+    if (!c.ok) continue;
+    std::vector<std::string> got(fields.begin(), fields.end());
+    EXPECT_EQ(got, c.fields) << c.line;
+  }
+}
+
+TEST(Csv, FieldsAreQuotedOnlyWhenNeeded) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"plain", "plain"}, {"a,b", "\"a,b\""}, {"q\"x", "\"q\"\"x\""}, {"l\nf", "\"l\nf\""},
+      {"", ""},           {"59 ST-HUDSON YD", "59 ST-HUDSON YD"},
+  };
+  for (const auto& [in, want] : cases) {
+    std::string out;
+    AppendCsvField(&out, in);
+    EXPECT_EQ(out, want);
+  }
+}
+
+TEST(Csv, TrimSpaces) {
+  EXPECT_EQ(TrimSpaces("  a b \t"), "a b");
+  EXPECT_EQ(TrimSpaces("   "), "");
+}
+
+}  // namespace
+}  // namespace lakestream
