@@ -1,0 +1,92 @@
+#include "kafka/client_config.h"
+
+#include <fmt/format.h>
+
+namespace lakestream::kafka {
+
+Result<ClientConfig> ClientConfig::Load(const std::string& config_file,
+                                        const std::vector<std::string>& overrides) {
+  ClientConfig c;
+  if (!config_file.empty()) {
+    LS_ASSIGN_OR_RETURN(c.props_, ReadPropertiesFile(config_file));
+  }
+  for (const auto& arg : overrides) {
+    LS_ASSIGN_OR_RETURN(Property p, ParsePropertyArg(arg));
+    c.props_.push_back(std::move(p));
+  }
+  return c;
+}
+
+void ClientConfig::SetDefault(const std::string& key, const std::string& value) {
+  for (const auto& p : props_) {
+    if (p.key == key) return;
+  }
+  props_.insert(props_.begin(), Property{key, value, "lakestream default"});
+}
+
+void ClientConfig::Force(const std::string& key, const std::string& value) {
+  props_.push_back(Property{key, value, "lakestream"});
+}
+
+std::string ClientConfig::Get(const std::string& key) const {
+  std::string v;
+  for (const auto& p : props_) {
+    if (p.key == key) v = p.value;  // the last one wins, as in librdkafka
+  }
+  return v;
+}
+
+std::string ClientConfig::Bootstrap() const {
+  std::string v = Get("bootstrap.servers");
+  if (v.empty()) v = Get("metadata.broker.list");
+  return v.empty() ? kDefaultBootstrap : v;
+}
+
+Result<ConfPtr> ClientConfig::Build() const {
+  ConfPtr conf(rd_kafka_conf_new());
+  char err[512];
+  if (Get("bootstrap.servers").empty() && Get("metadata.broker.list").empty()) {
+    rd_kafka_conf_set(conf.get(), "bootstrap.servers", kDefaultBootstrap, err, sizeof err);
+  }
+  for (const auto& p : props_) {
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf.get(), p.key.c_str(), p.value.c_str(), err, sizeof err);
+    if (res == RD_KAFKA_CONF_UNKNOWN) {
+      return Status::InvalidArgument(fmt::format(
+          "{}: unknown Kafka client property '{}' (librdkafka {} knows the keys listed in its "
+          "CONFIGURATION.md; fix the spelling or remove the line)",
+          p.origin, p.key, rd_kafka_version_str()));
+    }
+    if (res != RD_KAFKA_CONF_OK) {
+      // librdkafka's message may quote the value: never show it for secrets.
+      std::string why = IsSecretKey(p.key) ? "invalid value (not shown: secret)" : err;
+      return Status::InvalidArgument(fmt::format("{}: property '{}': {}", p.origin, p.key, why));
+    }
+  }
+  return conf;
+}
+
+Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf) {
+  char err[512];
+  rd_kafka_t* h = rd_kafka_new(type, conf.get(), err, sizeof err);
+  if (h == nullptr) {
+    return Status::InvalidArgument(fmt::format("cannot create Kafka client: {}", err));
+  }
+  conf.release();  // owned by the handle now
+  return HandlePtr(h);
+}
+
+Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms) {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(handle, 0, nullptr, &md, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable(fmt::format(
+        "no Kafka broker answered at bootstrap.servers={} within {} s ({}). Start the local one "
+        "with `lakestream broker start`, or point --config / -X bootstrap.servers=HOST:PORT at "
+        "your cluster",
+        bootstrap, timeout_ms / 1000, rd_kafka_err2str(err)));
+  }
+  rd_kafka_metadata_destroy(md);
+  return Status::Ok();
+}
+
+}  // namespace lakestream::kafka

@@ -1,0 +1,67 @@
+// Kafka client configuration: the seed's properties file plus -X overrides,
+// turned into a librdkafka configuration with errors that name file:line.
+//
+// Secrets (see formats/properties.h IsSecretKey) never appear in any message
+// this module produces.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "formats/properties.h"
+
+namespace lakestream::kafka {
+
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+struct HandleDeleter {
+  void operator()(rd_kafka_t* h) const { rd_kafka_destroy(h); }
+};
+struct TopicDeleter {
+  void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
+};
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
+
+inline constexpr const char* kDefaultBootstrap = "127.0.0.1:9092";
+
+class ClientConfig {
+ public:
+  // Reads `config_file` (may be empty: no file) and applies `overrides` ("key=value",
+  // from -X) after it. Errors name the file:line or the -X argument.
+  static Result<ClientConfig> Load(const std::string& config_file,
+                                   const std::vector<std::string>& overrides);
+
+  // Adds a property unless the user set it: lakestream's defaults for one client role.
+  void SetDefault(const std::string& key, const std::string& value);
+  // Sets a property, replacing the user's value (for settings lakestream depends on).
+  void Force(const std::string& key, const std::string& value);
+
+  // Builds a librdkafka configuration. Unknown keys and invalid values are
+  // InvalidArgument naming where the key came from.
+  Result<ConfPtr> Build() const;
+
+  // bootstrap.servers as configured (or the default).
+  std::string Bootstrap() const;
+  // The value of `key`, or empty.
+  std::string Get(const std::string& key) const;
+  const std::vector<Property>& properties() const { return props_; }
+
+ private:
+  std::vector<Property> props_;
+};
+
+// Creates a client handle of `type` from `conf` (which it takes over).
+Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf);
+
+// Asks the cluster for metadata within `timeout_ms`; Unavailable with a message naming
+// bootstrap.servers and what to check if no broker answers.
+Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms);
+
+}  // namespace lakestream::kafka
