@@ -1,0 +1,89 @@
+#include "app/cli_util.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+namespace lakestream::app {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) {
+  if (g_stop.exchange(true)) _exit(130);  // second signal: leave now
+}
+
+}  // namespace
+
+int& ExitCode() {
+  static int code = 0;
+  return code;
+}
+
+void Fail(const Status& status, int code) {
+  std::fprintf(stderr, "lakestream: error: %s\n", status.message().c_str());
+  ExitCode() = code;
+}
+
+void InstallStopHandler() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool StopRequested() { return g_stop.load(std::memory_order_relaxed); }
+
+std::string Thousands(uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+std::string Thousands(int64_t v) {
+  if (v < 0) return "-" + Thousands(static_cast<uint64_t>(-v));
+  return Thousands(static_cast<uint64_t>(v));
+}
+
+ProgressLine::ProgressLine() {
+  const char* term = std::getenv("TERM");
+  enabled_ = isatty(STDERR_FILENO) && std::getenv("CI") == nullptr &&
+             !(term != nullptr && std::string(term) == "dumb");
+}
+
+ProgressLine::~ProgressLine() { Clear(); }
+
+bool ProgressLine::Due(std::chrono::milliseconds period) {
+  if (!enabled_) return false;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_ < period) return false;
+  last_ = now;
+  return true;
+}
+
+void ProgressLine::Show(const std::string& text) {
+  if (!enabled_) return;
+  std::fprintf(stderr, "\r\033[K%s", text.c_str());
+  std::fflush(stderr);
+  shown_ = true;
+}
+
+void ProgressLine::Clear() {
+  if (!shown_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  shown_ = false;
+}
+
+void KafkaOptions::AddTo(CLI::App* cmd) {
+  cmd->add_option("--config", config_file,
+                  "Kafka client properties file (key=value lines, # comments), e.g. "
+                  "bootstrap.servers, security.protocol, sasl.* for Confluent Cloud")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-X", overrides, "Kafka client property key=value, overrides --config (repeatable)");
+}
+
+}  // namespace lakestream::app

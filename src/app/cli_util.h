@@ -1,0 +1,54 @@
+// Small pieces shared by the subcommands: exit codes, stop signals, the live
+// progress line, number formatting, and Kafka client options.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace lakestream::app {
+
+// The process exit code, set by the subcommand that ran.
+int& ExitCode();
+// Prints "lakestream: error: <message>" to stderr and sets the exit code.
+void Fail(const Status& status, int code = 1);
+
+// Ctrl-C / SIGTERM: the first sets StopRequested(); the second ends the process at once.
+void InstallStopHandler();
+bool StopRequested();
+
+// "1,234,567"
+std::string Thousands(uint64_t v);
+std::string Thousands(int64_t v);
+
+// A line on stderr rewritten in place, shown only on a terminal (not in pipes or CI).
+class ProgressLine {
+ public:
+  ProgressLine();
+  ~ProgressLine();
+  bool enabled() const { return enabled_; }
+  // True at most every `period`: the caller then builds the text and calls Show.
+  bool Due(std::chrono::milliseconds period = std::chrono::milliseconds(250));
+  void Show(const std::string& text);
+  void Clear();
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// --config FILE and -X key=value, as in every Kafka-facing subcommand.
+struct KafkaOptions {
+  std::string config_file;
+  std::vector<std::string> overrides;
+  void AddTo(CLI::App* cmd);
+};
+
+}  // namespace lakestream::app

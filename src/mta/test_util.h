@@ -1,0 +1,41 @@
+// Test helpers for mta/: temporary files.
+#pragma once
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace lakestream::mta::testing {
+
+// A file under the system temp folder, removed when the object goes away.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& suffix) {
+    static int counter = 0;
+    path_ = "/tmp/lakestream_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + suffix;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+  void Write(const std::string& text) const { std::ofstream(path_, std::ios::binary) << text; }
+  // Writes each part as its own gzip member, concatenated (as pandas chunked writes do).
+  void WriteGzipMembers(const std::vector<std::string>& parts) const {
+    std::string out;
+    for (const auto& p : parts) {
+      gzFile f = gzopen((path_ + ".part").c_str(), "wb");
+      gzwrite(f, p.data(), static_cast<unsigned>(p.size()));
+      gzclose(f);
+      std::ifstream in(path_ + ".part", std::ios::binary);
+      out.append(std::istreambuf_iterator<char>(in), {});
+      std::remove((path_ + ".part").c_str());
+    }
+    Write(out);
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace lakestream::mta::testing

@@ -1,0 +1,178 @@
+#include "mta/turnstile_file.h"
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "formats/csv.h"
+
+namespace lakestream::mta {
+namespace {
+
+constexpr std::string_view kColumns[] = {"UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
+                                         "DATE", "TIME", "DESC",    "ENTRIES",  "EXITS"};
+
+struct GzCloser {
+  void operator()(gzFile f) const { gzclose(f); }
+};
+
+bool ParseCounter(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 18) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+const char* FileLayoutName(FileLayout layout) {
+  switch (layout) {
+    case FileLayout::kRaw: return "raw MTA";
+    case FileLayout::kPandasSlashCa: return "pandas re-export (C/A)";
+    case FileLayout::kPandasCa: return "pandas re-export (CA)";
+  }
+  return "?";
+}
+
+Result<std::string> ReadMaybeGzip(const std::string& path) {
+  // gzread passes non-gzip files through unchanged and reads concatenated members.
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f) return Status::FromErrno(errno, "open", path);
+  gzbuffer(f.get(), 1 << 17);
+  std::string out;
+  char buf[1 << 16];
+  while (true) {
+    int n = gzread(f.get(), buf, sizeof buf);
+    if (n < 0) {
+      int zerr = 0;
+      const char* msg = gzerror(f.get(), &zerr);
+      return Status::IoError(fmt::format("cannot read '{}': {} (is the gzip file truncated?)", path,
+                                         zerr == Z_ERRNO ? std::strerror(errno) : msg));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
+  LS_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzip(path));
+  const auto file_index = static_cast<uint32_t>(data->files.size());
+  SourceFile source{path, FileLayout::kRaw, 0};
+
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  size_t pos = 0;
+  uint32_t line_no = 0;
+  bool header_seen = false;
+  size_t first = 0;  // index of the C/A field: 0 raw, 1 pandas
+
+  auto issue = [&](uint32_t line, std::string reason) {
+    ++data->bad_rows;
+    if (data->issues.size() < TurnstileData::kMaxIssuesKept) {
+      data->issues.push_back(RowIssue{path, line, std::move(reason)});
+    }
+  };
+
+  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::string_view line(text.data() + pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    line = TrimSpaces(line);
+    if (line.empty()) continue;
+
+    if (!SplitCsvLine(line, &fields, &scratch)) {
+      if (!header_seen) {
+        return Status::InvalidArgument(fmt::format("{}:{}: unbalanced quote in the header", path, line_no));
+      }
+      issue(line_no, "unbalanced quote");
+      continue;
+    }
+    for (auto& f : fields) f = TrimSpaces(f);
+
+    if (!header_seen) {
+      header_seen = true;
+      if (fields.size() == 12 && fields[0].empty() && (fields[1] == "C/A" || fields[1] == "CA")) {
+        source.layout = fields[1] == "C/A" ? FileLayout::kPandasSlashCa : FileLayout::kPandasCa;
+        first = 1;
+      } else if (fields.size() == 11 && (fields[0] == "C/A" || fields[0] == "CA")) {
+        source.layout = FileLayout::kRaw;
+        first = 0;
+      } else {
+        return Status::InvalidArgument(fmt::format(
+            "{}:{}: unknown turnstile file layout: the header must be "
+            "`C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS` (raw MTA) or "
+            "the same with a leading index column (pandas re-export, `C/A` or `CA`); got `{}`",
+            path, line_no, line.substr(0, 120)));
+      }
+      for (size_t i = 0; i < std::size(kColumns); ++i) {
+        if (fields[first + 1 + i] != kColumns[i]) {
+          return Status::InvalidArgument(fmt::format(
+              "{}:{}: unexpected header column {} `{}` (expected `{}`)", path, line_no,
+              first + 2 + i, fields[first + 1 + i], kColumns[i]));
+        }
+      }
+      continue;
+    }
+
+    ++source.rows;
+    if (fields.size() != first + 11) {
+      issue(line_no, fmt::format("expected {} fields, found {}", first + 11, fields.size()));
+      continue;
+    }
+    const std::string_view* f = fields.data() + first;
+    if (f[0].empty() || f[1].empty() || f[2].empty()) {
+      issue(line_no, "empty C/A, UNIT or SCP");
+      continue;
+    }
+    auto date = ParseDateMdy(f[6]);
+    if (!date) {
+      issue(line_no, fmt::format("bad DATE `{}` (expected MM/DD/YYYY)", f[6]));
+      continue;
+    }
+    auto tod = ParseTimeOfDay(f[7]);
+    if (!tod) {
+      issue(line_no, fmt::format("bad TIME `{}` (expected HH:MM:SS)", f[7]));
+      continue;
+    }
+    Reading r;
+    if (!ParseCounter(f[9], &r.entries)) {
+      issue(line_no, fmt::format("bad ENTRIES `{}` (expected a non-negative integer)", f[9]));
+      continue;
+    }
+    if (!ParseCounter(f[10], &r.exits)) {
+      issue(line_no, fmt::format("bad EXITS `{}` (expected a non-negative integer)", f[10]));
+      continue;
+    }
+    r.ca = data->pool.Intern(f[0]);
+    r.unit = data->pool.Intern(f[1]);
+    r.scp = data->pool.Intern(f[2]);
+    r.station = data->pool.Intern(f[3]);
+    r.linename = data->pool.Intern(f[4]);
+    r.division = data->pool.Intern(f[5]);
+    r.desc = data->pool.Intern(f[8]);
+    r.time = MakeEventTime(*date, *tod);
+    r.file = file_index;
+    r.line = line_no;
+    data->readings.push_back(r);
+  }
+  if (!header_seen) {
+    return Status::InvalidArgument(fmt::format("{}: the file is empty (no header row)", path));
+  }
+  data->files.push_back(std::move(source));
+  return Status::Ok();
+}
+
+}  // namespace lakestream::mta

@@ -1,0 +1,61 @@
+// Reader for MTA weekly turnstile files in the three layouts found in the wild
+// (see data/README.md): the raw MTA layout (`C/A,UNIT,...` header, padded lines,
+// zero-padded counters), and pandas re-exports with a leading index column and a
+// header `,C/A,...` or `,CA,...`. Plain or gzip (multi-member gzip included).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "mta/string_pool.h"
+
+namespace lakestream::mta {
+
+enum class FileLayout { kRaw, kPandasSlashCa, kPandasCa };
+const char* FileLayoutName(FileLayout layout);
+
+// One audit reading. Text fields are ids in the owning TurnstileData's pool.
+struct Reading {
+  uint32_t ca, unit, scp, station, linename, division, desc;
+  EventTime time;
+  int64_t entries;  // cumulative register value
+  int64_t exits;
+  uint32_t file;  // index into TurnstileData::files
+  uint32_t line;  // 1-based line in that file
+};
+
+// A malformed row: reported as file:line with the reason, skipped and counted.
+struct RowIssue {
+  std::string file;
+  uint32_t line;
+  std::string reason;
+  std::string ToString() const { return file + ":" + std::to_string(line) + ": " + reason; }
+};
+
+struct SourceFile {
+  std::string path;
+  FileLayout layout;
+  uint64_t rows = 0;  // data rows read, good and bad
+};
+
+// Readings of one or more files, in file order (file, then line).
+struct TurnstileData {
+  StringPool pool;
+  std::vector<Reading> readings;
+  std::vector<SourceFile> files;
+  std::vector<RowIssue> issues;  // the first kMaxIssuesKept; `bad_rows` counts all
+  uint64_t bad_rows = 0;
+  static constexpr size_t kMaxIssuesKept = 1000;
+};
+
+// Reads `path` and appends its readings to `data`. Errors (unreadable file,
+// unknown layout) end the read of this file; malformed rows only add issues.
+Status ReadTurnstileFile(const std::string& path, TurnstileData* data);
+
+// Reads a whole file, gunzipping it if it starts with the gzip magic.
+Result<std::string> ReadMaybeGzip(const std::string& path);
+
+}  // namespace lakestream::mta

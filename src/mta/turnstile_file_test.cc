@@ -1,0 +1,137 @@
+#include "mta/turnstile_file.h"
+
+#include <gtest/gtest.h>
+
+#include "mta/test_util.h"
+
+namespace lakestream::mta {
+namespace {
+
+using testing::TempFile;
+
+const char kRawHeader[] =
+    "C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS                    \n";
+
+TEST(TurnstileFile, ReadsEachLayout) {
+  struct Case {
+    const char* name;
+    std::string text;
+    FileLayout layout;
+  };
+  const Case cases[] = {
+      {"raw, padded lines, zero-padded counters, no final newline",
+       std::string(kRawHeader) +
+           "R550,R072,00-00-00,34 ST-HUDSON YD,7,IRT,09/12/2015,00:00:00,REGULAR,0000000042,0000000049   \n"
+           "R550,R072,00-00-00,34 ST-HUDSON YD,7,IRT,09/12/2015,04:00:00,REGULAR,0000000050,0000000052   ",
+       FileLayout::kRaw},
+      {"pandas C/A with trailing header spaces",
+       ",C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS     \n"
+       "0,R550,R072,00-00-00,34 ST-HUDSON YD,7,IRT,09/12/2015,00:00:00,REGULAR,42,49\n"
+       "1,R550,R072,00-00-00,34 ST-HUDSON YD,7,IRT,09/12/2015,04:00:00,REGULAR,50,52\n",
+       FileLayout::kPandasSlashCa},
+      {"pandas CA, CRLF",
+       ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\r\n"
+       "0,R550,R072,00-00-00,34 ST-HUDSON YD,7,IRT,09/12/2015,00:00:00,REGULAR,42,49\r\n"
+       "1,R550,R072,00-00-00,34 ST-HUDSON YD,7,IRT,09/12/2015,04:00:00,REGULAR,50,52\r\n",
+       FileLayout::kPandasCa},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    TempFile f(".csv");
+    f.Write(c.text);
+    TurnstileData d;
+    ASSERT_TRUE(ReadTurnstileFile(f.path(), &d).ok());
+    ASSERT_EQ(d.files.size(), 1u);
+    EXPECT_EQ(d.files[0].layout, c.layout);
+    EXPECT_EQ(d.files[0].rows, 2u);
+    ASSERT_EQ(d.readings.size(), 2u);
+    EXPECT_EQ(d.bad_rows, 0u);
+    const Reading& r = d.readings[1];
+    EXPECT_EQ(d.pool.Get(r.ca), "R550");
+    EXPECT_EQ(d.pool.Get(r.station), "34 ST-HUDSON YD");
+    EXPECT_EQ(d.pool.Get(r.desc), "REGULAR");
+    EXPECT_EQ(FormatTimestamp(r.time), "2015-09-12 04:00:00");
+    EXPECT_EQ(r.entries, 50);
+    EXPECT_EQ(r.exits, 52);
+    EXPECT_EQ(r.line, 3u);
+  }
+}
+
+TEST(TurnstileFile, ReadsMultiMemberGzip) {
+  TempFile f(".csv.gz");
+  f.WriteGzipMembers({std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n",
+                      "A,B,C,S,L,D,01/02/2020,04:00:00,REGULAR,3,4\n"});
+  TurnstileData d;
+  ASSERT_TRUE(ReadTurnstileFile(f.path(), &d).ok());
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[1].entries, 3);
+}
+
+TEST(TurnstileFile, MalformedRowsAreReportedAndSkipped) {
+  TempFile f(".csv");
+  f.Write(std::string(kRawHeader) +
+          "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"     // 2 ok
+          "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1\n"       // 3 field count
+          "A,B,C,S,L,D,2020-01-02,00:00:00,REGULAR,1,2\n"     // 4 date
+          "A,B,C,S,L,D,01/02/2020,25:00:00,REGULAR,1,2\n"     // 5 time
+          "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,x1,2\n"    // 6 entries
+          "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,-2\n"    // 7 exits
+          ",B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"      // 8 empty device
+          "A,B,C,S,L,D,01/02/2020,08:00:00,REGULAR,5,6\n");   // 9 ok
+  TurnstileData d;
+  ASSERT_TRUE(ReadTurnstileFile(f.path(), &d).ok());
+  EXPECT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.bad_rows, 6u);
+  EXPECT_EQ(d.files[0].rows, 8u);
+  ASSERT_EQ(d.issues.size(), 6u);
+  const std::pair<uint32_t, const char*> want[] = {
+      {3, "expected 11 fields, found 10"}, {4, "bad DATE `2020-01-02`"}, {5, "bad TIME `25:00:00`"},
+      {6, "bad ENTRIES `x1`"},            {7, "bad EXITS `-2`"},       {8, "empty C/A, UNIT or SCP"}};
+  for (size_t i = 0; i < std::size(want); ++i) {
+    EXPECT_EQ(d.issues[i].line, want[i].first);
+    EXPECT_EQ(d.issues[i].file, f.path());
+    EXPECT_NE(d.issues[i].reason.find(want[i].second), std::string::npos) << d.issues[i].reason;
+  }
+  EXPECT_EQ(d.issues[0].ToString(), f.path() + ":3: expected 11 fields, found 10");
+}
+
+TEST(TurnstileFile, FileErrorsAreClear) {
+  TurnstileData d;
+  Status missing = ReadTurnstileFile("/nonexistent/week.csv", &d);
+  EXPECT_EQ(missing.code(), StatusCode::kIoError);
+  EXPECT_NE(missing.message().find("/nonexistent/week.csv"), std::string::npos);
+
+  TempFile f(".csv");
+  f.Write("VendorID,tpep_pickup_datetime\n1,2\n");
+  Status layout = ReadTurnstileFile(f.path(), &d);
+  EXPECT_EQ(layout.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(layout.message().find(f.path() + ":1: unknown turnstile file layout"), std::string::npos)
+      << layout.message();
+
+  TempFile empty(".csv");
+  empty.Write("");
+  EXPECT_EQ(ReadTurnstileFile(empty.path(), &d).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(TurnstileFile, ShippedSamples) {
+  struct Case {
+    const char* path;
+    FileLayout layout;
+    uint64_t rows;
+  };
+  const Case cases[] = {
+      {"data/mta/turnstile_150627_subset.csv", FileLayout::kRaw, 1721},
+      {"data/mta/turnstile_150919_hudsonyd_raw.csv", FileLayout::kRaw, 842},
+      {"data/mta/turnstile_230603.csv.gz", FileLayout::kPandasSlashCa, 253237},
+  };
+  for (const auto& c : cases) {
+    TurnstileData d;
+    ASSERT_TRUE(ReadTurnstileFile(c.path, &d).ok()) << c.path;
+    EXPECT_EQ(d.files[0].layout, c.layout) << c.path;
+    EXPECT_EQ(d.readings.size(), c.rows) << c.path;
+    EXPECT_EQ(d.bad_rows, 0u) << c.path;
+  }
+}
+
+}  // namespace
+}  // namespace lakestream::mta

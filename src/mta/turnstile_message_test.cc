@@ -1,0 +1,96 @@
+#include "mta/turnstile_message.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "formats/csv.h"
+
+namespace lakestream::mta {
+namespace {
+
+TurnstileMessage Sample(std::string_view station = "59 ST") {
+  TurnstileMessage m;
+  m.ca = "A002";
+  m.unit = "R051";
+  m.scp = "02-00-00";
+  m.station = station;
+  m.linename = "NQR456W";
+  m.division = "BMT";
+  m.desc = "REGULAR";
+  m.time = *ParseTimestamp("2023-05-27 04:00:00");
+  m.entries = 9;
+  m.exits = 5;
+  m.id = "0c7e2a44-6a5b-8f4e-9d1c-3b2a1f0e9d8c";
+  return m;
+}
+
+TEST(TurnstileMessage, CsvHasThe13FieldsInOrder) {
+  std::string out;
+  RenderValue(Sample(), WireFormat::kCsv, &out);
+  EXPECT_EQ(out,
+            "A002,R051,02-00-00,59 ST,NQR456W,BMT,05-27-23,04:00:00,REGULAR,9,5,"
+            "0c7e2a44-6a5b-8f4e-9d1c-3b2a1f0e9d8c,2023-05-27 04:00:00");
+}
+
+TEST(TurnstileMessage, CsvQuotesOnlyWhereNeeded) {
+  std::string out;
+  RenderValue(Sample("A, \"B\""), WireFormat::kCsv, &out);
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  ASSERT_TRUE(SplitCsvLine(out, &fields, &scratch));
+  ASSERT_EQ(fields.size(), 13u);
+  EXPECT_EQ(fields[3], "A, \"B\"");
+  EXPECT_NE(out.find(",\"A, \"\"B\"\"\","), std::string::npos);
+}
+
+TEST(TurnstileMessage, SeedDecodesToExactlyTheCsvLine) {
+  for (std::string_view station : {"59 ST", "JAY ST-METROTECH", "ST. GEORGE", "B'WAY", "A, \"B\""}) {
+    std::string csv, seed;
+    RenderValue(Sample(station), WireFormat::kCsv, &csv);
+    RenderValue(Sample(station), WireFormat::kSeed, &seed);
+    EXPECT_EQ(seed.front(), '"');
+    EXPECT_EQ(nlohmann::json::parse(seed).get<std::string>(), csv) << station;
+  }
+  std::string seed;
+  RenderValue(Sample(), WireFormat::kSeed, &seed);
+  EXPECT_EQ(seed,
+            "\"A002,R051,02-00-00,59 ST,NQR456W,BMT,05-27-23,04:00:00,REGULAR,9,5,"
+            "0c7e2a44-6a5b-8f4e-9d1c-3b2a1f0e9d8c,2023-05-27 04:00:00\"");
+}
+
+TEST(TurnstileMessage, JsonHasThe13KeysWithNumbers) {
+  std::string out;
+  RenderValue(Sample("B'WAY \"X\""), WireFormat::kJson, &out);
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j.size(), 13u);
+  EXPECT_EQ(j["CA"], "A002");
+  EXPECT_EQ(j["STATION"], "B'WAY \"X\"");
+  EXPECT_EQ(j["DATE"], "05-27-23");
+  EXPECT_EQ(j["TIME"], "04:00:00");
+  EXPECT_EQ(j["TIMESTAMP"], "2023-05-27 04:00:00");
+  EXPECT_TRUE(j["ENTRIES"].is_number_integer());
+  EXPECT_EQ(j["ENTRIES"], 9);
+  EXPECT_EQ(j["EXITS"], 5);
+}
+
+TEST(TurnstileMessage, IdsAreDeterministicUuids) {
+  EventTime t = *ParseTimestamp("2023-05-27 04:00:00");
+  std::string a = MakeMessageId("A002", "R051", "02-00-00", t);
+  EXPECT_EQ(a, MakeMessageId("A002", "R051", "02-00-00", t));
+  EXPECT_NE(a, MakeMessageId("A002", "R051", "02-00-01", t));
+  EXPECT_NE(a, MakeMessageId("A002", "R051", "02-00-00", EventTime{t.seconds + 1}));
+  ASSERT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[8], '-');
+  EXPECT_EQ(a[14], '8');  // version 8
+  EXPECT_TRUE(std::string("89ab").find(a[19]) != std::string::npos);  // RFC 9562 variant
+}
+
+TEST(TurnstileMessage, DeviceKey) {
+  std::string k;
+  RenderDeviceKey("A002", "R051", "02-00-00", &k);
+  EXPECT_EQ(k, "A002,R051,02-00-00");
+}
+
+}  // namespace
+}  // namespace lakestream::mta

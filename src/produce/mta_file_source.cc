@@ -1,0 +1,77 @@
+#include <chrono>
+
+#include "produce/source.h"
+
+namespace lakestream::produce {
+namespace {
+
+class MtaFileSource final : public MessageSource {
+ public:
+  MtaFileSource(mta::TurnstileData data, mta::ReplayResult replay, const MtaFileOptions& options)
+      : data_(std::move(data)), replay_(std::move(replay)), options_(options) {
+    stats_.bad_rows = data_.bad_rows;
+    stats_.entries_anomalies = replay_.entries_anomalies;
+    stats_.exits_anomalies = replay_.exits_anomalies;
+    stats_.entries_sum = replay_.entries_sum;
+    stats_.exits_sum = replay_.exits_sum;
+    for (const auto& i : data_.issues) issues_.push_back(i.ToString());
+    if (data_.bad_rows > data_.issues.size()) {
+      issues_.push_back("... and " + std::to_string(data_.bad_rows - data_.issues.size()) +
+                        " more malformed rows");
+    }
+    if (options_.shift_to_now && !replay_.messages.empty()) {
+      int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+      shift_ = now - data_.readings[replay_.messages.front().reading].time.seconds;
+    }
+  }
+
+  bool Next(SourceMessage* m) override {
+    if (next_ >= replay_.messages.size()) return false;
+    const mta::ReplayMessage& rm = replay_.messages[next_++];
+    const mta::Reading& r = data_.readings[rm.reading];
+    const auto& p = data_.pool;
+    EventTime t{r.time.seconds + shift_};
+    std::string id = mta::MakeMessageId(p.Get(r.ca), p.Get(r.unit), p.Get(r.scp), t);
+    mta::TurnstileMessage msg{p.Get(r.ca),       p.Get(r.unit),     p.Get(r.scp),
+                              p.Get(r.station),  p.Get(r.linename), p.Get(r.division),
+                              p.Get(r.desc),     t,                 rm.entries,
+                              rm.exits,          id};
+    m->key.clear();
+    mta::RenderDeviceKey(msg.ca, msg.unit, msg.scp, &m->key);
+    m->value.clear();
+    mta::RenderValue(msg, options_.format, &m->value);
+    m->time = t;
+    return true;
+  }
+
+  std::optional<uint64_t> Total() const override { return replay_.messages.size(); }
+  const SourceStats& Stats() const override { return stats_; }
+  const std::vector<std::string>& Issues() const override { return issues_; }
+
+ private:
+  mta::TurnstileData data_;
+  mta::ReplayResult replay_;
+  MtaFileOptions options_;
+  SourceStats stats_;
+  std::vector<std::string> issues_;
+  size_t next_ = 0;
+  int64_t shift_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MessageSource>> MakeMtaFileSource(const std::vector<std::string>& paths,
+                                                         const MtaFileOptions& options) {
+  mta::TurnstileData data;
+  for (const auto& path : paths) {
+    LS_RETURN_NOT_OK(mta::ReadTurnstileFile(path, &data));
+    if (options.on_file != nullptr) options.on_file(path, data.files.back());
+  }
+  mta::ReplayResult replay = mta::Replay(data, options.replay);
+  return std::unique_ptr<MessageSource>(
+      std::make_unique<MtaFileSource>(std::move(data), std::move(replay), options));
+}
+
+}  // namespace lakestream::produce

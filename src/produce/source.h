@@ -1,0 +1,82 @@
+// Message sources for `lakestream produce` (and the file source of `process`):
+// each yields keyed, rendered messages with their event time, in publishing order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "mta/replay.h"
+#include "mta/turnstile_message.h"
+
+namespace lakestream::produce {
+
+struct SourceMessage {
+  std::string key;
+  std::string value;
+  EventTime time;
+};
+
+// Counters a source keeps about its input, for the summary and --stats-json.
+struct SourceStats {
+  uint64_t bad_rows = 0;           // malformed input rows, skipped (reported as file:line)
+  uint64_t entries_anomalies = 0;  // replay rule 3
+  uint64_t exits_anomalies = 0;
+  int64_t entries_sum = 0;         // over all messages
+  int64_t exits_sum = 0;
+};
+
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  // Fills `m` (reusing its buffers) with the next message; false at the end.
+  virtual bool Next(SourceMessage* m) = 0;
+  // How many messages there will be, if known.
+  virtual std::optional<uint64_t> Total() const { return std::nullopt; }
+  // Whether event times follow the wall clock (the pacer must not wait on them).
+  virtual bool LiveTime() const { return false; }
+  virtual const SourceStats& Stats() const = 0;
+  // Problems found while reading input (file:line: reason), for the summary.
+  virtual const std::vector<std::string>& Issues() const = 0;
+};
+
+struct MtaFileOptions {
+  mta::WireFormat format = mta::WireFormat::kCsv;
+  mta::ReplayOptions replay;
+  bool shift_to_now = false;  // move timestamps so that the first reading is now
+  // Progress while reading files: called once per file read.
+  void (*on_file)(const std::string& path, const mta::SourceFile& f) = nullptr;
+};
+
+// Replays MTA weekly files through the replay rules (mta/replay.h).
+Result<std::unique_ptr<MessageSource>> MakeMtaFileSource(const std::vector<std::string>& paths,
+                                                         const MtaFileOptions& options);
+
+struct SyntheticOptions {
+  mta::WireFormat format = mta::WireFormat::kCsv;
+  uint64_t count = 0;    // 0 = unlimited
+  double rate = 0;       // messages/s; >0: event time = wall clock at generation
+  uint64_t seed = 0;     // 0 = random
+  EventTime start{0};    // first event time (when rate == 0); 0 = now
+  int64_t interval_seconds = 10;  // the seed Provider's interval (when rate == 0)
+};
+
+// The seed's dummy Provider: random UUID key and ID, CA A001|A002, UNIT R001|R002,
+// STATION Test-Station1|Test-Station2, SCP 02-00-00, LINENAME 456NQR, DIVISION BMT,
+// DESC REGULAR, ENTRIES and EXITS increments in [5, 10].
+std::unique_ptr<MessageSource> MakeSyntheticSource(const SyntheticOptions& options);
+
+struct RidesOptions {
+  bool shift_to_now = false;
+};
+
+// Taxi rides CSV (18 columns) as typed JSON objects keyed by PULocationID, in
+// pickup-time order (ties in file order).
+Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
+                                                       const RidesOptions& options);
+
+}  // namespace lakestream::produce
