@@ -20,7 +20,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   librdkafka-dev kcat zlib1g-dev libzstd-dev liblz4-dev libssl-dev libsasl2-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libxxhash-dev
-  maven default-jre-headless python3-venv
+  maven default-jre-headless python3-venv bc
 )
 
 install_apt() {

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmark: `lakestream produce --speed max` of a real MTA week against kcat
+# publishing the same pre-rendered messages to the same broker, in one run.
+#
+#   bench/produce_vs_kcat.sh [--runs N] [--bootstrap HOST:PORT]
+#
+# Without --bootstrap it starts its own broker on 127.0.0.1:29092 (folder
+# build/bench-broker) and stops it at the end. Both producers use the same client
+# settings (lz4, linger 20 ms, idempotence), and both wait for every delivery.
+# lakestream's time includes reading and replaying the gzip file; kcat's does not.
+# Prints a table and writes bench/results/<date>-produce.md.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+runs=3
+bootstrap=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --bootstrap) bootstrap=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+source scripts/env.sh
+cmake --preset release >/dev/null && cmake --build --preset release >/dev/null
+ls=build/release/src/app/lakestream
+week=data/mta/turnstile_230603.csv.gz
+work=$(mktemp -d)
+own_broker=0
+if [ -z "$bootstrap" ]; then
+  bootstrap=127.0.0.1:29092
+  $ls broker start --dir build/bench-broker --port 29092 >/dev/null
+  own_broker=1
+fi
+cleanup() {
+  rm -rf "$work"
+  [ $own_broker = 1 ] && $ls broker stop --dir build/bench-broker >/dev/null || true
+}
+trap cleanup EXIT
+
+$ls produce --source $week --dump "$work/messages.tsv" >/dev/null 2>&1
+n=$(wc -l < "$work/messages.tsv")
+settings=(compression.codec=lz4 linger.ms=20 batch.size=1000000 enable.idempotence=true
+          queue.buffering.max.messages=500000)
+
+now() { date +%s.%N; }
+ls_rates=() kcat_rates=()
+for i in $(seq 1 "$runs"); do
+  t=bench-produce-ls-$$-$i
+  $ls topics create $t --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
+  s=$(now)
+  $ls produce --source $week --topic $t --speed max -X bootstrap.servers=$bootstrap \
+    -X compression.type=lz4 >/dev/null 2>&1
+  e=$(now)
+  ls_rates+=("$(echo "$n / ($e - $s)" | bc -l)")
+
+  t=bench-produce-kcat-$$-$i
+  $ls topics create $t --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
+  xs=()
+  for kv in "${settings[@]}"; do xs+=(-X "$kv"); done
+  s=$(now)
+  kcat -P -b $bootstrap -t $t -K $'\t' -l "${xs[@]}" "$work/messages.tsv"
+  e=$(now)
+  kcat_rates+=("$(echo "$n / ($e - $s)" | bc -l)")
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ls_rate=$(median "${ls_rates[@]}")
+kcat_rate=$(median "${kcat_rates[@]}")
+ratio=$(echo "$ls_rate / $kcat_rate" | bc -l)
+mkdir -p bench/results
+out=bench/results/$(date +%Y-%m-%d)-produce.md
+{
+  echo "# produce vs kcat, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; librdkafka $(pkg-config --modversion rdkafka); Kafka $LAKESTREAM_KAFKA_VERSION (local, 1 node); $n messages of $week into 4 partitions; median of $runs runs."
+  echo
+  echo "| producer | msg/s | ratio |"
+  echo "|---|---:|---:|"
+  printf '| kcat -P (pre-rendered) | %.0f | 1.00 |\n' "$kcat_rate"
+  printf '| lakestream produce --speed max (reads + replays the .gz) | %.0f | %.2f |\n' "$ls_rate" "$ratio"
+} > "$out"
+cat "$out"
+echo
+echo "written to $out"

@@ -1,0 +1,201 @@
+"""`lakestream produce` against the real local broker, read back with kcat."""
+import collections
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+import mta_expect
+
+SRC = os.environ.get("LAKESTREAM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ["LAKESTREAM_BIN"]
+BOOTSTRAP = os.environ["LAKESTREAM_TEST_BOOTSTRAP"]
+WEEK = os.path.join(SRC, "data/mta/turnstile_230603.csv.gz")
+SUBSET = os.path.join(SRC, "data/mta/turnstile_150627_subset.csv")
+
+
+def run(*args, timeout=300, check=True):
+    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        pytest.fail(f"lakestream {' '.join(args)} exited {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def new_topic(name, partitions=4):
+    topic = f"{name}-{os.getpid()}-{time.monotonic_ns()}"
+    run("topics", "create", topic, "--partitions", str(partitions), "-X", f"bootstrap.servers={BOOTSTRAP}")
+    return topic
+
+
+def kcat_read(topic):
+    """All messages as (partition, key, value), read to the end with kcat."""
+    p = subprocess.run(
+        ["kcat", "-C", "-b", BOOTSTRAP, "-t", topic, "-e", "-q", "-o", "beginning",
+         "-f", "%p\\t%k\\t%s\\n"],
+        capture_output=True, text=True, timeout=300, check=True)
+    out = []
+    for line in p.stdout.splitlines():
+        part, key, value = line.split("\t", 2)
+        out.append((int(part), key, value))
+    return out
+
+
+def test_week_into_four_partitions(tmp_path):
+    topic = new_topic("week")
+    stats = tmp_path / "stats.json"
+    p = run("produce", "--source", WEEK, "--topic", topic, "-X", f"bootstrap.servers={BOOTSTRAP}",
+            "--stats-json", str(stats))
+    expected, anomalies = mta_expect.replay([WEEK])
+    # The issue's figures, computed independently again here.
+    assert (len(expected), anomalies) == (248194, 2868)
+    assert sum(m["ENTRIES"] for m in expected) == 13067489
+    assert sum(m["EXITS"] for m in expected) == 21312168
+
+    got = kcat_read(topic)
+    assert len(got) == len(expected)
+    partitions_of = collections.defaultdict(set)
+    last_time = {}
+    entries = exits = 0
+    for part, key, value in got:
+        f = value.split(",")
+        assert len(f) == 13
+        assert key == ",".join(f[:3])
+        partitions_of[key].add(part)
+        assert f[12] >= last_time.get(part, ""), f"event time went back in partition {part}"
+        last_time[part] = f[12]
+        entries += int(f[9])
+        exits += int(f[10])
+    assert entries == 13067489 and exits == 21312168
+    assert all(len(p) == 1 for p in partitions_of.values()), "a device spans partitions"
+    assert len(last_time) == 4, "every partition got messages"
+    # The same multiset of messages as the independent replay.
+    want = collections.Counter((m["CA"], m["UNIT"], m["SCP"], m["TIMESTAMP"], m["ENTRIES"], m["EXITS"])
+                               for m in expected)
+    have = collections.Counter((f[0], f[1], f[2], f[12], int(f[9]), int(f[10]))
+                               for f in (v.split(",") for _, _, v in got))
+    assert have == want
+
+    s = json.loads(stats.read_text())
+    assert (s["messages"], s["delivered"], s["failed"]) == (248194, 248194, 0)
+    assert (s["entries"], s["exits"], s["anomalies"], s["bad_rows"]) == (13067489, 21312168, 2868, 0)
+    assert "delivered 248,194, failed 0" in p.stdout
+
+
+def test_seed_and_json_formats(tmp_path):
+    expected, _ = mta_expect.replay([SUBSET])
+    for fmt in ("seed", "json"):
+        topic = new_topic(fmt, partitions=1)
+        run("produce", "--source", SUBSET, "--topic", topic, "--format", fmt,
+            "-X", f"bootstrap.servers={BOOTSTRAP}")
+        got = kcat_read(topic)
+        assert len(got) == len(expected) == 1681
+        for (_, key, value), want in zip(got, expected):
+            if fmt == "seed":
+                line = json.loads(value)  # a JSON string literal holding the CSV line
+                assert isinstance(line, str)
+                f = line.split(",")
+                rec = dict(zip(["CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DATE", "TIME",
+                                "DESC", "ENTRIES", "EXITS", "ID", "TIMESTAMP"], f))
+                rec["ENTRIES"], rec["EXITS"] = int(rec["ENTRIES"]), int(rec["EXITS"])
+            else:
+                rec = json.loads(value)
+                assert isinstance(rec["ENTRIES"], int)
+            for k, v in want.items():
+                assert rec[k] == v, (k, rec, want)
+            y, mo, d = want["TIMESTAMP"][:10].split("-")
+            assert rec["DATE"] == f"{mo}-{d}-{y[2:]}"
+            assert rec["TIME"] == want["TIMESTAMP"][11:]
+
+
+def test_republishing_gives_identical_messages():
+    topic_a, topic_b = new_topic("ida", 1), new_topic("idb", 1)
+    for t in (topic_a, topic_b):
+        run("produce", "--source", SUBSET, "--topic", t, "-X", f"bootstrap.servers={BOOTSTRAP}")
+    assert [v for _, _, v in kcat_read(topic_a)] == [v for _, _, v in kcat_read(topic_b)]
+
+
+def test_rides(tmp_path):
+    topic = new_topic("rides", 2)
+    run("produce", "--source", f"rides:{SRC}/data/taxi/rides.csv", "--topic", topic,
+        "-X", f"bootstrap.servers={BOOTSTRAP}")
+    got = kcat_read(topic)
+    assert len(got) == 266
+    for _, key, value in got:
+        rec = json.loads(value)
+        assert len(rec) == 18
+        assert key == str(rec["PULocationID"])
+
+
+def test_malformed_rows_are_reported_and_the_rest_delivered(tmp_path):
+    bad = tmp_path / "week.csv"
+    lines = open(SUBSET).read().splitlines()
+    lines.insert(5, "A002,R051,02-00-00,59 ST,NQR456W,BMT,06/20/2015,04:00:00,REGULAR,notanumber,1")
+    lines.insert(9, "garbage")
+    bad.write_text("\n".join(lines) + "\n")
+    topic = new_topic("bad", 1)
+    p = run("produce", "--source", str(bad), "--topic", topic, "-X", f"bootstrap.servers={BOOTSTRAP}")
+    assert f"{bad}:6: bad ENTRIES `notanumber`" in p.stderr
+    assert f"{bad}:10: expected 11 fields, found 1" in p.stderr
+    assert "bad rows 2" in p.stdout
+    assert len(kcat_read(topic)) == 1681
+
+
+def test_unreachable_broker_fails_fast_and_clearly():
+    start = time.monotonic()
+    p = run("produce", "--source", SUBSET, "--topic", "x", "-X", "bootstrap.servers=127.0.0.1:1",
+            "--connect-timeout", "3", check=False, timeout=60)
+    assert p.returncode != 0
+    assert time.monotonic() - start < 30
+    assert "no Kafka broker answered at bootstrap.servers=127.0.0.1:1" in p.stderr
+
+
+def test_config_errors_name_the_line_and_hide_secrets(tmp_path):
+    cfg = tmp_path / "cloud.properties"
+    cfg.write_text("# cloud\nbootstrap.servers=127.0.0.1:1\nsasl.password=hunter2-very-secret\n"
+                   "sasl.mechanism=PLAIN\nsecurity.protocoll=SASL_SSL\n")
+    p = run("produce", "--source", SUBSET, "--topic", "x", "--config", str(cfg), check=False)
+    assert p.returncode == 2
+    assert f"{cfg}:5: unknown Kafka client property 'security.protocoll'" in p.stderr
+    assert "hunter2" not in p.stderr + p.stdout
+
+    # A config that is valid but cannot connect: the secret stays hidden too.
+    cfg.write_text("bootstrap.servers=127.0.0.1:1\nsecurity.protocol=SASL_PLAINTEXT\n"
+                   "sasl.mechanisms=PLAIN\nsasl.username=u\nsasl.password=hunter2-very-secret\n")
+    p = run("produce", "--source", SUBSET, "--topic", "x", "--config", str(cfg), "--connect-timeout", "2",
+            check=False, timeout=60)
+    assert p.returncode != 0
+    assert "hunter2" not in p.stderr + p.stdout
+
+
+def test_unknown_topic_and_file_errors():
+    p = run("produce", "--source", SUBSET, "--topic", f"missing-{os.getpid()}",
+            "-X", f"bootstrap.servers={BOOTSTRAP}", check=False)
+    assert p.returncode != 0
+    assert "does not exist" in p.stderr and "lakestream topics create" in p.stderr
+    p = run("produce", "--source", "/nonexistent/week.csv", "--topic", "x", check=False)
+    assert p.returncode == 2
+    assert "/nonexistent/week.csv" in p.stderr
+
+
+def test_ctrl_c_flushes_and_reports(tmp_path):
+    topic = new_topic("sigint", 1)
+    stats = tmp_path / "s.json"
+    proc = subprocess.Popen(
+        [BIN, "produce", "--source", "synthetic", "--rate", "200", "--topic", topic,
+         "-X", f"bootstrap.servers={BOOTSTRAP}", "--stats-json", str(stats)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Wait until messages are visible in the topic, then interrupt.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(kcat_read(topic)) < 50:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    s = json.loads(stats.read_text())
+    assert s["interrupted"] is True
+    assert s["failed"] == 0
+    assert s["delivered"] == s["messages"] == len(kcat_read(topic))
+    assert f"delivered {s['delivered']:,}, failed 0" in out
