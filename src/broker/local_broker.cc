@@ -1,0 +1,296 @@
+#include "broker/local_broker.h"
+
+#include <signal.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "kafka/client_config.h"
+
+namespace lakestream::broker {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr size_t kLogTailLines = 30;
+constexpr milliseconds kProbeInterval{1000};
+// After SIGKILL the kernel frees the process promptly; this only bounds a hung kernel.
+constexpr std::chrono::seconds kKillGrace{10};
+
+milliseconds Since(Clock::time_point t0) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - t0);
+}
+
+milliseconds Left(Clock::time_point deadline) {
+  return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+}
+
+Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::FromErrno(errno, "read", path.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string LastNonEmptyLine(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  std::string last;
+  while (std::getline(in, line)) {
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
+// A hint for the failures people actually hit, recognised in the broker's log.
+std::string HintFromLog(const std::string& log, const BrokerSettings& s) {
+  if (log.find("Address already in use") != std::string::npos) {
+    return fmt::format(" (port {} or {} is in use: stop the other program or pass --port / --controller-port)",
+                       s.port, s.controller_port);
+  }
+  if (log.find("Could not find or load main class") != std::string::npos ||
+      log.find("ClassNotFoundException") != std::string::npos ||
+      log.find("NoClassDefFoundError") != std::string::npos) {
+    return " (the Kafka jars are incomplete: run scripts/setup.sh)";
+  }
+  if (log.find("UnsupportedClassVersionError") != std::string::npos) {
+    return " (Kafka 4 needs Java 17 or newer: set JAVA_HOME or run scripts/setup.sh)";
+  }
+  if (log.find("OutOfMemoryError") != std::string::npos ||
+      log.find("Could not reserve enough space") != std::string::npos) {
+    return " (not enough memory for the broker's 1 GB heap)";
+  }
+  return "";
+}
+
+Status WithJavaHint(Status st) {
+  if (st.ok() || st.code() != StatusCode::kIoError) return st;
+  return Status::FailedPrecondition(st.message() +
+                                    " (install Java 17 or newer, e.g. with scripts/setup.sh, or set JAVA_HOME)");
+}
+
+void RemoveFile(const std::filesystem::path& p) {
+  std::error_code ec;
+  std::filesystem::remove(p, ec);
+}
+
+}  // namespace
+
+Status ProbeBroker(const std::string& bootstrap, milliseconds timeout) {
+  LS_ASSIGN_OR_RETURN(kafka::ClientConfig config, kafka::ClientConfig::Load("", {}));
+  config.Force("bootstrap.servers", bootstrap);
+  // A fresh client per probe: no reconnect backoff carries over from a refused connection.
+  LS_ASSIGN_OR_RETURN(kafka::ConfPtr conf, config.Build());
+  // While the broker starts, every probe is refused; that is expected, not worth printing.
+  rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
+  LS_ASSIGN_OR_RETURN(kafka::HandlePtr handle, kafka::CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  return kafka::WaitForBroker(handle.get(), bootstrap, static_cast<int>(std::max<int64_t>(1, timeout.count())));
+}
+
+Result<LocalBroker> LocalBroker::Make(const std::filesystem::path& dir, const BrokerEnv& env) {
+  LS_ASSIGN_OR_RETURN(std::filesystem::path kafka_home, ResolveKafkaHome(env));
+  return LocalBroker(BrokerPaths{dir}, std::move(kafka_home), JavaCommand(env));
+}
+
+namespace {
+
+// The broker's command line contains this; a pid running anything else is not our broker.
+std::string BrokerMarker(const BrokerPaths& paths) {
+  return fmt::format("kafka.Kafka {}", paths.ServerProperties().string());
+}
+
+std::string RecordedBootstrap(const BrokerPaths& paths) {
+  Result<std::string> text = ReadWholeFile(paths.ServerProperties());
+  if (!text.ok()) return "";
+  Result<std::string> bootstrap = BootstrapFromServerProperties(*text);
+  return bootstrap.ok() ? *bootstrap : "";
+}
+
+}  // namespace
+
+pid_t LocalBroker::ReadPid() const {
+  std::ifstream in(paths_.PidFile());
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) return 0;
+  return static_cast<pid_t>(pid);
+}
+
+Status LocalBroker::CheckInstallation() const {
+  const std::filesystem::path libs = kafka_home_ / "libs";
+  std::error_code ec;
+  bool found = false;
+  for (const auto& entry : std::filesystem::directory_iterator(libs, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("kafka_2.13-") && name.ends_with(".jar")) found = true;
+  }
+  if (!found) {
+    return Status::FailedPrecondition(fmt::format(
+        "the Kafka broker jars are not in {} (no kafka_2.13-*.jar there): run scripts/setup.sh, or set "
+        "LAKESTREAM_KAFKA_HOME to a folder whose libs/ holds them",
+        libs.string()));
+  }
+  return Status::Ok();
+}
+
+Status LocalBroker::FormatStorageIfNeeded(Clock::time_point deadline, bool* formatted) const {
+  *formatted = false;
+  if (std::filesystem::exists(paths_.MetaProperties())) return Status::Ok();
+  const std::filesystem::path libs = kafka_home_ / "libs";
+  std::string log;
+
+  std::vector<std::string> uuid_argv = ToolJvmArgs(java_, paths_, libs);
+  uuid_argv.insert(uuid_argv.end(), {"kafka.tools.StorageTool", "random-uuid"});
+  Result<ToolOutput> uuid = RunTool(uuid_argv, deadline);
+  LS_RETURN_NOT_OK(WithJavaHint(uuid.status()));
+  log += uuid->output;
+  const std::string cluster_id = LastNonEmptyLine(uuid->output);
+  if (uuid->exit_code != 0 || cluster_id.empty()) {
+    LS_RETURN_NOT_OK(WriteFileAtomic(paths_.StorageToolLog(), log));
+    return Status::Internal(fmt::format("kafka.tools.StorageTool random-uuid failed (exit code {}):\n{}",
+                                        uuid->exit_code, uuid->output));
+  }
+
+  std::vector<std::string> format_argv = ToolJvmArgs(java_, paths_, libs);
+  format_argv.insert(format_argv.end(), {"kafka.tools.StorageTool", "format", "--cluster-id", cluster_id,
+                                         "--config", paths_.ServerProperties().string(), "--ignore-formatted"});
+  LS_ASSIGN_OR_RETURN(ToolOutput format, RunTool(format_argv, deadline));
+  log += format.output;
+  LS_RETURN_NOT_OK(WriteFileAtomic(paths_.StorageToolLog(), log));
+  if (format.exit_code != 0) {
+    return Status::Internal(fmt::format("kafka.tools.StorageTool format of {} failed (exit code {}):\n{}",
+                                        paths_.DataDir().string(), format.exit_code, format.output));
+  }
+  *formatted = true;
+  return Status::Ok();
+}
+
+std::string LocalBroker::LogTail() const {
+  std::string out;
+  std::string server = TailFile(paths_.ServerLog(), kLogTailLines);
+  if (!server.empty()) out += fmt::format("--- last lines of {} ---\n{}", paths_.ServerLog().string(), server);
+  std::string console = TailFile(paths_.ConsoleLog(), kLogTailLines / 3);
+  if (!console.empty()) out += fmt::format("--- last lines of {} ---\n{}", paths_.ConsoleLog().string(), console);
+  if (out.empty()) out = fmt::format("(the broker wrote no log in {})\n", paths_.LogsDir().string());
+  return out;
+}
+
+Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::chrono::seconds timeout) {
+  const Clock::time_point t0 = Clock::now();
+  const Clock::time_point deadline = t0 + timeout;
+  LS_ASSIGN_OR_RETURN(BrokerSettings settings, requested.Validated());
+  const std::string marker = BrokerMarker(paths_);
+
+  if (pid_t running = ReadPid(); running > 0 && IsProcessAlive(running, marker)) {
+    // Possibly another `start` still waiting for it: give it as long as we would give ours.
+    std::string bootstrap = RecordedBootstrap(paths_);
+    if (bootstrap.empty()) bootstrap = settings.Bootstrap();
+    for (;;) {
+      if (ProbeBroker(bootstrap, std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1)))).ok()) {
+        return StartOutcome{running, bootstrap, /*already_running=*/true, /*formatted=*/false, Since(t0)};
+      }
+      if (!IsProcessAlive(running, marker)) break;
+      if (Clock::now() >= deadline) {
+        return Status::Unavailable(fmt::format(
+            "a broker from {} is running as pid {} but did not answer at {} within {} s; stop it with "
+            "`lakestream broker stop --dir {}`\n{}",
+            paths_.dir.string(), running, bootstrap, timeout.count(), paths_.dir.string(), LogTail()));
+      }
+    }
+  }
+  RemoveFile(paths_.PidFile());  // stale: its process is gone
+
+  LS_RETURN_NOT_OK(CheckInstallation());
+  for (const auto& d : {paths_.dir, paths_.DataDir(), paths_.LogsDir()}) {
+    std::error_code ec;
+    std::filesystem::create_directories(d, ec);
+    if (ec) return Status::IoError(fmt::format("cannot create folder '{}': {}", d.string(), ec.message()));
+  }
+  LS_RETURN_NOT_OK(CheckPortFree(settings.host, settings.port));
+  LS_RETURN_NOT_OK(CheckPortFree("127.0.0.1", settings.controller_port));
+  LS_RETURN_NOT_OK(WriteFileAtomic(paths_.ServerProperties(), RenderServerProperties(settings, paths_)));
+  LS_RETURN_NOT_OK(WriteFileAtomic(paths_.Log4jConfig(), RenderLog4j2Config()));
+
+  StartOutcome outcome;
+  outcome.bootstrap = settings.Bootstrap();
+  LS_RETURN_NOT_OK(FormatStorageIfNeeded(deadline, &outcome.formatted));
+
+  std::vector<std::string> argv = BrokerJvmArgs(java_, paths_, kafka_home_ / "libs");
+  argv.insert(argv.end(), {"kafka.Kafka", paths_.ServerProperties().string()});
+  Result<pid_t> spawned = SpawnDetached(argv, paths_.ConsoleLog());
+  LS_RETURN_NOT_OK(WithJavaHint(spawned.status()));
+  const pid_t pid = *spawned;
+  outcome.pid = pid;
+  // Written before waiting, so that `stop` can end a broker whose start is still waiting.
+  LS_RETURN_NOT_OK(WriteFileAtomic(paths_.PidFile(), fmt::format("{}\n", pid)));
+
+  for (;;) {
+    if (std::optional<std::string> how = ReapIfExited(pid)) {
+      RemoveFile(paths_.PidFile());
+      const std::string tail = LogTail();
+      return Status::FailedPrecondition(fmt::format("the broker exited during start-up ({}){}\n{}", *how,
+                                                    HintFromLog(tail, settings), tail));
+    }
+    if (ProbeBroker(outcome.bootstrap, std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1)))).ok()) {
+      outcome.took = Since(t0);
+      return outcome;
+    }
+    if (Clock::now() >= deadline) break;
+  }
+
+  // Not answering in time: leave nothing half-started behind.
+  ::kill(pid, SIGTERM);
+  if (!WaitForExit(pid, marker, Clock::now() + kKillGrace)) {
+    ::kill(pid, SIGKILL);
+    WaitForExit(pid, marker, Clock::now() + kKillGrace);
+  }
+  ReapIfExited(pid);
+  RemoveFile(paths_.PidFile());
+  const std::string tail = LogTail();
+  return Status::Unavailable(fmt::format(
+      "the broker did not answer at {} within {} s and was stopped{} (a slow machine may need a longer "
+      "--timeout)\n{}",
+      outcome.bootstrap, timeout.count(), HintFromLog(tail, settings), tail));
+}
+
+Result<StopOutcome> LocalBroker::Stop(std::chrono::seconds timeout) {
+  StopOutcome outcome;
+  const std::string marker = BrokerMarker(paths_);
+  const pid_t pid = ReadPid();
+  if (pid <= 0 || !IsProcessAlive(pid, marker)) {
+    RemoveFile(paths_.PidFile());
+    return outcome;
+  }
+  outcome.pid = pid;
+  outcome.was_running = true;
+  if (::kill(pid, SIGTERM) != 0 && errno != ESRCH) {
+    return Status::FromErrno(errno, "send SIGTERM to the broker, pid", std::to_string(pid));
+  }
+  if (!WaitForExit(pid, marker, Clock::now() + timeout)) {
+    outcome.killed = true;
+    ::kill(pid, SIGKILL);
+    if (!WaitForExit(pid, marker, Clock::now() + kKillGrace)) {
+      return Status::Internal(fmt::format("the broker (pid {}) is still running after SIGKILL", pid));
+    }
+  }
+  RemoveFile(paths_.PidFile());
+  return outcome;
+}
+
+BrokerStatus LocalBroker::Query(milliseconds probe_timeout) const {
+  BrokerStatus status;
+  status.bootstrap = RecordedBootstrap(paths_);
+  const pid_t pid = ReadPid();
+  if (pid <= 0 || !IsProcessAlive(pid, BrokerMarker(paths_))) return status;
+  status.running = true;
+  status.pid = pid;
+  status.answering = !status.bootstrap.empty() && ProbeBroker(status.bootstrap, probe_timeout).ok();
+  return status;
+}
+
+}  // namespace lakestream::broker

@@ -1,0 +1,95 @@
+#include "broker/process.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace lakestream::broker {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+std::filesystem::path TempDir() {
+  auto dir = std::filesystem::temp_directory_path() / ("ls_process_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+TEST(RunTool, CapturesOutputAndExitCode) {
+  Result<ToolOutput> out = RunTool({"sh", "-c", "echo hello; echo oops >&2; exit 3"}, Clock::now() + 10s);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_THAT(out->output, HasSubstr("hello"));
+  EXPECT_THAT(out->output, HasSubstr("oops"));
+}
+
+TEST(RunTool, MissingProgramNamesIt) {
+  Result<ToolOutput> out = RunTool({"lakestream-no-such-program"}, Clock::now() + 10s);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("lakestream-no-such-program"));
+}
+
+TEST(RunTool, KillsAToolPastItsDeadline) {
+  const auto t0 = Clock::now();
+  Result<ToolOutput> out = RunTool({"sleep", "30"}, Clock::now() + 200ms);
+  EXPECT_EQ(out.status().code(), StatusCode::kUnavailable);
+  EXPECT_LT(Clock::now() - t0, 10s);
+}
+
+TEST(SpawnDetached, RunsInItsOwnSessionAndIsReaped) {
+  const auto log = TempDir() / "spawn.out";
+  Result<pid_t> pid = SpawnDetached({"sh", "-c", "echo started; exec sleep 30"}, log);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  EXPECT_EQ(::getsid(*pid), *pid);
+  EXPECT_FALSE(ReapIfExited(*pid).has_value());
+  ::kill(*pid, SIGTERM);
+  // Our own child turns into a zombie until reaped: it must count as exited.
+  EXPECT_TRUE(WaitForExit(*pid, "", Clock::now() + 10s));
+  EXPECT_FALSE(IsProcessAlive(*pid, ""));
+  ReapIfExited(*pid);
+  std::filesystem::remove_all(log.parent_path());
+}
+
+TEST(IsProcessAlive, ChecksTheCommandLineMarker) {
+  EXPECT_TRUE(IsProcessAlive(::getpid(), "broker_test"));
+  EXPECT_FALSE(IsProcessAlive(::getpid(), "kafka.Kafka /nowhere/server.properties"));
+  EXPECT_FALSE(IsProcessAlive(0, ""));
+}
+
+TEST(TailFile, KeepsTheLastLines) {
+  const auto path = TempDir() / "tail.txt";
+  {
+    std::ofstream out(path);
+    for (int i = 1; i <= 100; ++i) out << "line " << i << "\n";
+  }
+  EXPECT_EQ(TailFile(path, 2), "line 99\nline 100\n");
+  EXPECT_EQ(TailFile(path.string() + ".missing", 2), "");
+  std::filesystem::remove_all(path.parent_path());
+}
+
+TEST(CheckPortFree, ReportsAListenerOnThePort) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const uint16_t port = ntohs(addr.sin_port);
+  Status st = CheckPortFree("127.0.0.1", port);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(st.message(), HasSubstr(std::to_string(port)));
+  EXPECT_THAT(st.message(), HasSubstr("in use"));
+  ::close(fd);
+  EXPECT_TRUE(CheckPortFree("127.0.0.1", port).ok());
+}
+
+}  // namespace
+}  // namespace lakestream::broker
