@@ -1,0 +1,14 @@
+// Base64 (RFC 4648, with padding) for bytes stored inside JSON: checkpoint state, dead letters.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lakestream::lake {
+
+std::string Base64Encode(std::string_view bytes);
+// nullopt unless `text` is canonical padded base64.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+}  // namespace lakestream::lake

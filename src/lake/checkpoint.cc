@@ -1,0 +1,125 @@
+#include "lake/checkpoint.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "lake/base64.h"
+#include "lake/fs_util.h"
+#include "lake/layout.h"
+
+namespace lakestream::lake {
+namespace {
+
+constexpr std::string_view kMagic = "lakestream-checkpoint";
+
+uint32_t Crc32(std::string_view bytes) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths; checkpoints are far below 4 GiB but stay correct anyway.
+  while (!bytes.empty()) {
+    uInt n = static_cast<uInt>(std::min<size_t>(bytes.size(), 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), n);
+    bytes.remove_prefix(n);
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+Status Corrupt(const std::string& path, const std::string& what) {
+  return Status::DataLoss(
+      "checkpoint '" + path + "' is corrupt: " + what +
+      ". The partition cannot resume safely: restore the file from a backup, or delete it to "
+      "reprocess the partition from its earliest offset (which may duplicate rows already in "
+      "the lake)");
+}
+
+}  // namespace
+
+std::string EncodeCheckpoint(const Checkpoint& c) {
+  nlohmann::ordered_json body;
+  body["format_version"] = kCheckpointFormatVersion;
+  body["topic"] = c.topic;
+  body["partition"] = c.partition.value;
+  body["commit_seq"] = c.commit_seq;
+  body["next_offset"] = c.next_offset.value;
+  body["state_base64"] = Base64Encode(c.state);
+  nlohmann::ordered_json pending = nlohmann::ordered_json::array();
+  for (const auto& p : c.pending) {
+    pending.push_back({{"temp", p.temp}, {"final", p.final}, {"rows", p.rows}});
+  }
+  body["pending"] = std::move(pending);
+  std::string text = body.dump();
+  char header[96];
+  std::snprintf(header, sizeof header, "%s %d %zu %08x\n", kMagic.data(), kCheckpointFormatVersion,
+                text.size(), Crc32(text));
+  return std::string(header) + text + "\n";
+}
+
+Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, const std::string& path) {
+  size_t eol = bytes.find('\n');
+  if (eol == std::string_view::npos) return Corrupt(path, "no header line");
+  std::string header(bytes.substr(0, eol));
+  char magic[32] = {};
+  int version = 0;
+  unsigned long long length = 0;
+  unsigned crc = 0;
+  int consumed = 0;
+  if (std::sscanf(header.c_str(), "%31s %d %llu %8x%n", magic, &version, &length, &crc,
+                  &consumed) != 4 ||
+      kMagic != magic || static_cast<size_t>(consumed) != header.size()) {
+    return Corrupt(path, "the first line is not 'lakestream-checkpoint <version> <length> <crc32>'");
+  }
+  if (version != kCheckpointFormatVersion) {
+    return Status::DataLoss("checkpoint '" + path + "' has format version " +
+                            std::to_string(version) + " but this lakestream reads version " +
+                            std::to_string(kCheckpointFormatVersion) +
+                            ": run the lakestream version that wrote it (or a newer one)");
+  }
+  std::string_view body = bytes.substr(eol + 1);
+  if (body.size() != length + 1 || body.back() != '\n') {
+    return Corrupt(path, "the body has " + std::to_string(body.size()) + " bytes, the header says " +
+                             std::to_string(length + 1) + " (a torn or truncated write?)");
+  }
+  body.remove_suffix(1);
+  if (Crc32(body) != crc) return Corrupt(path, "the crc32 of the body does not match the header");
+
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Corrupt(path, "the body is not a JSON object");
+  try {
+    if (j.at("format_version").get<int>() != version) {
+      return Corrupt(path, "the body's format_version differs from the header's");
+    }
+    Checkpoint c;
+    c.topic = j.at("topic").get<std::string>();
+    c.partition.value = j.at("partition").get<int32_t>();
+    c.commit_seq = j.at("commit_seq").get<uint64_t>();
+    c.next_offset.value = j.at("next_offset").get<int64_t>();
+    auto state = Base64Decode(j.at("state_base64").get<std::string>());
+    if (!state) return Corrupt(path, "state_base64 is not valid base64");
+    c.state = std::move(*state);
+    for (const auto& p : j.at("pending")) {
+      PendingFile f{p.at("temp").get<std::string>(), p.at("final").get<std::string>(),
+                    p.at("rows").get<uint64_t>()};
+      if (!ValidateRelativeDir(f.temp).ok() || !ValidateRelativeDir(f.final).ok()) {
+        return Corrupt(path, "pending file path '" + f.temp + "' or '" + f.final +
+                                 "' is not relative to the lake root");
+      }
+      c.pending.push_back(std::move(f));
+    }
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    return Corrupt(path, std::string("a field is missing or has the wrong type (") + e.what() + ")");
+  }
+}
+
+Result<std::optional<Checkpoint>> ReadCheckpoint(const std::string& path) {
+  Result<std::string> bytes = ReadWholeFile(path);
+  if (!bytes.ok()) {
+    if (bytes.status().code() == StatusCode::kNotFound) return std::optional<Checkpoint>();
+    return bytes.status();
+  }
+  LS_ASSIGN_OR_RETURN(Checkpoint c, DecodeCheckpoint(*bytes, path));
+  return std::optional<Checkpoint>(std::move(c));
+}
+
+}  // namespace lakestream::lake

@@ -1,0 +1,63 @@
+// The per-partition checkpoint: the commit record of the lake's exactly-once protocol.
+//
+// Renaming a new checkpoint over `<lake root>/_checkpoints/<topic>/<partition>` is THE
+// commit point of a partition task (see committer.h). What it says is true of the lake:
+//   - `next_offset` is one past the last Kafka record reflected in `state` and in the
+//     lake files of this and all earlier commits (exclusive bound: seek there to resume);
+//   - `pending` lists the files of commit `commit_seq` as temp -> final; each final file
+//     exists, or its temp file exists and recovery renames it (no other outcome is valid).
+//
+// On-disk format, version 1 (bump kCheckpointFormatVersion on any incompatible change,
+// and keep reading old versions):
+//
+//   lakestream-checkpoint <format version> <body length in bytes> <crc32 of body, 8 hex>\n
+//   <body: one line of JSON>\n
+//
+//   body = {"format_version":1, "topic":"mta-turnstile", "partition":0, "commit_seq":42,
+//           "next_offset":12345, "state_base64":"...",
+//           "pending":[{"temp":"turnstile/date=2024-07-22/.part-p0-000000000042-0000.csv.gz.tmp",
+//                       "final":"turnstile/date=2024-07-22/part-p0-000000000042-0000.csv.gz",
+//                       "rows":17}]}
+//
+// Paths in `pending` are relative to the lake root, so a lake can be moved or mounted
+// elsewhere. `tail -n +2 <checkpoint> | jq .` shows the body.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/types.h"
+
+namespace lakestream::lake {
+
+inline constexpr int kCheckpointFormatVersion = 1;
+
+struct PendingFile {
+  std::string temp;   // relative to the lake root
+  std::string final;  // relative to the lake root
+  uint64_t rows = 0;  // informational
+  friend bool operator==(const PendingFile&, const PendingFile&) = default;
+};
+
+struct Checkpoint {
+  std::string topic;
+  PartitionId partition;
+  uint64_t commit_seq = 0;  // 1 for the first commit; strictly increasing
+  KafkaOffset next_offset;  // exclusive: one past the last record reflected
+  std::string state;        // the stream engine's serialized state, opaque bytes
+  std::vector<PendingFile> pending;
+  friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
+};
+
+std::string EncodeCheckpoint(const Checkpoint& checkpoint);
+// DataLoss for anything but a well-formed version-1 checkpoint; the message names `path`
+// and says what to do.
+Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, const std::string& path);
+// nullopt if there is no checkpoint at `path` (a partition never committed).
+Result<std::optional<Checkpoint>> ReadCheckpoint(const std::string& path);
+
+}  // namespace lakestream::lake

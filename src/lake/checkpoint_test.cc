@@ -1,0 +1,106 @@
+#include "lake/checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstdio>
+
+#include "lake/lake_test_util.h"
+
+namespace lakestream::lake {
+namespace {
+
+Checkpoint Sample() {
+  Checkpoint c;
+  c.topic = "mta-turnstile";
+  c.partition = PartitionId{2};
+  c.commit_seq = 7;
+  c.next_offset = KafkaOffset{1234};
+  c.state = std::string("st\0\xff", 4);
+  c.pending = {{"t/date=2024-07-22/.part-p2-000000000007-0000.csv.gz.tmp",
+                "t/date=2024-07-22/part-p2-000000000007-0000.csv.gz", 5}};
+  return c;
+}
+
+std::string WithHeader(int version, const std::string& body) {
+  char header[96];
+  uint32_t crc = static_cast<uint32_t>(
+      crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()), body.size()));
+  std::snprintf(header, sizeof header, "lakestream-checkpoint %d %zu %08x\n", version, body.size(), crc);
+  return header + body + "\n";
+}
+
+TEST(Checkpoint, ExactEncodingAndRoundTrip) {
+  std::string body =
+      "{\"format_version\":1,\"topic\":\"mta-turnstile\",\"partition\":2,\"commit_seq\":7,"
+      "\"next_offset\":1234,\"state_base64\":\"c3QA/w==\",\"pending\":[{\"temp\":"
+      "\"t/date=2024-07-22/.part-p2-000000000007-0000.csv.gz.tmp\",\"final\":"
+      "\"t/date=2024-07-22/part-p2-000000000007-0000.csv.gz\",\"rows\":5}]}";
+  std::string encoded = EncodeCheckpoint(Sample());
+  EXPECT_EQ(encoded, WithHeader(1, body));
+  auto decoded = DecodeCheckpoint(encoded, "/l/_checkpoints/mta-turnstile/2");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, Sample());
+}
+
+TEST(Checkpoint, MissingFileIsNoCheckpoint) {
+  std::string dir = testing::FreshTestDir();
+  auto r = ReadCheckpoint(dir + "/none");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST(Checkpoint, CorruptOrUnknownIsDataLoss) {
+  const std::string good = EncodeCheckpoint(Sample());
+  std::string flipped = good;
+  flipped[flipped.size() - 10] ^= 0x01;
+  const std::string body_end = good.substr(good.find('\n') + 1);
+  struct Case {
+    std::string name;
+    std::string bytes;
+    std::string message_part;
+  };
+  const std::string tail =
+      ". The partition cannot resume safely: restore the file from a backup, or delete it to "
+      "reprocess the partition from its earliest offset (which may duplicate rows already in the "
+      "lake)";
+  const Case cases[] = {
+      {"empty", "", "checkpoint '/c' is corrupt: no header line" + tail},
+      {"bad magic", "hello 1 2 00000000\n{}\n",
+       "checkpoint '/c' is corrupt: the first line is not 'lakestream-checkpoint <version> "
+       "<length> <crc32>'" + tail},
+      {"truncated", good.substr(0, good.size() - 7),
+       "checkpoint '/c' is corrupt: the body has " + std::to_string(body_end.size() - 7) +
+           " bytes, the header says " + std::to_string(body_end.size()) +
+           " (a torn or truncated write?)" + tail},
+      {"bit flip", flipped, "checkpoint '/c' is corrupt: the crc32 of the body does not match the header" + tail},
+      {"unknown version", WithHeader(2, "{}"),
+       "checkpoint '/c' has format version 2 but this lakestream reads version 1: run the "
+       "lakestream version that wrote it (or a newer one)"},
+      {"not json", WithHeader(1, "{nope"), "checkpoint '/c' is corrupt: the body is not a JSON object" + tail},
+      {"bad base64",
+       WithHeader(1, "{\"format_version\":1,\"topic\":\"t\",\"partition\":0,\"commit_seq\":1,"
+                     "\"next_offset\":1,\"state_base64\":\"@@@@\",\"pending\":[]}"),
+       "checkpoint '/c' is corrupt: state_base64 is not valid base64" + tail},
+      {"absolute pending path",
+       WithHeader(1, "{\"format_version\":1,\"topic\":\"t\",\"partition\":0,\"commit_seq\":1,"
+                     "\"next_offset\":1,\"state_base64\":\"\",\"pending\":[{\"temp\":\"/etc/x\","
+                     "\"final\":\"y\",\"rows\":1}]}"),
+       "checkpoint '/c' is corrupt: pending file path '/etc/x' or 'y' is not relative to the lake "
+       "root" + tail},
+  };
+  for (const auto& c : cases) {
+    auto r = DecodeCheckpoint(c.bytes, "/c");
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << c.name;
+    EXPECT_EQ(r.status().message(), c.message_part) << c.name;
+  }
+  // A field missing: the message names the field.
+  auto r = DecodeCheckpoint(WithHeader(1, "{\"format_version\":1,\"topic\":\"t\"}"), "/c");
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("a field is missing or has the wrong type"), std::string::npos);
+  EXPECT_NE(r.status().message().find("partition"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lakestream::lake

@@ -1,0 +1,251 @@
+#include "lake/committer.h"
+
+#include <set>
+
+#include "lake/fs_util.h"
+#include "lake/layout.h"
+
+namespace lakestream::lake {
+namespace {
+
+int64_t DayOf(EventTime t) {
+  int64_t d = t.seconds / 86400;
+  if (t.seconds % 86400 < 0) --d;  // floor for times before 1970
+  return d;
+}
+
+std::string Join(const std::string& root, const std::string& rel) { return root + "/" + rel; }
+
+}  // namespace
+
+void CommitBatch::Add(size_t output, EventTime date_time, Row row) {
+  rows_.at(output)[DayOf(date_time)].push_back(std::move(row));
+  ++row_count_;
+}
+
+void CommitBatch::Clear() {
+  for (auto& m : rows_) m.clear();
+  row_count_ = 0;
+}
+
+const char* CrashPointName(CrashPoint point) {
+  switch (point) {
+    case CrashPoint::kAfterTempFiles: return "after-temp-files";
+    case CrashPoint::kAfterCheckpointTemp: return "after-checkpoint-temp";
+    case CrashPoint::kAfterCheckpointRename: return "after-checkpoint-rename";
+    case CrashPoint::kAfterFinalRename: return "after-final-rename";
+  }
+  return "?";
+}
+
+PartitionCommitter::PartitionCommitter(CommitterOptions options) : options_(std::move(options)) {
+  checkpoint_path_ = CheckpointPath(options_.lake_root, options_.topic, options_.partition);
+  checkpoint_temp_path_ = ParentDir(checkpoint_path_) + "/." +
+                          std::to_string(options_.partition.value) + ".tmp";
+}
+
+Result<std::unique_ptr<PartitionCommitter>> PartitionCommitter::Make(CommitterOptions options) {
+  if (options.lake_root.empty()) return Status::InvalidArgument("the lake root folder is empty");
+  while (options.lake_root.size() > 1 && options.lake_root.back() == '/') {
+    options.lake_root.pop_back();
+  }
+  LS_RETURN_NOT_OK(ValidateTopicName(options.topic));
+  if (options.partition.value < 0) {
+    return Status::InvalidArgument("partition " + std::to_string(options.partition.value) +
+                                   " is negative");
+  }
+  std::set<std::string> dirs;
+  for (const auto& out : options.outputs) {
+    LS_RETURN_NOT_OK(ValidateRelativeDir(out.dir));
+    if (out.dir.starts_with(kCheckpointsDir)) {
+      return Status::InvalidArgument("output folder '" + out.dir + "' is reserved for checkpoints");
+    }
+    if (!dirs.insert(out.dir).second) {
+      return Status::InvalidArgument("two outputs write to lake folder '" + out.dir +
+                                     "': their file names would collide");
+    }
+    if (out.max_rows_per_file == 0) {
+      return Status::InvalidArgument("output '" + out.dir + "': max_rows_per_file must be > 0");
+    }
+  }
+  if (options.writer_factory == nullptr) options.writer_factory = DefaultWriterFactoryInstance();
+  std::unique_ptr<PartitionCommitter> c(new PartitionCommitter(std::move(options)));
+  for (const auto& out : c->options_.outputs) {
+    auto writer = c->options_.writer_factory->MakeWriter(out.file);
+    if (!writer.ok()) {
+      return Status(writer.status().code(), "output '" + out.dir + "': " + writer.status().message());
+    }
+    c->writers_.push_back(std::move(writer).value());
+  }
+  return c;
+}
+
+Status PartitionCommitter::Hook(CrashPoint point, size_t index) const {
+  if (!options_.crash_hook) return Status::Ok();
+  return options_.crash_hook(point, index);
+}
+
+Status PartitionCommitter::FinishRenames(const std::vector<PendingFile>& pending, bool call_hook,
+                                         size_t* renamed) {
+  std::set<std::string> dirs;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    std::string temp = Join(options_.lake_root, pending[i].temp);
+    std::string final = Join(options_.lake_root, pending[i].final);
+    if (PathExists(temp)) {
+      LS_RETURN_NOT_OK(RenameFile(temp, final));
+      ++*renamed;
+      dirs.insert(ParentDir(final));
+    } else if (!PathExists(final)) {
+      return Status::DataLoss(
+          "checkpoint '" + checkpoint_path_ + "' (commit " + std::to_string(commit_seq_) +
+          ") lists '" + final + "' but neither it nor its temp file '" + temp +
+          "' exists: someone removed committed lake files. Restore the file, or delete the "
+          "checkpoint to reprocess the partition from its earliest offset");
+    }
+    if (call_hook) LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterFinalRename, i));
+  }
+  for (const auto& dir : dirs) LS_RETURN_NOT_OK(FsyncDir(dir));
+  return Status::Ok();
+}
+
+Status PartitionCommitter::DeleteOrphans(size_t* deleted) {
+  for (const auto& out : options_.outputs) {
+    std::string out_dir = Join(options_.lake_root, out.dir);
+    Result<std::vector<std::string>> dates = ListDir(out_dir);
+    if (!dates.ok()) {
+      if (dates.status().code() == StatusCode::kNotFound) continue;
+      return dates.status();
+    }
+    for (const auto& date : *dates) {
+      if (!date.starts_with("date=")) continue;
+      std::string dir = out_dir + "/" + date;
+      Result<std::vector<std::string>> names = ListDir(dir);
+      if (!names.ok()) {
+        if (names.status().code() == StatusCode::kNotFound) continue;
+        return names.status();
+      }
+      bool removed = false;
+      for (const auto& name : *names) {
+        // After FinishRenames every temp file of a committed commit has been renamed, so any
+        // temp file of this partition left here belongs to an uncommitted attempt.
+        if (!IsTempFileOfPartition(name, options_.partition)) continue;
+        LS_RETURN_NOT_OK(RemoveFileIfExists(dir + "/" + name));
+        ++*deleted;
+        removed = true;
+      }
+      if (removed) LS_RETURN_NOT_OK(FsyncDir(dir));
+    }
+  }
+  if (PathExists(checkpoint_temp_path_)) {
+    LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
+    ++*deleted;
+  }
+  return Status::Ok();
+}
+
+Result<RecoveredState> PartitionCommitter::Recover() {
+  ready_ = false;
+  LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint, ReadCheckpoint(checkpoint_path_));
+  RecoveredState r;
+  if (checkpoint) {
+    if (checkpoint->topic != options_.topic || checkpoint->partition != options_.partition) {
+      return Status::DataLoss("checkpoint '" + checkpoint_path_ + "' belongs to topic '" +
+                              checkpoint->topic + "' partition " +
+                              std::to_string(checkpoint->partition.value) +
+                              ", not to this task: the lake's _checkpoints folder was edited; "
+                              "restore the right file");
+    }
+    commit_seq_ = checkpoint->commit_seq;
+    next_offset_ = checkpoint->next_offset;
+    LS_RETURN_NOT_OK(FinishRenames(checkpoint->pending, /*call_hook=*/false, &r.renames_finished));
+    r.has_checkpoint = true;
+    r.commit_seq = checkpoint->commit_seq;
+    r.next_offset = checkpoint->next_offset;
+    r.state = std::move(checkpoint->state);
+  } else {
+    commit_seq_ = 0;
+    next_offset_ = KafkaOffset{0};
+  }
+  LS_RETURN_NOT_OK(DeleteOrphans(&r.orphans_deleted));
+  ready_ = true;
+  return r;
+}
+
+Result<CommitResult> PartitionCommitter::Commit(const CommitBatch& batch, KafkaOffset next_offset,
+                                                std::string_view state) {
+  if (!ready_) {
+    return Status::FailedPrecondition(
+        "partition " + options_.topic + "/" + std::to_string(options_.partition.value) +
+        " cannot commit before Recover() succeeds (at task start and after a failed commit)");
+  }
+  if (batch.output_count() != options_.outputs.size()) {
+    return Status::InvalidArgument("the batch has " + std::to_string(batch.output_count()) +
+                                   " outputs, the committer " +
+                                   std::to_string(options_.outputs.size()));
+  }
+  if (next_offset < next_offset_) {
+    return Status::InvalidArgument("next_offset " + std::to_string(next_offset.value) +
+                                   " is before the committed " +
+                                   std::to_string(next_offset_.value) + " for " + options_.topic +
+                                   "/" + std::to_string(options_.partition.value));
+  }
+  Result<CommitResult> result = CommitSteps(batch, next_offset, state);
+  if (!result.ok()) ready_ = false;
+  return result;
+}
+
+Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
+                                                     KafkaOffset next_offset,
+                                                     std::string_view state) {
+  const uint64_t seq = commit_seq_ + 1;
+  CommitResult result;
+  result.commit_seq = seq;
+  std::vector<PendingFile> pending;
+
+  // Step 1: temp files, fsynced, and their folders.
+  std::set<std::string> temp_dirs;
+  for (size_t o = 0; o < options_.outputs.size(); ++o) {
+    const OutputSpec& out = options_.outputs[o];
+    for (const auto& [day, rows] : batch.rows(o)) {
+      std::string rel_dir = out.dir + "/" + DatePartitionDir(EventTime{day * 86400});
+      std::string abs_dir = Join(options_.lake_root, rel_dir);
+      LS_RETURN_NOT_OK(MakeDirsDurable(abs_dir));
+      uint32_t n = 0;
+      for (size_t begin = 0; begin < rows.size(); begin += out.max_rows_per_file, ++n) {
+        size_t count = std::min(out.max_rows_per_file, rows.size() - begin);
+        std::string final_name =
+            FinalFileName(options_.partition, seq, n, FileExtension(out.file.format));
+        PendingFile f{rel_dir + "/" + TempFileName(final_name), rel_dir + "/" + final_name, count};
+        std::string temp_path = Join(options_.lake_root, f.temp);
+        LS_RETURN_NOT_OK(writers_[o]->WriteFile(
+            temp_path, std::span<const Row>(rows).subspan(begin, count)));
+        LS_RETURN_NOT_OK(FsyncFile(temp_path));
+        result.rows += count;
+        pending.push_back(std::move(f));
+      }
+      temp_dirs.insert(abs_dir);
+    }
+  }
+  for (const auto& dir : temp_dirs) LS_RETURN_NOT_OK(FsyncDir(dir));
+  LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterTempFiles, 0));
+
+  // Step 2: the checkpoint. The rename is the commit point.
+  Checkpoint checkpoint{options_.topic, options_.partition, seq, next_offset, std::string(state),
+                        pending};
+  LS_RETURN_NOT_OK(MakeDirsDurable(ParentDir(checkpoint_path_)));
+  LS_RETURN_NOT_OK(WriteFileDurable(checkpoint_temp_path_, EncodeCheckpoint(checkpoint)));
+  LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointTemp, 0));
+  LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
+  commit_seq_ = seq;  // committed from here on, even if the fsync below fails
+  next_offset_ = next_offset;
+  LS_RETURN_NOT_OK(FsyncDir(ParentDir(checkpoint_path_)));
+  LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointRename, 0));
+
+  // Step 3: publish the files.
+  size_t renamed = 0;
+  LS_RETURN_NOT_OK(FinishRenames(pending, /*call_hook=*/true, &renamed));
+  for (const auto& f : pending) result.files.push_back(f.final);
+  return result;
+}
+
+}  // namespace lakestream::lake

@@ -1,0 +1,170 @@
+// PartitionCommitter: exactly-once delivery of one partition task's output to the lake.
+//
+// A partition task (one per Kafka partition of a topic) buffers what it produced since its
+// last commit in a CommitBatch: rows for any number of outputs (the aggregate table, dead
+// letters, late data), each a "file set" written in one commit. Commit() then runs:
+//
+//   1. Write each output's rows, grouped by date=YYYY-MM-DD folder and rolled every
+//      max_rows_per_file rows, to hidden temp files next to their final names; fsync each
+//      file and each folder holding one.
+//   2. Write the new checkpoint {commit_seq, next_offset, state, pending [temp -> final]}
+//      to "_checkpoints/<topic>/.<partition>.tmp", fsync, rename it over
+//      "_checkpoints/<topic>/<partition>", fsync the folder.
+//      >>> THIS RENAME IS THE COMMIT POINT. <<<  Before it the commit did not happen (its
+//      temp files are orphans that recovery deletes); after it the commit happened, whatever
+//      crashes next.
+//   3. Rename each pending temp file to its final name and fsync the folders. Idempotent;
+//      recovery finishes it. The checkpoint keeps its pending list (harmless: a final file
+//      already present counts as done).
+//   4. The caller commits next_offset to Kafka: informational only (lag monitoring); the
+//      checkpoint, not Kafka, is the source of truth for where to resume.
+//
+// Recover() at task start (and after any failed Commit):
+//   - reads the checkpoint (none: the partition starts from the beginning);
+//   - finishes pending renames whose temp exists (final present = done; neither = DataLoss);
+//   - deletes this partition's temp files not listed by the checkpoint (uncommitted attempts;
+//     other partitions' temp files are never touched);
+//   - returns {commit_seq, next_offset, state}: the caller restores state and seeks there.
+//
+// Invariants (tested in committer_test.cc):
+//   I1. A final file exists only if a checkpoint listing it (or a later one) was committed,
+//       and it is complete: files become visible only by rename of a fsynced temp.
+//   I2. next_offset is one past the last record reflected in the state and in the final files
+//       of all commits up to commit_seq. State and offset are restored together, so
+//       re-processing from next_offset reproduces exactly the uncommitted output.
+//   I3. Names are deterministic (commit_seq, partition, file index): a re-run of an
+//       uncommitted commit writes the same names, and a committed name is never written again
+//       (commit_seq only grows), so nothing committed is ever written twice.
+//   I4. Two processes taking the partition over one after the other (rebalance) recover the
+//       same {commit_seq, next_offset, state} and the same lake.
+//
+// Assumption: at most one live owner per (topic, partition). The group's revocation
+// callback must finish or abandon a commit before the partition is reassigned; a zombie
+// owner still writing would race with the new owner's recovery (no fencing here).
+//
+// Thread-safety: none; a committer belongs to its partition task.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/table.h"
+#include "core/time.h"
+#include "core/types.h"
+#include "lake/checkpoint.h"
+#include "lake/file_writer.h"
+
+namespace lakestream::lake {
+
+// One output of a partition task: a lake table, its dead letters or its late data.
+struct OutputSpec {
+  // Folder relative to the lake root: "turnstile", "_dead_letters/mta-turnstile", ...
+  // Unique among a committer's outputs.
+  std::string dir;
+  FileSpec file;
+  // Roll to a new file after this many rows, so one trigger does not make a huge file.
+  size_t max_rows_per_file = 100000;
+};
+
+// What a partition task produced since its last commit: rows per output and day.
+// Plain data; the task owns it and clears it after a successful commit.
+class CommitBatch {
+ public:
+  explicit CommitBatch(size_t output_count) : rows_(output_count) {}
+
+  // Adds a row to `output` (an index into CommitterOptions::outputs). `date_time` chooses the
+  // date=YYYY-MM-DD folder (the window end for aggregates). An out-of-range `output` is a
+  // bug in the caller: std::out_of_range.
+  void Add(size_t output, EventTime date_time, Row row);
+  void Clear();
+
+  size_t output_count() const { return rows_.size(); }
+  size_t row_count() const { return row_count_; }
+  // Rows of `output` by day (days since 1970-01-01), each day in the order added.
+  const std::map<int64_t, std::vector<Row>>& rows(size_t output) const { return rows_[output]; }
+
+ private:
+  std::vector<std::map<int64_t, std::vector<Row>>> rows_;
+  size_t row_count_ = 0;
+};
+
+// Steps of Commit() where a test can simulate a crash.
+enum class CrashPoint {
+  kAfterTempFiles,         // temp files written and fsynced; no checkpoint written
+  kAfterCheckpointTemp,    // new checkpoint at its temp name, not yet renamed (not committed)
+  kAfterCheckpointRename,  // committed; no temp file renamed yet
+  kAfterFinalRename,       // committed; temp files 0..index renamed
+};
+const char* CrashPointName(CrashPoint point);
+
+// Called at each CrashPoint (index: the pending file just renamed, else 0). A non-OK return
+// makes Commit() stop right there and return it, as if the process had died; the committer
+// then refuses to commit until Recover() (tests discard it and build a new one instead).
+using CrashHook = std::function<Status(CrashPoint point, size_t index)>;
+
+struct CommitterOptions {
+  std::string lake_root;
+  std::string topic;
+  PartitionId partition;
+  std::vector<OutputSpec> outputs;
+  WriterFactory* writer_factory = nullptr;  // not owned; nullptr = the real writers
+  CrashHook crash_hook;                     // tests only
+};
+
+struct RecoveredState {
+  bool has_checkpoint = false;  // false: never committed; start from the earliest offset
+  uint64_t commit_seq = 0;      // the last committed commit, 0 if none
+  KafkaOffset next_offset;      // seek here (exclusive bound of what was committed)
+  std::string state;            // restore the stream engine from this
+  size_t renames_finished = 0;  // pending renames this recovery completed
+  size_t orphans_deleted = 0;   // temp files of uncommitted attempts it removed
+};
+
+struct CommitResult {
+  uint64_t commit_seq = 0;
+  std::vector<std::string> files;  // final paths relative to the lake root, in write order
+  uint64_t rows = 0;
+};
+
+class PartitionCommitter {
+ public:
+  // Validates the options and builds one writer per output. Touches no file.
+  static Result<std::unique_ptr<PartitionCommitter>> Make(CommitterOptions options);
+
+  // Brings the lake and the checkpoint to the last committed state (see the top of this
+  // file). Must be called before the first Commit() and after a failed one. Idempotent.
+  Result<RecoveredState> Recover();
+
+  // Commits `batch` and the task's state. `next_offset`: one past the last record reflected
+  // in `batch` and `state`; it never goes backwards. An empty batch still commits the offset
+  // and state. On error nothing may be assumed: call Recover().
+  Result<CommitResult> Commit(const CommitBatch& batch, KafkaOffset next_offset,
+                              std::string_view state);
+
+  uint64_t commit_seq() const { return commit_seq_; }
+  const std::string& checkpoint_path() const { return checkpoint_path_; }
+
+ private:
+  explicit PartitionCommitter(CommitterOptions options);
+  Result<CommitResult> CommitSteps(const CommitBatch& batch, KafkaOffset next_offset,
+                                   std::string_view state);
+  Status Hook(CrashPoint point, size_t index) const;
+  // Step 3: temp -> final for every pending file (idempotent). Counts renames done.
+  Status FinishRenames(const std::vector<PendingFile>& pending, bool call_hook, size_t* renamed);
+  Status DeleteOrphans(size_t* deleted);
+
+  CommitterOptions options_;
+  std::vector<std::unique_ptr<FileWriter>> writers_;
+  std::string checkpoint_path_;
+  std::string checkpoint_temp_path_;
+  uint64_t commit_seq_ = 0;
+  KafkaOffset next_offset_;
+  bool ready_ = false;  // recovered, and no commit failed since
+};
+
+}  // namespace lakestream::lake

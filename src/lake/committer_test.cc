@@ -1,0 +1,540 @@
+#include "lake/committer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "lake/duckdb_util.h"
+#include "lake/lake_test_util.h"
+#include "lake/side_outputs.h"
+
+namespace lakestream::lake {
+namespace {
+
+using testing::FreshTestDir;
+using testing::Gunzip;
+using testing::Snapshot;
+using Cells = std::vector<std::vector<std::optional<std::string>>>;
+
+constexpr const char* kTopic = "mta-turnstile";
+constexpr size_t kTable = 0;
+constexpr size_t kDeadLetters = 1;
+
+EventTime At(int day, int hour, int minute) {
+  return MakeEventTime({2024, 7, day}, hour * 3600 + minute * 60);
+}
+
+Schema TableSchema() {
+  return Schema{{{"STATION", ColumnType::kString},
+                 {"ENTRIES", ColumnType::kInt64},
+                 {"WINDOW_END", ColumnType::kTimestamp}}};
+}
+
+OutputSpec TableOutput(FileFormat format = FileFormat::kCsvGz) {
+  OutputSpec out;
+  out.dir = "turnstile";
+  out.file.schema = TableSchema();
+  out.file.format = format;
+  out.max_rows_per_file = 2;
+  return out;
+}
+
+CommitterOptions Options(const std::string& root, WriterFactory* factory = nullptr,
+                         CrashHook hook = nullptr, FileFormat format = FileFormat::kCsvGz) {
+  CommitterOptions o;
+  o.lake_root = root;
+  o.topic = kTopic;
+  o.partition = PartitionId{0};
+  o.outputs = {TableOutput(format), DeadLetterOutput(kTopic)};
+  o.writer_factory = factory;
+  o.crash_hook = std::move(hook);
+  return o;
+}
+
+Row TableRow(const char* station, int64_t entries, EventTime end) {
+  return Row{std::string(station), entries, end};
+}
+
+// What a partition task would hand over at three successive triggers.
+struct Step {
+  CommitBatch batch{2};
+  KafkaOffset next_offset;
+  std::string state;
+};
+
+std::vector<Step> Steps() {
+  std::vector<Step> steps(3);
+  auto add = [](Step& s, const char* station, int64_t entries, EventTime end) {
+    s.batch.Add(kTable, end, TableRow(station, entries, end));
+  };
+  add(steps[0], "S1", 5, At(22, 23, 55));
+  add(steps[0], "S2", 7, At(23, 0, 0));
+  add(steps[0], "S3", 1, At(22, 23, 50));
+  AddDeadLetter(&steps[0].batch, kDeadLetters,
+                DeadLetter{SourcePosition{kTopic, 0, 2}, "bad,\"row\xff", "field 10 (ENTRIES): 'x' is not an integer",
+                           At(22, 23, 51)});
+  steps[0].next_offset = KafkaOffset{4};
+  steps[0].state = "state-1";
+  add(steps[1], "S1", 10, At(23, 0, 5));
+  add(steps[1], "S2", 20, At(23, 0, 5));
+  add(steps[1], "S3", 30, At(23, 0, 10));
+  AddDeadLetter(&steps[1].batch, kDeadLetters,
+                DeadLetter{SourcePosition{kTopic, 0, 6}, "x", "13 fields expected, got 1", At(23, 0, 6)});
+  steps[1].next_offset = KafkaOffset{9};
+  steps[1].state = std::string("state-2\0", 8);
+  add(steps[2], "S4", 4, At(23, 0, 15));
+  steps[2].next_offset = KafkaOffset{12};
+  steps[2].state = "state-3";
+  return steps;
+}
+
+std::unique_ptr<PartitionCommitter> MakeCommitter(CommitterOptions options) {
+  auto c = PartitionCommitter::Make(std::move(options));
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return std::move(c).value();
+}
+
+RecoveredState MustRecover(PartitionCommitter* c) {
+  auto r = c->Recover();
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : RecoveredState{};
+}
+
+void MustCommit(PartitionCommitter* c, const Step& s) {
+  auto r = c->Commit(s.batch, s.next_offset, s.state);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// The lake after three uninterrupted commits.
+std::map<std::string, std::string> ReferenceLake(FileFormat format = FileFormat::kCsvGz) {
+  std::string root = FreshTestDir() + "-reference";
+  std::filesystem::remove_all(root);
+  auto c = MakeCommitter(Options(root, nullptr, nullptr, format));
+  MustRecover(c.get());
+  for (const Step& s : Steps()) MustCommit(c.get(), s);
+  return Snapshot(root);
+}
+
+bool IsHidden(const std::string& rel) {
+  return std::filesystem::path(rel).filename().string().starts_with(".");
+}
+
+TEST(PartitionCommitter, UninterruptedCommitsMakeTheExpectedLake) {
+  std::string root = FreshTestDir();
+  auto c = MakeCommitter(Options(root));
+  RecoveredState fresh = MustRecover(c.get());
+  EXPECT_FALSE(fresh.has_checkpoint);
+  EXPECT_EQ(fresh.commit_seq, 0u);
+  EXPECT_EQ(fresh.next_offset, KafkaOffset{0});
+
+  auto steps = Steps();
+  auto r1 = c->Commit(steps[0].batch, steps[0].next_offset, steps[0].state);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->commit_seq, 1u);
+  EXPECT_EQ(r1->rows, 4u);
+  EXPECT_EQ(r1->files, (std::vector<std::string>{
+                           "turnstile/date=2024-07-22/part-p0-000000000001-0000.csv.gz",
+                           "turnstile/date=2024-07-23/part-p0-000000000001-0000.csv.gz",
+                           "_dead_letters/mta-turnstile/date=2024-07-22/part-p0-000000000001-0000.jsonl"}));
+  auto r2 = c->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->files, (std::vector<std::string>{
+                           "turnstile/date=2024-07-23/part-p0-000000000002-0000.csv.gz",
+                           "turnstile/date=2024-07-23/part-p0-000000000002-0001.csv.gz",
+                           "_dead_letters/mta-turnstile/date=2024-07-23/part-p0-000000000002-0000.jsonl"}));
+  MustCommit(c.get(), steps[2]);
+
+  auto lake = Snapshot(root);
+  std::vector<std::string> names;
+  for (const auto& [name, bytes] : lake) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "_checkpoints/mta-turnstile/0",
+                       "_dead_letters/mta-turnstile/date=2024-07-22/part-p0-000000000001-0000.jsonl",
+                       "_dead_letters/mta-turnstile/date=2024-07-23/part-p0-000000000002-0000.jsonl",
+                       "turnstile/date=2024-07-22/part-p0-000000000001-0000.csv.gz",
+                       "turnstile/date=2024-07-23/part-p0-000000000001-0000.csv.gz",
+                       "turnstile/date=2024-07-23/part-p0-000000000002-0000.csv.gz",
+                       "turnstile/date=2024-07-23/part-p0-000000000002-0001.csv.gz",
+                       "turnstile/date=2024-07-23/part-p0-000000000003-0000.csv.gz"}));
+  EXPECT_EQ(Gunzip(root + "/turnstile/date=2024-07-22/part-p0-000000000001-0000.csv.gz"),
+            ",STATION,ENTRIES,WINDOW_END\n0,S1,5,2024-07-22 23:55:00\n1,S3,1,2024-07-22 23:50:00\n");
+  EXPECT_EQ(Gunzip(root + "/turnstile/date=2024-07-23/part-p0-000000000002-0001.csv.gz"),
+            ",STATION,ENTRIES,WINDOW_END\n0,S3,30,2024-07-23 00:10:00\n");
+  // Dead letters: position, reason and the exact bytes (base64), committed with the rows.
+  EXPECT_EQ(lake["_dead_letters/mta-turnstile/date=2024-07-22/part-p0-000000000001-0000.jsonl"],
+            "{\"position\":\"mta-turnstile/0@2\",\"topic\":\"mta-turnstile\",\"partition\":0,"
+            "\"offset\":2,\"reason\":\"field 10 (ENTRIES): 'x' is not an integer\",\"raw\":"
+            "\"bad,\\\"row\\u00ff\",\"raw_base64\":\"YmFkLCJyb3f/\"}\n");
+  auto ckpt = ReadCheckpoint(c->checkpoint_path());
+  ASSERT_TRUE(ckpt.ok() && ckpt->has_value());
+  EXPECT_EQ((*ckpt)->commit_seq, 3u);
+  EXPECT_EQ((*ckpt)->next_offset, KafkaOffset{12});
+  EXPECT_EQ((*ckpt)->state, "state-3");
+  EXPECT_EQ((*ckpt)->pending,
+            (std::vector<PendingFile>{
+                {"turnstile/date=2024-07-23/.part-p0-000000000003-0000.csv.gz.tmp",
+                 "turnstile/date=2024-07-23/part-p0-000000000003-0000.csv.gz", 1}}));
+}
+
+// Fails every writer it makes once `error_after_rows` rows were written in total, leaving
+// the rows up to that point in the file (a real partial file), like a full disk would.
+class FailingWriterFactory : public WriterFactory {
+ public:
+  explicit FailingWriterFactory(size_t error_after_rows) : limit_(error_after_rows) {}
+
+  Result<std::unique_ptr<FileWriter>> MakeWriter(const FileSpec& spec) override {
+    LS_ASSIGN_OR_RETURN(auto inner, DefaultWriterFactoryInstance()->MakeWriter(spec));
+    return std::unique_ptr<FileWriter>(new Writer(std::move(inner), this));
+  }
+
+ private:
+  class Writer : public FileWriter {
+   public:
+    Writer(std::unique_ptr<FileWriter> inner, FailingWriterFactory* f)
+        : inner_(std::move(inner)), f_(f) {}
+    Status WriteFile(const std::string& path, std::span<const Row> rows) override {
+      size_t allowed = f_->limit_ - f_->written_;
+      if (rows.size() <= allowed) {
+        f_->written_ += rows.size();
+        return inner_->WriteFile(path, rows);
+      }
+      f_->written_ = f_->limit_;
+      LS_RETURN_NOT_OK(inner_->WriteFile(path, rows.first(allowed)));
+      return Status::IoError("injected writer failure after " + std::to_string(f_->limit_) +
+                             " rows, writing '" + path + "'");
+    }
+
+   private:
+    std::unique_ptr<FileWriter> inner_;
+    FailingWriterFactory* f_;
+  };
+
+  size_t limit_;
+  size_t written_ = 0;
+};
+
+struct CrashCase {
+  std::string name;
+  CrashPoint point;
+  size_t index;
+  bool committed;       // is commit 2 durable after the crash?
+  size_t renames_left;  // pending renames recovery must finish
+  size_t orphans;       // temp files recovery must delete
+};
+
+void PrintTo(const CrashCase& c, std::ostream* os) { *os << c.name; }
+
+class CrashTest : public ::testing::TestWithParam<CrashCase> {};
+
+// Commit 1 succeeds, commit 2 "crashes" at one step, a new process recovers, re-runs what
+// was not committed, commits 3: the lake must be byte-identical to an uninterrupted run.
+TEST_P(CrashTest, RecoveryYieldsTheUninterruptedLake) {
+  const CrashCase& cc = GetParam();
+  const auto reference = ReferenceLake();
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+
+  bool armed = false;
+  CrashHook hook = [&](CrashPoint point, size_t index) {
+    if (armed && point == cc.point && index == cc.index) {
+      return Status::Unavailable(std::string("injected crash ") + CrashPointName(point));
+    }
+    return Status::Ok();
+  };
+  auto first = MakeCommitter(Options(root, nullptr, hook));
+  MustRecover(first.get());
+  MustCommit(first.get(), steps[0]);
+  armed = true;
+  auto crashed = first->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
+  ASSERT_FALSE(crashed.ok());
+  EXPECT_EQ(crashed.status().message(), std::string("injected crash ") + CrashPointName(cc.point));
+  // The crashed committer refuses to go on without recovery.
+  EXPECT_EQ(first->Commit(steps[2].batch, steps[2].next_offset, steps[2].state).status().code(),
+            StatusCode::kFailedPrecondition);
+
+  // I1: whatever is visible under a final name is complete and belongs to a committed commit.
+  for (const auto& [rel, bytes] : Snapshot(root)) {
+    if (IsHidden(rel) || rel.starts_with("_checkpoints")) continue;
+    ASSERT_TRUE(reference.count(rel)) << rel;
+    EXPECT_EQ(bytes, reference.at(rel)) << rel;
+    if (!cc.committed) {
+      EXPECT_EQ(rel.find("-000000000002-"), std::string::npos) << rel;
+    }
+  }
+
+  // A new process takes over the partition.
+  auto second = MakeCommitter(Options(root));
+  RecoveredState r = MustRecover(second.get());
+  EXPECT_TRUE(r.has_checkpoint);
+  const Step& last = cc.committed ? steps[1] : steps[0];
+  EXPECT_EQ(r.commit_seq, cc.committed ? 2u : 1u);
+  EXPECT_EQ(r.next_offset, last.next_offset);
+  EXPECT_EQ(r.state, last.state);
+  EXPECT_EQ(r.renames_finished, cc.renames_left);
+  EXPECT_EQ(r.orphans_deleted, cc.orphans);
+  // Recovery is idempotent: a third process sees the same and has nothing left to do.
+  RecoveredState again = MustRecover(MakeCommitter(Options(root)).get());
+  EXPECT_EQ(again.commit_seq, r.commit_seq);
+  EXPECT_EQ(again.next_offset, r.next_offset);
+  EXPECT_EQ(again.state, r.state);
+  EXPECT_EQ(again.renames_finished, 0u);
+  EXPECT_EQ(again.orphans_deleted, 0u);
+
+  // The stream engine replays from next_offset with the restored state and reproduces the
+  // uncommitted output.
+  if (!cc.committed) MustCommit(second.get(), steps[1]);
+  MustCommit(second.get(), steps[2]);
+  EXPECT_EQ(Snapshot(root), reference);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryStep, CrashTest,
+    ::testing::Values(
+        CrashCase{"AfterTempFiles", CrashPoint::kAfterTempFiles, 0, false, 0, 3},
+        CrashCase{"AfterCheckpointTemp", CrashPoint::kAfterCheckpointTemp, 0, false, 0, 4},
+        CrashCase{"AfterCheckpointRename", CrashPoint::kAfterCheckpointRename, 0, true, 3, 0},
+        CrashCase{"AfterFirstFinalRename", CrashPoint::kAfterFinalRename, 0, true, 2, 0},
+        CrashCase{"AfterSecondFinalRename", CrashPoint::kAfterFinalRename, 1, true, 1, 0},
+        CrashCase{"AfterLastFinalRename", CrashPoint::kAfterFinalRename, 2, true, 0, 0}),
+    [](const ::testing::TestParamInfo<CrashCase>& info) { return info.param.name; });
+
+TEST(PartitionCommitter, WriterFailureMidFileLeavesOnlyAHiddenPartialFile) {
+  const auto reference = ReferenceLake();
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  // Commit 1 writes 4 rows; the 6th row (second of commit 2's first file) fails.
+  FailingWriterFactory failing(5);
+  auto first = MakeCommitter(Options(root, &failing));
+  MustRecover(first.get());
+  MustCommit(first.get(), steps[0]);
+  auto crashed = first->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
+  const std::string temp = "turnstile/date=2024-07-23/.part-p0-000000000002-0000.csv.gz.tmp";
+  EXPECT_EQ(crashed.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(crashed.status().message(),
+            "injected writer failure after 5 rows, writing '" + root + "/" + temp + "'");
+  auto lake = Snapshot(root);
+  ASSERT_TRUE(lake.count(temp));
+  EXPECT_EQ(Gunzip(root + "/" + temp), ",STATION,ENTRIES,WINDOW_END\n0,S1,10,2024-07-23 00:05:00\n");
+  EXPECT_FALSE(lake.count("turnstile/date=2024-07-23/part-p0-000000000002-0000.csv.gz"));
+
+  auto second = MakeCommitter(Options(root));
+  RecoveredState r = MustRecover(second.get());
+  EXPECT_EQ(r.commit_seq, 1u);
+  EXPECT_EQ(r.orphans_deleted, 1u);
+  MustCommit(second.get(), steps[1]);
+  MustCommit(second.get(), steps[2]);
+  EXPECT_EQ(Snapshot(root), reference);
+}
+
+TEST(PartitionCommitter, ReadersNeverSeeUncommittedFiles) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  bool armed = false;
+  CrashHook hook = [&](CrashPoint point, size_t) {
+    return armed && point == CrashPoint::kAfterCheckpointTemp ? Status::Unavailable("crash")
+                                                              : Status::Ok();
+  };
+  auto c = MakeCommitter(Options(root, nullptr, hook, FileFormat::kParquet));
+  MustRecover(c.get());
+  MustCommit(c.get(), steps[0]);
+  armed = true;
+  ASSERT_FALSE(c->Commit(steps[1].batch, steps[1].next_offset, steps[1].state).ok());
+
+  auto db = DuckDbConnection::Open();
+  ASSERT_TRUE(db.ok());
+  auto t = (*db)->Query("SELECT STATION, ENTRIES, WINDOW_END, date FROM read_parquet(" +
+                        SqlStringLiteral(root + "/turnstile/*/*.parquet") +
+                        ", hive_partitioning = true) ORDER BY STATION");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->types, (std::vector<duckdb_type>{DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_BIGINT,
+                                                DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_DATE}));
+  EXPECT_EQ(t->rows, (Cells{{"S1", "5", "2024-07-22 23:55:00", "2024-07-22"},
+                            {"S2", "7", "2024-07-23 00:00:00", "2024-07-23"},
+                            {"S3", "1", "2024-07-22 23:50:00", "2024-07-22"}}));
+}
+
+TEST(PartitionCommitter, RecoveryDeletesOnlyThisPartitionsOrphans) {
+  std::string root = FreshTestDir();
+  const std::vector<std::string> files = {
+      "turnstile/date=2024-07-22/.part-p0-000000000009-0000.csv.gz.tmp",
+      "turnstile/date=2024-07-22/.part-p1-000000000001-0000.csv.gz.tmp",
+      "turnstile/date=2024-07-22/.part-p10-000000000001-0000.csv.gz.tmp",
+      "turnstile/date=2024-07-22/notes.txt",
+      "_dead_letters/mta-turnstile/date=2024-07-21/.part-p0-000000000003-0000.jsonl.tmp",
+      "_checkpoints/mta-turnstile/.0.tmp",
+      "_checkpoints/mta-turnstile/.1.tmp",
+  };
+  for (const auto& f : files) {
+    std::filesystem::create_directories(std::filesystem::path(root + "/" + f).parent_path());
+    ASSERT_TRUE(WriteFileDurable(root + "/" + f, "x").ok());
+  }
+  auto c = MakeCommitter(Options(root));
+  RecoveredState r = MustRecover(c.get());
+  EXPECT_FALSE(r.has_checkpoint);
+  EXPECT_EQ(r.orphans_deleted, 3u);
+  std::vector<std::string> left;
+  for (const auto& [rel, bytes] : Snapshot(root)) left.push_back(rel);
+  EXPECT_EQ(left, (std::vector<std::string>{
+                      "_checkpoints/mta-turnstile/.1.tmp",
+                      "turnstile/date=2024-07-22/.part-p1-000000000001-0000.csv.gz.tmp",
+                      "turnstile/date=2024-07-22/.part-p10-000000000001-0000.csv.gz.tmp",
+                      "turnstile/date=2024-07-22/notes.txt"}));
+}
+
+TEST(PartitionCommitter, CorruptCheckpointIsDataLoss) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto c = MakeCommitter(Options(root));
+  MustRecover(c.get());
+  MustCommit(c.get(), steps[0]);
+  ASSERT_TRUE(WriteFileDurable(c->checkpoint_path(), "lakestream-checkpoint 1 3 00000000\n{}\n").ok());
+
+  auto next = MakeCommitter(Options(root));
+  auto r = next->Recover();
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(r.status().message(),
+            "checkpoint '" + root + "/_checkpoints/mta-turnstile/0' is corrupt: the body has 3 "
+            "bytes, the header says 4 (a torn or truncated write?). The partition cannot resume "
+            "safely: restore the file from a backup, or delete it to reprocess the partition from "
+            "its earliest offset (which may duplicate rows already in the lake)");
+  EXPECT_EQ(next->Commit(steps[1].batch, steps[1].next_offset, steps[1].state).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST(PartitionCommitter, CheckpointOfAnotherPartitionIsDataLoss) {
+  std::string root = FreshTestDir();
+  auto c = MakeCommitter(Options(root));
+  MustRecover(c.get());
+  MustCommit(c.get(), Steps()[0]);
+  std::filesystem::copy_file(root + "/_checkpoints/mta-turnstile/0", root + "/_checkpoints/mta-turnstile/1");
+  CommitterOptions o = Options(root);
+  o.partition = PartitionId{1};
+  auto r = MakeCommitter(std::move(o))->Recover();
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(r.status().message(),
+            "checkpoint '" + root + "/_checkpoints/mta-turnstile/1' belongs to topic "
+            "'mta-turnstile' partition 0, not to this task: the lake's _checkpoints folder was "
+            "edited; restore the right file");
+}
+
+TEST(PartitionCommitter, CommittedFileRemovedIsDataLoss) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  bool armed = false;
+  CrashHook hook = [&](CrashPoint point, size_t) {
+    return armed && point == CrashPoint::kAfterCheckpointRename ? Status::Unavailable("crash")
+                                                                : Status::Ok();
+  };
+  auto c = MakeCommitter(Options(root, nullptr, hook));
+  MustRecover(c.get());
+  armed = true;
+  ASSERT_FALSE(c->Commit(steps[0].batch, steps[0].next_offset, steps[0].state).ok());
+  const std::string temp = root + "/turnstile/date=2024-07-23/.part-p0-000000000001-0000.csv.gz.tmp";
+  ASSERT_TRUE(RemoveFileIfExists(temp).ok());
+  auto r = MakeCommitter(Options(root))->Recover();
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(r.status().message(),
+            "checkpoint '" + root + "/_checkpoints/mta-turnstile/0' (commit 1) lists '" + root +
+                "/turnstile/date=2024-07-23/part-p0-000000000001-0000.csv.gz' but neither it nor "
+                "its temp file '" + temp + "' exists: someone removed committed lake files. "
+                "Restore the file, or delete the checkpoint to reprocess the partition from its "
+                "earliest offset");
+}
+
+TEST(PartitionCommitter, RollsFilesEveryNRows) {
+  std::string root = FreshTestDir();
+  CommitterOptions o = Options(root);
+  o.outputs = {TableOutput()};  // 2 rows per file
+  auto c = MakeCommitter(std::move(o));
+  MustRecover(c.get());
+  CommitBatch batch(1);
+  for (int i = 0; i < 5; ++i) batch.Add(0, At(22, 10, i), TableRow("S", i, At(22, 10, i)));
+  auto r = c->Commit(batch, KafkaOffset{5}, "");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows, 5u);
+  const std::string dir = "turnstile/date=2024-07-22/";
+  EXPECT_EQ(r->files, (std::vector<std::string>{dir + "part-p0-000000000001-0000.csv.gz",
+                                                dir + "part-p0-000000000001-0001.csv.gz",
+                                                dir + "part-p0-000000000001-0002.csv.gz"}));
+  const std::string header = ",STATION,ENTRIES,WINDOW_END\n";
+  EXPECT_EQ(Gunzip(root + "/" + r->files[0]),
+            header + "0,S,0,2024-07-22 10:00:00\n1,S,1,2024-07-22 10:01:00\n");
+  EXPECT_EQ(Gunzip(root + "/" + r->files[1]),
+            header + "0,S,2,2024-07-22 10:02:00\n1,S,3,2024-07-22 10:03:00\n");
+  EXPECT_EQ(Gunzip(root + "/" + r->files[2]), header + "0,S,4,2024-07-22 10:04:00\n");
+}
+
+TEST(PartitionCommitter, RebalancedOwnersSeeTheSameResult) {
+  const auto reference = ReferenceLake();
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  MustCommit(a.get(), steps[1]);
+  a.reset();  // partition revoked after its final commit
+
+  auto b = MakeCommitter(Options(root));
+  RecoveredState rb = MustRecover(b.get());
+  EXPECT_EQ(rb.commit_seq, 2u);
+  EXPECT_EQ(rb.next_offset, KafkaOffset{9});
+  EXPECT_EQ(rb.state, steps[1].state);
+  EXPECT_EQ(rb.renames_finished, 0u);
+  EXPECT_EQ(rb.orphans_deleted, 0u);
+  MustCommit(b.get(), steps[2]);
+  b.reset();
+
+  auto a2 = MakeCommitter(Options(root));
+  RecoveredState ra = MustRecover(a2.get());
+  EXPECT_EQ(ra.commit_seq, 3u);
+  EXPECT_EQ(ra.next_offset, KafkaOffset{12});
+  EXPECT_EQ(ra.state, "state-3");
+  EXPECT_EQ(Snapshot(root), reference);
+}
+
+TEST(PartitionCommitter, EmptyBatchCommitsOffsetAndStateOnly) {
+  std::string root = FreshTestDir();
+  auto c = MakeCommitter(Options(root));
+  MustRecover(c.get());
+  auto r = c->Commit(CommitBatch(2), KafkaOffset{3}, "s");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->commit_seq, 1u);
+  EXPECT_TRUE(r->files.empty());
+  std::vector<std::string> names;
+  for (const auto& [rel, bytes] : Snapshot(root)) names.push_back(rel);
+  EXPECT_EQ(names, (std::vector<std::string>{"_checkpoints/mta-turnstile/0"}));
+  RecoveredState s = MustRecover(MakeCommitter(Options(root)).get());
+  EXPECT_EQ(s.next_offset, KafkaOffset{3});
+  EXPECT_EQ(s.state, "s");
+}
+
+TEST(PartitionCommitter, MisuseIsRefused) {
+  std::string root = FreshTestDir();
+  auto c = MakeCommitter(Options(root));
+  auto steps = Steps();
+  auto before = c->Commit(steps[0].batch, steps[0].next_offset, steps[0].state);
+  EXPECT_EQ(before.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(before.status().message(),
+            "partition mta-turnstile/0 cannot commit before Recover() succeeds (at task start and "
+            "after a failed commit)");
+  MustRecover(c.get());
+  MustCommit(c.get(), steps[1]);
+  auto backwards = c->Commit(steps[0].batch, steps[0].next_offset, steps[0].state);
+  EXPECT_EQ(backwards.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(backwards.status().message(),
+            "next_offset 4 is before the committed 9 for mta-turnstile/0");
+  EXPECT_EQ(c->Commit(CommitBatch(1), KafkaOffset{10}, "").status().code(),
+            StatusCode::kInvalidArgument);
+
+  CommitterOptions dup = Options(root);
+  dup.outputs.push_back(TableOutput());
+  EXPECT_EQ(PartitionCommitter::Make(std::move(dup)).status().message(),
+            "two outputs write to lake folder 'turnstile': their file names would collide");
+  CommitterOptions bad_topic = Options(root);
+  bad_topic.topic = "../x";
+  EXPECT_EQ(PartitionCommitter::Make(std::move(bad_topic)).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace lakestream::lake

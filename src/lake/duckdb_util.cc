@@ -1,0 +1,95 @@
+#include "lake/duckdb_util.h"
+
+namespace lakestream::lake {
+
+Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
+    const std::string& path, const std::vector<std::pair<std::string, std::string>>& settings) {
+  duckdb_config config = nullptr;
+  if (duckdb_create_config(&config) != DuckDBSuccess) {
+    return Status::Internal("cannot create a DuckDB configuration");
+  }
+  struct ConfigGuard {
+    duckdb_config* c;
+    ~ConfigGuard() { duckdb_destroy_config(c); }
+  } guard{&config};
+  for (const auto& [name, value] : settings) {
+    if (duckdb_set_config(config, name.c_str(), value.c_str()) != DuckDBSuccess) {
+      return Status::InvalidArgument("DuckDB rejected setting " + name + "=" + value);
+    }
+  }
+  std::unique_ptr<DuckDbConnection> c(new DuckDbConnection());
+  c->db_.reset(new duckdb_database(nullptr));
+  char* error = nullptr;
+  const char* where = path.empty() ? nullptr : path.c_str();
+  if (duckdb_open_ext(where, c->db_.get(), config, &error) != DuckDBSuccess) {
+    std::string msg = error ? error : "unknown error";
+    duckdb_free(error);
+    return Status::IoError("cannot open DuckDB database '" + (path.empty() ? ":memory:" : path) +
+                           "': " + msg);
+  }
+  c->conn_.reset(new duckdb_connection(nullptr));
+  if (duckdb_connect(*c->db_, c->conn_.get()) != DuckDBSuccess) {
+    return Status::Internal("cannot connect to DuckDB database '" +
+                            (path.empty() ? ":memory:" : path) + "'");
+  }
+  return c;
+}
+
+Status DuckDbConnection::Execute(const std::string& sql) {
+  DuckDbResult result;
+  if (duckdb_query(*conn_, sql.c_str(), result.get()) != DuckDBSuccess) {
+    const char* e = duckdb_result_error(result.get());
+    return Status::IoError("DuckDB statement failed: " + sql + ": " + (e ? e : "unknown error"));
+  }
+  return Status::Ok();
+}
+
+Result<QueryTable> DuckDbConnection::Query(const std::string& sql) {
+  DuckDbResult result;
+  if (duckdb_query(*conn_, sql.c_str(), result.get()) != DuckDBSuccess) {
+    const char* e = duckdb_result_error(result.get());
+    return Status::IoError("DuckDB query failed: " + sql + ": " + (e ? e : "unknown error"));
+  }
+  QueryTable table;
+  idx_t cols = duckdb_column_count(result.get());
+  for (idx_t c = 0; c < cols; ++c) {
+    table.names.emplace_back(duckdb_column_name(result.get(), c));
+    table.types.push_back(duckdb_column_type(result.get(), c));
+  }
+  idx_t rows = duckdb_row_count(result.get());
+  for (idx_t r = 0; r < rows; ++r) {
+    auto& row = table.rows.emplace_back();
+    for (idx_t c = 0; c < cols; ++c) {
+      if (duckdb_value_is_null(result.get(), c, r)) {
+        row.emplace_back(std::nullopt);
+        continue;
+      }
+      char* text = duckdb_value_varchar(result.get(), c, r);
+      row.emplace_back(text ? std::string(text) : std::string());
+      duckdb_free(text);
+    }
+  }
+  return table;
+}
+
+std::string SqlStringLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char ch : text) {
+    if (ch == '\'') out.push_back('\'');
+    out.push_back(ch);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+std::string SqlIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char ch : name) {
+    if (ch == '"') out.push_back('"');
+    out.push_back(ch);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace lakestream::lake

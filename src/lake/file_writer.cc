@@ -1,0 +1,364 @@
+#include "lake/file_writer.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "core/time.h"
+#include "formats/csv.h"
+#include "formats/json_string.h"
+#include "lake/duckdb_util.h"
+#include "lake/fs_util.h"
+
+namespace lakestream::lake {
+namespace {
+
+const char* ColumnTypeName(ColumnType type) {
+  switch (type) {
+    case ColumnType::kString: return "string";
+    case ColumnType::kInt64: return "int64";
+    case ColumnType::kDouble: return "double";
+    case ColumnType::kTimestamp: return "timestamp";
+  }
+  return "?";
+}
+
+bool ValueHasType(const Value& v, ColumnType type) {
+  switch (type) {
+    case ColumnType::kString: return std::holds_alternative<std::string>(v);
+    case ColumnType::kInt64: return std::holds_alternative<int64_t>(v);
+    case ColumnType::kDouble: return std::holds_alternative<double>(v);
+    case ColumnType::kTimestamp: return std::holds_alternative<EventTime>(v);
+  }
+  return false;
+}
+
+Status ValidateRows(const Schema& schema, std::span<const Row> rows, const std::string& path) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Status st = ValidateRow(schema, rows[i]);
+    if (!st.ok()) {
+      return Status::InvalidArgument("row " + std::to_string(i) + " for '" + path +
+                                     "': " + st.message());
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- CSV.gz
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzFilePtr = std::unique_ptr<gzFile_s, GzCloser>;
+
+class CsvGzWriter : public FileWriter {
+ public:
+  CsvGzWriter(Schema schema, std::vector<size_t> keep)
+      : schema_(std::move(schema)), keep_(std::move(keep)) {}
+
+  Status WriteFile(const std::string& path, std::span<const Row> rows) override {
+    LS_RETURN_NOT_OK(ValidateRows(schema_, rows, path));
+    GzFilePtr gz(gzopen(path.c_str(), "wb6"));
+    if (!gz) return Status::FromErrno(errno ? errno : ENOMEM, "create gzip file", path);
+    std::string buf;
+    AppendCsvHeader(schema_, keep_, &buf);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      AppendCsvRow(i, rows[i], keep_, &buf);
+      if (buf.size() >= kFlushBytes) LS_RETURN_NOT_OK(Flush(gz.get(), path, &buf));
+    }
+    LS_RETURN_NOT_OK(Flush(gz.get(), path, &buf));
+    int rc = gzclose(gz.release());
+    if (rc != Z_OK) {
+      return Status::IoError("cannot finish gzip file '" + path + "': zlib error " +
+                             std::to_string(rc) + " (disk full?)");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static constexpr size_t kFlushBytes = 1 << 16;
+
+  static Status Flush(gzFile gz, const std::string& path, std::string* buf) {
+    if (buf->empty()) return Status::Ok();
+    int n = gzwrite(gz, buf->data(), static_cast<unsigned>(buf->size()));
+    if (n <= 0 || static_cast<size_t>(n) != buf->size()) {
+      int err = 0;
+      const char* msg = gzerror(gz, &err);
+      return Status::IoError("cannot write gzip file '" + path + "': " + (msg ? msg : "?"));
+    }
+    buf->clear();
+    return Status::Ok();
+  }
+
+  Schema schema_;
+  std::vector<size_t> keep_;
+};
+
+// ---------------------------------------------------------------- JSON lines
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+
+void AppendJsonValue(const Value& v, std::string* out) {
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    AppendJsonString(out, *s);
+  } else if (const auto* i = std::get_if<int64_t>(&v)) {
+    out->append(std::to_string(*i));
+  } else if (const auto* d = std::get_if<double>(&v)) {
+    if (std::isfinite(*d)) {
+      out->append(FormatValueText(v));
+    } else {
+      out->append("null");  // JSON has no NaN or infinity
+    }
+  } else if (const auto* t = std::get_if<EventTime>(&v)) {
+    out->push_back('"');
+    out->append(FormatTimestamp(*t));
+    out->push_back('"');
+  } else {
+    out->append("null");
+  }
+}
+
+class JsonLinesWriter : public FileWriter {
+ public:
+  explicit JsonLinesWriter(Schema schema) : schema_(std::move(schema)) {}
+
+  Status WriteFile(const std::string& path, std::span<const Row> rows) override {
+    LS_RETURN_NOT_OK(ValidateRows(schema_, rows, path));
+    std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
+    if (!f) return Status::FromErrno(errno, "create", path);
+    std::string line;
+    for (const Row& row : rows) {
+      line.clear();
+      line.push_back('{');
+      for (size_t c = 0; c < schema_.columns.size(); ++c) {
+        if (c > 0) line.push_back(',');
+        AppendJsonString(&line, schema_.columns[c].name);
+        line.push_back(':');
+        AppendJsonValue(row[c], &line);
+      }
+      line.append("}\n");
+      if (std::fwrite(line.data(), 1, line.size(), f.get()) != line.size()) {
+        return Status::FromErrno(errno, "write", path);
+      }
+    }
+    if (std::fclose(f.release()) != 0) return Status::FromErrno(errno, "close", path);
+    return Status::Ok();
+  }
+
+ private:
+  Schema schema_;
+};
+
+// ---------------------------------------------------------------- Parquet
+
+const char* SqlTypeName(ColumnType type) {
+  switch (type) {
+    case ColumnType::kString: return "VARCHAR";
+    case ColumnType::kInt64: return "BIGINT";
+    case ColumnType::kDouble: return "DOUBLE";
+    case ColumnType::kTimestamp: return "TIMESTAMP";
+  }
+  return "VARCHAR";
+}
+
+std::string AppenderError(duckdb_appender appender) {
+  duckdb_error_data e = duckdb_appender_error_data(appender);
+  std::string msg = e ? duckdb_error_data_message(e) : "unknown error";
+  duckdb_destroy_error_data(&e);
+  return msg;
+}
+
+class ParquetWriter : public FileWriter {
+ public:
+  static Result<std::unique_ptr<FileWriter>> Make(Schema schema, ParquetOptions options) {
+    for (char ch : options.compression) {
+      if (!std::isalnum(static_cast<unsigned char>(ch))) {
+        return Status::InvalidArgument("Parquet compression '" + options.compression +
+                                       "' is not a codec name: use zstd, snappy or uncompressed");
+      }
+    }
+    // One thread: lake files are small and the stream engine owns the cores.
+    LS_ASSIGN_OR_RETURN(auto db, DuckDbConnection::Open("", {{"threads", "1"}}));
+    std::string ddl = "CREATE TABLE " + std::string(kTable) + " (";
+    for (size_t c = 0; c < schema.columns.size(); ++c) {
+      if (c > 0) ddl += ", ";
+      ddl += SqlIdentifier(schema.columns[c].name) + " " + SqlTypeName(schema.columns[c].type);
+    }
+    ddl += ")";
+    LS_RETURN_NOT_OK(db->Execute(ddl));
+    return std::unique_ptr<FileWriter>(
+        new ParquetWriter(std::move(schema), std::move(options), std::move(db)));
+  }
+
+  Status WriteFile(const std::string& path, std::span<const Row> rows) override {
+    LS_RETURN_NOT_OK(ValidateRows(schema_, rows, path));
+    // A failed earlier file may have left rows behind.
+    LS_RETURN_NOT_OK(db_->Execute(std::string("DELETE FROM ") + kTable));
+    LS_RETURN_NOT_OK(Append(path, rows));
+    // DuckDB writes straight to `path` when it does not exist (over an existing file it
+    // would go through a visible "tmp_<name>" file): start from no file.
+    LS_RETURN_NOT_OK(RemoveFileIfExists(path));
+    Status st = db_->Execute("COPY " + std::string(kTable) + " TO " + SqlStringLiteral(path) +
+                             " (FORMAT PARQUET, COMPRESSION " + options_.compression + ")");
+    Status cleared = db_->Execute(std::string("DELETE FROM ") + kTable);
+    if (!st.ok()) return Status::IoError("cannot write Parquet file '" + path + "': " + st.message());
+    return cleared;
+  }
+
+ private:
+  static constexpr const char* kTable = "lake_rows";
+
+  ParquetWriter(Schema schema, ParquetOptions options, std::unique_ptr<DuckDbConnection> db)
+      : schema_(std::move(schema)), options_(std::move(options)), db_(std::move(db)) {}
+
+  Status Append(const std::string& path, std::span<const Row> rows) {
+    std::unique_ptr<duckdb_appender, DuckDbAppenderCloser> appender(new duckdb_appender(nullptr));
+    if (duckdb_appender_create(db_->handle(), nullptr, kTable, appender.get()) != DuckDBSuccess) {
+      return Status::Internal("cannot create a DuckDB appender for '" + path +
+                              "': " + AppenderError(*appender));
+    }
+    duckdb_appender a = *appender;
+    for (const Row& row : rows) {
+      for (const Value& v : row) {
+        duckdb_state s;
+        if (const auto* str = std::get_if<std::string>(&v)) {
+          s = duckdb_append_varchar_length(a, str->data(), str->size());
+        } else if (const auto* i = std::get_if<int64_t>(&v)) {
+          s = duckdb_append_int64(a, *i);
+        } else if (const auto* d = std::get_if<double>(&v)) {
+          s = duckdb_append_double(a, *d);
+        } else if (const auto* t = std::get_if<EventTime>(&v)) {
+          s = duckdb_append_timestamp(a, duckdb_timestamp{t->seconds * 1000000});
+        } else {
+          s = duckdb_append_null(a);
+        }
+        if (s != DuckDBSuccess) {
+          return Status::Internal("cannot append a value for '" + path + "': " + AppenderError(a));
+        }
+      }
+      if (duckdb_appender_end_row(a) != DuckDBSuccess) {
+        return Status::Internal("cannot append a row for '" + path + "': " + AppenderError(a));
+      }
+    }
+    if (duckdb_appender_close(a) != DuckDBSuccess) {
+      return Status::Internal("cannot flush rows for '" + path + "': " + AppenderError(a));
+    }
+    return Status::Ok();
+  }
+
+  Schema schema_;
+  ParquetOptions options_;
+  std::unique_ptr<DuckDbConnection> db_;
+};
+
+}  // namespace
+
+std::string_view FileExtension(FileFormat format) {
+  switch (format) {
+    case FileFormat::kCsvGz: return "csv.gz";
+    case FileFormat::kParquet: return "parquet";
+    case FileFormat::kJsonLines: return "jsonl";
+  }
+  return "bin";
+}
+
+Result<FileFormat> ParseFileFormat(std::string_view name) {
+  if (name == "csv" || name == "csv.gz") return FileFormat::kCsvGz;
+  if (name == "parquet") return FileFormat::kParquet;
+  if (name == "jsonl") return FileFormat::kJsonLines;
+  return Status::InvalidArgument("unknown lake file format '" + std::string(name) +
+                                 "': use csv or parquet");
+}
+
+Status ValidateRow(const Schema& schema, const Row& row) {
+  if (row.size() != schema.columns.size()) {
+    return Status::InvalidArgument("row has " + std::to_string(row.size()) +
+                                   " values but the schema has " +
+                                   std::to_string(schema.columns.size()) + " columns");
+  }
+  for (size_t c = 0; c < row.size(); ++c) {
+    const Column& col = schema.columns[c];
+    if (!std::holds_alternative<std::monostate>(row[c]) && !ValueHasType(row[c], col.type)) {
+      return Status::InvalidArgument("column " + col.name + " (" + ColumnTypeName(col.type) +
+                                     ") holds a value of another type");
+    }
+  }
+  return Status::Ok();
+}
+
+std::string FormatValueText(const Value& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&value)) {
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, *d);  // shortest round-trip
+    return std::string(buf, r.ptr);
+  }
+  if (const auto* t = std::get_if<EventTime>(&value)) return FormatTimestamp(*t);
+  return std::string();
+}
+
+void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std::string* out) {
+  // The leading unnamed column is the pandas row index of the seed's files.
+  for (size_t c : keep) {
+    out->push_back(',');
+    AppendCsvField(out, schema.columns[c].name);
+  }
+  out->push_back('\n');
+}
+
+void AppendCsvRow(size_t index, const Row& row, const std::vector<size_t>& keep,
+                  std::string* out) {
+  out->append(std::to_string(index));
+  for (size_t c : keep) {
+    out->push_back(',');
+    if (const auto* s = std::get_if<std::string>(&row[c])) {
+      AppendCsvField(out, *s);
+    } else {
+      out->append(FormatValueText(row[c]));
+    }
+  }
+  out->push_back('\n');
+}
+
+Result<std::unique_ptr<FileWriter>> DefaultWriterFactory::MakeWriter(const FileSpec& spec) {
+  if (spec.schema.columns.empty()) return Status::InvalidArgument("a lake file needs at least one column");
+  switch (spec.format) {
+    case FileFormat::kCsvGz: {
+      std::vector<size_t> keep;
+      for (size_t c = 0; c < spec.schema.columns.size(); ++c) {
+        const auto& omit = spec.csv.omit_columns;
+        if (std::find(omit.begin(), omit.end(), spec.schema.columns[c].name) == omit.end()) {
+          keep.push_back(c);
+        }
+      }
+      for (const auto& name : spec.csv.omit_columns) {
+        bool found = false;
+        for (const auto& col : spec.schema.columns) found = found || col.name == name;
+        if (!found) {
+          return Status::InvalidArgument("CSV omit column '" + name +
+                                         "' is not in the schema: check the column name");
+        }
+      }
+      return std::unique_ptr<FileWriter>(new CsvGzWriter(spec.schema, std::move(keep)));
+    }
+    case FileFormat::kParquet:
+      return ParquetWriter::Make(spec.schema, spec.parquet);
+    case FileFormat::kJsonLines:
+      return std::unique_ptr<FileWriter>(new JsonLinesWriter(spec.schema));
+  }
+  return Status::InvalidArgument("unknown file format");
+}
+
+WriterFactory* DefaultWriterFactoryInstance() {
+  static DefaultWriterFactory factory;
+  return &factory;
+}
+
+}  // namespace lakestream::lake

@@ -1,0 +1,86 @@
+// Lake file writers: one interface, three formats.
+//
+//   kCsvGz     the seed's positional layout, read by the seed's warehouse BY POSITION:
+//              header ",CA,UNIT,...", a leading unnamed row index (0,1,2,... per file),
+//              then the schema's columns in order minus CsvOptions::omit_columns.
+//   kParquet   through an in-memory DuckDB: appender into a table, COPY ... (FORMAT PARQUET).
+//   kJsonLines one JSON object per line keyed by column name (dead letters: human-readable).
+//
+// A writer writes whole files. It does not fsync and does not choose names: the
+// committer (committer.h) writes to hidden temp names, fsyncs and renames.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/table.h"
+
+namespace lakestream::lake {
+
+enum class FileFormat { kCsvGz, kParquet, kJsonLines };
+
+// "csv.gz", "parquet", "jsonl": the final file name's extension (no dot).
+std::string_view FileExtension(FileFormat format);
+// "csv", "parquet", "jsonl" (the CLI's names); InvalidArgument otherwise.
+Result<FileFormat> ParseFileFormat(std::string_view name);
+
+struct CsvOptions {
+  // Columns (by name) that only Parquet carries, e.g. WINDOW_START and WINDOW_END: the
+  // seed's warehouse reads CSV columns by position, so CSV must keep the seed's columns.
+  std::vector<std::string> omit_columns;
+};
+
+struct ParquetOptions {
+  std::string compression = "zstd";
+};
+
+// What to write: the schema every row matches, the format and its options.
+struct FileSpec {
+  Schema schema;
+  FileFormat format = FileFormat::kCsvGz;
+  CsvOptions csv;
+  ParquetOptions parquet;
+};
+
+// Writes batches of rows of one schema to files. Not thread-safe: one per output and task.
+class FileWriter {
+ public:
+  virtual ~FileWriter() = default;
+  // Writes `rows` to a new file at `path` (replacing any file there) and closes it; it
+  // does not fsync. On error a partial file may be left at `path`: write to temp names.
+  // Each row must match the schema (InvalidArgument naming row and column otherwise).
+  virtual Status WriteFile(const std::string& path, std::span<const Row> rows) = 0;
+};
+
+// Builds writers. The committer takes one so that tests can inject failing writers.
+class WriterFactory {
+ public:
+  virtual ~WriterFactory() = default;
+  virtual Result<std::unique_ptr<FileWriter>> MakeWriter(const FileSpec& spec) = 0;
+};
+
+// The real writers. One DuckDB database per Parquet writer object, reused for every file.
+class DefaultWriterFactory : public WriterFactory {
+ public:
+  Result<std::unique_ptr<FileWriter>> MakeWriter(const FileSpec& spec) override;
+};
+// A process-wide DefaultWriterFactory.
+WriterFactory* DefaultWriterFactoryInstance();
+
+// InvalidArgument unless `row` has one value per column, each NULL or of the column's type.
+Status ValidateRow(const Schema& schema, const Row& row);
+
+// The uncompressed CSV text the kCsvGz writer produces (header and rows); exposed for
+// tests and tools. `keep` lists the schema's column indexes to write.
+void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std::string* out);
+void AppendCsvRow(size_t index, const Row& row, const std::vector<size_t>& keep,
+                  std::string* out);
+// Formats a value as CSV text: int64 decimal, double shortest round-trip,
+// timestamp "YYYY-MM-DD HH:MM:SS", NULL empty; strings as they are (unquoted).
+std::string FormatValueText(const Value& value);
+
+}  // namespace lakestream::lake

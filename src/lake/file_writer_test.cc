@@ -1,0 +1,198 @@
+#include "lake/file_writer.h"
+
+#include <gtest/gtest.h>
+
+#include "lake/duckdb_util.h"
+#include "lake/lake_test_util.h"
+
+namespace lakestream::lake {
+namespace {
+
+using testing::FreshTestDir;
+using testing::Gunzip;
+using Cells = std::vector<std::vector<std::optional<std::string>>>;
+
+Schema TestSchema() {
+  return Schema{{{"CA", ColumnType::kString},
+                 {"UNIT", ColumnType::kString},
+                 {"STATION", ColumnType::kString},
+                 {"ENTRIES", ColumnType::kInt64},
+                 {"RATIO", ColumnType::kDouble},
+                 {"WINDOW_START", ColumnType::kTimestamp},
+                 {"WINDOW_END", ColumnType::kTimestamp},
+                 {"NOTE", ColumnType::kString}}};
+}
+
+EventTime At(int hour, int minute) { return MakeEventTime({2024, 7, 22}, hour * 3600 + minute * 60); }
+
+std::vector<Row> TestRows() {
+  return {
+      {std::string("A001"), std::string("R001"), std::string("59 ST"), int64_t{12}, 0.1,
+       At(10, 0), At(10, 5), std::string("plain")},
+      {std::string("A002"), std::string("R002"), std::string("ST, \"X\""), int64_t{-5}, 1e21,
+       At(10, 5), At(10, 10), std::monostate{}},
+      {std::string("A003"), std::monostate{}, std::string("line\nbreak"), std::monostate{},
+       std::monostate{}, std::monostate{}, std::monostate{}, std::string("")},
+  };
+}
+
+FileSpec CsvSpec() {
+  FileSpec spec;
+  spec.schema = TestSchema();
+  spec.format = FileFormat::kCsvGz;
+  spec.csv.omit_columns = {"WINDOW_START", "WINDOW_END"};
+  return spec;
+}
+
+std::unique_ptr<DuckDbConnection> OpenDuckDb() {
+  auto db = DuckDbConnection::Open();
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return std::move(db).value();
+}
+
+TEST(CsvGzWriter, ExactBytesInTheSeedLayout) {
+  std::string dir = FreshTestDir();
+  auto writer = DefaultWriterFactoryInstance()->MakeWriter(CsvSpec());
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  auto rows = TestRows();
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/a.csv.gz", rows).ok());
+  EXPECT_EQ(Gunzip(dir + "/a.csv.gz"),
+            ",CA,UNIT,STATION,ENTRIES,RATIO,NOTE\n"
+            "0,A001,R001,59 ST,12,0.1,plain\n"
+            "1,A002,R002,\"ST, \"\"X\"\"\",-5,1e+21,\n"
+            "2,A003,,\"line\nbreak\",,,\n");
+  // gzip bytes are deterministic (no name, no mtime), so a re-run writes identical files.
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/b.csv.gz", rows).ok());
+  EXPECT_EQ(*ReadWholeFile(dir + "/a.csv.gz"), *ReadWholeFile(dir + "/b.csv.gz"));
+  // An empty batch is a header-only file.
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/c.csv.gz", {}).ok());
+  EXPECT_EQ(Gunzip(dir + "/c.csv.gz"), ",CA,UNIT,STATION,ENTRIES,RATIO,NOTE\n");
+}
+
+TEST(CsvGzWriter, ReadableByDuckDbReadCsv) {
+  std::string dir = FreshTestDir();
+  auto writer = DefaultWriterFactoryInstance()->MakeWriter(CsvSpec());
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/a.csv.gz", TestRows()).ok());
+  auto db = OpenDuckDb();
+  auto t = db->Query("SELECT * FROM read_csv(" + SqlStringLiteral(dir + "/a.csv.gz") + ") ORDER BY 1");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->names, (std::vector<std::string>{"column0", "CA", "UNIT", "STATION", "ENTRIES",
+                                                "RATIO", "NOTE"}));
+  EXPECT_EQ(t->types, (std::vector<duckdb_type>{DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_VARCHAR,
+                                                DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
+                                                DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_DOUBLE,
+                                                DUCKDB_TYPE_VARCHAR}));
+  EXPECT_EQ(t->rows, (Cells{{"0", "A001", "R001", "59 ST", "12", "0.1", "plain"},
+                            {"1", "A002", "R002", "ST, \"X\"", "-5", "1e+21", std::nullopt},
+                            {"2", "A003", std::nullopt, "line\nbreak", std::nullopt, std::nullopt,
+                             std::nullopt}}));
+}
+
+TEST(ParquetWriter, ReadableByDuckDbWithExactTypesAndValues) {
+  std::string dir = FreshTestDir();
+  FileSpec spec;
+  spec.schema = TestSchema();
+  spec.format = FileFormat::kParquet;
+  auto writer = DefaultWriterFactoryInstance()->MakeWriter(spec);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  auto rows = TestRows();
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/a.parquet", rows).ok());
+  // The same writer (one DuckDB database) writes the next file with only its own rows.
+  Status st = (*writer)->WriteFile(dir + "/b.parquet", std::span<const Row>(rows).subspan(1, 1));
+  ASSERT_TRUE(st.ok()) << st.ToString();
+
+  auto db = OpenDuckDb();
+  auto t = db->Query("SELECT * FROM read_parquet(" + SqlStringLiteral(dir + "/a.parquet") + ")");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->names, (std::vector<std::string>{"CA", "UNIT", "STATION", "ENTRIES", "RATIO",
+                                                "WINDOW_START", "WINDOW_END", "NOTE"}));
+  EXPECT_EQ(t->types,
+            (std::vector<duckdb_type>{DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR,
+                                      DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_TIMESTAMP,
+                                      DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_VARCHAR}));
+  EXPECT_EQ(t->rows,
+            (Cells{{"A001", "R001", "59 ST", "12", "0.1", "2024-07-22 10:00:00",
+                    "2024-07-22 10:05:00", "plain"},
+                   {"A002", "R002", "ST, \"X\"", "-5", "1e+21", "2024-07-22 10:05:00",
+                    "2024-07-22 10:10:00", std::nullopt},
+                   {"A003", std::nullopt, "line\nbreak", std::nullopt, std::nullopt, std::nullopt,
+                    std::nullopt, ""}}));
+  auto b = db->Query("SELECT CA, ENTRIES FROM read_parquet(" + SqlStringLiteral(dir + "/b.parquet") + ")");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->rows, (Cells{{"A002", "-5"}}));
+  // Rewriting a file replaces it in place, with no other file appearing beside it.
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/b.parquet", std::span<const Row>(rows).first(1)).ok());
+  b = db->Query("SELECT CA FROM read_parquet(" + SqlStringLiteral(dir + "/b.parquet") + ")");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->rows, (Cells{{"A001"}}));
+  EXPECT_EQ(*ListDir(dir), (std::vector<std::string>{"a.parquet", "b.parquet"}));
+  auto codec = db->Query("SELECT DISTINCT compression FROM parquet_metadata(" +
+                         SqlStringLiteral(dir + "/a.parquet") + ")");
+  ASSERT_TRUE(codec.ok()) << codec.status().ToString();
+  EXPECT_EQ(codec->rows, (Cells{{"ZSTD"}}));
+}
+
+TEST(JsonLinesWriter, ExactLines) {
+  std::string dir = FreshTestDir();
+  FileSpec spec;
+  spec.schema = TestSchema();
+  spec.format = FileFormat::kJsonLines;
+  auto writer = DefaultWriterFactoryInstance()->MakeWriter(spec);
+  ASSERT_TRUE(writer.ok());
+  auto rows = TestRows();
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/a.jsonl", std::span<const Row>(rows).subspan(1, 2)).ok());
+  EXPECT_EQ(*ReadWholeFile(dir + "/a.jsonl"),
+            "{\"CA\":\"A002\",\"UNIT\":\"R002\",\"STATION\":\"ST, \\\"X\\\"\",\"ENTRIES\":-5,"
+            "\"RATIO\":1e+21,\"WINDOW_START\":\"2024-07-22 10:05:00\",\"WINDOW_END\":"
+            "\"2024-07-22 10:10:00\",\"NOTE\":null}\n"
+            "{\"CA\":\"A003\",\"UNIT\":null,\"STATION\":\"line\\nbreak\",\"ENTRIES\":null,"
+            "\"RATIO\":null,\"WINDOW_START\":null,\"WINDOW_END\":null,\"NOTE\":\"\"}\n");
+}
+
+TEST(FileWriter, RejectsRowsThatDoNotMatchTheSchema) {
+  std::string dir = FreshTestDir();
+  for (FileFormat format : {FileFormat::kCsvGz, FileFormat::kParquet, FileFormat::kJsonLines}) {
+    FileSpec spec;
+    spec.schema = TestSchema();
+    spec.format = format;
+    auto writer = DefaultWriterFactoryInstance()->MakeWriter(spec);
+    ASSERT_TRUE(writer.ok());
+    std::vector<Row> wrong_type = TestRows();
+    wrong_type[1][3] = std::string("12");
+    Status st = (*writer)->WriteFile(dir + "/x", wrong_type);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(st.message(), "row 1 for '" + dir + "/x': column ENTRIES (int64) holds a value of another type");
+    std::vector<Row> short_row = {Row{std::string("A001")}};
+    EXPECT_EQ((*writer)->WriteFile(dir + "/x", short_row).message(),
+              "row 0 for '" + dir + "/x': row has 1 values but the schema has 8 columns");
+  }
+}
+
+TEST(FileWriter, OptionErrors) {
+  FileSpec spec = CsvSpec();
+  spec.csv.omit_columns = {"WINDOW_BEGIN"};
+  auto w = DefaultWriterFactoryInstance()->MakeWriter(spec);
+  EXPECT_EQ(w.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(w.status().message(),
+            "CSV omit column 'WINDOW_BEGIN' is not in the schema: check the column name");
+  spec = CsvSpec();
+  spec.format = FileFormat::kParquet;
+  spec.parquet.compression = "zstd); DROP TABLE x; --";
+  EXPECT_EQ(DefaultWriterFactoryInstance()->MakeWriter(spec).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseFileFormat("parquet").value(), FileFormat::kParquet);
+  EXPECT_EQ(ParseFileFormat("csv").value(), FileFormat::kCsvGz);
+  EXPECT_EQ(ParseFileFormat("orc").status().message(), "unknown lake file format 'orc': use csv or parquet");
+}
+
+TEST(FileWriter, ErrorsNameThePath) {
+  auto writer = DefaultWriterFactoryInstance()->MakeWriter(CsvSpec());
+  ASSERT_TRUE(writer.ok());
+  Status st = (*writer)->WriteFile("/nonexistent-folder/a.csv.gz", TestRows());
+  EXPECT_EQ(st.code(), StatusCode::kIoError);
+  EXPECT_EQ(st.message(), "cannot create gzip file '/nonexistent-folder/a.csv.gz': No such file or directory");
+}
+
+}  // namespace
+}  // namespace lakestream::lake

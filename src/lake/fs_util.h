@@ -1,0 +1,35 @@
+// Durable file-system steps for the lake's commit protocol (POSIX).
+//
+// Every function returns an IoError whose message names the operation and the path,
+// e.g. "cannot rename '/lake/t/.x.tmp' to '/lake/t/x': No space left on device".
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace lakestream::lake {
+
+// fsync()s a regular file so that its bytes survive a power loss.
+Status FsyncFile(const std::string& path);
+// fsync()s a folder so that entries created, renamed or removed in it survive a power loss.
+Status FsyncDir(const std::string& path);
+// Creates `path` and any missing parents; fsyncs the parent of each folder it creates.
+Status MakeDirsDurable(const std::string& path);
+// rename(2): atomic replacement of `to` within one file system.
+Status RenameFile(const std::string& from, const std::string& to);
+// Removes a file; a missing file is not an error.
+Status RemoveFileIfExists(const std::string& path);
+// Writes `data` to a new file (truncating), fsyncs it and closes it.
+Status WriteFileDurable(const std::string& path, std::string_view data);
+// Reads a whole file. NotFound if it does not exist.
+Result<std::string> ReadWholeFile(const std::string& path);
+bool PathExists(const std::string& path);
+// Names (not paths) of the entries of a folder, sorted; NotFound if it does not exist.
+Result<std::vector<std::string>> ListDir(const std::string& path);
+// The folder part of a path ("a/b/c" -> "a/b").
+std::string ParentDir(const std::string& path);
+
+}  // namespace lakestream::lake

@@ -1,0 +1,68 @@
+#include "lake/layout.h"
+
+#include <cstdio>
+
+namespace lakestream::lake {
+
+std::string DatePartitionDir(EventTime t) { return "date=" + FormatIsoDate(t); }
+
+std::string FinalFileName(PartitionId partition, uint64_t commit_seq, uint32_t n,
+                          std::string_view extension) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "part-p%d-%012llu-%04u.", partition.value,
+                static_cast<unsigned long long>(commit_seq), n);
+  return std::string(buf).append(extension);
+}
+
+std::string TempFileName(std::string_view final_name) {
+  return "." + std::string(final_name) + ".tmp";
+}
+
+bool IsTempFileOfPartition(std::string_view name, PartitionId partition) {
+  std::string prefix = ".part-p" + std::to_string(partition.value) + "-";
+  return name.size() > prefix.size() + 4 && name.starts_with(prefix) && name.ends_with(".tmp");
+}
+
+std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
+                           PartitionId partition) {
+  std::string p(lake_root);
+  p.append("/").append(kCheckpointsDir).append("/").append(topic);
+  p.append("/").append(std::to_string(partition.value));
+  return p;
+}
+
+Status ValidateTopicName(std::string_view topic) {
+  if (topic.empty() || topic == "." || topic == ".." || topic.size() > 249) {
+    return Status::InvalidArgument("'" + std::string(topic) + "' is not a valid topic name");
+  }
+  for (char ch : topic) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-';
+    if (!ok) {
+      return Status::InvalidArgument("topic name '" + std::string(topic) +
+                                     "' has a character outside [A-Za-z0-9._-]");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateRelativeDir(std::string_view dir) {
+  if (dir.empty() || dir.front() == '/') {
+    return Status::InvalidArgument("lake folder '" + std::string(dir) +
+                                   "' must be a non-empty path relative to the lake root");
+  }
+  size_t start = 0;
+  while (start <= dir.size()) {
+    size_t end = dir.find('/', start);
+    if (end == std::string_view::npos) end = dir.size();
+    std::string_view part = dir.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") {
+      return Status::InvalidArgument("lake folder '" + std::string(dir) +
+                                     "' has an empty, '.' or '..' component");
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+}  // namespace lakestream::lake

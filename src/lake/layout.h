@@ -1,0 +1,48 @@
+// Where lake files live and what they are called.
+//
+//   <lake root>/<output dir>/date=YYYY-MM-DD/part-p<partition>-<commit seq>-<n>.<ext>
+//   <lake root>/<output dir>/date=YYYY-MM-DD/.part-p<partition>-<commit seq>-<n>.<ext>.tmp
+//   <lake root>/_checkpoints/<topic>/<partition>
+//   <lake root>/_dead_letters/<topic>/date=.../part-....jsonl
+//
+// Names are deterministic: the same commit of the same partition always produces the
+// same names, and names never collide across partitions (p<partition>) or commits
+// (<commit seq>, strictly increasing per partition). Temp names start with '.' and end
+// with ".tmp", so readers that glob "*.csv.gz" or skip hidden files never see them;
+// folders starting with '_' are skipped by Spark, pandas and DuckDB hive readers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "core/types.h"
+
+namespace lakestream::lake {
+
+inline constexpr std::string_view kCheckpointsDir = "_checkpoints";
+inline constexpr std::string_view kDeadLettersDir = "_dead_letters";
+inline constexpr std::string_view kLateDataDir = "_late";
+
+// "date=YYYY-MM-DD" of an event time (UTC).
+std::string DatePartitionDir(EventTime t);
+// "part-p3-000000000042-0001.csv.gz": partition 3, commit 42, the commit's second file
+// in that folder. Commit seq is zero-padded to 12 digits, n to 4, so names sort by commit.
+std::string FinalFileName(PartitionId partition, uint64_t commit_seq, uint32_t n,
+                          std::string_view extension);
+// ".part-p3-000000000042-0001.csv.gz.tmp".
+std::string TempFileName(std::string_view final_name);
+// True for temp names written by `partition` (any commit): what recovery may delete.
+bool IsTempFileOfPartition(std::string_view name, PartitionId partition);
+// "<root>/_checkpoints/<topic>/<partition>".
+std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
+                           PartitionId partition);
+// InvalidArgument unless `topic` is a Kafka topic name ([A-Za-z0-9._-], not "." or "..").
+Status ValidateTopicName(std::string_view topic);
+// InvalidArgument unless `dir` is a relative path of plain components (no "", ".", "..").
+Status ValidateRelativeDir(std::string_view dir);
+
+}  // namespace lakestream::lake
