@@ -59,7 +59,9 @@ struct BrokerPaths {
   std::filesystem::path ServerLog() const { return LogsDir() / "server.log"; }
   // The JVM's own stdout/stderr: crashes before log4j2 is up land here.
   std::filesystem::path ConsoleLog() const { return LogsDir() / "broker.out"; }
+  // kafka.tools.StorageTool's stdout/stderr, and its log4j2 log.
   std::filesystem::path StorageToolLog() const { return LogsDir() / "storage-tool.out"; }
+  std::filesystem::path ToolLog() const { return LogsDir() / "tools.log"; }
   // Present once the storage was formatted: KRaft writes it into every log dir.
   std::filesystem::path MetaProperties() const { return DataDir() / "meta.properties"; }
 };
@@ -90,7 +92,8 @@ struct BrokerSettings {
 std::string RenderServerProperties(const BrokerSettings& settings, const BrokerPaths& paths);
 
 // log4j2 configuration: everything at INFO (kafka.controller and state.change at WARN) to
-// ${sys:kafka.logs.dir}/server.log, rolled at 100 MB, 3 files kept.
+// ${sys:kafka.logs.dir}/server.log (or the file named by -Dlakestream.log.file, for the
+// tools), rolled at 100 MB, 3 files kept.
 std::string RenderLog4j2Config();
 
 // The bootstrap address recorded in a server.properties file (its advertised.listeners

@@ -142,7 +142,7 @@ TEST(BootstrapFromServerProperties, RoundTripsRenderedFile) {
 
 TEST(RenderLog4j2Config, WritesIntoKafkaLogsDir) {
   const std::string xml = RenderLog4j2Config();
-  EXPECT_THAT(xml, HasSubstr("${sys:kafka.logs.dir}/server.log"));
+  EXPECT_THAT(xml, HasSubstr("${sys:kafka.logs.dir}/${sys:lakestream.log.file:-server.log}"));
   EXPECT_THAT(xml, HasSubstr("<Root level=\"INFO\">"));
 }
 
@@ -153,7 +153,9 @@ TEST(BrokerJvmArgs, HeapClasspathAndLogging) {
   EXPECT_THAT(args, ::testing::IsSupersetOf({"-Xms512m", "-Xmx1g", "-cp", "/k/libs/*",
                                              "-Dkafka.logs.dir=/b/logs",
                                              "-Dlog4j2.configurationFile=/b/log4j2.xml"}));
-  EXPECT_THAT(ToolJvmArgs("java", paths, "/k/libs"), ::testing::Contains("-Xmx512m"));
+  EXPECT_THAT(ToolJvmArgs("java", paths, "/k/libs"),
+              ::testing::IsSupersetOf({"-Xmx512m", "-Dlakestream.log.file=tools.log"}));
+  EXPECT_THAT(args, Not(::testing::Contains(HasSubstr("lakestream.log.file"))));
 }
 
 }  // namespace

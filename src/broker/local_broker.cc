@@ -146,7 +146,7 @@ Status LocalBroker::FormatStorageIfNeeded(Clock::time_point deadline, bool* form
 
   std::vector<std::string> uuid_argv = ToolJvmArgs(java_, paths_, libs);
   uuid_argv.insert(uuid_argv.end(), {"kafka.tools.StorageTool", "random-uuid"});
-  Result<ToolOutput> uuid = RunTool(uuid_argv, deadline);
+  Result<ToolOutput> uuid = RunTool("kafka.tools.StorageTool random-uuid", uuid_argv, deadline);
   LS_RETURN_NOT_OK(WithJavaHint(uuid.status()));
   log += uuid->output;
   const std::string cluster_id = LastNonEmptyLine(uuid->output);
@@ -159,7 +159,7 @@ Status LocalBroker::FormatStorageIfNeeded(Clock::time_point deadline, bool* form
   std::vector<std::string> format_argv = ToolJvmArgs(java_, paths_, libs);
   format_argv.insert(format_argv.end(), {"kafka.tools.StorageTool", "format", "--cluster-id", cluster_id,
                                          "--config", paths_.ServerProperties().string(), "--ignore-formatted"});
-  LS_ASSIGN_OR_RETURN(ToolOutput format, RunTool(format_argv, deadline));
+  LS_ASSIGN_OR_RETURN(ToolOutput format, RunTool("kafka.tools.StorageTool format", format_argv, deadline));
   log += format.output;
   LS_RETURN_NOT_OK(WriteFileAtomic(paths_.StorageToolLog(), log));
   if (format.exit_code != 0) {
@@ -170,13 +170,18 @@ Status LocalBroker::FormatStorageIfNeeded(Clock::time_point deadline, bool* form
   return Status::Ok();
 }
 
-std::string LocalBroker::LogTail() const {
+LocalBroker::LogMark LocalBroker::MarkLogs() const {
+  return LogMark{FileSize(paths_.ServerLog()), FileSize(paths_.ConsoleLog())};
+}
+
+std::string LocalBroker::LogTail(const LogMark& mark) const {
   std::string out;
-  std::string server = TailFile(paths_.ServerLog(), kLogTailLines);
-  if (!server.empty()) out += fmt::format("--- last lines of {} ---\n{}", paths_.ServerLog().string(), server);
-  std::string console = TailFile(paths_.ConsoleLog(), kLogTailLines / 3);
+  // The JVM's own output first: when it has any, it is the reason (no class, no memory).
+  std::string console = TailFile(paths_.ConsoleLog(), kLogTailLines / 3, mark.console_log);
   if (!console.empty()) out += fmt::format("--- last lines of {} ---\n{}", paths_.ConsoleLog().string(), console);
-  if (out.empty()) out = fmt::format("(the broker wrote no log in {})\n", paths_.LogsDir().string());
+  std::string server = TailFile(paths_.ServerLog(), kLogTailLines, mark.server_log);
+  if (!server.empty()) out += fmt::format("--- last lines of {} ---\n{}", paths_.ServerLog().string(), server);
+  if (out.empty()) out = fmt::format("(the broker wrote nothing to {})\n", paths_.LogsDir().string());
   return out;
 }
 
@@ -199,7 +204,7 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::ch
         return Status::Unavailable(fmt::format(
             "a broker from {} is running as pid {} but did not answer at {} within {} s; stop it with "
             "`lakestream broker stop --dir {}`\n{}",
-            paths_.dir.string(), running, bootstrap, timeout.count(), paths_.dir.string(), LogTail()));
+            paths_.dir.string(), running, bootstrap, timeout.count(), paths_.dir.string(), LogTail(LogMark{})));
       }
     }
   }
@@ -222,6 +227,7 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::ch
 
   std::vector<std::string> argv = BrokerJvmArgs(java_, paths_, kafka_home_ / "libs");
   argv.insert(argv.end(), {"kafka.Kafka", paths_.ServerProperties().string()});
+  const LogMark mark = MarkLogs();
   Result<pid_t> spawned = SpawnDetached(argv, paths_.ConsoleLog());
   LS_RETURN_NOT_OK(WithJavaHint(spawned.status()));
   const pid_t pid = *spawned;
@@ -232,7 +238,7 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::ch
   for (;;) {
     if (std::optional<std::string> how = ReapIfExited(pid)) {
       RemoveFile(paths_.PidFile());
-      const std::string tail = LogTail();
+      const std::string tail = LogTail(mark);
       return Status::FailedPrecondition(fmt::format("the broker exited during start-up ({}){}\n{}", *how,
                                                     HintFromLog(tail, settings), tail));
     }
@@ -251,7 +257,7 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::ch
   }
   ReapIfExited(pid);
   RemoveFile(paths_.PidFile());
-  const std::string tail = LogTail();
+  const std::string tail = LogTail(mark);
   return Status::Unavailable(fmt::format(
       "the broker did not answer at {} within {} s and was stopped{} (a slow machine may need a longer "
       "--timeout)\n{}",

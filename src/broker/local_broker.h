@@ -71,8 +71,14 @@ class LocalBroker {
   pid_t ReadPid() const;
   Status CheckInstallation() const;
   Status FormatStorageIfNeeded(Clock::time_point deadline, bool* formatted) const;
-  // The end of the broker's logs, for error messages.
-  std::string LogTail() const;
+  // Where the broker's logs end now: LogTail shows only what was written after.
+  struct LogMark {
+    uint64_t server_log = 0;
+    uint64_t console_log = 0;
+  };
+  LogMark MarkLogs() const;
+  // The end of the broker's logs since `mark`, for error messages.
+  std::string LogTail(const LogMark& mark) const;
 
   BrokerPaths paths_;
   std::filesystem::path kafka_home_;

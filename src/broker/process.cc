@@ -116,7 +116,8 @@ bool ReadProcFile(pid_t pid, const char* name, std::string* out) {
 
 }  // namespace
 
-Result<ToolOutput> RunTool(const std::vector<std::string>& argv, Clock::time_point deadline) {
+Result<ToolOutput> RunTool(const std::string& name, const std::vector<std::string>& argv,
+                           Clock::time_point deadline) {
   int out_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return Status::FromErrno(errno, "create a pipe for", argv[0]);
   Fd out_read(out_pipe[0]);
@@ -150,8 +151,8 @@ Result<ToolOutput> RunTool(const std::vector<std::string>& argv, Clock::time_poi
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
-    return Status::Unavailable(fmt::format("{} did not finish in time and was killed; its output:\n{}",
-                                           argv.size() > 1 ? argv.back() : argv[0], result.output));
+    return Status::Unavailable(
+        fmt::format("{} did not finish in time and was killed; its output:\n{}", name, result.output));
   }
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);
@@ -225,8 +226,10 @@ bool WaitForExit(pid_t pid, std::string_view marker, Clock::time_point deadline)
   return true;
 }
 
-std::string TailFile(const std::filesystem::path& path, size_t max_lines) {
+std::string TailFile(const std::filesystem::path& path, size_t max_lines, uint64_t from) {
   std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  in.seekg(static_cast<std::streamoff>(from));
   if (!in) return {};
   std::deque<std::string> lines;
   std::string line;
@@ -237,6 +240,12 @@ std::string TailFile(const std::filesystem::path& path, size_t max_lines) {
   std::string out;
   for (const auto& l : lines) out.append(l).append("\n");
   return out;
+}
+
+uint64_t FileSize(const std::filesystem::path& path) {
+  std::error_code ec;
+  uintmax_t size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<uint64_t>(size);
 }
 
 Status WriteFileAtomic(const std::filesystem::path& path, const std::string& text) {

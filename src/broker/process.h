@@ -26,8 +26,10 @@ struct ToolOutput {
 
 // Runs argv[0] (looked up on PATH) with stdin from /dev/null and waits for it.
 // A tool still running at `deadline` is killed and the result is Unavailable.
-// IoError names the program if it cannot be started at all.
-Result<ToolOutput> RunTool(const std::vector<std::string>& argv, Clock::time_point deadline);
+// IoError names the program if it cannot be started at all. `name` names the tool in
+// messages ("kafka.tools.StorageTool format").
+Result<ToolOutput> RunTool(const std::string& name, const std::vector<std::string>& argv,
+                           Clock::time_point deadline);
 
 // Starts argv in its own session (setsid, so a terminal's Ctrl-C or hang-up does not reach
 // it), stdin from /dev/null, stdout and stderr appended to `console_log`. Returns once the
@@ -49,8 +51,11 @@ bool IsProcessAlive(pid_t pid, std::string_view marker);
 // where the kernel has one, else polls /proc.
 bool WaitForExit(pid_t pid, std::string_view marker, Clock::time_point deadline);
 
-// The last `max_lines` lines of a text file; empty if it cannot be read.
-std::string TailFile(const std::filesystem::path& path, size_t max_lines);
+// The last `max_lines` lines of a text file from byte `from` on; empty if it cannot be read.
+std::string TailFile(const std::filesystem::path& path, size_t max_lines, uint64_t from = 0);
+
+// The size of a file, 0 if it does not exist: where a log's new lines will start.
+uint64_t FileSize(const std::filesystem::path& path);
 
 // Writes `text` to a temporary file beside `path` and renames it over `path`, so readers
 // never see a half-written file.

@@ -22,7 +22,7 @@ std::filesystem::path TempDir() {
 }
 
 TEST(RunTool, CapturesOutputAndExitCode) {
-  Result<ToolOutput> out = RunTool({"sh", "-c", "echo hello; echo oops >&2; exit 3"}, Clock::now() + 10s);
+  Result<ToolOutput> out = RunTool("sh", {"sh", "-c", "echo hello; echo oops >&2; exit 3"}, Clock::now() + 10s);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->exit_code, 3);
   EXPECT_THAT(out->output, HasSubstr("hello"));
@@ -30,15 +30,16 @@ TEST(RunTool, CapturesOutputAndExitCode) {
 }
 
 TEST(RunTool, MissingProgramNamesIt) {
-  Result<ToolOutput> out = RunTool({"lakestream-no-such-program"}, Clock::now() + 10s);
+  Result<ToolOutput> out = RunTool("nothing", {"lakestream-no-such-program"}, Clock::now() + 10s);
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), HasSubstr("lakestream-no-such-program"));
 }
 
 TEST(RunTool, KillsAToolPastItsDeadline) {
   const auto t0 = Clock::now();
-  Result<ToolOutput> out = RunTool({"sleep", "30"}, Clock::now() + 200ms);
+  Result<ToolOutput> out = RunTool("sleep", {"sleep", "30"}, Clock::now() + 200ms);
   EXPECT_EQ(out.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(out.status().message(), HasSubstr("sleep did not finish in time"));
   EXPECT_LT(Clock::now() - t0, 10s);
 }
 
@@ -70,6 +71,13 @@ TEST(TailFile, KeepsTheLastLines) {
   }
   EXPECT_EQ(TailFile(path, 2), "line 99\nline 100\n");
   EXPECT_EQ(TailFile(path.string() + ".missing", 2), "");
+  const uint64_t size = FileSize(path);
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "new 1\nnew 2\n";
+  }
+  EXPECT_EQ(TailFile(path, 30, size), "new 1\nnew 2\n");
+  EXPECT_EQ(FileSize(path.string() + ".missing"), 0u);
   std::filesystem::remove_all(path.parent_path());
 }
 

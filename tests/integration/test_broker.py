@@ -1,0 +1,50 @@
+"""`lakestream broker` around the running test broker; nothing here starts a second JVM."""
+import time
+
+
+def test_status_of_the_running_broker(lakestream, bootstrap, broker_dir):
+    p = lakestream.run("broker", "status", "--dir", broker_dir, broker=False)
+    assert p.stdout.startswith("running\n")
+    assert f"bootstrap  {bootstrap}" in p.stdout
+    assert f"folder     {broker_dir}" in p.stdout
+    assert f"{broker_dir}/logs/server.log" in p.stdout
+
+
+def test_start_when_running_says_so(lakestream, bootstrap, broker_dir):
+    port = bootstrap.rsplit(":", 1)[1]
+    p = lakestream.run("broker", "start", "--dir", broker_dir, "--port", port, broker=False)
+    assert p.stdout.startswith("Kafka broker already running\n")
+    assert f"bootstrap  {bootstrap}" in p.stdout
+
+
+def test_stop_and_status_of_an_empty_folder(lakestream, test_tmp):
+    empty = f"{test_tmp}/no-broker-here"
+    for _ in range(2):  # idempotent
+        p = lakestream.run("broker", "stop", "--dir", empty, broker=False)
+        assert p.stdout == f"no Kafka broker running in {empty}\n"
+    p = lakestream.run("broker", "status", "--dir", empty, expect=3, broker=False)
+    assert p.stdout.startswith("not running\n")
+
+
+def test_port_in_use_is_reported_before_java_starts(lakestream, bootstrap, test_tmp):
+    port = bootstrap.rsplit(":", 1)[1]
+    started = time.monotonic()
+    p = lakestream.run("broker", "start", "--dir", f"{test_tmp}/second-broker", "--port", port,
+                       expect=1, broker=False)
+    assert time.monotonic() - started < 10
+    assert p.stderr.startswith("lakestream: error: ")
+    assert f"port {port} on 127.0.0.1 is already in use" in p.stderr
+
+
+def test_missing_jars_point_at_setup(lakestream, test_tmp):
+    p = lakestream.run("broker", "start", "--dir", f"{test_tmp}/jarless-broker", "--port", 39990,
+                       expect=1, broker=False, env={"LAKESTREAM_KAFKA_HOME": f"{test_tmp}/no-kafka"})
+    assert "the Kafka broker jars are not in" in p.stderr
+    assert "run scripts/setup.sh" in p.stderr
+
+
+def test_help_has_description_and_example(lakestream):
+    for sub in ("start", "stop", "status"):
+        p = lakestream.run("broker", sub, "--help", broker=False)
+        assert "Examples:" in p.stdout, sub
+        assert f"lakestream broker {sub}" in p.stdout, sub

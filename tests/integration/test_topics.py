@@ -1,0 +1,101 @@
+"""`lakestream topics` against the real local broker, cross-checked with kcat."""
+import json
+import subprocess
+import time
+
+
+def kcat_metadata(bootstrap, topic):
+    """The topic as kcat (an independent librdkafka client) sees it."""
+    p = subprocess.run(["kcat", "-L", "-b", bootstrap, "-t", topic, "-J"],
+                       capture_output=True, text=True, timeout=60, check=True)
+    topics = [t for t in json.loads(p.stdout)["topics"] if t["topic"] == topic]
+    assert len(topics) == 1, p.stdout
+    return topics[0]
+
+
+def test_create_list_describe(lakestream, bootstrap, topic_name):
+    p = lakestream.run("topics", "create", topic_name, "--partitions", 4,
+                       "--topic-config", "retention.ms=3600000")
+    assert f"created topic '{topic_name}'" in p.stdout
+
+    listed = lakestream.run("topics", "list").stdout.splitlines()
+    assert topic_name in listed
+    assert not any(name.startswith("__") for name in listed)
+    as_json = {t["name"]: t for t in json.loads(lakestream.run("topics", "list", "--json").stdout)}
+    assert as_json[topic_name]["partitions"] == 4
+
+    desc = json.loads(lakestream.run("topics", "describe", topic_name, "--json").stdout)
+    assert desc["name"] == topic_name
+    assert desc["partition_count"] == 4
+    assert desc["replication_factor"] == 1
+    assert [p["id"] for p in desc["partitions"]] == [0, 1, 2, 3]
+    assert all(p["leader"] == 1 and p["replicas"] == [1] and p["isr"] == [1] for p in desc["partitions"])
+    assert desc["configs"]["retention.ms"]["value"] == "3600000"
+    assert desc["configs"]["retention.ms"]["source"] == "DYNAMIC_TOPIC_CONFIG"
+
+    text = lakestream.run("topics", "describe", topic_name).stdout
+    assert "partitions          4" in text
+    assert "retention.ms=3600000" in text
+
+    kcat = kcat_metadata(bootstrap, topic_name)
+    assert sorted(p["partition"] for p in kcat["partitions"]) == [0, 1, 2, 3]
+
+
+def test_all_configs_shows_defaults(lakestream, topic_name):
+    lakestream.run("topics", "create", topic_name)
+    desc = json.loads(lakestream.run("topics", "describe", topic_name, "--json", "--all-configs").stdout)
+    assert desc["configs"]["cleanup.policy"] == {"value": "delete", "source": "DEFAULT_CONFIG", "default": True}
+
+
+def test_create_twice_is_a_clear_error_unless_if_not_exists(lakestream, topic_name):
+    lakestream.run("topics", "create", topic_name, "--partitions", 2)
+    p = lakestream.run("topics", "create", topic_name, "--partitions", 2, expect=1)
+    assert p.stderr.startswith("lakestream: error: ")
+    assert f"topic '{topic_name}' already exists" in p.stderr
+    assert "--if-not-exists" in p.stderr
+
+    p = lakestream.run("topics", "create", topic_name, "--partitions", 2, "--if-not-exists")
+    assert "already exists" in p.stdout
+    assert p.stderr == ""
+
+
+def test_invalid_topic_config_names_the_key(lakestream, topic_name):
+    p = lakestream.run("topics", "create", topic_name, "--topic-config", "retention.msx=5", expect=1)
+    assert "retention.msx" in p.stderr
+    assert "INVALID_CONFIG" in p.stderr
+
+
+def test_unknown_client_property_names_file_and_line(lakestream, topic_name, test_tmp, bootstrap):
+    props = f"{test_tmp}/{topic_name}.properties"
+    with open(props, "w") as f:
+        f.write(f"# test client\nbootstrap.servers={bootstrap}\nno.such.property=1\n")
+    p = lakestream.run("topics", "create", topic_name, "--config", props, expect=1, broker=False)
+    assert p.stderr.startswith("lakestream: error: ")
+    assert f"{props}:3" in p.stderr
+    assert "no.such.property" in p.stderr
+
+
+def test_unreachable_broker_fails_within_the_timeout(lakestream, topic_name):
+    started = time.monotonic()
+    p = lakestream.run("topics", "create", topic_name, "--timeout", 3,
+                       "-X", "bootstrap.servers=127.0.0.1:1", expect=1, timeout=60, broker=False)
+    assert time.monotonic() - started < 20
+    assert "lakestream: error: no Kafka broker answered at bootstrap.servers=127.0.0.1:1" in p.stderr
+    assert "Connection refused" in p.stderr
+
+
+def test_delete(lakestream, bootstrap, topic_name):
+    lakestream.run("topics", "create", topic_name)
+    lakestream.run("topics", "delete", topic_name)
+    p = lakestream.run("topics", "describe", topic_name, expect=1)
+    assert "does not exist" in p.stderr
+    p = lakestream.run("topics", "delete", topic_name, expect=1)
+    assert "does not exist" in p.stderr
+    lakestream.run("topics", "delete", topic_name, "--if-exists")
+
+
+def test_help_has_description_and_example(lakestream):
+    for sub in ("create", "list", "describe", "delete"):
+        p = lakestream.run("topics", sub, "--help", broker=False)
+        assert "Examples:" in p.stdout, sub
+        assert f"lakestream topics {sub}" in p.stdout, sub
