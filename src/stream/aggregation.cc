@@ -1,0 +1,382 @@
+#include "stream/aggregation.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+namespace lakestream::stream {
+namespace {
+
+void Append8(std::string* out, char tag, const void* p) {
+  out->push_back(tag);
+  out->append(static_cast<const char*>(p), 8);
+}
+
+void AppendString(std::string* out, std::string_view s) {
+  out->push_back('S');
+  uint32_t n = static_cast<uint32_t>(s.size());
+  out->append(reinterpret_cast<const char*>(&n), 4);
+  out->append(s);
+}
+
+void AppendDouble(std::string* out, double d) {
+  if (d == 0) d = 0.0;  // -0.0 and 0.0 compare equal, so they must be one group
+  Append8(out, 'D', &d);
+}
+
+Value MakeValue(ColumnType type, const FieldValue& v) {
+  if (v.is_null) return std::monostate{};
+  switch (type) {
+    case ColumnType::kString: return std::string(v.text);
+    case ColumnType::kInt64: return v.i;
+    case ColumnType::kDouble: return v.d;
+    case ColumnType::kTimestamp: return EventTime{v.i};
+  }
+  return std::monostate{};
+}
+
+Value RenderTime(int64_t seconds, TimeRender render) {
+  EventTime t{seconds};
+  switch (render) {
+    case TimeRender::kTimestamp: return t;
+    case TimeRender::kDateMdy: return FormatDateMdySlash(t);
+    case TimeRender::kTimeOfDay: return FormatTimeOfDay(t);
+    case TimeRender::kIsoDate: return FormatIsoDate(t);
+    case TimeRender::kText: return FormatTimestamp(t);
+  }
+  return t;
+}
+
+Value Finish(const AggregatePlan& a, const Accumulator& acc) {
+  if (a.function == AggregateFunction::kCount) return acc.n;
+  if (acc.n == 0) return std::monostate{};
+  const bool is_double = a.type == ColumnType::kDouble;
+  switch (a.function) {
+    case AggregateFunction::kAvg:
+      return (is_double ? acc.d : static_cast<double>(acc.i)) / static_cast<double>(acc.n);
+    case AggregateFunction::kSum:
+    case AggregateFunction::kMin:
+    case AggregateFunction::kMax:
+      if (is_double) return acc.d;
+      if (a.type == ColumnType::kTimestamp) return EventTime{acc.i};
+      return acc.i;
+    case AggregateFunction::kCount:
+      break;
+  }
+  return std::monostate{};
+}
+
+}  // namespace
+
+void AppendKeyPart(std::string* out, ColumnType type, const FieldValue& v) {
+  if (v.is_null) {
+    out->push_back('N');
+    return;
+  }
+  switch (type) {
+    case ColumnType::kString: AppendString(out, v.text); return;
+    case ColumnType::kInt64: Append8(out, 'I', &v.i); return;
+    case ColumnType::kDouble: AppendDouble(out, v.d); return;
+    case ColumnType::kTimestamp: Append8(out, 'T', &v.i); return;
+  }
+}
+
+void AppendKeyPart(std::string* out, const Value& v) {
+  switch (v.index()) {
+    case 0: out->push_back('N'); return;
+    case 1: AppendString(out, std::get<std::string>(v)); return;
+    case 2: Append8(out, 'I', &std::get<int64_t>(v)); return;
+    case 3: AppendDouble(out, std::get<double>(v)); return;
+    case 4: Append8(out, 'T', &std::get<EventTime>(v).seconds); return;
+  }
+}
+
+AggregationPlan AggregationPlan::Make(const PipelineSpec& spec) {
+  AggregationPlan p;
+  p.window = spec.window;
+  auto field_index = [&](std::string_view name) {
+    for (size_t i = 0; i < spec.schema.size(); ++i) {
+      if (spec.schema[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  for (const std::string& g : spec.group_by) {
+    int i = field_index(g);
+    p.group_fields.push_back(static_cast<size_t>(i));
+    p.group_types.push_back(spec.schema[i].type);
+  }
+  for (const AggregateSpec& a : spec.aggregates) {
+    AggregatePlan ap{a.function, a.field.empty() ? -1 : field_index(a.field), ColumnType::kInt64};
+    if (ap.field >= 0) ap.type = spec.schema[ap.field].type;
+    p.aggregates.push_back(ap);
+  }
+  for (const OutputColumnSpec& c : spec.output) {
+    OutputPlan o{OutputPlan::Kind::kWindowEnd, 0, c.render};
+    if (c.from == kWindowStart) {
+      o.kind = OutputPlan::Kind::kWindowStart;
+    } else if (c.from == kWindowEnd) {
+      o.kind = OutputPlan::Kind::kWindowEnd;
+    } else {
+      auto g = std::find(spec.group_by.begin(), spec.group_by.end(), c.from);
+      if (g != spec.group_by.end()) {
+        o.kind = OutputPlan::Kind::kGroupField;
+        o.index = static_cast<size_t>(g - spec.group_by.begin());
+      } else {
+        o.kind = OutputPlan::Kind::kAggregate;
+        for (size_t k = 0; k < spec.aggregates.size(); ++k) {
+          if (spec.aggregates[k].name == c.from) o.index = k;
+        }
+      }
+    }
+    p.output.push_back(o);
+  }
+  return p;
+}
+
+// ---- GroupTable ----
+
+size_t GroupTable::Hash::operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
+
+uint32_t GroupTable::Find(std::string_view key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? kNone : it->second;
+}
+
+uint32_t GroupTable::Add(std::string key, Row values) {
+  uint32_t id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<uint32_t>(groups_.size());
+    groups_.emplace_back();
+  }
+  auto [it, inserted] = index_.emplace(std::move(key), id);
+  groups_[id] = Group{&it->first, std::move(values), 0};
+  return id;
+}
+
+void GroupTable::Release(uint32_t id) {
+  Group& g = groups_[id];
+  if (--g.refs != 0) return;
+  index_.erase(index_.find(std::string_view(*g.key)));
+  g = Group{};
+  free_.push_back(id);
+}
+
+// ---- AggregationState ----
+
+uint32_t AggregationState::InternGroup(const std::vector<FieldValue>& fields) {
+  key_.clear();
+  for (size_t k = 0; k < plan_->group_fields.size(); ++k) {
+    AppendKeyPart(&key_, plan_->group_types[k], fields[plan_->group_fields[k]]);
+  }
+  uint32_t id = groups_.Find(key_);
+  if (id != GroupTable::kNone) return id;
+  Row values;
+  values.reserve(plan_->group_fields.size());
+  for (size_t k = 0; k < plan_->group_fields.size(); ++k) {
+    values.push_back(MakeValue(plan_->group_types[k], fields[plan_->group_fields[k]]));
+  }
+  return groups_.Add(key_, std::move(values));
+}
+
+Accumulator* AggregationState::Cell(OpenWindow& w, uint32_t group) {
+  if (w.cell_of_group.size() <= group) w.cell_of_group.resize(groups_.id_limit(), GroupTable::kNone);
+  uint32_t& cell = w.cell_of_group[group];
+  if (cell == GroupTable::kNone) {
+    cell = static_cast<uint32_t>(w.group_of_cell.size());
+    w.group_of_cell.push_back(group);
+    w.accumulators.resize(w.accumulators.size() + plan_->aggregates.size());
+    groups_.AddRef(group);
+  }
+  return &w.accumulators[static_cast<size_t>(cell) * plan_->aggregates.size()];
+}
+
+void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
+  WindowRange range = WindowsContaining(t, plan_->window);
+  if (range.empty()) return;
+  const uint32_t group = InternGroup(fields);
+  for (Window win : range) {
+    Accumulator* acc = Cell(windows_[win.start], group);
+    for (const AggregatePlan& a : plan_->aggregates) {
+      if (a.field < 0) {
+        ++acc->n;
+        ++acc;
+        continue;
+      }
+      const FieldValue& v = fields[a.field];
+      if (v.is_null) {
+        ++acc;
+        continue;
+      }
+      const bool is_double = a.type == ColumnType::kDouble;
+      switch (a.function) {
+        case AggregateFunction::kCount:
+          break;
+        case AggregateFunction::kSum:
+        case AggregateFunction::kAvg:
+          if (is_double) {
+            acc->d += v.d;
+          } else {
+            // Wraps on overflow (defined behaviour) instead of trapping.
+            acc->i = static_cast<int64_t>(static_cast<uint64_t>(acc->i) + static_cast<uint64_t>(v.i));
+          }
+          break;
+        case AggregateFunction::kMin:
+          if (is_double) {
+            if (acc->n == 0 || v.d < acc->d) acc->d = v.d;
+          } else if (acc->n == 0 || v.i < acc->i) {
+            acc->i = v.i;
+          }
+          break;
+        case AggregateFunction::kMax:
+          if (is_double) {
+            if (acc->n == 0 || v.d > acc->d) acc->d = v.d;
+          } else if (acc->n == 0 || v.i > acc->i) {
+            acc->i = v.i;
+          }
+          break;
+      }
+      ++acc->n;
+      ++acc;
+    }
+  }
+}
+
+void AggregationState::EmitWindow(int64_t start, OpenWindow& w, std::vector<Row>* out) {
+  std::vector<uint32_t> order(w.group_of_cell.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return groups_.values(w.group_of_cell[a]) < groups_.values(w.group_of_cell[b]);
+  });
+  const int64_t end = start + plan_->window.size;
+  const size_t n_aggs = plan_->aggregates.size();
+  // Window bounds are the same for every row of the window: render them once.
+  std::vector<Value> bounds(plan_->output.size());
+  for (size_t c = 0; c < plan_->output.size(); ++c) {
+    const OutputPlan& o = plan_->output[c];
+    if (o.kind == OutputPlan::Kind::kWindowStart) bounds[c] = RenderTime(start, o.render);
+    if (o.kind == OutputPlan::Kind::kWindowEnd) bounds[c] = RenderTime(end, o.render);
+  }
+  for (uint32_t cell : order) {
+    const Row& key = groups_.values(w.group_of_cell[cell]);
+    const Accumulator* acc = &w.accumulators[static_cast<size_t>(cell) * n_aggs];
+    Row row;
+    row.reserve(plan_->output.size());
+    for (size_t c = 0; c < plan_->output.size(); ++c) {
+      const OutputPlan& o = plan_->output[c];
+      switch (o.kind) {
+        case OutputPlan::Kind::kGroupField: row.push_back(key[o.index]); break;
+        case OutputPlan::Kind::kAggregate: row.push_back(Finish(plan_->aggregates[o.index], acc[o.index])); break;
+        case OutputPlan::Kind::kWindowStart:
+        case OutputPlan::Kind::kWindowEnd: row.push_back(bounds[c]); break;
+      }
+    }
+    out->push_back(std::move(row));
+  }
+  for (uint32_t g : w.group_of_cell) groups_.Release(g);
+}
+
+size_t AggregationState::CloseUpTo(int64_t watermark, std::vector<Row>* out) {
+  size_t closed = 0;
+  while (!windows_.empty() && IsClosed(windows_.begin()->first + plan_->window.size, watermark)) {
+    auto it = windows_.begin();
+    EmitWindow(it->first, it->second, out);
+    windows_.erase(it);
+    ++closed;
+  }
+  return closed;
+}
+
+std::optional<int64_t> AggregationState::last_end() const {
+  if (windows_.empty()) return std::nullopt;
+  return windows_.rbegin()->first + plan_->window.size;
+}
+
+void AggregationState::Save(ByteWriter& w) const {
+  std::vector<uint32_t> dense(groups_.id_limit(), GroupTable::kNone);
+  uint32_t next = 0;
+  for (uint32_t id = 0; id < groups_.id_limit(); ++id) {
+    if (groups_.live(id)) dense[id] = next++;
+  }
+  w.U32(next);
+  for (uint32_t id = 0; id < groups_.id_limit(); ++id) {
+    if (groups_.live(id)) w.PutRow(groups_.values(id));
+  }
+  w.U32(static_cast<uint32_t>(windows_.size()));
+  const size_t n_aggs = plan_->aggregates.size();
+  for (const auto& [start, win] : windows_) {
+    w.I64(start);
+    w.U32(static_cast<uint32_t>(win.group_of_cell.size()));
+    for (size_t cell = 0; cell < win.group_of_cell.size(); ++cell) {
+      w.U32(dense[win.group_of_cell[cell]]);
+      for (size_t k = 0; k < n_aggs; ++k) {
+        const Accumulator& a = win.accumulators[cell * n_aggs + k];
+        w.I64(a.i);
+        w.F64(a.d);
+        w.I64(a.n);
+      }
+    }
+  }
+}
+
+Status AggregationState::Load(ByteReader& r) {
+  groups_ = GroupTable();
+  windows_.clear();
+  uint32_t n_groups = 0;
+  LS_RETURN_NOT_OK(r.U32(&n_groups));
+  if (n_groups > r.remaining()) return Status::DataLoss("checkpoint: group count exceeds its size");
+  std::string key;
+  for (uint32_t g = 0; g < n_groups; ++g) {
+    Row values;
+    LS_RETURN_NOT_OK(r.GetRow(&values));
+    if (values.size() != plan_->group_fields.size()) {
+      return Status::DataLoss("checkpoint: a group has " + std::to_string(values.size()) + " values, the pipeline groups by " +
+                              std::to_string(plan_->group_fields.size()));
+    }
+    key.clear();
+    for (const Value& v : values) AppendKeyPart(&key, v);
+    if (groups_.Find(key) != GroupTable::kNone) return Status::DataLoss("checkpoint: a group appears twice");
+    groups_.Add(key, std::move(values));
+  }
+  uint32_t n_windows = 0;
+  LS_RETURN_NOT_OK(r.U32(&n_windows));
+  const size_t n_aggs = plan_->aggregates.size();
+  for (uint32_t k = 0; k < n_windows; ++k) {
+    int64_t start;
+    uint32_t cells = 0;
+    LS_RETURN_NOT_OK(r.I64(&start));
+    LS_RETURN_NOT_OK(r.U32(&cells));
+    if (FloorDiv(start, plan_->window.slide) * plan_->window.slide != start) {
+      return Status::DataLoss("checkpoint: window start " + std::to_string(start) + " is not aligned to the slide");
+    }
+    if (cells > r.remaining() / (4 + 24 * n_aggs)) return Status::DataLoss("checkpoint: window cell count exceeds its size");
+    auto [it, inserted] = windows_.try_emplace(start);
+    if (!inserted) return Status::DataLoss("checkpoint: window " + std::to_string(start) + " appears twice");
+    for (uint32_t c = 0; c < cells; ++c) {
+      uint32_t group = 0;
+      LS_RETURN_NOT_OK(r.U32(&group));
+      if (group >= n_groups) return Status::DataLoss("checkpoint: cell names unknown group " + std::to_string(group));
+      OpenWindow& win = it->second;
+      if (win.cell_of_group.size() > group && win.cell_of_group[group] != GroupTable::kNone) {
+        return Status::DataLoss("checkpoint: a group appears twice in window " + std::to_string(start));
+      }
+      Accumulator* acc = Cell(win, group);
+      for (size_t a = 0; a < n_aggs; ++a) {
+        LS_RETURN_NOT_OK(r.I64(&acc[a].i));
+        LS_RETURN_NOT_OK(r.F64(&acc[a].d));
+        LS_RETURN_NOT_OK(r.I64(&acc[a].n));
+      }
+    }
+  }
+  for (uint32_t g = 0; g < n_groups; ++g) {
+    // A group no window uses would never be released.
+    if (groups_.refs(g) == 0) return Status::DataLoss("checkpoint: group " + std::to_string(g) + " is used by no window");
+  }
+  return Status::Ok();
+}
+
+}  // namespace lakestream::stream

@@ -1,0 +1,135 @@
+// Windowed aggregation: the compiled plan (immutable) and the state it works on.
+//
+// State layout, chosen to keep memory proportional to live groups, not records:
+//  - GroupTable interns each distinct group key once (its encoded bytes and its typed
+//    values), reference-counted by the open (window, group) cells that use it; a group no
+//    open window needs is dropped and its id reused.
+//  - Each open window holds a dense id -> cell index vector and, per cell, one
+//    Accumulator per aggregate (64-bit integer sum, double sum, count).
+// Windows close in end order, so the rows emitted over a task's life are sorted by
+// (window end, group values) whatever the batch boundaries.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "core/table.h"
+#include "stream/byte_codec.h"
+#include "stream/decoder.h"
+#include "stream/pipeline_spec.h"
+
+namespace lakestream::stream {
+
+// Encodes fields for hashing and equality: a type tag, then 8 bytes or u32 length + bytes.
+// Both overloads give the same bytes for the same value, so keys rebuilt from a
+// checkpoint's Values match keys built from decoded records.
+void AppendKeyPart(std::string* out, ColumnType type, const FieldValue& v);
+void AppendKeyPart(std::string* out, const Value& v);
+
+struct AggregatePlan {
+  AggregateFunction function;
+  int field = -1;  // schema index; -1 for count of records
+  ColumnType type = ColumnType::kInt64;
+};
+
+struct OutputPlan {
+  enum class Kind { kGroupField, kAggregate, kWindowStart, kWindowEnd };
+  Kind kind;
+  size_t index = 0;  // into group_fields or aggregates
+  TimeRender render = TimeRender::kTimestamp;
+};
+
+// Compiled once from a valid spec; immutable.
+struct AggregationPlan {
+  static AggregationPlan Make(const PipelineSpec& spec);
+  WindowSpec window;
+  std::vector<size_t> group_fields;  // schema indexes
+  std::vector<ColumnType> group_types;
+  std::vector<AggregatePlan> aggregates;
+  std::vector<OutputPlan> output;
+};
+
+struct Accumulator {
+  int64_t i = 0;  // integer/timestamp sum, min or max
+  double d = 0;   // double sum, min or max
+  int64_t n = 0;  // non-NULL inputs
+};
+
+class GroupTable {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t Find(std::string_view key) const;
+  // Adds a group that Find did not find; refs start at 0.
+  uint32_t Add(std::string key, Row values);
+  void AddRef(uint32_t id) { ++groups_[id].refs; }
+  void Release(uint32_t id);
+  const Row& values(uint32_t id) const { return groups_[id].values; }
+  bool live(uint32_t id) const { return groups_[id].key != nullptr; }
+  uint32_t refs(uint32_t id) const { return groups_[id].refs; }
+  size_t id_limit() const { return groups_.size(); }  // every id is below this
+  size_t size() const { return index_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const;
+  };
+  struct Group {
+    const std::string* key = nullptr;  // the map's node; stable; null when free
+    Row values;
+    uint32_t refs = 0;
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
+  std::vector<Group> groups_;
+  std::vector<uint32_t> free_;
+};
+
+class AggregationState {
+ public:
+  explicit AggregationState(const AggregationPlan* plan) : plan_(plan) {}
+
+  // Adds one record to every window containing t. Precondition: those windows are open
+  // (t >= the watermark of every CloseUpTo so far), which the late check guarantees.
+  void Add(const std::vector<FieldValue>& fields, EventTime t);
+
+  // Emits (appends to *out) every open window with end <= watermark, in (end, group
+  // values) order, and forgets them. Returns the number of windows closed.
+  size_t CloseUpTo(int64_t watermark, std::vector<Row>* out);
+
+  // The end of the earliest open window; INT64_MAX if none. Closing is due once the
+  // watermark reaches it.
+  int64_t next_close() const { return windows_.empty() ? INT64_MAX : windows_.begin()->first + plan_->window.size; }
+  // The end of the latest open window, if any.
+  std::optional<int64_t> last_end() const;
+  size_t open_windows() const { return windows_.size(); }
+  size_t groups() const { return groups_.size(); }
+
+  // Layout: u32 group count G, G x Row (group values; ids are renumbered 0..G-1);
+  //         u32 window count, each: i64 start, u32 cells, cells x (u32 group id,
+  //         aggregates x (i64 i, f64 d, i64 n)). Windows in ascending start order.
+  void Save(ByteWriter& w) const;
+  Status Load(ByteReader& r);
+
+ private:
+  struct OpenWindow {
+    std::vector<uint32_t> cell_of_group;  // by group id; kNone if absent
+    std::vector<uint32_t> group_of_cell;
+    std::vector<Accumulator> accumulators;  // cell * aggregates + k
+  };
+  uint32_t InternGroup(const std::vector<FieldValue>& fields);
+  Accumulator* Cell(OpenWindow& w, uint32_t group);
+  void EmitWindow(int64_t start, OpenWindow& w, std::vector<Row>* out);
+
+  const AggregationPlan* plan_;
+  GroupTable groups_;
+  std::map<int64_t, OpenWindow> windows_;  // by start
+  std::string key_;                        // scratch for the encoded group key
+};
+
+}  // namespace lakestream::stream

@@ -1,0 +1,216 @@
+#include "stream/decoder.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include "formats/csv.h"
+#include "formats/json_string.h"
+
+namespace lakestream::stream {
+namespace {
+
+// Field text quoted into a reason, cut so one huge value cannot bloat the dead letter.
+std::string Quote(std::string_view s) {
+  constexpr size_t kMax = 64;
+  if (s.size() <= kMax) return "'" + std::string(s) + "'";
+  return "'" + std::string(s.substr(0, kMax)) + "...'";
+}
+
+const char* FormatText(TimestampFormat f) {
+  switch (f) {
+    case TimestampFormat::kIsoSpace: return "YYYY-MM-DD HH:MM:SS";
+    case TimestampFormat::kIsoT: return "YYYY-MM-DDTHH:MM:SS";
+    case TimestampFormat::kUnixSeconds: return "unix_seconds";
+  }
+  return "?";
+}
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool ParseTimestampAs(TimestampFormat f, std::string_view s, int64_t* out) {
+  switch (f) {
+    case TimestampFormat::kIsoSpace: {
+      std::optional<EventTime> t = ParseTimestamp(s);
+      if (!t) return false;
+      *out = t->seconds;
+      return true;
+    }
+    case TimestampFormat::kIsoT: {
+      if (s.size() != 19 || s[10] != 'T') return false;
+      char buf[19];
+      std::memcpy(buf, s.data(), 19);
+      buf[10] = ' ';
+      std::optional<EventTime> t = ParseTimestamp(std::string_view(buf, 19));
+      if (!t) return false;
+      *out = t->seconds;
+      return true;
+    }
+    case TimestampFormat::kUnixSeconds:
+      return ParseInt64(s, out);
+  }
+  return false;
+}
+
+const char* JsonTypeName(const nlohmann::json& v) {
+  if (v.is_string()) return "a string";
+  if (v.is_number()) return "a number";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_object()) return "an object";
+  if (v.is_array()) return "an array";
+  return "null";
+}
+
+}  // namespace
+
+RecordDecoder::RecordDecoder(const PipelineSpec& spec)
+    : schema_(spec.schema), format_(spec.format), fields_(spec.schema.size()) {
+  for (size_t i = 0; i < schema_.size(); ++i) {
+    if (schema_[i].name == spec.event_time_field) event_time_index_ = i;
+  }
+  parts_.reserve(schema_.size() + 1);
+}
+
+bool RecordDecoder::Decode(std::string_view value, std::string* reason) {
+  switch (format_) {
+    case WireFormat::kCsv:
+      return DecodeCsvLine(value, reason);
+    case WireFormat::kSeed:
+      if (!DecodeJsonString(value, &literal_)) {
+        *reason = "not a JSON string literal";
+        return false;
+      }
+      return DecodeCsvLine(literal_, reason);
+    case WireFormat::kJson:
+      return DecodeJsonObject(value, reason);
+  }
+  return false;
+}
+
+bool RecordDecoder::DecodeCsvLine(std::string_view line, std::string* reason) {
+  if (!SplitCsvLine(line, &parts_, &scratch_)) {
+    *reason = "unbalanced quote in CSV line";
+    return false;
+  }
+  if (parts_.size() != schema_.size()) {
+    *reason = "expected " + std::to_string(schema_.size()) + " fields, got " + std::to_string(parts_.size());
+    return false;
+  }
+  for (size_t i = 0; i < parts_.size(); ++i) {
+    if (!ParseText(i, parts_[i], reason)) return false;
+  }
+  return true;
+}
+
+bool RecordDecoder::ParseText(size_t i, std::string_view text, std::string* reason) {
+  const FieldSpec& f = schema_[i];
+  FieldValue& v = fields_[i];
+  v.is_null = false;
+  switch (f.type) {
+    case ColumnType::kString:
+      v.text = text;
+      return true;
+    case ColumnType::kInt64:
+      if (ParseInt64(text, &v.i)) return true;
+      *reason = "field '" + f.name + "': bad int64 " + Quote(text);
+      return false;
+    case ColumnType::kDouble: {
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v.d);
+      if (!text.empty() && ec == std::errc() && p == text.data() + text.size() && std::isfinite(v.d)) return true;
+      *reason = "field '" + f.name + "': bad double " + Quote(text);
+      return false;
+    }
+    case ColumnType::kTimestamp:
+      if (ParseTimestampAs(f.timestamp_format, text, &v.i)) return true;
+      *reason = "field '" + f.name + "': bad timestamp " + Quote(text) + " (expected " +
+                FormatText(f.timestamp_format) + ")";
+      return false;
+  }
+  return false;
+}
+
+bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason) {
+  doc_ = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (doc_.is_discarded()) {
+    try {
+      nlohmann::json again = nlohmann::json::parse(value);
+      *reason = "bad JSON";
+    } catch (const nlohmann::json::exception& e) {
+      *reason = std::string("bad JSON: ") + e.what();
+    }
+    return false;
+  }
+  if (!doc_.is_object()) {
+    *reason = std::string("expected a JSON object, got ") + JsonTypeName(doc_);
+    return false;
+  }
+  for (size_t i = 0; i < schema_.size(); ++i) {
+    const FieldSpec& f = schema_[i];
+    FieldValue& v = fields_[i];
+    auto it = doc_.find(f.name);
+    if (it == doc_.end()) {
+      *reason = "missing key '" + f.name + "'";
+      return false;
+    }
+    const nlohmann::json& j = *it;
+    v.is_null = j.is_null();
+    if (v.is_null) {
+      if (i == event_time_index_) {
+        *reason = "field '" + f.name + "': event time is null";
+        return false;
+      }
+      continue;
+    }
+    switch (f.type) {
+      case ColumnType::kString:
+        if (!j.is_string()) break;
+        v.text = j.get_ref<const std::string&>();
+        continue;
+      case ColumnType::kInt64:
+        if (j.is_number_integer()) {
+          if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+            *reason = "field '" + f.name + "': int64 out of range " + j.dump();
+            return false;
+          }
+          v.i = j.get<int64_t>();
+          continue;
+        }
+        if (j.is_number_float()) {
+          // pandas and friends write integral columns as 1.0; accept exact integers only.
+          double d = j.get<double>();
+          if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.2e18) {
+            v.i = static_cast<int64_t>(d);
+            continue;
+          }
+          *reason = "field '" + f.name + "': bad int64 " + j.dump();
+          return false;
+        }
+        break;
+      case ColumnType::kDouble:
+        if (!j.is_number()) break;
+        v.d = j.get<double>();
+        continue;
+      case ColumnType::kTimestamp:
+        if (f.timestamp_format == TimestampFormat::kUnixSeconds && j.is_number_integer()) {
+          v.i = j.get<int64_t>();
+          continue;
+        }
+        if (!j.is_string()) break;
+        if (!ParseText(i, j.get_ref<const std::string&>(), reason)) return false;
+        continue;
+    }
+    *reason = "field '" + f.name + "': expected " +
+              (f.type == ColumnType::kString ? std::string("a string")
+               : f.type == ColumnType::kTimestamp ? std::string("a timestamp string")
+                                                  : std::string("a number")) +
+              ", got " + JsonTypeName(j);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace lakestream::stream

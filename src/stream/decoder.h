@@ -1,0 +1,55 @@
+// RecordDecoder: Kafka message value -> typed fields of the pipeline's schema.
+//
+// Decoding never throws and, once its buffers have grown to the largest record, never
+// allocates for csv and seed. Every field of the schema is checked, used or not: a record
+// that does not fit the schema is a bad record, with a reason meant for a person.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/time.h"
+#include "stream/pipeline_spec.h"
+
+namespace lakestream::stream {
+
+// One decoded field. Views point into the decoder (or the message) and stay valid until
+// the next Decode() call.
+struct FieldValue {
+  bool is_null = false;   // JSON null; csv and seed have no NULL
+  std::string_view text;  // kString
+  int64_t i = 0;          // kInt64; kTimestamp as seconds since the epoch
+  double d = 0;           // kDouble
+};
+
+class RecordDecoder {
+ public:
+  // `spec` must be valid (ValidatePipelineSpec).
+  explicit RecordDecoder(const PipelineSpec& spec);
+
+  // Returns true and fills fields(); or false with *reason set (fields() undefined).
+  // `value` must outlive the use of fields().
+  bool Decode(std::string_view value, std::string* reason);
+
+  const std::vector<FieldValue>& fields() const { return fields_; }
+  EventTime event_time() const { return EventTime{fields_[event_time_index_].i}; }
+
+ private:
+  bool DecodeCsvLine(std::string_view line, std::string* reason);
+  bool DecodeJsonObject(std::string_view value, std::string* reason);
+  bool ParseText(size_t i, std::string_view text, std::string* reason);
+
+  std::vector<FieldSpec> schema_;
+  WireFormat format_;
+  size_t event_time_index_ = 0;
+  std::vector<FieldValue> fields_;
+  std::vector<std::string_view> parts_;
+  std::string scratch_;
+  std::string literal_;
+  nlohmann::json doc_;
+};
+
+}  // namespace lakestream::stream

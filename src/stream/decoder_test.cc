@@ -1,0 +1,149 @@
+#include "stream/decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lakestream::stream {
+namespace {
+
+constexpr char kLine[] =
+    "A001,R001,02-00-00,Test-Station1,456NQR,BMT,07-22-24,10:00:10,REGULAR,7,9,"
+    "6f1c2c1e-0000-4000-8000-000000000001,2024-07-22 10:00:10";
+
+PipelineSpec Turnstile(WireFormat f) {
+  PipelineSpec s = TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  s.format = f;
+  return s;
+}
+
+PipelineSpec Taxi() {
+  PipelineSpec s;
+  s.name = "t";
+  s.format = WireFormat::kJson;
+  s.schema = {{"id", ColumnType::kInt64},
+              {"ts", ColumnType::kTimestamp},
+              {"flag", ColumnType::kString},
+              {"amount", ColumnType::kDouble},
+              {"epoch", ColumnType::kTimestamp, TimestampFormat::kUnixSeconds}};
+  s.event_time_field = "ts";
+  s.window = {600, 300};
+  s.watermark_delay = 600;
+  s.aggregates = {{"n", AggregateFunction::kCount, ""}};
+  s.output = {{"n", "n"}};
+  return s;
+}
+
+TEST(RecordDecoder, CsvTurnstileLine) {
+  RecordDecoder d(Turnstile(WireFormat::kCsv));
+  std::string reason;
+  ASSERT_TRUE(d.Decode(kLine, &reason)) << reason;
+  const auto& f = d.fields();
+  EXPECT_EQ(f[0].text, "A001");
+  EXPECT_EQ(f[3].text, "Test-Station1");
+  EXPECT_EQ(f[9].i, 7);
+  EXPECT_EQ(f[10].i, 9);
+  EXPECT_EQ(f[11].text, "6f1c2c1e-0000-4000-8000-000000000001");
+  EXPECT_EQ(d.event_time(), (EventTime{1721642410}));
+}
+
+TEST(RecordDecoder, CsvQuotedFieldKeepsItsComma) {
+  RecordDecoder d(Turnstile(WireFormat::kCsv));
+  std::string reason;
+  ASSERT_TRUE(d.Decode("A,R,S,\"59 ST, \"\"X\"\"\",N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00", &reason)) << reason;
+  EXPECT_EQ(d.fields()[3].text, "59 ST, \"X\"");
+}
+
+TEST(RecordDecoder, SeedJsonStringLiteral) {
+  RecordDecoder d(Turnstile(WireFormat::kSeed));
+  std::string reason;
+  ASSERT_TRUE(d.Decode(std::string("\"") + kLine + "\"", &reason)) << reason;
+  EXPECT_EQ(d.fields()[0].text, "A001");
+  EXPECT_EQ(d.fields()[12].i, 1721642410);
+  ASSERT_TRUE(d.Decode("\"A,R,S,ST \\u00c9,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00\"", &reason)) << reason;
+  EXPECT_EQ(d.fields()[3].text, "ST \xC3\x89");
+}
+
+TEST(RecordDecoder, JsonObject) {
+  RecordDecoder d(Taxi());
+  std::string reason;
+  ASSERT_TRUE(d.Decode(R"({"id": 3, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 9.3, "epoch": 10, "extra": [1]})",
+                       &reason))
+      << reason;
+  const auto& f = d.fields();
+  EXPECT_EQ(f[0].i, 3);
+  EXPECT_EQ(d.event_time(), (EventTime{1593563132}));
+  EXPECT_EQ(f[2].text, "N");
+  EXPECT_EQ(f[3].d, 9.3);
+  EXPECT_EQ(f[4].i, 10);
+  // Integral floats are accepted for int64 fields, ints for doubles; null is NULL.
+  ASSERT_TRUE(d.Decode(R"({"id": 4.0, "ts": "2020-07-01 00:25:32", "flag": null, "amount": 8, "epoch": 1})", &reason))
+      << reason;
+  EXPECT_EQ(f[0].i, 4);
+  EXPECT_TRUE(f[2].is_null);
+  EXPECT_EQ(f[3].d, 8.0);
+}
+
+struct BadCase {
+  WireFormat format;
+  std::string value;
+  std::string reason;
+};
+
+TEST(RecordDecoder, BadRecordsAndTheirReasons) {
+  const std::string ok_tail = ",07-22-24,10:00:10,REGULAR,7,9,id,2024-07-22 10:00:10";
+  const std::vector<BadCase> cases = {
+      {WireFormat::kCsv, "A,R,S,ST,N,BMT,d,t,REGULAR,1,2,id", "expected 13 fields, got 12"},
+      {WireFormat::kCsv, "", "expected 13 fields, got 1"},
+      {WireFormat::kCsv, "A,R,S,ST,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00,x", "expected 13 fields, got 14"},
+      {WireFormat::kCsv, "A,R,S,ST,N,BMT,d,t,REGULAR,x1,2,id,2024-07-22 10:00:00", "field 'ENTRIES': bad int64 'x1'"},
+      {WireFormat::kCsv, "A,R,S,ST,N,BMT,d,t,REGULAR,1,,id,2024-07-22 10:00:00", "field 'EXITS': bad int64 ''"},
+      {WireFormat::kCsv, "A,R,S,ST,N,BMT,d,t,REGULAR,1,99999999999999999999,id,2024-07-22 10:00:00",
+       "field 'EXITS': bad int64 '99999999999999999999'"},
+      {WireFormat::kCsv, "A,R,S,ST,N,BMT,d,t,REGULAR,1,2,id,2024-13-22 10:00:00",
+       "field 'TIMESTAMP': bad timestamp '2024-13-22 10:00:00' (expected YYYY-MM-DD HH:MM:SS)"},
+      {WireFormat::kCsv, "A,R,S,ST,N,BMT,d,t,REGULAR,1,2,id,07/22/2024 10:00:00",
+       "field 'TIMESTAMP': bad timestamp '07/22/2024 10:00:00' (expected YYYY-MM-DD HH:MM:SS)"},
+      {WireFormat::kCsv, "A,R,S,\"ST,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00", "unbalanced quote in CSV line"},
+      {WireFormat::kSeed, kLine, "not a JSON string literal"},
+      {WireFormat::kSeed, "\"A,R,S\"", "expected 13 fields, got 3"},
+      {WireFormat::kSeed, "\"A,R,S,ST,N,BMT,d,t,REGULAR,1,2.5,id,2024-07-22 10:00:00\"", "field 'EXITS': bad int64 '2.5'"},
+  };
+  for (const BadCase& c : cases) {
+    RecordDecoder d(Turnstile(c.format));
+    std::string reason;
+    EXPECT_FALSE(d.Decode(c.value, &reason)) << c.value;
+    EXPECT_EQ(reason, c.reason) << c.value;
+  }
+}
+
+TEST(RecordDecoder, BadJsonRecordsAndTheirReasons) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1})", "missing key 'epoch'"},
+      {R"([1, 2])", "expected a JSON object, got an array"},
+      {R"({"id": "1", "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1})",
+       "field 'id': expected a number, got a string"},
+      {R"({"id": 1.5, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1})",
+       "field 'id': bad int64 1.5"},
+      {R"({"id": 1, "ts": null, "flag": "N", "amount": 1, "epoch": 1})", "field 'ts': event time is null"},
+      {R"({"id": 1, "ts": "2020-07-01", "flag": "N", "amount": 1, "epoch": 1})",
+       "field 'ts': bad timestamp '2020-07-01' (expected YYYY-MM-DD HH:MM:SS)"},
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": 5, "amount": 1, "epoch": 1})",
+       "field 'flag': expected a string, got a number"},
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": "x"})",
+       "field 'epoch': bad timestamp 'x' (expected unix_seconds)"},
+  };
+  RecordDecoder d(Taxi());
+  for (const auto& [value, expected] : cases) {
+    std::string reason;
+    EXPECT_FALSE(d.Decode(value, &reason)) << value;
+    EXPECT_EQ(reason, expected) << value;
+  }
+  std::string reason;
+  EXPECT_FALSE(d.Decode(R"({"id": 1,)", &reason));
+  EXPECT_EQ(reason.rfind("bad JSON: ", 0), 0u) << reason;
+}
+
+}  // namespace
+}  // namespace lakestream::stream

@@ -1,0 +1,485 @@
+#include "stream/partition_task.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lakestream::stream {
+namespace {
+
+using std::chrono::minutes;
+
+// 2024-07-22 00:00:00 UTC
+constexpr int64_t kDay = 1721606400;
+constexpr int64_t kHour = 3600;
+
+std::string Ts(int64_t t) { return FormatTimestamp(EventTime{t}); }
+
+// A turnstile csv record for device (ca, scp) at t.
+std::string Line(const std::string& ca, const std::string& scp, int64_t t, int64_t entries, int64_t exits,
+                 const std::string& id, const std::string& station = "Test-Station1") {
+  return ca + ",R001," + scp + "," + station + ",456NQR,BMT,07-22-24,10:00:00,REGULAR," + std::to_string(entries) +
+         "," + std::to_string(exits) + "," + id + "," + Ts(t);
+}
+
+Row TurnstileRow(const std::string& ca, const std::string& scp, const std::string& date, const std::string& time,
+                 int64_t entries, int64_t exits, int64_t window_start, int64_t window_end,
+                 const std::string& station = "Test-Station1") {
+  return Row{ca,      "R001", scp,   station, "456NQR", "BMT", date, time, "REGULAR",
+             entries, exits,  EventTime{window_start}, EventTime{window_end}};
+}
+
+std::unique_ptr<PartitionTask> MakeTask(const PipelineSpec& spec, int32_t partition = 0) {
+  Result<std::unique_ptr<PartitionTask>> t = PartitionTask::Make(spec, SourcePosition{"mta-turnstile", partition, -1});
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return std::move(t).value();
+}
+
+struct Feeder {
+  PartitionTask* task;
+  CollectingSideOutput side;
+  int64_t offset = 0;
+  RecordOutcome operator()(const std::string& value) { return task->Process(value, KafkaOffset{offset++}, side); }
+};
+
+TEST(PartitionTask, EmitsTumblingWindowWhenWatermarkReachesItsEnd) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  const int64_t t10 = kDay + 10 * kHour;  // 10:00:00
+  EXPECT_EQ(feed(Line("A002", "02-00-00", t10 + 10, 5, 7, "id1")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t10 + 60, 3, 1, "id2")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A002", "02-00-00", t10 + 299, 2, 2, "id3")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A002", "02-00-00", t10 + 300, 100, 100, "id4")), RecordOutcome::kAccepted);  // next window
+  EXPECT_EQ(task->watermark(), t10);
+  EXPECT_TRUE(task->TakeClosed().empty());
+  // Watermark 10:04:59: [10:00, 10:05) still open.
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t10 + 599, 1, 1, "id5")), RecordOutcome::kAccepted);
+  EXPECT_EQ(task->watermark(), t10 + 299);
+  EXPECT_TRUE(task->TakeClosed().empty());
+  // Watermark 10:05:00 = the window's end: emitted, sorted by group (A001 before A002).
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t10 + 600, 1, 1, "id6")), RecordOutcome::kAccepted);
+  std::vector<Row> rows = task->TakeClosed();
+  const std::vector<Row> expected = {
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:05:00", 3, 1, t10, t10 + 300),
+      TurnstileRow("A002", "02-00-00", "07/22/2024", "10:05:00", 7, 9, t10, t10 + 300),
+  };
+  EXPECT_EQ(rows, expected);
+  EXPECT_TRUE(task->TakeClosed().empty());  // emitted once
+
+  task->Flush();
+  const std::vector<Row> rest = {
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:10:00", 1, 1, t10 + 300, t10 + 600),
+      TurnstileRow("A002", "02-00-00", "07/22/2024", "10:10:00", 100, 100, t10 + 300, t10 + 600),
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:15:00", 1, 1, t10 + 600, t10 + 900),
+  };
+  EXPECT_EQ(task->TakeClosed(), rest);
+  TaskStats st = task->Stats();
+  EXPECT_EQ(st.records, 6u);
+  EXPECT_EQ(st.windows_emitted, 3u);
+  EXPECT_EQ(st.rows_emitted, 5u);
+  EXPECT_EQ(st.open_windows, 0u);
+  EXPECT_EQ(st.groups, 0u);
+  EXPECT_EQ(st.watermark, t10 + 900);
+  EXPECT_EQ(st.next_offset, KafkaOffset{6});
+}
+
+TEST(PartitionTask, WindowEndingAtMidnightCarriesTheNewDate) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  const int64_t midnight = kDay + 24 * kHour;  // 2024-07-23 00:00:00
+  feed(Line("A001", "02-00-00", midnight - 1, 4, 6, "id1"));
+  feed(Line("A001", "02-00-00", midnight, 1, 1, "id2"));
+  task->Flush();
+  const std::vector<Row> expected = {
+      TurnstileRow("A001", "02-00-00", "07/23/2024", "00:00:00", 4, 6, midnight - 300, midnight),
+      TurnstileRow("A001", "02-00-00", "07/23/2024", "00:05:00", 1, 1, midnight, midnight + 300),
+  };
+  EXPECT_EQ(task->TakeClosed(), expected);
+}
+
+TEST(PartitionTask, HoppingWindowsCountARecordInEach) {
+  auto task = MakeTask(TurnstilePipeline(minutes(10), minutes(5)));
+  Feeder feed{task.get()};
+  const int64_t t = kDay + 10 * kHour;
+  feed(Line("A001", "02-00-00", t + 400, 10, 20, "id1"));  // in [10:00,10:10) and [10:05,10:15)
+  feed(Line("A001", "02-00-00", t + 100, 1, 2, "id2"));    // in [09:55,10:05) and [10:00,10:10)
+  task->Flush();
+  const std::vector<Row> expected = {
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:05:00", 1, 2, t - 300, t + 300),
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:10:00", 11, 22, t, t + 600),
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:15:00", 10, 20, t + 300, t + 900),
+  };
+  EXPECT_EQ(task->TakeClosed(), expected);
+}
+
+TEST(PartitionTask, LateRecordsAreLeftOutCountedAndReturned) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  const int64_t t = kDay + 10 * kHour;
+  feed(Line("A001", "02-00-00", t + 600, 1, 1, "id1"));  // watermark 10:05:00
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 299, 50, 50, "late1")), RecordOutcome::kLate);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 300, 2, 2, "ontime")), RecordOutcome::kAccepted);  // == watermark
+  ASSERT_EQ(feed.side.late.size(), 1u);
+  const LateRecord& late = feed.side.late[0];
+  EXPECT_EQ(late.position.ToString(), "mta-turnstile/0@1");
+  EXPECT_EQ(late.value, Line("A001", "02-00-00", t + 299, 50, 50, "late1"));
+  EXPECT_EQ(late.event_time, EventTime{t + 299});
+  EXPECT_EQ(late.watermark, t + 300);
+  task->Flush();
+  const std::vector<Row> expected = {
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:10:00", 2, 2, t + 300, t + 600),
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:15:00", 1, 1, t + 600, t + 900),
+  };
+  EXPECT_EQ(task->TakeClosed(), expected);
+  EXPECT_EQ(task->Stats().late, 1u);
+  // After Flush every flushed window is behind the watermark: its records are late.
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 899, 1, 1, "after")), RecordOutcome::kLate);
+}
+
+TEST(PartitionTask, DuplicatesAreDroppedAndLateWinsOverDuplicate) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  const int64_t t = kDay + 10 * kHour;
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 10, 5, 5, "id1")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 10, 5, 5, "id1")), RecordOutcome::kDuplicate);
+  // Same ID and TIMESTAMP at another station: a different key.
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 10, 1, 1, "id1", "Other")), RecordOutcome::kAccepted);
+  // The key (ID, STATION, TIMESTAMP) ignores the counters: still a duplicate.
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 10, 9, 9, "id1")), RecordOutcome::kDuplicate);
+  feed(Line("A001", "02-00-00", t + 900, 0, 0, "id2"));  // watermark 10:10:00
+  // Duplicate of id1 and late: late wins.
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 10, 5, 5, "id1")), RecordOutcome::kLate);
+  TaskStats st = task->Stats();
+  EXPECT_EQ(st.duplicates, 2u);
+  EXPECT_EQ(st.late, 1u);
+  std::vector<Row> rows = task->TakeClosed();
+  const std::vector<Row> expected = {
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:05:00", 1, 1, t, t + 300, "Other"),
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:05:00", 5, 5, t, t + 300),
+  };
+  EXPECT_EQ(rows, expected);
+}
+
+PipelineSpec KeyOnlyDedupSpec() {
+  PipelineSpec s = TurnstilePipeline(minutes(5), minutes(5));
+  s.dedup_key = {"ID"};
+  return s;
+}
+
+TEST(PartitionTask, DedupKeysAreEvictedBelowTheWatermark) {
+  auto task = MakeTask(KeyOnlyDedupSpec());
+  Feeder feed{task.get()};
+  const int64_t t = kDay + 10 * kHour;
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t, 1, 1, "k")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 300, 1, 1, "k")), RecordOutcome::kDuplicate);  // watermark t: t >= t
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 301, 1, 1, "x")), RecordOutcome::kAccepted);   // watermark t + 1
+  // The key's first time t is now below the watermark: forgotten, accepted again.
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 302, 1, 1, "k")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 303, 1, 1, "k")), RecordOutcome::kDuplicate);
+  EXPECT_EQ(task->Stats().duplicates, 2u);
+}
+
+TEST(PartitionTask, NoDedupWhenKeyIsEmpty) {
+  PipelineSpec s = TurnstilePipeline(minutes(5), minutes(5));
+  s.dedup_key.clear();
+  auto task = MakeTask(s);
+  Feeder feed{task.get()};
+  const int64_t t = kDay;
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t, 1, 1, "k")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t, 1, 1, "k")), RecordOutcome::kAccepted);
+  task->Flush();
+  std::vector<Row> rows = task->TakeClosed();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][9], Value(int64_t{2}));
+}
+
+TEST(PartitionTask, BadRecordsGoToDeadLettersAndProcessingContinues) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)), 3);
+  Feeder feed{task.get()};
+  feed.offset = 100;
+  EXPECT_EQ(feed("A001,R001,only,three"), RecordOutcome::kBad);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", kDay, 1, 1, "k")), RecordOutcome::kAccepted);
+  ASSERT_EQ(feed.side.dead_letters.size(), 1u);
+  const DeadLetter& d = feed.side.dead_letters[0];
+  EXPECT_EQ(d.position.topic, "mta-turnstile");
+  EXPECT_EQ(d.position.partition, 3);
+  EXPECT_EQ(d.position.offset, 100);
+  EXPECT_EQ(d.value, "A001,R001,only,three");
+  EXPECT_EQ(d.reason, "expected 13 fields, got 4");
+  TaskStats st = task->Stats();
+  EXPECT_EQ(st.records, 2u);
+  EXPECT_EQ(st.bad, 1u);
+  EXPECT_EQ(st.bytes, 20u + Line("A001", "02-00-00", kDay, 1, 1, "k").size());
+}
+
+TEST(PartitionTask, OffsetsAlreadyInTheStateAreSkipped) {
+  Result<std::unique_ptr<PartitionTask>> made =
+      PartitionTask::Make(TurnstilePipeline(minutes(5), minutes(5)), SourcePosition{"t", 0, 10});
+  ASSERT_TRUE(made.ok());
+  PartitionTask& task = **made;
+  NullSideOutput side;
+  EXPECT_EQ(task.Process(Line("A", "S", kDay, 1, 1, "a"), KafkaOffset{9}, side), RecordOutcome::kSkipped);
+  EXPECT_EQ(task.Process(Line("A", "S", kDay, 1, 1, "a"), KafkaOffset{10}, side), RecordOutcome::kAccepted);
+  EXPECT_EQ(task.Process(Line("A", "S", kDay, 1, 1, "b"), KafkaOffset{10}, side), RecordOutcome::kSkipped);
+  EXPECT_EQ(task.Process(Line("A", "S", kDay, 1, 1, "c"), KafkaOffset{15}, side), RecordOutcome::kAccepted);
+  EXPECT_EQ(task.next_offset(), KafkaOffset{16});
+  EXPECT_EQ(task.Stats().skipped, 2u);
+  EXPECT_EQ(task.Stats().records, 2u);
+}
+
+TEST(PartitionTask, AdvanceToClosesWindowsWithoutRecords) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  feed(Line("A001", "02-00-00", kDay + 1, 1, 1, "a"));
+  feed(Line("A001", "02-00-00", kDay + 301, 1, 1, "b"));
+  task->AdvanceTo(EventTime{kDay + 299});
+  EXPECT_TRUE(task->TakeClosed().empty());
+  task->AdvanceTo(EventTime{kDay + 300});
+  EXPECT_EQ(task->TakeClosed().size(), 1u);
+  task->AdvanceTo(EventTime{kDay});  // never lowers
+  EXPECT_EQ(task->watermark(), kDay + 300);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", kDay + 299, 1, 1, "c")), RecordOutcome::kLate);
+}
+
+TEST(PartitionTask, TaxiJsonCountAndSumOverHoppingWindows) {
+  Result<PipelineSpec> spec = LoadPipelineYaml("pipelines/taxi-rides.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto task = MakeTask(*spec);
+  Feeder feed{task.get()};
+  auto ride = [](int pu, const std::string& pickup, double total) {
+    return R"({"VendorID": 1, "tpep_pickup_datetime": ")" + pickup +
+           R"(", "tpep_dropoff_datetime": "2020-07-01 01:00:00", "passenger_count": 1, "trip_distance": 1.5,)"
+           R"( "RatecodeID": 1, "store_and_fwd_flag": "N", "PULocationID": )" +
+           std::to_string(pu) +
+           R"(, "DOLocationID": 75, "payment_type": 2, "fare_amount": 8, "extra": 0.5, "mta_tax": 0.5,)"
+           R"( "tip_amount": 0, "tolls_amount": 0, "improvement_surcharge": 0.3, "total_amount": )" +
+           std::to_string(total) + R"(, "congestion_surcharge": 0})";
+  };
+  EXPECT_EQ(feed(ride(238, "2020-07-01 00:07:00", 9.5)), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(ride(238, "2020-07-01 00:03:00", 10.25)), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(ride(138, "2020-07-01 00:04:59", 1.0)), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(R"({"VendorID": 1})"), RecordOutcome::kBad);
+  EXPECT_EQ(feed.side.dead_letters.at(0).reason, "missing key 'tpep_pickup_datetime'");
+  task->Flush();
+  const int64_t h = 1593561600;  // 2020-07-01 00:00:00
+  const std::vector<Row> expected = {
+      {int64_t{138}, EventTime{h - 300}, EventTime{h + 300}, int64_t{1}, 1.0},
+      {int64_t{238}, EventTime{h - 300}, EventTime{h + 300}, int64_t{1}, 10.25},
+      {int64_t{138}, EventTime{h}, EventTime{h + 600}, int64_t{1}, 1.0},
+      {int64_t{238}, EventTime{h}, EventTime{h + 600}, int64_t{2}, 19.75},
+      {int64_t{238}, EventTime{h + 300}, EventTime{h + 900}, int64_t{1}, 9.5},
+  };
+  EXPECT_EQ(task->TakeClosed(), expected);
+}
+
+TEST(PartitionTask, MinMaxAvgAndNulls) {
+  PipelineSpec s;
+  s.name = "agg";
+  s.format = WireFormat::kJson;
+  s.schema = {{"k", ColumnType::kString}, {"v", ColumnType::kInt64}, {"ts", ColumnType::kTimestamp}};
+  s.event_time_field = "ts";
+  s.window = {60, 60};
+  s.watermark_delay = 60;
+  s.group_by = {"k"};
+  s.aggregates = {{"lo", AggregateFunction::kMin, "v"},  {"hi", AggregateFunction::kMax, "v"},
+                  {"mean", AggregateFunction::kAvg, "v"}, {"n", AggregateFunction::kCount, "v"},
+                  {"rows", AggregateFunction::kCount, ""}, {"first", AggregateFunction::kMin, "ts"},
+                  {"total", AggregateFunction::kSum, "v"}};
+  s.output = {{"k", "k"}, {"lo", "lo"}, {"hi", "hi"}, {"mean", "mean"}, {"n", "n"}, {"rows", "rows"},
+              {"first", "first"}, {"total", "total"}, {"end", "window_end", TimeRender::kText}};
+  auto task = MakeTask(s);
+  Feeder feed{task.get()};
+  feed(R"({"k": "a", "v": 4, "ts": "2024-07-22 00:00:10"})");
+  feed(R"({"k": "a", "v": -2, "ts": "2024-07-22 00:00:05"})");
+  feed(R"({"k": "a", "v": null, "ts": "2024-07-22 00:00:20"})");
+  feed(R"({"k": null, "v": 7, "ts": "2024-07-22 00:00:30"})");
+  feed(R"({"k": "b", "v": null, "ts": "2024-07-22 00:00:40"})");
+  task->Flush();
+  const std::vector<Row> expected = {
+      {std::monostate{}, int64_t{7}, int64_t{7}, 7.0, int64_t{1}, int64_t{1}, EventTime{kDay + 30}, int64_t{7},
+       std::string("2024-07-22 00:01:00")},
+      {std::string("a"), int64_t{-2}, int64_t{4}, 1.0, int64_t{2}, int64_t{3}, EventTime{kDay + 5}, int64_t{2},
+       std::string("2024-07-22 00:01:00")},
+      {std::string("b"), std::monostate{}, std::monostate{}, std::monostate{}, int64_t{0}, int64_t{1},
+       EventTime{kDay + 40}, std::monostate{}, std::string("2024-07-22 00:01:00")},
+  };
+  EXPECT_EQ(task->TakeClosed(), expected);
+  EXPECT_EQ(task->output_schema().columns[3], (Column{"mean", ColumnType::kDouble}));
+  EXPECT_EQ(task->output_schema().columns[6], (Column{"first", ColumnType::kTimestamp}));
+}
+
+// ---- checkpoints ----
+
+// A deterministic stream with everything in it: several devices, out-of-order times,
+// duplicates, late records and bad records.
+std::vector<std::string> MixedStream(size_t n) {
+  std::vector<std::string> out;
+  uint64_t x = 88172645463325252ull;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  int64_t clock = kDay + 23 * kHour;  // crosses midnight
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t r = next();
+    clock += static_cast<int64_t>(r % 7);
+    int64_t t = clock - static_cast<int64_t>((r >> 8) % 400);  // up to 400 s out of order: some late
+    std::string ca = "A00" + std::to_string((r >> 20) % 5);
+    std::string scp = "02-00-0" + std::to_string((r >> 24) % 3);
+    switch ((r >> 32) % 20) {
+      case 0:
+        out.push_back("garbage," + std::to_string(i));
+        break;
+      case 1:
+        if (!out.empty()) {
+          out.push_back(out[(r >> 40) % out.size()]);  // a duplicate (or late) of an earlier one
+          break;
+        }
+        [[fallthrough]];
+      default:
+        out.push_back(Line(ca, scp, t, static_cast<int64_t>((r >> 44) % 11), static_cast<int64_t>((r >> 50) % 11),
+                           "id" + std::to_string(i)));
+    }
+  }
+  return out;
+}
+
+struct RunResult {
+  std::vector<Row> rows;
+  std::vector<std::string> dead;
+  std::vector<std::string> late;
+};
+
+void Feed(PartitionTask& task, const std::vector<std::string>& stream, size_t from, size_t to, RunResult* result) {
+  CollectingSideOutput side;
+  for (size_t i = from; i < to; ++i) task.Process(stream[i], KafkaOffset{static_cast<int64_t>(i)}, side);
+  for (auto& d : side.dead_letters) result->dead.push_back(d.position.ToString() + " " + d.reason);
+  for (auto& l : side.late) result->late.push_back(l.position.ToString());
+}
+
+void ExpectSameCounters(const TaskStats& a, const TaskStats& b) {
+  EXPECT_EQ(a.records, b.records);
+  EXPECT_EQ(a.bytes, b.bytes);
+  EXPECT_EQ(a.bad, b.bad);
+  EXPECT_EQ(a.late, b.late);
+  EXPECT_EQ(a.duplicates, b.duplicates);
+  EXPECT_EQ(a.windows_emitted, b.windows_emitted);
+  EXPECT_EQ(a.rows_emitted, b.rows_emitted);
+  EXPECT_EQ(a.watermark, b.watermark);
+  EXPECT_EQ(a.next_offset, b.next_offset);
+}
+
+TEST(PartitionTaskCheckpoint, RestoreThenContinueEqualsNeverStopping) {
+  const std::vector<std::string> stream = MixedStream(20000);
+  for (PipelineSpec spec : {TurnstilePipeline(minutes(5), minutes(5)), TurnstilePipeline(minutes(10), minutes(5))}) {
+    auto reference = MakeTask(spec);
+    RunResult expected;
+    Feed(*reference, stream, 0, stream.size(), &expected);
+    reference->Flush();
+    expected.rows = reference->TakeClosed();
+    ASSERT_GT(expected.rows.size(), 1000u);
+    ASSERT_GT(reference->Stats().late, 10u);
+    ASSERT_GT(reference->Stats().duplicates, 10u);
+    ASSERT_GT(reference->Stats().bad, 10u);
+
+    for (size_t cut : {size_t{0}, size_t{1}, size_t{777}, size_t{10000}, size_t{19999}, stream.size()}) {
+      for (bool take_before : {false, true}) {
+        RunResult got;
+        std::string checkpoint;
+        {
+          auto first = MakeTask(spec);
+          Feed(*first, stream, 0, cut, &got);
+          if (take_before) got.rows = first->TakeClosed();
+          checkpoint = first->Serialize();
+          // Serialize is a pure read: a second one is byte-identical.
+          ASSERT_TRUE(first->Serialize() == checkpoint);
+        }
+        auto second = MakeTask(spec);
+        ASSERT_TRUE(second->Restore(checkpoint).ok());
+        EXPECT_TRUE(second->Serialize() == checkpoint) << "cut " << cut;
+        Feed(*second, stream, cut, stream.size(), &got);
+        second->Flush();
+        for (Row& r : second->TakeClosed()) got.rows.push_back(std::move(r));
+        EXPECT_EQ(got.rows, expected.rows) << "cut " << cut << " take_before " << take_before;
+        EXPECT_EQ(got.dead, expected.dead) << "cut " << cut;
+        EXPECT_EQ(got.late, expected.late) << "cut " << cut;
+        ExpectSameCounters(second->Stats(), reference->Stats());
+      }
+    }
+  }
+}
+
+TEST(PartitionTaskCheckpoint, RedeliveryAfterRestoreIsSkipped) {
+  const std::vector<std::string> stream = MixedStream(3000);
+  const PipelineSpec spec = TurnstilePipeline(minutes(5), minutes(5));
+  auto reference = MakeTask(spec);
+  RunResult expected;
+  Feed(*reference, stream, 0, stream.size(), &expected);
+  reference->Flush();
+
+  auto first = MakeTask(spec);
+  RunResult got;
+  Feed(*first, stream, 0, 2000, &got);
+  std::string checkpoint = first->Serialize();
+  auto second = MakeTask(spec);
+  ASSERT_TRUE(second->Restore(checkpoint).ok());
+  EXPECT_EQ(second->next_offset(), KafkaOffset{2000});
+  RunResult ignored;
+  Feed(*second, stream, 1500, stream.size(), &ignored);  // the consumer rewound too far
+  second->Flush();
+  EXPECT_EQ(second->TakeClosed(), reference->TakeClosed());
+  EXPECT_EQ(second->Stats().skipped, 500u);
+}
+
+TEST(PartitionTaskCheckpoint, RejectsCorruptForeignAndMismatchedCheckpoints) {
+  const PipelineSpec spec = TurnstilePipeline(minutes(5), minutes(5));
+  auto task = MakeTask(spec);
+  Feeder feed{task.get()};
+  for (const std::string& line : MixedStream(500)) feed(line);
+  const std::string good = task->Serialize();
+  ASSERT_GT(good.size(), 1000u);
+  EXPECT_EQ(good.substr(0, 4), "LSPT");
+
+  auto fresh = MakeTask(spec);
+  const std::string before = fresh->Serialize();
+
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x40;
+  EXPECT_EQ(fresh->Restore(flipped).code(), StatusCode::kDataLoss);
+  EXPECT_EQ(fresh->Restore(good.substr(0, good.size() - 9)).code(), StatusCode::kDataLoss);
+  EXPECT_EQ(fresh->Restore("").code(), StatusCode::kDataLoss);
+  EXPECT_EQ(fresh->Restore("not a checkpoint at all").code(), StatusCode::kDataLoss);
+
+  std::string future = good;
+  future[4] = 2;
+  Status st = fresh->Restore(future);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "checkpoint: format version 2 is not supported (this build reads version 1)");
+
+  auto other_partition = MakeTask(spec, 1);
+  st = other_partition->Restore(good);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "checkpoint: belongs to mta-turnstile/0, not mta-turnstile/1");
+
+  auto other_spec = MakeTask(TurnstilePipeline(minutes(10), minutes(5)));
+  EXPECT_EQ(other_spec->Restore(good).code(), StatusCode::kFailedPrecondition);
+
+  // Failed restores left the task as it was.
+  EXPECT_TRUE(fresh->Serialize() == before);
+}
+
+TEST(PartitionTaskCheckpoint, FormatOfAnEmptyTask) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  const std::string bytes = task->Serialize();
+  // magic 4 + version 4 + spec hash 8 + topic 4+13 + partition 4 + next offset 9 + counters 56
+  // + watermark 33 + dedup 8 + groups 4 + windows 4 + pending 8 + checksum 8
+  EXPECT_EQ(bytes.size(), 4u + 4 + 8 + 17 + 4 + 9 + 56 + 33 + 8 + 4 + 4 + 8 + 8);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("LSPT\x01\x00\x00\x00", 8));
+}
+
+}  // namespace
+}  // namespace lakestream::stream

@@ -1,0 +1,484 @@
+#include "stream/pipeline_spec.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace lakestream::stream {
+namespace {
+
+constexpr std::string_view kIsoSpaceText = "YYYY-MM-DD HH:MM:SS";
+
+const FieldSpec* FindField(const PipelineSpec& spec, std::string_view name) {
+  for (const FieldSpec& f : spec.schema) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+const AggregateSpec* FindAggregate(const PipelineSpec& spec, std::string_view name) {
+  for (const AggregateSpec& a : spec.aggregates) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+const char* AggregateName(AggregateFunction f) {
+  switch (f) {
+    case AggregateFunction::kSum: return "sum";
+    case AggregateFunction::kCount: return "count";
+    case AggregateFunction::kMin: return "min";
+    case AggregateFunction::kMax: return "max";
+    case AggregateFunction::kAvg: return "avg";
+  }
+  return "?";
+}
+
+const char* TimestampFormatName(TimestampFormat f) {
+  switch (f) {
+    case TimestampFormat::kIsoSpace: return "YYYY-MM-DD HH:MM:SS";
+    case TimestampFormat::kIsoT: return "YYYY-MM-DDTHH:MM:SS";
+    case TimestampFormat::kUnixSeconds: return "unix_seconds";
+  }
+  return "?";
+}
+
+const char* TimeRenderName(TimeRender r) {
+  switch (r) {
+    case TimeRender::kTimestamp: return "timestamp";
+    case TimeRender::kDateMdy: return "MM/DD/YYYY";
+    case TimeRender::kTimeOfDay: return "HH:MM:SS";
+    case TimeRender::kIsoDate: return "YYYY-MM-DD";
+    case TimeRender::kText: return "YYYY-MM-DD HH:MM:SS";
+  }
+  return "?";
+}
+
+}  // namespace
+
+const char* WireFormatName(WireFormat f) {
+  switch (f) {
+    case WireFormat::kCsv: return "csv";
+    case WireFormat::kSeed: return "seed";
+    case WireFormat::kJson: return "json";
+  }
+  return "?";
+}
+
+const char* ColumnTypeName(ColumnType t) {
+  switch (t) {
+    case ColumnType::kString: return "string";
+    case ColumnType::kInt64: return "int64";
+    case ColumnType::kDouble: return "double";
+    case ColumnType::kTimestamp: return "timestamp";
+  }
+  return "?";
+}
+
+std::optional<int64_t> ParseDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  int64_t unit = 1;
+  switch (text.back()) {
+    case 's': unit = 1; text.remove_suffix(1); break;
+    case 'm': unit = 60; text.remove_suffix(1); break;
+    case 'h': unit = 3600; text.remove_suffix(1); break;
+    case 'd': unit = 86400; text.remove_suffix(1); break;
+    default: break;
+  }
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || v < 0) return std::nullopt;
+  if (v > std::numeric_limits<int64_t>::max() / unit) return std::nullopt;
+  return v * unit;
+}
+
+PipelineSpec TurnstilePipeline(std::chrono::seconds size, std::chrono::seconds slide) {
+  PipelineSpec s;
+  s.name = "mta-turnstile";
+  s.format = WireFormat::kCsv;
+  for (const char* name : {"CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DATE", "TIME", "DESC"}) {
+    s.schema.push_back({name, ColumnType::kString});
+  }
+  s.schema.push_back({"ENTRIES", ColumnType::kInt64});
+  s.schema.push_back({"EXITS", ColumnType::kInt64});
+  s.schema.push_back({"ID", ColumnType::kString});
+  s.schema.push_back({"TIMESTAMP", ColumnType::kTimestamp});
+  s.dedup_key = {"ID", "STATION", "TIMESTAMP"};
+  s.event_time_field = "TIMESTAMP";
+  s.window = WindowSpec{size.count(), slide.count()};
+  s.watermark_delay = size.count();
+  s.group_by = {"CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DESC"};
+  s.aggregates = {{"ENTRIES", AggregateFunction::kSum, "ENTRIES"},
+                  {"EXITS", AggregateFunction::kSum, "EXITS"}};
+  for (const char* name : {"CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION"}) {
+    s.output.push_back({name, name});
+  }
+  s.output.push_back({"DATE", std::string(kWindowEnd), TimeRender::kDateMdy});
+  s.output.push_back({"TIME", std::string(kWindowEnd), TimeRender::kTimeOfDay});
+  s.output.push_back({"DESC", "DESC"});
+  s.output.push_back({"ENTRIES", "ENTRIES"});
+  s.output.push_back({"EXITS", "EXITS"});
+  s.output.push_back({"WINDOW_START", std::string(kWindowStart)});
+  s.output.push_back({"WINDOW_END", std::string(kWindowEnd)});
+  return s;
+}
+
+Status ValidatePipelineSpec(const PipelineSpec& spec) {
+  auto bad = [](std::string m) { return Status::InvalidArgument(std::move(m)); };
+  if (spec.schema.empty()) return bad("schema: no fields");
+  std::set<std::string, std::less<>> names;
+  for (const FieldSpec& f : spec.schema) {
+    if (f.name.empty()) return bad("schema: a field has an empty name");
+    if (!names.insert(f.name).second) return bad("schema: field '" + f.name + "' appears twice");
+  }
+  if (spec.window.size <= 0) return bad("window.size must be > 0");
+  if (spec.window.slide <= 0 || spec.window.slide > spec.window.size) {
+    return bad("window.slide must be > 0 and <= window.size");
+  }
+  if (spec.watermark_delay < 0) return bad("watermark_delay must be >= 0");
+  const FieldSpec* et = FindField(spec, spec.event_time_field);
+  if (et == nullptr) return bad("event_time.field '" + spec.event_time_field + "' is not in the schema");
+  if (et->type != ColumnType::kTimestamp) {
+    return bad("event_time.field '" + et->name + "' must have type timestamp");
+  }
+  for (const std::string& k : spec.dedup_key) {
+    if (FindField(spec, k) == nullptr) return bad("dedup_key field '" + k + "' is not in the schema");
+  }
+  std::set<std::string, std::less<>> group_names;
+  for (const std::string& g : spec.group_by) {
+    if (FindField(spec, g) == nullptr) return bad("group_by field '" + g + "' is not in the schema");
+    if (!group_names.insert(g).second) return bad("group_by field '" + g + "' appears twice");
+  }
+  std::set<std::string, std::less<>> agg_names;
+  for (const AggregateSpec& a : spec.aggregates) {
+    if (a.name.empty()) return bad("aggregates: an aggregate has an empty name");
+    if (!agg_names.insert(a.name).second) return bad("aggregate '" + a.name + "' appears twice");
+    if (group_names.count(a.name) != 0 || a.name == kWindowStart || a.name == kWindowEnd) {
+      return bad("aggregate name '" + a.name + "' is also a group_by field or window bound");
+    }
+    if (a.field.empty()) {
+      if (a.function != AggregateFunction::kCount) {
+        return bad(std::string("aggregate '") + a.name + "': " + AggregateName(a.function) + " needs a field");
+      }
+      continue;
+    }
+    const FieldSpec* f = FindField(spec, a.field);
+    if (f == nullptr) return bad("aggregate '" + a.name + "': field '" + a.field + "' is not in the schema");
+    bool numeric = f->type == ColumnType::kInt64 || f->type == ColumnType::kDouble;
+    bool ordered = numeric || f->type == ColumnType::kTimestamp;
+    bool ok = a.function == AggregateFunction::kCount ||
+              ((a.function == AggregateFunction::kMin || a.function == AggregateFunction::kMax) ? ordered : numeric);
+    if (!ok) {
+      return bad(std::string("aggregate '") + a.name + "': " + AggregateName(a.function) + " over " +
+                 ColumnTypeName(f->type) + " field '" + a.field + "' is not supported");
+    }
+  }
+  if (spec.output.empty()) return bad("output: no columns");
+  std::set<std::string, std::less<>> out_names;
+  for (const OutputColumnSpec& c : spec.output) {
+    if (c.name.empty()) return bad("output: a column has an empty name");
+    if (!out_names.insert(c.name).second) return bad("output column '" + c.name + "' appears twice");
+    bool window_bound = c.from == kWindowStart || c.from == kWindowEnd;
+    if (!window_bound && group_names.count(c.from) == 0 && agg_names.count(c.from) == 0) {
+      return bad("output column '" + c.name + "': '" + c.from +
+                 "' is not a group_by field, an aggregate, window_start or window_end");
+    }
+    if (!window_bound && c.render != TimeRender::kTimestamp) {
+      return bad("output column '" + c.name + "': format applies only to window_start/window_end");
+    }
+  }
+  return Status::Ok();
+}
+
+Schema OutputSchema(const PipelineSpec& spec) {
+  Schema schema;
+  for (const OutputColumnSpec& c : spec.output) {
+    ColumnType type = ColumnType::kString;
+    if (c.from == kWindowStart || c.from == kWindowEnd) {
+      type = c.render == TimeRender::kTimestamp ? ColumnType::kTimestamp : ColumnType::kString;
+    } else if (const AggregateSpec* a = FindAggregate(spec, c.from); a != nullptr) {
+      const FieldSpec* f = a->field.empty() ? nullptr : FindField(spec, a->field);
+      switch (a->function) {
+        case AggregateFunction::kCount: type = ColumnType::kInt64; break;
+        case AggregateFunction::kAvg: type = ColumnType::kDouble; break;
+        case AggregateFunction::kSum: type = f->type; break;
+        case AggregateFunction::kMin:
+        case AggregateFunction::kMax: type = f->type; break;
+      }
+    } else {
+      type = FindField(spec, c.from)->type;
+    }
+    schema.columns.push_back({c.name, type});
+  }
+  return schema;
+}
+
+std::string CanonicalSpecText(const PipelineSpec& spec) {
+  std::ostringstream o;
+  o << "name=" << spec.name << ";format=" << WireFormatName(spec.format) << ";schema=";
+  for (const FieldSpec& f : spec.schema) {
+    o << f.name << ':' << ColumnTypeName(f.type);
+    if (f.type == ColumnType::kTimestamp) o << ':' << TimestampFormatName(f.timestamp_format);
+    o << ',';
+  }
+  o << ";dedup=";
+  for (const std::string& k : spec.dedup_key) o << k << ',';
+  o << ";event_time=" << spec.event_time_field << ";window=" << spec.window.size << '/'
+    << spec.window.slide << ";delay=" << spec.watermark_delay << ";group_by=";
+  for (const std::string& g : spec.group_by) o << g << ',';
+  o << ";aggregates=";
+  for (const AggregateSpec& a : spec.aggregates) o << a.name << '=' << AggregateName(a.function) << '(' << a.field << "),";
+  o << ";output=";
+  for (const OutputColumnSpec& c : spec.output) o << c.name << '=' << c.from << ':' << TimeRenderName(c.render) << ',';
+  return o.str();
+}
+
+// ---- YAML ----
+
+namespace {
+
+// Throwing is confined to this loader: start-up configuration only.
+struct SpecError {
+  std::string message;
+};
+
+class YamlLoader {
+ public:
+  explicit YamlLoader(std::string_view source) : source_(source) {}
+
+  PipelineSpec Load(const YAML::Node& root) {
+    if (!root.IsMap()) Fail(root, "a pipeline must be a mapping of keys");
+    CheckKeys(root, "pipeline",
+              {"version", "name", "format", "schema", "event_time", "dedup_key", "window",
+               "watermark_delay", "group_by", "aggregates", "output"});
+    PipelineSpec spec;
+    if (YAML::Node v = root["version"]) {
+      if (Scalar(v, "version") != "1") Fail(v, "'version': only version 1 is supported");
+    }
+    spec.name = Scalar(Required(root, "name", "pipeline"), "name");
+    std::string format = Scalar(Required(root, "format", "pipeline"), "format");
+    if (format == "csv") {
+      spec.format = WireFormat::kCsv;
+    } else if (format == "seed") {
+      spec.format = WireFormat::kSeed;
+    } else if (format == "json") {
+      spec.format = WireFormat::kJson;
+    } else {
+      Fail(root["format"], "'format': expected csv, seed or json, got '" + format + "'");
+    }
+
+    YAML::Node schema = Required(root, "schema", "pipeline");
+    if (!schema.IsSequence() || schema.size() == 0) Fail(schema, "'schema': expected a non-empty list of {name, type}");
+    for (const YAML::Node& f : schema) {
+      if (!f.IsMap()) Fail(f, "'schema': expected {name: ..., type: ...}");
+      CheckKeys(f, "schema field", {"name", "type", "format"});
+      FieldSpec field;
+      field.name = Scalar(Required(f, "name", "schema field"), "name");
+      YAML::Node type = Required(f, "type", "schema field");
+      std::string t = Scalar(type, "type");
+      if (t == "string") {
+        field.type = ColumnType::kString;
+      } else if (t == "int64") {
+        field.type = ColumnType::kInt64;
+      } else if (t == "double") {
+        field.type = ColumnType::kDouble;
+      } else if (t == "timestamp") {
+        field.type = ColumnType::kTimestamp;
+      } else {
+        Fail(type, "'type' of field '" + field.name + "': expected string, int64, double or timestamp, got '" + t + "'");
+      }
+      if (YAML::Node fmt = f["format"]) {
+        if (field.type != ColumnType::kTimestamp) Fail(fmt, "'format' of field '" + field.name + "': only timestamp fields have a format");
+        field.timestamp_format = TimestampFormatOf(fmt);
+      }
+      if (FindField(spec, field.name) != nullptr) Fail(f, "'schema': field '" + field.name + "' appears twice");
+      spec.schema.push_back(field);
+    }
+
+    YAML::Node et = Required(root, "event_time", "pipeline");
+    if (!et.IsMap()) Fail(et, "'event_time': expected {field: ..., format: ...}");
+    CheckKeys(et, "event_time", {"field", "format"});
+    YAML::Node et_field = Required(et, "field", "event_time");
+    spec.event_time_field = Scalar(et_field, "field");
+    FieldSpec* etf = nullptr;
+    for (FieldSpec& f : spec.schema) {
+      if (f.name == spec.event_time_field) etf = &f;
+    }
+    if (etf == nullptr) Fail(et_field, "'event_time.field': '" + spec.event_time_field + "' is not in the schema");
+    if (etf->type != ColumnType::kTimestamp) Fail(et_field, "'event_time.field': '" + etf->name + "' must have type timestamp");
+    if (YAML::Node fmt = et["format"]) etf->timestamp_format = TimestampFormatOf(fmt);
+
+    if (YAML::Node key = root["dedup_key"]) spec.dedup_key = FieldList(spec, key, "dedup_key");
+
+    YAML::Node window = Required(root, "window", "pipeline");
+    if (!window.IsMap()) Fail(window, "'window': expected {size: ..., slide: ...}");
+    CheckKeys(window, "window", {"size", "slide"});
+    spec.window.size = Duration(Required(window, "size", "window"), "size");
+    spec.window.slide = window["slide"] ? Duration(window["slide"], "slide") : spec.window.size;
+    if (spec.window.size <= 0) Fail(window["size"], "'size': must be > 0");
+    if (spec.window.slide <= 0 || spec.window.slide > spec.window.size) {
+      Fail(window["slide"] ? window["slide"] : window, "'slide': must be > 0 and <= size");
+    }
+    spec.watermark_delay = root["watermark_delay"] ? Duration(root["watermark_delay"], "watermark_delay") : spec.window.size;
+
+    if (YAML::Node g = root["group_by"]) spec.group_by = FieldList(spec, g, "group_by");
+
+    YAML::Node aggs = Required(root, "aggregates", "pipeline");
+    if (!aggs.IsSequence()) Fail(aggs, "'aggregates': expected a list of {name, function, field}");
+    for (const YAML::Node& a : aggs) {
+      if (!a.IsMap()) Fail(a, "'aggregates': expected {name: ..., function: ..., field: ...}");
+      CheckKeys(a, "aggregate", {"name", "function", "field"});
+      AggregateSpec agg;
+      agg.name = Scalar(Required(a, "name", "aggregate"), "name");
+      YAML::Node fn = Required(a, "function", "aggregate");
+      std::string f = Scalar(fn, "function");
+      if (f == "sum") {
+        agg.function = AggregateFunction::kSum;
+      } else if (f == "count") {
+        agg.function = AggregateFunction::kCount;
+      } else if (f == "min") {
+        agg.function = AggregateFunction::kMin;
+      } else if (f == "max") {
+        agg.function = AggregateFunction::kMax;
+      } else if (f == "avg") {
+        agg.function = AggregateFunction::kAvg;
+      } else {
+        Fail(fn, "'function' of aggregate '" + agg.name + "': expected sum, count, min, max or avg, got '" + f + "'");
+      }
+      if (YAML::Node field = a["field"]) {
+        agg.field = Scalar(field, "field");
+        if (FindField(spec, agg.field) == nullptr) Fail(field, "'field' of aggregate '" + agg.name + "': '" + agg.field + "' is not in the schema");
+      }
+      spec.aggregates.push_back(agg);
+      CheckAt(spec, a);
+    }
+
+    YAML::Node out = Required(root, "output", "pipeline");
+    if (!out.IsSequence() || out.size() == 0) Fail(out, "'output': expected a non-empty list of {name, from, format}");
+    for (const YAML::Node& c : out) {
+      if (!c.IsMap()) Fail(c, "'output': expected {name: ..., from: ..., format: ...}");
+      CheckKeys(c, "output column", {"name", "from", "format"});
+      OutputColumnSpec col;
+      col.name = Scalar(Required(c, "name", "output column"), "name");
+      col.from = c["from"] ? Scalar(c["from"], "from") : col.name;
+      if (YAML::Node fmt = c["format"]) {
+        std::string f = Scalar(fmt, "format");
+        if (f == "timestamp") {
+          col.render = TimeRender::kTimestamp;
+        } else if (f == "MM/DD/YYYY") {
+          col.render = TimeRender::kDateMdy;
+        } else if (f == "HH:MM:SS") {
+          col.render = TimeRender::kTimeOfDay;
+        } else if (f == "YYYY-MM-DD") {
+          col.render = TimeRender::kIsoDate;
+        } else if (f == kIsoSpaceText) {
+          col.render = TimeRender::kText;
+        } else {
+          Fail(fmt, "'format' of output column '" + col.name +
+                        "': expected timestamp, MM/DD/YYYY, HH:MM:SS, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, got '" + f + "'");
+        }
+      }
+      spec.output.push_back(col);
+      CheckAt(spec, c);
+    }
+    CheckAt(spec, root);
+    return spec;
+  }
+
+ private:
+  [[noreturn]] void Fail(const YAML::Node& at, const std::string& message) const {
+    throw SpecError{std::string(source_) + ":" + std::to_string(at.Mark().line + 1) + ": " + message};
+  }
+
+  // Re-runs the full validation so that errors found only in combination (an aggregate
+  // named like a group field, an output naming nothing) still point at a line.
+  void CheckAt(const PipelineSpec& spec, const YAML::Node& at) const {
+    PipelineSpec probe = spec;
+    if (probe.output.empty()) probe.output.push_back({"_", std::string(kWindowEnd)});
+    Status st = ValidatePipelineSpec(probe);
+    if (!st.ok()) Fail(at, st.message());
+  }
+
+  void CheckKeys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const {
+    for (const auto& kv : map) {
+      std::string key = kv.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string expected;
+        for (std::string_view a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
+        Fail(kv.first, "unknown key '" + key + "' in " + std::string(what) + " (expected one of: " + expected + ")");
+      }
+    }
+  }
+
+  YAML::Node Required(const YAML::Node& map, const char* key, std::string_view what) const {
+    YAML::Node n = map[key];
+    if (!n) Fail(map, "missing key '" + std::string(key) + "' in " + std::string(what));
+    return n;
+  }
+
+  std::string Scalar(const YAML::Node& n, std::string_view key) const {
+    if (!n.IsScalar()) Fail(n, "'" + std::string(key) + "': expected a single value");
+    return n.Scalar();
+  }
+
+  int64_t Duration(const YAML::Node& n, std::string_view key) const {
+    std::string text = Scalar(n, key);
+    std::optional<int64_t> d = ParseDuration(text);
+    if (!d) Fail(n, "'" + std::string(key) + "': expected a duration like 300, 30s, 5m or 1h, got '" + text + "'");
+    return *d;
+  }
+
+  TimestampFormat TimestampFormatOf(const YAML::Node& n) const {
+    std::string f = Scalar(n, "format");
+    if (f == kIsoSpaceText) return TimestampFormat::kIsoSpace;
+    if (f == "YYYY-MM-DDTHH:MM:SS") return TimestampFormat::kIsoT;
+    if (f == "unix_seconds") return TimestampFormat::kUnixSeconds;
+    Fail(n, "'format': expected YYYY-MM-DD HH:MM:SS, YYYY-MM-DDTHH:MM:SS or unix_seconds, got '" + f + "'");
+  }
+
+  std::vector<std::string> FieldList(const PipelineSpec& spec, const YAML::Node& n, std::string_view key) const {
+    if (!n.IsSequence()) Fail(n, "'" + std::string(key) + "': expected a list of field names");
+    std::vector<std::string> out;
+    for (const YAML::Node& item : n) {
+      std::string name = Scalar(item, key);
+      if (FindField(spec, name) == nullptr) Fail(item, "'" + std::string(key) + "': field '" + name + "' is not in the schema");
+      if (Contains(out, name)) Fail(item, "'" + std::string(key) + "': field '" + name + "' appears twice");
+      out.push_back(std::move(name));
+    }
+    return out;
+  }
+
+  std::string_view source_;
+};
+
+}  // namespace
+
+Result<PipelineSpec> ParsePipelineYaml(std::string_view text, std::string_view source_name) {
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    return YamlLoader(source_name).Load(root);
+  } catch (const SpecError& e) {
+    return Status::InvalidArgument(e.message);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+Result<PipelineSpec> LoadPipelineYaml(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::FromErrno(errno, "open pipeline", path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::FromErrno(errno, "read pipeline", path);
+  return ParsePipelineYaml(text.str(), path);
+}
+
+}  // namespace lakestream::stream

@@ -1,0 +1,159 @@
+#include "stream/pipeline_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lakestream::stream {
+namespace {
+
+using std::chrono::minutes;
+
+TEST(PipelineSpec, ShippedTurnstileYamlEqualsBuiltIn) {
+  Result<PipelineSpec> loaded = LoadPipelineYaml("pipelines/mta-turnstile.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, TurnstilePipeline(minutes(5), minutes(5)));
+  EXPECT_EQ(CanonicalSpecText(*loaded), CanonicalSpecText(TurnstilePipeline(minutes(5), minutes(5))));
+  EXPECT_TRUE(ValidatePipelineSpec(TurnstilePipeline(minutes(10), minutes(5))).ok());
+}
+
+TEST(PipelineSpec, TurnstileOutputSchema) {
+  Schema s = OutputSchema(TurnstilePipeline(minutes(5), minutes(5)));
+  const std::vector<Column> expected = {
+      {"CA", ColumnType::kString},       {"UNIT", ColumnType::kString},    {"SCP", ColumnType::kString},
+      {"STATION", ColumnType::kString},  {"LINENAME", ColumnType::kString}, {"DIVISION", ColumnType::kString},
+      {"DATE", ColumnType::kString},     {"TIME", ColumnType::kString},    {"DESC", ColumnType::kString},
+      {"ENTRIES", ColumnType::kInt64},   {"EXITS", ColumnType::kInt64},    {"WINDOW_START", ColumnType::kTimestamp},
+      {"WINDOW_END", ColumnType::kTimestamp},
+  };
+  EXPECT_EQ(s.columns, expected);
+}
+
+TEST(PipelineSpec, ShippedTaxiYaml) {
+  Result<PipelineSpec> loaded = LoadPipelineYaml("pipelines/taxi-rides.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const PipelineSpec& s = *loaded;
+  EXPECT_EQ(s.format, WireFormat::kJson);
+  EXPECT_EQ(s.schema.size(), 18u);
+  EXPECT_EQ(s.schema[1], (FieldSpec{"tpep_pickup_datetime", ColumnType::kTimestamp}));
+  EXPECT_EQ(s.schema[16], (FieldSpec{"total_amount", ColumnType::kDouble}));
+  EXPECT_EQ(s.event_time_field, "tpep_pickup_datetime");
+  EXPECT_EQ(s.window, (WindowSpec{600, 300}));
+  EXPECT_EQ(s.watermark_delay, 600);
+  EXPECT_TRUE(s.dedup_key.empty());
+  const std::vector<Column> expected = {{"PULocationID", ColumnType::kInt64},
+                                        {"window_start", ColumnType::kTimestamp},
+                                        {"window_end", ColumnType::kTimestamp},
+                                        {"rides", ColumnType::kInt64},
+                                        {"total_amount", ColumnType::kDouble}};
+  EXPECT_EQ(OutputSchema(s).columns, expected);
+}
+
+constexpr char kMinimal[] = R"(name: p
+format: csv
+schema:
+  - {name: k, type: string}
+  - {name: v, type: int64}
+  - {name: ts, type: timestamp}
+event_time: {field: ts}
+window: {size: 1h}
+group_by: [k]
+aggregates:
+  - {name: total, function: sum, field: v}
+  - {name: n, function: count}
+output:
+  - {name: k, from: k}
+  - {name: day, from: window_end, format: YYYY-MM-DD}
+  - {name: total}
+  - {name: n}
+)";
+
+TEST(PipelineSpec, DefaultsSlideAndDelayToSize) {
+  Result<PipelineSpec> s = ParsePipelineYaml(kMinimal, "p.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->window, (WindowSpec{3600, 3600}));
+  EXPECT_EQ(s->watermark_delay, 3600);
+  EXPECT_EQ(s->output[2], (OutputColumnSpec{"total", "total", TimeRender::kTimestamp}));
+  EXPECT_EQ(OutputSchema(*s).columns[1], (Column{"day", ColumnType::kString}));
+  EXPECT_EQ(OutputSchema(*s).columns[3], (Column{"n", ColumnType::kInt64}));
+}
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
+  struct Case {
+    std::string from, to, error;
+  };
+  const std::vector<Case> cases = {
+      {"group_by: [k]", "grup_by: [k]",
+       "p.yaml:9: unknown key 'grup_by' in pipeline (expected one of: version, name, format, schema, event_time, "
+       "dedup_key, window, watermark_delay, group_by, aggregates, output)"},
+      {"format: csv", "format: xml", "p.yaml:2: 'format': expected csv, seed or json, got 'xml'"},
+      {"name: p\n", "", "p.yaml:1: missing key 'name' in pipeline"},
+      {"{name: v, type: int64}", "{name: v, type: int}",
+       "p.yaml:5: 'type' of field 'v': expected string, int64, double or timestamp, got 'int'"},
+      {"{size: 1h}", "{size: 1y}", "p.yaml:8: 'size': expected a duration like 300, 30s, 5m or 1h, got '1y'"},
+      {"{size: 1h}", "{size: 1h, slide: 2h}", "p.yaml:8: 'slide': must be > 0 and <= size"},
+      {"group_by: [k]", "group_by: [k, kk]", "p.yaml:9: 'group_by': field 'kk' is not in the schema"},
+      {"{field: ts}", "{field: v}", "p.yaml:7: 'event_time.field': 'v' must have type timestamp"},
+      {"{name: total, function: sum, field: v}", "{name: total, function: median, field: v}",
+       "p.yaml:11: 'function' of aggregate 'total': expected sum, count, min, max or avg, got 'median'"},
+      {"{name: total, function: sum, field: v}", "{name: total, function: sum, field: k}",
+       "p.yaml:11: aggregate 'total': sum over string field 'k' is not supported"},
+      {"{name: total, function: sum, field: v}", "{name: k, function: sum, field: v}",
+       "p.yaml:11: aggregate name 'k' is also a group_by field or window bound"},
+      {"  - {name: n}\n", "  - {name: n}\n  - {name: x, from: v}\n",
+       "p.yaml:18: output column 'x': 'v' is not a group_by field, an aggregate, window_start or window_end"},
+      {"{name: k, from: k}", "{name: k, from: k, format: HH:MM:SS}",
+       "p.yaml:14: output column 'k': format applies only to window_start/window_end"},
+      {"{name: k, from: k}", "{name: k, form: k}",
+       "p.yaml:14: unknown key 'form' in output column (expected one of: name, from, format)"},
+      {"schema:\n", "schema: [\n", ""},  // YAML syntax error: message from yaml-cpp, line checked below
+  };
+  for (const Case& c : cases) {
+    Result<PipelineSpec> s = ParsePipelineYaml(Replace(kMinimal, c.from, c.to), "p.yaml");
+    ASSERT_FALSE(s.ok()) << c.to;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+    if (!c.error.empty()) {
+      EXPECT_EQ(s.status().message(), c.error);
+    } else {
+      EXPECT_EQ(s.status().message().rfind("p.yaml:", 0), 0u) << s.status().message();
+    }
+  }
+}
+
+TEST(PipelineSpec, MissingFileIsAnIoError) {
+  Result<PipelineSpec> s = LoadPipelineYaml("pipelines/no-such-pipeline.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kIoError);
+  EXPECT_NE(s.status().message().find("pipelines/no-such-pipeline.yaml"), std::string::npos);
+}
+
+TEST(PipelineSpec, ValidateRejectsBadSpecs) {
+  PipelineSpec s = TurnstilePipeline(minutes(5), minutes(5));
+  s.window.slide = 0;
+  EXPECT_EQ(ValidatePipelineSpec(s).message(), "window.slide must be > 0 and <= window.size");
+  s = TurnstilePipeline(minutes(5), minutes(5));
+  s.dedup_key.push_back("NOPE");
+  EXPECT_EQ(ValidatePipelineSpec(s).message(), "dedup_key field 'NOPE' is not in the schema");
+  s = TurnstilePipeline(minutes(5), minutes(5));
+  s.output.push_back({"CA", "CA"});
+  EXPECT_EQ(ValidatePipelineSpec(s).message(), "output column 'CA' appears twice");
+}
+
+TEST(ParseDuration, Table) {
+  const std::vector<std::pair<std::string, std::optional<int64_t>>> cases = {
+      {"300", 300}, {"30s", 30},        {"5m", 300},         {"1h", 3600}, {"2d", 172800},
+      {"0", 0},     {"", std::nullopt}, {"m", std::nullopt}, {"-5m", std::nullopt},
+      {"5 m", std::nullopt}, {"5M", std::nullopt},
+  };
+  for (const auto& [text, expected] : cases) EXPECT_EQ(ParseDuration(text), expected) << text;
+}
+
+}  // namespace
+}  // namespace lakestream::stream
