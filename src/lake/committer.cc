@@ -128,7 +128,7 @@ Status PartitionCommitter::DeleteOrphans(size_t* deleted) {
       for (const auto& name : *names) {
         // After FinishRenames every temp file of a committed commit has been renamed, so any
         // temp file of this partition left here belongs to an uncommitted attempt.
-        if (!IsTempFileOfPartition(name, options_.partition)) continue;
+        if (!IsTempFileOfPartition(name, options_.topic, options_.partition)) continue;
         LS_RETURN_NOT_OK(RemoveFileIfExists(dir + "/" + name));
         ++*deleted;
         removed = true;
@@ -214,7 +214,7 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
       for (size_t begin = 0; begin < rows.size(); begin += out.max_rows_per_file, ++n) {
         size_t count = std::min(out.max_rows_per_file, rows.size() - begin);
         std::string final_name =
-            FinalFileName(options_.partition, seq, n, FileExtension(out.file.format));
+            FinalFileName(options_.topic, options_.partition, seq, n, FileExtension(out.file.format));
         PendingFile f{rel_dir + "/" + TempFileName(final_name), rel_dir + "/" + final_name, count};
         std::string temp_path = Join(options_.lake_root, f.temp);
         LS_RETURN_NOT_OK(writers_[o]->WriteFile(

@@ -133,15 +133,15 @@ TEST(PartitionCommitter, UninterruptedCommitsMakeTheExpectedLake) {
   EXPECT_EQ(r1->commit_seq, 1u);
   EXPECT_EQ(r1->rows, 4u);
   EXPECT_EQ(r1->files, (std::vector<std::string>{
-                           "turnstile/date=2024-07-22/part-p0-000000000001-0000.csv.gz",
-                           "turnstile/date=2024-07-23/part-p0-000000000001-0000.csv.gz",
-                           "_dead_letters/mta-turnstile/date=2024-07-22/part-p0-000000000001-0000.jsonl"}));
+                           "turnstile/date=2024-07-22/part-mta-turnstile-p0-000000000001-0000.csv.gz",
+                           "turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000001-0000.csv.gz",
+                           "_dead_letters/mta-turnstile/date=2024-07-22/part-mta-turnstile-p0-000000000001-0000.jsonl"}));
   auto r2 = c->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2->files, (std::vector<std::string>{
-                           "turnstile/date=2024-07-23/part-p0-000000000002-0000.csv.gz",
-                           "turnstile/date=2024-07-23/part-p0-000000000002-0001.csv.gz",
-                           "_dead_letters/mta-turnstile/date=2024-07-23/part-p0-000000000002-0000.jsonl"}));
+                           "turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000002-0000.csv.gz",
+                           "turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000002-0001.csv.gz",
+                           "_dead_letters/mta-turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000002-0000.jsonl"}));
   MustCommit(c.get(), steps[2]);
 
   auto lake = Snapshot(root);
@@ -149,19 +149,19 @@ TEST(PartitionCommitter, UninterruptedCommitsMakeTheExpectedLake) {
   for (const auto& [name, bytes] : lake) names.push_back(name);
   EXPECT_EQ(names, (std::vector<std::string>{
                        "_checkpoints/mta-turnstile/0",
-                       "_dead_letters/mta-turnstile/date=2024-07-22/part-p0-000000000001-0000.jsonl",
-                       "_dead_letters/mta-turnstile/date=2024-07-23/part-p0-000000000002-0000.jsonl",
-                       "turnstile/date=2024-07-22/part-p0-000000000001-0000.csv.gz",
-                       "turnstile/date=2024-07-23/part-p0-000000000001-0000.csv.gz",
-                       "turnstile/date=2024-07-23/part-p0-000000000002-0000.csv.gz",
-                       "turnstile/date=2024-07-23/part-p0-000000000002-0001.csv.gz",
-                       "turnstile/date=2024-07-23/part-p0-000000000003-0000.csv.gz"}));
-  EXPECT_EQ(Gunzip(root + "/turnstile/date=2024-07-22/part-p0-000000000001-0000.csv.gz"),
+                       "_dead_letters/mta-turnstile/date=2024-07-22/part-mta-turnstile-p0-000000000001-0000.jsonl",
+                       "_dead_letters/mta-turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000002-0000.jsonl",
+                       "turnstile/date=2024-07-22/part-mta-turnstile-p0-000000000001-0000.csv.gz",
+                       "turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000001-0000.csv.gz",
+                       "turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000002-0000.csv.gz",
+                       "turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000002-0001.csv.gz",
+                       "turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000003-0000.csv.gz"}));
+  EXPECT_EQ(Gunzip(root + "/turnstile/date=2024-07-22/part-mta-turnstile-p0-000000000001-0000.csv.gz"),
             ",STATION,ENTRIES,WINDOW_END\n0,S1,5,2024-07-22 23:55:00\n1,S3,1,2024-07-22 23:50:00\n");
-  EXPECT_EQ(Gunzip(root + "/turnstile/date=2024-07-23/part-p0-000000000002-0001.csv.gz"),
+  EXPECT_EQ(Gunzip(root + "/turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000002-0001.csv.gz"),
             ",STATION,ENTRIES,WINDOW_END\n0,S3,30,2024-07-23 00:10:00\n");
   // Dead letters: position, reason and the exact bytes (base64), committed with the rows.
-  EXPECT_EQ(lake["_dead_letters/mta-turnstile/date=2024-07-22/part-p0-000000000001-0000.jsonl"],
+  EXPECT_EQ(lake["_dead_letters/mta-turnstile/date=2024-07-22/part-mta-turnstile-p0-000000000001-0000.jsonl"],
             "{\"position\":\"mta-turnstile/0@2\",\"topic\":\"mta-turnstile\",\"partition\":0,"
             "\"offset\":2,\"reason\":\"field 10 (ENTRIES): 'x' is not an integer\",\"raw\":"
             "\"bad,\\\"row\\u00ff\",\"raw_base64\":\"YmFkLCJyb3f/\"}\n");
@@ -172,8 +172,8 @@ TEST(PartitionCommitter, UninterruptedCommitsMakeTheExpectedLake) {
   EXPECT_EQ((*ckpt)->state, "state-3");
   EXPECT_EQ((*ckpt)->pending,
             (std::vector<PendingFile>{
-                {"turnstile/date=2024-07-23/.part-p0-000000000003-0000.csv.gz.tmp",
-                 "turnstile/date=2024-07-23/part-p0-000000000003-0000.csv.gz", 1}}));
+                {"turnstile/date=2024-07-23/.part-mta-turnstile-p0-000000000003-0000.csv.gz.tmp",
+                 "turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000003-0000.csv.gz", 1}}));
 }
 
 // Fails every writer it makes once `error_after_rows` rows were written in total, leaving
@@ -308,14 +308,14 @@ TEST(PartitionCommitter, WriterFailureMidFileLeavesOnlyAHiddenPartialFile) {
   MustRecover(first.get());
   MustCommit(first.get(), steps[0]);
   auto crashed = first->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
-  const std::string temp = "turnstile/date=2024-07-23/.part-p0-000000000002-0000.csv.gz.tmp";
+  const std::string temp = "turnstile/date=2024-07-23/.part-mta-turnstile-p0-000000000002-0000.csv.gz.tmp";
   EXPECT_EQ(crashed.status().code(), StatusCode::kIoError);
   EXPECT_EQ(crashed.status().message(),
             "injected writer failure after 5 rows, writing '" + root + "/" + temp + "'");
   auto lake = Snapshot(root);
   ASSERT_TRUE(lake.count(temp));
   EXPECT_EQ(Gunzip(root + "/" + temp), ",STATION,ENTRIES,WINDOW_END\n0,S1,10,2024-07-23 00:05:00\n");
-  EXPECT_FALSE(lake.count("turnstile/date=2024-07-23/part-p0-000000000002-0000.csv.gz"));
+  EXPECT_FALSE(lake.count("turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000002-0000.csv.gz"));
 
   auto second = MakeCommitter(Options(root));
   RecoveredState r = MustRecover(second.get());
@@ -356,11 +356,11 @@ TEST(PartitionCommitter, ReadersNeverSeeUncommittedFiles) {
 TEST(PartitionCommitter, RecoveryDeletesOnlyThisPartitionsOrphans) {
   std::string root = FreshTestDir();
   const std::vector<std::string> files = {
-      "turnstile/date=2024-07-22/.part-p0-000000000009-0000.csv.gz.tmp",
-      "turnstile/date=2024-07-22/.part-p1-000000000001-0000.csv.gz.tmp",
-      "turnstile/date=2024-07-22/.part-p10-000000000001-0000.csv.gz.tmp",
+      "turnstile/date=2024-07-22/.part-mta-turnstile-p0-000000000009-0000.csv.gz.tmp",
+      "turnstile/date=2024-07-22/.part-mta-turnstile-p1-000000000001-0000.csv.gz.tmp",
+      "turnstile/date=2024-07-22/.part-mta-turnstile-p10-000000000001-0000.csv.gz.tmp",
       "turnstile/date=2024-07-22/notes.txt",
-      "_dead_letters/mta-turnstile/date=2024-07-21/.part-p0-000000000003-0000.jsonl.tmp",
+      "_dead_letters/mta-turnstile/date=2024-07-21/.part-mta-turnstile-p0-000000000003-0000.jsonl.tmp",
       "_checkpoints/mta-turnstile/.0.tmp",
       "_checkpoints/mta-turnstile/.1.tmp",
   };
@@ -376,8 +376,8 @@ TEST(PartitionCommitter, RecoveryDeletesOnlyThisPartitionsOrphans) {
   for (const auto& [rel, bytes] : Snapshot(root)) left.push_back(rel);
   EXPECT_EQ(left, (std::vector<std::string>{
                       "_checkpoints/mta-turnstile/.1.tmp",
-                      "turnstile/date=2024-07-22/.part-p1-000000000001-0000.csv.gz.tmp",
-                      "turnstile/date=2024-07-22/.part-p10-000000000001-0000.csv.gz.tmp",
+                      "turnstile/date=2024-07-22/.part-mta-turnstile-p1-000000000001-0000.csv.gz.tmp",
+                      "turnstile/date=2024-07-22/.part-mta-turnstile-p10-000000000001-0000.csv.gz.tmp",
                       "turnstile/date=2024-07-22/notes.txt"}));
 }
 
@@ -429,13 +429,13 @@ TEST(PartitionCommitter, CommittedFileRemovedIsDataLoss) {
   MustRecover(c.get());
   armed = true;
   ASSERT_FALSE(c->Commit(steps[0].batch, steps[0].next_offset, steps[0].state).ok());
-  const std::string temp = root + "/turnstile/date=2024-07-23/.part-p0-000000000001-0000.csv.gz.tmp";
+  const std::string temp = root + "/turnstile/date=2024-07-23/.part-mta-turnstile-p0-000000000001-0000.csv.gz.tmp";
   ASSERT_TRUE(RemoveFileIfExists(temp).ok());
   auto r = MakeCommitter(Options(root))->Recover();
   EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(r.status().message(),
             "checkpoint '" + root + "/_checkpoints/mta-turnstile/0' (commit 1) lists '" + root +
-                "/turnstile/date=2024-07-23/part-p0-000000000001-0000.csv.gz' but neither it nor "
+                "/turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000001-0000.csv.gz' but neither it nor "
                 "its temp file '" + temp + "' exists: someone removed committed lake files. "
                 "Restore the file, or delete the checkpoint to reprocess the partition from its "
                 "earliest offset");
@@ -453,9 +453,9 @@ TEST(PartitionCommitter, RollsFilesEveryNRows) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->rows, 5u);
   const std::string dir = "turnstile/date=2024-07-22/";
-  EXPECT_EQ(r->files, (std::vector<std::string>{dir + "part-p0-000000000001-0000.csv.gz",
-                                                dir + "part-p0-000000000001-0001.csv.gz",
-                                                dir + "part-p0-000000000001-0002.csv.gz"}));
+  EXPECT_EQ(r->files, (std::vector<std::string>{dir + "part-mta-turnstile-p0-000000000001-0000.csv.gz",
+                                                dir + "part-mta-turnstile-p0-000000000001-0001.csv.gz",
+                                                dir + "part-mta-turnstile-p0-000000000001-0002.csv.gz"}));
   const std::string header = ",STATION,ENTRIES,WINDOW_END\n";
   EXPECT_EQ(Gunzip(root + "/" + r->files[0]),
             header + "0,S,0,2024-07-22 10:00:00\n1,S,1,2024-07-22 10:01:00\n");

@@ -6,21 +6,30 @@ namespace lakestream::lake {
 
 std::string DatePartitionDir(EventTime t) { return "date=" + FormatIsoDate(t); }
 
-std::string FinalFileName(PartitionId partition, uint64_t commit_seq, uint32_t n,
-                          std::string_view extension) {
+std::string FinalFileName(std::string_view topic, PartitionId partition, uint64_t commit_seq,
+                          uint32_t n, std::string_view extension) {
   char buf[96];
-  std::snprintf(buf, sizeof buf, "part-p%d-%012llu-%04u.", partition.value,
+  std::snprintf(buf, sizeof buf, "-p%d-%012llu-%04u.", partition.value,
                 static_cast<unsigned long long>(commit_seq), n);
-  return std::string(buf).append(extension);
+  return std::string("part-").append(topic).append(buf).append(extension);
 }
 
 std::string TempFileName(std::string_view final_name) {
   return "." + std::string(final_name) + ".tmp";
 }
 
-bool IsTempFileOfPartition(std::string_view name, PartitionId partition) {
-  std::string prefix = ".part-p" + std::to_string(partition.value) + "-";
-  return name.size() > prefix.size() + 4 && name.starts_with(prefix) && name.ends_with(".tmp");
+bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition) {
+  std::string prefix = ".part-" + std::string(topic) + "-p" + std::to_string(partition.value) + "-";
+  if (!name.starts_with(prefix) || !name.ends_with(".tmp")) return false;
+  // The rest must be "<12 digits>-<4 digits>.": a topic that merely starts like this
+  // one ("a" vs "a-p1-...") never matches.
+  std::string_view rest = name.substr(prefix.size());
+  if (rest.size() < 18) return false;
+  for (size_t i = 0; i < 17; ++i) {
+    bool digit = rest[i] >= '0' && rest[i] <= '9';
+    if (i == 12 ? rest[i] != '-' : !digit) return false;
+  }
+  return rest[17] == '.';
 }
 
 std::string CheckpointPath(std::string_view lake_root, std::string_view topic,

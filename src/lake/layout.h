@@ -1,12 +1,12 @@
 // Where lake files live and what they are called.
 //
-//   <lake root>/<output dir>/date=YYYY-MM-DD/part-p<partition>-<commit seq>-<n>.<ext>
-//   <lake root>/<output dir>/date=YYYY-MM-DD/.part-p<partition>-<commit seq>-<n>.<ext>.tmp
+//   <lake root>/<output dir>/date=YYYY-MM-DD/part-<topic>-p<partition>-<commit seq>-<n>.<ext>
+//   <lake root>/<output dir>/date=YYYY-MM-DD/.part-<topic>-p<partition>-<commit seq>-<n>.<ext>.tmp
 //   <lake root>/_checkpoints/<topic>/<partition>
 //   <lake root>/_dead_letters/<topic>/date=.../part-....jsonl
 //
 // Names are deterministic: the same commit of the same partition always produces the
-// same names, and names never collide across partitions (p<partition>) or commits
+// same names, and names never collide across topics, partitions (p<partition>) or commits
 // (<commit seq>, strictly increasing per partition). Temp names start with '.' and end
 // with ".tmp", so readers that glob "*.csv.gz" or skip hidden files never see them;
 // folders starting with '_' are skipped by Spark, pandas and DuckDB hive readers.
@@ -29,14 +29,15 @@ inline constexpr std::string_view kLateDataDir = "_late";
 
 // "date=YYYY-MM-DD" of an event time (UTC).
 std::string DatePartitionDir(EventTime t);
-// "part-p3-000000000042-0001.csv.gz": partition 3, commit 42, the commit's second file
-// in that folder. Commit seq is zero-padded to 12 digits, n to 4, so names sort by commit.
-std::string FinalFileName(PartitionId partition, uint64_t commit_seq, uint32_t n,
-                          std::string_view extension);
-// ".part-p3-000000000042-0001.csv.gz.tmp".
+// "part-mta-p3-000000000042-0001.csv.gz": topic mta, partition 3, commit 42, the commit's
+// second file in that folder. Commit seq is zero-padded to 12 digits, n to 4, so names sort
+// by commit. Several topics (or a file source) may feed one table without collisions.
+std::string FinalFileName(std::string_view topic, PartitionId partition, uint64_t commit_seq,
+                          uint32_t n, std::string_view extension);
+// ".part-mta-p3-000000000042-0001.csv.gz.tmp".
 std::string TempFileName(std::string_view final_name);
-// True for temp names written by `partition` (any commit): what recovery may delete.
-bool IsTempFileOfPartition(std::string_view name, PartitionId partition);
+// True for temp names written by (`topic`, `partition`) (any commit): what recovery may delete.
+bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition);
 // "<root>/_checkpoints/<topic>/<partition>".
 std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
                            PartitionId partition);

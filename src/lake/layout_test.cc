@@ -6,11 +6,12 @@ namespace lakestream::lake {
 namespace {
 
 TEST(Layout, DeterministicNames) {
-  EXPECT_EQ(FinalFileName(PartitionId{0}, 1, 0, "csv.gz"), "part-p0-000000000001-0000.csv.gz");
-  EXPECT_EQ(FinalFileName(PartitionId{12}, 42, 3, "parquet"),
-            "part-p12-000000000042-0003.parquet");
-  EXPECT_EQ(TempFileName("part-p0-000000000001-0000.csv.gz"),
-            ".part-p0-000000000001-0000.csv.gz.tmp");
+  EXPECT_EQ(FinalFileName("mta", PartitionId{0}, 1, 0, "csv.gz"),
+            "part-mta-p0-000000000001-0000.csv.gz");
+  EXPECT_EQ(FinalFileName("mta-turnstile", PartitionId{12}, 42, 3, "parquet"),
+            "part-mta-turnstile-p12-000000000042-0003.parquet");
+  EXPECT_EQ(TempFileName("part-mta-p0-000000000001-0000.csv.gz"),
+            ".part-mta-p0-000000000001-0000.csv.gz.tmp");
   EXPECT_EQ(DatePartitionDir(MakeEventTime({2024, 7, 22}, 0)), "date=2024-07-22");
   EXPECT_EQ(DatePartitionDir(EventTime{-1}), "date=1969-12-31");
   EXPECT_EQ(CheckpointPath("/lake", "mta-turnstile", PartitionId{3}),
@@ -20,19 +21,24 @@ TEST(Layout, DeterministicNames) {
 TEST(Layout, TempFilesOfAPartition) {
   struct Case {
     std::string name;
+    std::string topic;
     int partition;
     bool want;
   };
   const Case cases[] = {
-      {".part-p1-000000000001-0000.csv.gz.tmp", 1, true},
-      {".part-p1-000000000001-0000.csv.gz.tmp", 12, false},
-      {".part-p12-000000000001-0000.csv.gz.tmp", 1, false},
-      {"part-p1-000000000001-0000.csv.gz", 1, false},
-      {".part-p1-000000000001-0000.csv.gz", 1, false},
-      {".part-p1-.tmp", 1, false},
+      {".part-t-p1-000000000001-0000.csv.gz.tmp", "t", 1, true},
+      {".part-t-p1-000000000001-0000.csv.gz.tmp", "t", 12, false},
+      {".part-t-p12-000000000001-0000.csv.gz.tmp", "t", 1, false},
+      {".part-t-p1-000000000001-0000.csv.gz.tmp", "u", 1, false},
+      {"part-t-p1-000000000001-0000.csv.gz", "t", 1, false},
+      {".part-t-p1-000000000001-0000.csv.gz", "t", 1, false},
+      {".part-t-p1-.tmp", "t", 1, false},
+      // Another topic whose name starts like "<t>-p1-": never this partition's.
+      {".part-t-p1-000000000001-p0-000000000001-0000.csv.gz.tmp", "t", 1, false},
+      {".part-t-p1-x-p0-000000000001-0000.csv.gz.tmp", "t", 1, false},
   };
   for (const auto& c : cases) {
-    EXPECT_EQ(IsTempFileOfPartition(c.name, PartitionId{c.partition}), c.want) << c.name;
+    EXPECT_EQ(IsTempFileOfPartition(c.name, c.topic, PartitionId{c.partition}), c.want) << c.name;
   }
 }
 
