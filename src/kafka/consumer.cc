@@ -1,0 +1,151 @@
+#include "kafka/consumer.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace lakestream::kafka {
+namespace {
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* parts) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; i < parts->cnt; ++i) out.push_back({parts->elems[i].topic, parts->elems[i].partition});
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std::string& group,
+                                                 const std::vector<std::string>& topics,
+                                                 RebalanceListener* listener, int connect_timeout_ms) {
+  config.Force("group.id", group);
+  config.SetDefault("partition.assignment.strategy", "cooperative-sticky");
+  // New partitions start at the beginning explicitly (OnAssigned returns -1); a checkpointed
+  // offset that is no longer in the topic must stop the job, not silently skip or re-read.
+  config.Force("auto.offset.reset", "error");
+  config.SetDefault("fetch.max.bytes", "67108864");
+  config.SetDefault("max.partition.fetch.bytes", "16777216");
+  config.SetDefault("queued.min.messages", "200000");
+  // The lake's checkpoint is the commit point: Kafka offsets are informational only.
+  config.Force("enable.auto.commit", "false");
+  config.Force("enable.auto.offset.store", "false");
+  LS_ASSIGN_OR_RETURN(ConfPtr conf, config.Build());
+
+  std::unique_ptr<Consumer> c(new Consumer());
+  c->listener_ = listener;
+  c->bootstrap_ = config.Bootstrap();
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
+  rd_kafka_conf_set_opaque(conf.get(), c.get());
+  LS_ASSIGN_OR_RETURN(c->handle_, CreateHandle(RD_KAFKA_CONSUMER, std::move(conf)));
+  LS_RETURN_NOT_OK(WaitForBroker(c->handle_.get(), c->bootstrap_, connect_timeout_ms));
+
+  // Fail early and clearly on a missing topic instead of waiting forever.
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(c->handle_.get(), 1, nullptr, &md, connect_timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (const auto& t : topics) {
+      bool found = false;
+      for (int i = 0; i < md->topic_cnt; ++i) found = found || t == md->topics[i].topic;
+      if (!found) {
+        rd_kafka_metadata_destroy(md);
+        return Status::NotFound(fmt::format("topic '{}' does not exist at {}", t, c->bootstrap_));
+      }
+    }
+    rd_kafka_metadata_destroy(md);
+  }
+
+  rd_kafka_poll_set_consumer(c->handle_.get());
+  c->queue_ = rd_kafka_queue_get_consumer(c->handle_.get());
+  PartitionListPtr subs(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(subs.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(c->handle_.get(), subs.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable(fmt::format("cannot subscribe to topics: {}", rd_kafka_err2str(err)));
+  }
+  return c;
+}
+
+Consumer::~Consumer() {
+  Close();
+  if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+}
+
+void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    std::vector<int64_t> offsets = self->listener_->OnAssigned(ToVector(parts));
+    for (int i = 0; i < parts->cnt; ++i) {
+      int64_t o = offsets[static_cast<size_t>(i)];
+      parts->elems[i].offset = o < 0 ? RD_KAFKA_OFFSET_BEGINNING : o;
+    }
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
+      if (e != nullptr) {
+        fmt::print(stderr, "lakestream: warning: incremental assign failed: {}\n", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+      }
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+  } else {
+    self->listener_->OnRevoked(ToVector(parts));
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
+      if (e != nullptr) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+}
+
+Status Consumer::PollError(rd_kafka_message_t* m) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Status::Ok();
+  std::string where = m->rkt ? fmt::format("{}/{}", rd_kafka_topic_name(m->rkt), m->partition) : "consumer";
+  if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+    return Status::DataLoss(fmt::format(
+        "{}: the offset in the lake's checkpoint is not in the topic any more (retention deleted "
+        "it, or the topic was re-created): {}. Records were lost before lakestream read them; to "
+        "start this partition over, delete its checkpoint under <lake>/_checkpoints/",
+        where, rd_kafka_message_errstr(m)));
+  }
+  if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+    return Status::NotFound(fmt::format("{}: {}", where, rd_kafka_message_errstr(m)));
+  }
+  if (rd_kafka_fatal_error(handle_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable(fmt::format("{}: fatal consumer error: {}", where, rd_kafka_message_errstr(m)));
+  }
+  // Transient (broker down, transport): librdkafka retries by itself.
+  fmt::print(stderr, "lakestream: warning: {}: {}\n", where, rd_kafka_message_errstr(m));
+  return Status::Ok();
+}
+
+Result<std::pair<int64_t, int64_t>> Consumer::Watermarks(const TopicPartition& tp, int timeout_ms) {
+  int64_t lo = 0, hi = 0;
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(handle_.get(), tp.topic.c_str(), tp.partition, &lo, &hi, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable(fmt::format("cannot read the end offset of {}/{}: {}", tp.topic,
+                                           tp.partition, rd_kafka_err2str(err)));
+  }
+  return std::make_pair(lo, hi);
+}
+
+void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) {
+  PartitionListPtr l(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = next_offset;
+  rd_kafka_commit(handle_.get(), l.get(), 1);
+}
+
+void Consumer::Close() {
+  if (closed_ || !handle_) return;
+  closed_ = true;
+  rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
+}
+
+}  // namespace lakestream::kafka

@@ -1,0 +1,105 @@
+// A librdkafka consumer-group member that hands partitions to lakestream's
+// partition tasks and lets them choose where each partition resumes.
+//
+// The commit point of lakestream is the lake's checkpoint, not Kafka's committed
+// offsets: on assignment the listener returns the offset to resume from (read from
+// the checkpoint); Kafka offsets are committed only for lag monitoring.
+//
+// Thread-safety: one thread calls every method; listener callbacks run on that
+// thread from inside Poll().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kafka/client_config.h"
+
+namespace lakestream::kafka {
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
+};
+
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  // Partitions were assigned to this member: return the offset to start each at
+  // (same order), or -1 to start at the beginning of the partition.
+  virtual std::vector<int64_t> OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
+  // Partitions are being taken away: finish (checkpoint) their work before returning.
+  virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
+};
+
+struct ConsumedMessage {
+  int32_t partition;
+  int64_t offset;
+  std::string_view key;
+  std::string_view value;
+};
+
+class Consumer {
+ public:
+  // Joins `group` and subscribes to `topics`. Uses the cooperative-sticky assignor so a
+  // rebalance moves only the partitions that change owner.
+  static Result<std::unique_ptr<Consumer>> Make(ClientConfig config, const std::string& group,
+                                                const std::vector<std::string>& topics,
+                                                RebalanceListener* listener,
+                                                int connect_timeout_ms);
+  ~Consumer();
+
+  // Polls up to `max` messages for at most `timeout_ms`, calling `fn` for each. Errors
+  // that end consumption are returned; transient ones are logged and retried by librdkafka.
+  template <typename Fn>
+  Result<size_t> Poll(size_t max, int timeout_ms, Fn&& fn);
+
+  // The partition's low and high watermark offsets (high = one past the last message).
+  Result<std::pair<int64_t, int64_t>> Watermarks(const TopicPartition& tp, int timeout_ms);
+  // Records `next_offset` as the group's committed offset (asynchronous, informational).
+  void CommitOffset(const TopicPartition& tp, int64_t next_offset);
+  // Leaves the group cleanly: revokes everything through the listener first.
+  void Close();
+
+  rd_kafka_t* handle() { return handle_.get(); }
+  const std::string& bootstrap() const { return bootstrap_; }
+
+ private:
+  Consumer() = default;
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* parts, void* opaque);
+  Status PollError(rd_kafka_message_t* m);
+
+  HandlePtr handle_;
+  rd_kafka_queue_t* queue_ = nullptr;
+  RebalanceListener* listener_ = nullptr;
+  std::string bootstrap_;
+  bool closed_ = false;
+  std::vector<rd_kafka_message_t*> batch_;
+};
+
+template <typename Fn>
+Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
+  batch_.resize(max);
+  ssize_t n = rd_kafka_consume_batch_queue(queue_, timeout_ms, batch_.data(), max);
+  if (n < 0) return Status::Unavailable(std::string("poll failed: ") + rd_kafka_err2str(rd_kafka_last_error()));
+  Status error;
+  size_t delivered = 0;
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = batch_[static_cast<size_t>(i)];
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (error.ok()) error = PollError(m);
+    } else if (error.ok()) {
+      fn(ConsumedMessage{m->partition, m->offset,
+                         std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0),
+                         std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0)});
+      ++delivered;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  if (!error.ok()) return error;
+  return delivered;
+}
+
+}  // namespace lakestream::kafka
