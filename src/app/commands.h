@@ -8,5 +8,6 @@ namespace lakestream::app {
 void AddBrokerCommand(CLI::App& root);   // cmd_broker.cc
 void AddTopicsCommand(CLI::App& root);   // cmd_topics.cc
 void AddProduceCommand(CLI::App& root);  // cmd_produce.cc
+void AddProcessCommand(CLI::App& root);  // cmd_process.cc
 
 }  // namespace lakestream::app

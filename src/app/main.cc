@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   lakestream::app::AddBrokerCommand(root);
   lakestream::app::AddTopicsCommand(root);
   lakestream::app::AddProduceCommand(root);
+  lakestream::app::AddProcessCommand(root);
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -136,6 +136,15 @@ Result<std::pair<int64_t, int64_t>> Consumer::Watermarks(const TopicPartition& t
   return std::make_pair(lo, hi);
 }
 
+int64_t Consumer::CachedHighWatermark(const TopicPartition& tp) {
+  int64_t lo = -1, hi = -1;
+  if (rd_kafka_get_watermark_offsets(handle_.get(), tp.topic.c_str(), tp.partition, &lo, &hi) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return -1;
+  }
+  return hi;
+}
+
 void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) {
   PartitionListPtr l(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = next_offset;

@@ -34,6 +34,7 @@ class RebalanceListener {
 };
 
 struct ConsumedMessage {
+  std::string_view topic;
   int32_t partition;
   int64_t offset;
   std::string_view key;
@@ -57,6 +58,8 @@ class Consumer {
 
   // The partition's low and high watermark offsets (high = one past the last message).
   Result<std::pair<int64_t, int64_t>> Watermarks(const TopicPartition& tp, int timeout_ms);
+  // The high watermark librdkafka last saw for the partition (no broker round trip), or -1.
+  int64_t CachedHighWatermark(const TopicPartition& tp);
   // Records `next_offset` as the group's committed offset (asynchronous, informational).
   void CommitOffset(const TopicPartition& tp, int64_t next_offset);
   // Leaves the group cleanly: revokes everything through the listener first.
@@ -91,7 +94,7 @@ Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (error.ok()) error = PollError(m);
     } else if (error.ok()) {
-      fn(ConsumedMessage{m->partition, m->offset,
+      fn(ConsumedMessage{rd_kafka_topic_name(m->rkt), m->partition, m->offset,
                          std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0),
                          std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0)});
       ++delivered;

@@ -1,0 +1,293 @@
+#include "process/job.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "kafka/consumer.h"
+#include "produce/source.h"
+
+namespace lakestream::process {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void AddStats(const stream::TaskStats& s, JobFigures* f) {
+  f->records += s.records;
+  f->bytes += s.bytes;
+  f->bad += s.bad;
+  f->late += s.late;
+  f->duplicates += s.duplicates;
+  f->windows_emitted += s.windows_emitted;
+  f->rows_emitted += s.rows_emitted;
+}
+
+void AddCommits(const CommitFigures& c, JobFigures* f) {
+  f->commits += c.commits;
+  f->files += c.files;
+  f->rows_committed += c.rows;
+}
+
+class KafkaJob final : public kafka::RebalanceListener {
+ public:
+  explicit KafkaJob(const JobOptions& o) : o_(o) {}
+
+  Status Run(kafka::ClientConfig config, const std::function<bool()>& stop, const ProgressFn& progress,
+             JobFigures* figures) {
+    LS_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this,
+                                                         o_.connect_timeout_ms));
+    Status status;
+    auto last_trigger = Clock::now();
+    auto dispatch = [this](const kafka::ConsumedMessage& m) {
+      PartitionWorker* w = Find(m.topic, m.partition);
+      if (w != nullptr) w->Process(m.value, m.offset);
+    };
+    while (status.ok() && fatal_.ok() && !stop()) {
+      auto polled = consumer_->Poll(10000, 100, dispatch);
+      if (!polled.ok()) {
+        status = polled.status();
+        break;
+      }
+      for (auto& [tp, slot] : workers_) {
+        if (status.ok() && slot.worker->since_commit() >= o_.max_records_per_trigger) {
+          status = CommitOne(slot);
+        }
+      }
+      if (!o_.available_now && Clock::now() - last_trigger >= o_.trigger) {
+        status = CommitAll();
+        last_trigger = Clock::now();
+      }
+      if (o_.available_now) {
+        bool all_done = ever_assigned_;
+        for (auto& [tp, slot] : workers_) {
+          if (slot.done) continue;
+          if (slot.end < 0) {
+            auto wm = consumer_->Watermarks({tp.first, tp.second}, o_.connect_timeout_ms);
+            if (!wm.ok()) {
+              status = wm.status();
+              break;
+            }
+            slot.low = wm->first;
+            slot.end = wm->second;
+          }
+          const int64_t pos = slot.worker->position();
+          if (pos >= slot.end || (pos < 0 && slot.low >= slot.end)) {
+            slot.worker->Flush();
+            if (status.ok()) status = CommitOne(slot);
+            slot.done = true;
+          } else {
+            all_done = false;
+          }
+        }
+        if (all_done && status.ok()) break;
+      }
+      if (progress) progress(Figures());
+    }
+    if (!fatal_.ok() && status.ok()) status = fatal_;
+    // Commit what was processed, then leave the group (revocation commits again: a no-op).
+    Status final_commit = CommitAll();
+    if (status.ok()) status = final_commit;
+    consumer_->Close();
+    if (!fatal_.ok() && status.ok()) status = fatal_;
+    *figures = Figures();
+    return status;
+  }
+
+  std::vector<int64_t> OnAssigned(const std::vector<kafka::TopicPartition>& parts) override {
+    std::vector<int64_t> offsets;
+    for (const auto& tp : parts) {
+      auto w = PartitionWorker::Open(o_.spec, o_.lake, tp.topic, tp.partition);
+      if (!w.ok()) {
+        if (fatal_.ok()) fatal_ = w.status();
+        offsets.push_back(-1);
+        continue;
+      }
+      offsets.push_back((*w)->resume_offset());
+      Slot slot;
+      slot.base = (*w)->Stats();
+      slot.worker = std::move(*w);
+      workers_[{tp.topic, tp.partition}] = std::move(slot);
+      ever_assigned_ = true;
+    }
+    cache_ = nullptr;
+    return offsets;
+  }
+
+  void OnRevoked(const std::vector<kafka::TopicPartition>& parts) override {
+    for (const auto& tp : parts) {
+      auto it = workers_.find({tp.topic, tp.partition});
+      if (it == workers_.end()) continue;
+      Status st = CommitOne(it->second);
+      if (!st.ok() && fatal_.ok()) fatal_ = st;
+      Retire(it->second);
+      workers_.erase(it);
+    }
+    cache_ = nullptr;
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<PartitionWorker> worker;
+    // Counters of a task restored from a checkpoint include earlier runs' work; the job
+    // reports only its own, so it subtracts the counters it started from.
+    stream::TaskStats base;
+    int64_t low = -1;        // available-now: the first offset still in the topic
+    int64_t end = -1;        // available-now: the end offset to reach
+    bool done = false;
+  };
+  using Key = std::pair<std::string, int32_t>;
+
+  PartitionWorker* Find(std::string_view topic, int32_t partition) {
+    if (cache_ != nullptr && cache_partition_ == partition && cache_topic_ == topic) return cache_;
+    auto it = workers_.find({std::string(topic), partition});
+    if (it == workers_.end()) return nullptr;  // a message of a partition just revoked
+    cache_ = it->second.worker.get();
+    cache_partition_ = partition;
+    cache_topic_ = it->first.first;
+    return cache_;
+  }
+
+  Status CommitOne(Slot& slot) {
+    auto next = slot.worker->Commit();
+    if (!next.ok()) return next.status();
+    if (*next >= 0) consumer_->CommitOffset({slot.worker->topic(), slot.worker->partition()}, *next);
+    return Status::Ok();
+  }
+
+  Status CommitAll() {
+    Status first;
+    for (auto& [tp, slot] : workers_) {
+      Status st = CommitOne(slot);
+      if (!st.ok() && first.ok()) first = st;
+    }
+    return first;
+  }
+
+  void Retire(const Slot& slot) {
+    stream::TaskStats s = slot.worker->Stats();
+    JobFigures f;
+    AddStats(s, &f);
+    JobFigures b;
+    AddStats(slot.base, &b);
+    retired_.records += f.records - b.records;
+    retired_.bytes += f.bytes - b.bytes;
+    retired_.bad += f.bad - b.bad;
+    retired_.late += f.late - b.late;
+    retired_.duplicates += f.duplicates - b.duplicates;
+    retired_.windows_emitted += f.windows_emitted - b.windows_emitted;
+    retired_.rows_emitted += f.rows_emitted - b.rows_emitted;
+    AddCommits(slot.worker->commits(), &retired_);
+  }
+
+  JobFigures Figures() {
+    JobFigures f = retired_;
+    f.partitions = workers_.size();
+    int64_t lag = 0;
+    bool lag_known = !workers_.empty();
+    for (auto& [tp, slot] : workers_) {
+      stream::TaskStats s = slot.worker->Stats();
+      f.records += s.records - slot.base.records;
+      f.bytes += s.bytes - slot.base.bytes;
+      f.bad += s.bad - slot.base.bad;
+      f.late += s.late - slot.base.late;
+      f.duplicates += s.duplicates - slot.base.duplicates;
+      f.windows_emitted += s.windows_emitted - slot.base.windows_emitted;
+      f.rows_emitted += s.rows_emitted - slot.base.rows_emitted;
+      AddCommits(slot.worker->commits(), &f);
+      if (s.watermark != stream::kNoWatermark) {
+        f.min_watermark = f.min_watermark == INT64_MIN ? s.watermark : std::min(f.min_watermark, s.watermark);
+        f.max_watermark = std::max(f.max_watermark, s.watermark);
+      }
+      int64_t hi = consumer_->CachedHighWatermark({tp.first, tp.second});
+      int64_t pos = std::max<int64_t>(slot.worker->position(), 0);
+      if (hi < 0) lag_known = false;
+      else lag += std::max<int64_t>(hi - pos, 0);
+    }
+    f.lag = lag_known ? lag : -1;
+    return f;
+  }
+
+  const JobOptions& o_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::map<Key, Slot> workers_;
+  PartitionWorker* cache_ = nullptr;
+  int32_t cache_partition_ = -1;
+  std::string cache_topic_;
+  bool ever_assigned_ = false;
+  Status fatal_;
+  JobFigures retired_;
+};
+
+}  // namespace
+
+Status RunKafkaJob(const JobOptions& options, kafka::ClientConfig config,
+                   const std::function<bool()>& stop, const ProgressFn& progress, JobFigures* figures) {
+  KafkaJob job(options);
+  return job.Run(std::move(config), stop, progress, figures);
+}
+
+Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sources,
+                  const std::string& source_name, const std::function<bool()>& stop,
+                  const ProgressFn& progress, JobFigures* figures) {
+  std::unique_ptr<produce::MessageSource> src;
+  if (sources.size() == 1 && sources[0].rfind("rides:", 0) == 0) {
+    LS_ASSIGN_OR_RETURN(src, produce::MakeRidesSource(sources[0].substr(6), produce::RidesOptions{}));
+  } else {
+    produce::MtaFileOptions mo;
+    switch (options.spec.format) {
+      case stream::WireFormat::kCsv: mo.format = mta::WireFormat::kCsv; break;
+      case stream::WireFormat::kSeed: mo.format = mta::WireFormat::kSeed; break;
+      case stream::WireFormat::kJson: mo.format = mta::WireFormat::kJson; break;
+    }
+    LS_ASSIGN_OR_RETURN(src, produce::MakeMtaFileSource(sources, mo));
+  }
+  for (const auto& issue : src->Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());
+
+  LS_ASSIGN_OR_RETURN(auto worker, PartitionWorker::Open(options.spec, options.lake, source_name, 0));
+  const stream::TaskStats base = worker->Stats();
+  auto fill = [&] {
+    stream::TaskStats s = worker->Stats();
+    JobFigures f;
+    f.records = s.records - base.records;
+    f.bytes = s.bytes - base.bytes;
+    f.bad = s.bad - base.bad;
+    f.late = s.late - base.late;
+    f.duplicates = s.duplicates - base.duplicates;
+    f.windows_emitted = s.windows_emitted - base.windows_emitted;
+    f.rows_emitted = s.rows_emitted - base.rows_emitted;
+    AddCommits(worker->commits(), &f);
+    f.partitions = 1;
+    f.min_watermark = f.max_watermark = s.watermark;
+    auto total = src->Total();
+    f.lag = total ? static_cast<int64_t>(*total) - std::max<int64_t>(worker->position(), 0) : -1;
+    return f;
+  };
+  produce::SourceMessage m;
+  int64_t offset = 0;
+  auto last_trigger = Clock::now();
+  bool stopped = false;
+  while (src->Next(&m)) {
+    worker->Process(m.value, offset++);
+    if ((offset & 0xFFF) == 0) {
+      if (stop()) {
+        stopped = true;
+        break;
+      }
+      bool due = worker->since_commit() >= options.max_records_per_trigger ||
+                 (!options.available_now && Clock::now() - last_trigger >= options.trigger);
+      if (due) {
+        LS_RETURN_NOT_OK(worker->Commit().status());
+        last_trigger = Clock::now();
+      }
+      if (progress) progress(fill());
+    }
+  }
+  // A file source is bounded: its end is the end of input, as with available-now.
+  if (!stopped) worker->Flush();
+  LS_RETURN_NOT_OK(worker->Commit().status());
+  *figures = fill();
+  return Status::Ok();
+}
+
+}  // namespace lakestream::process

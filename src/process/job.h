@@ -1,0 +1,66 @@
+// A `lakestream process` job: Kafka partitions (or replayed files) -> partition workers
+// -> the lake, with triggers deciding when work is committed.
+//
+// Kafka: this process is one member of a consumer group. Each assigned partition gets a
+// PartitionWorker, recovered from the lake's checkpoint (so another member, or a crashed
+// earlier run, may have written it); each revoked partition is committed before it is
+// released. Several processes in one group therefore share the work and produce the
+// same lake as one.
+//
+// Triggers: every `trigger` interval all workers commit; a worker also commits once it
+// has processed `max_records_per_trigger` records since its last commit (bounding the
+// output held in memory). With `available_now`, each partition is read up to the end
+// offset seen when it was assigned, its open windows are flushed and committed, and the
+// job ends when every assigned partition is done.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kafka/client_config.h"
+#include "process/partition_worker.h"
+#include "stream/pipeline_spec.h"
+
+namespace lakestream::process {
+
+struct JobOptions {
+  stream::PipelineSpec spec;
+  LakeOptions lake;
+  std::vector<std::string> topics;
+  std::string group = "mta";
+  std::chrono::milliseconds trigger{60000};
+  bool available_now = false;
+  uint64_t max_records_per_trigger = 1000000;
+  int connect_timeout_ms = 15000;
+};
+
+// Totals over every partition this process has worked on, for the status line,
+// the summary and --stats-json.
+struct JobFigures {
+  uint64_t records = 0, bytes = 0, bad = 0, late = 0, duplicates = 0;
+  uint64_t windows_emitted = 0, rows_emitted = 0;
+  uint64_t commits = 0, files = 0, rows_committed = 0;
+  size_t partitions = 0;                   // assigned now
+  int64_t lag = -1;                        // records behind the high watermarks, -1 unknown
+  int64_t min_watermark = INT64_MIN, max_watermark = INT64_MIN;
+};
+
+using ProgressFn = std::function<void(const JobFigures&)>;
+
+// Runs until the input is done (available-now), a stop is requested (`stop` returns
+// true), or an error that retrying cannot fix. Commits everything before returning.
+Status RunKafkaJob(const JobOptions& options, kafka::ClientConfig config,
+                   const std::function<bool()>& stop, const ProgressFn& progress, JobFigures* figures);
+
+// The same pipeline over MTA weekly files (replayed by the rules of `produce`) or
+// `rides:FILE`, with no Kafka: one task, "partition 0" of the pseudo-topic `source_name`,
+// offsets = message sequence numbers. Restartable like a Kafka partition.
+Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sources,
+                  const std::string& source_name, const std::function<bool()>& stop,
+                  const ProgressFn& progress, JobFigures* figures);
+
+}  // namespace lakestream::process

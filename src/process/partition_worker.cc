@@ -1,0 +1,137 @@
+#include "process/partition_worker.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "lake/side_outputs.h"
+
+namespace lakestream::process {
+
+Schema LateRecordSchema() {
+  return Schema{{{"position", ColumnType::kString},
+                 {"topic", ColumnType::kString},
+                 {"partition", ColumnType::kInt64},
+                 {"offset", ColumnType::kInt64},
+                 {"event_time", ColumnType::kTimestamp},
+                 {"watermark", ColumnType::kTimestamp},
+                 {"value", ColumnType::kString}}};
+}
+
+Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::PipelineSpec& spec,
+                                                               const LakeOptions& lake,
+                                                               const std::string& topic,
+                                                               int32_t partition) {
+  std::unique_ptr<PartitionWorker> w(new PartitionWorker());
+  w->topic_ = topic;
+  w->partition_ = partition;
+  w->late_output_ = lake.late_output;
+
+  bool found = false;
+  for (size_t i = 0; i < spec.output.size(); ++i) {
+    if (spec.output[i].from == stream::kWindowEnd && spec.output[i].render == stream::TimeRender::kTimestamp) {
+      w->window_end_column_ = i;
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    return Status::InvalidArgument(fmt::format(
+        "pipeline '{}': the output needs a column `from: window_end` (a timestamp): it chooses "
+        "the lake's date= folder",
+        spec.name));
+  }
+
+  LS_ASSIGN_OR_RETURN(w->task_, stream::PartitionTask::Make(spec, SourcePosition{topic, partition, -1}));
+
+  lake::OutputSpec table;
+  table.dir = lake.table;
+  table.file.schema = stream::OutputSchema(spec);
+  table.file.format = lake.format;
+  // The seed's CSV layout is read by position: the window timestamps are Parquet-only.
+  table.file.csv.omit_columns = {"WINDOW_START", "WINDOW_END"};
+  table.max_rows_per_file = lake.max_rows_per_file;
+  lake::FileSpec late_file;
+  late_file.schema = LateRecordSchema();
+  late_file.format = lake::FileFormat::kJsonLines;
+
+  lake::CommitterOptions co;
+  co.lake_root = lake.root;
+  co.topic = topic;
+  co.partition = PartitionId{partition};
+  co.outputs = {table, lake::DeadLetterOutput(topic, lake.max_rows_per_file),
+                lake::LateDataOutput(topic, late_file, lake.max_rows_per_file)};
+  LS_ASSIGN_OR_RETURN(w->committer_, lake::PartitionCommitter::Make(std::move(co)));
+  LS_ASSIGN_OR_RETURN(lake::RecoveredState rec, w->committer_->Recover());
+  if (rec.has_checkpoint) {
+    Status st = w->task_->Restore(rec.state);
+    if (!st.ok()) {
+      return Status(st.code(), fmt::format("{} ({}). If the pipeline changed on purpose, write to a "
+                                           "new --lake or --table, or delete that checkpoint to start over",
+                                           st.message(), w->committer_->checkpoint_path()));
+    }
+    w->resume_offset_ = rec.next_offset.value;
+    w->committed_offset_ = rec.next_offset.value;
+  }
+  return w;
+}
+
+int64_t PartitionWorker::position() const {
+  auto next = task_->next_offset();
+  return next ? next->value : committed_offset_;
+}
+
+EventTime PartitionWorker::SideOutputTime() const {
+  // Deterministic (a re-run after a crash files a dead letter under the same date):
+  // the latest event time this partition has seen.
+  auto t = task_->Stats().max_event_time;
+  return t ? *t : EventTime{0};
+}
+
+void PartitionWorker::OnDeadLetter(stream::DeadLetter letter) {
+  lake::DeadLetter d{std::move(letter.position), std::move(letter.value), std::move(letter.reason),
+                     SideOutputTime()};
+  lake::AddDeadLetter(&batch_, kDeadLetterOutput, d);
+}
+
+void PartitionWorker::OnLate(stream::LateRecord record) {
+  if (!late_output_) return;  // counted by the task either way
+  EventTime t = record.event_time;
+  batch_.Add(kLateOutput, t,
+             Row{record.position.ToString(), record.position.topic,
+                 int64_t{record.position.partition}, record.position.offset, record.event_time,
+                 EventTime{record.watermark}, std::move(record.value)});
+}
+
+Result<int64_t> PartitionWorker::Commit() {
+  for (Row& row : task_->TakeClosed()) {
+    const auto* end = std::get_if<EventTime>(&row[window_end_column_]);
+    EventTime day = end ? *end : EventTime{0};
+    batch_.Add(kTableOutput, day, std::move(row));
+  }
+  int64_t next = position();
+  if (next < 0) return next;  // nothing read yet: nothing to commit
+  if (batch_.row_count() == 0 && next == committed_offset_) return next;
+  const std::string state = task_->Serialize();
+  Result<lake::CommitResult> r = committer_->Commit(batch_, KafkaOffset{next}, state);
+  if (!r.ok() && r.status().code() == StatusCode::kIoError) {
+    // A failed commit left the lake at the previous checkpoint (plus orphans that Recover
+    // deletes). The batch is still whole, so one retry after recovery is safe; if that fails
+    // too the job stops, and a restart resumes from the last checkpoint.
+    std::fprintf(stderr, "lakestream: warning: %s/%d: commit failed (%s); recovering and retrying once\n",
+                 topic_.c_str(), partition_, r.status().message().c_str());
+    auto rec = committer_->Recover();
+    if (!rec.ok()) return rec.status();
+    r = committer_->Commit(batch_, KafkaOffset{next}, state);
+  }
+  if (!r.ok()) return r.status();
+  batch_.Clear();
+  committed_offset_ = next;
+  since_commit_ = 0;
+  ++figures_.commits;
+  figures_.files += r->files.size();
+  figures_.rows += r->rows;
+  return next;
+}
+
+}  // namespace lakestream::process

@@ -1,0 +1,96 @@
+// PartitionWorker: one partition's stream task bound to its lake committer.
+//
+//   records -> stream::PartitionTask -> closed-window rows ┐
+//                 │ bad / late (SideOutput)                ├─> lake::CommitBatch -> PartitionCommitter
+//                 └────────────────────────────────────────┘        (exactly once, see lake/committer.h)
+//
+// Open() recovers the partition from its checkpoint (written by this process or by a
+// previous owner of the partition): the lake is brought to the last commit and the task's
+// state restored, so processing resumes at resume_offset() with nothing lost or doubled.
+// Commit() makes everything processed so far durable in one checkpoint.
+//
+// Thread-safety: none; a worker belongs to the thread that polls its partition.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "lake/committer.h"
+#include "lake/file_writer.h"
+#include "stream/partition_task.h"
+#include "stream/pipeline_spec.h"
+
+namespace lakestream::process {
+
+struct LakeOptions {
+  std::string root = "lake";
+  std::string table = "turnstile";  // folder of the aggregate rows under the root
+  lake::FileFormat format = lake::FileFormat::kCsvGz;
+  bool late_output = false;         // also write late records under _late/<topic>
+  size_t max_rows_per_file = 100000;
+};
+
+struct CommitFigures {
+  uint64_t commits = 0;
+  uint64_t files = 0;
+  uint64_t rows = 0;
+};
+
+class PartitionWorker final : public stream::SideOutput {
+ public:
+  static Result<std::unique_ptr<PartitionWorker>> Open(const stream::PipelineSpec& spec,
+                                                       const LakeOptions& lake, const std::string& topic,
+                                                       int32_t partition);
+
+  // Where to resume: one past the last committed record, or -1 for the beginning.
+  int64_t resume_offset() const { return resume_offset_; }
+  const std::string& topic() const { return topic_; }
+  int32_t partition() const { return partition_; }
+
+  void Process(std::string_view value, int64_t offset) {
+    task_->Process(value, KafkaOffset{offset}, *this);
+    ++since_commit_;
+  }
+  // End of input (available-now): close every open window.
+  void Flush() { task_->Flush(); }
+  // Commits the closed windows, side outputs, state and offset. Returns the next offset.
+  Result<int64_t> Commit();
+
+  // Records processed since the last commit.
+  uint64_t since_commit() const { return since_commit_; }
+  stream::TaskStats Stats() const { return task_->Stats(); }
+  const CommitFigures& commits() const { return figures_; }
+  // One past the last record processed (committed or not), or -1.
+  int64_t position() const;
+
+  // stream::SideOutput
+  void OnDeadLetter(stream::DeadLetter letter) override;
+  void OnLate(stream::LateRecord record) override;
+
+ private:
+  PartitionWorker() : batch_(3) {}
+  EventTime SideOutputTime() const;
+
+  std::string topic_;
+  int32_t partition_ = 0;
+  bool late_output_ = false;
+  size_t window_end_column_ = 0;  // the output column that chooses the date= folder
+  std::unique_ptr<stream::PartitionTask> task_;
+  std::unique_ptr<lake::PartitionCommitter> committer_;
+  lake::CommitBatch batch_;
+  int64_t resume_offset_ = -1;
+  int64_t committed_offset_ = -1;
+  uint64_t since_commit_ = 0;
+  CommitFigures figures_;
+};
+
+// Output 0 of every committer: the aggregate table; 1: dead letters; 2: late records.
+inline constexpr size_t kTableOutput = 0;
+inline constexpr size_t kDeadLetterOutput = 1;
+inline constexpr size_t kLateOutput = 2;
+
+// The schema of late-record lines under _late/<topic>.
+Schema LateRecordSchema();
+
+}  // namespace lakestream::process
