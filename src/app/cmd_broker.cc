@@ -32,8 +32,9 @@ Result<broker::LocalBroker> OpenBroker(const BrokerArgs& args) {
 }
 
 void PrintDetails(const broker::LocalBroker& b, const std::string& bootstrap, pid_t pid) {
-  std::printf("  bootstrap  %s\n  pid        %d\n  folder     %s\n  log        %s\n", bootstrap.c_str(),
-              static_cast<int>(pid), b.paths().dir.c_str(), b.paths().ServerLog().c_str());
+  std::printf("  bootstrap  %s\n  pid        %d\n  folder     %s\n  log        %s\n",
+              bootstrap.c_str(), static_cast<int>(pid), b.paths().dir.c_str(),
+              b.paths().ServerLog().c_str());
 }
 
 void RunStart(const BrokerArgs& args) {
@@ -43,12 +44,14 @@ void RunStart(const BrokerArgs& args) {
   settings.host = args.host;
   settings.port = args.port;
   settings.controller_port = args.controller_port;
-  Result<broker::StartOutcome> started = b->Start(settings, std::chrono::seconds(args.start_timeout_s));
+  Result<broker::StartOutcome> started =
+      b->Start(settings, std::chrono::seconds(args.start_timeout_s));
   if (!started.ok()) return Fail(started.status());
   if (started->already_running) {
     std::printf("Kafka broker already running\n");
   } else {
-    std::printf("Kafka broker started in %.1f s%s\n", static_cast<double>(started->took.count()) / 1000.0,
+    std::printf("Kafka broker started in %.1f s%s\n",
+                static_cast<double>(started->took.count()) / 1000.0,
                 started->formatted ? " (new storage formatted)" : "");
   }
   PrintDetails(*b, started->bootstrap, started->pid);
@@ -66,9 +69,11 @@ void RunStop(const BrokerArgs& args) {
     return;
   }
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("Kafka broker stopped (pid %d) in %.1f s%s\n", static_cast<int>(stopped->pid), took,
-              stopped->killed ? fmt::format(": it ignored SIGTERM for {} s and was killed", args.stop_timeout_s).c_str()
-                              : "");
+  std::printf(
+      "Kafka broker stopped (pid %d) in %.1f s%s\n", static_cast<int>(stopped->pid), took,
+      stopped->killed
+          ? fmt::format(": it ignored SIGTERM for {} s and was killed", args.stop_timeout_s).c_str()
+          : "");
 }
 
 void RunStatus(const BrokerArgs& args) {
@@ -77,19 +82,21 @@ void RunStatus(const BrokerArgs& args) {
   const broker::BrokerStatus s = b->Query(std::chrono::milliseconds(3000));
   const std::string bootstrap = s.bootstrap.empty() ? "-" : s.bootstrap;
   if (!s.running) {
-    std::printf("not running\n  bootstrap  %s (when started)\n  folder     %s\n  log        %s\n", bootstrap.c_str(),
-                b->paths().dir.c_str(), b->paths().ServerLog().c_str());
+    std::printf("not running\n  bootstrap  %s (when started)\n  folder     %s\n  log        %s\n",
+                bootstrap.c_str(), b->paths().dir.c_str(), b->paths().ServerLog().c_str());
     ExitCode() = kStatusNotRunning;
     return;
   }
-  std::printf("%s\n", s.answering ? "running" : "running, but not answering (starting, stopping or stuck)");
+  std::printf("%s\n",
+              s.answering ? "running" : "running, but not answering (starting, stopping or stuck)");
   PrintDetails(*b, bootstrap, s.pid);
   if (!s.answering) ExitCode() = kStatusNotAnswering;
 }
 
 void AddDirOption(CLI::App* cmd, BrokerArgs* args) {
   cmd->add_option("--dir", args->dir,
-                  "Broker folder (server.properties, data/, logs/, broker.pid); default $LAKESTREAM_BROKER_DIR, "
+                  "Broker folder (server.properties, data/, logs/, broker.pid); default "
+                  "$LAKESTREAM_BROKER_DIR, "
                   "else ~/.local/state/lakestream/broker");
 }
 
@@ -101,7 +108,8 @@ void AddBrokerCommand(CLI::App& root) {
       "broker", "Run a local single-node Apache Kafka broker (KRaft) for development and tests");
   cmd->require_subcommand(1);
   cmd->footer(
-      "The broker runs from the Kafka jars that scripts/setup.sh installed ($LAKESTREAM_KAFKA_HOME/libs)\n"
+      "The broker runs from the Kafka jars that scripts/setup.sh installed "
+      "($LAKESTREAM_KAFKA_HOME/libs)\n"
       "and listens on 127.0.0.1 only, unless --host says otherwise.\n"
       "Examples:\n"
       "  lakestream broker start\n"
@@ -109,30 +117,39 @@ void AddBrokerCommand(CLI::App& root) {
       "  lakestream broker stop");
 
   CLI::App* start = cmd->add_subcommand(
-      "start", "Start the broker in the background and wait until it answers (exits 0 if already running)");
+      "start",
+      "Start the broker in the background and wait until it answers (exits 0 if already running)");
   AddDirOption(start, args.get());
   start->add_option("--port", args->port, "PLAINTEXT listener port for clients")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
-  start->add_option("--controller-port", args->controller_port, "KRaft controller port (default: --port + 1)")
+  start
+      ->add_option("--controller-port", args->controller_port,
+                   "KRaft controller port (default: --port + 1)")
       ->check(CLI::Range(1, 65535));
-  start->add_option("--host", args->host,
-                    "Address the client listener binds to; 0.0.0.0 exposes an unauthenticated broker to the network")
+  start
+      ->add_option("--host", args->host,
+                   "Address the client listener binds to; 0.0.0.0 exposes an unauthenticated "
+                   "broker to the network")
       ->capture_default_str();
   start->add_option("--timeout", args->start_timeout_s, "Seconds to wait for the broker to answer")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   start->footer(
       "Examples:\n"
-      "  lakestream broker start                              # 127.0.0.1:9092, ~/.local/state/lakestream/broker\n"
+      "  lakestream broker start                              # 127.0.0.1:9092, "
+      "~/.local/state/lakestream/broker\n"
       "  lakestream broker start --dir /tmp/kafka --port 39092\n"
-      "The first start in a folder formats its storage. On failure the end of the broker's log is printed.");
+      "The first start in a folder formats its storage. On failure the end of the broker's log is "
+      "printed.");
   start->callback([args] { RunStart(*args); });
 
   CLI::App* stop = cmd->add_subcommand(
-      "stop", "Stop the broker: SIGTERM (controlled shutdown), then SIGKILL after --timeout (idempotent)");
+      "stop",
+      "Stop the broker: SIGTERM (controlled shutdown), then SIGKILL after --timeout (idempotent)");
   AddDirOption(stop, args.get());
-  stop->add_option("--timeout", args->stop_timeout_s, "Seconds to wait for a clean shutdown before SIGKILL")
+  stop->add_option("--timeout", args->stop_timeout_s,
+                   "Seconds to wait for a clean shutdown before SIGKILL")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   stop->footer(
@@ -141,7 +158,8 @@ void AddBrokerCommand(CLI::App& root) {
       "  lakestream broker stop --dir /tmp/kafka");
   stop->callback([args] { RunStop(*args); });
 
-  CLI::App* status = cmd->add_subcommand("status", "Show whether the broker runs and answers, its pid, address and log");
+  CLI::App* status = cmd->add_subcommand(
+      "status", "Show whether the broker runs and answers, its pid, address and log");
   AddDirOption(status, args.get());
   status->footer(
       "Exit status: 0 running and answering, 3 not running, 4 running but not answering.\n"

@@ -47,10 +47,12 @@ void RunCreate(const TopicsArgs& args) {
   Result<kafka::CreateOutcome> created = admin->CreateTopic(topic, args.if_not_exists);
   if (!created.ok()) return Fail(created.status());
   if (*created == kafka::CreateOutcome::kAlreadyExists) {
-    std::printf("topic '%s' already exists on %s; left unchanged\n", args.topic.c_str(), admin->bootstrap().c_str());
+    std::printf("topic '%s' already exists on %s; left unchanged\n", args.topic.c_str(),
+                admin->bootstrap().c_str());
   } else {
-    std::printf("created topic '%s' on %s: %d partition(s), replication factor %d\n", args.topic.c_str(),
-                admin->bootstrap().c_str(), args.partitions, args.replication_factor);
+    std::printf("created topic '%s' on %s: %d partition(s), replication factor %d\n",
+                args.topic.c_str(), admin->bootstrap().c_str(), args.partitions,
+                args.replication_factor);
   }
 }
 
@@ -61,7 +63,8 @@ void RunList(const TopicsArgs& args) {
   if (!topics.ok()) return Fail(topics.status());
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& t : *topics) out.push_back({{"name", t.name}, {"partitions", t.partitions}, {"internal", t.internal}});
+    for (const auto& t : *topics)
+      out.push_back({{"name", t.name}, {"partitions", t.partitions}, {"internal", t.internal}});
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -79,10 +82,15 @@ void RunDescribe(const TopicsArgs& args) {
   if (!admin.ok()) return Fail(admin.status());
   Result<kafka::TopicDescription> desc = admin->DescribeTopic(args.topic);
   if (!desc.ok()) return Fail(desc.status());
-  const size_t replication = desc->partitions.empty() ? 0 : desc->partitions.front().replicas.size();
+  const size_t replication =
+      desc->partitions.empty() ? 0 : desc->partitions.front().replicas.size();
   // By default only what was set on this topic, as kafka-topics.sh --describe shows it.
-  auto shown = [&](const kafka::ConfigEntry& c) { return args.all_configs || c.source == "DYNAMIC_TOPIC_CONFIG"; };
-  auto value = [](const kafka::ConfigEntry& c) { return c.is_sensitive ? std::string("[sensitive]") : c.value; };
+  auto shown = [&](const kafka::ConfigEntry& c) {
+    return args.all_configs || c.source == "DYNAMIC_TOPIC_CONFIG";
+  };
+  auto value = [](const kafka::ConfigEntry& c) {
+    return c.is_sensitive ? std::string("[sensitive]") : c.value;
+  };
 
   if (args.json) {
     nlohmann::json out{{"name", desc->name},
@@ -90,20 +98,23 @@ void RunDescribe(const TopicsArgs& args) {
                        {"replication_factor", replication}};
     nlohmann::json partitions = nlohmann::json::array();
     for (const auto& p : desc->partitions) {
-      partitions.push_back({{"id", p.id}, {"leader", p.leader}, {"replicas", p.replicas}, {"isr", p.isr}});
+      partitions.push_back(
+          {{"id", p.id}, {"leader", p.leader}, {"replicas", p.replicas}, {"isr", p.isr}});
     }
     out["partitions"] = partitions;
     nlohmann::json configs = nlohmann::json::object();
     for (const auto& c : desc->configs) {
-      if (shown(c)) configs[c.name] = {{"value", value(c)}, {"source", c.source}, {"default", c.is_default}};
+      if (shown(c))
+        configs[c.name] = {{"value", value(c)}, {"source", c.source}, {"default", c.is_default}};
     }
     out["configs"] = configs;
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  std::printf("topic               %s\npartitions          %zu\nreplication factor  %zu\n", desc->name.c_str(),
-              desc->partitions.size(), replication);
-  std::printf("configs%s\n", args.all_configs ? "" : " (set on the topic; --all-configs shows every one)");
+  std::printf("topic               %s\npartitions          %zu\nreplication factor  %zu\n",
+              desc->name.c_str(), desc->partitions.size(), replication);
+  std::printf("configs%s\n",
+              args.all_configs ? "" : " (set on the topic; --all-configs shows every one)");
   bool any = false;
   for (const auto& c : desc->configs) {
     if (!shown(c)) continue;
@@ -113,7 +124,8 @@ void RunDescribe(const TopicsArgs& args) {
   if (!any) std::printf("  (none)\n");
   std::printf("%9s  %6s  %-12s  %s\n", "partition", "leader", "replicas", "isr");
   for (const auto& p : desc->partitions) {
-    std::printf("%9d  %6d  %-12s  %s\n", p.id, p.leader, JoinIds(p.replicas).c_str(), JoinIds(p.isr).c_str());
+    std::printf("%9d  %6d  %-12s  %s\n", p.id, p.leader, JoinIds(p.replicas).c_str(),
+                JoinIds(p.isr).c_str());
   }
 }
 
@@ -125,7 +137,8 @@ void RunDelete(const TopicsArgs& args) {
   if (*deleted) {
     std::printf("deleted topic '%s' on %s\n", args.topic.c_str(), admin->bootstrap().c_str());
   } else {
-    std::printf("topic '%s' does not exist on %s; nothing to delete\n", args.topic.c_str(), admin->bootstrap().c_str());
+    std::printf("topic '%s' does not exist on %s; nothing to delete\n", args.topic.c_str(),
+                admin->bootstrap().c_str());
   }
 }
 
@@ -133,13 +146,15 @@ void AddCommonOptions(CLI::App* cmd, TopicsArgs* args) {
   args->kafka.AddTo(cmd);
   // Each -X takes exactly one key=value, so a topic name after it stays positional.
   cmd->get_option("-X")->allow_extra_args(false);
-  cmd->add_option("--timeout", args->timeout_s, "Seconds to wait for the cluster to answer each request")
+  cmd->add_option("--timeout", args->timeout_s,
+                  "Seconds to wait for the cluster to answer each request")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 }
 
 void AddTopicArgument(CLI::App* cmd, TopicsArgs* args) {
-  cmd->add_option("topic", args->topic, "Topic name (ASCII letters, digits, '.', '_', '-')")->required();
+  cmd->add_option("topic", args->topic, "Topic name (ASCII letters, digits, '.', '_', '-')")
+      ->required();
 }
 
 }  // namespace
@@ -149,7 +164,8 @@ void AddTopicsCommand(CLI::App& root) {
   CLI::App* cmd = root.add_subcommand("topics", "Create, list, describe and delete Kafka topics");
   cmd->require_subcommand(1);
   cmd->footer(
-      "Every subcommand takes --config FILE (Kafka client properties) and -X key=value; the default\n"
+      "Every subcommand takes --config FILE (Kafka client properties) and -X key=value; the "
+      "default\n"
       "cluster is 127.0.0.1:9092 (`lakestream broker start`).\n"
       "Examples:\n"
       "  lakestream topics create mta-turnstile --partitions 4\n"
@@ -161,24 +177,31 @@ void AddTopicsCommand(CLI::App& root) {
   create->add_option("--partitions,-p", args->partitions, "Number of partitions")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  create->add_option("--replication-factor,-r", args->replication_factor,
-                     "Copies of each partition (at most the number of brokers)")
+  create
+      ->add_option("--replication-factor,-r", args->replication_factor,
+                   "Copies of each partition (at most the number of brokers)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  create->add_option("--topic-config", args->topic_configs,
-                     "Topic configuration key=value, e.g. retention.ms=86400000 (repeatable)")
+  create
+      ->add_option("--topic-config", args->topic_configs,
+                   "Topic configuration key=value, e.g. retention.ms=86400000 (repeatable)")
       ->allow_extra_args(false);
-  create->add_flag("--if-not-exists", args->if_not_exists, "Succeed without changes if the topic already exists");
+  create->add_flag("--if-not-exists", args->if_not_exists,
+                   "Succeed without changes if the topic already exists");
   AddCommonOptions(create, args.get());
   create->footer(
       "Examples:\n"
       "  lakestream topics create mta-turnstile --partitions 4\n"
-      "  lakestream topics create events -p 8 --topic-config retention.ms=86400000 --topic-config cleanup.policy=delete\n"
-      "  lakestream topics create mta-turnstile --partitions 4 --if-not-exists --config cloud.properties");
+      "  lakestream topics create events -p 8 --topic-config retention.ms=86400000 --topic-config "
+      "cleanup.policy=delete\n"
+      "  lakestream topics create mta-turnstile --partitions 4 --if-not-exists --config "
+      "cloud.properties");
   create->callback([args] { RunCreate(*args); });
 
-  CLI::App* list = cmd->add_subcommand("list", "List topics (internal __ topics only with --internal)");
-  list->add_flag("--internal", args->internal, "Also list internal topics such as __consumer_offsets");
+  CLI::App* list =
+      cmd->add_subcommand("list", "List topics (internal __ topics only with --internal)");
+  list->add_flag("--internal", args->internal,
+                 "Also list internal topics such as __consumer_offsets");
   list->add_flag("--long,-l", args->long_format, "Also print each topic's partition count");
   list->add_flag("--json", args->json, "Print a JSON array of {name, partitions, internal}");
   AddCommonOptions(list, args.get());
@@ -189,10 +212,13 @@ void AddTopicsCommand(CLI::App& root) {
   list->callback([args] { RunList(*args); });
 
   CLI::App* describe = cmd->add_subcommand(
-      "describe", "Show a topic's partitions (leader, replicas, in-sync replicas) and configuration");
+      "describe",
+      "Show a topic's partitions (leader, replicas, in-sync replicas) and configuration");
   AddTopicArgument(describe, args.get());
-  describe->add_flag("--all-configs", args->all_configs, "Show every config with its source, not just those set on the topic");
-  describe->add_flag("--json", args->json, "Print JSON: name, partition_count, replication_factor, partitions, configs");
+  describe->add_flag("--all-configs", args->all_configs,
+                     "Show every config with its source, not just those set on the topic");
+  describe->add_flag("--json", args->json,
+                     "Print JSON: name, partition_count, replication_factor, partitions, configs");
   AddCommonOptions(describe, args.get());
   describe->footer(
       "Examples:\n"

@@ -17,13 +17,15 @@ std::string EnvOrEmpty(const char* name) {
 
 Result<std::filesystem::path> HomeDir(const BrokerEnv& env, const char* what) {
   if (env.home.empty()) {
-    return Status::InvalidArgument(
-        fmt::format("cannot find the default {}: HOME is not set (pass the path explicitly)", what));
+    return Status::InvalidArgument(fmt::format(
+        "cannot find the default {}: HOME is not set (pass the path explicitly)", what));
   }
   return std::filesystem::path(env.home);
 }
 
-bool IsWildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
+bool IsWildcard(const std::string& host) {
+  return host == "0.0.0.0" || host == "::" || host == "[::]";
+}
 
 // Kafka listener syntax needs IPv6 literals in brackets.
 std::string ListenerHost(const std::string& host) {
@@ -87,8 +89,9 @@ Result<BrokerSettings> BrokerSettings::Validated() const {
   if (s.port == 0) return Status::InvalidArgument("--port must be between 1 and 65535");
   if (s.controller_port == 0) {
     if (s.port == 65535) {
-      return Status::InvalidArgument("--port 65535 leaves no room for the controller port (port + 1); "
-                                     "pass --controller-port");
+      return Status::InvalidArgument(
+          "--port 65535 leaves no room for the controller port (port + 1); "
+          "pass --controller-port");
     }
     s.controller_port = static_cast<uint16_t>(s.port + 1);
   }
@@ -178,10 +181,10 @@ std::vector<std::string> JvmArgs(const std::string& java, const BrokerPaths& pat
                                  std::initializer_list<std::string> own) {
   std::vector<std::string> args{java};
   args.insert(args.end(), own.begin(), own.end());
-  args.insert(args.end(), {"-XX:+UseG1GC", "-Djava.awt.headless=true",
-                           "-Dlog4j2.configurationFile=" + paths.Log4jConfig().string(),
-                           "-Dkafka.logs.dir=" + paths.LogsDir().string(), "-cp",
-                           (libs_dir / "*").string()});
+  args.insert(args.end(),
+              {"-XX:+UseG1GC", "-Djava.awt.headless=true",
+               "-Dlog4j2.configurationFile=" + paths.Log4jConfig().string(),
+               "-Dkafka.logs.dir=" + paths.LogsDir().string(), "-cp", (libs_dir / "*").string()});
   return args;
 }
 

@@ -137,7 +137,8 @@ TEST(BootstrapFromServerProperties, RoundTripsRenderedFile) {
   const std::string text = RenderServerProperties(*s.Validated(), BrokerPaths{"/b"});
   EXPECT_EQ(*BootstrapFromServerProperties(text), "127.0.0.1:39100");
   EXPECT_EQ(BootstrapFromServerProperties("node.id=1\n").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(*BootstrapFromServerProperties("advertised.listeners=SSL://h:1,PLAINTEXT://h:2\n"), "h:2");
+  EXPECT_EQ(*BootstrapFromServerProperties("advertised.listeners=SSL://h:1,PLAINTEXT://h:2\n"),
+            "h:2");
 }
 
 TEST(RenderLog4j2Config, WritesIntoKafkaLogsDir) {

@@ -1,8 +1,7 @@
 #include "broker/local_broker.h"
 
-#include <signal.h>
-
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <fstream>
@@ -26,7 +25,8 @@ milliseconds Since(Clock::time_point t0) {
 }
 
 milliseconds Left(Clock::time_point deadline) {
-  return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+  return std::max(milliseconds(0),
+                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
 }
 
 Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
@@ -51,8 +51,9 @@ std::string LastNonEmptyLine(const std::string& text) {
 // A hint for the failures people actually hit, recognised in the broker's log.
 std::string HintFromLog(const std::string& log, const BrokerSettings& s) {
   if (log.find("Address already in use") != std::string::npos) {
-    return fmt::format(" (port {} or {} is in use: stop the other program or pass --port / --controller-port)",
-                       s.port, s.controller_port);
+    return fmt::format(
+        " (port {} or {} is in use: stop the other program or pass --port / --controller-port)",
+        s.port, s.controller_port);
   }
   if (log.find("Could not find or load main class") != std::string::npos ||
       log.find("ClassNotFoundException") != std::string::npos ||
@@ -71,8 +72,8 @@ std::string HintFromLog(const std::string& log, const BrokerSettings& s) {
 
 Status WithJavaHint(Status st) {
   if (st.ok() || st.code() != StatusCode::kIoError) return st;
-  return Status::FailedPrecondition(st.message() +
-                                    " (install Java 17 or newer, e.g. with scripts/setup.sh, or set JAVA_HOME)");
+  return Status::FailedPrecondition(
+      st.message() + " (install Java 17 or newer, e.g. with scripts/setup.sh, or set JAVA_HOME)");
 }
 
 void RemoveFile(const std::filesystem::path& p) {
@@ -89,8 +90,10 @@ Status ProbeBroker(const std::string& bootstrap, milliseconds timeout) {
   LS_ASSIGN_OR_RETURN(kafka::ConfPtr conf, config.Build());
   // While the broker starts, every probe is refused; that is expected, not worth printing.
   rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
-  LS_ASSIGN_OR_RETURN(kafka::HandlePtr handle, kafka::CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
-  return kafka::WaitForBroker(handle.get(), bootstrap, static_cast<int>(std::max<int64_t>(1, timeout.count())));
+  LS_ASSIGN_OR_RETURN(kafka::HandlePtr handle,
+                      kafka::CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  return kafka::WaitForBroker(handle.get(), bootstrap,
+                              static_cast<int>(std::max<int64_t>(1, timeout.count())));
 }
 
 Result<LocalBroker> LocalBroker::Make(const std::filesystem::path& dir, const BrokerEnv& env) {
@@ -130,10 +133,11 @@ Status LocalBroker::CheckInstallation() const {
     if (name.starts_with("kafka_2.13-") && name.ends_with(".jar")) found = true;
   }
   if (!found) {
-    return Status::FailedPrecondition(fmt::format(
-        "the Kafka broker jars are not in {} (no kafka_2.13-*.jar there): run scripts/setup.sh, or set "
-        "LAKESTREAM_KAFKA_HOME to a folder whose libs/ holds them",
-        libs.string()));
+    return Status::FailedPrecondition(
+        fmt::format("the Kafka broker jars are not in {} (no kafka_2.13-*.jar there): run "
+                    "scripts/setup.sh, or set "
+                    "LAKESTREAM_KAFKA_HOME to a folder whose libs/ holds them",
+                    libs.string()));
   }
   return Status::Ok();
 }
@@ -152,19 +156,23 @@ Status LocalBroker::FormatStorageIfNeeded(Clock::time_point deadline, bool* form
   const std::string cluster_id = LastNonEmptyLine(uuid->output);
   if (uuid->exit_code != 0 || cluster_id.empty()) {
     LS_RETURN_NOT_OK(WriteFileAtomic(paths_.StorageToolLog(), log));
-    return Status::Internal(fmt::format("kafka.tools.StorageTool random-uuid failed (exit code {}):\n{}",
-                                        uuid->exit_code, uuid->output));
+    return Status::Internal(
+        fmt::format("kafka.tools.StorageTool random-uuid failed (exit code {}):\n{}",
+                    uuid->exit_code, uuid->output));
   }
 
   std::vector<std::string> format_argv = ToolJvmArgs(java_, paths_, libs);
-  format_argv.insert(format_argv.end(), {"kafka.tools.StorageTool", "format", "--cluster-id", cluster_id,
-                                         "--config", paths_.ServerProperties().string(), "--ignore-formatted"});
-  LS_ASSIGN_OR_RETURN(ToolOutput format, RunTool("kafka.tools.StorageTool format", format_argv, deadline));
+  format_argv.insert(format_argv.end(),
+                     {"kafka.tools.StorageTool", "format", "--cluster-id", cluster_id, "--config",
+                      paths_.ServerProperties().string(), "--ignore-formatted"});
+  LS_ASSIGN_OR_RETURN(ToolOutput format,
+                      RunTool("kafka.tools.StorageTool format", format_argv, deadline));
   log += format.output;
   LS_RETURN_NOT_OK(WriteFileAtomic(paths_.StorageToolLog(), log));
   if (format.exit_code != 0) {
-    return Status::Internal(fmt::format("kafka.tools.StorageTool format of {} failed (exit code {}):\n{}",
-                                        paths_.DataDir().string(), format.exit_code, format.output));
+    return Status::Internal(
+        fmt::format("kafka.tools.StorageTool format of {} failed (exit code {}):\n{}",
+                    paths_.DataDir().string(), format.exit_code, format.output));
   }
   *formatted = true;
   return Status::Ok();
@@ -178,14 +186,18 @@ std::string LocalBroker::LogTail(const LogMark& mark) const {
   std::string out;
   // The JVM's own output first: when it has any, it is the reason (no class, no memory).
   std::string console = TailFile(paths_.ConsoleLog(), kLogTailLines / 3, mark.console_log);
-  if (!console.empty()) out += fmt::format("--- last lines of {} ---\n{}", paths_.ConsoleLog().string(), console);
+  if (!console.empty())
+    out += fmt::format("--- last lines of {} ---\n{}", paths_.ConsoleLog().string(), console);
   std::string server = TailFile(paths_.ServerLog(), kLogTailLines, mark.server_log);
-  if (!server.empty()) out += fmt::format("--- last lines of {} ---\n{}", paths_.ServerLog().string(), server);
-  if (out.empty()) out = fmt::format("(the broker wrote nothing to {})\n", paths_.LogsDir().string());
+  if (!server.empty())
+    out += fmt::format("--- last lines of {} ---\n{}", paths_.ServerLog().string(), server);
+  if (out.empty())
+    out = fmt::format("(the broker wrote nothing to {})\n", paths_.LogsDir().string());
   return out;
 }
 
-Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::chrono::seconds timeout) {
+Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
+                                        std::chrono::seconds timeout) {
   const Clock::time_point t0 = Clock::now();
   const Clock::time_point deadline = t0 + timeout;
   LS_ASSIGN_OR_RETURN(BrokerSettings settings, requested.Validated());
@@ -196,15 +208,20 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::ch
     std::string bootstrap = RecordedBootstrap(paths_);
     if (bootstrap.empty()) bootstrap = settings.Bootstrap();
     for (;;) {
-      if (ProbeBroker(bootstrap, std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1)))).ok()) {
-        return StartOutcome{running, bootstrap, /*already_running=*/true, /*formatted=*/false, Since(t0)};
+      if (ProbeBroker(bootstrap,
+                      std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1))))
+              .ok()) {
+        return StartOutcome{running, bootstrap, /*already_running=*/true, /*formatted=*/false,
+                            Since(t0)};
       }
       if (!IsProcessAlive(running, marker)) break;
       if (Clock::now() >= deadline) {
-        return Status::Unavailable(fmt::format(
-            "a broker from {} is running as pid {} but did not answer at {} within {} s; stop it with "
-            "`lakestream broker stop --dir {}`\n{}",
-            paths_.dir.string(), running, bootstrap, timeout.count(), paths_.dir.string(), LogTail(LogMark{})));
+        return Status::Unavailable(
+            fmt::format("a broker from {} is running as pid {} but did not answer at {} within {} "
+                        "s; stop it with "
+                        "`lakestream broker stop --dir {}`\n{}",
+                        paths_.dir.string(), running, bootstrap, timeout.count(),
+                        paths_.dir.string(), LogTail(LogMark{})));
       }
     }
   }
@@ -214,11 +231,14 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::ch
   for (const auto& d : {paths_.dir, paths_.DataDir(), paths_.LogsDir()}) {
     std::error_code ec;
     std::filesystem::create_directories(d, ec);
-    if (ec) return Status::IoError(fmt::format("cannot create folder '{}': {}", d.string(), ec.message()));
+    if (ec)
+      return Status::IoError(
+          fmt::format("cannot create folder '{}': {}", d.string(), ec.message()));
   }
   LS_RETURN_NOT_OK(CheckPortFree(settings.host, settings.port));
   LS_RETURN_NOT_OK(CheckPortFree("127.0.0.1", settings.controller_port));
-  LS_RETURN_NOT_OK(WriteFileAtomic(paths_.ServerProperties(), RenderServerProperties(settings, paths_)));
+  LS_RETURN_NOT_OK(
+      WriteFileAtomic(paths_.ServerProperties(), RenderServerProperties(settings, paths_)));
   LS_RETURN_NOT_OK(WriteFileAtomic(paths_.Log4jConfig(), RenderLog4j2Config()));
 
   StartOutcome outcome;
@@ -239,10 +259,12 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::ch
     if (std::optional<std::string> how = ReapIfExited(pid)) {
       RemoveFile(paths_.PidFile());
       const std::string tail = LogTail(mark);
-      return Status::FailedPrecondition(fmt::format("the broker exited during start-up ({}){}\n{}", *how,
-                                                    HintFromLog(tail, settings), tail));
+      return Status::FailedPrecondition(fmt::format("the broker exited during start-up ({}){}\n{}",
+                                                    *how, HintFromLog(tail, settings), tail));
     }
-    if (ProbeBroker(outcome.bootstrap, std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1)))).ok()) {
+    if (ProbeBroker(outcome.bootstrap,
+                    std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1))))
+            .ok()) {
       outcome.took = Since(t0);
       return outcome;
     }
@@ -258,10 +280,11 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested, std::ch
   ReapIfExited(pid);
   RemoveFile(paths_.PidFile());
   const std::string tail = LogTail(mark);
-  return Status::Unavailable(fmt::format(
-      "the broker did not answer at {} within {} s and was stopped{} (a slow machine may need a longer "
-      "--timeout)\n{}",
-      outcome.bootstrap, timeout.count(), HintFromLog(tail, settings), tail));
+  return Status::Unavailable(
+      fmt::format("the broker did not answer at {} within {} s and was stopped{} (a slow machine "
+                  "may need a longer "
+                  "--timeout)\n{}",
+                  outcome.bootstrap, timeout.count(), HintFromLog(tail, settings), tail));
 }
 
 Result<StopOutcome> LocalBroker::Stop(std::chrono::seconds timeout) {
@@ -281,7 +304,8 @@ Result<StopOutcome> LocalBroker::Stop(std::chrono::seconds timeout) {
     outcome.killed = true;
     ::kill(pid, SIGKILL);
     if (!WaitForExit(pid, marker, Clock::now() + kKillGrace)) {
-      return Status::Internal(fmt::format("the broker (pid {}) is still running after SIGKILL", pid));
+      return Status::Internal(
+          fmt::format("the broker (pid {}) is still running after SIGKILL", pid));
     }
   }
   RemoveFile(paths_.PidFile());

@@ -25,22 +25,22 @@ namespace lakestream::broker {
 struct StartOutcome {
   pid_t pid = 0;
   std::string bootstrap;
-  bool already_running = false;   // an answering broker was found; nothing was started
-  bool formatted = false;         // the storage was formatted (first start in this folder)
+  bool already_running = false;  // an answering broker was found; nothing was started
+  bool formatted = false;        // the storage was formatted (first start in this folder)
   std::chrono::milliseconds took{0};
 };
 
 struct StopOutcome {
-  pid_t pid = 0;           // 0 if no broker was running
+  pid_t pid = 0;  // 0 if no broker was running
   bool was_running = false;
-  bool killed = false;     // did not stop on SIGTERM within the timeout; SIGKILL was sent
+  bool killed = false;  // did not stop on SIGTERM within the timeout; SIGKILL was sent
 };
 
 struct BrokerStatus {
   bool running = false;    // the pid file names a live Kafka process
   bool answering = false;  // and it answered a metadata request
   pid_t pid = 0;
-  std::string bootstrap;   // from server.properties; empty if never started
+  std::string bootstrap;  // from server.properties; empty if never started
 };
 
 class LocalBroker {

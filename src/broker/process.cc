@@ -2,15 +2,14 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -37,7 +36,7 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   ~Fd() { Reset(-1); }
-  int get() const { return fd_; }
+  int Get() const { return fd_; }
   void Reset(int fd) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
@@ -48,13 +47,15 @@ class Fd {
 };
 
 int MillisUntil(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left < 0 ? 0 : static_cast<int>(left);
 }
 
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return fmt::format("exit code {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  if (WIFSIGNALED(status))
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   return "stopped";
 }
 
@@ -64,11 +65,13 @@ std::string DescribeWaitStatus(int status) {
 template <typename Setup>
 Result<pid_t> ForkExec(const std::vector<std::string>& argv, Setup setup) {
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
 
   int err_pipe[2];
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return Status::FromErrno(errno, "create a pipe for", argv[0]);
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0)
+    return Status::FromErrno(errno, "create a pipe for", argv[0]);
   Fd err_read(err_pipe[0]);
   Fd err_write(err_pipe[1]);
 
@@ -79,7 +82,7 @@ Result<pid_t> ForkExec(const std::vector<std::string>& argv, Setup setup) {
     setup();
     ::execvp(cargv[0], cargv.data());
     int e = errno;
-    ssize_t ignored = ::write(err_write.get(), &e, sizeof e);
+    ssize_t ignored = ::write(err_write.Get(), &e, sizeof e);
     (void)ignored;
     ::_exit(127);
   }
@@ -87,7 +90,7 @@ Result<pid_t> ForkExec(const std::vector<std::string>& argv, Setup setup) {
   int child_errno = 0;
   ssize_t n;
   do {
-    n = ::read(err_read.get(), &child_errno, sizeof child_errno);
+    n = ::read(err_read.Get(), &child_errno, sizeof child_errno);
   } while (n < 0 && errno == EINTR);
   if (n == sizeof child_errno) {
     int status = 0;
@@ -119,10 +122,11 @@ bool ReadProcFile(pid_t pid, const char* name, std::string* out) {
 Result<ToolOutput> RunTool(const std::string& name, const std::vector<std::string>& argv,
                            Clock::time_point deadline) {
   int out_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return Status::FromErrno(errno, "create a pipe for", argv[0]);
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0)
+    return Status::FromErrno(errno, "create a pipe for", argv[0]);
   Fd out_read(out_pipe[0]);
   Fd out_write(out_pipe[1]);
-  const int child_out = out_write.get();
+  const int child_out = out_write.Get();
   LS_ASSIGN_OR_RETURN(pid_t pid, ForkExec(argv, [child_out] {
                         RedirectStdinFromDevNull();
                         ::dup2(child_out, STDOUT_FILENO);
@@ -134,14 +138,14 @@ Result<ToolOutput> RunTool(const std::string& name, const std::vector<std::strin
   char buf[4096];
   bool timed_out = false;
   for (;;) {
-    pollfd pfd{out_read.get(), POLLIN, 0};
+    pollfd pfd{out_read.Get(), POLLIN, 0};
     int ready = ::poll(&pfd, 1, MillisUntil(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
       timed_out = true;
       break;
     }
-    ssize_t n = ::read(out_read.get(), buf, sizeof buf);
+    ssize_t n = ::read(out_read.Get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // EOF: the tool closed its output, it is exiting
     result.output.append(buf, static_cast<size_t>(n));
@@ -151,8 +155,8 @@ Result<ToolOutput> RunTool(const std::string& name, const std::vector<std::strin
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
-    return Status::Unavailable(
-        fmt::format("{} did not finish in time and was killed; its output:\n{}", name, result.output));
+    return Status::Unavailable(fmt::format(
+        "{} did not finish in time and was killed; its output:\n{}", name, result.output));
   }
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);
@@ -162,10 +166,11 @@ Result<ToolOutput> RunTool(const std::string& name, const std::vector<std::strin
   return result;
 }
 
-Result<pid_t> SpawnDetached(const std::vector<std::string>& argv, const std::filesystem::path& console_log) {
+Result<pid_t> SpawnDetached(const std::vector<std::string>& argv,
+                            const std::filesystem::path& console_log) {
   Fd log(::open(console_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (log.get() < 0) return Status::FromErrno(errno, "open", console_log.string());
-  const int log_fd = log.get();
+  if (log.Get() < 0) return Status::FromErrno(errno, "open", console_log.string());
+  const int log_fd = log.Get();
   return ForkExec(argv, [log_fd] {
     ::setsid();
     RedirectStdinFromDevNull();
@@ -204,11 +209,11 @@ bool IsProcessAlive(pid_t pid, std::string_view marker) {
 bool WaitForExit(pid_t pid, std::string_view marker, Clock::time_point deadline) {
   // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C" and does not link from C++.
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (pidfd.get() >= 0) {
+  if (pidfd.Get() >= 0) {
     // A pidfd turns readable when the process exits (for non-children too).
     for (;;) {
       if (!IsProcessAlive(pid, marker)) return true;
-      pollfd pfd{pidfd.get(), POLLIN, 0};
+      pollfd pfd{pidfd.Get(), POLLIN, 0};
       int ready = ::poll(&pfd, 1, MillisUntil(deadline));
       if (ready < 0 && errno == EINTR) continue;
       if (ready > 0) {
@@ -260,7 +265,9 @@ Status WriteFileAtomic(const std::filesystem::path& path, const std::string& tex
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IoError(fmt::format("cannot rename '{}' to '{}': {}", tmp.string(), path.string(), ec.message()));
+  if (ec)
+    return Status::IoError(
+        fmt::format("cannot rename '{}' to '{}': {}", tmp.string(), path.string(), ec.message()));
   return Status::Ok();
 }
 
@@ -268,7 +275,8 @@ Status CheckPortFree(const std::string& host, uint16_t port) {
   sockaddr_storage addr{};
   socklen_t len = 0;
   std::string bare = host;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
   auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
   if (::inet_pton(AF_INET, bare.c_str(), &v4->sin_addr) == 1) {
@@ -283,10 +291,11 @@ Status CheckPortFree(const std::string& host, uint16_t port) {
     return Status::Ok();  // a host name: the broker resolves it and reports bind errors itself
   }
   Fd sock(::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (sock.get() < 0) return Status::FromErrno(errno, "create a socket to check port", std::to_string(port));
+  if (sock.Get() < 0)
+    return Status::FromErrno(errno, "create a socket to check port", std::to_string(port));
   int one = 1;
-  ::setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+  ::setsockopt(sock.Get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(sock.Get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     int e = errno;
     if (e == EADDRINUSE) {
       return Status::FailedPrecondition(fmt::format(
@@ -294,8 +303,8 @@ Status CheckPortFree(const std::string& host, uint16_t port) {
           "different --port / --controller-port)",
           port, host));
     }
-    return Status::FailedPrecondition(
-        fmt::format("cannot bind {}:{}: {} (pass a different --host or --port)", host, port, std::strerror(e)));
+    return Status::FailedPrecondition(fmt::format(
+        "cannot bind {}:{}: {} (pass a different --host or --port)", host, port, std::strerror(e)));
   }
   return Status::Ok();
 }

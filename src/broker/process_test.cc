@@ -2,9 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -16,13 +16,15 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 std::filesystem::path TempDir() {
-  auto dir = std::filesystem::temp_directory_path() / ("ls_process_test_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ls_process_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return dir;
 }
 
 TEST(RunTool, CapturesOutputAndExitCode) {
-  Result<ToolOutput> out = RunTool("sh", {"sh", "-c", "echo hello; echo oops >&2; exit 3"}, Clock::now() + 10s);
+  Result<ToolOutput> out =
+      RunTool("sh", {"sh", "-c", "echo hello; echo oops >&2; exit 3"}, Clock::now() + 10s);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->exit_code, 3);
   EXPECT_THAT(out->output, HasSubstr("hello"));

@@ -33,17 +33,20 @@ bool IsInternalTopic(const std::string& name) { return name.rfind("__", 0) == 0;
 // Kafka's own rule (org.apache.kafka.common.internals.Topic.validate).
 Status ValidateTopicName(const std::string& name) {
   if (name.empty()) return Status::InvalidArgument("topic name must not be empty");
-  if (name == "." || name == "..") return Status::InvalidArgument("topic name cannot be '.' or '..'");
+  if (name == "." || name == "..")
+    return Status::InvalidArgument("topic name cannot be '.' or '..'");
   if (name.size() > 249) {
-    return Status::InvalidArgument(fmt::format("topic name '{}' is longer than 249 characters", name));
+    return Status::InvalidArgument(
+        fmt::format("topic name '{}' is longer than 249 characters", name));
   }
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
     if (!ok) {
-      return Status::InvalidArgument(fmt::format(
-          "topic name '{}' has the character '{}'; Kafka allows only ASCII letters, digits, '.', '_' and '-'",
-          name, c));
+      return Status::InvalidArgument(
+          fmt::format("topic name '{}' has the character '{}'; Kafka allows only ASCII letters, "
+                      "digits, '.', '_' and '-'",
+                      name, c));
     }
   }
   return Status::Ok();
@@ -102,7 +105,8 @@ struct Admin::ClientLog {
       // Drop librdkafka's "[thrd:...]: " prefix: the reason is what helps a person.
       std::string_view text = line;
       if (text.rfind("[thrd:", 0) == 0) {
-        if (size_t end = text.find("]: "); end != std::string_view::npos) text.remove_prefix(end + 3);
+        if (size_t end = text.find("]: "); end != std::string_view::npos)
+          text.remove_prefix(end + 3);
       }
       std::lock_guard<std::mutex> lock(self->mu);
       self->last_error = text;
@@ -118,12 +122,13 @@ Result<TopicConfig> ParseTopicConfigArgs(const std::vector<std::string>& args) {
   for (const auto& arg : args) {
     size_t eq = arg.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return Status::InvalidArgument(
-          fmt::format("--topic-config expects key=value (e.g. retention.ms=86400000), got '{}'", arg));
+      return Status::InvalidArgument(fmt::format(
+          "--topic-config expects key=value (e.g. retention.ms=86400000), got '{}'", arg));
     }
     std::string key = arg.substr(0, eq);
     for (const auto& [k, v] : out) {
-      if (k == key) return Status::InvalidArgument(fmt::format("--topic-config {} is given twice", key));
+      if (k == key)
+        return Status::InvalidArgument(fmt::format("--topic-config {} is given twice", key));
     }
     out.emplace_back(std::move(key), arg.substr(eq + 1));
   }
@@ -144,7 +149,8 @@ Result<Admin> Admin::Connect(const ClientConfig& config, int timeout_ms) {
   if (!reachable.ok()) {
     std::string last = admin.LastClientError();
     if (last.empty()) return reachable;
-    return Status(reachable.code(), fmt::format("{}. Last client error: {}", reachable.message(), last));
+    return Status(reachable.code(),
+                  fmt::format("{}. Last client error: {}", reachable.message(), last));
   }
   return admin;
 }
@@ -158,25 +164,30 @@ Result<AdminOptionsPtr> Admin::Options(rd_kafka_admin_op_t op, bool with_operati
   AdminOptionsPtr options(rd_kafka_AdminOptions_new(handle_.get(), op));
   char err[512];
   if (rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms_, err, sizeof err) != 0) {
-    return Status::InvalidArgument(fmt::format("admin request timeout {} ms: {}", timeout_ms_, err));
+    return Status::InvalidArgument(
+        fmt::format("admin request timeout {} ms: {}", timeout_ms_, err));
   }
-  if (with_operation_timeout &&
-      rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms_, err, sizeof err) != 0) {
-    return Status::InvalidArgument(fmt::format("admin operation timeout {} ms: {}", timeout_ms_, err));
+  if (with_operation_timeout && rd_kafka_AdminOptions_set_operation_timeout(
+                                    options.get(), timeout_ms_, err, sizeof err) != 0) {
+    return Status::InvalidArgument(
+        fmt::format("admin operation timeout {} ms: {}", timeout_ms_, err));
   }
   return options;
 }
 
-Result<EventPtr> Admin::AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t expected, const char* what) {
+Result<EventPtr> Admin::AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t expected,
+                                    const char* what) {
   EventPtr event(rd_kafka_queue_poll(queue, timeout_ms_ + kEventMarginMs));
   if (event == nullptr) {
-    return Status::Unavailable(fmt::format("{}: no answer from the cluster at {} within {} ms", what, bootstrap_,
-                                           timeout_ms_ + kEventMarginMs));
+    return Status::Unavailable(fmt::format("{}: no answer from the cluster at {} within {} ms",
+                                           what, bootstrap_, timeout_ms_ + kEventMarginMs));
   }
   if (rd_kafka_event_type(event.get()) != expected) {
-    return Status::Internal(fmt::format("{}: unexpected admin event {}", what, rd_kafka_event_name(event.get())));
+    return Status::Internal(
+        fmt::format("{}: unexpected admin event {}", what, rd_kafka_event_name(event.get())));
   }
-  if (rd_kafka_resp_err_t err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return FromKafkaError(err, rd_kafka_event_error_string(event.get()), what);
   }
   return event;
@@ -185,20 +196,25 @@ Result<EventPtr> Admin::AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type
 Result<CreateOutcome> Admin::CreateTopic(const NewTopic& topic, bool if_not_exists) {
   LS_RETURN_NOT_OK(ValidateTopicName(topic.name));
   if (topic.partitions < 1) {
-    return Status::InvalidArgument(fmt::format("{}: --partitions must be at least 1, got {}", Quoted(topic.name),
-                                               topic.partitions));
+    return Status::InvalidArgument(fmt::format("{}: --partitions must be at least 1, got {}",
+                                               Quoted(topic.name), topic.partitions));
   }
   if (topic.replication_factor < 1 && topic.replication_factor != -1) {
-    return Status::InvalidArgument(fmt::format("{}: --replication-factor must be at least 1, got {}",
-                                               Quoted(topic.name), topic.replication_factor));
+    return Status::InvalidArgument(
+        fmt::format("{}: --replication-factor must be at least 1, got {}", Quoted(topic.name),
+                    topic.replication_factor));
   }
   char err[512];
-  NewTopicPtr request(rd_kafka_NewTopic_new(topic.name.c_str(), topic.partitions, topic.replication_factor, err,
-                                            sizeof err));
-  if (request == nullptr) return Status::InvalidArgument(fmt::format("{}: {}", Quoted(topic.name), err));
+  NewTopicPtr request(rd_kafka_NewTopic_new(topic.name.c_str(), topic.partitions,
+                                            topic.replication_factor, err, sizeof err));
+  if (request == nullptr)
+    return Status::InvalidArgument(fmt::format("{}: {}", Quoted(topic.name), err));
   for (const auto& [key, value] : topic.configs) {
-    if (rd_kafka_resp_err_t e = rd_kafka_NewTopic_set_config(request.get(), key.c_str(), value.c_str()); e != 0) {
-      return FromKafkaError(e, nullptr, fmt::format("{}: topic config '{}'", Quoted(topic.name), key));
+    if (rd_kafka_resp_err_t e =
+            rd_kafka_NewTopic_set_config(request.get(), key.c_str(), value.c_str());
+        e != 0) {
+      return FromKafkaError(e, nullptr,
+                            fmt::format("{}: topic config '{}'", Quoted(topic.name), key));
     }
   }
   LS_ASSIGN_OR_RETURN(AdminOptionsPtr options, Options(RD_KAFKA_ADMIN_OP_CREATETOPICS, true));
@@ -206,7 +222,8 @@ Result<CreateOutcome> Admin::CreateTopic(const NewTopic& topic, bool if_not_exis
   rd_kafka_NewTopic_t* requests[] = {request.get()};
   rd_kafka_CreateTopics(handle_.get(), requests, 1, options.get(), queue.get());
   const std::string what = fmt::format("cannot create {}", Quoted(topic.name));
-  LS_ASSIGN_OR_RETURN(EventPtr event, AwaitResult(queue.get(), RD_KAFKA_EVENT_CREATETOPICS_RESULT, what.c_str()));
+  LS_ASSIGN_OR_RETURN(EventPtr event,
+                      AwaitResult(queue.get(), RD_KAFKA_EVENT_CREATETOPICS_RESULT, what.c_str()));
 
   size_t count = 0;
   const rd_kafka_topic_result_t** results =
@@ -216,9 +233,9 @@ Result<CreateOutcome> Admin::CreateTopic(const NewTopic& topic, bool if_not_exis
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       if (if_not_exists) return CreateOutcome::kAlreadyExists;
-      return Status::FailedPrecondition(fmt::format(
-          "{} already exists on {} (pass --if-not-exists to accept an existing topic)", Quoted(topic.name),
-          bootstrap_));
+      return Status::FailedPrecondition(
+          fmt::format("{} already exists on {} (pass --if-not-exists to accept an existing topic)",
+                      Quoted(topic.name), bootstrap_));
     }
     return FromKafkaError(e, rd_kafka_topic_result_error_string(results[i]), what);
   }
@@ -227,9 +244,11 @@ Result<CreateOutcome> Admin::CreateTopic(const NewTopic& topic, bool if_not_exis
 
 Result<MetadataPtr> Admin::AllTopicsMetadata() {
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(handle_.get(), /*all_topics=*/1, nullptr, &md, timeout_ms_);
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle_.get(), /*all_topics=*/1, nullptr, &md, timeout_ms_);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return FromKafkaError(err, nullptr, fmt::format("cannot list the topics of the cluster at {}", bootstrap_));
+    return FromKafkaError(err, nullptr,
+                          fmt::format("cannot list the topics of the cluster at {}", bootstrap_));
   }
   return MetadataPtr(md);
 }
@@ -259,8 +278,9 @@ Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
     if (name == md->topics[i].topic) found = &md->topics[i];
   }
   if (found == nullptr || found->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-    return Status::NotFound(fmt::format("{} does not exist on {} (`lakestream topics list` shows the topics)",
-                                        Quoted(name), bootstrap_));
+    return Status::NotFound(
+        fmt::format("{} does not exist on {} (`lakestream topics list` shows the topics)",
+                    Quoted(name), bootstrap_));
   }
   if (found->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return FromKafkaError(found->err, nullptr, fmt::format("cannot describe {}", Quoted(name)));
@@ -274,7 +294,8 @@ Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
     pd.isr.assign(p.isrs, p.isrs + p.isr_cnt);
     desc.partitions.push_back(std::move(pd));
   }
-  std::sort(desc.partitions.begin(), desc.partitions.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::sort(desc.partitions.begin(), desc.partitions.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
 
   ConfigResourcePtr resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
   LS_ASSIGN_OR_RETURN(AdminOptionsPtr options, Options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false));
@@ -282,16 +303,20 @@ Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
   rd_kafka_ConfigResource_t* resources[] = {resource.get()};
   rd_kafka_DescribeConfigs(handle_.get(), resources, 1, options.get(), queue.get());
   const std::string what = fmt::format("cannot read the configuration of {}", Quoted(name));
-  LS_ASSIGN_OR_RETURN(EventPtr event, AwaitResult(queue.get(), RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, what.c_str()));
+  LS_ASSIGN_OR_RETURN(
+      EventPtr event,
+      AwaitResult(queue.get(), RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, what.c_str()));
   size_t count = 0;
-  const rd_kafka_ConfigResource_t** results =
-      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event.get()), &count);
+  const rd_kafka_ConfigResource_t** results = rd_kafka_DescribeConfigs_result_resources(
+      rd_kafka_event_DescribeConfigs_result(event.get()), &count);
   for (size_t i = 0; i < count; ++i) {
-    if (rd_kafka_resp_err_t e = rd_kafka_ConfigResource_error(results[i]); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_resp_err_t e = rd_kafka_ConfigResource_error(results[i]);
+        e != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return FromKafkaError(e, rd_kafka_ConfigResource_error_string(results[i]), what);
     }
     size_t entry_count = 0;
-    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(results[i], &entry_count);
+    const rd_kafka_ConfigEntry_t** entries =
+        rd_kafka_ConfigResource_configs(results[i], &entry_count);
     for (size_t j = 0; j < entry_count; ++j) {
       ConfigEntry c;
       c.name = rd_kafka_ConfigEntry_name(entries[j]);
@@ -303,7 +328,8 @@ Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
       desc.configs.push_back(std::move(c));
     }
   }
-  std::sort(desc.configs.begin(), desc.configs.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(desc.configs.begin(), desc.configs.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   return desc;
 }
 
@@ -315,7 +341,8 @@ Result<bool> Admin::DeleteTopic(const std::string& name, bool if_exists) {
   rd_kafka_DeleteTopic_t* requests[] = {request.get()};
   rd_kafka_DeleteTopics(handle_.get(), requests, 1, options.get(), queue.get());
   const std::string what = fmt::format("cannot delete {}", Quoted(name));
-  LS_ASSIGN_OR_RETURN(EventPtr event, AwaitResult(queue.get(), RD_KAFKA_EVENT_DELETETOPICS_RESULT, what.c_str()));
+  LS_ASSIGN_OR_RETURN(EventPtr event,
+                      AwaitResult(queue.get(), RD_KAFKA_EVENT_DELETETOPICS_RESULT, what.c_str()));
   size_t count = 0;
   const rd_kafka_topic_result_t** results =
       rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &count);
@@ -324,8 +351,8 @@ Result<bool> Admin::DeleteTopic(const std::string& name, bool if_exists) {
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
       if (if_exists) return false;
-      return Status::NotFound(fmt::format("{} does not exist on {} (pass --if-exists to accept that)",
-                                          Quoted(name), bootstrap_));
+      return Status::NotFound(fmt::format(
+          "{} does not exist on {} (pass --if-exists to accept that)", Quoted(name), bootstrap_));
     }
     return FromKafkaError(e, rd_kafka_topic_result_error_string(results[i]), what);
   }

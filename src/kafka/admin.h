@@ -62,8 +62,8 @@ struct PartitionDescription {
 
 struct ConfigEntry {
   std::string name;
-  std::string value;      // empty for sensitive entries: the broker never returns them
-  std::string source;     // "DYNAMIC_TOPIC_CONFIG", "DEFAULT_CONFIG", ...
+  std::string value;   // empty for sensitive entries: the broker never returns them
+  std::string source;  // "DYNAMIC_TOPIC_CONFIG", "DEFAULT_CONFIG", ...
   bool is_default = false;
   bool is_sensitive = false;
 };
@@ -112,7 +112,8 @@ class Admin {
   Admin() = default;
   Result<AdminOptionsPtr> Options(rd_kafka_admin_op_t op, bool with_operation_timeout) const;
   // Waits for the result event of an admin call; Unavailable on timeout.
-  Result<EventPtr> AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t expected, const char* what);
+  Result<EventPtr> AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t expected,
+                               const char* what);
   Result<MetadataPtr> AllTopicsMetadata();
   std::string LastClientError() const;
 
