@@ -48,9 +48,7 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
     o.spec = stream::TurnstilePipeline(std::chrono::minutes(a.duration), std::chrono::minutes(slide));
   }
   if (!a.format.empty()) {
-    if (a.format == "csv") o.spec.format = stream::WireFormat::kCsv;
-    else if (a.format == "seed") o.spec.format = stream::WireFormat::kSeed;
-    else o.spec.format = stream::WireFormat::kJson;
+    LS_ASSIGN_OR_RETURN(o.spec.format, ParseWireFormat(a.format));
   }
   o.topics = a.topics.empty() ? std::vector<std::string>{"mta-turnstile"} : a.topics;
   o.group = a.group;

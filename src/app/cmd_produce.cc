@@ -33,7 +33,7 @@ struct ProduceArgs {
 };
 
 Result<std::unique_ptr<produce::MessageSource>> OpenSource(const ProduceArgs& a) {
-  LS_ASSIGN_OR_RETURN(mta::WireFormat format, mta::ParseWireFormat(a.format));
+  LS_ASSIGN_OR_RETURN(WireFormat format, ParseWireFormat(a.format));
   if (a.sources.empty()) {
     return Status::InvalidArgument("--source is required: `synthetic`, `rides:FILE` or MTA turnstile FILE...");
   }

@@ -13,12 +13,11 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "formats/wire_format.h"
 
 namespace lakestream::mta {
 
-enum class WireFormat { kCsv, kSeed, kJson };
-Result<WireFormat> ParseWireFormat(std::string_view name);
-const char* WireFormatName(WireFormat f);
+using lakestream::WireFormat;  // formats/wire_format.h
 
 // Views into strings owned by the caller; valid while rendering.
 struct TurnstileMessage {

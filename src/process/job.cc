@@ -235,11 +235,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
     LS_ASSIGN_OR_RETURN(src, produce::MakeRidesSource(sources[0].substr(6), produce::RidesOptions{}));
   } else {
     produce::MtaFileOptions mo;
-    switch (options.spec.format) {
-      case stream::WireFormat::kCsv: mo.format = mta::WireFormat::kCsv; break;
-      case stream::WireFormat::kSeed: mo.format = mta::WireFormat::kSeed; break;
-      case stream::WireFormat::kJson: mo.format = mta::WireFormat::kJson; break;
-    }
+    mo.format = options.spec.format;
     LS_ASSIGN_OR_RETURN(src, produce::MakeMtaFileSource(sources, mo));
   }
   for (const auto& issue : src->Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());

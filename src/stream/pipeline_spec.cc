@@ -65,14 +65,6 @@ const char* TimeRenderName(TimeRender r) {
 
 }  // namespace
 
-const char* WireFormatName(WireFormat f) {
-  switch (f) {
-    case WireFormat::kCsv: return "csv";
-    case WireFormat::kSeed: return "seed";
-    case WireFormat::kJson: return "json";
-  }
-  return "?";
-}
 
 const char* ColumnTypeName(ColumnType t) {
   switch (t) {

@@ -14,16 +14,13 @@
 
 #include "core/status.h"
 #include "core/table.h"
+#include "formats/wire_format.h"
 #include "stream/window.h"
 
 namespace lakestream::stream {
 
-// How a Kafka message value encodes one record.
-enum class WireFormat {
-  kCsv,   // one CSV line, the schema's fields by position, no header, RFC 4180 quoting
-  kSeed,  // that CSV line as a JSON string literal (the seed producer's json.dumps(str))
-  kJson,  // a JSON object with the schema's fields as keys; numbers as JSON numbers
-};
+// How a Kafka message value encodes one record (formats/wire_format.h).
+using lakestream::WireFormat;
 
 enum class TimestampFormat {
   kIsoSpace,     // "YYYY-MM-DD HH:MM:SS" (the default)
@@ -113,7 +110,6 @@ std::optional<int64_t> ParseDuration(std::string_view text);
 // guards checkpoints against being restored into a different pipeline.
 std::string CanonicalSpecText(const PipelineSpec& spec);
 
-const char* WireFormatName(WireFormat f);
 const char* ColumnTypeName(ColumnType t);
 
 }  // namespace lakestream::stream
