@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh machine: installs what is missing, builds
-# lakestream, starts a local Kafka broker on 127.0.0.1:9092, and streams a real
-# week of MTA turnstile readings into the topic `mta-turnstile`.
+# lakestream, starts a local Kafka broker on 127.0.0.1:9092, streams a real week of MTA
+# turnstile readings into the topic `mta-turnstile`, aggregates it in 5-minute windows
+# into the lake (./demo/lake), and prints where everything is.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
 source scripts/env.sh
+echo "[demo] building (release)" >&2
 cmake --preset release >/dev/null
 cmake --build --preset release >/dev/null
 ls=build/release/src/app/lakestream
+out=demo
+topic=mta-turnstile-demo-$(date +%Y%m%d%H%M%S)
+mkdir -p $out
 
-$ls broker start
-$ls topics create mta-turnstile --partitions 4 --if-not-exists
-$ls produce --source data/mta/turnstile_230603.csv.gz --topic mta-turnstile
+echo "== broker" && $ls broker start
+echo "== topic $topic" && $ls topics create "$topic" --partitions 4
+echo "== produce" && $ls produce --source data/mta/turnstile_230603.csv.gz --topic "$topic"
+echo "== process" && $ls process --topic "$topic" --group demo --trigger available-now --duration 5 \
+  --lake $out/lake
 echo
+echo "lake:      $(pwd)/$out/lake/turnstile   (CSV.gz; DuckDB: select * from read_csv('$out/lake/turnstile/*/*.csv.gz'))"
 $ls broker status || true
 echo "The broker keeps running; stop it with: $ls broker stop"
