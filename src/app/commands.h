@@ -9,5 +9,7 @@ void AddBrokerCommand(CLI::App& root);   // cmd_broker.cc
 void AddTopicsCommand(CLI::App& root);   // cmd_topics.cc
 void AddProduceCommand(CLI::App& root);  // cmd_produce.cc
 void AddProcessCommand(CLI::App& root);  // cmd_process.cc
+void AddLoadCommand(CLI::App& root);     // cmd_load.cc
+void AddReportCommand(CLI::App& root);   // cmd_report.cc
 
 }  // namespace lakestream::app

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   lakestream::app::AddTopicsCommand(root);
   lakestream::app::AddProduceCommand(root);
   lakestream::app::AddProcessCommand(root);
+  lakestream::app::AddLoadCommand(root);
+  lakestream::app::AddReportCommand(root);
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,247 @@
+// `lakestream load`: committed lake files -> the DuckDB warehouse, each exactly once.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/cli_util.h"
+#include "app/commands.h"
+#include "warehouse/warehouse.h"
+
+namespace lakestream::app {
+namespace {
+
+using warehouse::FileOutcome;
+using warehouse::FileResult;
+using warehouse::LakeFile;
+using warehouse::LoadFigures;
+using warehouse::Warehouse;
+
+struct LoadArgs {
+  std::string lake = "lake";
+  std::string warehouse = "warehouse.duckdb";
+  std::string table = "turnstile";
+  bool watch = false;
+  double interval = 5;
+  bool verify_checksums = false;
+  std::string stats_json;
+};
+
+void Add(LoadFigures& into, const LoadFigures& f) {
+  into.files_seen += f.files_seen;
+  into.files_loaded += f.files_loaded;
+  into.files_skipped += f.files_skipped;
+  into.files_failed += f.files_failed;
+  into.rows_loaded += f.rows_loaded;
+  into.bytes_loaded += f.bytes_loaded;
+}
+
+class Loader {
+ public:
+  explicit Loader(const LoadArgs& a) : a_(a), start_(std::chrono::steady_clock::now()) {}
+
+  double Elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  // Loads `files` in one warehouse session. Non-OK only if the warehouse itself failed.
+  Status LoadBatch(const std::vector<LakeFile>& files, bool* interrupted) {
+    auto w = Warehouse::Open(a_.warehouse, Warehouse::Mode::kReadWrite);
+    if (!w.ok()) return w.status();
+    warehouse::LoadOptions options;
+    options.verify_checksums = a_.verify_checksums;
+    options.stop = StopRequested;
+    const uint64_t batch_files = files.size();
+    options.on_file = [&](const LoadFigures& f, const FileResult& r) {
+      if (r.outcome == FileOutcome::kFailed) {
+        progress_.Clear();
+        std::fprintf(stderr, "lakestream: error: %s\n", r.error.message().c_str());
+      }
+      settled_[r.file.relative_path] = {r.file.size, r.file.mtime_ns};
+      if (progress_.Due()) {
+        double s = std::max(Elapsed(), 1e-3);
+        progress_.Show(fmt::format(
+            "[load] {}/{} files  {} rows  {:.0f} rows/s  skipped {}  failed {}",
+            Thousands(f.files_seen), Thousands(batch_files),
+            Thousands(total_.rows_loaded + f.rows_loaded), (total_.rows_loaded + f.rows_loaded) / s,
+            Thousands(f.files_skipped), Thousands(total_.files_failed + f.files_failed)));
+      }
+    };
+    auto report = (*w)->Load(files, options);
+    progress_.Clear();
+    if (!report.ok()) return report.status();
+    Add(total_, report->figures);
+    last_batch_ = report->figures;
+    *interrupted = report->interrupted;
+    auto counts = (*w)->connection().Query("SELECT count(*) FROM fact_turnstile");
+    if (counts.ok()) fact_rows_ = counts->rows.at(0).at(0).value_or("?");
+    return Status::Ok();
+  }
+
+  // Files not seen before in this run, or whose size or mtime changed since.
+  std::vector<LakeFile> Unsettled(const std::vector<LakeFile>& files) const {
+    std::vector<LakeFile> out;
+    for (const auto& f : files) {
+      auto it = settled_.find(f.relative_path);
+      if (it == settled_.end() || it->second != std::pair{f.size, f.mtime_ns}) out.push_back(f);
+    }
+    return out;
+  }
+
+  void PrintSummary(bool interrupted) const {
+    double s = Elapsed();
+    std::printf(
+        "loaded %s files (%s rows, %.1f MB) in %.2f s: %.0f rows/s; skipped %s already loaded; "
+        "failed %s%s\n",
+        Thousands(total_.files_loaded).c_str(), Thousands(total_.rows_loaded).c_str(),
+        total_.bytes_loaded / 1e6, s, total_.rows_loaded / std::max(s, 1e-9),
+        Thousands(total_.files_skipped).c_str(), Thousands(total_.files_failed).c_str(),
+        interrupted ? " (interrupted)" : "");
+    std::printf("warehouse %s: %s fact rows\n", a_.warehouse.c_str(), fact_rows_.c_str());
+    std::fflush(stdout);
+  }
+
+  void WriteStats(bool interrupted, bool ok) const {
+    if (a_.stats_json.empty()) return;
+    double s = Elapsed();
+    nlohmann::json j = {{"files_seen", total_.files_seen},
+                        {"files_loaded", total_.files_loaded},
+                        {"files_skipped", total_.files_skipped},
+                        {"files_failed", total_.files_failed},
+                        {"rows_loaded", total_.rows_loaded},
+                        {"bytes_loaded", total_.bytes_loaded},
+                        {"seconds", s},
+                        {"rows_per_second", total_.rows_loaded / std::max(s, 1e-9)},
+                        {"interrupted", interrupted},
+                        {"ok", ok}};
+    std::ofstream(a_.stats_json) << j.dump(2) << "\n";
+  }
+
+  const LoadFigures& total() const { return total_; }
+  const LoadFigures& last_batch() const { return last_batch_; }
+
+ private:
+  const LoadArgs& a_;
+  std::chrono::steady_clock::time_point start_;
+  ProgressLine progress_;
+  LoadFigures total_;
+  LoadFigures last_batch_;
+  std::string fact_rows_ = "?";
+  // Files this run has loaded, skipped or reported, by (size, mtime): in --watch they are
+  // not looked at again (and a changed file is reported once) until they change.
+  std::map<std::string, std::pair<int64_t, int64_t>> settled_;
+};
+
+int ExitCodeFor(const Status& st) {
+  return st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound ? 2 : 1;
+}
+
+void RunLoad(const LoadArgs& a) {
+  InstallStopHandler();
+  if (!(a.interval >= 0.05 && a.interval <= 3600)) {
+    return Fail(Status::InvalidArgument("--interval must be between 0.05 and 3600 seconds"), 2);
+  }
+  Loader loader(a);
+  bool interrupted = false;
+  if (!a.watch) {
+    auto files = warehouse::ListLakeFiles(a.lake, a.table);
+    if (!files.ok()) return Fail(files.status(), ExitCodeFor(files.status()));
+    Status st = loader.LoadBatch(*files, &interrupted);
+    if (!st.ok()) {
+      loader.WriteStats(interrupted, false);
+      return Fail(st, ExitCodeFor(st));
+    }
+    loader.PrintSummary(interrupted);
+    loader.WriteStats(interrupted, loader.total().files_failed == 0);
+    if (loader.total().files_failed > 0) {
+      return Fail(Status::FailedPrecondition(fmt::format(
+          "{} lake file(s) could not be loaded (see above); the other files were loaded",
+          loader.total().files_failed)));
+    }
+    if (interrupted) ExitCode() = 130;
+    return;
+  }
+
+  // --watch: poll the lake; the warehouse is opened only while there is something to
+  // load, so `lakestream report` (a second DuckDB process) can read between polls.
+  std::printf("watching %s/%s every %g s; loading into %s (Ctrl-C to stop)\n", a.lake.c_str(),
+              a.table.c_str(), a.interval, a.warehouse.c_str());
+  std::fflush(stdout);
+  Status last_error;
+  while (!StopRequested()) {
+    auto files = warehouse::ListLakeFiles(a.lake, a.table);
+    if (!files.ok()) {
+      // Only the lake root can be missing; keep polling (it may be mounted or created later).
+      if (files.status().ToString() != last_error.ToString()) Fail(files.status());
+      last_error = files.status();
+    } else {
+      std::vector<LakeFile> pending = loader.Unsettled(*files);
+      if (!pending.empty()) {
+        Status st = loader.LoadBatch(pending, &interrupted);
+        if (!st.ok()) {
+          // E.g. a report holding the file: retried at the next poll.
+          if (st.ToString() != last_error.ToString()) Fail(st);
+          last_error = st;
+        } else {
+          last_error = Status::Ok();
+          const LoadFigures& b = loader.last_batch();
+          if (b.files_loaded > 0) {
+            std::printf("loaded %s new file(s), %s rows (total %s files, %s rows)\n",
+                        Thousands(b.files_loaded).c_str(), Thousands(b.rows_loaded).c_str(),
+                        Thousands(loader.total().files_loaded).c_str(),
+                        Thousands(loader.total().rows_loaded).c_str());
+            std::fflush(stdout);
+          }
+        }
+      }
+    }
+    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.interval);
+    while (!StopRequested() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  loader.PrintSummary(false);
+  loader.WriteStats(false, loader.total().files_failed == 0);
+  ExitCode() = loader.total().files_failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+void AddLoadCommand(CLI::App& root) {
+  auto a = std::make_shared<LoadArgs>();
+  CLI::App* cmd = root.add_subcommand(
+      "load",
+      "Load committed lake files into the DuckDB warehouse (star schema), each file exactly once");
+  cmd->add_option("--lake", a->lake, "Lake root folder (what `lakestream process --lake` writes)")
+      ->capture_default_str();
+  cmd->add_option("--warehouse", a->warehouse, "DuckDB warehouse file (created if missing)")
+      ->capture_default_str();
+  cmd->add_option("--table", a->table, "Table folder in the lake")->capture_default_str();
+  cmd->add_flag("--watch", a->watch,
+                "Keep loading new files as they are committed, until Ctrl-C / SIGTERM");
+  cmd->add_option("--interval", a->interval, "With --watch: seconds between polls of the lake")
+      ->capture_default_str();
+  cmd->add_flag(
+      "--verify-checksums", a->verify_checksums,
+      "Re-hash every loaded file to detect changes, not only files whose size or mtime changed");
+  cmd->add_option("--stats-json", a->stats_json, "Write the final figures to this JSON file");
+  cmd->footer(
+      "Examples:\n"
+      "  lakestream load --lake ./lake --warehouse warehouse.duckdb\n"
+      "  lakestream load --lake ./lake --warehouse warehouse.duckdb --watch --interval 5\n"
+      "  duckdb warehouse.duckdb 'SELECT station_name, sum(entries) FROM rpt_turnstile GROUP BY 1 "
+      "ORDER BY 2 DESC LIMIT 5'\n"
+      "Each file is loaded in one transaction together with its row in load_manifest (path, size,\n"
+      "checksum, rows), so running load again, or after a crash, never counts a file twice. Rows "
+      "of one\n"
+      "device and window from several files (partitions) are summed. A file changed after it was "
+      "loaded\n"
+      "is reported, not reloaded; the command then exits 1 after loading the other files.");
+  cmd->callback([a] { RunLoad(*a); });
+}
+
+}  // namespace lakestream::app

@@ -1,0 +1,105 @@
+#include "warehouse/lake_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+
+#include "lake/fs_util.h"
+
+namespace lakestream::warehouse {
+namespace {
+
+bool IsDir(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+struct XxhFree {
+  void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
+};
+
+}  // namespace
+
+const char* LakeFileFormatName(LakeFileFormat format) {
+  return format == LakeFileFormat::kParquet ? "parquet" : "csv.gz";
+}
+
+bool IsCommittedFileName(const std::string& name) {
+  if (!name.starts_with("part-")) return false;
+  return name.ends_with(".csv.gz") || name.ends_with(".parquet");
+}
+
+Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
+                                            const std::string& table) {
+  if (!IsDir(lake_root)) {
+    return Status::NotFound("lake folder '" + lake_root +
+                            "' does not exist (give --lake the folder that " +
+                            "`lakestream process --lake` writes)");
+  }
+  std::vector<LakeFile> files;
+  const std::string table_dir = lake_root + "/" + table;
+  if (!IsDir(table_dir)) return files;
+  LS_ASSIGN_OR_RETURN(std::vector<std::string> dates, lake::ListDir(table_dir));
+  for (const auto& date : dates) {
+    // Only "date=..." partitions: '_' folders and hidden entries are not table data.
+    if (!date.starts_with("date=")) continue;
+    const std::string date_dir = table_dir + "/" + date;
+    if (!IsDir(date_dir)) continue;
+    auto names = lake::ListDir(date_dir);
+    // The folder may vanish between the two listings only if someone deletes lake data.
+    if (!names.ok()) continue;
+    for (const auto& name : *names) {
+      if (!IsCommittedFileName(name)) continue;
+      LakeFile f;
+      f.relative_path = table + "/" + date + "/" + name;
+      f.path = date_dir + "/" + name;
+      f.format = name.ends_with(".parquet") ? LakeFileFormat::kParquet : LakeFileFormat::kCsvGz;
+      struct stat st {};
+      if (stat(f.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      f.size = static_cast<int64_t>(st.st_size);
+      f.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      files.push_back(std::move(f));
+    }
+  }
+  std::sort(files.begin(), files.end(),
+            [](const LakeFile& a, const LakeFile& b) { return a.relative_path < b.relative_path; });
+  return files;
+}
+
+Result<std::string> FileChecksum(const std::string& path) {
+  FdCloser fd{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (fd.fd < 0) return Status::FromErrno(errno, "open", path);
+  std::unique_ptr<XXH3_state_t, XxhFree> state(XXH3_createState());
+  if (!state || XXH3_64bits_reset(state.get()) != XXH_OK) {
+    return Status::Internal("cannot initialise an XXH3 state");
+  }
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = read(fd.fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "read", path);
+    }
+    if (n == 0) break;
+    XXH3_64bits_update(state.get(), buf.data(), static_cast<size_t>(n));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(XXH3_64bits_digest(state.get())));
+  return std::string("xxh3-64:") + hex;
+}
+
+}  // namespace lakestream::warehouse

@@ -1,0 +1,44 @@
+// Finding the committed files of a lake table, and fingerprinting their bytes.
+//
+// A committed lake file is `<lake root>/<table>/date=YYYY-MM-DD/part-*.csv.gz` or
+// `part-*.parquet` (lake/layout.h). Everything else is invisible to the warehouse:
+// hidden names (".part-...tmp": a commit in progress or an abandoned attempt), folders
+// starting with '_' (checkpoints, dead letters, late data) and any other file name.
+// Lake files never change once committed (the committer renames complete files into
+// place), which is what lets the load manifest identify a file by its path.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace lakestream::warehouse {
+
+enum class LakeFileFormat { kCsvGz, kParquet };
+
+// "csv.gz" / "parquet": what the manifest records.
+const char* LakeFileFormatName(LakeFileFormat format);
+
+struct LakeFile {
+  std::string relative_path;  // "turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz"
+  std::string path;           // the lake root joined with relative_path
+  LakeFileFormat format = LakeFileFormat::kCsvGz;
+  int64_t size = 0;      // bytes, when listed
+  int64_t mtime_ns = 0;  // modification time (ns since the epoch), when listed
+};
+
+// The committed files of `<lake_root>/<table>`, sorted by relative path (so loads are
+// deterministic: by date, then topic, partition and commit sequence). A missing table
+// folder is an empty lake (OK, no files): the processor may not have committed yet.
+// NotFound if `lake_root` itself does not exist.
+Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root, const std::string& table);
+
+// True for a final lake file name: "part-" + ... + ".csv.gz" | ".parquet", not hidden.
+bool IsCommittedFileName(const std::string& name);
+
+// "xxh3-64:<16 lowercase hex digits>" of the file's bytes (XXH3, 64 bits; streaming).
+Result<std::string> FileChecksum(const std::string& path);
+
+}  // namespace lakestream::warehouse

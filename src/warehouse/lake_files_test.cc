@@ -1,0 +1,99 @@
+#include "warehouse/lake_files.h"
+
+#include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "warehouse/warehouse_test_util.h"
+
+namespace lakestream::warehouse {
+namespace {
+
+using testing::FreshTestDir;
+
+void Touch(const std::string& path, const std::string& bytes = "x") {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+TEST(LakeFilesTest, CommittedFileNames) {
+  struct Case {
+    const char* name;
+    bool committed;
+  };
+  const Case cases[] = {
+      {"part-mta-p0-000000000001-0000.csv.gz", true},
+      {"part-files-p3-000000000042-0001.parquet", true},
+      {".part-mta-p0-000000000001-0000.csv.gz.tmp", false},  // a commit in progress
+      {"part-mta-p0-000000000001-0000.csv.gz.tmp", false},
+      {"part-mta-p0-000000000001-0000.jsonl", false},  // dead letters' format
+      {"turnstile_230603.csv.gz", false},
+      {"part-x.csv", false},
+      {"_SUCCESS", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(IsCommittedFileName(c.name), c.committed) << c.name;
+}
+
+TEST(LakeFilesTest, ListsOnlyCommittedFilesOfTheTableSortedByPath) {
+  std::string root = FreshTestDir();
+  Touch(root + "/turnstile/date=2023-06-03/part-mta-p1-000000000002-0000.csv.gz", "abc");
+  Touch(root + "/turnstile/date=2023-06-03/part-mta-p0-000000000007-0000.parquet");
+  Touch(root + "/turnstile/date=2023-06-02/part-mta-p3-000000000001-0000.csv.gz");
+  Touch(root + "/turnstile/date=2023-06-03/.part-mta-p0-000000000008-0000.csv.gz.tmp");
+  Touch(root + "/turnstile/_late/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz");
+  Touch(root + "/turnstile/notes/part-mta-p0-000000000001-0000.csv.gz");
+  Touch(root + "/_dead_letters/mta/date=2023-06-03/part-mta-p0-000000000001-0000.jsonl");
+  Touch(root + "/_checkpoints/mta/0");
+  Touch(root + "/rides/date=2023-06-03/part-rides-p0-000000000001-0000.csv.gz");
+  std::filesystem::create_directories(root +
+                                      "/turnstile/date=2023-06-04/part-dir.csv.gz");  // not a file
+
+  auto files = ListLakeFiles(root, "turnstile");
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  std::vector<std::string> got;
+  for (const auto& f : *files) got.push_back(f.relative_path);
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "turnstile/date=2023-06-02/part-mta-p3-000000000001-0000.csv.gz",
+                     "turnstile/date=2023-06-03/part-mta-p0-000000000007-0000.parquet",
+                     "turnstile/date=2023-06-03/part-mta-p1-000000000002-0000.csv.gz",
+                 }));
+  EXPECT_EQ((*files)[1].format, LakeFileFormat::kParquet);
+  EXPECT_EQ((*files)[2].format, LakeFileFormat::kCsvGz);
+  EXPECT_EQ((*files)[2].size, 3);
+  EXPECT_EQ((*files)[2].path, root + "/" + (*files)[2].relative_path);
+  EXPECT_GT((*files)[2].mtime_ns, 0);
+}
+
+TEST(LakeFilesTest, MissingTableIsEmptyMissingRootIsNotFound) {
+  std::string root = FreshTestDir();
+  auto empty = ListLakeFiles(root, "turnstile");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  auto missing = ListLakeFiles(root + "/nope", "turnstile");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find(root + "/nope"), std::string::npos);
+}
+
+TEST(LakeFilesTest, ChecksumIsXxh3OfTheBytes) {
+  std::string root = FreshTestDir();
+  Touch(root + "/empty", "");
+  // The reference value of XXH3-64 (seed 0) of no bytes.
+  EXPECT_EQ(*FileChecksum(root + "/empty"), "xxh3-64:2d06800538d394c2");
+  // Longer than the 1 MiB read buffer: streaming must equal the one-shot hash.
+  std::string big(3 * (1 << 20) + 17, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 + (i >> 7));
+  Touch(root + "/big", big);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(XXH3_64bits(big.data(), big.size())));
+  EXPECT_EQ(*FileChecksum(root + "/big"), std::string("xxh3-64:") + hex);
+  auto missing = FileChecksum(root + "/nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(root + "/nope"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lakestream::warehouse

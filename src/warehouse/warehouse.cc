@@ -1,0 +1,382 @@
+#include "warehouse/warehouse.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <map>
+
+#include "lake/fs_util.h"
+
+namespace lakestream::warehouse {
+namespace {
+
+using lake::SqlStringLiteral;
+
+// Schema version 1. Changing any of this means a new kSchemaVersion and a migration.
+constexpr const char* kCreateSchemaSql = R"sql(
+CREATE TABLE lakestream_meta(key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE dim_station(
+  station_id VARCHAR PRIMARY KEY,
+  station_name VARCHAR NOT NULL);
+CREATE TABLE dim_booth(
+  booth_id VARCHAR PRIMARY KEY,
+  remote VARCHAR NOT NULL,
+  booth_name VARCHAR NOT NULL,
+  station_id VARCHAR NOT NULL);
+CREATE TABLE dim_date(
+  date_id INTEGER PRIMARY KEY,
+  full_date DATE NOT NULL,
+  year INTEGER NOT NULL,
+  quarter INTEGER NOT NULL,
+  month INTEGER NOT NULL,
+  month_name VARCHAR NOT NULL,
+  day INTEGER NOT NULL,
+  day_of_week INTEGER NOT NULL,
+  day_of_week_name VARCHAR NOT NULL,
+  is_weekend BOOLEAN NOT NULL);
+CREATE TABLE fact_turnstile(
+  log_id VARCHAR PRIMARY KEY,
+  station_id VARCHAR NOT NULL,
+  booth_id VARCHAR NOT NULL,
+  scp VARCHAR NOT NULL,
+  line_name VARCHAR,
+  division VARCHAR,
+  created_dt TIMESTAMP NOT NULL,
+  entries BIGINT NOT NULL,
+  exits BIGINT NOT NULL);
+CREATE TABLE load_manifest(
+  file_path VARCHAR PRIMARY KEY,
+  file_format VARCHAR NOT NULL,
+  file_size BIGINT NOT NULL,
+  file_mtime_ns BIGINT NOT NULL,
+  checksum VARCHAR NOT NULL,
+  row_count BIGINT NOT NULL,
+  entries BIGINT NOT NULL,
+  exits BIGINT NOT NULL,
+  loaded_at TIMESTAMP NOT NULL);
+CREATE VIEW rpt_turnstile AS
+SELECT f.log_id, f.created_dt,
+       d.date_id, d.full_date, d.year, d.quarter, d.month, d.month_name, d.day,
+       d.day_of_week, d.day_of_week_name, d.is_weekend,
+       f.station_id, s.station_name,
+       f.booth_id, b.remote, b.booth_name,
+       f.scp, f.line_name, f.division, f.entries, f.exits
+FROM fact_turnstile f
+LEFT JOIN dim_station s ON s.station_id = f.station_id
+LEFT JOIN dim_booth b ON b.booth_id = f.booth_id
+LEFT JOIN dim_date d ON d.full_date = CAST(f.created_dt AS DATE);
+)sql";
+
+// The lake rows of one file, aggregated by log_id (several lake rows may share one: the
+// same device and window end under two DESC values). Attribute columns take min() so
+// the choice is deterministic.
+constexpr const char* kStageSql = R"sql(
+CREATE OR REPLACE TEMP TABLE ls_stage AS
+SELECT md5(concat_ws('|', CA, UNIT, SCP, strftime(created_dt, '%Y-%m-%d %H:%M:%S'))) AS log_id,
+       md5(min(STATION)) AS station_id,
+       min(STATION) AS station_name,
+       md5(concat_ws('|', UNIT, CA)) AS booth_id,
+       UNIT AS remote,
+       CA AS booth_name,
+       SCP AS scp,
+       min(LINENAME) AS line_name,
+       min(DIVISION) AS division,
+       created_dt,
+       CAST(sum(ENTRIES) AS BIGINT) AS entries,
+       CAST(sum(EXITS) AS BIGINT) AS exits
+FROM ls_raw
+GROUP BY CA, UNIT, SCP, created_dt;
+)sql";
+
+constexpr const char* kDimensionsSql = R"sql(
+INSERT INTO dim_station
+SELECT station_id, min(station_name) FROM ls_stage GROUP BY station_id
+ON CONFLICT DO NOTHING;
+INSERT INTO dim_booth
+SELECT booth_id, min(remote), min(booth_name), min(station_id) FROM ls_stage GROUP BY booth_id
+ON CONFLICT DO NOTHING;
+INSERT INTO dim_date
+SELECT CAST(strftime(d, '%Y%m%d') AS INTEGER), d, year(d), quarter(d), month(d), monthname(d),
+       day(d), isodow(d), dayname(d), isodow(d) >= 6
+FROM (SELECT DISTINCT CAST(created_dt AS DATE) AS d FROM ls_stage)
+ON CONFLICT DO NOTHING;
+)sql";
+
+// Partial aggregates of one log_id from several files add up: each file holds the
+// increments of the records one partition (or one commit) saw.
+constexpr const char* kFactsSql = R"sql(
+INSERT INTO fact_turnstile
+SELECT log_id, station_id, booth_id, scp, line_name, division, created_dt, entries, exits
+FROM ls_stage
+ON CONFLICT (log_id) DO UPDATE SET
+  entries = fact_turnstile.entries + excluded.entries,
+  exits = fact_turnstile.exits + excluded.exits;
+)sql";
+
+constexpr const char* kLakeColumns =
+    "{'index': 'BIGINT', 'CA': 'VARCHAR', 'UNIT': 'VARCHAR', 'SCP': 'VARCHAR', "
+    "'STATION': 'VARCHAR', 'LINENAME': 'VARCHAR', 'DIVISION': 'VARCHAR', 'DATE': 'VARCHAR', "
+    "'TIME': 'VARCHAR', 'DESC': 'VARCHAR', 'ENTRIES': 'BIGINT', 'EXITS': 'BIGINT'}";
+
+std::string UtcNow() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+int64_t ToInt(const std::optional<std::string>& cell) { return cell ? std::stoll(*cell) : 0; }
+
+// DuckDB expands '*', '?' and '[' in file paths as globs: such a path could read other files.
+bool HasGlobCharacter(const std::string& path) {
+  return path.find_first_of("*?[") != std::string::npos;
+}
+
+}  // namespace
+
+std::string LakeFileSelectSql(const LakeFile& file) {
+  // hive_partitioning = false: the "date=..." folder would otherwise add a column `date`
+  // that (case-insensitively) replaces the file's own DATE column.
+  std::string source;
+  if (file.format == LakeFileFormat::kCsvGz) {
+    // By position, as the seed's warehouse reads it: the header row is skipped, not matched.
+    source = fmt::format(
+        "read_csv({}, header = true, auto_detect = false, hive_partitioning = false, "
+        "compression = 'gzip', delim = ',', quote = '\"', escape = '\"', columns = {})",
+        SqlStringLiteral(file.path), kLakeColumns);
+  } else {
+    source =
+        fmt::format("read_parquet({}, hive_partitioning = false)", SqlStringLiteral(file.path));
+  }
+  return fmt::format(
+      "SELECT CAST(\"CA\" AS VARCHAR) AS CA, CAST(\"UNIT\" AS VARCHAR) AS UNIT, "
+      "CAST(\"SCP\" AS VARCHAR) AS SCP, CAST(\"STATION\" AS VARCHAR) AS STATION, "
+      "CAST(\"LINENAME\" AS VARCHAR) AS LINENAME, CAST(\"DIVISION\" AS VARCHAR) AS DIVISION, "
+      "try_strptime(CAST(\"DATE\" AS VARCHAR) || ' ' || CAST(\"TIME\" AS VARCHAR), '%m/%d/%Y "
+      "%H:%M:%S') "
+      "AS created_dt, CAST(\"ENTRIES\" AS BIGINT) AS ENTRIES, CAST(\"EXITS\" AS BIGINT) AS EXITS "
+      "FROM {}",
+      source);
+}
+
+Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode mode) {
+  if (path.empty()) return Status::InvalidArgument("the warehouse path is empty");
+  if (mode == Mode::kReadOnly && !lake::PathExists(path)) {
+    return Status::NotFound("warehouse '" + path +
+                            "' does not exist: run `lakestream load --warehouse " + path +
+                            "` first");
+  }
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (mode == Mode::kReadOnly) settings.emplace_back("access_mode", "READ_ONLY");
+  auto conn = lake::DuckDbConnection::Open(path, settings);
+  if (!conn.ok()) {
+    const std::string& m = conn.status().message();
+    if (m.find("lock") != std::string::npos) {
+      return Status::Unavailable(
+          "warehouse '" + path +
+          "' is open for writing in another process (a `lakestream load`, or a DuckDB "
+          "session): DuckDB allows one writer at a time; retry when it has finished. (" +
+          m + ")");
+    }
+    return conn.status();
+  }
+  std::unique_ptr<Warehouse> w(new Warehouse());
+  w->path_ = path;
+  w->conn_ = std::move(*conn);
+  LS_RETURN_NOT_OK(w->CreateOrCheckSchema(mode));
+  return w;
+}
+
+Status Warehouse::CreateOrCheckSchema(Mode mode) {
+  LS_ASSIGN_OR_RETURN(
+      lake::QueryTable t,
+      conn_->Query("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                   "AND schema_name = 'main' AND table_name = 'lakestream_meta'"));
+  if (t.rows.at(0).at(0) == "0") {
+    if (mode == Mode::kReadOnly) {
+      return Status::FailedPrecondition(
+          "'" + path_ +
+          "' is not a lakestream warehouse (no lakestream_meta table): "
+          "give --warehouse the file `lakestream load` writes");
+    }
+    LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
+    Status st = conn_->Execute(kCreateSchemaSql);
+    if (st.ok()) {
+      st = conn_->Execute(fmt::format(
+          "INSERT INTO lakestream_meta VALUES ('schema_version', '{}'), ('created_at', {})",
+          kSchemaVersion, SqlStringLiteral(UtcNow())));
+    }
+    if (st.ok()) st = conn_->Execute("COMMIT");
+    if (!st.ok()) {
+      (void)conn_->Execute("ROLLBACK");
+      return st;
+    }
+    return Status::Ok();
+  }
+  LS_ASSIGN_OR_RETURN(
+      lake::QueryTable v,
+      conn_->Query("SELECT value FROM lakestream_meta WHERE key = 'schema_version'"));
+  std::string version = v.rows.empty() || !v.rows[0][0] ? "none" : *v.rows[0][0];
+  if (version != std::to_string(kSchemaVersion)) {
+    return Status::FailedPrecondition(
+        fmt::format("warehouse '{}' has schema version {}, this lakestream knows version {}: use "
+                    "the lakestream that "
+                    "created it, or load the lake into a new warehouse file",
+                    path_, version, kSchemaVersion));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ManifestEntry>> Warehouse::Manifest() {
+  LS_ASSIGN_OR_RETURN(
+      lake::QueryTable t,
+      conn_->Query("SELECT file_path, file_size, file_mtime_ns, checksum, row_count "
+                   "FROM load_manifest ORDER BY file_path"));
+  std::vector<ManifestEntry> out;
+  out.reserve(t.rows.size());
+  for (const auto& r : t.rows) {
+    out.push_back(
+        ManifestEntry{r[0].value_or(""), ToInt(r[1]), ToInt(r[2]), r[3].value_or(""), ToInt(r[4])});
+  }
+  return out;
+}
+
+Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const LoadOptions& options) {
+  LS_ASSIGN_OR_RETURN(std::vector<ManifestEntry> entries, Manifest());
+  std::map<std::string, ManifestEntry, std::less<>> manifest;
+  for (auto& e : entries) manifest.emplace(e.file_path, std::move(e));
+
+  LoadReport report;
+  LoadFigures& fig = report.figures;
+  for (const LakeFile& file : files) {
+    if (options.stop && options.stop()) {
+      report.interrupted = true;
+      break;
+    }
+    ++fig.files_seen;
+    FileResult result;
+    result.file = file;
+    auto it = manifest.find(file.relative_path);
+    if (it != manifest.end()) {
+      const ManifestEntry& e = it->second;
+      bool same_stat = e.file_size == file.size && e.file_mtime_ns == file.mtime_ns;
+      if (same_stat && !options.verify_checksums) {
+        result.outcome = FileOutcome::kAlreadyLoaded;
+      } else {
+        auto sum = FileChecksum(file.path);
+        if (!sum.ok()) {
+          result.error = sum.status();
+        } else if (*sum == e.checksum) {
+          result.outcome = FileOutcome::kAlreadyLoaded;
+        } else {
+          result.error = Status::FailedPrecondition(
+              fmt::format("lake file '{}' changed after it was loaded: the manifest records {} ({} "
+                          "bytes), the file now "
+                          "has {} ({} bytes). Lake files are immutable once committed, so the "
+                          "warehouse holds its old "
+                          "rows and it is not reloaded. Restore the original file, or rebuild the "
+                          "warehouse from the "
+                          "lake (delete '{}' and run `lakestream load` again)",
+                          file.relative_path, e.checksum, e.file_size, *sum, file.size, path_));
+        }
+      }
+    } else if (HasGlobCharacter(file.path)) {
+      result.error =
+          Status::InvalidArgument("lake file path '" + file.path +
+                                  "' contains '*', '?' or '[', which DuckDB reads as a glob: "
+                                  "move the lake to a folder without them");
+    } else {
+      auto sum = FileChecksum(file.path);
+      if (!sum.ok()) {
+        result.error = sum.status();
+      } else {
+        auto rows = LoadOneFile(file, *sum, options);
+        if (rows.ok()) {
+          result.outcome = FileOutcome::kLoaded;
+          result.rows = *rows;
+          // A later duplicate of the path in `files` is then skipped, not loaded twice.
+          manifest.emplace(file.relative_path, ManifestEntry{file.relative_path, file.size,
+                                                             file.mtime_ns, *sum, *rows});
+        } else {
+          result.error = rows.status();
+        }
+      }
+    }
+    switch (result.outcome) {
+      case FileOutcome::kLoaded:
+        ++fig.files_loaded;
+        fig.rows_loaded += static_cast<uint64_t>(result.rows);
+        fig.bytes_loaded += static_cast<uint64_t>(file.size);
+        break;
+      case FileOutcome::kAlreadyLoaded:
+        ++fig.files_skipped;
+        break;
+      case FileOutcome::kFailed:
+        ++fig.files_failed;
+        break;
+    }
+    if (options.on_file) options.on_file(fig, result);
+    if (result.outcome == FileOutcome::kFailed) report.failures.push_back(std::move(result));
+  }
+  return report;
+}
+
+Result<int64_t> Warehouse::LoadOneFile(const LakeFile& file, const std::string& checksum,
+                                       const LoadOptions& options) {
+  LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
+  auto run = [&]() -> Result<int64_t> {
+    auto hook = [&](LoadStep step) {
+      return options.fault_hook ? options.fault_hook(step, file.relative_path) : Status::Ok();
+    };
+    auto named = [&](const Status& st) {
+      return st.ok() ? st
+                     : Status(st.code(), "cannot load lake file '" + file.relative_path +
+                                             "': " + st.message());
+    };
+    LS_RETURN_NOT_OK(
+        named(conn_->Execute("CREATE OR REPLACE TEMP TABLE ls_raw AS " + LakeFileSelectSql(file))));
+    LS_ASSIGN_OR_RETURN(
+        lake::QueryTable check,
+        conn_->Query(
+            "SELECT count(*), count(*) FILTER (WHERE CA IS NULL OR UNIT IS NULL OR SCP IS NULL OR "
+            "STATION IS NULL OR created_dt IS NULL OR ENTRIES IS NULL OR EXITS IS NULL), "
+            "coalesce(sum(ENTRIES), 0), coalesce(sum(EXITS), 0) FROM ls_raw"));
+    const auto& c = check.rows.at(0);
+    int64_t rows = ToInt(c[0]);
+    if (int64_t bad = ToInt(c[1]); bad > 0) {
+      // The lake is written by `lakestream process`, so this is a foreign or damaged file:
+      // loading the other rows would make the file impossible to reload correctly later.
+      return Status::InvalidArgument(fmt::format(
+          "lake file '{}' has {} of {} rows without CA, UNIT, SCP, STATION, a DATE and TIME "
+          "(MM/DD/YYYY HH:MM:SS), ENTRIES or EXITS; it was not loaded. Fix or remove the file",
+          file.relative_path, bad, rows));
+    }
+    LS_RETURN_NOT_OK(hook(LoadStep::kStaged));
+    LS_RETURN_NOT_OK(named(conn_->Execute(kStageSql)));
+    LS_RETURN_NOT_OK(named(conn_->Execute(kDimensionsSql)));
+    LS_RETURN_NOT_OK(hook(LoadStep::kDimensions));
+    LS_RETURN_NOT_OK(named(conn_->Execute(kFactsSql)));
+    LS_RETURN_NOT_OK(hook(LoadStep::kFacts));
+    LS_RETURN_NOT_OK(named(conn_->Execute(fmt::format(
+        "INSERT INTO load_manifest VALUES ({}, {}, {}, {}, {}, {}, {}, {}, CAST({} AS TIMESTAMP))",
+        SqlStringLiteral(file.relative_path), SqlStringLiteral(LakeFileFormatName(file.format)),
+        file.size, file.mtime_ns, SqlStringLiteral(checksum), rows, c[2].value_or("0"),
+        c[3].value_or("0"),
+        SqlStringLiteral(options.loaded_at.empty() ? UtcNow() : options.loaded_at)))));
+    LS_RETURN_NOT_OK(hook(LoadStep::kManifest));
+    LS_RETURN_NOT_OK(named(conn_->Execute("COMMIT")));
+    return rows;
+  };
+  Result<int64_t> rows = run();
+  if (!rows.ok()) {
+    // Nothing of this file stays: the transaction is the unit of exactly once. After a
+    // failed COMMIT DuckDB has already rolled back, and this ROLLBACK fails harmlessly.
+    (void)conn_->Execute("ROLLBACK");
+  }
+  return rows;
+}
+
+}  // namespace lakestream::warehouse

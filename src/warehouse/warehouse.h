@@ -1,0 +1,141 @@
+// The DuckDB warehouse: the seed's star schema, loaded from the lake exactly once.
+//
+// Schema (version 1, recorded in lakestream_meta; all keys are lowercase md5 hex strings
+// computed by DuckDB's md5() over '|'-joined parts, so a part can never run into the next):
+//
+//   dim_station(station_id = md5(STATION), station_name)
+//   dim_booth(booth_id = md5(UNIT|CA), remote = UNIT, booth_name = CA, station_id)
+//   dim_date(date_id = YYYYMMDD as INTEGER, full_date, year, quarter, month, month_name
+//            'January'.., day, day_of_week 1 = Monday .. 7 = Sunday (ISO), day_of_week_name
+//            'Monday'.., is_weekend = Saturday or Sunday)
+//   fact_turnstile(log_id = md5(CA|UNIT|SCP|created_dt as 'YYYY-MM-DD HH:MM:SS'), station_id,
+//            booth_id, scp, line_name, division, created_dt = DATE + TIME of the lake row
+//            (the window END), entries, exits)          -- per-window increments, summed
+//   rpt_turnstile   view: fact_turnstile joined with the three dimensions
+//   load_manifest(file_path, file_format, file_size, file_mtime_ns, checksum, row_count,
+//            entries, exits, loaded_at)                 -- one row per loaded lake file
+//   lakestream_meta(key, value)                         -- schema_version = 1
+//
+// Exactly-once load protocol, per committed lake file (see lake_files.h for "committed"):
+//   BEGIN; stage the file's rows (read_csv / read_parquet, explicit columns); reject the
+//   file if a key part is missing; aggregate the staged rows by log_id; insert new
+//   dim_station / dim_booth / dim_date rows (ON CONFLICT DO NOTHING); merge the facts
+//   (ON CONFLICT (log_id) DO UPDATE SET entries = entries + excluded.entries, exits too);
+//   insert the file's manifest row; COMMIT.
+// Invariants: a file's rows are in the facts if and only if its manifest row exists
+// (one transaction; a crash before COMMIT leaves neither, DuckDB's WAL replays a
+// committed one); the manifest's primary key on file_path makes a second load of the same
+// path fail inside its transaction, so no file is ever counted twice. Rows for one log_id
+// from several files (one device's window split across partitions or commits) are summed.
+// A listed file whose size or mtime differs from its manifest row is re-hashed; if its
+// checksum differs too it changed after loading: that is an error naming the file, and
+// it is not reloaded (the warehouse would count its old rows and its new rows).
+//
+// Concurrency: DuckDB lets one process open the file for writing; a second `load` gets
+// Unavailable. Not thread-safe: one Warehouse per thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "lake/duckdb_util.h"
+#include "warehouse/lake_files.h"
+
+namespace lakestream::warehouse {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Where a load can be interrupted inside its transaction (fault injection in tests).
+enum class LoadStep { kStaged, kDimensions, kFacts, kManifest };
+// Called at each step with the file's relative path; a non-OK Status aborts that file's
+// transaction as a real failure would. nullptr: no faults.
+using LoadFaultHook = std::function<Status(LoadStep, std::string_view relative_path)>;
+
+// What happened to one file in a load.
+enum class FileOutcome { kLoaded, kAlreadyLoaded, kFailed };
+
+struct FileResult {
+  LakeFile file;
+  FileOutcome outcome = FileOutcome::kFailed;
+  int64_t rows = 0;  // lake rows read (kLoaded)
+  Status error;      // kFailed: what went wrong and what to do
+};
+
+struct LoadFigures {
+  uint64_t files_seen = 0;
+  uint64_t files_loaded = 0;
+  uint64_t files_skipped = 0;  // already in the manifest, unchanged
+  uint64_t files_failed = 0;
+  uint64_t rows_loaded = 0;   // lake rows
+  uint64_t bytes_loaded = 0;  // lake file bytes
+};
+
+struct LoadOptions {
+  // Re-hash every listed file, not only those whose size or mtime changed.
+  bool verify_checksums = false;
+  // Checked between files: true stops the load after the current file (interrupted).
+  std::function<bool()> stop;
+  // Called after each file with the running totals (progress display).
+  std::function<void(const LoadFigures&, const FileResult&)> on_file;
+  LoadFaultHook fault_hook;
+  // The manifest's loaded_at; empty: the current UTC time.
+  std::string loaded_at;
+};
+
+struct LoadReport {
+  LoadFigures figures;
+  std::vector<FileResult> failures;
+  bool interrupted = false;
+};
+
+// A manifest row, as recorded.
+struct ManifestEntry {
+  std::string file_path;
+  int64_t file_size = 0;
+  int64_t file_mtime_ns = 0;
+  std::string checksum;
+  int64_t row_count = 0;
+};
+
+class Warehouse {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // Opens the warehouse at `path`; kReadWrite creates the file and the schema if needed.
+  // FailedPrecondition: the file holds another schema version, or (kReadOnly) no
+  // warehouse. Unavailable: another process holds it open for writing. NotFound:
+  // kReadOnly and no such file.
+  static Result<std::unique_ptr<Warehouse>> Open(const std::string& path, Mode mode);
+
+  // Loads each of `files` (in the given order) that the manifest does not hold yet, one
+  // transaction per file. A file that fails (unreadable, bad rows, changed since loaded)
+  // is recorded in the report and the next file is tried. The Status is not OK only when
+  // the warehouse itself fails (e.g. reading the manifest).
+  Result<LoadReport> Load(const std::vector<LakeFile>& files, const LoadOptions& options);
+
+  // The manifest, keyed by relative path, sorted.
+  Result<std::vector<ManifestEntry>> Manifest();
+
+  lake::DuckDbConnection& connection() { return *conn_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Warehouse() = default;
+  Status CreateOrCheckSchema(Mode mode);
+  Result<int64_t> LoadOneFile(const LakeFile& file, const std::string& checksum,
+                              const LoadOptions& options);
+
+  std::string path_;
+  std::unique_ptr<lake::DuckDbConnection> conn_;
+};
+
+// The SQL expression that reads a lake file as rows of
+// (CA, UNIT, SCP, STATION, LINENAME, DIVISION, created_dt TIMESTAMP, ENTRIES, EXITS).
+std::string LakeFileSelectSql(const LakeFile& file);
+
+}  // namespace lakestream::warehouse

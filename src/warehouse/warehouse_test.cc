@@ -1,0 +1,394 @@
+#include "warehouse/warehouse.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "warehouse/warehouse_test_util.h"
+
+namespace lakestream::warehouse {
+namespace {
+
+using testing::Dump;
+using testing::FreshTestDir;
+using testing::LakeRow;
+using testing::WriteCsvGz;
+using testing::WriteParquet;
+
+// Independent reference keys: `echo -n '<text>' | md5sum`.
+constexpr const char* kMd5Station59St = "83bec2469cfb3627f41bc1248ba74119";    // "59 ST"
+constexpr const char* kMd5BoothR051A002 = "6e1364b8c8c9ec3640c0f7c97ac7d43c";  // "R051|A002"
+constexpr const char* kMd5Log1000 =
+    "617fb055de4f8f7c6538f339c5d92192";  // "A002|R051|02-00-00|2023-06-03 10:00:00"
+
+LakeRow Row59(const std::string& time, int64_t entries, int64_t exits,
+              const std::string& date = "06/03/2023") {
+  return LakeRow{"A002", "R051", "02-00-00", "59 ST", "NQR456W", "BMT",
+                 date,   time,   "REGULAR",  entries, exits};
+}
+
+LakeRow RowTimes(const std::string& scp, const std::string& time, int64_t entries, int64_t exits) {
+  return LakeRow{"R151",       "R033", scp,       "TIMES SQ-42 ST", "1237ACENQRSW", "IRT",
+                 "06/03/2023", time,   "REGULAR", entries,          exits};
+}
+
+const char* kAllTables[] = {
+    "SELECT * FROM dim_station ORDER BY ALL",
+    "SELECT * FROM dim_booth ORDER BY ALL",
+    "SELECT * FROM dim_date ORDER BY ALL",
+    "SELECT * FROM fact_turnstile ORDER BY ALL",
+    "SELECT file_path, file_format, file_size, checksum, row_count, entries, exits FROM "
+    "load_manifest ORDER BY ALL",
+};
+
+class WarehouseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshTestDir();
+    lake_ = dir_ + "/lake";
+    std::filesystem::create_directories(lake_);
+    db_ = dir_ + "/warehouse.duckdb";
+  }
+
+  std::string Part(const std::string& date, int partition, int seq,
+                   const std::string& ext = "csv.gz") {
+    char name[96];
+    std::snprintf(name, sizeof name, "part-mta-p%d-%012d-0000.%s", partition, seq, ext.c_str());
+    return lake_ + "/turnstile/date=" + date + "/" + name;
+  }
+
+  std::unique_ptr<Warehouse> OpenWarehouse() {
+    auto w = Warehouse::Open(db_, Warehouse::Mode::kReadWrite);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    return w.ok() ? std::move(*w) : nullptr;
+  }
+
+  LoadReport LoadLake(Warehouse& w, LoadOptions options = {}) {
+    auto files = ListLakeFiles(lake_, "turnstile");
+    EXPECT_TRUE(files.ok()) << files.status().ToString();
+    if (options.loaded_at.empty()) options.loaded_at = "2024-01-02 03:04:05";
+    auto report = w.Load(*files, options);
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    return report.ok() ? std::move(*report) : LoadReport{};
+  }
+
+  static std::string Snapshot(Warehouse& w) {
+    std::string out;
+    for (const char* sql : kAllTables) out += Dump(w.connection(), sql) + "--\n";
+    return out;
+  }
+
+  std::string dir_, lake_, db_;
+};
+
+TEST_F(WarehouseTest, KeysDimensionsFactAndManifestOfOneFile) {
+  std::string file = Part("2023-06-03", 0, 1);
+  WriteCsvGz(file, {Row59("10:00:00", 5, 7), Row59("10:05:00", 0, 3)});
+  auto w = OpenWarehouse();
+  LoadReport r = LoadLake(*w);
+  EXPECT_EQ(r.figures.files_loaded, 1u);
+  EXPECT_EQ(r.figures.rows_loaded, 2u);
+  EXPECT_TRUE(r.failures.empty());
+
+  auto& c = w->connection();
+  EXPECT_EQ(Dump(c, "SELECT * FROM dim_station"), std::string(kMd5Station59St) + "|59 ST\n");
+  EXPECT_EQ(Dump(c, "SELECT * FROM dim_booth"),
+            std::string(kMd5BoothR051A002) + "|R051|A002|" + kMd5Station59St + "\n");
+  EXPECT_EQ(
+      Dump(c, "SELECT * FROM fact_turnstile WHERE created_dt = TIMESTAMP '2023-06-03 10:00:00'"),
+      std::string(kMd5Log1000) + "|" + kMd5Station59St + "|" + kMd5BoothR051A002 +
+          "|02-00-00|NQR456W|BMT|2023-06-03 10:00:00|5|7\n");
+  EXPECT_EQ(Dump(c, "SELECT count(*), sum(entries), sum(exits) FROM fact_turnstile"), "2|5|10\n");
+  auto checksum = FileChecksum(file);
+  ASSERT_TRUE(checksum.ok());
+  EXPECT_EQ(Dump(c,
+                 "SELECT file_path, file_format, file_size, file_mtime_ns > 0, checksum, "
+                 "row_count, entries, "
+                 "exits, loaded_at FROM load_manifest"),
+            "turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz|csv.gz|" +
+                std::to_string(std::filesystem::file_size(file)) + "|true|" + *checksum +
+                "|2|5|10|2024-01-02 03:04:05\n");
+  EXPECT_EQ(Dump(c,
+                 "SELECT station_name, booth_name, remote, full_date, day_of_week_name, entries "
+                 "FROM rpt_turnstile "
+                 "ORDER BY created_dt"),
+            "59 ST|A002|R051|2023-06-03|Saturday|5\n59 ST|A002|R051|2023-06-03|Saturday|0\n");
+  EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "1\n");
+}
+
+TEST_F(WarehouseTest, DimDateValues) {
+  struct Case {
+    const char* mdy;
+    const char*
+        expected;  // date_id|full_date|year|quarter|month|month_name|day|dow|dow_name|is_weekend
+  };
+  const Case cases[] = {
+      {"01/01/2023", "20230101|2023-01-01|2023|1|1|January|1|7|Sunday|true"},
+      {"03/31/2023", "20230331|2023-03-31|2023|1|3|March|31|5|Friday|false"},
+      {"04/01/2023", "20230401|2023-04-01|2023|2|4|April|1|6|Saturday|true"},
+      {"06/05/2023", "20230605|2023-06-05|2023|2|6|June|5|1|Monday|false"},
+      {"07/04/2023", "20230704|2023-07-04|2023|3|7|July|4|2|Tuesday|false"},
+      {"09/30/2023", "20230930|2023-09-30|2023|3|9|September|30|6|Saturday|true"},
+      {"10/11/2023", "20231011|2023-10-11|2023|4|10|October|11|3|Wednesday|false"},
+      {"02/29/2024", "20240229|2024-02-29|2024|1|2|February|29|4|Thursday|false"},
+      {"12/31/2024", "20241231|2024-12-31|2024|4|12|December|31|2|Tuesday|false"},
+  };
+  std::vector<LakeRow> rows;
+  std::string expected;
+  for (const auto& c : cases) {
+    // A window ending at midnight belongs to the date it ends on.
+    rows.push_back(Row59("00:00:00", 1, 1, c.mdy));
+    expected += std::string(c.expected) + "\n";
+  }
+  WriteCsvGz(Part("2023-06-03", 0, 1), rows);
+  auto w = OpenWarehouse();
+  LoadLake(*w);
+  EXPECT_EQ(Dump(w->connection(), "SELECT * FROM dim_date ORDER BY date_id"), expected);
+}
+
+TEST_F(WarehouseTest, SumsPartialAggregatesAcrossFilesPartitionsAndFormats) {
+  // One device and window end in three partitions' files (records keyed by something else
+  // than the device), one of them Parquet, and twice in one file (two DESC values).
+  WriteCsvGz(Part("2023-06-03", 0, 1),
+             {Row59("10:00:00", 1, 10), RowTimes("00-00-00", "10:00:00", 100, 200)});
+  LakeRow recovered = Row59("10:00:00", 2, 20);
+  recovered.desc = "RECOVR AUD";
+  WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:00:00", 3, 30), recovered});
+  WriteParquet(Part("2023-06-03", 2, 4, "parquet"),
+               {Row59("10:00:00", 4, 40), Row59("10:05:00", 5, 50)});
+  auto w = OpenWarehouse();
+  LoadReport r = LoadLake(*w);
+  EXPECT_EQ(r.figures.files_loaded, 3u);
+  EXPECT_EQ(r.figures.rows_loaded, 6u);
+  auto& c = w->connection();
+  EXPECT_EQ(Dump(c,
+                 "SELECT station_id, scp, created_dt, entries, exits FROM fact_turnstile WHERE "
+                 "log_id = '" +
+                     std::string(kMd5Log1000) + "'"),
+            std::string(kMd5Station59St) + "|02-00-00|2023-06-03 10:00:00|10|100\n");
+  EXPECT_EQ(Dump(c, "SELECT count(*), sum(entries), sum(exits) FROM fact_turnstile"),
+            "3|115|350\n");
+  EXPECT_EQ(Dump(c, "SELECT count(*) FROM dim_station"), "2\n");
+  EXPECT_EQ(
+      Dump(c,
+           "SELECT file_format, row_count, entries, exits FROM load_manifest ORDER BY file_path"),
+      "csv.gz|2|101|210\ncsv.gz|2|5|50\nparquet|2|9|90\n");
+}
+
+TEST_F(WarehouseTest, LoadingAgainIsANoOpAndNewFilesLoadAlone) {
+  WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 1, 10)});
+  WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:00:00", 2, 20)});
+  auto w = OpenWarehouse();
+  LoadLake(*w);
+  std::string before = Snapshot(*w);
+  LoadReport again = LoadLake(*w);
+  EXPECT_EQ(again.figures.files_seen, 2u);
+  EXPECT_EQ(again.figures.files_skipped, 2u);
+  EXPECT_EQ(again.figures.files_loaded, 0u);
+  EXPECT_EQ(Snapshot(*w), before);
+
+  // Reopened (a new process) and with a new commit: only the new file loads.
+  w.reset();
+  w = OpenWarehouse();
+  WriteCsvGz(Part("2023-06-03", 0, 2), {Row59("10:00:00", 4, 40)});
+  LoadReport third = LoadLake(*w);
+  EXPECT_EQ(third.figures.files_loaded, 1u);
+  EXPECT_EQ(third.figures.files_skipped, 2u);
+  EXPECT_EQ(Dump(w->connection(), "SELECT entries, exits FROM fact_turnstile"), "7|70\n");
+
+  // The same path twice in one call (a caller's mistake) still loads once.
+  WriteCsvGz(Part("2023-06-04", 0, 3), {Row59("10:00:00", 1, 1, "06/04/2023")});
+  auto files = ListLakeFiles(lake_, "turnstile");
+  std::vector<LakeFile> doubled = {files->back(), files->back()};
+  auto r = w->Load(doubled, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->figures.files_loaded, 1u);
+  EXPECT_EQ(r->figures.files_skipped, 1u);
+}
+
+TEST_F(WarehouseTest, ChangedFileIsReportedNotReloadedAndOthersStillLoad) {
+  std::string changed = Part("2023-06-03", 0, 1);
+  WriteCsvGz(changed, {Row59("10:00:00", 1, 10)});
+  WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:05:00", 2, 20)});
+  auto w = OpenWarehouse();
+  LoadLake(*w);
+  std::string recorded = *FileChecksum(changed);
+
+  WriteCsvGz(changed, {Row59("10:00:00", 999, 10), Row59("10:10:00", 1, 1)});
+  std::string current = *FileChecksum(changed);
+  WriteCsvGz(Part("2023-06-04", 0, 2), {Row59("10:00:00", 4, 40, "06/04/2023")});
+  LoadReport r = LoadLake(*w);
+  EXPECT_EQ(r.figures.files_loaded, 1u);
+  EXPECT_EQ(r.figures.files_skipped, 1u);
+  EXPECT_EQ(r.figures.files_failed, 1u);
+  ASSERT_EQ(r.failures.size(), 1u);
+  const Status& e = r.failures[0].error;
+  EXPECT_EQ(e.code(), StatusCode::kFailedPrecondition);
+  const std::string& m = e.message();
+  EXPECT_NE(m.find("lake file 'turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz' "
+                   "changed after it "
+                   "was loaded"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("the manifest records " + recorded), std::string::npos) << m;
+  EXPECT_NE(m.find("the file now has " + current), std::string::npos) << m;
+  EXPECT_NE(m.find("Restore the original file, or rebuild the warehouse"), std::string::npos) << m;
+  // Its old rows stay as loaded; the new day's file loaded.
+  EXPECT_EQ(Dump(w->connection(),
+                 "SELECT CAST(created_dt AS VARCHAR), entries FROM fact_turnstile ORDER BY 1"),
+            "2023-06-03 10:00:00|1\n2023-06-03 10:05:00|2\n2023-06-04 10:00:00|4\n");
+  // Reported again on every run until resolved.
+  EXPECT_EQ(LoadLake(*w).figures.files_failed, 1u);
+}
+
+TEST_F(WarehouseTest, SameBytesWithNewMtimeAreSkippedSameStatNeedsVerify) {
+  std::string file = Part("2023-06-03", 0, 1);
+  WriteCsvGz(file, {Row59("10:00:00", 1, 10)});
+  auto w = OpenWarehouse();
+  LoadLake(*w);
+  auto mtime = std::filesystem::last_write_time(file);
+
+  // Copied without keeping times: the checksum decides, and it matches.
+  std::filesystem::last_write_time(file, mtime + std::chrono::seconds(5));
+  EXPECT_EQ(LoadLake(*w).figures.files_skipped, 1u);
+
+  // Same size and mtime but other bytes: only --verify-checksums notices.
+  WriteCsvGz(file, {Row59("10:00:00", 2, 10)});
+  ASSERT_EQ(std::filesystem::file_size(file),
+            static_cast<uintmax_t>((*w->Manifest())[0].file_size));
+  std::filesystem::last_write_time(file, mtime);
+  EXPECT_EQ(LoadLake(*w).figures.files_skipped, 1u);
+  LoadOptions verify;
+  verify.verify_checksums = true;
+  EXPECT_EQ(LoadLake(*w, verify).figures.files_failed, 1u);
+}
+
+TEST_F(WarehouseTest, FailureAtAnyStepLeavesNothingOfThatFile) {
+  const LoadStep steps[] = {LoadStep::kStaged, LoadStep::kDimensions, LoadStep::kFacts,
+                            LoadStep::kManifest};
+  // The expected end state, from an uninterrupted load into another warehouse.
+  WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 1, 10)});
+  WriteCsvGz(Part("2023-06-04", 1, 1),
+             {Row59("10:00:00", 2, 20, "06/04/2023"), RowTimes("00-00-01", "11:00:00", 3, 30)});
+  std::string full;
+  {
+    auto w = OpenWarehouse();
+    LoadLake(*w);
+    full = Snapshot(*w);
+  }
+  for (LoadStep step : steps) {
+    SCOPED_TRACE(static_cast<int>(step));
+    std::filesystem::remove(db_);
+    auto w = OpenWarehouse();
+    LoadOptions faulty;
+    faulty.fault_hook = [step](LoadStep at, std::string_view path) {
+      return at == step && path.find("date=2023-06-04") != std::string_view::npos
+                 ? Status::IoError("injected failure")
+                 : Status::Ok();
+    };
+    LoadReport r = LoadLake(*w, faulty);
+    EXPECT_EQ(r.figures.files_loaded, 1u);
+    ASSERT_EQ(r.failures.size(), 1u);
+    EXPECT_EQ(r.failures[0].error.message(), "injected failure");
+    auto& c = w->connection();
+    EXPECT_EQ(Dump(c, "SELECT count(*), sum(entries) FROM fact_turnstile"), "1|1\n");
+    EXPECT_EQ(Dump(c, "SELECT count(*) FROM dim_station"), "1\n");
+    EXPECT_EQ(Dump(c, "SELECT count(*) FROM dim_date"), "1\n");
+    EXPECT_EQ(Dump(c, "SELECT count(*) FROM load_manifest"), "1\n");
+    // The next load finishes the job: the same tables as without the failure.
+    EXPECT_EQ(LoadLake(*w).figures.files_loaded, 1u);
+    EXPECT_EQ(Snapshot(*w), full);
+  }
+}
+
+TEST_F(WarehouseTest, FilesWithBadRowsAreRejectedWhole) {
+  LakeRow bad_time = Row59("25:00:00", 1, 1);
+  WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 7, 7), bad_time});
+  testing::WriteGzip(Part("2023-06-03", 1, 1), ",CA,UNIT\n0,A002,R051\n");  // too few columns
+  WriteCsvGz(Part("2023-06-03", 2, 1), {Row59("10:00:00", 1, 10)});
+  auto w = OpenWarehouse();
+  LoadReport r = LoadLake(*w);
+  EXPECT_EQ(r.figures.files_loaded, 1u);
+  ASSERT_EQ(r.failures.size(), 2u);
+  EXPECT_EQ(r.failures[0].error.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.failures[0].error.message().find(
+                "lake file 'turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz' has 1 "
+                "of 2 rows "
+                "without CA, UNIT, SCP, STATION, a DATE and TIME"),
+            std::string::npos)
+      << r.failures[0].error.message();
+  EXPECT_NE(
+      r.failures[1].error.message().find(
+          "cannot load lake file 'turnstile/date=2023-06-03/part-mta-p1-000000000001-0000.csv.gz'"),
+      std::string::npos)
+      << r.failures[1].error.message();
+  EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries), sum(exits) FROM fact_turnstile"), "1|10\n");
+  EXPECT_EQ(Dump(w->connection(), "SELECT count(*) FROM load_manifest"), "1\n");
+}
+
+TEST_F(WarehouseTest, TempFilesAndSideFoldersAreNeverLoaded) {
+  std::string committed = Part("2023-06-03", 0, 1);
+  WriteCsvGz(committed, {Row59("10:00:00", 1, 10)});
+  // A commit in progress (temp beside its final name), late data and dead letters.
+  WriteCsvGz(lake_ + "/turnstile/date=2023-06-03/.part-mta-p0-000000000002-0000.csv.gz.tmp",
+             {Row59("10:00:00", 100, 100)});
+  WriteCsvGz(lake_ + "/_late/mta/date=2023-06-03/part-mta-p0-000000000002-0000.csv.gz",
+             {Row59("10:00:00", 100, 100)});
+  WriteCsvGz(lake_ + "/turnstile/_late/date=2023-06-03/part-mta-p0-000000000002-0000.csv.gz",
+             {Row59("10:00:00", 100, 100)});
+  auto w = OpenWarehouse();
+  LoadReport r = LoadLake(*w);
+  EXPECT_EQ(r.figures.files_seen, 1u);
+  EXPECT_EQ(Dump(w->connection(), "SELECT file_path FROM load_manifest"),
+            "turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz\n");
+  EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries) FROM fact_turnstile"), "1\n");
+}
+
+TEST_F(WarehouseTest, StopBetweenFiles) {
+  WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 1, 10)});
+  WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:00:00", 2, 20)});
+  auto w = OpenWarehouse();
+  LoadOptions o;
+  int files = 0;
+  o.on_file = [&](const LoadFigures&, const FileResult&) { ++files; };
+  o.stop = [&] { return files == 1; };
+  LoadReport r = LoadLake(*w, o);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.figures.files_seen, 1u);
+  EXPECT_EQ(r.figures.files_loaded, 1u);
+  EXPECT_EQ(LoadLake(*w).figures.files_loaded, 1u);
+  EXPECT_EQ(Dump(w->connection(), "SELECT entries FROM fact_turnstile"), "3\n");
+}
+
+TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
+  auto missing = Warehouse::Open(db_, Warehouse::Mode::kReadOnly);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("run `lakestream load --warehouse " + db_),
+            std::string::npos);
+
+  {
+    auto other = lake::DuckDbConnection::Open(dir_ + "/other.duckdb");
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->Execute("CREATE TABLE t(x INTEGER)").ok());
+  }
+  auto foreign = Warehouse::Open(dir_ + "/other.duckdb", Warehouse::Mode::kReadOnly);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(foreign.status().message().find("is not a lakestream warehouse"), std::string::npos);
+
+  {
+    auto w = OpenWarehouse();
+    ASSERT_TRUE(w->connection()
+                    .Execute("UPDATE lakestream_meta SET value = '2' WHERE key = 'schema_version'")
+                    .ok());
+  }
+  auto newer = Warehouse::Open(db_, Warehouse::Mode::kReadWrite);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(newer.status().message().find("has schema version 2, this lakestream knows version 1"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace lakestream::warehouse
