@@ -1,0 +1,361 @@
+"""`lakestream load` / `report` against real lakes written by `lakestream process` from the real
+broker. Expectations are computed here independently of lakestream: the lake is read with
+Python's csv+gzip, keys with hashlib.md5, and the warehouse is read with Python's duckdb."""
+import collections
+import csv
+import datetime
+import glob
+import gzip
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+
+import duckdb
+import pytest
+
+WEEK_ENTRIES, WEEK_EXITS = 13067489, 21312168
+TABLES = ["dim_station", "dim_booth", "dim_date", "fact_turnstile"]
+
+
+# --- independent readers -------------------------------------------------------------------
+
+def lake_files(lake):
+    return sorted(glob.glob(os.path.join(lake, "turnstile", "date=*", "part-*.csv.gz")))
+
+
+def lake_rows(lake):
+    """Every lake row as a dict, with the file it came from."""
+    for path in lake_files(lake):
+        with gzip.open(path, "rt", newline="") as f:
+            reader = csv.reader(f)
+            assert next(reader) == ["", "CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DATE", "TIME",
+                                    "DESC", "ENTRIES", "EXITS"]
+            for r in reader:
+                yield {"file": path, "CA": r[1], "UNIT": r[2], "SCP": r[3], "STATION": r[4], "DATE": r[7],
+                       "TIME": r[8], "ENTRIES": int(r[10]), "EXITS": int(r[11])}
+
+
+def iso_date(mdy):
+    return datetime.datetime.strptime(mdy, "%m/%d/%Y").date().isoformat()
+
+
+def expected_from_lake(lake):
+    """(facts {log_id: [entries, exits]}, per (station, date) sums, files per log_id)."""
+    facts = collections.defaultdict(lambda: [0, 0])
+    by_station_day = collections.defaultdict(lambda: [0, 0])
+    files_of = collections.defaultdict(set)
+    for r in lake_rows(lake):
+        created = f"{iso_date(r['DATE'])} {r['TIME']}"
+        log_id = hashlib.md5("|".join([r["CA"], r["UNIT"], r["SCP"], created]).encode()).hexdigest()
+        facts[log_id][0] += r["ENTRIES"]
+        facts[log_id][1] += r["EXITS"]
+        files_of[log_id].add(r["file"])
+        s = by_station_day[(r["STATION"], iso_date(r["DATE"]))]
+        s[0] += r["ENTRIES"]
+        s[1] += r["EXITS"]
+    return dict(facts), dict(by_station_day), files_of
+
+
+def connect(db, deadline_s=60):
+    """A read-only DuckDB connection, retried while a lakestream load holds the file."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            return duckdb.connect(db, read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def warehouse_tables(db):
+    con = connect(db)
+    try:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
+    finally:
+        con.close()
+
+
+def warehouse_facts(db):
+    con = connect(db)
+    try:
+        return {k: [e, x] for k, e, x in con.execute("SELECT log_id, entries, exits FROM fact_turnstile").fetchall()}
+    finally:
+        con.close()
+
+
+def assert_consistent(db, lake):
+    """The exactly-once invariant at any moment: the facts hold exactly the files in the manifest."""
+    con = connect(db)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "load_manifest" not in tables:
+            return 0  # killed before the schema was committed
+        m_files, m_rows, m_entries, m_exits = con.execute(
+            "SELECT count(*), coalesce(sum(row_count), 0), coalesce(sum(entries), 0), coalesce(sum(exits), 0) "
+            "FROM load_manifest").fetchone()
+        f_entries, f_exits = con.execute(
+            "SELECT coalesce(sum(entries), 0), coalesce(sum(exits), 0) FROM fact_turnstile").fetchone()
+        paths = [p for (p,) in con.execute("SELECT file_path FROM load_manifest").fetchall()]
+    finally:
+        con.close()
+    assert (f_entries, f_exits) == (m_entries, m_exits)
+    assert set(paths) <= {os.path.relpath(p, lake) for p in lake_files(lake)}
+    return m_files
+
+
+# --- running lakestream --------------------------------------------------------------------
+
+def group():
+    return f"g-{uuid.uuid4().hex[:8]}"
+
+
+def new_topic(lakestream, name):
+    topic = f"wh-{name}-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 4)
+    return topic
+
+
+def process(lakestream, topic, lake, *extra):
+    lakestream.run("process", "--topic", topic, "--group", group(), "--lake", lake, "--duration", 5,
+                   "--trigger", "available-now", *extra, timeout=600)
+    assert lake_files(lake)
+
+
+def load(lakestream, lake, db, *extra, expect=0):
+    return lakestream.run("load", "--lake", lake, "--warehouse", db, *extra, broker=False, expect=expect,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def reference(lakestream, source_dir, tmp_path_factory):
+    """The real week, produced keyed by device into 4 partitions, processed and loaded."""
+    topic = new_topic(lakestream, "week")
+    lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz", "--topic", topic,
+                   timeout=300)
+    base = tmp_path_factory.mktemp("reference")
+    lake, db = str(base / "lake"), str(base / "warehouse.duckdb")
+    process(lakestream, topic, lake)
+    stats = str(base / "load.json")
+    p = load(lakestream, lake, db, "--stats-json", stats)
+    return {"topic": topic, "lake": lake, "db": db, "tables": warehouse_tables(db), "load_stdout": p.stdout,
+            "stats": json.loads(open(stats).read())}
+
+
+# --- tests ---------------------------------------------------------------------------------
+
+def test_week_facts_equal_the_lake(lakestream, reference, tmp_path):
+    lake, db = reference["lake"], reference["db"]
+    facts, by_station_day, _ = expected_from_lake(lake)
+    assert sum(e for e, _ in facts.values()) == WEEK_ENTRIES
+    assert sum(x for _, x in facts.values()) == WEEK_EXITS
+    assert warehouse_facts(db) == facts
+
+    con = connect(db)
+    got = {(s, d.isoformat()): [e, x] for s, d, e, x in con.execute(
+        "SELECT station_name, full_date, sum(entries), sum(exits) FROM rpt_turnstile GROUP BY ALL").fetchall()}
+    assert got == by_station_day
+    # The seed's schema, as DuckDB itself sees it.
+    cols = {t: [c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [t]).fetchall()]
+        for t in TABLES + ["rpt_turnstile"]}
+    files, rows = con.execute("SELECT count(*), sum(row_count) FROM load_manifest").fetchone()
+    con.close()
+    assert cols["dim_station"] == ["station_id", "station_name"]
+    assert cols["dim_booth"] == ["booth_id", "remote", "booth_name", "station_id"]
+    assert cols["dim_date"] == ["date_id", "full_date", "year", "quarter", "month", "month_name", "day",
+                                "day_of_week", "day_of_week_name", "is_weekend"]
+    assert cols["fact_turnstile"] == ["log_id", "station_id", "booth_id", "scp", "line_name", "division",
+                                      "created_dt", "entries", "exits"]
+    assert {"station_name", "booth_name", "remote", "full_date", "entries", "exits"} <= set(cols["rpt_turnstile"])
+    n_rows = sum(1 for _ in lake_rows(lake))
+    assert (files, rows) == (len(lake_files(lake)), n_rows)
+    s = reference["stats"]
+    assert (s["files_loaded"], s["files_failed"], s["rows_loaded"], s["ok"]) == (files, 0, n_rows, True)
+    assert f"loaded {files} files ({n_rows:,} rows" in reference["load_stdout"]
+
+    # Reports: the same numbers, computed here from the lake.
+    by_station = collections.defaultdict(lambda: [0, 0])
+    by_day = collections.defaultdict(lambda: [0, 0])
+    for (station, day), (e, x) in by_station_day.items():
+        by_station[station][0] += e
+        by_station[station][1] += x
+        if "2023-05-29" <= day <= "2023-06-01":
+            by_day[day][0] += e
+            by_day[day][1] += x
+    top = sorted(by_station.items(), key=lambda kv: (-kv[1][0], kv[0]))[:5]
+    p = lakestream.run("report", "--warehouse", db, "--limit", 5, "--format", "csv", broker=False)
+    assert p.stdout == "station,entries,exits\n" + "".join(f"{s},{e},{x}\n" for s, (e, x) in top)
+    p = lakestream.run("report", "--warehouse", db, "--query", "daily", "--from", "2023-05-29", "--to", "2023-06-01",
+                       "--format", "json", broker=False)
+    assert [(d["date"], d["entries"], d["exits"]) for d in json.loads(p.stdout)] == \
+        [(d, e, x) for d, (e, x) in sorted(by_day.items())]
+    p = lakestream.run("report", "--warehouse", db, broker=False)
+    assert p.stdout.splitlines()[2].split()[-2:] == [f"{top[0][1][0]:,}", f"{top[0][1][1]:,}"]
+
+
+def test_second_load_is_a_no_op_and_a_changed_file_is_reported(lakestream, reference, tmp_path):
+    lake, db = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
+    shutil.copytree(reference["lake"], lake)
+    shutil.copy(reference["db"], db)
+    n = len(lake_files(lake))
+    p = load(lakestream, lake, db)
+    assert f"loaded 0 files (0 rows, 0.0 MB)" in p.stdout and f"skipped {n} already loaded; failed 0" in p.stdout
+    assert warehouse_tables(db) == reference["tables"]
+
+    # Edit one file after it was loaded: reported with both checksums, not reloaded.
+    victim = lake_files(lake)[n // 2]
+    with gzip.open(victim, "rt", newline="") as f:
+        text = f.read()
+    lines = text.splitlines(keepends=True)
+    fields = lines[1].split(",")
+    fields[10] = str(int(fields[10]) + 1000)
+    lines[1] = ",".join(fields)
+    with gzip.open(victim, "wt", newline="") as f:
+        f.write("".join(lines))
+    rel = os.path.relpath(victim, lake)
+    p = load(lakestream, lake, db, expect=1)
+    assert f"lake file '{rel}' changed after it was loaded: the manifest records xxh3-64:" in p.stderr
+    assert "the file now has xxh3-64:" in p.stderr and "Restore the original file" in p.stderr
+    assert f"skipped {n - 1} already loaded; failed 1" in p.stdout
+    assert warehouse_tables(db) == reference["tables"]
+
+
+def test_partial_aggregates_of_uuid_keyed_messages_are_summed(lakestream, bootstrap, reference, tmp_path):
+    # The same week, each message under a random key: one device's readings spread over all
+    # partitions, so each partition's lake files hold partial sums of the same windows.
+    dump = tmp_path / "week.tsv"
+    lakestream.run("produce", "--source", f"{os.environ['LAKESTREAM_SOURCE_DIR']}/data/mta/turnstile_230603.csv.gz",
+                   "--dump", dump, broker=False, timeout=300)
+    keyed = tmp_path / "uuid.tsv"
+    rng = random.Random(4)
+    with open(dump) as src, open(keyed, "w") as dst:
+        for line in src:
+            _, value = line.rstrip("\n").split("\t", 1)
+            dst.write(f"{uuid.UUID(int=rng.getrandbits(128), version=4)}\t{value}\n")
+    topic = new_topic(lakestream, "uuid")
+    subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-l", str(keyed)], check=True,
+                   timeout=300)
+    lake, db = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
+    process(lakestream, topic, lake)
+    facts, _, files_of = expected_from_lake(lake)
+    # MTA devices report every few hours, so a 5-minute window rarely holds two readings of
+    # one device; the few that do (a few hundred in this week) land in different files.
+    split = sum(1 for f in files_of.values() if len(f) > 1)
+    assert split > 100, "windows were not split across partitions' files"
+    load(lakestream, lake, db)
+    assert warehouse_facts(db) == facts
+    assert warehouse_tables(db) == reference["tables"]
+
+
+def test_kill_9_during_load_then_load_again(lakestream, reference, tmp_path):
+    lake, db = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
+    process(lakestream, reference["topic"], lake, "--max-records-per-trigger", 2000)
+    n = len(lake_files(lake))
+    assert n > 50
+    rng = random.Random(9)
+    kills, max_delay = 0, 3.0
+    for attempt in range(40):
+        proc = subprocess.Popen([lakestream.binary, "load", "--lake", lake, "--warehouse", db],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            proc.wait(timeout=rng.uniform(0.2, max_delay))
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate()
+            kills += 1
+            loaded = assert_consistent(db, lake)
+            if kills >= 5 and 0 < loaded < n:
+                break
+            continue
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err
+        if kills >= 3:
+            break
+        # This machine loaded everything before the kill: start over, kill sooner.
+        os.remove(db)
+        max_delay /= 2
+    assert kills >= 3, "could not kill the loader while it worked"
+    p = load(lakestream, lake, db)
+    assert "failed 0" in p.stdout
+    assert assert_consistent(db, lake) == n
+    assert warehouse_tables(db) == reference["tables"]
+    p = load(lakestream, lake, db)
+    assert f"loaded 0 files (0 rows, 0.0 MB)" in p.stdout and f"skipped {n} already loaded" in p.stdout
+
+
+def checkpoint_offsets(lake, topic):
+    out = {}
+    for path in glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
+        if os.path.basename(path).startswith("."):
+            continue
+        with open(path) as f:
+            f.readline()
+            out[int(os.path.basename(path))] = json.loads(f.readline())["next_offset"]
+    return out
+
+
+def end_offsets(bootstrap, topic):
+    out = {}
+    for part in range(4):
+        p = subprocess.run(["kcat", "-Q", "-b", bootstrap, "-t", f"{topic}:{part}:-1"], capture_output=True,
+                           text=True, timeout=30, check=True)
+        out[part] = int(p.stdout.split()[-1])
+    return out
+
+
+def wait_for(condition, what, timeout=300):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+def test_streaming_process_and_load_watch_give_the_batch_warehouse(lakestream, bootstrap, source_dir,
+                                                                   reference, tmp_path):
+    topic = new_topic(lakestream, "live")
+    lake, db = str(tmp_path / "lake"), str(tmp_path / "w.duckdb")
+    g = group()
+    common = ["-X", f"bootstrap.servers={bootstrap}"]
+    proc = subprocess.Popen([lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake,
+                             "--duration", "5", "--trigger", "2s", *common],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stats = tmp_path / "watch.json"
+    watch = subprocess.Popen([lakestream.binary, "load", "--watch", "--interval", "1", "--lake", lake,
+                              "--warehouse", db, "--stats-json", str(stats)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz", "--topic", topic,
+                       timeout=300)
+        ends = end_offsets(bootstrap, topic)
+        assert sum(ends.values()) == 248194
+        wait_for(lambda: checkpoint_offsets(lake, topic) == ends, "the processor to commit every message")
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        # Streaming keeps the last windows open; the batch trigger of the same group closes them.
+        lakestream.run("process", "--topic", topic, "--group", g, "--lake", lake, "--duration", 5,
+                       "--trigger", "available-now", timeout=300)
+        n = len(lake_files(lake))
+        wait_for(lambda: assert_consistent(db, lake) == n, "load --watch to load every lake file")
+        assert watch.poll() is None, watch.communicate()
+        watch.send_signal(signal.SIGINT)
+        out, err = watch.communicate(timeout=60)
+        assert watch.returncode == 0, err
+    finally:
+        for p in (proc, watch):
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+    s = json.loads(stats.read_text())
+    assert (s["files_loaded"], s["files_failed"]) == (n, 0)
+    assert f"loaded {n} files" in out
+    assert warehouse_tables(db) == reference["tables"]
