@@ -9,6 +9,7 @@ import time
 import pytest
 
 import mta_expect
+import streams
 
 SRC = os.environ.get("LAKESTREAM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ["LAKESTREAM_BIN"]
@@ -31,23 +32,12 @@ def new_topic(name, partitions=4):
 
 
 def kcat_read(topic):
-    """All messages as (partition, key, value), read to the end with kcat."""
-    p = subprocess.run(
-        ["kcat", "-C", "-b", BOOTSTRAP, "-t", topic, "-e", "-q", "-o", "beginning",
-         "-f", "%p\\t%k\\t%s\\n"],
-        capture_output=True, text=True, timeout=300, check=True)
-    out = []
-    for line in p.stdout.splitlines():
-        part, key, value = line.split("\t", 2)
-        out.append((int(part), key, value))
-    return out
+    """All messages as (partition, key, value)."""
+    return [(p, k, v) for p, _, k, v in streams.kcat_read(BOOTSTRAP, topic)]
 
 
 def end_offset(topic, partition=0):
-    """The partition's end offset, asked with kcat (works while a producer is writing)."""
-    p = subprocess.run(["kcat", "-Q", "-b", BOOTSTRAP, "-t", f"{topic}:{partition}:-1"],
-                       capture_output=True, text=True, timeout=30, check=True)
-    return int(p.stdout.split()[-1])
+    return streams.end_offset(BOOTSTRAP, topic, partition)
 
 
 def test_week_into_four_partitions(tmp_path):

@@ -1,0 +1,295 @@
+"""`lakestream process` against the real broker: the lake must equal an expectation computed
+independently here (streams.expected_lake over the messages as read back with kcat)."""
+import collections
+import glob
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import streams
+
+WEEK_MESSAGES = 248194
+
+
+@pytest.fixture(scope="module")
+def week(lakestream, bootstrap, source_dir):
+    """The real week produced once into a 4-partition topic, and its messages as read back."""
+    topic = f"week-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 4)
+    lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+                   "--topic", topic, timeout=300)
+    messages = streams.kcat_read(bootstrap, topic)
+    assert len(messages) == WEEK_MESSAGES
+    records = [streams.parse_csv_message(v) for _, _, _, v in messages]
+    return topic, records
+
+
+_expected = {}
+
+
+def expected_week(records, size_s, slide_s):
+    """streams.expected_lake over the week, computed once per window shape."""
+    if (size_s, slide_s) not in _expected:
+        _expected[(size_s, slide_s)] = streams.expected_lake(records, size_s, slide_s)
+    return _expected[(size_s, slide_s)]
+
+
+def group():
+    return f"g-{uuid.uuid4().hex[:8]}"
+
+
+def process(lakestream, topic, lake, *extra, expect=0, timeout=600):
+    stats = f"{lake}.stats.json"
+    p = lakestream.run("process", "--topic", topic, "--group", group(), "--lake", lake,
+                       "--trigger", "available-now", "--stats-json", stats, *extra,
+                       expect=expect, timeout=timeout)
+    return p, json.loads(open(stats).read())
+
+
+def assert_lake(lake, expected):
+    by_python = streams.read_lake_python(lake)
+    assert by_python == expected
+    assert streams.read_lake_duckdb(lake) == expected
+    assert max(by_python.values()) == 1, "one row per group and window"
+    assert streams.temp_files(lake) == []
+
+
+def test_tumbling_5_minutes_equals_expectation(lakestream, week, tmp_path):
+    topic, records = week
+    lake = str(tmp_path / "lake")
+    p, stats = process(lakestream, topic, lake, "--duration", 5)
+    expected = expected_week(records, 300, 300)
+    assert_lake(lake, expected)
+    assert (stats["records"], stats["bad"], stats["late"], stats["duplicates"]) == (WEEK_MESSAGES, 0, 0, 0)
+    assert stats["rows_committed"] == sum(expected.values())
+    # Every row sits in the date= folder of its window end (the DATE column).
+    for path in streams.lake_files(lake):
+        day = path.split("date=")[1][:10]
+        for (_, _, _, _, _, _, date, _, _, _, _), n in streams.read_lake_python_file(path).items():
+            assert f"{date[6:]}-{date[:2]}-{date[3:5]}" == day
+
+
+def test_parquet_lake_reads_in_duckdb(lakestream, week, tmp_path):
+    topic, records = week
+    lake = str(tmp_path / "lake")
+    process(lakestream, topic, lake, "--duration", 5, "--lake-format", "parquet")
+    assert streams.lake_files(lake, ext="csv.gz") == []
+    assert streams.read_lake_duckdb(lake, fmt="parquet") == expected_week(records, 300, 300)
+    import duckdb
+    bad = duckdb.connect().execute(
+        f"select count(*) from read_parquet('{lake}/turnstile/*/*.parquet', hive_partitioning=false) "
+        "where WINDOW_END - WINDOW_START != interval 5 minute "
+        "or strftime(WINDOW_END, '%m/%d/%Y') != DATE or strftime(WINDOW_END, '%H:%M:%S') != TIME"
+    ).fetchone()[0]
+    assert bad == 0
+
+
+def test_hopping_60_minutes_by_15(lakestream, week, tmp_path):
+    topic, records = week
+    lake = str(tmp_path / "lake")
+    process(lakestream, topic, lake, "--duration", 60, "--slide", 15)
+    assert_lake(lake, expected_week(records, 3600, 900))
+
+
+def test_week_produced_twice_gives_the_same_lake(lakestream, bootstrap, source_dir, week, tmp_path):
+    _, records = week
+    topic = f"twice-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 4)
+    for _ in range(2):
+        lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+                       "--topic", topic, timeout=300)
+    lake = str(tmp_path / "lake")
+    _, stats = process(lakestream, topic, lake)
+    assert_lake(lake, expected_week(records, 300, 300))
+    assert stats["records"] == 2 * WEEK_MESSAGES
+    # Every second copy is dropped: below the watermark (late) or, near a partition's
+    # newest event time, as a duplicate of (ID, STATION, TIMESTAMP).
+    assert stats["late"] + stats["duplicates"] == WEEK_MESSAGES
+    assert stats["duplicates"] > 0
+
+
+def test_kill_9_at_random_moments(lakestream, week, tmp_path):
+    topic, records = week
+    rng = random.Random(20260603)
+    max_delay = 1.5
+    for attempt in range(4):
+        lake = str(tmp_path / f"lake{attempt}")
+        argv = [lakestream.binary, "process", "--topic", topic, "--group", group(), "--lake", lake,
+                "--trigger", "available-now", "--max-records-per-trigger", "3000",
+                "-X", f"bootstrap.servers={lakestream.bootstrap}",
+                # Static membership: a restarted member gets its partitions back at once
+                # instead of waiting for the killed one's session to expire.
+                "-X", f"group.instance.id=killed-{attempt}"]
+        checkpoints = os.path.join(lake, "_checkpoints", topic, "*")
+        kills = 0
+        while True:
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if kills < 6:
+                # Kill it while it works: after its first commit, at a random moment.
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and proc.poll() is None and not glob.glob(checkpoints):
+                    time.sleep(0.02)
+                try:
+                    proc.wait(timeout=rng.uniform(0.02, max_delay))
+                except subprocess.TimeoutExpired:
+                    proc.send_signal(signal.SIGKILL)
+                    proc.communicate()
+                    kills += 1
+                    continue
+            _, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, err
+            break
+        if kills >= 5:
+            assert_lake(lake, expected_week(records, 300, 300))
+            return
+        max_delay /= 3  # this machine processed the week too fast for the kills: again, sooner
+    pytest.fail("could not kill the processor 5 times while it worked")
+
+
+def test_two_processes_in_one_group(lakestream, week, tmp_path):
+    topic, records = week
+    lake = str(tmp_path / "lake")
+    g = group()
+
+    def start(name):
+        return subprocess.Popen(
+            [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake,
+             "--trigger", "available-now", "--max-records-per-trigger", "5000",
+             "--stats-json", str(tmp_path / f"{name}.json"),
+             "-X", f"bootstrap.servers={lakestream.bootstrap}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    first = start("a")
+    # The second joins midway: once the first has committed its first results.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.05)
+    second = start("b")
+    for p in (first, second):
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+    assert_lake(lake, expected_week(records, 300, 300))
+    a = json.loads((tmp_path / "a.json").read_text())
+    b = json.loads((tmp_path / "b.json").read_text())
+    # A revoked partition is committed before it moves: nothing is read twice.
+    assert a["records"] + b["records"] == WEEK_MESSAGES
+
+
+def test_garbage_goes_to_dead_letters(lakestream, bootstrap, source_dir, tmp_path):
+    dump = tmp_path / "week.tsv"
+    lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+                   "--dump", dump, broker=False)
+    good, garbage, lines = [], [], []
+    kinds = [
+        lambda f: ",".join(f[:12]),                                       # 12 fields
+        lambda f: ",".join(f[:9] + ["12x"] + f[10:]),                     # bad ENTRIES
+        lambda f: ",".join(f[:12] + ["2023-13-45 00:00:00"]),             # bad TIMESTAMP
+        lambda f: "\"unbalanced," + ",".join(f[1:]),                      # bad quoting
+    ]
+    for i, line in enumerate(dump.read_text().splitlines()):
+        key, value = line.split("\t", 1)
+        lines.append(line)
+        good.append(streams.parse_csv_message(value))
+        if i % 100 == 99:
+            bad = kinds[len(garbage) % len(kinds)](value.split(","))
+            garbage.append(bad)
+            lines.append(f"{key}\t{bad}")
+    assert len(garbage) == WEEK_MESSAGES // 100
+    mixed = tmp_path / "mixed.tsv"
+    mixed.write_text("\n".join(lines) + "\n")
+    topic = f"garbage-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 4)
+    streams.kcat_publish(bootstrap, topic, str(mixed))
+
+    lake = str(tmp_path / "lake")
+    p, stats = process(lakestream, topic, lake)
+    assert stats["bad"] == len(garbage)
+    assert (stats["late"], stats["duplicates"]) == (0, 0)
+    assert "dead letters under" in p.stdout
+    assert_lake(lake, streams.expected_lake(good, 300, 300))
+    # Every bad record is in the dead-letter output with where it came from and why.
+    letters = []
+    for path in glob.glob(os.path.join(lake, "_dead_letters", topic, "date=*", "*.jsonl")):
+        letters += [json.loads(l) for l in open(path)]
+    assert sorted(l["raw"] for l in letters) == sorted(garbage)
+    on_kafka = {(p_, o): v for p_, o, _, v in streams.kcat_read(bootstrap, topic)}
+    for l in letters:
+        assert l["topic"] == topic
+        assert on_kafka[(l["partition"], l["offset"])] == l["raw"]
+        assert l["position"] == f"{topic}/{l['partition']}@{l['offset']}"
+        assert l["reason"]
+
+
+def test_old_records_after_the_week_are_late(lakestream, bootstrap, source_dir, week, tmp_path):
+    _, records = week
+    topic = f"late-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 4)
+    lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+                   "--topic", topic, timeout=300)
+    # 40 messages from the week's first day, with new IDs, keyed by their device.
+    old = tmp_path / "old.tsv"
+    late = []
+    for r in records[:40]:
+        r = dict(r, ID=str(uuid.uuid4()))
+        value = ",".join(r[f] for f in streams.TURNSTILE_FIELDS)
+        late.append(value)
+        late_key = f"{r['CA']},{r['UNIT']},{r['SCP']}"
+        old.open("a").write(f"{late_key}\t{value}\n")
+    streams.kcat_publish(bootstrap, topic, str(old))
+    lake = str(tmp_path / "lake")
+    _, stats = process(lakestream, topic, lake, "--late-output")
+    assert stats["late"] == 40
+    assert_lake(lake, expected_week(records, 300, 300))
+    written = []
+    for path in glob.glob(os.path.join(lake, "_late", topic, "date=*", "*.jsonl")):
+        written += [json.loads(l)["value"] for l in open(path)]
+    assert sorted(written) == sorted(late)
+
+
+def test_file_source_gives_the_same_lake(lakestream, week, source_dir, tmp_path):
+    _, records = week
+    lake = str(tmp_path / "lake")
+    p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+                       "--lake", lake, "--trigger", "available-now", broker=False, timeout=600)
+    assert "processed 248,194 records" in p.stdout
+    assert_lake(lake, expected_week(records, 300, 300))
+    # Run again: resumes from its checkpoint, adds nothing.
+    before = sorted(streams.lake_files(lake))
+    lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+                   "--lake", lake, "--trigger", "available-now", broker=False, timeout=600)
+    assert sorted(streams.lake_files(lake)) == before
+
+
+def test_sigterm_commits_and_exits_0(lakestream, week, tmp_path):
+    topic, _ = week
+    lake = str(tmp_path / "lake")
+    stats = tmp_path / "stats.json"
+    proc = subprocess.Popen(
+        [lakestream.binary, "process", "--topic", topic, "--group", group(), "--lake", lake,
+         "--trigger", "1h", "--stats-json", str(stats), "-X", f"bootstrap.servers={lakestream.bootstrap}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Streaming with a 1 h trigger: nothing is committed until it is told to stop. Let it
+    # work a few seconds (there is nothing to observe before the stop).
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=4)
+    assert streams.lake_files(lake) == []
+    start = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert time.monotonic() - start < 15
+    s = json.loads(stats.read_text())
+    assert s["records"] > 0 and s["interrupted"] is True
+    # Every record it read is reflected in a checkpoint: the next offsets add up.
+    committed = 0
+    for path in glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
+        committed += json.loads(open(path).read().split("\n", 1)[1])["next_offset"]
+    assert committed == s["records"]
+    assert streams.lake_files(lake), "closed windows were committed on the way out"
