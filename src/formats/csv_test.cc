@@ -44,6 +44,30 @@ TEST(Csv, FieldsAreQuotedOnlyWhenNeeded) {
   }
 }
 
+TEST(LineCursor, EndingsBomAndLineNumbers) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> lines;
+  };
+  const Case cases[] = {
+      {"", {}},
+      {"a", {"a"}},
+      {"a\n", {"a"}},
+      {"a\r\nb\r\n", {"a", "b"}},
+      {"\xEF\xBB\xBFh\n\nx", {"h", "", "x"}},
+  };
+  for (const auto& c : cases) {
+    LineCursor cur(c.text);
+    std::vector<std::string> got;
+    std::string_view line;
+    while (cur.Next(&line)) {
+      got.emplace_back(line);
+      EXPECT_EQ(cur.line_no(), got.size());
+    }
+    EXPECT_EQ(got, c.lines) << c.text;
+  }
+}
+
 TEST(Csv, TrimSpaces) {
   EXPECT_EQ(TrimSpaces("  a b \t"), "a b");
   EXPECT_EQ(TrimSpaces("   "), "");

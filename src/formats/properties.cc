@@ -11,23 +11,13 @@ namespace lakestream {
 
 Result<std::vector<Property>> ParseProperties(std::string_view text, const std::string& origin) {
   std::vector<Property> out;
-  size_t line_no = 0;
-  size_t pos = 0;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;  // UTF-8 BOM
-  while (pos <= text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineCursor lines(text);
+  std::string_view line;
+  while (lines.Next(&line)) {
     line = TrimSpaces(line);
-    if (line.empty() || line.front() == '#') {
-      if (eol == text.size()) break;
-      continue;
-    }
+    if (line.empty() || line.front() == '#') continue;
     size_t eq = line.find('=');
-    std::string where = origin + ":" + std::to_string(line_no);
+    std::string where = origin + ":" + std::to_string(lines.line_no());
     if (eq == std::string_view::npos) {
       return Status::InvalidArgument(where + ": expected key=value, got a line without '=' (comment it out with '#')");
     }
@@ -35,7 +25,6 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
                where};
     if (p.key.empty()) return Status::InvalidArgument(where + ": empty key before '='");
     out.push_back(std::move(p));
-    if (eol == text.size()) break;
   }
   return out;
 }

@@ -70,8 +70,6 @@ Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
 
   std::vector<std::string_view> fields;
   std::string scratch;
-  size_t pos = 0;
-  uint32_t line_no = 0;
   bool header_seen = false;
   size_t first = 0;  // index of the C/A field: 0 raw, 1 pandas
 
@@ -82,14 +80,10 @@ Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
     }
   };
 
-  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string_view line(text.data() + pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineCursor lines(text);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    const uint32_t line_no = lines.line_no();
     line = TrimSpaces(line);
     if (line.empty()) continue;
 

@@ -131,20 +131,15 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
   std::vector<std::string> issues;
   std::vector<std::string_view> fields;
   std::string scratch;
-  size_t pos = 0;
-  uint32_t line_no = 0;
   bool header = false;
   auto bad = [&](uint32_t line, const std::string& why) {
     ++stats.bad_rows;
     if (issues.size() < 1000) issues.push_back(fmt::format("{}:{}: {}", path, line, why));
   };
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string_view line(text.data() + pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineCursor lines(text);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    const uint32_t line_no = lines.line_no();
     if (TrimSpaces(line).empty()) continue;
     if (!SplitCsvLine(line, &fields, &scratch)) {
       if (!header) return Status::InvalidArgument(fmt::format("{}:{}: unbalanced quote in the header", path, line_no));
