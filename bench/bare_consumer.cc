@@ -23,9 +23,11 @@ int main(int argc, char** argv) {
   const char* settings[][2] = {{"bootstrap.servers", argv[1]},
                                {"group.id", "lakestream-bench-bare"},
                                {"enable.auto.commit", "false"},
-                               {"fetch.max.bytes", "67108864"},
-                               {"max.partition.fetch.bytes", "16777216"},
-                               {"queued.min.messages", "200000"}};
+                               // The same fetch settings as lakestream's consumer (src/kafka/consumer.cc).
+                               {"fetch.max.bytes", "16777216"},
+                               {"max.partition.fetch.bytes", "4194304"},
+                               {"queued.min.messages", "100000"},
+                               {"queued.max.messages.kbytes", "16384"}};
   for (auto& kv : settings) {
     if (rd_kafka_conf_set(conf, kv[0], kv[1], err, sizeof err) != RD_KAFKA_CONF_OK) {
       std::fprintf(stderr, "%s\n", err);

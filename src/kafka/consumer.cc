@@ -28,9 +28,12 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
   // New partitions start at the beginning explicitly (OnAssigned returns -1); a checkpointed
   // offset that is no longer in the topic must stop the job, not silently skip or re-read.
   config.Force("auto.offset.reset", "error");
-  config.SetDefault("fetch.max.bytes", "67108864");
-  config.SetDefault("max.partition.fetch.bytes", "16777216");
-  config.SetDefault("queued.min.messages", "200000");
+  // Large fetches for throughput, but a bounded prefetch queue per partition (librdkafka's
+  // default of 64 MB each would dominate the process's memory with many partitions).
+  config.SetDefault("fetch.max.bytes", "16777216");
+  config.SetDefault("max.partition.fetch.bytes", "4194304");
+  config.SetDefault("queued.min.messages", "100000");
+  config.SetDefault("queued.max.messages.kbytes", "16384");
   // The lake's checkpoint is the commit point: Kafka offsets are informational only.
   config.Force("enable.auto.commit", "false");
   config.Force("enable.auto.offset.store", "false");
