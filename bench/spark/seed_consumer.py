@@ -22,13 +22,15 @@ Run with the venv of bench/spark/setup.sh (bench/spark/run.sh sets it up):
 
 --trigger available-now processes what the topic holds when the query starts and stops
 (Trigger.AvailableNow); any other value is a processing-time trigger, and the query runs
-until --run-seconds have passed (0: until interrupted).
+until --run-seconds have passed or SIGTERM / SIGINT arrives (then it stops between
+micro-batches and writes its stats).
 """
 import argparse
 import glob
 import json
 import os
 import re
+import signal
 import sys
 import time
 from datetime import datetime
@@ -139,14 +141,16 @@ def main():
     start = time.monotonic()
     query = writer.start()
     print(f"[seed-consumer] query started, trigger {args.trigger}", file=sys.stderr, flush=True)
-    try:
-        if args.trigger == "available-now" or not args.run_seconds:
-            query.awaitTermination()
-        else:
-            query.awaitTermination(args.run_seconds)
-            query.stop()
-    except KeyboardInterrupt:
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    deadline = start + args.run_seconds if args.run_seconds else float("inf")
+    while query.isActive and not stop and time.monotonic() < deadline:
+        query.awaitTermination(1)
+    if query.isActive:  # SIGTERM / SIGINT / --run-seconds: stop between micro-batches
         query.stop()
+    if query.exception():
+        raise query.exception()
     seconds = time.monotonic() - start
     records = sum(p.get("numInputRows", 0) for p in query.recentProgress)
     batches = len(query.recentProgress)
