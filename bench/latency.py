@@ -6,8 +6,11 @@ end. Also the latency of each window's last file (the window complete in the lak
 
 LAYOUT: `lakestream` (<lake>/turnstile/date=*/part-*.csv.gz, DATE = window end's date) or
 `seed` (<lake>/turnstile/batch_*.csv.gz, DATE = the message's date: the window ending at
-00:00:00 carries the previous day). Only windows lying wholly within [FROM, TO] (epoch
-seconds: when the producer ran) count. Prints a JSON line with p50, p99, max, counts.
+00:00:00 carries the previous day). FROM, TO (epoch seconds) are when the producer ran;
+the windows that count start at or after FROM and end by TO - delay, i.e. the windows
+that must close (an event at least the watermark delay past their end was produced):
+expected_windows of them, `windows` of them in the lake. Prints a JSON line with p50,
+p99, max and the counts.
 """
 import argparse
 import csv
@@ -34,6 +37,7 @@ def main():
     ap.add_argument("start", type=float)
     ap.add_argument("end", type=float)
     ap.add_argument("--window", type=float, default=10)
+    ap.add_argument("--delay", type=float, default=10, help="watermark delay, seconds")
     ap.add_argument("--json")
     a = ap.parse_args()
     pattern = "turnstile/date=*/*.csv.gz" if a.layout == "lakestream" else "turnstile/batch_*.csv.gz"
@@ -46,13 +50,17 @@ def main():
                 if a.layout == "seed" and row["TIME"] == "00:00:00":
                     end += timedelta(days=1)
                 end_s = end.replace(tzinfo=timezone.utc).timestamp()
-                if end_s - a.window >= a.start and end_s <= a.end:
+                if end_s - a.window >= a.start and end_s <= a.end - a.delay:
                     pairs[(end_s, path)] = mtime - end_s
     per_file = list(pairs.values())
     complete = {}
     for (end_s, _), lat in pairs.items():
         complete[end_s] = max(complete.get(end_s, lat), lat)
-    r = {"layout": a.layout, "windows": len(complete), "window_files": len(per_file),
+    # Windows wholly inside the run that must close: an event >= their end + delay came.
+    first = -(-a.start // a.window) * a.window
+    expected = max(0, int((a.end - a.delay - first) // a.window))
+    r = {"layout": a.layout, "expected_windows": expected, "windows": len(complete),
+         "window_files": len(per_file),
          "p50": percentile(per_file, 0.5), "p99": percentile(per_file, 0.99),
          "max": max(per_file) if per_file else None,
          "complete_p50": percentile(list(complete.values()), 0.5),
