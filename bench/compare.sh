@@ -47,20 +47,8 @@ $ls broker start --dir build/bench-broker --port 29092 >/dev/null
 cleanup() { $ls broker stop --dir build/bench-broker >/dev/null || true; }
 trap cleanup EXIT
 
-say "building $messages messages from $week"
-$ls produce --source $week --format csv --dump "$work/week.tsv" >/dev/null 2>&1
-python3 bench/make_messages.py "$work/week.tsv" "$messages" "$work/messages" > "$work/messages.json"
-rm "$work/week.tsv"
-$ls topics create "$topic" --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
-say "publishing to $topic with kcat"
-for p in 0 1 2 3; do
-  kcat -P -b $bootstrap -t "$topic" -p $p -K $'\t' -l -X compression.codec=lz4 -X linger.ms=20 \
-    -X batch.size=1000000 -X queue.buffering.max.messages=500000 "$work/messages/p$p.tsv" &
-done
-wait
-rm -rf "$work/messages"
-records=$(kcat -Q -b $bootstrap -t "$topic:0:-1" -t "$topic:1:-1" -t "$topic:2:-1" -t "$topic:3:-1" \
-  | awk '{s += $NF} END {print s}')
+say "building $messages messages from $week and publishing them to $topic with kcat"
+records=$(bench/publish_messages.sh $ls $bootstrap "$topic" "$messages" "$work")
 say "$records records in $topic"
 
 say "1/3 bare_consumer (the limit)"

@@ -57,12 +57,12 @@ using GzFilePtr = std::unique_ptr<gzFile_s, GzCloser>;
 
 class CsvGzWriter : public FileWriter {
  public:
-  CsvGzWriter(Schema schema, std::vector<size_t> keep)
-      : schema_(std::move(schema)), keep_(std::move(keep)) {}
+  CsvGzWriter(Schema schema, std::vector<size_t> keep, int level)
+      : schema_(std::move(schema)), keep_(std::move(keep)), mode_("wb" + std::to_string(level)) {}
 
   Status WriteFile(const std::string& path, std::span<const Row> rows) override {
     LS_RETURN_NOT_OK(ValidateRows(schema_, rows, path));
-    GzFilePtr gz(gzopen(path.c_str(), "wb6"));
+    GzFilePtr gz(gzopen(path.c_str(), mode_.c_str()));
     if (!gz) return Status::FromErrno(errno ? errno : ENOMEM, "create gzip file", path);
     std::string buf;
     AppendCsvHeader(schema_, keep_, &buf);
@@ -96,6 +96,7 @@ class CsvGzWriter : public FileWriter {
 
   Schema schema_;
   std::vector<size_t> keep_;
+  std::string mode_;  // gzopen mode with the level, e.g. "wb1"
 };
 
 // ---------------------------------------------------------------- JSON lines
@@ -346,7 +347,10 @@ Result<std::unique_ptr<FileWriter>> DefaultWriterFactory::MakeWriter(const FileS
                                          "' is not in the schema: check the column name");
         }
       }
-      return std::unique_ptr<FileWriter>(new CsvGzWriter(spec.schema, std::move(keep)));
+      if (spec.csv.gzip_level < 1 || spec.csv.gzip_level > 9) {
+        return Status::InvalidArgument("gzip level must be 1..9, got " + std::to_string(spec.csv.gzip_level));
+      }
+      return std::unique_ptr<FileWriter>(new CsvGzWriter(spec.schema, std::move(keep), spec.csv.gzip_level));
     }
     case FileFormat::kParquet:
       return ParquetWriter::Make(spec.schema, spec.parquet);

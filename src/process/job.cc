@@ -50,7 +50,8 @@ class KafkaJob final : public kafka::RebalanceListener {
         break;
       }
       for (auto& [tp, slot] : workers_) {
-        if (status.ok() && slot.worker->since_commit() >= o_.max_records_per_trigger) {
+        if (status.ok() && (slot.worker->since_commit() >= o_.max_records_per_trigger ||
+                            slot.worker->pending_rows() >= o_.max_pending_rows)) {
           status = CommitOne(slot);
         }
       }
@@ -82,11 +83,13 @@ class KafkaJob final : public kafka::RebalanceListener {
         }
         if (all_done && status.ok()) break;
       }
+      if (status.ok()) status = queue_.error();
       if (progress) progress(Figures());
     }
     if (!fatal_.ok() && status.ok()) status = fatal_;
     // Commit what was processed, then leave the group (revocation commits again: a no-op).
     Status final_commit = CommitAll();
+    if (final_commit.ok()) final_commit = queue_.Drain();
     if (status.ok()) status = final_commit;
     consumer_->Close();
     if (!fatal_.ok() && status.ok()) status = fatal_;
@@ -120,6 +123,13 @@ class KafkaJob final : public kafka::RebalanceListener {
       if (it == workers_.end()) continue;
       Status st = CommitOne(it->second);
       if (!st.ok() && fatal_.ok()) fatal_ = st;
+    }
+    // The next owner may start as soon as this returns: every commit must have happened.
+    Status st = queue_.Drain();
+    if (!st.ok() && fatal_.ok()) fatal_ = st;
+    for (const auto& tp : parts) {
+      auto it = workers_.find({tp.topic, tp.partition});
+      if (it == workers_.end()) continue;
       Retire(it->second);
       workers_.erase(it);
     }
@@ -148,8 +158,10 @@ class KafkaJob final : public kafka::RebalanceListener {
     return cache_;
   }
 
+  // Takes the partition's snapshot and queues its commit (Drain the queue to wait for it).
+  // The Kafka offset is informational: it may run ahead of the lake by the queued commits.
   Status CommitOne(Slot& slot) {
-    auto next = slot.worker->Commit();
+    auto next = slot.worker->Commit(&queue_);
     if (!next.ok()) return next.status();
     if (*next >= 0) consumer_->CommitOffset({slot.worker->topic(), slot.worker->partition()}, *next);
     return Status::Ok();
@@ -211,6 +223,8 @@ class KafkaJob final : public kafka::RebalanceListener {
   const JobOptions& o_;
   std::unique_ptr<kafka::Consumer> consumer_;
   std::map<Key, Slot> workers_;
+  // Declared after workers_: destroyed (drained) first, while the workers its jobs use live.
+  CommitQueue queue_;
   PartitionWorker* cache_ = nullptr;
   int32_t cache_partition_ = -1;
   std::string cache_topic_;
@@ -241,6 +255,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   for (const auto& issue : src->Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());
 
   LS_ASSIGN_OR_RETURN(auto worker, PartitionWorker::Open(options.spec, options.lake, source_name, 0));
+  CommitQueue queue;  // after the worker: drained before the worker goes
   const stream::TaskStats base = worker->Stats();
   auto fill = [&] {
     stream::TaskStats s = worker->Stats();
@@ -271,9 +286,11 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
         break;
       }
       bool due = worker->since_commit() >= options.max_records_per_trigger ||
+                 worker->pending_rows() >= options.max_pending_rows ||
                  (!options.available_now && Clock::now() - last_trigger >= options.trigger);
       if (due) {
-        LS_RETURN_NOT_OK(worker->Commit().status());
+        LS_RETURN_NOT_OK(worker->Commit(&queue).status());
+        LS_RETURN_NOT_OK(queue.error());
         last_trigger = Clock::now();
       }
       if (progress) progress(fill());
@@ -281,7 +298,8 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   }
   // A file source is bounded: its end is the end of input, as with available-now.
   if (!stopped) worker->Flush();
-  LS_RETURN_NOT_OK(worker->Commit().status());
+  LS_RETURN_NOT_OK(worker->Commit(&queue).status());
+  LS_RETURN_NOT_OK(queue.Drain());
   *figures = fill();
   return Status::Ok();
 }

@@ -8,8 +8,8 @@
 // same lake as one.
 //
 // Triggers: every `trigger` interval all workers commit; a worker also commits once it
-// has processed `max_records_per_trigger` records since its last commit (bounding the
-// output held in memory). With `available_now`, each partition is read up to the end
+// has processed `max_records_per_trigger` records since its last commit, or holds
+// `max_pending_rows` closed-window rows (both bound the output held in memory). With `available_now`, each partition is read up to the end
 // offset seen when it was assigned, its open windows are flushed and committed, and the
 // job ends when every assigned partition is done.
 #pragma once
@@ -35,6 +35,7 @@ struct JobOptions {
   std::chrono::milliseconds trigger{60000};
   bool available_now = false;
   uint64_t max_records_per_trigger = 1000000;
+  size_t max_pending_rows = 25000;  // ~600 bytes each
   int connect_timeout_ms = 15000;
 };
 

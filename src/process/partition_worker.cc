@@ -103,7 +103,7 @@ void PartitionWorker::OnLate(stream::LateRecord record) {
                  EventTime{record.watermark}, std::move(record.value)});
 }
 
-Result<int64_t> PartitionWorker::Commit() {
+Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   for (Row& row : task_->TakeClosed()) {
     const auto* end = std::get_if<EventTime>(&row[window_end_column_]);
     EventTime day = end ? *end : EventTime{0};
@@ -112,26 +112,38 @@ Result<int64_t> PartitionWorker::Commit() {
   int64_t next = position();
   if (next < 0) return next;  // nothing read yet: nothing to commit
   if (batch_.row_count() == 0 && next == committed_offset_) return next;
-  const std::string state = task_->Serialize();
-  Result<lake::CommitResult> r = committer_->Commit(batch_, KafkaOffset{next}, state);
+  // The snapshot: rows, offset and state belong together (invariant I2 of the committer).
+  auto batch = std::make_shared<lake::CommitBatch>(std::move(batch_));
+  batch_ = lake::CommitBatch(3);
+  auto state = std::make_shared<std::string>(task_->Serialize());
+  committed_offset_ = next;
+  since_commit_ = 0;
+  if (queue == nullptr) {
+    LS_RETURN_NOT_OK(CommitSnapshot(*batch, next, *state));
+  } else {
+    queue->Submit([this, batch, next, state] { return CommitSnapshot(*batch, next, *state); });
+  }
+  return next;
+}
+
+Status PartitionWorker::CommitSnapshot(const lake::CommitBatch& batch, int64_t next,
+                                       const std::string& state) {
+  Result<lake::CommitResult> r = committer_->Commit(batch, KafkaOffset{next}, state);
   if (!r.ok() && r.status().code() == StatusCode::kIoError) {
     // A failed commit left the lake at the previous checkpoint (plus orphans that Recover
-    // deletes). The batch is still whole, so one retry after recovery is safe; if that fails
-    // too the job stops, and a restart resumes from the last checkpoint.
+    // deletes). The snapshot is still whole, so one retry after recovery is safe; if that
+    // fails too the job stops, and a restart resumes from the last checkpoint.
     std::fprintf(stderr, "lakestream: warning: %s/%d: commit failed (%s); recovering and retrying once\n",
                  topic_.c_str(), partition_, r.status().message().c_str());
     auto rec = committer_->Recover();
     if (!rec.ok()) return rec.status();
-    r = committer_->Commit(batch_, KafkaOffset{next}, state);
+    r = committer_->Commit(batch, KafkaOffset{next}, state);
   }
   if (!r.ok()) return r.status();
-  batch_.Clear();
-  committed_offset_ = next;
-  since_commit_ = 0;
-  ++figures_.commits;
-  figures_.files += r->files.size();
-  figures_.rows += r->rows;
-  return next;
+  ++commits_;
+  files_ += r->files.size();
+  rows_ += r->rows;
+  return Status::Ok();
 }
 
 }  // namespace lakestream::process

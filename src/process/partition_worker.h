@@ -12,11 +12,13 @@
 // Thread-safety: none; a worker belongs to the thread that polls its partition.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
 
 #include "lake/committer.h"
+#include "process/commit_queue.h"
 #include "lake/file_writer.h"
 #include "stream/partition_task.h"
 #include "stream/pipeline_spec.h"
@@ -54,13 +56,17 @@ class PartitionWorker final : public stream::SideOutput {
   }
   // End of input (available-now): close every open window.
   void Flush() { task_->Flush(); }
-  // Commits the closed windows, side outputs, state and offset. Returns the next offset.
-  Result<int64_t> Commit();
+  // Commits the closed windows, side outputs, state and offset, taken together now. With a
+  // queue the commit itself runs on the queue's thread (Drain the queue before relying on
+  // it); without, here. Returns the next offset the commit covers (-1: nothing read yet).
+  Result<int64_t> Commit(CommitQueue* queue = nullptr);
 
   // Records processed since the last commit.
   uint64_t since_commit() const { return since_commit_; }
+  // Closed-window rows waiting for the next commit (they hold most of a worker's memory).
+  size_t pending_rows() const { return task_->Stats().pending_rows; }
   stream::TaskStats Stats() const { return task_->Stats(); }
-  const CommitFigures& commits() const { return figures_; }
+  CommitFigures commits() const { return {commits_.load(), files_.load(), rows_.load()}; }
   // One past the last record processed (committed or not), or -1.
   int64_t position() const;
 
@@ -71,6 +77,8 @@ class PartitionWorker final : public stream::SideOutput {
  private:
   PartitionWorker() : batch_(3) {}
   EventTime SideOutputTime() const;
+  // Runs the commit protocol (lake/committer.h) for one snapshot; any thread, one at a time.
+  Status CommitSnapshot(const lake::CommitBatch& batch, int64_t next, const std::string& state);
 
   std::string topic_;
   int32_t partition_ = 0;
@@ -80,9 +88,10 @@ class PartitionWorker final : public stream::SideOutput {
   std::unique_ptr<lake::PartitionCommitter> committer_;
   lake::CommitBatch batch_;
   int64_t resume_offset_ = -1;
-  int64_t committed_offset_ = -1;
+  int64_t committed_offset_ = -1;  // of the last commit taken (it may still be queued)
   uint64_t since_commit_ = 0;
-  CommitFigures figures_;
+  // Updated by the thread that runs commits, read for progress by the processing thread.
+  std::atomic<uint64_t> commits_{0}, files_{0}, rows_{0};
 };
 
 // Output 0 of every committer: the aggregate table; 1: dead letters; 2: late records.

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Benchmark for `lakestream process`: N turnstile messages (default 4,000,000) in a
+# 4-partition topic on a local broker, read from offset zero by (1) a bare librdkafka
+# consumer that only touches the bytes (the physical limit on this machine) and (2)
+# `lakestream process --trigger available-now` (5-minute tumbling windows, CSV.gz lake),
+# in the same run. Reports records/s, CPU seconds and peak RSS of each and the ratio.
+#
+#   bench/process_vs_bare.sh [--messages N]      # after scripts/setup.sh
+#
+# Writes bench/results/<date>-process.md. Starts its own broker (build/bench-broker,
+# 127.0.0.1:29092) and stops it at the end.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+messages=4000000
+while [ $# -gt 0 ]; do
+  case $1 in
+    --messages) messages=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+source scripts/env.sh
+cmake --preset release >/dev/null && cmake --build --preset release >/dev/null
+ls=build/release/src/app/lakestream
+work=build/bench-process
+rm -rf "$work" && mkdir -p "$work"
+bootstrap=127.0.0.1:29092
+topic=bench-process-$(date +%s)
+$ls broker start --dir build/bench-broker --port 29092 >/dev/null
+trap '$ls broker stop --dir build/bench-broker >/dev/null || true' EXIT
+
+records=$(bench/publish_messages.sh $ls $bootstrap "$topic" "$messages" "$work")
+echo "[process] $records records in $topic" >&2
+# Each reports its own CPU seconds and peak RSS (getrusage); wall time is measured here,
+# start-up included.
+now() { date +%s.%N; }
+s=$(now); build/release/bench/bare_consumer $bootstrap "$topic" > "$work/bare.stats.json"; e=$(now)
+echo "$s $e" > "$work/bare.wall"
+s=$(now)
+$ls process --topic "$topic" --group bench-process --trigger available-now --duration 5 \
+  --lake "$work/lake" --stats-json "$work/ls.stats.json" -X bootstrap.servers=$bootstrap > "$work/ls.log" 2>&1
+e=$(now); echo "$s $e" > "$work/ls.wall"
+
+out=bench/results/$(date +%Y-%m-%d)-process.md
+python3 - "$work" "$records" "$out" <<'PY'
+import json, os, sys
+work, records, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+m = {}
+for k in ("bare", "ls"):
+    m[k] = json.load(open(f"{work}/{k}.stats.json"))
+    s, e = map(float, open(f"{work}/{k}.wall").read().split())
+    m[k]["wall_seconds"] = e - s
+rate = {k: records / m[k]["wall_seconds"] for k in m}
+rows = [("bare librdkafka consumer (the limit)", "bare"),
+        ("lakestream process --trigger available-now", "ls")]
+lines = [f"# lakestream process vs the bare read limit",
+         "",
+         f"{records:,} records (the real MTA week replayed with shifted dates), 4 partitions, local "
+         f"Kafka; {os.cpu_count()} cores. Same run, same topic, both from offset zero.",
+         "",
+         "| reader | wall s | records/s | CPU s | peak RSS MB |", "|---|---:|---:|---:|---:|"]
+for name, k in rows:
+    lines.append(f"| {name} | {m[k]['wall_seconds']:.2f} | {rate[k]:,.0f} | {m[k]['cpu_seconds']:.2f} "
+                 f"| {m[k]['peak_rss_mb']:.0f} |")
+lines += ["", f"lakestream / limit = **{rate['ls'] / rate['bare']:.2f}**"]
+open(out, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+echo "written to $out"
