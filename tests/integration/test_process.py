@@ -292,3 +292,51 @@ def test_sigterm_commits_and_exits_0(lakestream, week, tmp_path):
         committed += json.loads(open(path).read().split("\n", 1)[1])["next_offset"]
     assert committed == s["records"]
     assert streams.lake_files(lake), "closed windows were committed on the way out"
+
+
+def test_seed_wire_format_gives_the_same_lake(lakestream, source_dir, week, tmp_path):
+    _, records = week
+    topic = f"seed-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 4)
+    lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+                   "--topic", topic, "--format", "seed", timeout=300)
+    lake = str(tmp_path / "lake")
+    _, stats = process(lakestream, topic, lake, "--format", "seed")
+    assert stats["bad"] == 0
+    assert_lake(lake, expected_week(records, 300, 300))
+
+
+def test_taxi_pipeline(lakestream, bootstrap, source_dir, tmp_path):
+    """pipelines/taxi-rides.yaml: rides per pickup zone in 10-minute windows sliding by 5,
+    with the sum of total_amount, against an expectation computed here from the topic."""
+    import collections
+    import datetime
+    import duckdb
+    topic = f"rides-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 2)
+    lakestream.run("produce", "--source", f"rides:{source_dir}/data/taxi/rides.csv", "--topic", topic)
+    rides = [json.loads(v) for _, _, _, v in streams.kcat_read(bootstrap, topic)]
+    assert len(rides) == 266
+    want = collections.defaultdict(lambda: [0, 0.0])
+    for r in rides:
+        t = int(datetime.datetime.strptime(r["tpep_pickup_datetime"], "%Y-%m-%d %H:%M:%S")
+                .replace(tzinfo=datetime.timezone.utc).timestamp())
+        start = t // 300 * 300
+        while start + 600 > t:
+            key = (r["PULocationID"], start)
+            want[key][0] += 1
+            want[key][1] += r["total_amount"]
+            start -= 300
+    lake = str(tmp_path / "lake")
+    _, stats = process(lakestream, topic, lake, "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml",
+                       "--lake-format", "parquet")
+    assert stats["records"] == 266 and stats["bad"] == 0 and stats["late"] == 0
+    got = duckdb.connect().execute(
+        f"select PULocationID, epoch(window_start)::bigint, epoch(window_end - window_start)::bigint, "
+        f"rides, total_amount from read_parquet('{lake}/taxi-rides/*/*.parquet', hive_partitioning=false)"
+    ).fetchall()
+    assert len(got) == len(want)
+    for zone, start, size, n, amount in got:
+        assert size == 600
+        assert want[(zone, start)][0] == n
+        assert abs(want[(zone, start)][1] - amount) < 1e-6
