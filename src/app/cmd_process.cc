@@ -43,9 +43,11 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   } else {
     int slide = a.slide > 0 ? a.slide : a.duration;
     if (a.duration <= 0 || slide > a.duration) {
-      return Status::InvalidArgument("--duration must be > 0 and --slide between 1 and --duration (minutes)");
+      return Status::InvalidArgument(
+          "--duration must be > 0 and --slide between 1 and --duration (minutes)");
     }
-    o.spec = stream::TurnstilePipeline(std::chrono::minutes(a.duration), std::chrono::minutes(slide));
+    o.spec =
+        stream::TurnstilePipeline(std::chrono::minutes(a.duration), std::chrono::minutes(slide));
   }
   if (!a.format.empty()) {
     LS_ASSIGN_OR_RETURN(o.spec.format, ParseWireFormat(a.format));
@@ -61,8 +63,9 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   } else {
     auto secs = stream::ParseDuration(a.trigger);
     if (!secs || *secs <= 0) {
-      return Status::InvalidArgument("--trigger must be an interval (30s, 5m, 1h) or `available-now`, got '" +
-                                     a.trigger + "'");
+      return Status::InvalidArgument(
+          "--trigger must be an interval (30s, 5m, 1h) or `available-now`, got '" + a.trigger +
+          "'");
     }
     o.trigger = std::chrono::seconds(*secs);
   }
@@ -82,15 +85,19 @@ void RunProcess(const ProcessArgs& a) {
 
   ProgressLine progress;
   const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   auto show = [&](const process::JobFigures& f) {
     if (!progress.Due(std::chrono::milliseconds(500))) return;
     double s = std::max(elapsed(), 1e-3);
     progress.Show(fmt::format(
-        "[process] {} rec  {:.0f} rec/s  lag {}  watermark {}..{}  windows {}  late {}  dup {}  bad {}  files {}",
+        "[process] {} rec  {:.0f} rec/s  lag {}  watermark {}..{}  windows {}  late {}  dup {}  "
+        "bad {}  files {}",
         Thousands(f.records), f.records / s, f.lag < 0 ? std::string("?") : Thousands(f.lag),
-        FormatWatermark(f.min_watermark), FormatWatermark(f.max_watermark), Thousands(f.windows_emitted),
-        Thousands(f.late), Thousands(f.duplicates), Thousands(f.bad), Thousands(f.files)));
+        FormatWatermark(f.min_watermark), FormatWatermark(f.max_watermark),
+        Thousands(f.windows_emitted), Thousands(f.late), Thousands(f.duplicates), Thousands(f.bad),
+        Thousands(f.files)));
   };
   process::JobFigures figures;
   Status st;
@@ -112,20 +119,28 @@ void RunProcess(const ProcessArgs& a) {
   double seconds = elapsed();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+               ru.ru_stime.tv_usec / 1e6;
   double rss_mb = ru.ru_maxrss / 1024.0;
 
-  std::printf("processed %s records from %s in %.2f s: %.0f records/s (cpu %.2f s, peak RSS %.0f MB)\n",
-              Thousands(figures.records).c_str(), from.c_str(), seconds,
-              figures.records / std::max(seconds, 1e-9), cpu, rss_mb);
-  std::printf("windows emitted %s (%s rows); late %s, duplicates %s, bad records %s%s\n",
-              Thousands(figures.windows_emitted).c_str(), Thousands(figures.rows_emitted).c_str(),
-              Thousands(figures.late).c_str(), Thousands(figures.duplicates).c_str(),
-              Thousands(figures.bad).c_str(),
-              figures.bad > 0 ? fmt::format(" (dead letters under {}/_dead_letters/)", a.lake).c_str() : "");
-  std::printf("committed %s files (%s rows) in %s commits to %s/%s\n", Thousands(figures.files).c_str(),
-              Thousands(figures.rows_committed).c_str(), Thousands(figures.commits).c_str(), a.lake.c_str(),
-              options->lake.table.c_str());
+  // A job that failed before reading anything has nothing to summarize: only the error.
+  const bool summarize = st.ok() || figures.records > 0 || figures.commits > 0;
+  if (summarize) {
+    std::printf(
+        "processed %s records from %s in %.2f s: %.0f records/s (cpu %.2f s, peak RSS %.0f MB)\n",
+        Thousands(figures.records).c_str(), from.c_str(), seconds,
+        figures.records / std::max(seconds, 1e-9), cpu, rss_mb);
+    std::printf("windows emitted %s (%s rows); late %s, duplicates %s, bad records %s%s\n",
+                Thousands(figures.windows_emitted).c_str(), Thousands(figures.rows_emitted).c_str(),
+                Thousands(figures.late).c_str(), Thousands(figures.duplicates).c_str(),
+                Thousands(figures.bad).c_str(),
+                figures.bad > 0
+                    ? fmt::format(" (dead letters under {}/_dead_letters/)", a.lake).c_str()
+                    : "");
+    std::printf("committed %s files (%s rows) in %s commits to %s/%s\n",
+                Thousands(figures.files).c_str(), Thousands(figures.rows_committed).c_str(),
+                Thousands(figures.commits).c_str(), a.lake.c_str(), options->lake.table.c_str());
+  }
   std::fflush(stdout);
   if (!a.stats_json.empty()) {
     nlohmann::json j = {{"records", figures.records},
@@ -147,7 +162,8 @@ void RunProcess(const ProcessArgs& a) {
     std::ofstream(a.stats_json) << j.dump(2) << "\n";
   }
   if (!st.ok()) {
-    int code = st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound ? 2 : 1;
+    int code =
+        st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound ? 2 : 1;
     return Fail(st, code);
   }
 }
@@ -157,38 +173,51 @@ void RunProcess(const ProcessArgs& a) {
 void AddProcessCommand(CLI::App& root) {
   auto a = std::make_shared<ProcessArgs>();
   CLI::App* cmd = root.add_subcommand(
-      "process", "Aggregate a topic in event-time windows and land closed windows in the lake, exactly once");
+      "process",
+      "Aggregate a topic in event-time windows and land closed windows in the lake, exactly once");
   cmd->add_option("--topic", a->topics, "Topic(s) to read (default mta-turnstile)");
-  cmd->add_option("--group", a->group, "Consumer group: processes in one group share the partitions")
+  cmd->add_option("--group", a->group,
+                  "Consumer group: processes in one group share the partitions")
       ->capture_default_str();
   cmd->add_option("--client", a->client, "Kafka client.id")->capture_default_str();
-  cmd->add_option("--duration", a->duration, "Turnstile window size in minutes")->capture_default_str();
-  cmd->add_option("--slide", a->slide, "Turnstile window slide in minutes (default: the duration, tumbling)");
+  cmd->add_option("--duration", a->duration, "Turnstile window size in minutes")
+      ->capture_default_str();
+  cmd->add_option("--slide", a->slide,
+                  "Turnstile window slide in minutes (default: the duration, tumbling)");
   cmd->add_option("--pipeline", a->pipeline,
-                  "A pipeline file (YAML) instead of the built-in turnstile query, e.g. pipelines/taxi-rides.yaml")
+                  "A pipeline file (YAML) instead of the built-in turnstile query, e.g. "
+                  "pipelines/taxi-rides.yaml")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--format", a->format, "Wire format of the messages, overriding the pipeline's: csv, seed, json")
+  cmd->add_option("--format", a->format,
+                  "Wire format of the messages, overriding the pipeline's: csv, seed, json")
       ->check(CLI::IsMember({"csv", "seed", "json"}));
   cmd->add_option("--lake", a->lake, "Lake root folder")->capture_default_str();
-  cmd->add_option("--table", a->table, "Table folder in the lake (default: turnstile, or the pipeline's name)");
-  cmd->add_option("--lake-format", a->lake_format, "Lake file format: csv (CSV.gz, the seed's layout) or parquet")
+  cmd->add_option("--table", a->table,
+                  "Table folder in the lake (default: turnstile, or the pipeline's name)");
+  cmd->add_option("--lake-format", a->lake_format,
+                  "Lake file format: csv (CSV.gz, the seed's layout) or parquet")
       ->capture_default_str()
       ->check(CLI::IsMember({"csv", "parquet"}));
-  cmd->add_option("--trigger", a->trigger,
-                  "How often closed windows are committed (30s, 5m, ...), or `available-now`: process up to "
-                  "the end offsets seen at start, emit every open window, commit and exit")
+  cmd->add_option(
+         "--trigger", a->trigger,
+         "How often closed windows are committed (30s, 5m, ...), or `available-now`: process up to "
+         "the end offsets seen at start, emit every open window, commit and exit")
       ->capture_default_str();
-  cmd->add_option("--max-records-per-trigger", a->max_records_per_trigger,
-                  "Commit a partition after this many records even before its trigger (bounds memory)")
+  cmd->add_option(
+         "--max-records-per-trigger", a->max_records_per_trigger,
+         "Commit a partition after this many records even before its trigger (bounds memory)")
       ->capture_default_str();
-  cmd->add_flag("--late-output", a->late_output, "Also write late records to <lake>/_late/<topic>/");
-  cmd->add_option("--source", a->sources,
-                  "Process MTA weekly FILE... (replayed like `produce` does) or rides:FILE instead of Kafka");
+  cmd->add_flag("--late-output", a->late_output,
+                "Also write late records to <lake>/_late/<topic>/");
+  cmd->add_option(
+      "--source", a->sources,
+      "Process MTA weekly FILE... (replayed like `produce` does) or rides:FILE instead of Kafka");
   cmd->add_option("--source-name", a->source_name,
                   "With --source: the name its checkpoint and files carry in the lake")
       ->capture_default_str();
   cmd->add_option("--stats-json", a->stats_json, "Write the final figures to this JSON file");
-  cmd->add_option("--connect-timeout", a->connect_timeout, "Seconds to wait for the cluster to answer")
+  cmd->add_option("--connect-timeout", a->connect_timeout,
+                  "Seconds to wait for the cluster to answer")
       ->capture_default_str();
   a->kafka.AddTo(cmd);
   cmd->footer(
@@ -198,8 +227,10 @@ void AddProcessCommand(CLI::App& root) {
       "  lakestream process --duration 60 --slide 15 --lake-format parquet\n"
       "  lakestream process --pipeline pipelines/taxi-rides.yaml --topic rides_json\n"
       "  lakestream process --source data/mta/turnstile_230603.csv.gz --trigger available-now\n"
-      "Exactly once: each partition's state and offset are checkpointed in <lake>/_checkpoints/ together\n"
-      "with the files they produced; after a crash or a rebalance the next owner resumes from there.\n"
+      "Exactly once: each partition's state and offset are checkpointed in <lake>/_checkpoints/ "
+      "together\n"
+      "with the files they produced; after a crash or a rebalance the next owner resumes from "
+      "there.\n"
       "Ctrl-C / SIGTERM commits what was processed and exits 0.");
   cmd->callback([a] { RunProcess(*a); });
 }
