@@ -89,4 +89,27 @@ Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeo
   return Status::Ok();
 }
 
+Result<int> PartitionCount(rd_kafka_t* handle, const std::string& topic, const std::string& bootstrap,
+                           int timeout_ms) {
+  const rd_kafka_metadata_t* md = nullptr;
+  // All topics: asking for one by name could create it where auto-creation is on.
+  rd_kafka_resp_err_t err = rd_kafka_metadata(handle, 1, nullptr, &md, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable(fmt::format("cannot list topics at {}: {}", bootstrap, rd_kafka_err2str(err)));
+  }
+  int partitions = 0;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      partitions = md->topics[i].partition_cnt;
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  if (partitions == 0) {
+    return Status::NotFound(fmt::format(
+        "topic '{}' does not exist at {}; create it first, e.g. `lakestream topics create {} --partitions 4`",
+        topic, bootstrap, topic));
+  }
+  return partitions;
+}
+
 }  // namespace lakestream::kafka

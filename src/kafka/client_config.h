@@ -64,4 +64,9 @@ Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf);
 // bootstrap.servers and what to check if no broker answers.
 Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms);
 
+// The number of partitions of `topic`, asked within `timeout_ms`. NotFound, with the
+// command that creates it, if the topic does not exist.
+Result<int> PartitionCount(rd_kafka_t* handle, const std::string& topic, const std::string& bootstrap,
+                           int timeout_ms);
+
 }  // namespace lakestream::kafka

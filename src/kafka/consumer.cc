@@ -50,17 +50,8 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
   LS_RETURN_NOT_OK(WaitForBroker(c->handle_.get(), c->bootstrap_, connect_timeout_ms));
 
   // Fail early and clearly on a missing topic instead of waiting forever.
-  const rd_kafka_metadata_t* md = nullptr;
-  if (rd_kafka_metadata(c->handle_.get(), 1, nullptr, &md, connect_timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (const auto& t : topics) {
-      bool found = false;
-      for (int i = 0; i < md->topic_cnt; ++i) found = found || t == md->topics[i].topic;
-      if (!found) {
-        rd_kafka_metadata_destroy(md);
-        return Status::NotFound(fmt::format("topic '{}' does not exist at {}", t, c->bootstrap_));
-      }
-    }
-    rd_kafka_metadata_destroy(md);
+  for (const auto& t : topics) {
+    LS_RETURN_NOT_OK(PartitionCount(c->handle_.get(), t, c->bootstrap_, connect_timeout_ms).status());
   }
 
   rd_kafka_poll_set_consumer(c->handle_.get());

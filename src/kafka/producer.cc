@@ -24,23 +24,7 @@ Result<std::unique_ptr<Producer>> Producer::Make(ClientConfig config, const std:
   LS_ASSIGN_OR_RETURN(p->handle_, CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
   LS_RETURN_NOT_OK(WaitForBroker(p->handle_.get(), p->bootstrap_, connect_timeout_ms));
 
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(p->handle_.get(), 1, nullptr, &md, connect_timeout_ms);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::Unavailable(fmt::format("cannot list topics at {}: {}", p->bootstrap_, rd_kafka_err2str(err)));
-  }
-  for (int i = 0; i < md->topic_cnt; ++i) {
-    if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      p->partitions_ = md->topics[i].partition_cnt;
-    }
-  }
-  rd_kafka_metadata_destroy(md);
-  if (p->partitions_ == 0) {
-    return Status::NotFound(fmt::format(
-        "topic '{}' does not exist at {}; create it first, e.g. `lakestream topics create {} "
-        "--partitions 4`",
-        topic, p->bootstrap_, topic));
-  }
+  LS_ASSIGN_OR_RETURN(p->partitions_, PartitionCount(p->handle_.get(), topic, p->bootstrap_, connect_timeout_ms));
   p->topic_.reset(rd_kafka_topic_new(p->handle_.get(), topic.c_str(), nullptr));
   return p;
 }

@@ -340,3 +340,14 @@ def test_taxi_pipeline(lakestream, bootstrap, source_dir, tmp_path):
         assert size == 600
         assert want[(zone, start)][0] == n
         assert abs(want[(zone, start)][1] - amount) < 1e-6
+
+
+def test_errors_are_clear(lakestream, source_dir, tmp_path):
+    p = lakestream.run("process", "--topic", f"missing-{uuid.uuid4().hex[:8]}", "--lake", str(tmp_path / "l"),
+                       "--trigger", "available-now", expect=2)
+    assert "does not exist" in p.stderr and "lakestream topics create" in p.stderr
+    assert "processed" not in p.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(open(f"{source_dir}/pipelines/mta-turnstile.yaml").read().replace("size: 5m", "size: five"))
+    p = lakestream.run("process", "--pipeline", str(bad), "--lake", str(tmp_path / "l"), expect=2)
+    assert f"{bad}:" in p.stderr
