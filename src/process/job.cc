@@ -13,14 +13,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void AddStats(const stream::TaskStats& s, JobFigures* f) {
-  f->records += s.records;
-  f->bytes += s.bytes;
-  f->bad += s.bad;
-  f->late += s.late;
-  f->duplicates += s.duplicates;
-  f->windows_emitted += s.windows_emitted;
-  f->rows_emitted += s.rows_emitted;
+// Adds what a task did since `base`: a task restored from a checkpoint carries earlier
+// runs' counters, and a job reports only its own work.
+void AddStatsSince(const stream::TaskStats& now, const stream::TaskStats& base, JobFigures* f) {
+  f->records += now.records - base.records;
+  f->bytes += now.bytes - base.bytes;
+  f->bad += now.bad - base.bad;
+  f->late += now.late - base.late;
+  f->duplicates += now.duplicates - base.duplicates;
+  f->windows_emitted += now.windows_emitted - base.windows_emitted;
+  f->rows_emitted += now.rows_emitted - base.rows_emitted;
 }
 
 void AddCommits(const CommitFigures& c, JobFigures* f) {
@@ -139,9 +141,7 @@ class KafkaJob final : public kafka::RebalanceListener {
  private:
   struct Slot {
     std::unique_ptr<PartitionWorker> worker;
-    // Counters of a task restored from a checkpoint include earlier runs' work; the job
-    // reports only its own, so it subtracts the counters it started from.
-    stream::TaskStats base;
+    stream::TaskStats base;  // counters when opened (see AddStatsSince)
     int64_t low = -1;        // available-now: the first offset still in the topic
     int64_t end = -1;        // available-now: the end offset to reach
     bool done = false;
@@ -177,18 +177,7 @@ class KafkaJob final : public kafka::RebalanceListener {
   }
 
   void Retire(const Slot& slot) {
-    stream::TaskStats s = slot.worker->Stats();
-    JobFigures f;
-    AddStats(s, &f);
-    JobFigures b;
-    AddStats(slot.base, &b);
-    retired_.records += f.records - b.records;
-    retired_.bytes += f.bytes - b.bytes;
-    retired_.bad += f.bad - b.bad;
-    retired_.late += f.late - b.late;
-    retired_.duplicates += f.duplicates - b.duplicates;
-    retired_.windows_emitted += f.windows_emitted - b.windows_emitted;
-    retired_.rows_emitted += f.rows_emitted - b.rows_emitted;
+    AddStatsSince(slot.worker->Stats(), slot.base, &retired_);
     AddCommits(slot.worker->commits(), &retired_);
   }
 
@@ -199,13 +188,7 @@ class KafkaJob final : public kafka::RebalanceListener {
     bool lag_known = !workers_.empty();
     for (auto& [tp, slot] : workers_) {
       stream::TaskStats s = slot.worker->Stats();
-      f.records += s.records - slot.base.records;
-      f.bytes += s.bytes - slot.base.bytes;
-      f.bad += s.bad - slot.base.bad;
-      f.late += s.late - slot.base.late;
-      f.duplicates += s.duplicates - slot.base.duplicates;
-      f.windows_emitted += s.windows_emitted - slot.base.windows_emitted;
-      f.rows_emitted += s.rows_emitted - slot.base.rows_emitted;
+      AddStatsSince(s, slot.base, &f);
       AddCommits(slot.worker->commits(), &f);
       if (s.watermark != stream::kNoWatermark) {
         f.min_watermark = f.min_watermark == INT64_MIN ? s.watermark : std::min(f.min_watermark, s.watermark);
@@ -260,13 +243,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   auto fill = [&] {
     stream::TaskStats s = worker->Stats();
     JobFigures f;
-    f.records = s.records - base.records;
-    f.bytes = s.bytes - base.bytes;
-    f.bad = s.bad - base.bad;
-    f.late = s.late - base.late;
-    f.duplicates = s.duplicates - base.duplicates;
-    f.windows_emitted = s.windows_emitted - base.windows_emitted;
-    f.rows_emitted = s.rows_emitted - base.rows_emitted;
+    AddStatsSince(s, base, &f);
     AddCommits(worker->commits(), &f);
     f.partitions = 1;
     f.min_watermark = f.max_watermark = s.watermark;
