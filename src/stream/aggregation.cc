@@ -158,12 +158,24 @@ uint32_t GroupTable::Add(std::string key, Row values) {
   return id;
 }
 
+void GroupTable::AddRef(uint32_t id) {
+  if (groups_[id].refs++ == 0) ++in_use_;
+}
+
 void GroupTable::Release(uint32_t id) {
-  Group& g = groups_[id];
-  if (--g.refs != 0) return;
-  index_.erase(index_.find(std::string_view(*g.key)));
-  g = Group{};
-  free_.push_back(id);
+  if (--groups_[id].refs != 0) return;
+  --in_use_;
+  if (idle() > kMaxIdle) EvictIdle();
+}
+
+void GroupTable::EvictIdle() {
+  for (uint32_t id = 0; id < groups_.size(); ++id) {
+    Group& g = groups_[id];
+    if (g.key == nullptr || g.refs != 0) continue;
+    index_.erase(index_.find(std::string_view(*g.key)));
+    g = Group{};
+    free_.push_back(id);
+  }
 }
 
 // ---- AggregationState ----
@@ -300,11 +312,11 @@ void AggregationState::Save(ByteWriter& w) const {
   std::vector<uint32_t> dense(groups_.id_limit(), GroupTable::kNone);
   uint32_t next = 0;
   for (uint32_t id = 0; id < groups_.id_limit(); ++id) {
-    if (groups_.live(id)) dense[id] = next++;
+    if (groups_.in_use(id)) dense[id] = next++;
   }
   w.U32(next);
   for (uint32_t id = 0; id < groups_.id_limit(); ++id) {
-    if (groups_.live(id)) w.PutRow(groups_.values(id));
+    if (groups_.in_use(id)) w.PutRow(groups_.values(id));
   }
   w.U32(static_cast<uint32_t>(windows_.size()));
   const size_t n_aggs = plan_->aggregates.size();

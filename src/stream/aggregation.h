@@ -61,19 +61,27 @@ struct Accumulator {
   int64_t n = 0;  // non-NULL inputs
 };
 
+// Interned group keys. A group no open window uses stays interned for a while ("idle"):
+// the next window usually sees the same groups again (a turnstile reports every few
+// hours, a 5-minute window holds one report), and re-interning each group per window was
+// the engine's largest cost. Idle groups are evicted all at once when there are more than
+// kMaxIdle, so memory stays bounded by live groups + kMaxIdle.
 class GroupTable {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr size_t kMaxIdle = 8192;
   uint32_t Find(std::string_view key) const;
-  // Adds a group that Find did not find; refs start at 0.
+  // Adds a group that Find did not find; refs start at 0 (idle until AddRef).
   uint32_t Add(std::string key, Row values);
-  void AddRef(uint32_t id) { ++groups_[id].refs; }
+  void AddRef(uint32_t id);
   void Release(uint32_t id);
   const Row& values(uint32_t id) const { return groups_[id].values; }
-  bool live(uint32_t id) const { return groups_[id].key != nullptr; }
+  // In use by at least one open window (what a checkpoint must keep).
+  bool in_use(uint32_t id) const { return groups_[id].refs > 0; }
   uint32_t refs(uint32_t id) const { return groups_[id].refs; }
   size_t id_limit() const { return groups_.size(); }  // every id is below this
-  size_t size() const { return index_.size(); }
+  size_t size() const { return in_use_; }              // groups in use
+  size_t idle() const { return index_.size() - in_use_; }
 
  private:
   struct Hash {
@@ -85,9 +93,12 @@ class GroupTable {
     Row values;
     uint32_t refs = 0;
   };
+  void EvictIdle();
+
   std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
   std::vector<Group> groups_;
   std::vector<uint32_t> free_;
+  size_t in_use_ = 0;
 };
 
 class AggregationState {

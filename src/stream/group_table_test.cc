@@ -1,0 +1,64 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "stream/aggregation.h"
+
+namespace lakestream::stream {
+namespace {
+
+Row Values(int i) { return Row{std::string("g") + std::to_string(i)}; }
+std::string Key(int i) { return "k" + std::to_string(i); }
+
+TEST(GroupTable, ReleasedGroupStaysFindableWithItsIdUntilEvicted) {
+  GroupTable t;
+  const uint32_t a = t.Add(Key(1), Values(1));
+  t.AddRef(a);
+  EXPECT_EQ(t.size(), 1u);
+  t.Release(a);
+  EXPECT_EQ(t.size(), 0u);  // in use by no window
+  EXPECT_EQ(t.idle(), 1u);
+  EXPECT_FALSE(t.in_use(a));
+  EXPECT_EQ(t.Find(Key(1)), a);  // revived without re-interning
+  t.AddRef(a);
+  EXPECT_TRUE(t.in_use(a));
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.idle(), 0u);
+  EXPECT_EQ(t.values(a), Values(1));
+}
+
+TEST(GroupTable, RefsCountEveryWindowUsingTheGroup) {
+  GroupTable t;
+  const uint32_t a = t.Add(Key(1), Values(1));
+  t.AddRef(a);
+  t.AddRef(a);  // a second (hopping) window
+  t.Release(a);
+  EXPECT_TRUE(t.in_use(a));
+  EXPECT_EQ(t.refs(a), 1u);
+  t.Release(a);
+  EXPECT_FALSE(t.in_use(a));
+}
+
+TEST(GroupTable, MoreThanMaxIdleEvictsEveryIdleGroupAndReusesTheirIds) {
+  GroupTable t;
+  const int n = static_cast<int>(GroupTable::kMaxIdle) + 1;
+  const uint32_t kept = t.Add(Key(-1), Values(-1));
+  t.AddRef(kept);
+  for (int i = 0; i < n; ++i) {
+    const uint32_t id = t.Add(Key(i), Values(i));
+    t.AddRef(id);
+    t.Release(id);
+    // Up to kMaxIdle idle groups are kept; the next release evicts them all.
+    EXPECT_EQ(t.idle(), i + 1 < n ? static_cast<size_t>(i + 1) : 0u) << i;
+  }
+  EXPECT_EQ(t.Find(Key(0)), GroupTable::kNone);
+  EXPECT_EQ(t.Find(Key(n - 1)), GroupTable::kNone);
+  EXPECT_EQ(t.Find(Key(-1)), kept);  // in use: never evicted
+  EXPECT_EQ(t.size(), 1u);
+  const uint32_t again = t.Add(Key(0), Values(0));
+  EXPECT_LT(again, t.id_limit());  // a freed id, no growth
+  EXPECT_EQ(t.id_limit(), static_cast<size_t>(n) + 1);
+}
+
+}  // namespace
+}  // namespace lakestream::stream
