@@ -89,6 +89,48 @@ TEST(CsvGzWriter, ReadableByDuckDbReadCsv) {
                              std::nullopt}}));
 }
 
+// Gzip members in `bytes` (0 if it is not valid gzip).
+int CountGzipMembers(const std::string& bytes) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return 0;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = static_cast<uInt>(bytes.size());
+  std::string out(1 << 16, '\0');
+  int members = 0;
+  while (z.avail_in > 0) {
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+      ++members;
+      inflateReset(&z);
+    } else if (rc != Z_OK) {
+      members = 0;
+      break;
+    }
+  }
+  inflateEnd(&z);
+  return members;
+}
+
+TEST(CsvGzWriter, LargeFileIsSeveralMembersReadAsOneStream) {
+  std::string dir = FreshTestDir();
+  auto writer = DefaultWriterFactoryInstance()->MakeWriter(CsvSpec());
+  ASSERT_TRUE(writer.ok());
+  // ~10 MB of CSV text: more than one 8 MiB member.
+  const Row row = TestRows()[0];
+  const std::vector<Row> rows(300000, row);
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/big.csv.gz", rows).ok());
+  EXPECT_EQ(CountGzipMembers(*ReadWholeFile(dir + "/big.csv.gz")), 2);
+  std::string expected = ",CA,UNIT,STATION,ENTRIES,RATIO,NOTE\n";
+  for (size_t i = 0; i < rows.size(); ++i) expected += std::to_string(i) + ",A001,R001,59 ST,12,0.1,plain\n";
+  EXPECT_EQ(Gunzip(dir + "/big.csv.gz"), expected);
+  auto db = OpenDuckDb();
+  auto t = db->Query("SELECT count(*), sum(column0) FROM read_csv(" + SqlStringLiteral(dir + "/big.csv.gz") + ")");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->rows, (Cells{{"300000", "44999850000"}}));
+}
+
 TEST(ParquetWriter, ReadableByDuckDbWithExactTypesAndValues) {
   std::string dir = FreshTestDir();
   FileSpec spec;
@@ -191,7 +233,7 @@ TEST(FileWriter, ErrorsNameThePath) {
   ASSERT_TRUE(writer.ok());
   Status st = (*writer)->WriteFile("/nonexistent-folder/a.csv.gz", TestRows());
   EXPECT_EQ(st.code(), StatusCode::kIoError);
-  EXPECT_EQ(st.message(), "cannot create gzip file '/nonexistent-folder/a.csv.gz': No such file or directory");
+  EXPECT_EQ(st.message(), "cannot create '/nonexistent-folder/a.csv.gz': No such file or directory");
 }
 
 }  // namespace
