@@ -11,7 +11,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include "kafka/consumer.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {
@@ -20,16 +24,12 @@ int main(int argc, char** argv) {
   }
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  const char* settings[][2] = {{"bootstrap.servers", argv[1]},
-                               {"group.id", "lakestream-bench-bare"},
-                               {"enable.auto.commit", "false"},
-                               // The same fetch settings as lakestream's consumer (src/kafka/consumer.cc).
-                               {"fetch.max.bytes", "16777216"},
-                               {"max.partition.fetch.bytes", "4194304"},
-                               {"queued.min.messages", "100000"},
-                               {"queued.max.messages.kbytes", "16384"}};
-  for (auto& kv : settings) {
-    if (rd_kafka_conf_set(conf, kv[0], kv[1], err, sizeof err) != RD_KAFKA_CONF_OK) {
+  // The same fetch settings as lakestream's consumer, for the same librdkafka.
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"bootstrap.servers", argv[1]}, {"group.id", "lakestream-bench-bare"}, {"enable.auto.commit", "false"}};
+  for (auto& kv : lakestream::kafka::FetchDefaults()) settings.push_back(kv);
+  for (auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       std::fprintf(stderr, "%s\n", err);
       return 1;
     }

@@ -75,6 +75,45 @@ install_duckdb() {
   touch "$LAKESTREAM_DUCKDB_HOME/.complete"
 }
 
+# A newer librdkafka than Debian's 2.0.2, which re-checks a full prefetch queue only once
+# a second and so caps `lakestream process` near 250,000 records/s. PyPI's
+# confluent-kafka wheel carries the official self-contained build (OpenSSL, SASL, zstd,
+# lz4 linked in; only libc needed). Same C ABI: lakestream compiles against Debian's
+# headers and loads this one through its rpath (CMakeLists.txt).
+install_librdkafka() {
+  local lib="$LAKESTREAM_RDKAFKA_HOME/lib/librdkafka.so.1"
+  if [ -f "$LAKESTREAM_RDKAFKA_HOME/.complete" ]; then
+    say "librdkafka $LAKESTREAM_RDKAFKA_VERSION: present in $LAKESTREAM_RDKAFKA_HOME"
+    return
+  fi
+  say "librdkafka $LAKESTREAM_RDKAFKA_VERSION: fetching PyPI's confluent-kafka wheel into $LAKESTREAM_RDKAFKA_HOME"
+  local tmp
+  tmp=$(mktemp -d)
+  "$LAKESTREAM_VENV/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+      --python-version 3.11 --platform manylinux_2_28_x86_64 -d "$tmp" \
+      --require-hashes -r "$here/librdkafka-wheel.txt" >"$tmp/pip.log" 2>&1 \
+    || { cat "$tmp/pip.log" >&2; fail "pip could not fetch the confluent-kafka wheel with librdkafka $LAKESTREAM_RDKAFKA_VERSION"; }
+  mkdir -p "$LAKESTREAM_RDKAFKA_HOME/lib"
+  "$LAKESTREAM_VENV/bin/python" - "$tmp"/confluent_kafka-*.whl "$lib" <<'PY' || fail "no librdkafka inside the confluent-kafka wheel"
+import shutil, sys, zipfile
+wheel, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    names = [n for n in z.namelist() if n.startswith("confluent_kafka.libs/librdkafka")]
+    if len(names) != 1:
+        sys.exit(f"expected one librdkafka in {wheel}, found {names}")
+    with z.open(names[0]) as src, open(dest, "wb") as out:
+        shutil.copyfileobj(src, out)
+PY
+  local got
+  got=$("$LAKESTREAM_VENV/bin/python" -c 'import ctypes, sys
+l = ctypes.CDLL(sys.argv[1]); l.rd_kafka_version_str.restype = ctypes.c_char_p
+print(l.rd_kafka_version_str().decode())' "$lib") || fail "the librdkafka from the wheel does not load"
+  [ "$got" = "$LAKESTREAM_RDKAFKA_VERSION" ] \
+    || fail "the wheel's librdkafka is $got, expected $LAKESTREAM_RDKAFKA_VERSION (scripts/librdkafka-wheel.txt and scripts/env.sh disagree)"
+  rm -rf "$tmp"
+  touch "$LAKESTREAM_RDKAFKA_HOME/.complete"
+}
+
 install_python() {
   if [ -f "$LAKESTREAM_VENV/.complete" ]; then
     say "Python venv: present in $LAKESTREAM_VENV"
@@ -92,4 +131,5 @@ install_apt
 install_kafka
 install_duckdb
 install_python
-say "done. Kafka: $LAKESTREAM_KAFKA_HOME  DuckDB: $LAKESTREAM_DUCKDB_HOME  venv: $LAKESTREAM_VENV"
+install_librdkafka
+say "done. Kafka: $LAKESTREAM_KAFKA_HOME  DuckDB: $LAKESTREAM_DUCKDB_HOME  venv: $LAKESTREAM_VENV  librdkafka: $LAKESTREAM_RDKAFKA_HOME"

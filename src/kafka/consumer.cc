@@ -5,6 +5,26 @@
 #include <cstring>
 
 namespace lakestream::kafka {
+
+std::vector<std::pair<std::string, std::string>> FetchDefaults() {
+  // librdkafka >= 2.1 re-checks a partition whose prefetch queue was full 1 ms later
+  // (fetch.queue.backoff.ms); 2.0.2 waits a whole second, so there only a big queue keeps
+  // the rate up (~250k records/s at 100,000 messages / 16 MB; see bench/README.md). With
+  // the short backoff a small queue is as fast as a big one (measured on 2M messages:
+  // same rate at 20,000 / 4 MB, and 120 MB instead of 250 MB peak for `process`).
+  if (rd_kafka_version() >= 0x020100ff) {
+    return {{"fetch.queue.backoff.ms", "1"},
+            {"fetch.max.bytes", "16777216"},
+            {"max.partition.fetch.bytes", "1048576"},
+            {"queued.min.messages", "20000"},
+            {"queued.max.messages.kbytes", "4096"}};
+  }
+  return {{"fetch.max.bytes", "16777216"},
+          {"max.partition.fetch.bytes", "4194304"},
+          {"queued.min.messages", "100000"},
+          {"queued.max.messages.kbytes", "16384"}};
+}
+
 namespace {
 
 struct PartitionListDeleter {
@@ -28,17 +48,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
   // New partitions start at the beginning explicitly (OnAssigned returns -1); a checkpointed
   // offset that is no longer in the topic must stop the job, not silently skip or re-read.
   config.Force("auto.offset.reset", "error");
-  // Large fetches for throughput, but a bounded prefetch queue (memory). With librdkafka
-  // 2.0.2 a queue past these thresholds is re-checked only once a second, which caps the
-  // rate (~250k records/s here); raising them with -X trades memory for throughput (see
-  // bench/README.md).
-  config.SetDefault("fetch.max.bytes", "16777216");
-  config.SetDefault("max.partition.fetch.bytes", "4194304");
-  config.SetDefault("queued.min.messages", "100000");
-  config.SetDefault("queued.max.messages.kbytes", "16384");
-  // librdkafka >= 2.1 can re-check a full prefetch queue sooner than once a second: with
-  // 2.6.1 this alone took 2M messages from 229k to 563k records/s (bench/README.md).
-  if (rd_kafka_version() >= 0x020100ff) config.SetDefault("fetch.queue.backoff.ms", "1");
+  for (const auto& [key, value] : FetchDefaults()) config.SetDefault(key, value);
   // The lake's checkpoint is the commit point: Kafka offsets are informational only.
   config.Force("enable.auto.commit", "false");
   config.Force("enable.auto.offset.store", "false");

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kafka/client_config.h"
@@ -32,6 +33,10 @@ class RebalanceListener {
   // Partitions are being taken away: finish (checkpoint) their work before returning.
   virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
 };
+
+// The fetch and prefetch settings lakestream's consumer uses unless the user sets them,
+// for the librdkafka loaded at run time (bench/bare_consumer.cc reads with the same).
+std::vector<std::pair<std::string, std::string>> FetchDefaults();
 
 struct ConsumedMessage {
   std::string_view topic;
