@@ -1,8 +1,19 @@
 // lakestream: Kafka -> event-time windows -> data lake -> DuckDB warehouse, in one binary.
 #include <CLI/CLI.hpp>
+#include <duckdb.h>
+#include <librdkafka/rdkafka.h>
+
+#include <string>
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+
+// jemalloc's options when it is linked in (CMakeLists.txt; ignored otherwise): two arenas
+// for the two busy threads (the reader and the committer) instead of 4 per core, which
+// keeps peak memory lower at the same speed.
+extern "C" {
+const char* malloc_conf = "narenas:2";
+}
 
 int main(int argc, char** argv) {
   CLI::App root{
@@ -10,7 +21,8 @@ int main(int argc, char** argv) {
       "aggregates them in event-time windows exactly once, and lands them in a data lake."};
   root.name("lakestream");
   root.require_subcommand(1);
-  root.set_version_flag("--version", "lakestream 0.1.0");
+  root.set_version_flag("--version", std::string("lakestream 0.1.0 (librdkafka ") + rd_kafka_version_str() +
+                                        ", DuckDB " + duckdb_library_version() + ")");
   root.footer(
       "Start here:\n"
       "  lakestream broker start                         # a local Kafka on 127.0.0.1:9092\n"
