@@ -19,12 +19,19 @@ std::string Join(const std::string& root, const std::string& rel) { return root 
 }  // namespace
 
 void CommitBatch::Add(size_t output, EventTime date_time, Row row) {
-  rows_.at(output)[DayOf(date_time)].push_back(std::move(row));
+  const int64_t day = DayOf(date_time);
+  auto& [last_day, last_rows] = last_.at(output);
+  if (last_rows == nullptr || last_day != day) {
+    last_day = day;
+    last_rows = &rows_[output][day];  // map nodes are stable
+  }
+  last_rows->push_back(std::move(row));
   ++row_count_;
 }
 
 void CommitBatch::Clear() {
   for (auto& m : rows_) m.clear();
+  for (auto& l : last_) l = {0, nullptr};
   row_count_ = 0;
 }
 

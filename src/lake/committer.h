@@ -75,7 +75,12 @@ struct OutputSpec {
 // Plain data; the task owns it and clears it after a successful commit.
 class CommitBatch {
  public:
-  explicit CommitBatch(size_t output_count) : rows_(output_count) {}
+  explicit CommitBatch(size_t output_count) : rows_(output_count), last_(output_count, {0, nullptr}) {}
+  // Movable (map nodes move with it), not copyable (last_ points into this batch's maps).
+  CommitBatch(CommitBatch&&) = default;
+  CommitBatch& operator=(CommitBatch&&) = default;
+  CommitBatch(const CommitBatch&) = delete;
+  CommitBatch& operator=(const CommitBatch&) = delete;
 
   // Adds a row to `output` (an index into CommitterOptions::outputs). `date_time` chooses the
   // date=YYYY-MM-DD folder (the window end for aggregates). An out-of-range `output` is a
@@ -91,6 +96,8 @@ class CommitBatch {
  private:
   std::vector<std::map<int64_t, std::vector<Row>>> rows_;
   size_t row_count_ = 0;
+  // The day vector Add used last, per output: rows come in runs of one day.
+  std::vector<std::pair<int64_t, std::vector<Row>*>> last_;
 };
 
 // Steps of Commit() where a test can simulate a crash.

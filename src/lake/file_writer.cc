@@ -113,7 +113,7 @@ void AppendJsonValue(const Value& v, std::string* out) {
     out->append(std::to_string(*i));
   } else if (const auto* d = std::get_if<double>(&v)) {
     if (std::isfinite(*d)) {
-      out->append(FormatValueText(v));
+      AppendValueText(v, out);
     } else {
       out->append("null");  // JSON has no NaN or infinity
     }
@@ -294,16 +294,29 @@ Status ValidateRow(const Schema& schema, const Row& row) {
   return Status::Ok();
 }
 
-std::string FormatValueText(const Value& value) {
-  if (const auto* s = std::get_if<std::string>(&value)) return *s;
-  if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
-  if (const auto* d = std::get_if<double>(&value)) {
-    char buf[64];
-    auto r = std::to_chars(buf, buf + sizeof buf, *d);  // shortest round-trip
-    return std::string(buf, r.ptr);
+void AppendValueText(const Value& value, std::string* out) {
+  char buf[64];
+  switch (value.index()) {
+    case 0: return;
+    case 1: out->append(std::get<std::string>(value)); return;
+    case 2: {
+      auto r = std::to_chars(buf, buf + sizeof buf, std::get<int64_t>(value));
+      out->append(buf, r.ptr);
+      return;
+    }
+    case 3: {
+      auto r = std::to_chars(buf, buf + sizeof buf, std::get<double>(value));  // shortest round-trip
+      out->append(buf, r.ptr);
+      return;
+    }
+    case 4: out->append(FormatTimestamp(std::get<EventTime>(value))); return;
   }
-  if (const auto* t = std::get_if<EventTime>(&value)) return FormatTimestamp(*t);
-  return std::string();
+}
+
+std::string FormatValueText(const Value& value) {
+  std::string out;
+  AppendValueText(value, &out);
+  return out;
 }
 
 void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std::string* out) {
@@ -317,13 +330,14 @@ void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std:
 
 void AppendCsvRow(size_t index, const Row& row, const std::vector<size_t>& keep,
                   std::string* out) {
-  out->append(std::to_string(index));
+  char buf[24];
+  out->append(buf, std::to_chars(buf, buf + sizeof buf, index).ptr);
   for (size_t c : keep) {
     out->push_back(',');
     if (const auto* s = std::get_if<std::string>(&row[c])) {
       AppendCsvField(out, *s);
     } else {
-      out->append(FormatValueText(row[c]));
+      AppendValueText(row[c], out);
     }
   }
   out->push_back('\n');

@@ -84,6 +84,8 @@ void AppendCsvRow(size_t index, const Row& row, const std::vector<size_t>& keep,
                   std::string* out);
 // Formats a value as CSV text: int64 decimal, double shortest round-trip,
 // timestamp "YYYY-MM-DD HH:MM:SS", NULL empty; strings as they are (unquoted).
+// AppendValueText appends the same to *out.
 std::string FormatValueText(const Value& value);
+void AppendValueText(const Value& value, std::string* out);
 
 }  // namespace lakestream::lake

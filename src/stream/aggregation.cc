@@ -93,6 +93,51 @@ void AppendKeyPart(std::string* out, const Value& v) {
   }
 }
 
+namespace {
+
+void AppendBigEndian(std::string* out, uint64_t u) {
+  char b[8];
+  for (int k = 7; k >= 0; --k) {
+    b[k] = static_cast<char>(u & 0xFF);
+    u >>= 8;
+  }
+  out->append(b, 8);
+}
+
+// Flipping the sign bit maps int64 order onto uint64 order.
+uint64_t OrderedBits(int64_t i) { return static_cast<uint64_t>(i) ^ (uint64_t{1} << 63); }
+
+// IEEE 754 doubles order like sign-magnitude integers: negative ones inverted.
+uint64_t OrderedBits(double d) {
+  if (d == 0) d = 0.0;  // -0.0 == 0.0
+  uint64_t u;
+  std::memcpy(&u, &d, 8);
+  return (u & (uint64_t{1} << 63)) ? ~u : u | (uint64_t{1} << 63);
+}
+
+}  // namespace
+
+void AppendSortKeyPart(std::string* out, const Value& v) {
+  if (v.index() == 0) {
+    out->push_back('\0');
+    return;
+  }
+  out->push_back('\1');
+  switch (v.index()) {
+    case 1:
+      // NUL bytes escaped as 00 FF; 00 00 ends the string, so a prefix sorts first.
+      for (char c : std::get<std::string>(v)) {
+        out->push_back(c);
+        if (c == '\0') out->push_back('\xFF');
+      }
+      out->append(2, '\0');
+      return;
+    case 2: AppendBigEndian(out, OrderedBits(std::get<int64_t>(v))); return;
+    case 3: AppendBigEndian(out, OrderedBits(std::get<double>(v))); return;
+    case 4: AppendBigEndian(out, OrderedBits(std::get<EventTime>(v).seconds)); return;
+  }
+}
+
 AggregationPlan AggregationPlan::Make(const PipelineSpec& spec) {
   AggregationPlan p;
   p.window = spec.window;
@@ -154,7 +199,9 @@ uint32_t GroupTable::Add(std::string key, Row values) {
     groups_.emplace_back();
   }
   auto [it, inserted] = index_.emplace(std::move(key), id);
-  groups_[id] = Group{&it->first, std::move(values), 0};
+  std::string sort_key;
+  for (const Value& v : values) AppendSortKeyPart(&sort_key, v);
+  groups_[id] = Group{&it->first, std::move(values), std::move(sort_key), 0};
   return id;
 }
 
@@ -262,7 +309,7 @@ void AggregationState::EmitWindow(int64_t start, OpenWindow& w, std::vector<Row>
   std::vector<uint32_t> order(w.group_of_cell.size());
   std::iota(order.begin(), order.end(), 0u);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return groups_.values(w.group_of_cell[a]) < groups_.values(w.group_of_cell[b]);
+    return groups_.sort_key(w.group_of_cell[a]) < groups_.sort_key(w.group_of_cell[b]);
   });
   const int64_t end = start + plan_->window.size;
   const size_t n_aggs = plan_->aggregates.size();

@@ -32,6 +32,12 @@ namespace lakestream::stream {
 void AppendKeyPart(std::string* out, ColumnType type, const FieldValue& v);
 void AppendKeyPart(std::string* out, const Value& v);
 
+// Encodes a value so that byte-wise comparison (memcmp, then length) of two encodings of a
+// column orders as Value's operator<=> does (NULL first; strings by unsigned bytes; numbers
+// and times numerically), and no encoding is a prefix of another of the same column:
+// concatenated per column, the encodings sort rows as Row's operator<=> does.
+void AppendSortKeyPart(std::string* out, const Value& v);
+
 struct AggregatePlan {
   AggregateFunction function;
   int field = -1;  // schema index; -1 for count of records
@@ -76,6 +82,8 @@ class GroupTable {
   void AddRef(uint32_t id);
   void Release(uint32_t id);
   const Row& values(uint32_t id) const { return groups_[id].values; }
+  // The values' sort key (AppendSortKeyPart of each): orders groups as their values do.
+  const std::string& sort_key(uint32_t id) const { return groups_[id].sort_key; }
   // In use by at least one open window (what a checkpoint must keep).
   bool in_use(uint32_t id) const { return groups_[id].refs > 0; }
   uint32_t refs(uint32_t id) const { return groups_[id].refs; }
@@ -91,6 +99,7 @@ class GroupTable {
   struct Group {
     const std::string* key = nullptr;  // the map's node; stable; null when free
     Row values;
+    std::string sort_key;
     uint32_t refs = 0;
   };
   void EvictIdle();

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <string>
+#include <vector>
 
 #include "stream/aggregation.h"
 
@@ -58,6 +60,37 @@ TEST(GroupTable, MoreThanMaxIdleEvictsEveryIdleGroupAndReusesTheirIds) {
   const uint32_t again = t.Add(Key(0), Values(0));
   EXPECT_LT(again, t.id_limit());  // a freed id, no growth
   EXPECT_EQ(t.id_limit(), static_cast<size_t>(n) + 1);
+}
+
+std::string SortKey(const Row& row) {
+  std::string k;
+  for (const Value& v : row) AppendSortKeyPart(&k, v);
+  return k;
+}
+
+TEST(SortKey, OrdersRowsAsTheirValuesDo) {
+  using S = std::string;
+  const std::string nul("a\0b", 3);
+  // Each list is in ascending Value order; rows are single values or pairs.
+  const std::vector<std::vector<Row>> ascending = {
+      {{std::monostate{}}, {S("")}, {S("a")}, {nul}, {S("a\x01")}, {S("ab")}, {S("b")}, {S("\xC3\xA9")}},
+      {{std::monostate{}}, {int64_t{INT64_MIN}}, {int64_t{-1}}, {int64_t{0}}, {int64_t{1}}, {int64_t{INT64_MAX}}},
+      {{std::monostate{}}, {-1e300}, {-1.5}, {-0.0}, {1e-300}, {2.5}, {1e300}},
+      {{std::monostate{}}, {EventTime{-86400}}, {EventTime{0}}, {EventTime{1721606400}}},
+      // A shorter string then anything sorts before a longer one with the same start.
+      {{S("a"), S("z")}, {S("ab"), S("a")}, {S("b"), std::monostate{}}, {S("b"), S("")}},
+  };
+  for (const auto& list : ascending) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      for (size_t j = 0; j < list.size(); ++j) {
+        const bool values_less = list[i] < list[j];
+        EXPECT_EQ(values_less, i < j) << "list order " << i << " " << j;  // the table itself
+        EXPECT_EQ(SortKey(list[i]) < SortKey(list[j]), values_less) << i << " vs " << j;
+      }
+    }
+  }
+  // -0.0 and 0.0 are one group: one key.
+  EXPECT_EQ(SortKey({-0.0}), SortKey({0.0}));
 }
 
 }  // namespace

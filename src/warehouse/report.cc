@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
+#include "formats/csv.h"
 
 namespace lakestream::warehouse {
 namespace {
@@ -24,13 +25,9 @@ std::string WithThousands(const std::string& digits) {
 }
 
 std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  return out + "\"";
+  std::string out;
+  AppendCsvField(&out, v);
+  return out;
 }
 
 bool IsIntegerType(duckdb_type t) {
