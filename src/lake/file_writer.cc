@@ -37,11 +37,12 @@ bool ValueHasType(const Value& v, ColumnType type) {
   return false;
 }
 
-Status ValidateRows(const Schema& schema, std::span<const Row> rows, const std::string& path) {
+// `first`: the index of rows[0] in the file, for the message.
+Status ValidateRows(const Schema& schema, std::span<const Row> rows, const std::string& path, size_t first = 0) {
   for (size_t i = 0; i < rows.size(); ++i) {
     Status st = ValidateRow(schema, rows[i]);
     if (!st.ok()) {
-      return Status::InvalidArgument("row " + std::to_string(i) + " for '" + path +
+      return Status::InvalidArgument("row " + std::to_string(first + i) + " for '" + path +
                                      "': " + st.message());
     }
   }
@@ -68,7 +69,6 @@ class CsvGzWriter : public FileWriter {
       : schema_(std::move(schema)), keep_(std::move(keep)), level_(level) {}
 
   Status WriteFile(const std::string& path, std::span<const Row> rows) override {
-    LS_RETURN_NOT_OK(ValidateRows(schema_, rows, path));
     // Per file, not per writer: a writer may be used from more than one thread.
     std::unique_ptr<libdeflate_compressor, CompressorFree> compressor(libdeflate_alloc_compressor(level_));
     if (!compressor) return Status::Internal("cannot allocate a gzip compressor (out of memory?)");
@@ -78,6 +78,8 @@ class CsvGzWriter : public FileWriter {
     std::string gz;
     AppendCsvHeader(schema_, keep_, &text);
     for (size_t i = 0; i < rows.size(); ++i) {
+      // Validated row by row, while the row is in cache for formatting.
+      LS_RETURN_NOT_OK(ValidateRows(schema_, rows.subspan(i, 1), path, i));
       AppendCsvRow(i, rows[i], keep_, &text);
       if (text.size() >= kMemberBytes) LS_RETURN_NOT_OK(WriteMember(compressor.get(), f.get(), path, &text, &gz));
     }
