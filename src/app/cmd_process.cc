@@ -29,6 +29,7 @@ struct ProcessArgs {
   std::string trigger = "60s";
   uint64_t max_records_per_trigger = 1000000;
   bool late_output = false;
+  std::string dead_letter_topic;
   std::vector<std::string> sources;
   std::string source_name = "files";
   std::string stats_json;
@@ -102,12 +103,25 @@ void RunProcess(const ProcessArgs& a) {
   process::JobFigures figures;
   Status st;
   std::string from;
+  std::unique_ptr<process::DeadLetterTopic> dead_letter_topic;  // outlives the job
   if (!a.sources.empty()) {
+    if (!a.dead_letter_topic.empty()) {
+      return Fail(Status::InvalidArgument("--dead-letter-topic needs a Kafka source: with --source FILE, rows that do "
+                                          "not parse are reported as file:line and skipped"),
+                  2);
+    }
     from = fmt::format("{} file(s) as '{}'", a.sources.size(), a.source_name);
     st = process::RunFileJob(*options, a.sources, a.source_name, StopRequested, show, &figures);
   } else {
     auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides);
     if (!config.ok()) return Fail(config.status(), 2);
+    if (!a.dead_letter_topic.empty()) {
+      // The same cluster and credentials, before the consumer's settings are added.
+      auto t = process::DeadLetterTopic::Open(*config, a.dead_letter_topic, options->connect_timeout_ms);
+      if (!t.ok()) return Fail(t.status(), t.status().code() == StatusCode::kUnavailable ? 1 : 2);
+      dead_letter_topic = std::move(*t);
+      options->lake.dead_letter_topic = dead_letter_topic.get();
+    }
     config->SetDefault("client.id", a.client);
     // Leave the group quickly enough that a restarted or added member gets partitions soon.
     config->SetDefault("session.timeout.ms", "10000");
@@ -134,9 +148,9 @@ void RunProcess(const ProcessArgs& a) {
                 Thousands(figures.windows_emitted).c_str(), Thousands(figures.rows_emitted).c_str(),
                 Thousands(figures.late).c_str(), Thousands(figures.duplicates).c_str(),
                 Thousands(figures.bad).c_str(),
-                figures.bad > 0
-                    ? fmt::format(" (dead letters under {}/_dead_letters/)", a.lake).c_str()
-                    : "");
+                figures.bad == 0 ? ""
+                : dead_letter_topic ? fmt::format(" (dead letters in topic {})", a.dead_letter_topic).c_str()
+                                    : fmt::format(" (dead letters under {}/_dead_letters/)", a.lake).c_str());
     std::printf("committed %s files (%s rows) in %s commits to %s/%s\n",
                 Thousands(figures.files).c_str(), Thousands(figures.rows_committed).c_str(),
                 Thousands(figures.commits).c_str(), a.lake.c_str(), options->lake.table.c_str());
@@ -209,6 +223,10 @@ void AddProcessCommand(CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("--late-output", a->late_output,
                 "Also write late records to <lake>/_late/<topic>/");
+  cmd->add_option("--dead-letter-topic", a->dead_letter_topic,
+                  "Send records that do not parse to this Kafka topic (key: topic/partition@offset, value: "
+                  "JSON with the reason and the raw bytes) instead of <lake>/_dead_letters/<topic>/. At least "
+                  "once: dedupe by key or use cleanup.policy=compact");
   cmd->add_option(
       "--source", a->sources,
       "Process MTA weekly FILE... (replayed like `produce` does) or rides:FILE instead of Kafka");

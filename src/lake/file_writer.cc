@@ -128,6 +128,21 @@ void AppendJsonValue(const Value& v, std::string* out) {
   }
 }
 
+}  // namespace
+
+void AppendJsonObject(const Schema& schema, const Row& row, std::string* out) {
+  out->push_back('{');
+  for (size_t c = 0; c < schema.columns.size(); ++c) {
+    if (c > 0) out->push_back(',');
+    AppendJsonString(out, schema.columns[c].name);
+    out->push_back(':');
+    AppendJsonValue(row[c], out);
+  }
+  out->push_back('}');
+}
+
+namespace {
+
 class JsonLinesWriter : public FileWriter {
  public:
   explicit JsonLinesWriter(Schema schema) : schema_(std::move(schema)) {}
@@ -139,14 +154,8 @@ class JsonLinesWriter : public FileWriter {
     std::string line;
     for (const Row& row : rows) {
       line.clear();
-      line.push_back('{');
-      for (size_t c = 0; c < schema_.columns.size(); ++c) {
-        if (c > 0) line.push_back(',');
-        AppendJsonString(&line, schema_.columns[c].name);
-        line.push_back(':');
-        AppendJsonValue(row[c], &line);
-      }
-      line.append("}\n");
+      AppendJsonObject(schema_, row, &line);
+      line.push_back('\n');
       if (std::fwrite(line.data(), 1, line.size(), f.get()) != line.size()) {
         return Status::FromErrno(errno, "write", path);
       }

@@ -84,6 +84,9 @@ void AppendCsvRow(size_t index, const Row& row, const std::vector<size_t>& keep,
                   std::string* out);
 // Formats a value as CSV text: int64 decimal, double shortest round-trip,
 // timestamp "YYYY-MM-DD HH:MM:SS", NULL empty; strings as they are (unquoted).
+// A row as one JSON object, keys = column names (the JSON-lines writer's line):
+// timestamps "YYYY-MM-DD HH:MM:SS", NULL and non-finite doubles null.
+void AppendJsonObject(const Schema& schema, const Row& row, std::string* out);
 // AppendValueText appends the same to *out.
 std::string FormatValueText(const Value& value);
 void AppendValueText(const Value& value, std::string* out);

@@ -26,6 +26,7 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   w->topic_ = topic;
   w->partition_ = partition;
   w->late_output_ = lake.late_output;
+  w->dead_letter_topic_ = lake.dead_letter_topic;
 
   bool found = false;
   for (size_t i = 0; i < spec.output.size(); ++i) {
@@ -91,7 +92,11 @@ EventTime PartitionWorker::SideOutputTime() const {
 void PartitionWorker::OnDeadLetter(stream::DeadLetter letter) {
   lake::DeadLetter d{std::move(letter.position), std::move(letter.value), std::move(letter.reason),
                      SideOutputTime()};
-  lake::AddDeadLetter(&batch_, kDeadLetterOutput, d);
+  if (dead_letter_topic_ != nullptr) {
+    letters_.push_back(std::move(d));
+  } else {
+    lake::AddDeadLetter(&batch_, kDeadLetterOutput, d);
+  }
 }
 
 void PartitionWorker::OnLate(stream::LateRecord record) {
@@ -111,23 +116,28 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   }
   int64_t next = position();
   if (next < 0) return next;  // nothing read yet: nothing to commit
-  if (batch_.row_count() == 0 && next == committed_offset_) return next;
+  if (batch_.row_count() == 0 && letters_.empty() && next == committed_offset_) return next;
   // The snapshot: rows, offset and state belong together (invariant I2 of the committer).
   auto batch = std::make_shared<lake::CommitBatch>(std::move(batch_));
   batch_ = lake::CommitBatch(3);
+  auto letters = std::make_shared<std::vector<lake::DeadLetter>>(std::move(letters_));
+  letters_.clear();
   auto state = std::make_shared<std::string>(task_->Serialize());
   committed_offset_ = next;
   since_commit_ = 0;
   if (queue == nullptr) {
-    LS_RETURN_NOT_OK(CommitSnapshot(*batch, next, *state));
+    LS_RETURN_NOT_OK(CommitSnapshot(*batch, *letters, next, *state));
   } else {
-    queue->Submit([this, batch, next, state] { return CommitSnapshot(*batch, next, *state); });
+    queue->Submit([this, batch, letters, next, state] { return CommitSnapshot(*batch, *letters, next, *state); });
   }
   return next;
 }
 
-Status PartitionWorker::CommitSnapshot(const lake::CommitBatch& batch, int64_t next,
-                                       const std::string& state) {
+Status PartitionWorker::CommitSnapshot(const lake::CommitBatch& batch, const std::vector<lake::DeadLetter>& letters,
+                                       int64_t next, const std::string& state) {
+  // Dead letters for a topic are delivered before the commit that passes their offsets
+  // (at least once; see dead_letter_topic.h).
+  if (dead_letter_topic_ != nullptr) LS_RETURN_NOT_OK(dead_letter_topic_->Publish(letters));
   Result<lake::CommitResult> r = committer_->Commit(batch, KafkaOffset{next}, state);
   if (!r.ok() && r.status().code() == StatusCode::kIoError) {
     // A failed commit left the lake at the previous checkpoint (plus orphans that Recover

@@ -18,7 +18,9 @@
 #include <string>
 
 #include "lake/committer.h"
+#include "lake/side_outputs.h"
 #include "process/commit_queue.h"
+#include "process/dead_letter_topic.h"
 #include "lake/file_writer.h"
 #include "stream/partition_task.h"
 #include "stream/pipeline_spec.h"
@@ -31,6 +33,9 @@ struct LakeOptions {
   lake::FileFormat format = lake::FileFormat::kCsvGz;
   bool late_output = false;         // also write late records under _late/<topic>
   size_t max_rows_per_file = 100000;
+  // Not owned. Set: dead letters go to this Kafka topic (published before each commit);
+  // null: under _dead_letters/<topic> in the lake, inside the commit.
+  DeadLetterTopic* dead_letter_topic = nullptr;
 };
 
 struct CommitFigures {
@@ -78,7 +83,8 @@ class PartitionWorker final : public stream::SideOutput {
   PartitionWorker() : batch_(3) {}
   EventTime SideOutputTime() const;
   // Runs the commit protocol (lake/committer.h) for one snapshot; any thread, one at a time.
-  Status CommitSnapshot(const lake::CommitBatch& batch, int64_t next, const std::string& state);
+  Status CommitSnapshot(const lake::CommitBatch& batch, const std::vector<lake::DeadLetter>& letters, int64_t next,
+                        const std::string& state);
 
   std::string topic_;
   int32_t partition_ = 0;
@@ -87,6 +93,8 @@ class PartitionWorker final : public stream::SideOutput {
   std::unique_ptr<stream::PartitionTask> task_;
   std::unique_ptr<lake::PartitionCommitter> committer_;
   lake::CommitBatch batch_;
+  DeadLetterTopic* dead_letter_topic_ = nullptr;
+  std::vector<lake::DeadLetter> letters_;  // for dead_letter_topic_, until the next commit
   int64_t resume_offset_ = -1;
   int64_t committed_offset_ = -1;  // of the last commit taken (it may still be queued)
   uint64_t since_commit_ = 0;

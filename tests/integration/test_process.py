@@ -182,7 +182,8 @@ def test_two_processes_in_one_group(lakestream, week, tmp_path):
     assert a["records"] + b["records"] == WEEK_MESSAGES
 
 
-def test_garbage_goes_to_dead_letters(lakestream, bootstrap, source_dir, tmp_path):
+@pytest.mark.parametrize("dead_letters", ["lake", "topic"])
+def test_garbage_goes_to_dead_letters(lakestream, bootstrap, source_dir, tmp_path, dead_letters):
     dump = tmp_path / "week.tsv"
     lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
                    "--dump", dump, broker=False)
@@ -209,15 +210,27 @@ def test_garbage_goes_to_dead_letters(lakestream, bootstrap, source_dir, tmp_pat
     streams.kcat_publish(bootstrap, topic, str(mixed))
 
     lake = str(tmp_path / "lake")
-    p, stats = process(lakestream, topic, lake)
+    extra = []
+    if dead_letters == "topic":
+        dlq = f"{topic}-dlq"
+        lakestream.run("topics", "create", dlq, "--partitions", 1)
+        extra = ["--dead-letter-topic", dlq]
+    p, stats = process(lakestream, topic, lake, *extra)
     assert stats["bad"] == len(garbage)
     assert (stats["late"], stats["duplicates"]) == (0, 0)
-    assert "dead letters under" in p.stdout
     assert_lake(lake, streams.expected_lake(good, 300, 300))
     # Every bad record is in the dead-letter output with where it came from and why.
     letters = []
-    for path in glob.glob(os.path.join(lake, "_dead_letters", topic, "date=*", "*.jsonl")):
-        letters += [json.loads(l) for l in open(path)]
+    if dead_letters == "lake":
+        assert "dead letters under" in p.stdout
+        for path in glob.glob(os.path.join(lake, "_dead_letters", topic, "date=*", "*.jsonl")):
+            letters += [json.loads(l) for l in open(path)]
+    else:
+        assert f"dead letters in topic {dlq}" in p.stdout
+        assert not os.path.exists(os.path.join(lake, "_dead_letters"))
+        for _, _, key, value in streams.kcat_read(bootstrap, dlq):
+            letters.append(json.loads(value))
+            assert key == letters[-1]["position"]
     assert sorted(l["raw"] for l in letters) == sorted(garbage)
     on_kafka = {(p_, o): v for p_, o, _, v in streams.kcat_read(bootstrap, topic)}
     for l in letters:
@@ -351,3 +364,10 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     bad.write_text(open(f"{source_dir}/pipelines/mta-turnstile.yaml").read().replace("size: 5m", "size: five"))
     p = lakestream.run("process", "--pipeline", str(bad), "--lake", str(tmp_path / "l"), expect=2)
     assert f"{bad}:" in p.stderr
+    missing = f"missing-dlq-{uuid.uuid4().hex[:8]}"
+    p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--trigger", "available-now",
+                       "--dead-letter-topic", missing, expect=2)
+    assert "--dead-letter-topic" in p.stderr and missing in p.stderr and "lakestream topics create" in p.stderr
+    p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
+                       "--lake", str(tmp_path / "l"), "--dead-letter-topic", "x", expect=2)
+    assert "--dead-letter-topic needs a Kafka source" in p.stderr
