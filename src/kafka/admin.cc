@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <mutex>
 #include <string_view>
 
 namespace lakestream::kafka {
@@ -26,7 +25,6 @@ using ConfigResourcePtr = std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResou
 
 // librdkafka reports request timeouts itself; this margin only guards against a lost event.
 constexpr int kEventMarginMs = 5000;
-constexpr int kLogErrorLevel = 3;  // syslog LOG_ERR
 
 bool IsInternalTopic(const std::string& name) { return name.rfind("__", 0) == 0; }
 
@@ -91,29 +89,6 @@ std::string Quoted(const std::string& topic) { return fmt::format("topic '{}'", 
 
 }  // namespace
 
-struct Admin::ClientLog {
-  std::mutex mu;
-  std::string last_error;  // guarded by mu
-  bool echo = false;       // the user asked for librdkafka's logs (-X debug=...)
-
-  // Runs on librdkafka's threads.
-  static void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
-    auto* self = rk == nullptr ? nullptr : static_cast<ClientLog*>(rd_kafka_opaque(rk));
-    if (self == nullptr) return;
-    if (self->echo) std::fprintf(stderr, "%%%d|%s|%s\n", level, facility, line);
-    if (level <= kLogErrorLevel) {
-      // Drop librdkafka's "[thrd:...]: " prefix: the reason is what helps a person.
-      std::string_view text = line;
-      if (text.rfind("[thrd:", 0) == 0) {
-        if (size_t end = text.find("]: "); end != std::string_view::npos)
-          text.remove_prefix(end + 3);
-      }
-      std::lock_guard<std::mutex> lock(self->mu);
-      self->last_error = text;
-    }
-  }
-};
-
 Admin::Admin(Admin&&) noexcept = default;
 Admin::~Admin() = default;
 
@@ -139,25 +114,10 @@ Result<Admin> Admin::Connect(const ClientConfig& config, int timeout_ms) {
   Admin admin;
   admin.timeout_ms_ = std::max(1, timeout_ms);
   admin.bootstrap_ = config.Bootstrap();
-  admin.log_ = std::make_unique<ClientLog>();
-  admin.log_->echo = !config.Get("debug").empty();
   LS_ASSIGN_OR_RETURN(ConfPtr conf, config.Build());
-  rd_kafka_conf_set_opaque(conf.get(), admin.log_.get());
-  rd_kafka_conf_set_log_cb(conf.get(), &ClientLog::OnLog);
   LS_ASSIGN_OR_RETURN(admin.handle_, CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
-  Status reachable = WaitForBroker(admin.handle_.get(), admin.bootstrap_, admin.timeout_ms_);
-  if (!reachable.ok()) {
-    std::string last = admin.LastClientError();
-    if (last.empty()) return reachable;
-    return Status(reachable.code(),
-                  fmt::format("{}. Last client error: {}", reachable.message(), last));
-  }
+  LS_RETURN_NOT_OK(WaitForBroker(admin.handle_.get(), admin.bootstrap_, admin.timeout_ms_));
   return admin;
-}
-
-std::string Admin::LastClientError() const {
-  std::lock_guard<std::mutex> lock(log_->mu);
-  return log_->last_error;
 }
 
 Result<AdminOptionsPtr> Admin::Options(rd_kafka_admin_op_t op, bool with_operation_timeout) const {

@@ -107,18 +107,13 @@ class Admin {
   const std::string& bootstrap() const { return bootstrap_; }
 
  private:
-  struct ClientLog;  // the last error librdkafka logged, for messages
-
   Admin() = default;
   Result<AdminOptionsPtr> Options(rd_kafka_admin_op_t op, bool with_operation_timeout) const;
   // Waits for the result event of an admin call; Unavailable on timeout.
   Result<EventPtr> AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t expected,
                                const char* what);
   Result<MetadataPtr> AllTopicsMetadata();
-  std::string LastClientError() const;
 
-  // Declared before handle_ so that it outlives the handle whose log callback writes to it.
-  std::unique_ptr<ClientLog> log_;
   HandlePtr handle_;
   std::string bootstrap_;
   int timeout_ms_ = 0;

@@ -44,6 +44,7 @@ std::string ClientConfig::Bootstrap() const {
 
 Result<ConfPtr> ClientConfig::Build() const {
   ConfPtr conf(rd_kafka_conf_new());
+  InstallClientLog(conf.get(), !Get("debug").empty());
   char err[512];
   if (Get("bootstrap.servers").empty() && Get("metadata.broker.list").empty()) {
     rd_kafka_conf_set(conf.get(), "bootstrap.servers", kDefaultBootstrap, err, sizeof err);
@@ -79,13 +80,15 @@ Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeo
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(handle, 0, nullptr, &md, timeout_ms);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::string last = LastClientError(handle);
     return Status::Unavailable(fmt::format(
         "no Kafka broker answered at bootstrap.servers={} within {} s ({}). Start the local one "
         "with `lakestream broker start`, or point --config / -X bootstrap.servers=HOST:PORT at "
-        "your cluster",
-        bootstrap, timeout_ms / 1000, rd_kafka_err2str(err)));
+        "your cluster{}",
+        bootstrap, timeout_ms / 1000, rd_kafka_err2str(err), last.empty() ? "" : ". Last client error: " + last));
   }
   rd_kafka_metadata_destroy(md);
+  MarkConnected(handle);
   return Status::Ok();
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "formats/properties.h"
+#include "kafka/client_log.h"
 
 namespace lakestream::kafka {
 
@@ -20,7 +21,10 @@ struct ConfDeleter {
   void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
 };
 struct HandleDeleter {
-  void operator()(rd_kafka_t* h) const { rd_kafka_destroy(h); }
+  void operator()(rd_kafka_t* h) const {
+    rd_kafka_destroy(h);
+    ForgetClient(h);
+  }
 };
 struct TopicDeleter {
   void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
@@ -61,7 +65,8 @@ class ClientConfig {
 Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf);
 
 // Asks the cluster for metadata within `timeout_ms`; Unavailable with a message naming
-// bootstrap.servers and what to check if no broker answers.
+// bootstrap.servers, what to check and the client's last error if no broker answers.
+// Once it answers, the client's warnings and errors are printed (client_log.h).
 Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms);
 
 // The number of partitions of `topic`, asked within `timeout_ms`. NotFound, with the
