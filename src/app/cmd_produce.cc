@@ -149,36 +149,52 @@ void RunProduce(const ProduceArgs& a) {
   };
   bool interrupted = false;
   Status error;
-  while (src.Next(&m)) {
+  // Messages go to librdkafka in batches (one call each); a paced replay sends what it
+  // holds before it waits, so batching never delays a message past its time.
+  std::vector<produce::SourceMessage> batch(producer ? producer->max_batch_messages() : 1);
+  std::vector<kafka::Producer::Message> views;
+  size_t held = 0;
+  auto send_held = [&] {
+    if (held == 0 || !producer) return;
+    views.clear();
+    for (size_t i = 0; i < held; ++i) views.push_back({batch[i].key, batch[i].value});
+    error = producer->SendBatch(views);
+    held = 0;
+    producer->Poll(0);
+  };
+  const bool paced = !pacer.unpaced();
+  while (error.ok() && src.Next(&batch[held])) {
+    const produce::SourceMessage& m = batch[held];
     if (StopRequested()) {
       interrupted = true;
       break;
     }
-    auto delay = pacer.Delay(t.messages, m.time, std::chrono::steady_clock::now());
-    while (delay > std::chrono::steady_clock::duration::zero() && !StopRequested()) {
-      // Pacing a replay is waiting on the clock itself; serve delivery reports meanwhile.
-      auto slice = std::min<std::chrono::steady_clock::duration>(delay, std::chrono::milliseconds(100));
-      if (producer) {
-        producer->Poll(static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(slice).count()));
-      } else {
-        std::this_thread::sleep_for(slice);
+    if (paced) {
+      auto delay = pacer.Delay(t.messages, m.time, std::chrono::steady_clock::now());
+      if (delay > std::chrono::steady_clock::duration::zero()) send_held();
+      while (delay > std::chrono::steady_clock::duration::zero() && !StopRequested()) {
+        // Pacing a replay is waiting on the clock itself; serve delivery reports meanwhile.
+        auto slice = std::min<std::chrono::steady_clock::duration>(delay, std::chrono::milliseconds(100));
+        if (producer) {
+          producer->Poll(static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(slice).count()));
+        } else {
+          std::this_thread::sleep_for(slice);
+        }
+        delay = pacer.Delay(t.messages, m.time, std::chrono::steady_clock::now());
       }
-      delay = pacer.Delay(t.messages, m.time, std::chrono::steady_clock::now());
-    }
-    if (StopRequested()) {
-      interrupted = true;
-      break;
+      if (StopRequested()) {
+        interrupted = true;
+        break;
+      }
     }
     if (producer) {
-      error = producer->Send(m.key, m.value);
-      if (!error.ok()) break;
-      if ((t.messages & 0x3FF) == 0) producer->Poll(0);
+      if (++held == batch.size()) send_held();
     } else {
       dump << m.key << '\t' << m.value << '\n';
     }
     ++t.messages;
     t.bytes += m.key.size() + m.value.size();
-    if (progress.Due()) {
+    if ((t.messages & 0x3FF) == 0 && progress.Due()) {
       double s = elapsed();
       const auto& st = src.Stats();
       progress.Show(fmt::format("[produce] {} msgs  {:.0f} msg/s  {:.1f} MB/s  delivered {}  anomalies {}",
@@ -187,6 +203,7 @@ void RunProduce(const ProduceArgs& a) {
                                 Thousands(st.entries_anomalies + st.exits_anomalies)));
     }
   }
+  if (error.ok()) send_held();  // also after Ctrl-C: what was read is published
   int left = 0;
   if (producer) {
     if (interrupted) std::fprintf(stderr, "\ninterrupted: flushing messages in flight...\n");

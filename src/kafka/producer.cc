@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 namespace lakestream::kafka {
 
 Result<std::unique_ptr<Producer>> Producer::Make(ClientConfig config, const std::string& topic,
@@ -17,6 +20,15 @@ Result<std::unique_ptr<Producer>> Producer::Make(ClientConfig config, const std:
   LS_ASSIGN_OR_RETURN(ConfPtr conf, config.Build());
 
   std::unique_ptr<Producer> p(new Producer());
+  char value[64];
+  size_t size = sizeof value;
+  if (rd_kafka_conf_get(conf.get(), "queue.buffering.max.messages", value, &size) == RD_KAFKA_CONF_OK) {
+    p->max_queued_messages_ = std::strtoull(value, nullptr, 10);
+  }
+  size = sizeof value;
+  if (rd_kafka_conf_get(conf.get(), "queue.buffering.max.kbytes", value, &size) == RD_KAFKA_CONF_OK) {
+    p->max_queued_bytes_ = std::strtoull(value, nullptr, 10) * 1024;
+  }
   p->topic_name_ = topic;
   p->bootstrap_ = config.Bootstrap();
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::OnDelivery);
@@ -36,6 +48,7 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque
     self->delivered_bytes_ += m->len + m->key_len;
   } else {
     ++self->failed_;
+    self->failed_bytes_ += m->len + m->key_len;
     if (self->first_error_.empty()) {
       self->first_error_ = fmt::format("{} [{}]: {}", self->topic_name_, m->partition,
                                        rd_kafka_err2str(m->err));
@@ -50,6 +63,7 @@ Status Producer::Send(std::string_view key, std::string_view value) {
                               nullptr);
     if (rc == 0) {
       ++sent_;
+      sent_bytes_ += key.size() + value.size();
       return Status::Ok();
     }
     rd_kafka_resp_err_t err = rd_kafka_last_error();
@@ -61,6 +75,49 @@ Status Producer::Send(std::string_view key, std::string_view value) {
     return Status::Unavailable(fmt::format("cannot produce to '{}': {}", topic_name_,
                                            rd_kafka_err2str(fatal ? fatal : err)));
   }
+}
+
+Status Producer::SendBatch(std::span<const Message> messages) {
+  if (messages.empty()) return Status::Ok();
+  uint64_t bytes = 0;
+  for (const Message& m : messages) bytes += m.key.size() + m.value.size();
+  // Room for the whole batch first (see the header). Delivery reports free it.
+  auto full = [&] {
+    const uint64_t queued = sent_ - delivered_ - failed_;
+    const uint64_t queued_bytes = sent_bytes_ - delivered_bytes_ - failed_bytes_;
+    return (queued > 0 && queued + messages.size() > max_queued_messages_) ||
+           (queued_bytes > 0 && queued_bytes + bytes > max_queued_bytes_);
+  };
+  while (full()) rd_kafka_poll(handle_.get(), 10);
+
+  batch_.assign(messages.size(), rd_kafka_message_t{});
+  for (size_t i = 0; i < messages.size(); ++i) {
+    batch_[i].payload = const_cast<char*>(messages[i].value.data());
+    batch_[i].len = messages[i].value.size();
+    batch_[i].key = const_cast<char*>(messages[i].key.data());
+    batch_[i].key_len = messages[i].key.size();
+  }
+  const int accepted = rd_kafka_produce_batch(topic_.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, batch_.data(),
+                                              static_cast<int>(batch_.size()));
+  sent_ += static_cast<uint64_t>(accepted);
+  sent_bytes_ += bytes;
+  if (static_cast<size_t>(accepted) == messages.size()) return Status::Ok();
+  // Refused ones are not in flight: count them as failed, with the first reason.
+  refused_ += messages.size() - static_cast<size_t>(accepted);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (batch_[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    sent_bytes_ -= messages[i].key.size() + messages[i].value.size();
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = batch_[i].err;
+  }
+  rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(handle_.get(), nullptr, 0);
+  return Status::Unavailable(fmt::format("cannot produce to '{}': {} ({} of {} messages refused)", topic_name_,
+                                         rd_kafka_err2str(fatal ? fatal : err), messages.size() - accepted,
+                                         messages.size()));
+}
+
+size_t Producer::max_batch_messages() const {
+  return static_cast<size_t>(std::clamp<uint64_t>(max_queued_messages_ / 4, 1, 1024));
 }
 
 void Producer::Poll(int timeout_ms) { rd_kafka_poll(handle_.get(), timeout_ms); }

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <string>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "kafka/client_config.h"
 
@@ -23,6 +25,16 @@ class Producer {
   // Enqueues one message; while librdkafka's local queue is full it serves delivery
   // reports and retries. Fails only for errors that retrying cannot fix.
   Status Send(std::string_view key, std::string_view value);
+
+  struct Message {
+    std::string_view key;
+    std::string_view value;
+  };
+  // Enqueues messages in order with one librdkafka call per batch (rd_kafka_produce_batch:
+  // the topic is locked once, not per message). It first waits, serving delivery reports,
+  // until the local queue has room for all of them, so none is refused while a later one
+  // is accepted (which would reorder a partition). Same errors as Send.
+  Status SendBatch(std::span<const Message> messages);
   // Serves delivery reports for up to `timeout_ms`.
   void Poll(int timeout_ms);
   // Waits up to `timeout_ms` for every message in flight; returns how many are left.
@@ -30,7 +42,10 @@ class Producer {
 
   uint64_t sent() const { return sent_; }
   uint64_t delivered() const { return delivered_; }
-  uint64_t failed() const { return failed_; }
+  // Not delivered: failed delivery reports plus messages librdkafka refused to enqueue.
+  uint64_t failed() const { return failed_ + refused_; }
+  // The most messages SendBatch should get at once: a fraction of the local queue.
+  size_t max_batch_messages() const;
   uint64_t delivered_bytes() const { return delivered_bytes_; }
   int InFlight() const;
   const std::string& first_error() const { return first_error_; }
@@ -50,7 +65,14 @@ class Producer {
   uint64_t delivered_ = 0;
   uint64_t failed_ = 0;
   uint64_t delivered_bytes_ = 0;
+  uint64_t failed_bytes_ = 0;
+  uint64_t refused_ = 0;
+  uint64_t sent_bytes_ = 0;
+  // The local queue's limits (queue.buffering.max.messages / .kbytes).
+  uint64_t max_queued_messages_ = 0;
+  uint64_t max_queued_bytes_ = 0;
   std::string first_error_;
+  std::vector<rd_kafka_message_t> batch_;  // reused by SendBatch
 };
 
 }  // namespace lakestream::kafka

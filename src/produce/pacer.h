@@ -19,6 +19,9 @@ class Pacer {
   using Clock = std::chrono::steady_clock;
   explicit Pacer(PaceOptions o) : o_(o) {}
 
+  // No rate and no speed: every message may go at once.
+  bool unpaced() const { return o_.rate <= 0 && o_.speed <= 0; }
+
   // How long to wait before sending the message number `index` (0-based) whose event
   // time is `t`, given that `now` it is; zero if it may go now.
   Clock::duration Delay(uint64_t index, EventTime t, Clock::time_point now) {
