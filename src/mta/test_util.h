@@ -38,4 +38,9 @@ class TempFile {
   std::string path_;
 };
 
+inline std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 }  // namespace lakestream::mta::testing

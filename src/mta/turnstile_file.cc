@@ -1,8 +1,9 @@
 #include "mta/turnstile_file.h"
 
 #include <fmt/format.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,9 +17,18 @@ namespace {
 constexpr std::string_view kColumns[] = {"UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
                                          "DATE", "TIME", "DESC",    "ENTRIES",  "EXITS"};
 
-struct GzCloser {
-  void operator()(gzFile f) const { gzclose(f); }
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
 };
+struct DecompressorFree {
+  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+};
+
+// A gzip member starts at `pos` (magic 1f 8b, deflate) with at least a header and trailer.
+bool IsGzip(std::string_view s, size_t pos) {
+  return s.size() >= pos + 18 && static_cast<unsigned char>(s[pos]) == 0x1f &&
+         static_cast<unsigned char>(s[pos + 1]) == 0x8b && s[pos + 2] == 8;
+}
 
 bool ParseCounter(std::string_view s, int64_t* out) {
   if (s.empty() || s.size() > 18) return false;
@@ -43,22 +53,43 @@ const char* FileLayoutName(FileLayout layout) {
 }
 
 Result<std::string> ReadMaybeGzip(const std::string& path) {
-  // gzread passes non-gzip files through unchanged and reads concatenated members.
-  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) return Status::FromErrno(errno, "open", path);
-  gzbuffer(f.get(), 1 << 17);
-  std::string out;
+  std::string in;
   char buf[1 << 16];
-  while (true) {
-    int n = gzread(f.get(), buf, sizeof buf);
-    if (n < 0) {
-      int zerr = 0;
-      const char* msg = gzerror(f.get(), &zerr);
-      return Status::IoError(fmt::format("cannot read '{}': {} (is the gzip file truncated?)", path,
-                                         zerr == Z_ERRNO ? std::strerror(errno) : msg));
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) in.append(buf, n);
+  if (std::ferror(f.get())) return Status::FromErrno(errno, "read", path);
+  if (!IsGzip(in, 0)) return in;  // plain text passes through
+
+  // Whole members with libdeflate (several times zlib's speed); concatenated members
+  // (as `cat a.gz b.gz` makes) are read one after the other, like gzip -d does.
+  std::unique_ptr<libdeflate_decompressor, DecompressorFree> d(libdeflate_alloc_decompressor());
+  if (!d) return Status::Internal("cannot allocate a gzip decompressor (out of memory?)");
+  std::string out;
+  // A member's last 4 bytes are its size mod 2^32: exact for the usual single member.
+  uint32_t isize = 0;
+  std::memcpy(&isize, in.data() + in.size() - 4, 4);
+  size_t avail = std::max<size_t>(isize, 4 * in.size()) + 1;
+  size_t pos = 0;
+  while (pos < in.size() && IsGzip(in, pos)) {
+    const size_t at = out.size();
+    out.resize(at + avail);
+    size_t used_in = 0, used_out = 0;
+    libdeflate_result r = libdeflate_gzip_decompress_ex(d.get(), in.data() + pos, in.size() - pos, out.data() + at,
+                                                        avail, &used_in, &used_out);
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+      out.resize(at);
+      avail *= 2;
+      continue;
     }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    if (r != LIBDEFLATE_SUCCESS) {
+      return Status::IoError(fmt::format("cannot read '{}': invalid or truncated gzip data at byte {} (is the gzip "
+                                         "file truncated?)",
+                                         path, pos));
+    }
+    out.resize(at + used_out);
+    pos += used_in;
   }
   return out;
 }

@@ -67,6 +67,50 @@ TEST(TurnstileFile, ReadsMultiMemberGzip) {
   EXPECT_EQ(d.readings[1].entries, 3);
 }
 
+TEST(TurnstileFile, ReadMaybeGzipTable) {
+  const std::string text = std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n";
+  std::string big;  // more than 4x its compressed size: the output buffer must grow
+  for (int i = 0; i < 20000; ++i) big += text;
+  struct Case {
+    std::string name;
+    std::vector<std::string> members;  // gzip members; empty: `plain` as is
+    std::string plain;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"plain", {}, text, text},
+      {"empty plain", {}, "", ""},
+      {"one member", {text}, "", text},
+      {"three members", {text, "x\n", text}, "", text + "x\n" + text},
+      {"an empty member", {text, ""}, "", text},
+      {"highly compressible", {big}, "", big},
+  };
+  for (const Case& c : cases) {
+    TempFile f(".csv.gz");
+    if (c.members.empty()) {
+      f.Write(c.plain);
+    } else {
+      f.WriteGzipMembers(c.members);
+    }
+    Result<std::string> got = ReadMaybeGzip(f.path());
+    ASSERT_TRUE(got.ok()) << c.name << ": " << got.status().ToString();
+    EXPECT_EQ(*got, c.expected) << c.name;
+  }
+}
+
+TEST(TurnstileFile, TruncatedGzipNamesTheFile) {
+  TempFile whole(".csv.gz");
+  whole.WriteGzipMembers({std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"});
+  std::string bytes = testing::ReadBytes(whole.path());
+  TempFile cut(".csv.gz");
+  cut.Write(bytes.substr(0, bytes.size() - 6));
+  Result<std::string> got = ReadMaybeGzip(cut.path());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kIoError);
+  EXPECT_NE(got.status().message().find(cut.path()), std::string::npos) << got.status().message();
+  EXPECT_NE(got.status().message().find("truncated"), std::string::npos) << got.status().message();
+}
+
 TEST(TurnstileFile, MalformedRowsAreReportedAndSkipped) {
   TempFile f(".csv");
   f.Write(std::string(kRawHeader) +
