@@ -119,24 +119,28 @@ void WriteStats(const ProduceArgs& a, const produce::MessageSource& src, const T
 
 void RunProduce(const ProduceArgs& a) {
   InstallStopHandler();
-  auto source = OpenSource(a);
-  if (!source.ok()) return Fail(source.status(), 2);
   auto pace = ParsePace(a);
   if (!pace.ok()) return Fail(pace.status(), 2);
-  produce::MessageSource& src = **source;
-  for (const auto& issue : src.Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());
-
   std::unique_ptr<kafka::Producer> producer;
   std::ofstream dump;
   if (!a.dump.empty()) {
     dump.open(a.dump, std::ios::binary);
     if (!dump) return Fail(Status::IoError("cannot write --dump file '" + a.dump + "'"), 2);
   } else {
+    // Created before the source is read: librdkafka connects in the background meanwhile.
     auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides);
     if (!config.ok()) return Fail(config.status(), 2);
-    auto p = kafka::Producer::Make(std::move(*config), a.topic, a.connect_timeout * 1000);
-    if (!p.ok()) return Fail(p.status(), p.status().code() == StatusCode::kInvalidArgument ? 2 : 1);
+    auto p = kafka::Producer::Create(std::move(*config), a.topic);
+    if (!p.ok()) return Fail(p.status(), 2);
     producer = std::move(*p);
+  }
+  auto source = OpenSource(a);
+  if (!source.ok()) return Fail(source.status(), 2);
+  produce::MessageSource& src = **source;
+  for (const auto& issue : src.Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());
+  if (producer) {
+    Status connected = producer->Connect(a.connect_timeout * 1000);
+    if (!connected.ok()) return Fail(connected, connected.code() == StatusCode::kInvalidArgument ? 2 : 1);
   }
 
   produce::Pacer pacer(*pace);

@@ -9,6 +9,12 @@ namespace lakestream::kafka {
 
 Result<std::unique_ptr<Producer>> Producer::Make(ClientConfig config, const std::string& topic,
                                                  int connect_timeout_ms) {
+  LS_ASSIGN_OR_RETURN(std::unique_ptr<Producer> p, Create(std::move(config), topic));
+  LS_RETURN_NOT_OK(p->Connect(connect_timeout_ms));
+  return p;
+}
+
+Result<std::unique_ptr<Producer>> Producer::Create(ClientConfig config, const std::string& topic) {
   config.SetDefault("enable.idempotence", "true");
   config.SetDefault("compression.type", "lz4");
   config.SetDefault("linger.ms", "20");
@@ -34,11 +40,14 @@ Result<std::unique_ptr<Producer>> Producer::Make(ClientConfig config, const std:
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::OnDelivery);
   rd_kafka_conf_set_opaque(conf.get(), p.get());
   LS_ASSIGN_OR_RETURN(p->handle_, CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
-  LS_RETURN_NOT_OK(WaitForBroker(p->handle_.get(), p->bootstrap_, connect_timeout_ms));
-
-  LS_ASSIGN_OR_RETURN(p->partitions_, PartitionCount(p->handle_.get(), topic, p->bootstrap_, connect_timeout_ms));
-  p->topic_.reset(rd_kafka_topic_new(p->handle_.get(), topic.c_str(), nullptr));
   return p;
+}
+
+Status Producer::Connect(int connect_timeout_ms) {
+  LS_RETURN_NOT_OK(WaitForBroker(handle_.get(), bootstrap_, connect_timeout_ms));
+  LS_ASSIGN_OR_RETURN(partitions_, PartitionCount(handle_.get(), topic_name_, bootstrap_, connect_timeout_ms));
+  topic_.reset(rd_kafka_topic_new(handle_.get(), topic_name_.c_str(), nullptr));
+  return Status::Ok();
 }
 
 void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {

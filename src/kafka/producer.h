@@ -21,6 +21,11 @@ class Producer {
   // batching) where the user set nothing.
   static Result<std::unique_ptr<Producer>> Make(ClientConfig config, const std::string& topic,
                                                 int connect_timeout_ms);
+  // Make in two steps: Create builds the client (config errors; librdkafka starts
+  // connecting in the background), Connect waits for the cluster and checks the topic.
+  // Nothing may be sent before Connect succeeds.
+  static Result<std::unique_ptr<Producer>> Create(ClientConfig config, const std::string& topic);
+  Status Connect(int connect_timeout_ms);
 
   // Enqueues one message; while librdkafka's local queue is full it serves delivery
   // reports and retries. Fails only for errors that retrying cannot fix.
