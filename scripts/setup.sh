@@ -19,7 +19,7 @@ fail() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   librdkafka-dev kcat zlib1g-dev libzstd-dev liblz4-dev libssl-dev libsasl2-dev
-  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libxxhash-dev libdeflate-dev libjemalloc-dev
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libxxhash-dev libdeflate-dev libisal-dev libjemalloc-dev
   maven default-jre-headless python3-venv bc
 )
 

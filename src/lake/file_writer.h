@@ -32,8 +32,8 @@ struct CsvOptions {
   // Columns (by name) that only Parquet carries, e.g. WINDOW_START and WINDOW_END: the
   // seed's warehouse reads CSV columns by position, so CSV must keep the seed's columns.
   std::vector<std::string> omit_columns;
-  // gzip level 1..9 (libdeflate): 1 writes several times faster than the usual 6 for
-  // files ~25% larger (compression was 45% of `process`'s CPU at zlib level 6).
+  // ISA-L igzip level 0..3. 1: the size of libdeflate's or zlib's level 1 at twice their
+  // speed (compression was 45% of `process`'s CPU at zlib level 6).
   int gzip_level = 1;
 };
 
