@@ -109,14 +109,10 @@ void PartitionWorker::OnLate(stream::LateRecord record) {
 }
 
 Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
-  for (Row& row : task_->TakeClosed()) {
-    const auto* end = std::get_if<EventTime>(&row[window_end_column_]);
-    EventTime day = end ? *end : EventTime{0};
-    batch_.Add(kTableOutput, day, std::move(row));
-  }
   int64_t next = position();
   if (next < 0) return next;  // nothing read yet: nothing to commit
-  if (batch_.row_count() == 0 && letters_.empty() && next == committed_offset_) return next;
+  auto rows = std::make_shared<stream::ClosedRows>(task_->TakeClosedRows());
+  if (batch_.row_count() == 0 && rows->empty() && letters_.empty() && next == committed_offset_) return next;
   // The snapshot: rows, offset and state belong together (invariant I2 of the committer).
   auto batch = std::make_shared<lake::CommitBatch>(std::move(batch_));
   batch_ = lake::CommitBatch(3);
@@ -126,15 +122,24 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   committed_offset_ = next;
   since_commit_ = 0;
   if (queue == nullptr) {
-    LS_RETURN_NOT_OK(CommitSnapshot(*batch, *letters, next, *state));
+    LS_RETURN_NOT_OK(CommitSnapshot(*batch, *rows, *letters, next, *state));
   } else {
-    queue->Submit([this, batch, letters, next, state] { return CommitSnapshot(*batch, *letters, next, *state); });
+    queue->Submit([this, batch, rows, letters, next, state] {
+      return CommitSnapshot(*batch, *rows, *letters, next, *state);
+    });
   }
   return next;
 }
 
-Status PartitionWorker::CommitSnapshot(const lake::CommitBatch& batch, const std::vector<lake::DeadLetter>& letters,
-                                       int64_t next, const std::string& state) {
+Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const stream::ClosedRows& rows,
+                                       const std::vector<lake::DeadLetter>& letters, int64_t next,
+                                       const std::string& state) {
+  std::vector<Row> built;
+  rows.AppendTo(&built);
+  for (Row& row : built) {
+    const auto* end = std::get_if<EventTime>(&row[window_end_column_]);
+    batch.Add(kTableOutput, end ? *end : EventTime{0}, std::move(row));
+  }
   // Dead letters for a topic are delivered before the commit that passes their offsets
   // (at least once; see dead_letter_topic.h).
   if (dead_letter_topic_ != nullptr) LS_RETURN_NOT_OK(dead_letter_topic_->Publish(letters));

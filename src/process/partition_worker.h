@@ -83,8 +83,9 @@ class PartitionWorker final : public stream::SideOutput {
   PartitionWorker() : batch_(3) {}
   EventTime SideOutputTime() const;
   // Runs the commit protocol (lake/committer.h) for one snapshot; any thread, one at a time.
-  Status CommitSnapshot(const lake::CommitBatch& batch, const std::vector<lake::DeadLetter>& letters, int64_t next,
-                        const std::string& state);
+  // Builds the closed rows into `batch` first: that work belongs to the committing thread.
+  Status CommitSnapshot(lake::CommitBatch& batch, const stream::ClosedRows& rows,
+                        const std::vector<lake::DeadLetter>& letters, int64_t next, const std::string& state);
 
   std::string topic_;
   int32_t partition_ = 0;

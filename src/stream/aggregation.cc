@@ -201,7 +201,7 @@ uint32_t GroupTable::Add(std::string key, Row values) {
   auto [it, inserted] = index_.emplace(std::move(key), id);
   std::string sort_key;
   for (const Value& v : values) AppendSortKeyPart(&sort_key, v);
-  groups_[id] = Group{&it->first, std::move(values), std::move(sort_key), 0};
+  groups_[id] = Group{&it->first, std::make_shared<const Row>(std::move(values)), std::move(sort_key), 0};
   return id;
 }
 
@@ -305,41 +305,58 @@ void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
   }
 }
 
-void AggregationState::EmitWindow(int64_t start, OpenWindow& w, std::vector<Row>* out) {
+void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out) {
   std::vector<uint32_t> order(w.group_of_cell.size());
   std::iota(order.begin(), order.end(), 0u);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     return groups_.sort_key(w.group_of_cell[a]) < groups_.sort_key(w.group_of_cell[b]);
   });
-  const int64_t end = start + plan_->window.size;
   const size_t n_aggs = plan_->aggregates.size();
-  // Window bounds are the same for every row of the window: render them once.
-  std::vector<Value> bounds(plan_->output.size());
-  for (size_t c = 0; c < plan_->output.size(); ++c) {
-    const OutputPlan& o = plan_->output[c];
-    if (o.kind == OutputPlan::Kind::kWindowStart) bounds[c] = RenderTime(start, o.render);
-    if (o.kind == OutputPlan::Kind::kWindowEnd) bounds[c] = RenderTime(end, o.render);
-  }
+  if (!out->plan_) out->plan_ = plan_;
   for (uint32_t cell : order) {
-    const Row& key = groups_.values(w.group_of_cell[cell]);
+    out->groups_.push_back(groups_.shared_values(w.group_of_cell[cell]));
     const Accumulator* acc = &w.accumulators[static_cast<size_t>(cell) * n_aggs];
-    Row row;
-    row.reserve(plan_->output.size());
-    for (size_t c = 0; c < plan_->output.size(); ++c) {
-      const OutputPlan& o = plan_->output[c];
-      switch (o.kind) {
-        case OutputPlan::Kind::kGroupField: row.push_back(key[o.index]); break;
-        case OutputPlan::Kind::kAggregate: row.push_back(Finish(plan_->aggregates[o.index], acc[o.index])); break;
-        case OutputPlan::Kind::kWindowStart:
-        case OutputPlan::Kind::kWindowEnd: row.push_back(bounds[c]); break;
-      }
-    }
-    out->push_back(std::move(row));
+    out->accumulators_.insert(out->accumulators_.end(), acc, acc + n_aggs);
   }
+  out->windows_.push_back(ClosedRows::Window{start, out->groups_.size()});
   for (uint32_t g : w.group_of_cell) groups_.Release(g);
 }
 
-size_t AggregationState::CloseUpTo(int64_t watermark, std::vector<Row>* out) {
+void ClosedRows::AppendTo(std::vector<Row>* out) const {
+  if (out->empty()) out->reserve(size());
+  out->insert(out->end(), built_.begin(), built_.end());
+  if (groups_.empty()) return;
+  const AggregationPlan& plan = *plan_;
+  const size_t n_aggs = plan.aggregates.size();
+  std::vector<Value> bounds(plan.output.size());
+  size_t row = 0;
+  for (const Window& win : windows_) {
+    // Window bounds are the same for every row of the window: render them once.
+    const int64_t end = win.start + plan.window.size;
+    for (size_t c = 0; c < plan.output.size(); ++c) {
+      const OutputPlan& o = plan.output[c];
+      if (o.kind == OutputPlan::Kind::kWindowStart) bounds[c] = RenderTime(win.start, o.render);
+      if (o.kind == OutputPlan::Kind::kWindowEnd) bounds[c] = RenderTime(end, o.render);
+    }
+    for (; row < win.end_row; ++row) {
+      const Row& key = *groups_[row];
+      const Accumulator* acc = &accumulators_[row * n_aggs];
+      Row& r = out->emplace_back();
+      r.reserve(plan.output.size());
+      for (size_t c = 0; c < plan.output.size(); ++c) {
+        const OutputPlan& o = plan.output[c];
+        switch (o.kind) {
+          case OutputPlan::Kind::kGroupField: r.push_back(key[o.index]); break;
+          case OutputPlan::Kind::kAggregate: r.push_back(Finish(plan.aggregates[o.index], acc[o.index])); break;
+          case OutputPlan::Kind::kWindowStart:
+          case OutputPlan::Kind::kWindowEnd: r.push_back(bounds[c]); break;
+        }
+      }
+    }
+  }
+}
+
+size_t AggregationState::CloseUpTo(int64_t watermark, ClosedRows* out) {
   size_t closed = 0;
   while (!windows_.empty() && IsClosed(windows_.begin()->first + plan_->window.size, watermark)) {
     auto it = windows_.begin();

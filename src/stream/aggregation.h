@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,7 +82,9 @@ class GroupTable {
   uint32_t Add(std::string key, Row values);
   void AddRef(uint32_t id);
   void Release(uint32_t id);
-  const Row& values(uint32_t id) const { return groups_[id].values; }
+  const Row& values(uint32_t id) const { return *groups_[id].values; }
+  // The same values, shared: immutable, so they can outlive the group (ClosedRows).
+  const std::shared_ptr<const Row>& shared_values(uint32_t id) const { return groups_[id].values; }
   // The values' sort key (AppendSortKeyPart of each): orders groups as their values do.
   const std::string& sort_key(uint32_t id) const { return groups_[id].sort_key; }
   // In use by at least one open window (what a checkpoint must keep).
@@ -98,7 +101,7 @@ class GroupTable {
   };
   struct Group {
     const std::string* key = nullptr;  // the map's node; stable; null when free
-    Row values;
+    std::shared_ptr<const Row> values;
     std::string sort_key;
     uint32_t refs = 0;
   };
@@ -110,9 +113,39 @@ class GroupTable {
   size_t in_use_ = 0;
 };
 
+// Rows of closed windows, not built yet: per row the group's values (shared with the
+// GroupTable: immutable once interned) and the aggregates' accumulators, per window its
+// start. Building the Rows is left to whoever writes them (the lake's commit thread),
+// which needs nothing of the task but the plan, shared too. Rows restored from a
+// checkpoint are kept built, and come first.
+class ClosedRows {
+ public:
+  ClosedRows() = default;
+  explicit ClosedRows(std::shared_ptr<const AggregationPlan> plan) : plan_(std::move(plan)) {}
+
+  size_t size() const { return built_.size() + groups_.size(); }
+  bool empty() const { return size() == 0; }
+  // Appends the rows, typed as the output schema, in the order they were closed: by
+  // (window end, group values).
+  void AppendTo(std::vector<Row>* out) const;
+  void AddBuilt(Row row) { built_.push_back(std::move(row)); }
+
+ private:
+  friend class AggregationState;
+  struct Window {
+    int64_t start;
+    size_t end_row;  // rows [previous window's end_row, end_row) belong to this window
+  };
+  std::shared_ptr<const AggregationPlan> plan_;
+  std::vector<Row> built_;
+  std::vector<Window> windows_;
+  std::vector<std::shared_ptr<const Row>> groups_;  // per row
+  std::vector<Accumulator> accumulators_;            // per row x aggregates
+};
+
 class AggregationState {
  public:
-  explicit AggregationState(const AggregationPlan* plan) : plan_(plan) {}
+  explicit AggregationState(std::shared_ptr<const AggregationPlan> plan) : plan_(std::move(plan)) {}
 
   // Adds one record to every window containing t. Precondition: those windows are open
   // (t >= the watermark of every CloseUpTo so far), which the late check guarantees.
@@ -120,7 +153,7 @@ class AggregationState {
 
   // Emits (appends to *out) every open window with end <= watermark, in (end, group
   // values) order, and forgets them. Returns the number of windows closed.
-  size_t CloseUpTo(int64_t watermark, std::vector<Row>* out);
+  size_t CloseUpTo(int64_t watermark, ClosedRows* out);
 
   // The end of the earliest open window; INT64_MAX if none. Closing is due once the
   // watermark reaches it.
@@ -144,9 +177,9 @@ class AggregationState {
   };
   uint32_t InternGroup(const std::vector<FieldValue>& fields);
   Accumulator* Cell(OpenWindow& w, uint32_t group);
-  void EmitWindow(int64_t start, OpenWindow& w, std::vector<Row>* out);
+  void EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out);
 
-  const AggregationPlan* plan_;
+  std::shared_ptr<const AggregationPlan> plan_;
   GroupTable groups_;
   std::map<int64_t, OpenWindow> windows_;  // by start
   std::string key_;                        // scratch for the encoded group key

@@ -40,14 +40,14 @@ Result<std::unique_ptr<PartitionTask>> PartitionTask::Make(const PipelineSpec& s
 PartitionTask::PartitionTask(const PipelineSpec& spec, SourcePosition base)
     : spec_(spec),
       output_schema_(OutputSchema(spec)),
-      plan_(AggregationPlan::Make(spec)),
+      plan_(std::make_shared<const AggregationPlan>(AggregationPlan::Make(spec))),
       dedup_fields_(FieldIndexes(spec, spec.dedup_key)),
       dedup_types_(FieldTypes(spec, dedup_fields_)),
       spec_hash_(SpecHash(spec)),
       topic_(std::move(base.topic)),
       partition_(base.partition),
       decoder_(spec_),
-      state_(spec_, &plan_) {
+      state_(spec_, plan_) {
   if (base.offset >= 0) state_.next_offset = KafkaOffset{base.offset};
 }
 
@@ -109,7 +109,13 @@ void PartitionTask::Flush() {
 
 std::vector<Row> PartitionTask::TakeClosed() {
   std::vector<Row> out;
-  out.swap(state_.pending);
+  TakeClosedRows().AppendTo(&out);
+  return out;
+}
+
+ClosedRows PartitionTask::TakeClosedRows() {
+  ClosedRows out(plan_);
+  std::swap(out, state_.pending);
   return out;
 }
 
@@ -141,8 +147,10 @@ std::string PartitionTask::Serialize() const {
   s.watermark.Save(w);
   s.dedup.Save(w, s.watermark.current());
   s.aggregation.Save(w);
-  w.U64(s.pending.size());
-  for (const Row& row : s.pending) w.PutRow(row);
+  std::vector<Row> pending;
+  s.pending.AppendTo(&pending);
+  w.U64(pending.size());
+  for (const Row& row : pending) w.PutRow(row);
   const std::string& b = w.buffer();
   w.U64(XXH3_64bits(b.data(), b.size()));
   return w.Take();
@@ -194,17 +202,18 @@ Status PartitionTask::Load(std::string_view bytes, State* s) const {
   LS_RETURN_NOT_OK(s->aggregation.Load(r));
   uint64_t rows = 0;
   LS_RETURN_NOT_OK(r.Count(4, &rows));
-  s->pending.resize(rows);
-  for (Row& row : s->pending) {
+  for (uint64_t k = 0; k < rows; ++k) {
+    Row row;
     LS_RETURN_NOT_OK(r.GetRow(&row));
     if (row.size() != output_schema_.columns.size()) return Status::DataLoss("checkpoint: a pending row has the wrong width");
+    s->pending.AddBuilt(std::move(row));
   }
   if (r.remaining() != 0) return Status::DataLoss("checkpoint: " + std::to_string(r.remaining()) + " unexpected trailing bytes");
   return Status::Ok();
 }
 
 Status PartitionTask::Restore(std::string_view bytes) {
-  State fresh(spec_, &plan_);
+  State fresh(spec_, plan_);
   LS_RETURN_NOT_OK(Load(bytes, &fresh));
   state_ = std::move(fresh);
   return Status::Ok();

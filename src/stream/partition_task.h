@@ -137,6 +137,8 @@ class PartitionTask {
   // Moves out the rows of the windows closed so far, sorted by (window end, group
   // values), typed as output_schema().
   std::vector<Row> TakeClosed();
+  // The same, not built yet (ClosedRows::AppendTo builds them, on any thread).
+  ClosedRows TakeClosedRows();
 
   // The full state as bytes (format below); const, so it can run between batches.
   // Rows not yet taken are included, so nothing is lost if the caller checkpoints first.
@@ -171,14 +173,14 @@ class PartitionTask {
   // Everything that changes while processing; the rest of the task is immutable config
   // and scratch buffers. Serialize/Restore move exactly this.
   struct State {
-    explicit State(const PipelineSpec& spec, const AggregationPlan* plan)
-        : watermark(spec.watermark_delay), aggregation(plan) {}
+    explicit State(const PipelineSpec& spec, const std::shared_ptr<const AggregationPlan>& plan)
+        : watermark(spec.watermark_delay), aggregation(plan), pending(plan) {}
     Watermark watermark;
     DedupSet dedup;
     AggregationState aggregation;
     std::optional<KafkaOffset> next_offset;
     TaskStats counters;  // only the counter fields are used
-    std::vector<Row> pending;
+    ClosedRows pending;
   };
 
   PartitionTask(const PipelineSpec& spec, SourcePosition base);
@@ -187,7 +189,7 @@ class PartitionTask {
 
   const PipelineSpec spec_;
   const Schema output_schema_;
-  const AggregationPlan plan_;
+  const std::shared_ptr<const AggregationPlan> plan_;
   const std::vector<size_t> dedup_fields_;
   const std::vector<ColumnType> dedup_types_;
   const uint64_t spec_hash_;

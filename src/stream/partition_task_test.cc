@@ -86,6 +86,28 @@ TEST(PartitionTask, EmitsTumblingWindowWhenWatermarkReachesItsEnd) {
   EXPECT_EQ(st.next_offset, KafkaOffset{6});
 }
 
+TEST(PartitionTask, ClosedRowsAreBuiltLaterAndOutliveTheTask) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  const int64_t t10 = kDay + 10 * kHour;
+  feed(Line("A002", "02-00-00", t10 + 10, 5, 7, "id1"));
+  feed(Line("A001", "02-00-00", t10 + 60, 3, 1, "id2"));
+  feed(Line("A001", "02-00-00", t10 + 310, 4, 4, "id3"));
+  feed(Line("A001", "02-00-00", t10 + 900, 1, 1, "id4"));  // closes [10:00, 10:05) and [10:05, 10:10)
+  ClosedRows closed = task->TakeClosedRows();
+  EXPECT_EQ(closed.size(), 3u);
+  EXPECT_EQ(task->Stats().pending_rows, 0u);
+  task.reset();  // the rows share the group values and the plan: nothing dangles
+  std::vector<Row> rows;
+  closed.AppendTo(&rows);
+  const std::vector<Row> expected = {
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:05:00", 3, 1, t10, t10 + 300),
+      TurnstileRow("A002", "02-00-00", "07/22/2024", "10:05:00", 5, 7, t10, t10 + 300),
+      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:10:00", 4, 4, t10 + 300, t10 + 600),
+  };
+  EXPECT_EQ(rows, expected);
+}
+
 TEST(PartitionTask, WindowEndingAtMidnightCarriesTheNewDate) {
   auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
   Feeder feed{task.get()};
