@@ -2,10 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "core/status.h"
 #include "core/time.h"
 
 namespace lakestream {
@@ -25,6 +28,43 @@ using Row = std::vector<Value>;
 struct Schema {
   std::vector<Column> columns;
   friend bool operator==(const Schema&, const Schema&) = default;
+};
+
+// One row seen through pointers to its values, without copying them: what writers read.
+using RowView = std::span<const Value* const>;
+
+// The addresses of a Row's values, to view it as a RowView.
+inline std::vector<const Value*> ViewOf(const Row& row) {
+  std::vector<const Value*> view;
+  view.reserve(row.size());
+  for (const Value& v : row) view.push_back(&v);
+  return view;
+}
+
+// Rows a writer reads one at a time as RowViews, so that whoever produces them need not
+// build Row objects (stream::ClosedRows builds each row's view from shared group values
+// and accumulators). A view is valid only during the callback.
+class RowSource {
+ public:
+  using RowFn = std::function<Status(size_t index, RowView row)>;
+  virtual ~RowSource() = default;
+  virtual size_t size() const = 0;
+  // Calls fn for rows [begin, end) in order; returns the first non-OK status fn returns.
+  virtual Status ForEach(size_t begin, size_t end, const RowFn& fn) const = 0;
+};
+
+// Row objects as a RowSource.
+class RowSpanSource final : public RowSource {
+ public:
+  explicit RowSpanSource(std::span<const Row> rows) : rows_(rows) {}
+  size_t size() const override { return rows_.size(); }
+  Status ForEach(size_t begin, size_t end, const RowFn& fn) const override {
+    for (size_t i = begin; i < end; ++i) LS_RETURN_NOT_OK(fn(i, ViewOf(rows_[i])));
+    return Status::Ok();
+  }
+
+ private:
+  std::span<const Row> rows_;
 };
 
 }  // namespace lakestream

@@ -18,19 +18,30 @@ std::string Join(const std::string& root, const std::string& rel) { return root 
 
 }  // namespace
 
-void CommitBatch::Add(size_t output, EventTime date_time, Row row) {
+CommitBatch::Day& CommitBatch::DayFor(size_t output, EventTime date_time) {
   const int64_t day = DayOf(date_time);
-  auto& [last_day, last_rows] = last_.at(output);
-  if (last_rows == nullptr || last_day != day) {
+  auto& [last_day, last] = last_.at(output);
+  if (last == nullptr || last_day != day) {
     last_day = day;
-    last_rows = &rows_[output][day];  // map nodes are stable
+    last = &days_[output][day];  // map nodes are stable
   }
-  last_rows->push_back(std::move(row));
+  return *last;
+}
+
+void CommitBatch::Add(size_t output, EventTime date_time, Row row) {
+  DayFor(output, date_time).rows.push_back(std::move(row));
   ++row_count_;
 }
 
+void CommitBatch::AddRange(size_t output, EventTime date_time, std::shared_ptr<const RowSource> source,
+                           size_t begin, size_t end) {
+  if (begin >= end) return;
+  DayFor(output, date_time).ranges.push_back(Range{std::move(source), begin, end});
+  row_count_ += end - begin;
+}
+
 void CommitBatch::Clear() {
-  for (auto& m : rows_) m.clear();
+  for (auto& m : days_) m.clear();
   for (auto& l : last_) l = {0, nullptr};
   row_count_ = 0;
 }
@@ -213,23 +224,28 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
   std::set<std::string> temp_dirs;
   for (size_t o = 0; o < options_.outputs.size(); ++o) {
     const OutputSpec& out = options_.outputs[o];
-    for (const auto& [day, rows] : batch.rows(o)) {
+    for (const auto& [day, rows] : batch.days(o)) {
       std::string rel_dir = out.dir + "/" + DatePartitionDir(EventTime{day * 86400});
       std::string abs_dir = Join(options_.lake_root, rel_dir);
       LS_RETURN_NOT_OK(MakeDirsDurable(abs_dir));
       uint32_t n = 0;
-      for (size_t begin = 0; begin < rows.size(); begin += out.max_rows_per_file, ++n) {
-        size_t count = std::min(out.max_rows_per_file, rows.size() - begin);
-        std::string final_name =
-            FinalFileName(options_.topic, options_.partition, seq, n, FileExtension(out.file.format));
-        PendingFile f{rel_dir + "/" + TempFileName(final_name), rel_dir + "/" + final_name, count};
-        std::string temp_path = Join(options_.lake_root, f.temp);
-        LS_RETURN_NOT_OK(writers_[o]->WriteFile(
-            temp_path, std::span<const Row>(rows).subspan(begin, count)));
-        LS_RETURN_NOT_OK(FsyncFile(temp_path));
-        result.rows += count;
-        pending.push_back(std::move(f));
-      }
+      // The day's Row objects, then each range, in files of at most max_rows_per_file.
+      auto write = [&](const RowSource& source, size_t first, size_t last) -> Status {
+        for (size_t begin = first; begin < last; begin += out.max_rows_per_file, ++n) {
+          size_t count = std::min(out.max_rows_per_file, last - begin);
+          std::string final_name =
+              FinalFileName(options_.topic, options_.partition, seq, n, FileExtension(out.file.format));
+          PendingFile f{rel_dir + "/" + TempFileName(final_name), rel_dir + "/" + final_name, count};
+          std::string temp_path = Join(options_.lake_root, f.temp);
+          LS_RETURN_NOT_OK(writers_[o]->WriteRows(temp_path, source, begin, begin + count));
+          LS_RETURN_NOT_OK(FsyncFile(temp_path));
+          result.rows += count;
+          pending.push_back(std::move(f));
+        }
+        return Status::Ok();
+      };
+      LS_RETURN_NOT_OK(write(RowSpanSource(rows.rows), 0, rows.rows.size()));
+      for (const CommitBatch::Range& r : rows.ranges) LS_RETURN_NOT_OK(write(*r.source, r.begin, r.end));
       temp_dirs.insert(abs_dir);
     }
   }

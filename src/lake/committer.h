@@ -75,7 +75,19 @@ struct OutputSpec {
 // Plain data; the task owns it and clears it after a successful commit.
 class CommitBatch {
  public:
-  explicit CommitBatch(size_t output_count) : rows_(output_count), last_(output_count, {0, nullptr}) {}
+  // Rows [begin, end) of a shared RowSource (rows not built as Row objects).
+  struct Range {
+    std::shared_ptr<const RowSource> source;
+    size_t begin = 0;
+    size_t end = 0;
+  };
+  // One day of one output: its Row objects, then its ranges, each in the order added.
+  struct Day {
+    std::vector<Row> rows;
+    std::vector<Range> ranges;
+  };
+
+  explicit CommitBatch(size_t output_count) : days_(output_count), last_(output_count, {0, nullptr}) {}
   // Movable (map nodes move with it), not copyable (last_ points into this batch's maps).
   CommitBatch(CommitBatch&&) = default;
   CommitBatch& operator=(CommitBatch&&) = default;
@@ -86,18 +98,23 @@ class CommitBatch {
   // date=YYYY-MM-DD folder (the window end for aggregates). An out-of-range `output` is a
   // bug in the caller: std::out_of_range.
   void Add(size_t output, EventTime date_time, Row row);
+  // Adds rows [begin, end) of `source`, all of the day of `date_time`.
+  void AddRange(size_t output, EventTime date_time, std::shared_ptr<const RowSource> source, size_t begin,
+                size_t end);
   void Clear();
 
-  size_t output_count() const { return rows_.size(); }
+  size_t output_count() const { return days_.size(); }
   size_t row_count() const { return row_count_; }
-  // Rows of `output` by day (days since 1970-01-01), each day in the order added.
-  const std::map<int64_t, std::vector<Row>>& rows(size_t output) const { return rows_[output]; }
+  // Rows of `output` by day (days since 1970-01-01).
+  const std::map<int64_t, Day>& days(size_t output) const { return days_[output]; }
 
  private:
-  std::vector<std::map<int64_t, std::vector<Row>>> rows_;
+  Day& DayFor(size_t output, EventTime date_time);
+
+  std::vector<std::map<int64_t, Day>> days_;
   size_t row_count_ = 0;
-  // The day vector Add used last, per output: rows come in runs of one day.
-  std::vector<std::pair<int64_t, std::vector<Row>*>> last_;
+  // The day Add used last, per output: rows come in runs of one day.
+  std::vector<std::pair<int64_t, Day*>> last_;
 };
 
 // Steps of Commit() where a test can simulate a crash.

@@ -192,14 +192,14 @@ class FailingWriterFactory : public WriterFactory {
    public:
     Writer(std::unique_ptr<FileWriter> inner, FailingWriterFactory* f)
         : inner_(std::move(inner)), f_(f) {}
-    Status WriteFile(const std::string& path, std::span<const Row> rows) override {
+    Status WriteRows(const std::string& path, const RowSource& rows, size_t begin, size_t end) override {
       size_t allowed = f_->limit_ - f_->written_;
-      if (rows.size() <= allowed) {
-        f_->written_ += rows.size();
-        return inner_->WriteFile(path, rows);
+      if (end - begin <= allowed) {
+        f_->written_ += end - begin;
+        return inner_->WriteRows(path, rows, begin, end);
       }
       f_->written_ = f_->limit_;
-      LS_RETURN_NOT_OK(inner_->WriteFile(path, rows.first(allowed)));
+      LS_RETURN_NOT_OK(inner_->WriteRows(path, rows, begin, begin + allowed));
       return Status::IoError("injected writer failure after " + std::to_string(f_->limit_) +
                              " rows, writing '" + path + "'");
     }
@@ -441,12 +441,18 @@ TEST(PartitionCommitter, CommittedFileRemovedIsDataLoss) {
                 "earliest offset");
 }
 
-TEST(PartitionCommitter, RollsFilesEveryNRows) {
-  std::string root = FreshTestDir();
+// A recovered committer of the table output alone, 2 rows per file.
+std::unique_ptr<PartitionCommitter> TableOnlyCommitter(const std::string& root) {
   CommitterOptions o = Options(root);
-  o.outputs = {TableOutput()};  // 2 rows per file
+  o.outputs = {TableOutput()};
   auto c = MakeCommitter(std::move(o));
   MustRecover(c.get());
+  return c;
+}
+
+TEST(PartitionCommitter, RollsFilesEveryNRows) {
+  std::string root = FreshTestDir();
+  auto c = TableOnlyCommitter(root);
   CommitBatch batch(1);
   for (int i = 0; i < 5; ++i) batch.Add(0, At(22, 10, i), TableRow("S", i, At(22, 10, i)));
   auto r = c->Commit(batch, KafkaOffset{5}, "");
@@ -462,6 +468,40 @@ TEST(PartitionCommitter, RollsFilesEveryNRows) {
   EXPECT_EQ(Gunzip(root + "/" + r->files[1]),
             header + "0,S,2,2024-07-22 10:02:00\n1,S,3,2024-07-22 10:03:00\n");
   EXPECT_EQ(Gunzip(root + "/" + r->files[2]), header + "0,S,4,2024-07-22 10:04:00\n");
+}
+
+TEST(PartitionCommitter, RangesOfARowSourceAfterTheDaysRowsRollFilesToo) {
+  std::string root = FreshTestDir();
+  auto c = TableOnlyCommitter(root);
+  std::vector<Row> rows;
+  for (int i = 0; i < 6; ++i) rows.push_back(TableRow("R", i, At(22, 11, i)));
+  // A source that owns its rows, shared like stream::ClosedRows.
+  struct Owned : RowSource {
+    std::vector<Row> rows;
+    size_t size() const override { return rows.size(); }
+    Status ForEach(size_t b, size_t e, const RowFn& fn) const override { return RowSpanSource(rows).ForEach(b, e, fn); }
+  };
+  auto source = std::make_shared<Owned>();
+  source->rows = rows;
+  CommitBatch batch(1);
+  batch.AddRange(0, At(22, 11, 0), source, 1, 4);  // rows 1..3
+  batch.Add(0, At(22, 10, 0), TableRow("S", 9, At(22, 10, 0)));
+  batch.AddRange(0, At(22, 11, 0), source, 4, 4);  // empty: ignored
+  batch.AddRange(0, At(22, 11, 0), source, 5, 6);
+  EXPECT_EQ(batch.row_count(), 5u);
+  source.reset();  // the batch shares it
+  auto r = c->Commit(batch, KafkaOffset{5}, "");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows, 5u);
+  const std::string dir = "turnstile/date=2024-07-22/";
+  ASSERT_EQ(r->files.size(), 4u);
+  const std::string header = ",STATION,ENTRIES,WINDOW_END\n";
+  // The day's Row objects first, then each range, each split every 2 rows.
+  EXPECT_EQ(Gunzip(root + "/" + r->files[0]), header + "0,S,9,2024-07-22 10:00:00\n");
+  EXPECT_EQ(Gunzip(root + "/" + r->files[1]), header + "0,R,1,2024-07-22 11:01:00\n1,R,2,2024-07-22 11:02:00\n");
+  EXPECT_EQ(Gunzip(root + "/" + r->files[2]), header + "0,R,3,2024-07-22 11:03:00\n");
+  EXPECT_EQ(Gunzip(root + "/" + r->files[3]), header + "0,R,5,2024-07-22 11:05:00\n");
+  EXPECT_EQ(r->files[3], dir + "part-mta-turnstile-p0-000000000001-0003.csv.gz");
 }
 
 TEST(PartitionCommitter, RebalancedOwnersSeeTheSameResult) {

@@ -37,16 +37,11 @@ bool ValueHasType(const Value& v, ColumnType type) {
   return false;
 }
 
-// `first`: the index of rows[0] in the file, for the message.
-Status ValidateRows(const Schema& schema, std::span<const Row> rows, const std::string& path, size_t first = 0) {
-  for (size_t i = 0; i < rows.size(); ++i) {
-    Status st = ValidateRow(schema, rows[i]);
-    if (!st.ok()) {
-      return Status::InvalidArgument("row " + std::to_string(first + i) + " for '" + path +
-                                     "': " + st.message());
-    }
-  }
-  return Status::Ok();
+// ValidateRow with the row's index in the file and the path in the message.
+Status ValidateRowAt(const Schema& schema, RowView row, size_t index, const std::string& path) {
+  Status st = ValidateRow(schema, row);
+  if (st.ok()) return st;
+  return Status::InvalidArgument("row " + std::to_string(index) + " for '" + path + "': " + st.message());
 }
 
 // ---------------------------------------------------------------- CSV.gz
@@ -108,22 +103,23 @@ class CsvGzWriter : public FileWriter {
   CsvGzWriter(Schema schema, std::vector<size_t> keep, int level)
       : schema_(std::move(schema)), keep_(std::move(keep)), level_(level) {}
 
-  Status WriteFile(const std::string& path, std::span<const Row> rows) override {
+  Status WriteRows(const std::string& path, const RowSource& rows, size_t begin, size_t end) override {
     // Per file, not per writer: a writer may be used from more than one thread.
     GzipStream gz(level_);
     std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
     if (!f) return Status::FromErrno(errno, "create", path);
     std::string text;
     AppendCsvHeader(schema_, keep_, &text);
-    for (size_t i = 0; i < rows.size(); ++i) {
+    LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) {
       // Validated row by row, while the row is in cache for formatting.
-      LS_RETURN_NOT_OK(ValidateRows(schema_, rows.subspan(i, 1), path, i));
-      AppendCsvRow(i, rows[i], keep_, &text);
+      LS_RETURN_NOT_OK(ValidateRowAt(schema_, row, i - begin, path));
+      AppendCsvRow(i - begin, row, keep_, &text);
       if (text.size() >= kChunkBytes) {
         LS_RETURN_NOT_OK(gz.Write(f.get(), path, text, false));
         text.clear();
       }
-    }
+      return Status::Ok();
+    }));
     LS_RETURN_NOT_OK(gz.Write(f.get(), path, text, true));
     if (std::fclose(f.release()) != 0) return Status::FromErrno(errno, "close", path);
     return Status::Ok();
@@ -161,13 +157,13 @@ void AppendJsonValue(const Value& v, std::string* out) {
 
 }  // namespace
 
-void AppendJsonObject(const Schema& schema, const Row& row, std::string* out) {
+void AppendJsonObject(const Schema& schema, RowView row, std::string* out) {
   out->push_back('{');
   for (size_t c = 0; c < schema.columns.size(); ++c) {
     if (c > 0) out->push_back(',');
     AppendJsonString(out, schema.columns[c].name);
     out->push_back(':');
-    AppendJsonValue(row[c], out);
+    AppendJsonValue(*row[c], out);
   }
   out->push_back('}');
 }
@@ -178,19 +174,20 @@ class JsonLinesWriter : public FileWriter {
  public:
   explicit JsonLinesWriter(Schema schema) : schema_(std::move(schema)) {}
 
-  Status WriteFile(const std::string& path, std::span<const Row> rows) override {
-    LS_RETURN_NOT_OK(ValidateRows(schema_, rows, path));
+  Status WriteRows(const std::string& path, const RowSource& rows, size_t begin, size_t end) override {
+    LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) { return ValidateRowAt(schema_, row, i - begin, path); }));
     std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
     if (!f) return Status::FromErrno(errno, "create", path);
     std::string line;
-    for (const Row& row : rows) {
+    LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t, RowView row) {
       line.clear();
       AppendJsonObject(schema_, row, &line);
       line.push_back('\n');
       if (std::fwrite(line.data(), 1, line.size(), f.get()) != line.size()) {
         return Status::FromErrno(errno, "write", path);
       }
-    }
+      return Status::Ok();
+    }));
     if (std::fclose(f.release()) != 0) return Status::FromErrno(errno, "close", path);
     return Status::Ok();
   }
@@ -240,11 +237,11 @@ class ParquetWriter : public FileWriter {
         new ParquetWriter(std::move(schema), std::move(options), std::move(db)));
   }
 
-  Status WriteFile(const std::string& path, std::span<const Row> rows) override {
-    LS_RETURN_NOT_OK(ValidateRows(schema_, rows, path));
+  Status WriteRows(const std::string& path, const RowSource& rows, size_t begin, size_t end) override {
+    LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) { return ValidateRowAt(schema_, row, i - begin, path); }));
     // A failed earlier file may have left rows behind.
     LS_RETURN_NOT_OK(db_->Execute(std::string("DELETE FROM ") + kTable));
-    LS_RETURN_NOT_OK(Append(path, rows));
+    LS_RETURN_NOT_OK(Append(path, rows, begin, end));
     // DuckDB writes straight to `path` when it does not exist (over an existing file it
     // would go through a visible "tmp_<name>" file): start from no file.
     LS_RETURN_NOT_OK(RemoveFileIfExists(path));
@@ -261,15 +258,16 @@ class ParquetWriter : public FileWriter {
   ParquetWriter(Schema schema, ParquetOptions options, std::unique_ptr<DuckDbConnection> db)
       : schema_(std::move(schema)), options_(std::move(options)), db_(std::move(db)) {}
 
-  Status Append(const std::string& path, std::span<const Row> rows) {
+  Status Append(const std::string& path, const RowSource& rows, size_t begin, size_t end) {
     std::unique_ptr<duckdb_appender, DuckDbAppenderCloser> appender(new duckdb_appender(nullptr));
     if (duckdb_appender_create(db_->handle(), nullptr, kTable, appender.get()) != DuckDBSuccess) {
       return Status::Internal("cannot create a DuckDB appender for '" + path +
                               "': " + AppenderError(*appender));
     }
     duckdb_appender a = *appender;
-    for (const Row& row : rows) {
-      for (const Value& v : row) {
+    LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t, RowView row) {
+      for (const Value* value : row) {
+        const Value& v = *value;
         duckdb_state s;
         if (const auto* str = std::get_if<std::string>(&v)) {
           s = duckdb_append_varchar_length(a, str->data(), str->size());
@@ -289,7 +287,8 @@ class ParquetWriter : public FileWriter {
       if (duckdb_appender_end_row(a) != DuckDBSuccess) {
         return Status::Internal("cannot append a row for '" + path + "': " + AppenderError(a));
       }
-    }
+      return Status::Ok();
+    }));
     if (duckdb_appender_close(a) != DuckDBSuccess) {
       return Status::Internal("cannot flush rows for '" + path + "': " + AppenderError(a));
     }
@@ -320,7 +319,7 @@ Result<FileFormat> ParseFileFormat(std::string_view name) {
                                  "': use csv or parquet");
 }
 
-Status ValidateRow(const Schema& schema, const Row& row) {
+Status ValidateRow(const Schema& schema, RowView row) {
   if (row.size() != schema.columns.size()) {
     return Status::InvalidArgument("row has " + std::to_string(row.size()) +
                                    " values but the schema has " +
@@ -328,7 +327,7 @@ Status ValidateRow(const Schema& schema, const Row& row) {
   }
   for (size_t c = 0; c < row.size(); ++c) {
     const Column& col = schema.columns[c];
-    if (!std::holds_alternative<std::monostate>(row[c]) && !ValueHasType(row[c], col.type)) {
+    if (!std::holds_alternative<std::monostate>(*row[c]) && !ValueHasType(*row[c], col.type)) {
       return Status::InvalidArgument("column " + col.name + " (" + ColumnTypeName(col.type) +
                                      ") holds a value of another type");
     }
@@ -370,16 +369,15 @@ void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std:
   out->push_back('\n');
 }
 
-void AppendCsvRow(size_t index, const Row& row, const std::vector<size_t>& keep,
-                  std::string* out) {
+void AppendCsvRow(size_t index, RowView row, const std::vector<size_t>& keep, std::string* out) {
   char buf[24];
   out->append(buf, std::to_chars(buf, buf + sizeof buf, index).ptr);
   for (size_t c : keep) {
     out->push_back(',');
-    if (const auto* s = std::get_if<std::string>(&row[c])) {
+    if (const auto* s = std::get_if<std::string>(row[c])) {
       AppendCsvField(out, *s);
     } else {
-      AppendValueText(row[c], out);
+      AppendValueText(*row[c], out);
     }
   }
   out->push_back('\n');

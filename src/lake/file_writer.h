@@ -53,10 +53,15 @@ struct FileSpec {
 class FileWriter {
  public:
   virtual ~FileWriter() = default;
-  // Writes `rows` to a new file at `path` (replacing any file there) and closes it; it
-  // does not fsync. On error a partial file may be left at `path`: write to temp names.
-  // Each row must match the schema (InvalidArgument naming row and column otherwise).
-  virtual Status WriteFile(const std::string& path, std::span<const Row> rows) = 0;
+  // Writes rows [begin, end) of `rows` to a new file at `path` (replacing any file there)
+  // and closes it; it does not fsync. On error a partial file may be left at `path`: write
+  // to temp names. Each row must match the schema (InvalidArgument naming row and column
+  // otherwise).
+  virtual Status WriteRows(const std::string& path, const RowSource& rows, size_t begin, size_t end) = 0;
+  // The same for Row objects.
+  Status WriteFile(const std::string& path, std::span<const Row> rows) {
+    return WriteRows(path, RowSpanSource(rows), 0, rows.size());
+  }
 };
 
 // Builds writers. The committer takes one so that tests can inject failing writers.
@@ -75,18 +80,17 @@ class DefaultWriterFactory : public WriterFactory {
 WriterFactory* DefaultWriterFactoryInstance();
 
 // InvalidArgument unless `row` has one value per column, each NULL or of the column's type.
-Status ValidateRow(const Schema& schema, const Row& row);
+Status ValidateRow(const Schema& schema, RowView row);
 
 // The uncompressed CSV text the kCsvGz writer produces (header and rows); exposed for
 // tests and tools. `keep` lists the schema's column indexes to write.
 void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std::string* out);
-void AppendCsvRow(size_t index, const Row& row, const std::vector<size_t>& keep,
-                  std::string* out);
+void AppendCsvRow(size_t index, RowView row, const std::vector<size_t>& keep, std::string* out);
 // Formats a value as CSV text: int64 decimal, double shortest round-trip,
 // timestamp "YYYY-MM-DD HH:MM:SS", NULL empty; strings as they are (unquoted).
 // A row as one JSON object, keys = column names (the JSON-lines writer's line):
 // timestamps "YYYY-MM-DD HH:MM:SS", NULL and non-finite doubles null.
-void AppendJsonObject(const Schema& schema, const Row& row, std::string* out);
+void AppendJsonObject(const Schema& schema, RowView row, std::string* out);
 // AppendValueText appends the same to *out.
 std::string FormatValueText(const Value& value);
 void AppendValueText(const Value& value, std::string* out);

@@ -9,7 +9,8 @@ namespace lakestream::process {
 std::string DeadLetterJson(const lake::DeadLetter& letter) {
   static const Schema schema = lake::DeadLetterSchema();
   std::string out;
-  lake::AppendJsonObject(schema, lake::DeadLetterRow(letter), &out);
+  const Row row = lake::DeadLetterRow(letter);
+  lake::AppendJsonObject(schema, ViewOf(row), &out);
   return out;
 }
 

@@ -111,7 +111,7 @@ void PartitionWorker::OnLate(stream::LateRecord record) {
 Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   int64_t next = position();
   if (next < 0) return next;  // nothing read yet: nothing to commit
-  auto rows = std::make_shared<stream::ClosedRows>(task_->TakeClosedRows());
+  auto rows = std::make_shared<const stream::ClosedRows>(task_->TakeClosedRows());
   if (batch_.row_count() == 0 && rows->empty() && letters_.empty() && next == committed_offset_) return next;
   // The snapshot: rows, offset and state belong together (invariant I2 of the committer).
   auto batch = std::make_shared<lake::CommitBatch>(std::move(batch_));
@@ -122,24 +122,40 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   committed_offset_ = next;
   since_commit_ = 0;
   if (queue == nullptr) {
-    LS_RETURN_NOT_OK(CommitSnapshot(*batch, *rows, *letters, next, *state));
+    LS_RETURN_NOT_OK(CommitSnapshot(*batch, rows, *letters, next, *state));
   } else {
     queue->Submit([this, batch, rows, letters, next, state] {
-      return CommitSnapshot(*batch, *rows, *letters, next, *state);
+      return CommitSnapshot(*batch, rows, *letters, next, *state);
     });
   }
   return next;
 }
 
-Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const stream::ClosedRows& rows,
+Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
                                        const std::vector<lake::DeadLetter>& letters, int64_t next,
                                        const std::string& state) {
-  std::vector<Row> built;
-  rows.AppendTo(&built);
-  for (Row& row : built) {
+  // The closed windows go to the writers as ranges of one day each, read in place (no Row
+  // objects); rows restored from a checkpoint are already Rows.
+  for (const Row& row : rows->built()) {
     const auto* end = std::get_if<EventTime>(&row[window_end_column_]);
-    batch.Add(kTableOutput, end ? *end : EventTime{0}, std::move(row));
+    batch.Add(kTableOutput, end ? *end : EventTime{0}, row);
   }
+  bool open = false;
+  int64_t run_day = 0;
+  size_t run_begin = 0, run_end = 0;
+  rows->ForEachWindow([&](int64_t window_end, size_t begin, size_t end) {
+    const int64_t day = stream::FloorDiv(window_end, 86400);
+    if (open && day == run_day && begin == run_end) {
+      run_end = end;
+      return;
+    }
+    if (open) batch.AddRange(kTableOutput, EventTime{run_day * 86400}, rows, run_begin, run_end);
+    open = true;
+    run_day = day;
+    run_begin = begin;
+    run_end = end;
+  });
+  if (open) batch.AddRange(kTableOutput, EventTime{run_day * 86400}, rows, run_begin, run_end);
   // Dead letters for a topic are delivered before the commit that passes their offsets
   // (at least once; see dead_letter_topic.h).
   if (dead_letter_topic_ != nullptr) LS_RETURN_NOT_OK(dead_letter_topic_->Publish(letters));

@@ -83,8 +83,8 @@ class PartitionWorker final : public stream::SideOutput {
   PartitionWorker() : batch_(3) {}
   EventTime SideOutputTime() const;
   // Runs the commit protocol (lake/committer.h) for one snapshot; any thread, one at a time.
-  // Builds the closed rows into `batch` first: that work belongs to the committing thread.
-  Status CommitSnapshot(lake::CommitBatch& batch, const stream::ClosedRows& rows,
+  // Adds the closed rows to `batch` first (by day, read in place by the writers).
+  Status CommitSnapshot(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
                         const std::vector<lake::DeadLetter>& letters, int64_t next, const std::string& state);
 
   std::string topic_;

@@ -322,37 +322,63 @@ void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out)
   for (uint32_t g : w.group_of_cell) groups_.Release(g);
 }
 
-void ClosedRows::AppendTo(std::vector<Row>* out) const {
-  if (out->empty()) out->reserve(size());
-  out->insert(out->end(), built_.begin(), built_.end());
-  if (groups_.empty()) return;
+Status ClosedRows::ForEach(size_t begin, size_t end, const RowFn& fn) const {
+  end = std::min(end, size());
+  size_t i = begin;
+  for (; i < end && i < built_.size(); ++i) LS_RETURN_NOT_OK(fn(i, ViewOf(built_[i])));
+  if (i >= end) return Status::Ok();
   const AggregationPlan& plan = *plan_;
   const size_t n_aggs = plan.aggregates.size();
   std::vector<Value> bounds(plan.output.size());
-  size_t row = 0;
-  for (const Window& win : windows_) {
+  std::vector<Value> aggregates(n_aggs);
+  std::vector<const Value*> view(plan.output.size());
+  // The window holding row i: the first whose end_row passes it.
+  size_t row = i - built_.size();
+  auto w = std::upper_bound(windows_.begin(), windows_.end(), row,
+                            [](size_t r, const Window& win) { return r < win.end_row; });
+  for (; i < end; ++w) {
     // Window bounds are the same for every row of the window: render them once.
-    const int64_t end = win.start + plan.window.size;
+    const int64_t win_end = w->start + plan.window.size;
     for (size_t c = 0; c < plan.output.size(); ++c) {
       const OutputPlan& o = plan.output[c];
-      if (o.kind == OutputPlan::Kind::kWindowStart) bounds[c] = RenderTime(win.start, o.render);
-      if (o.kind == OutputPlan::Kind::kWindowEnd) bounds[c] = RenderTime(end, o.render);
+      if (o.kind == OutputPlan::Kind::kWindowStart) bounds[c] = RenderTime(w->start, o.render);
+      if (o.kind == OutputPlan::Kind::kWindowEnd) bounds[c] = RenderTime(win_end, o.render);
     }
-    for (; row < win.end_row; ++row) {
+    for (; i < end && row < w->end_row; ++i, ++row) {
       const Row& key = *groups_[row];
       const Accumulator* acc = &accumulators_[row * n_aggs];
-      Row& r = out->emplace_back();
-      r.reserve(plan.output.size());
+      for (size_t k = 0; k < n_aggs; ++k) aggregates[k] = Finish(plan.aggregates[k], acc[k]);
       for (size_t c = 0; c < plan.output.size(); ++c) {
         const OutputPlan& o = plan.output[c];
         switch (o.kind) {
-          case OutputPlan::Kind::kGroupField: r.push_back(key[o.index]); break;
-          case OutputPlan::Kind::kAggregate: r.push_back(Finish(plan.aggregates[o.index], acc[o.index])); break;
+          case OutputPlan::Kind::kGroupField: view[c] = &key[o.index]; break;
+          case OutputPlan::Kind::kAggregate: view[c] = &aggregates[o.index]; break;
           case OutputPlan::Kind::kWindowStart:
-          case OutputPlan::Kind::kWindowEnd: r.push_back(bounds[c]); break;
+          case OutputPlan::Kind::kWindowEnd: view[c] = &bounds[c]; break;
         }
       }
+      LS_RETURN_NOT_OK(fn(i, view));
     }
+  }
+  return Status::Ok();
+}
+
+void ClosedRows::AppendTo(std::vector<Row>* out) const {
+  if (out->empty()) out->reserve(size());
+  (void)ForEach(0, size(), [&](size_t, RowView view) {
+    Row& r = out->emplace_back();
+    r.reserve(view.size());
+    for (const Value* v : view) r.push_back(*v);
+    return Status::Ok();
+  });
+}
+
+void ClosedRows::ForEachWindow(const std::function<void(int64_t, size_t, size_t)>& fn) const {
+  size_t begin = built_.size();
+  for (const Window& w : windows_) {
+    const size_t end = built_.size() + w.end_row;
+    if (end > begin) fn(w.start + plan_->window.size, begin, end);
+    begin = end;
   }
 }
 

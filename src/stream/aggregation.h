@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -118,17 +119,24 @@ class GroupTable {
 // start. Building the Rows is left to whoever writes them (the lake's commit thread),
 // which needs nothing of the task but the plan, shared too. Rows restored from a
 // checkpoint are kept built, and come first.
-class ClosedRows {
+class ClosedRows final : public RowSource {
  public:
   ClosedRows() = default;
   explicit ClosedRows(std::shared_ptr<const AggregationPlan> plan) : plan_(std::move(plan)) {}
 
-  size_t size() const { return built_.size() + groups_.size(); }
+  // RowSource: rows in the order they were closed, by (window end, group values), typed
+  // as the output schema; built rows (from a checkpoint) first.
+  size_t size() const override { return built_.size() + groups_.size(); }
+  Status ForEach(size_t begin, size_t end, const RowFn& fn) const override;
+
   bool empty() const { return size() == 0; }
-  // Appends the rows, typed as the output schema, in the order they were closed: by
-  // (window end, group values).
+  // Appends the rows as Row objects.
   void AppendTo(std::vector<Row>* out) const;
   void AddBuilt(Row row) { built_.push_back(std::move(row)); }
+  const std::vector<Row>& built() const { return built_; }
+  // Calls fn(window end, begin, end) for each closed window, with its rows [begin, end)
+  // (indexes of this RowSource, after the built rows).
+  void ForEachWindow(const std::function<void(int64_t end, size_t begin, size_t end_row)>& fn) const;
 
  private:
   friend class AggregationState;

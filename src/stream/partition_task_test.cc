@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace lakestream::stream {
@@ -86,26 +87,49 @@ TEST(PartitionTask, EmitsTumblingWindowWhenWatermarkReachesItsEnd) {
   EXPECT_EQ(st.next_offset, KafkaOffset{6});
 }
 
-TEST(PartitionTask, ClosedRowsAreBuiltLaterAndOutliveTheTask) {
+TEST(PartitionTask, ClosedRowsOutliveTheTaskAndReadInAnyRangeAndByWindow) {
   auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
   Feeder feed{task.get()};
   const int64_t t10 = kDay + 10 * kHour;
   feed(Line("A002", "02-00-00", t10 + 10, 5, 7, "id1"));
   feed(Line("A001", "02-00-00", t10 + 60, 3, 1, "id2"));
   feed(Line("A001", "02-00-00", t10 + 310, 4, 4, "id3"));
-  feed(Line("A001", "02-00-00", t10 + 900, 1, 1, "id4"));  // closes [10:00, 10:05) and [10:05, 10:10)
+  feed(Line("A003", "02-00-00", t10 + 620, 2, 2, "id4"));
+  feed(Line("A001", "02-00-00", t10 + 1500, 1, 1, "id5"));  // closes three windows
   ClosedRows closed = task->TakeClosedRows();
-  EXPECT_EQ(closed.size(), 3u);
+  EXPECT_EQ(closed.size(), 4u);
   EXPECT_EQ(task->Stats().pending_rows, 0u);
   task.reset();  // the rows share the group values and the plan: nothing dangles
-  std::vector<Row> rows;
-  closed.AppendTo(&rows);
-  const std::vector<Row> expected = {
+  const Row built = TurnstileRow("Z", "02-00-00", "07/22/2024", "09:00:00", 1, 1, t10 - 3600, t10 - 3300);
+  closed.AddBuilt(built);  // as restored from a checkpoint: comes first
+  std::vector<Row> all;
+  closed.AppendTo(&all);
+  const std::vector<Row> expected_all = {
+      built,
       TurnstileRow("A001", "02-00-00", "07/22/2024", "10:05:00", 3, 1, t10, t10 + 300),
       TurnstileRow("A002", "02-00-00", "07/22/2024", "10:05:00", 5, 7, t10, t10 + 300),
       TurnstileRow("A001", "02-00-00", "07/22/2024", "10:10:00", 4, 4, t10 + 300, t10 + 600),
+      TurnstileRow("A003", "02-00-00", "07/22/2024", "10:15:00", 2, 2, t10 + 600, t10 + 900),
   };
-  EXPECT_EQ(rows, expected);
+  ASSERT_EQ(all, expected_all);
+  for (size_t b = 0; b <= all.size(); ++b) {
+    for (size_t e = b; e <= all.size(); ++e) {
+      std::vector<Row> got;
+      ASSERT_TRUE(closed.ForEach(b, e, [&](size_t i, RowView view) {
+        EXPECT_EQ(i, b + got.size());
+        Row r;
+        for (const Value* v : view) r.push_back(*v);
+        got.push_back(std::move(r));
+        return Status::Ok();
+      }).ok());
+      EXPECT_EQ(got, std::vector<Row>(all.begin() + b, all.begin() + e)) << b << ".." << e;
+    }
+  }
+  std::vector<std::tuple<int64_t, size_t, size_t>> windows;
+  closed.ForEachWindow([&](int64_t end, size_t b, size_t e) { windows.emplace_back(end, b, e); });
+  const std::vector<std::tuple<int64_t, size_t, size_t>> expected = {
+      {t10 + 300, 1, 3}, {t10 + 600, 3, 4}, {t10 + 900, 4, 5}};
+  EXPECT_EQ(windows, expected);
 }
 
 TEST(PartitionTask, WindowEndingAtMidnightCarriesTheNewDate) {
