@@ -21,6 +21,9 @@ TEST(Csv, SplitTable) {
       {"\"open,2", false, {}},
       {"\"a\"b,2", false, {}},
       {"59 ST,NQR456W,BMT", true, {"59 ST", "NQR456W", "BMT"}},
+      {",,", true, {"", "", ""}},
+      {"a,,b", true, {"a", "", "b"}},
+      {"a,\"b\",,c", true, {"a", "b", "", "c"}},
   };
   std::vector<std::string_view> fields;
   std::string scratch;

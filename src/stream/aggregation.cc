@@ -182,11 +182,32 @@ AggregationPlan AggregationPlan::Make(const PipelineSpec& spec) {
 
 // ---- GroupTable ----
 
-size_t GroupTable::Hash::operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
+namespace {
+uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+}  // namespace
 
 uint32_t GroupTable::Find(std::string_view key) const {
-  auto it = index_.find(key);
-  return it == index_.end() ? kNone : it->second;
+  const uint64_t h = KeyHash(key);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.id == kNone) return kNone;
+    if (s.hash == h && groups_[s.id].key == key) return s.id;
+  }
+}
+
+void GroupTable::Insert(uint64_t hash, uint32_t id) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = hash & mask;
+  while (slots_[i].id != kNone) i = (i + 1) & mask;
+  slots_[i] = Slot{hash, id};
+}
+
+void GroupTable::Rebuild(size_t capacity) {
+  slots_.assign(capacity, Slot{});
+  for (uint32_t id = 0; id < groups_.size(); ++id) {
+    if (groups_[id].live) Insert(KeyHash(groups_[id].key), id);
+  }
 }
 
 uint32_t GroupTable::Add(std::string key, Row values) {
@@ -198,10 +219,16 @@ uint32_t GroupTable::Add(std::string key, Row values) {
     id = static_cast<uint32_t>(groups_.size());
     groups_.emplace_back();
   }
-  auto [it, inserted] = index_.emplace(std::move(key), id);
+  const uint64_t h = KeyHash(key);
   std::string sort_key;
   for (const Value& v : values) AppendSortKeyPart(&sort_key, v);
-  groups_[id] = Group{&it->first, std::make_shared<const Row>(std::move(values)), std::move(sort_key), 0};
+  groups_[id] = Group{std::move(key), true, std::make_shared<const Row>(std::move(values)), std::move(sort_key), 0};
+  ++interned_;
+  if (interned_ * 2 > slots_.size()) {
+    Rebuild(slots_.size() * 2);  // includes the new group
+  } else {
+    Insert(h, id);
+  }
   return id;
 }
 
@@ -218,11 +245,12 @@ void GroupTable::Release(uint32_t id) {
 void GroupTable::EvictIdle() {
   for (uint32_t id = 0; id < groups_.size(); ++id) {
     Group& g = groups_[id];
-    if (g.key == nullptr || g.refs != 0) continue;
-    index_.erase(index_.find(std::string_view(*g.key)));
+    if (!g.live || g.refs != 0) continue;
     g = Group{};
     free_.push_back(id);
+    --interned_;
   }
+  Rebuild(slots_.size());
 }
 
 // ---- AggregationState ----

@@ -93,24 +93,31 @@ class GroupTable {
   uint32_t refs(uint32_t id) const { return groups_[id].refs; }
   size_t id_limit() const { return groups_.size(); }  // every id is below this
   size_t size() const { return in_use_; }              // groups in use
-  size_t idle() const { return index_.size() - in_use_; }
+  size_t idle() const { return interned_ - in_use_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const;
-  };
   struct Group {
-    const std::string* key = nullptr;  // the map's node; stable; null when free
+    std::string key;  // encoded (AppendKeyPart); empty when the id is free
+    bool live = false;
     std::shared_ptr<const Row> values;
     std::string sort_key;
     uint32_t refs = 0;
   };
+  // The index: open addressing, linear probing, power-of-two size, load <= 1/2. A slot
+  // holds the key's hash (compared first) and the group id. Nothing is erased one at a
+  // time: EvictIdle rebuilds it from the live groups.
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t id = kNone;
+  };
+  void Insert(uint64_t hash, uint32_t id);
+  void Rebuild(size_t capacity);
   void EvictIdle();
 
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
+  std::vector<Slot> slots_ = std::vector<Slot>(64);
   std::vector<Group> groups_;
   std::vector<uint32_t> free_;
+  size_t interned_ = 0;
   size_t in_use_ = 0;
 };
 
