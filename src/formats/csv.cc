@@ -2,24 +2,52 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace lakestream {
 
 bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
                   std::string* scratch) {
   fields->clear();
-  // Fast path, the usual line: no quotes, so fields end at commas (memchr is vectorized).
-  if (std::memchr(line.data(), '"', line.size()) == nullptr) {
+  // Fast path, the usual line: no quotes, so fields end at commas. Commas and quotes are
+  // found 16 bytes at a time; a quote sends the line to the general path below.
+  {
     const char* p = line.data();
-    const char* const end = p + line.size();
-    while (true) {
-      const char* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<size_t>(end - p)));
-      if (comma == nullptr) {
-        fields->emplace_back(p, static_cast<size_t>(end - p));
-        return true;
+    const size_t n = line.size();
+    size_t start = 0;
+    size_t i = 0;
+    bool quoted = false;
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(',');
+    const __m128i quote = _mm_set1_epi8('"');
+    for (; i + 16 <= n; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) != 0) {
+        quoted = true;
+        break;
       }
-      fields->emplace_back(p, static_cast<size_t>(comma - p));
-      p = comma + 1;
+      for (unsigned c = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma))); c != 0; c &= c - 1) {
+        const size_t at = i + static_cast<size_t>(__builtin_ctz(c));
+        fields->emplace_back(p + start, at - start);
+        start = at + 1;
+      }
     }
+#endif
+    for (; !quoted && i < n; ++i) {
+      if (p[i] == '"') {
+        quoted = true;
+      } else if (p[i] == ',') {
+        fields->emplace_back(p + start, i - start);
+        start = i + 1;
+      }
+    }
+    if (!quoted) {
+      fields->emplace_back(p + start, n - start);
+      return true;
+    }
+    fields->clear();
   }
   scratch->clear();
   // Reserve so that views into scratch stay valid while it grows.

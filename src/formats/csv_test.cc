@@ -24,6 +24,12 @@ TEST(Csv, SplitTable) {
       {",,", true, {"", "", ""}},
       {"a,,b", true, {"a", "", "b"}},
       {"a,\"b\",,c", true, {"a", "b", "", "c"}},
+      // Longer than the 16-byte blocks of the fast path, commas at block edges, a quote late.
+      {"0123456789abcde,0123456789abcdef,,x,0123456789012345678901234567890",
+       true,
+       {"0123456789abcde", "0123456789abcdef", "", "x", "0123456789012345678901234567890"}},
+      {"0123456789abcdef0123456789,\"q,1\"", true, {"0123456789abcdef0123456789", "q,1"}},
+      {"0123456789abcdef0123456789abcdef,", true, {"0123456789abcdef0123456789abcdef", ""}},
   };
   std::vector<std::string_view> fields;
   std::string scratch;
@@ -32,6 +38,32 @@ TEST(Csv, SplitTable) {
     if (!c.ok) continue;
     std::vector<std::string> got(fields.begin(), fields.end());
     EXPECT_EQ(got, c.fields) << c.line;
+  }
+}
+
+TEST(Csv, QuoteFreeLinesSplitAtEveryComma) {
+  // Every length across several 16-byte blocks, commas at pseudo-random places.
+  uint64_t x = 42;
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  for (int len = 0; len < 80; ++len) {
+    for (int trial = 0; trial < 20; ++trial) {
+      std::string line;
+      for (int k = 0; k < len; ++k) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        line.push_back((x >> 60) < 4 ? ',' : static_cast<char>('a' + (x >> 59) % 26));
+      }
+      std::vector<std::string> expected(1);
+      for (char c : line) {
+        if (c == ',') {
+          expected.emplace_back();
+        } else {
+          expected.back().push_back(c);
+        }
+      }
+      ASSERT_TRUE(SplitCsvLine(line, &fields, &scratch)) << line;
+      EXPECT_EQ(std::vector<std::string>(fields.begin(), fields.end()), expected) << line;
+    }
   }
 }
 
