@@ -1,11 +1,14 @@
 // Windowed aggregation: the compiled plan (immutable) and the state it works on.
 //
 // State layout, chosen to keep memory proportional to live groups, not records:
-//  - GroupTable interns each distinct group key once (its encoded bytes and its typed
-//    values), reference-counted by the open (window, group) cells that use it; a group no
-//    open window needs is dropped and its id reused.
+//  - GroupTable interns each distinct group key once (its encoded bytes, its typed values
+//    shared and immutable, a sort key), reference-counted by the open (window, group)
+//    cells that use it; a group no open window needs stays interned while idle, until
+//    more than kMaxIdle are idle, and then its id is reused.
 //  - Each open window holds a dense id -> cell index vector and, per cell, one
 //    Accumulator per aggregate (64-bit integer sum, double sum, count).
+//  - A closed window leaves as ClosedRows: group values (shared) + accumulators, which
+//    the lake reads as row views on another thread.
 // Windows close in end order, so the rows emitted over a task's life are sorted by
 // (window end, group values) whatever the batch boundaries.
 #pragma once
@@ -17,7 +20,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
