@@ -15,6 +15,9 @@ cmake --build --preset release >/dev/null
 ls=build/release/src/app/lakestream
 out=demo
 topic=mta-turnstile-demo-$(date +%Y%m%d%H%M%S)
+# Each run starts from an empty lake and warehouse: a second run would otherwise load the
+# week again (from a new topic) next to the first.
+rm -rf $out/lake $out/warehouse.duckdb $out/warehouse.duckdb.wal
 mkdir -p $out
 
 echo "== broker" && $ls broker start

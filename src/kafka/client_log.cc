@@ -10,7 +10,7 @@
 namespace lakestream::kafka {
 namespace {
 
-constexpr int kWarningLevel = 4;  // syslog levels: 3 error, 4 warning
+constexpr int kErrorLevel = 3;  // syslog levels: 3 error, 4 warning
 constexpr auto kRepeatInterval = std::chrono::seconds(30);
 
 struct Client {
@@ -60,11 +60,13 @@ void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* li
     std::fprintf(stderr, "%%%d|%s|%s\n", level, facility, line);
     return;
   }
-  if (level > kWarningLevel) return;
+  // Warnings are transient states librdkafka retries by itself (a coordinator still
+  // loading, a leader moving): printing them would alarm more than inform.
+  if (level > kErrorLevel) return;
   const std::string_view text = WithoutPrefixes(rk, line);
   std::lock_guard<std::mutex> lock(s.mu);
   Client& c = s.clients[rk];
-  if (level < kWarningLevel && !IsSummary(text)) c.last_error = text;
+  if (!IsSummary(text)) c.last_error = text;
   if (!c.connected) return;  // WaitForBroker reports it
   std::string key;
   for (char ch : text) {

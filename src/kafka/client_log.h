@@ -2,9 +2,10 @@
 //
 //  - While a client connects (until WaitForBroker succeeds) nothing is printed: its last
 //    error is kept, and WaitForBroker's message ends with it.
-//  - After that, warnings and errors are printed as "lakestream: kafka: <text>", each
-//    distinct text (digits ignored) at most once per 30 s with the count of repeats: a
-//    broker that stays down is logged on every reconnect attempt, many times a second.
+//  - After that, errors are printed as "lakestream: kafka: <text>", each distinct text
+//    (digits ignored) at most once per 30 s with the count of repeats: a broker that stays
+//    down is logged on every reconnect attempt, many times a second. Warnings (states
+//    librdkafka retries by itself, e.g. a coordinator still loading) are not printed.
 //  - With -X debug=... every line is printed as it comes, in librdkafka's own format.
 //
 // Thread-safety: the callback runs on librdkafka's threads; all state is behind one mutex.
