@@ -66,7 +66,7 @@ Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf);
 
 // Asks the cluster for metadata within `timeout_ms`; Unavailable with a message naming
 // bootstrap.servers, what to check and the client's last error if no broker answers.
-// Once it answers, the client's warnings and errors are printed (client_log.h).
+// Once it answers, the client's errors are printed (client_log.h).
 Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms);
 
 // The number of partitions of `topic`, asked within `timeout_ms`. NotFound, with the

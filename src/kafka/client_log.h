@@ -20,7 +20,7 @@ namespace lakestream::kafka {
 
 // Routes `conf`'s log lines here (ClientConfig::Build does it for every client).
 void InstallClientLog(rd_kafka_conf_t* conf, bool echo_all);
-// The client answered: from now on its warnings and errors are printed.
+// The client answered: from now on its errors are printed.
 void MarkConnected(const rd_kafka_t* handle);
 // The last error-level line the client logged (not "N/N brokers are down", which only
 // follows the one that says why), without librdkafka's prefixes.

@@ -73,9 +73,9 @@ class Producer {
   uint64_t failed_bytes_ = 0;
   uint64_t refused_ = 0;
   uint64_t sent_bytes_ = 0;
-  // The local queue's limits (queue.buffering.max.messages / .kbytes).
-  uint64_t max_queued_messages_ = 0;
-  uint64_t max_queued_bytes_ = 0;
+  // The local queue's limits (queue.buffering.max.messages / .kbytes); unknown: none.
+  uint64_t max_queued_messages_ = UINT64_MAX;
+  uint64_t max_queued_bytes_ = UINT64_MAX;
   std::string first_error_;
   std::vector<rd_kafka_message_t> batch_;  // reused by SendBatch
 };

@@ -36,8 +36,13 @@ void CommitBatch::Add(size_t output, EventTime date_time, Row row) {
 void CommitBatch::AddRange(size_t output, EventTime date_time, std::shared_ptr<const RowSource> source,
                            size_t begin, size_t end) {
   if (begin >= end) return;
-  DayFor(output, date_time).ranges.push_back(Range{std::move(source), begin, end});
+  std::vector<Range>& ranges = DayFor(output, date_time).ranges;
   row_count_ += end - begin;
+  if (!ranges.empty() && ranges.back().source == source && ranges.back().end == begin) {
+    ranges.back().end = end;  // continues the previous range: one run of files
+    return;
+  }
+  ranges.push_back(Range{std::move(source), begin, end});
 }
 
 void CommitBatch::Clear() {

@@ -98,7 +98,8 @@ class CommitBatch {
   // date=YYYY-MM-DD folder (the window end for aggregates). An out-of-range `output` is a
   // bug in the caller: std::out_of_range.
   void Add(size_t output, EventTime date_time, Row row);
-  // Adds rows [begin, end) of `source`, all of the day of `date_time`.
+  // Adds rows [begin, end) of `source`, all of the day of `date_time`. A range that
+  // continues the day's previous one (same source, begin == its end) extends it.
   void AddRange(size_t output, EventTime date_time, std::shared_ptr<const RowSource> source, size_t begin,
                 size_t end);
   void Clear();

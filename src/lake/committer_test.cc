@@ -484,10 +484,13 @@ TEST(PartitionCommitter, RangesOfARowSourceAfterTheDaysRowsRollFilesToo) {
   auto source = std::make_shared<Owned>();
   source->rows = rows;
   CommitBatch batch(1);
-  batch.AddRange(0, At(22, 11, 0), source, 1, 4);  // rows 1..3
+  batch.AddRange(0, At(22, 11, 0), source, 1, 2);  // rows 1..3, in two ranges that merge
+  batch.AddRange(0, At(22, 11, 0), source, 2, 4);
   batch.Add(0, At(22, 10, 0), TableRow("S", 9, At(22, 10, 0)));
   batch.AddRange(0, At(22, 11, 0), source, 4, 4);  // empty: ignored
-  batch.AddRange(0, At(22, 11, 0), source, 5, 6);
+  batch.AddRange(0, At(22, 11, 0), source, 5, 6);  // not contiguous: its own range
+  ASSERT_EQ(batch.days(0).size(), 1u);
+  EXPECT_EQ(batch.days(0).begin()->second.ranges.size(), 2u);
   EXPECT_EQ(batch.row_count(), 5u);
   source.reset();  // the batch shares it
   auto r = c->Commit(batch, KafkaOffset{5}, "");
@@ -496,7 +499,8 @@ TEST(PartitionCommitter, RangesOfARowSourceAfterTheDaysRowsRollFilesToo) {
   const std::string dir = "turnstile/date=2024-07-22/";
   ASSERT_EQ(r->files.size(), 4u);
   const std::string header = ",STATION,ENTRIES,WINDOW_END\n";
-  // The day's Row objects first, then each range, each split every 2 rows.
+  // The day's Row objects first, then each range, each split every 2 rows (rows 1..3 as
+  // one range: 2 + 1, not 1 + 2).
   EXPECT_EQ(Gunzip(root + "/" + r->files[0]), header + "0,S,9,2024-07-22 10:00:00\n");
   EXPECT_EQ(Gunzip(root + "/" + r->files[1]), header + "0,R,1,2024-07-22 11:01:00\n1,R,2,2024-07-22 11:02:00\n");
   EXPECT_EQ(Gunzip(root + "/" + r->files[2]), header + "0,R,3,2024-07-22 11:03:00\n");

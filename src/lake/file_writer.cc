@@ -138,8 +138,8 @@ class CsvGzWriter : public FileWriter {
 void AppendJsonValue(const Value& v, std::string* out) {
   if (const auto* s = std::get_if<std::string>(&v)) {
     AppendJsonString(out, *s);
-  } else if (const auto* i = std::get_if<int64_t>(&v)) {
-    out->append(std::to_string(*i));
+  } else if (std::holds_alternative<int64_t>(v)) {
+    AppendValueText(v, out);
   } else if (const auto* d = std::get_if<double>(&v)) {
     if (std::isfinite(*d)) {
       AppendValueText(v, out);

@@ -86,11 +86,11 @@ Status ValidateRow(const Schema& schema, RowView row);
 // tests and tools. `keep` lists the schema's column indexes to write.
 void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std::string* out);
 void AppendCsvRow(size_t index, RowView row, const std::vector<size_t>& keep, std::string* out);
-// Formats a value as CSV text: int64 decimal, double shortest round-trip,
-// timestamp "YYYY-MM-DD HH:MM:SS", NULL empty; strings as they are (unquoted).
 // A row as one JSON object, keys = column names (the JSON-lines writer's line):
 // timestamps "YYYY-MM-DD HH:MM:SS", NULL and non-finite doubles null.
 void AppendJsonObject(const Schema& schema, RowView row, std::string* out);
+// Formats a value as CSV text: int64 decimal, double shortest round-trip,
+// timestamp "YYYY-MM-DD HH:MM:SS", NULL empty; strings as they are (unquoted).
 // AppendValueText appends the same to *out.
 std::string FormatValueText(const Value& value);
 void AppendValueText(const Value& value, std::string* out);

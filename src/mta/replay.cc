@@ -1,7 +1,6 @@
 #include "mta/replay.h"
 
 #include <algorithm>
-#include <climits>
 #include <unordered_map>
 
 namespace lakestream::mta {
@@ -78,36 +77,26 @@ ReplayResult Replay(const TurnstileData& data, const ReplayOptions& options) {
       have_prev = true;
     }
   }
-  // Rule 5: event time, ties in file order (reading indices are in file order). Sorted
-  // as one 64-bit key per message, (time - earliest) << 32 | reading, rather than through
-  // the readings: several times faster on a week.
-  if (!out.messages.empty()) {
-    int64_t t0 = INT64_MAX, t1 = INT64_MIN;
-    for (const ReplayMessage& m : out.messages) {
-      t0 = std::min(t0, rs[m.reading].time.seconds);
-      t1 = std::max(t1, rs[m.reading].time.seconds);
-    }
-    if (static_cast<uint64_t>(t1 - t0) < (uint64_t{1} << 31)) {  // 68 years of readings
-      std::vector<uint32_t> message_of(rs.size());
-      std::vector<uint64_t> keys;
-      keys.reserve(out.messages.size());
-      for (uint32_t k = 0; k < out.messages.size(); ++k) {
-        const uint32_t r = out.messages[k].reading;
-        message_of[r] = k;
-        keys.push_back(static_cast<uint64_t>(rs[r].time.seconds - t0) << 32 | r);
-      }
-      std::sort(keys.begin(), keys.end());
-      std::vector<ReplayMessage> sorted;
-      sorted.reserve(keys.size());
-      for (uint64_t key : keys) sorted.push_back(out.messages[message_of[static_cast<uint32_t>(key)]]);
-      out.messages = std::move(sorted);
-    } else {
-      std::sort(out.messages.begin(), out.messages.end(), [&](const ReplayMessage& a, const ReplayMessage& b) {
-        if (rs[a.reading].time != rs[b.reading].time) return rs[a.reading].time < rs[b.reading].time;
-        return a.reading < b.reading;
-      });
-    }
+  // Rule 5: event time, ties in file order (reading indices are in file order). The
+  // sort keys sit beside the message indexes rather than behind reading indexes: several
+  // times faster on a week than comparing through the readings.
+  struct Key {
+    int64_t time;
+    uint32_t reading;
+    uint32_t message;
+  };
+  std::vector<Key> keys;
+  keys.reserve(out.messages.size());
+  for (uint32_t k = 0; k < out.messages.size(); ++k) {
+    const uint32_t r = out.messages[k].reading;
+    keys.push_back(Key{rs[r].time.seconds, r, k});
   }
+  std::sort(keys.begin(), keys.end(),
+            [](const Key& a, const Key& b) { return a.time != b.time ? a.time < b.time : a.reading < b.reading; });
+  std::vector<ReplayMessage> sorted;
+  sorted.reserve(keys.size());
+  for (const Key& key : keys) sorted.push_back(out.messages[key.message]);
+  out.messages = std::move(sorted);
   return out;
 }
 

@@ -91,6 +91,11 @@ Result<std::string> ReadMaybeGzip(const std::string& path) {
     out.resize(at + used_out);
     pos += used_in;
   }
+  if (pos < in.size()) {
+    return Status::IoError(fmt::format("cannot read '{}': {} bytes after the last gzip member at byte {} are not "
+                                       "gzip data (a damaged or partly overwritten file?)",
+                                       path, in.size() - pos, pos));
+  }
   return out;
 }
 

@@ -111,6 +111,19 @@ TEST(TurnstileFile, TruncatedGzipNamesTheFile) {
   EXPECT_NE(got.status().message().find("truncated"), std::string::npos) << got.status().message();
 }
 
+TEST(TurnstileFile, BytesAfterTheLastGzipMemberAreAnError) {
+  TempFile whole(".csv.gz");
+  whole.WriteGzipMembers({std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"});
+  TempFile padded(".csv.gz");
+  padded.Write(testing::ReadBytes(whole.path()) + "not gzip");
+  Result<std::string> got = ReadMaybeGzip(padded.path());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kIoError);
+  EXPECT_NE(got.status().message().find(padded.path()), std::string::npos) << got.status().message();
+  EXPECT_NE(got.status().message().find("8 bytes after the last gzip member"), std::string::npos)
+      << got.status().message();
+}
+
 TEST(TurnstileFile, MalformedRowsAreReportedAndSkipped) {
   TempFile f(".csv");
   f.Write(std::string(kRawHeader) +

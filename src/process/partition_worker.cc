@@ -140,22 +140,9 @@ Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shar
     const auto* end = std::get_if<EventTime>(&row[window_end_column_]);
     batch.Add(kTableOutput, end ? *end : EventTime{0}, row);
   }
-  bool open = false;
-  int64_t run_day = 0;
-  size_t run_begin = 0, run_end = 0;
   rows->ForEachWindow([&](int64_t window_end, size_t begin, size_t end) {
-    const int64_t day = stream::FloorDiv(window_end, 86400);
-    if (open && day == run_day && begin == run_end) {
-      run_end = end;
-      return;
-    }
-    if (open) batch.AddRange(kTableOutput, EventTime{run_day * 86400}, rows, run_begin, run_end);
-    open = true;
-    run_day = day;
-    run_begin = begin;
-    run_end = end;
+    batch.AddRange(kTableOutput, EventTime{window_end}, rows, begin, end);  // a day's windows merge
   });
-  if (open) batch.AddRange(kTableOutput, EventTime{run_day * 86400}, rows, run_begin, run_end);
   // Dead letters for a topic are delivered before the commit that passes their offsets
   // (at least once; see dead_letter_topic.h).
   if (dead_letter_topic_ != nullptr) LS_RETURN_NOT_OK(dead_letter_topic_->Publish(letters));
