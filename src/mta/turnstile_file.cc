@@ -67,20 +67,22 @@ Result<std::string> ReadMaybeGzip(const std::string& path) {
   std::unique_ptr<libdeflate_decompressor, DecompressorFree> d(libdeflate_alloc_decompressor());
   if (!d) return Status::Internal("cannot allocate a gzip decompressor (out of memory?)");
   std::string out;
-  // A member's last 4 bytes are its size mod 2^32: exact for the usual single member.
+  // Each member is inflated into a scratch buffer (never zero-filled) and appended: the
+  // real week is 26 members, and growing `out` by a member's room each time would zero
+  // (and fault in) that room 26 times. A member's last 4 bytes are its size mod 2^32,
+  // exact for the last member; the room doubles when a member does not fit.
   uint32_t isize = 0;
   std::memcpy(&isize, in.data() + in.size() - 4, 4);
   size_t avail = std::max<size_t>(isize, 4 * in.size()) + 1;
+  std::unique_ptr<char[]> scratch(new char[avail]);
   size_t pos = 0;
   while (pos < in.size() && IsGzip(in, pos)) {
-    const size_t at = out.size();
-    out.resize(at + avail);
     size_t used_in = 0, used_out = 0;
-    libdeflate_result r = libdeflate_gzip_decompress_ex(d.get(), in.data() + pos, in.size() - pos, out.data() + at,
+    libdeflate_result r = libdeflate_gzip_decompress_ex(d.get(), in.data() + pos, in.size() - pos, scratch.get(),
                                                         avail, &used_in, &used_out);
     if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
-      out.resize(at);
       avail *= 2;
+      scratch.reset(new char[avail]);
       continue;
     }
     if (r != LIBDEFLATE_SUCCESS) {
@@ -88,7 +90,8 @@ Result<std::string> ReadMaybeGzip(const std::string& path) {
                                          "file truncated?)",
                                          path, pos));
     }
-    out.resize(at + used_out);
+    if (out.empty()) out.reserve(std::max<size_t>(isize, 4 * in.size()) + used_out);
+    out.append(scratch.get(), used_out);
     pos += used_in;
   }
   if (pos < in.size()) {

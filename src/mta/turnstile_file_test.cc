@@ -84,6 +84,8 @@ TEST(TurnstileFile, ReadMaybeGzipTable) {
       {"three members", {text, "x\n", text}, "", text + "x\n" + text},
       {"an empty member", {text, ""}, "", text},
       {"highly compressible", {big}, "", big},
+      // Room is sized from the last member's size: an earlier, bigger one must grow it.
+      {"a big member before a small one", {text, big, "x\n"}, "", text + big + "x\n"},
   };
   for (const Case& c : cases) {
     TempFile f(".csv.gz");
