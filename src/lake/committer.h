@@ -6,7 +6,8 @@
 //
 //   1. Write each output's rows, grouped by date=YYYY-MM-DD folder and rolled every
 //      max_rows_per_file rows, to hidden temp files next to their final names; fsync each
-//      file and each folder holding one.
+//      file (once all are written: each one's writeback starts as soon as it is closed, so
+//      disk writes overlap formatting) and each folder holding one.
 //   2. Write the new checkpoint {commit_seq, next_offset, state, pending [temp -> final]}
 //      to "_checkpoints/<topic>/.<partition>.tmp", fsync, rename it over
 //      "_checkpoints/<topic>/<partition>", fsync the folder.
