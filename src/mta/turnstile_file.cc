@@ -119,6 +119,19 @@ Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
     }
   };
 
+  // Consecutive rows are mostly the same device (and DESC mostly REGULAR): each text
+  // column remembers its last id, and only a changed value is looked up in the pool.
+  uint32_t last_id[7];
+  bool have_last[7] = {};
+  auto intern = [&](int column, std::string_view value) {
+    if (!have_last[column] || data->pool.Get(last_id[column]) != value) {
+      last_id[column] = data->pool.Intern(value);
+      have_last[column] = true;
+    }
+    return last_id[column];
+  };
+  data->readings.reserve(data->readings.size() + text.size() / 80);  // MTA rows are ~90 bytes
+
   LineCursor lines(text);
   std::string_view line;
   while (lines.Next(&line)) {
@@ -189,13 +202,13 @@ Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
       issue(line_no, fmt::format("bad EXITS `{}` (expected a non-negative integer)", f[10]));
       continue;
     }
-    r.ca = data->pool.Intern(f[0]);
-    r.unit = data->pool.Intern(f[1]);
-    r.scp = data->pool.Intern(f[2]);
-    r.station = data->pool.Intern(f[3]);
-    r.linename = data->pool.Intern(f[4]);
-    r.division = data->pool.Intern(f[5]);
-    r.desc = data->pool.Intern(f[8]);
+    r.ca = intern(0, f[0]);
+    r.unit = intern(1, f[1]);
+    r.scp = intern(2, f[2]);
+    r.station = intern(3, f[3]);
+    r.linename = intern(4, f[4]);
+    r.division = intern(5, f[5]);
+    r.desc = intern(6, f[8]);
     r.time = MakeEventTime(*date, *tod);
     r.file = file_index;
     r.line = line_no;

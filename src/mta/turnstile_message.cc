@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <charconv>
+#include <cstring>
 
 #include "formats/csv.h"
 #include "formats/json_string.h"
@@ -16,15 +17,31 @@ void AppendInt(std::string* out, int64_t v) {
   out->append(buf, r.ptr);
 }
 
+// A message's DATE, TIME and TIMESTAMP texts. A replay publishes in event-time order and
+// many devices share each reading time, so the last ones are kept (per thread).
+struct TimeTexts {
+  int64_t seconds = 0;
+  std::string date, time, timestamp;
+};
+
+const TimeTexts& TextsOf(EventTime t) {
+  thread_local TimeTexts last{.seconds = t.seconds + 1};
+  if (last.seconds != t.seconds) {
+    last = TimeTexts{t.seconds, FormatDateMdyDash(t), FormatTimeOfDay(t), FormatTimestamp(t)};
+  }
+  return last;
+}
+
 // Appends the 13-field CSV line.
 void RenderCsv(const TurnstileMessage& m, std::string* out) {
+  const TimeTexts& texts = TextsOf(m.time);
   const std::string_view text[] = {m.ca, m.unit, m.scp, m.station, m.linename, m.division};
   for (auto t : text) {
     AppendCsvField(out, t);
     out->push_back(',');
   }
-  out->append(FormatDateMdyDash(m.time)).push_back(',');
-  out->append(FormatTimeOfDay(m.time)).push_back(',');
+  out->append(texts.date).push_back(',');
+  out->append(texts.time).push_back(',');
   AppendCsvField(out, m.desc);
   out->push_back(',');
   AppendInt(out, m.entries);
@@ -33,7 +50,7 @@ void RenderCsv(const TurnstileMessage& m, std::string* out) {
   out->push_back(',');
   AppendCsvField(out, m.id);
   out->push_back(',');
-  out->append(FormatTimestamp(m.time));
+  out->append(texts.timestamp);
 }
 
 void AppendJsonKey(std::string* out, const char* key) {
@@ -67,10 +84,10 @@ void RenderValue(const TurnstileMessage& m, WireFormat format, std::string* out)
         out->push_back(',');
       }
       AppendJsonKey(out, "DATE");
-      AppendJsonString(out, FormatDateMdyDash(m.time));
+      AppendJsonString(out, TextsOf(m.time).date);
       out->push_back(',');
       AppendJsonKey(out, "TIME");
-      AppendJsonString(out, FormatTimeOfDay(m.time));
+      AppendJsonString(out, TextsOf(m.time).time);
       out->push_back(',');
       AppendJsonKey(out, "DESC");
       AppendJsonString(out, m.desc);
@@ -85,7 +102,7 @@ void RenderValue(const TurnstileMessage& m, WireFormat format, std::string* out)
       AppendJsonString(out, m.id);
       out->push_back(',');
       AppendJsonKey(out, "TIMESTAMP");
-      AppendJsonString(out, FormatTimestamp(m.time));
+      AppendJsonString(out, TextsOf(m.time).timestamp);
       out->push_back('}');
       return;
     }
@@ -99,13 +116,21 @@ void RenderDeviceKey(std::string_view ca, std::string_view unit, std::string_vie
   out->append(scp);
 }
 
-std::string MakeMessageId(std::string_view ca, std::string_view unit, std::string_view scp,
-                          EventTime time) {
-  std::string material;
-  RenderDeviceKey(ca, unit, scp, &material);
-  material.push_back(',');
-  material.append(std::to_string(time.seconds));
-  XXH128_hash_t h = XXH3_128bits(material.data(), material.size());
+void AppendMessageId(std::string_view device_key, EventTime time, std::string* out) {
+  // The hashed material is `CA,UNIT,SCP,<seconds>`; on the stack for any real device.
+  char stack[256];
+  std::string heap;
+  char* material = stack;
+  const size_t room = device_key.size() + 1 + 24;
+  if (room > sizeof stack) {
+    heap.resize(room);
+    material = heap.data();
+  }
+  std::memcpy(material, device_key.data(), device_key.size());
+  char* p = material + device_key.size();
+  *p++ = ',';
+  p = std::to_chars(p, material + room, time.seconds).ptr;
+  XXH128_hash_t h = XXH3_128bits(material, static_cast<size_t>(p - material));
   unsigned char b[16];
   for (int i = 0; i < 8; ++i) {
     b[i] = static_cast<unsigned char>(h.high64 >> (56 - 8 * i));
@@ -114,13 +139,22 @@ std::string MakeMessageId(std::string_view ca, std::string_view unit, std::strin
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x80);  // version 8
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 9562 variant
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  id.reserve(36);
+  char id[36];
+  char* q = id;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');
-    id.push_back(kHex[b[i] >> 4]);
-    id.push_back(kHex[b[i] & 0xF]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *q++ = '-';
+    *q++ = kHex[b[i] >> 4];
+    *q++ = kHex[b[i] & 0xF];
   }
+  out->append(id, sizeof id);
+}
+
+std::string MakeMessageId(std::string_view ca, std::string_view unit, std::string_view scp,
+                          EventTime time) {
+  std::string key;
+  RenderDeviceKey(ca, unit, scp, &key);
+  std::string id;
+  AppendMessageId(key, time, &id);
   return id;
 }
 

@@ -37,5 +37,7 @@ void RenderDeviceKey(std::string_view ca, std::string_view unit, std::string_vie
 // custom), so that re-publishing the same file produces the same IDs.
 std::string MakeMessageId(std::string_view ca, std::string_view unit, std::string_view scp,
                           EventTime time);
+// The same ID from the device's key (RenderDeviceKey's `CA,UNIT,SCP`), appended to `out`.
+void AppendMessageId(std::string_view device_key, EventTime time, std::string* out);
 
 }  // namespace lakestream::mta

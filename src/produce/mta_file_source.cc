@@ -33,13 +33,14 @@ class MtaFileSource final : public MessageSource {
     const mta::Reading& r = data_.readings[rm.reading];
     const auto& p = data_.pool;
     EventTime t{r.time.seconds + shift_};
-    std::string id = mta::MakeMessageId(p.Get(r.ca), p.Get(r.unit), p.Get(r.scp), t);
+    m->key.clear();
+    mta::RenderDeviceKey(p.Get(r.ca), p.Get(r.unit), p.Get(r.scp), &m->key);
+    id_.clear();
+    mta::AppendMessageId(m->key, t, &id_);
     mta::TurnstileMessage msg{p.Get(r.ca),       p.Get(r.unit),     p.Get(r.scp),
                               p.Get(r.station),  p.Get(r.linename), p.Get(r.division),
                               p.Get(r.desc),     t,                 rm.entries,
-                              rm.exits,          id};
-    m->key.clear();
-    mta::RenderDeviceKey(msg.ca, msg.unit, msg.scp, &m->key);
+                              rm.exits,          id_};
     m->value.clear();
     mta::RenderValue(msg, options_.format, &m->value);
     m->time = t;
@@ -58,6 +59,7 @@ class MtaFileSource final : public MessageSource {
   std::vector<std::string> issues_;
   size_t next_ = 0;
   int64_t shift_ = 0;
+  std::string id_;  // reused
 };
 
 }  // namespace
