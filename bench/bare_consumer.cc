@@ -74,11 +74,12 @@ int main(int argc, char** argv) {
     if (end[static_cast<size_t>(p)] == 0) finished[static_cast<size_t>(p)] = true, ++done;
   }
   std::vector<rd_kafka_message_t*> batch(10000);
+  auto last_message = std::chrono::steady_clock::now();
   while (done < parts) {
     // rd_kafka_consume_batch_queue waits until the batch is full or the timeout passes:
     // asking for no more than what is left keeps the last call from idling to its timeout
     // (a 1000 ms timeout with a full-size request used to add ~1 s to the limit's wall time).
-    auto want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(batch.size()), total - n));
+    auto want = static_cast<size_t>(std::clamp<int64_t>(total - n, 1, static_cast<int64_t>(batch.size())));
     ssize_t got = rd_kafka_consume_batch_queue(q, 100, batch.data(), want);
     for (ssize_t i = 0; i < got; ++i) {
       rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
@@ -88,8 +89,14 @@ int main(int argc, char** argv) {
         if (m->len > 0) checksum += static_cast<const unsigned char*>(m->payload)[m->len - 1];
         auto p = static_cast<size_t>(m->partition);
         if (!finished[p] && m->offset + 1 >= end[p]) finished[p] = true, ++done;
+        last_message = std::chrono::steady_clock::now();
       }
       rd_kafka_message_destroy(m);
+    }
+    if (std::chrono::steady_clock::now() - last_message > std::chrono::seconds(30)) {
+      std::fprintf(stderr, "bare_consumer: no message for 30 s with %lld of %lld read; giving up\n",
+                   static_cast<long long>(n), static_cast<long long>(total));
+      return 1;
     }
   }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -56,7 +56,7 @@ def main():
     dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src"]).returncode != 0
     versions = (f"lakestream {cmd('git', 'rev-parse', '--short', 'HEAD')}"
                 f"{' + uncommitted changes in src/' if dirty else ''}"
-                f" (RelWithDebInfo), librdkafka {cmd('pkg-config', '--modversion', 'rdkafka')},"
+                f" (RelWithDebInfo; {cmd('build/release/src/app/lakestream', '--version')}),"
                 f" Kafka {os.environ.get('LAKESTREAM_KAFKA_VERSION', '?')} (local, 1 node, KRaft),"
                 f" pyspark {pyspark.__version__} (local[2]) on {java}, Python {platform.python_version()}")
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
