@@ -1,5 +1,6 @@
 #include "formats/csv.h"
 
+#include <array>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -98,11 +99,25 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
   }
 }
 
+namespace {
+
+// The bytes that make a field need quotes.
+constexpr std::array<bool, 256> kNeedsQuotes = [] {
+  std::array<bool, 256> t{};
+  t[','] = t['"'] = t['\r'] = t['\n'] = true;
+  return t;
+}();
+
+bool NeedsQuotes(std::string_view field) {
+  bool any = false;  // no early exit: fields are short and the loop stays branch-free
+  for (char c : field) any |= kNeedsQuotes[static_cast<unsigned char>(c)];
+  return any;
+}
+
+}  // namespace
+
 void AppendCsvField(std::string* out, std::string_view field) {
-  // A plain loop: string_view::find_first_of calls memchr once per character.
-  bool plain = true;
-  for (char c : field) plain &= c != ',' && c != '"' && c != '\r' && c != '\n';
-  if (plain) {
+  if (!NeedsQuotes(field)) {
     out->append(field);
     return;
   }
@@ -112,6 +127,20 @@ void AppendCsvField(std::string* out, std::string_view field) {
     out->push_back(c);
   }
   out->push_back('"');
+}
+
+char* PutCsvField(char* p, std::string_view field) {
+  if (!NeedsQuotes(field)) {
+    std::memcpy(p, field.data(), field.size());
+    return p + field.size();
+  }
+  *p++ = '"';
+  for (char c : field) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
+  }
+  *p++ = '"';
+  return p;
 }
 
 std::string_view TrimSpaces(std::string_view s) {

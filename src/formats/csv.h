@@ -16,6 +16,10 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
 
 // Appends `field` to `out`, quoted only if it needs it (comma, quote, CR or LF).
 void AppendCsvField(std::string* out, std::string_view field);
+// The same written at `p`, which has room for CsvFieldBound(field.size()) bytes; returns
+// the end of what was written.
+char* PutCsvField(char* p, std::string_view field);
+constexpr size_t CsvFieldBound(size_t size) { return 2 * size + 2; }
 
 // Walks the lines of a text (LF or CRLF, a leading UTF-8 BOM skipped, the last line
 // with or without a final newline), counting line numbers from 1 for messages.

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "core/time.h"
 #include "formats/csv.h"
@@ -56,32 +57,47 @@ struct FileCloser {
 // so equal text gives equal bytes.
 class GzipStream {
  public:
-  explicit GzipStream(int level) : level_buf_(LevelBufSize(level)), out_(1 << 18) {
+  explicit GzipStream(int level) : buffers_(ThreadBuffers()) {
+    buffers_.level_buf.resize(std::max(buffers_.level_buf.size(), LevelBufSize(level)));
+    // Zeroed for every file: igzip does not clear all of its hash state, and a previous
+    // file's would change the bytes (equal text must give equal bytes).
+    std::fill(buffers_.level_buf.begin(), buffers_.level_buf.end(), uint8_t{0});
     isal_deflate_init(&z_);
     z_.gzip_flag = IGZIP_GZIP;
     z_.level = static_cast<uint32_t>(level);
-    z_.level_buf = level_buf_.data();
-    z_.level_buf_size = static_cast<uint32_t>(level_buf_.size());
+    z_.level_buf = buffers_.level_buf.data();
+    z_.level_buf_size = static_cast<uint32_t>(buffers_.level_buf.size());
   }
 
   // Compresses `text` (the end of the stream if `last`) and writes what comes out.
   Status Write(FILE* f, const std::string& path, std::string_view text, bool last) {
+    std::vector<uint8_t>& out = buffers_.out;
     z_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(text.data()));
     z_.avail_in = static_cast<uint32_t>(text.size());
     z_.end_of_stream = last ? 1 : 0;
     z_.flush = NO_FLUSH;
     while (true) {
-      z_.next_out = out_.data();
-      z_.avail_out = static_cast<uint32_t>(out_.size());
+      z_.next_out = out.data();
+      z_.avail_out = static_cast<uint32_t>(out.size());
       const int rc = isal_deflate(&z_);
       if (rc != COMP_OK) return Status::Internal("gzip compression of '" + path + "' failed (ISA-L error " + std::to_string(rc) + ")");
-      const size_t n = out_.size() - z_.avail_out;
-      if (n > 0 && std::fwrite(out_.data(), 1, n, f) != n) return Status::FromErrno(errno, "write", path);
+      const size_t n = out.size() - z_.avail_out;
+      if (n > 0 && std::fwrite(out.data(), 1, n, f) != n) return Status::FromErrno(errno, "write", path);
       if (last ? z_.internal_state.state == ZSTATE_END : (z_.avail_in == 0 && z_.avail_out != 0)) return Status::Ok();
     }
   }
 
  private:
+  // igzip's work buffers, kept per thread: a commit writes hundreds of files, and fresh
+  // buffers for each were ~0.4 MB zeroed and faulted in every time.
+  struct Buffers {
+    std::vector<uint8_t> level_buf;
+    std::vector<uint8_t> out = std::vector<uint8_t>(size_t{1} << 18);
+  };
+  static Buffers& ThreadBuffers() {
+    thread_local Buffers buffers;
+    return buffers;
+  }
   static size_t LevelBufSize(int level) {
     switch (level) {
       case 0: return ISAL_DEF_LVL0_DEFAULT;
@@ -91,9 +107,8 @@ class GzipStream {
     }
   }
 
+  Buffers& buffers_;
   isal_zstream z_{};
-  std::vector<uint8_t> level_buf_;
-  std::vector<uint8_t> out_;
 };
 
 // CSV text is compressed in chunks of kChunkBytes as it is formatted: one gzip member per
@@ -108,25 +123,35 @@ class CsvGzWriter : public FileWriter {
     GzipStream gz(level_);
     std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
     if (!f) return Status::FromErrno(errno, "create", path);
-    std::string text;
-    AppendCsvHeader(schema_, keep_, &text);
+    // Rows are formatted straight into a per-thread chunk (no per-field string appends)
+    // and compressed a chunk at a time.
+    std::vector<char>& chunk = ThreadChunk();
+    std::string header;
+    AppendCsvHeader(schema_, keep_, &header);
+    LS_RETURN_NOT_OK(gz.Write(f.get(), path, header, false));
+    size_t used = 0;
     LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) {
       // Validated row by row, while the row is in cache for formatting.
       LS_RETURN_NOT_OK(ValidateRowAt(schema_, row, i - begin, path));
-      AppendCsvRow(i - begin, row, keep_, &text);
-      if (text.size() >= kChunkBytes) {
-        LS_RETURN_NOT_OK(gz.Write(f.get(), path, text, false));
-        text.clear();
+      const size_t bound = CsvRowBound(row, keep_);
+      if (used + bound > chunk.size()) {
+        LS_RETURN_NOT_OK(gz.Write(f.get(), path, std::string_view(chunk.data(), used), false));
+        used = 0;
+        if (bound > chunk.size()) chunk.resize(bound);
       }
+      used = static_cast<size_t>(PutCsvRow(chunk.data() + used, i - begin, row, keep_) - chunk.data());
       return Status::Ok();
     }));
-    LS_RETURN_NOT_OK(gz.Write(f.get(), path, text, true));
+    LS_RETURN_NOT_OK(gz.Write(f.get(), path, std::string_view(chunk.data(), used), true));
     if (std::fclose(f.release()) != 0) return Status::FromErrno(errno, "close", path);
     return Status::Ok();
   }
 
  private:
-  static constexpr size_t kChunkBytes = size_t{1} << 20;
+  static std::vector<char>& ThreadChunk() {
+    thread_local std::vector<char> chunk(size_t{1} << 20);
+    return chunk;
+  }
 
   Schema schema_;
   std::vector<size_t> keep_;
@@ -335,23 +360,32 @@ Status ValidateRow(const Schema& schema, RowView row) {
   return Status::Ok();
 }
 
-void AppendValueText(const Value& value, std::string* out) {
-  char buf[64];
+char* PutValueText(char* p, const Value& value) {
   switch (value.index()) {
-    case 0: return;
-    case 1: out->append(std::get<std::string>(value)); return;
-    case 2: {
-      auto r = std::to_chars(buf, buf + sizeof buf, std::get<int64_t>(value));
-      out->append(buf, r.ptr);
-      return;
+    case 0: return p;
+    case 1: {
+      const auto& str = std::get<std::string>(value);
+      std::memcpy(p, str.data(), str.size());
+      return p + str.size();
     }
-    case 3: {
-      auto r = std::to_chars(buf, buf + sizeof buf, std::get<double>(value));  // shortest round-trip
-      out->append(buf, r.ptr);
-      return;
+    case 2: return std::to_chars(p, p + kValueTextBound, std::get<int64_t>(value)).ptr;
+    case 3: return std::to_chars(p, p + kValueTextBound, std::get<double>(value)).ptr;  // shortest round-trip
+    case 4: {
+      const std::string ts = FormatTimestamp(std::get<EventTime>(value));
+      std::memcpy(p, ts.data(), ts.size());
+      return p + ts.size();
     }
-    case 4: out->append(FormatTimestamp(std::get<EventTime>(value))); return;
   }
+  return p;
+}
+
+void AppendValueText(const Value& value, std::string* out) {
+  if (const auto* str = std::get_if<std::string>(&value)) {
+    out->append(*str);
+    return;
+  }
+  char buf[kValueTextBound];
+  out->append(buf, PutValueText(buf, value));
 }
 
 std::string FormatValueText(const Value& value) {
@@ -369,18 +403,34 @@ void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std:
   out->push_back('\n');
 }
 
-void AppendCsvRow(size_t index, RowView row, const std::vector<size_t>& keep, std::string* out) {
-  char buf[24];
-  out->append(buf, std::to_chars(buf, buf + sizeof buf, index).ptr);
+size_t CsvRowBound(RowView row, const std::vector<size_t>& keep) {
+  size_t bound = kValueTextBound + 1;  // the index and the newline
   for (size_t c : keep) {
-    out->push_back(',');
-    if (const auto* s = std::get_if<std::string>(row[c])) {
-      AppendCsvField(out, *s);
+    const auto* str = std::get_if<std::string>(row[c]);
+    bound += 1 + (str != nullptr ? CsvFieldBound(str->size()) : kValueTextBound);
+  }
+  return bound;
+}
+
+char* PutCsvRow(char* p, size_t index, RowView row, const std::vector<size_t>& keep) {
+  p = std::to_chars(p, p + kValueTextBound, index).ptr;
+  for (size_t c : keep) {
+    *p++ = ',';
+    if (const auto* str = std::get_if<std::string>(row[c])) {
+      p = PutCsvField(p, *str);
     } else {
-      AppendValueText(*row[c], out);
+      p = PutValueText(p, *row[c]);
     }
   }
-  out->push_back('\n');
+  *p++ = '\n';
+  return p;
+}
+
+void AppendCsvRow(size_t index, RowView row, const std::vector<size_t>& keep, std::string* out) {
+  const size_t at = out->size();
+  out->resize(at + CsvRowBound(row, keep));
+  char* end = PutCsvRow(out->data() + at, index, row, keep);
+  out->resize(static_cast<size_t>(end - out->data()));
 }
 
 Result<std::unique_ptr<FileWriter>> DefaultWriterFactory::MakeWriter(const FileSpec& spec) {

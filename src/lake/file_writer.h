@@ -86,13 +86,20 @@ Status ValidateRow(const Schema& schema, RowView row);
 // tests and tools. `keep` lists the schema's column indexes to write.
 void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std::string* out);
 void AppendCsvRow(size_t index, RowView row, const std::vector<size_t>& keep, std::string* out);
+// The same row written at `p`, which has room for CsvRowBound(row, keep) bytes; returns
+// the end of what was written.
+size_t CsvRowBound(RowView row, const std::vector<size_t>& keep);
+char* PutCsvRow(char* p, size_t index, RowView row, const std::vector<size_t>& keep);
 // A row as one JSON object, keys = column names (the JSON-lines writer's line):
 // timestamps "YYYY-MM-DD HH:MM:SS", NULL and non-finite doubles null.
 void AppendJsonObject(const Schema& schema, RowView row, std::string* out);
 // Formats a value as CSV text: int64 decimal, double shortest round-trip,
 // timestamp "YYYY-MM-DD HH:MM:SS", NULL empty; strings as they are (unquoted).
-// AppendValueText appends the same to *out.
+// AppendValueText appends the same to *out; PutValueText writes it at `p`, which has room
+// for kValueTextBound bytes, or for a string its size, and returns the end.
 std::string FormatValueText(const Value& value);
 void AppendValueText(const Value& value, std::string* out);
+inline constexpr size_t kValueTextBound = 32;  // int64 20, shortest double 24, timestamp 19
+char* PutValueText(char* p, const Value& value);
 
 }  // namespace lakestream::lake

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "lake/duckdb_util.h"
 #include "lake/lake_test_util.h"
 
@@ -61,12 +63,46 @@ TEST(CsvGzWriter, ExactBytesInTheSeedLayout) {
             "0,A001,R001,59 ST,12,0.1,plain\n"
             "1,A002,R002,\"ST, \"\"X\"\"\",-5,1e+21,\n"
             "2,A003,,\"line\nbreak\",,,\n");
-  // gzip bytes are deterministic (no name, no mtime), so a re-run writes identical files.
+  // gzip bytes are deterministic (no name, no mtime), so a re-run writes identical files,
+  // also after other files went through the same (per-thread) compression buffers.
+  ASSERT_TRUE((*writer)->WriteFile(dir + "/other.csv.gz", std::vector<Row>(20000, rows[1])).ok());
   ASSERT_TRUE((*writer)->WriteFile(dir + "/b.csv.gz", rows).ok());
   EXPECT_EQ(*ReadWholeFile(dir + "/a.csv.gz"), *ReadWholeFile(dir + "/b.csv.gz"));
   // An empty batch is a header-only file.
   ASSERT_TRUE((*writer)->WriteFile(dir + "/c.csv.gz", {}).ok());
   EXPECT_EQ(Gunzip(dir + "/c.csv.gz"), ",CA,UNIT,STATION,ENTRIES,RATIO,NOTE\n");
+}
+
+TEST(CsvRow, WrittenWithinItsBound) {
+  // The widest text of each kind: every byte a quote, the longest integer and shortest
+  // round-trip doubles, NULLs. PutCsvRow must stay within CsvRowBound, exactly as
+  // AppendCsvRow formats.
+  const Schema schema{{{"S", ColumnType::kString}, {"I", ColumnType::kInt64}, {"D", ColumnType::kDouble},
+                       {"T", ColumnType::kTimestamp}}};
+  const std::vector<size_t> keep = {0, 1, 2, 3};
+  struct Case {
+    Row row;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{std::string(5, '"'), std::numeric_limits<int64_t>::min(), -1.7976931348623157e308, At(23, 59)},
+       "18446744073709551615,\"\"\"\"\"\"\"\"\"\"\"\",-9223372036854775808,-1.7976931348623157e+308,2024-07-22 23:59:00\n"},
+      {{std::string(""), std::monostate{}, 5e-324, std::monostate{}}, "18446744073709551615,,,5e-324,\n"},
+      {{std::string("a,b\r\n"), int64_t{0}, -2.2250738585072014e-308, EventTime{0}},
+       "18446744073709551615,\"a,b\r\n\",0,-2.2250738585072014e-308,1970-01-01 00:00:00\n"},
+  };
+  for (const Case& c : cases) {
+    const std::vector<const Value*> values = ViewOf(c.row);
+    const RowView row(values);
+    const size_t index = std::numeric_limits<size_t>::max();
+    std::string buf(CsvRowBound(row, keep), '\0');
+    char* end = PutCsvRow(buf.data(), index, row, keep);
+    ASSERT_LE(static_cast<size_t>(end - buf.data()), buf.size()) << c.expected;
+    EXPECT_EQ(std::string(buf.data(), end), c.expected);
+    std::string appended = "x";
+    AppendCsvRow(index, row, keep, &appended);
+    EXPECT_EQ(appended, "x" + c.expected);
+  }
 }
 
 TEST(CsvGzWriter, ReadableByDuckDbReadCsv) {
