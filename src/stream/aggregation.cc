@@ -222,7 +222,12 @@ uint32_t GroupTable::Add(std::string key, Row values) {
   const uint64_t h = KeyHash(key);
   std::string sort_key;
   for (const Value& v : values) AppendSortKeyPart(&sort_key, v);
-  groups_[id] = Group{std::move(key), true, std::make_shared<const Row>(std::move(values)), std::move(sort_key), 0};
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    prefix = (prefix << 8) | (i < sort_key.size() ? static_cast<unsigned char>(sort_key[i]) : 0u);
+  }
+  groups_[id] = Group{std::move(key), true, std::make_shared<const Row>(std::move(values)), std::move(sort_key),
+                      prefix, 0};
   ++interned_;
   if (interned_ * 2 > slots_.size()) {
     Rebuild(slots_.size() * 2);  // includes the new group
@@ -334,14 +339,18 @@ void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
 }
 
 void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out) {
-  std::vector<uint32_t> order(w.group_of_cell.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return groups_.sort_key(w.group_of_cell[a]) < groups_.sort_key(w.group_of_cell[b]);
+  std::vector<EmitItem>& order = emit_order_;  // reused: one window after another
+  order.clear();
+  for (uint32_t cell = 0; cell < w.group_of_cell.size(); ++cell) {
+    order.push_back(EmitItem{groups_.sort_prefix(w.group_of_cell[cell]), cell});
+  }
+  std::sort(order.begin(), order.end(), [&](const EmitItem& a, const EmitItem& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return groups_.sort_key(w.group_of_cell[a.cell]) < groups_.sort_key(w.group_of_cell[b.cell]);
   });
   const size_t n_aggs = plan_->aggregates.size();
   if (!out->plan_) out->plan_ = plan_;
-  for (uint32_t cell : order) {
+  for (const auto [prefix, cell] : order) {
     out->groups_.push_back(groups_.shared_values(w.group_of_cell[cell]));
     const Accumulator* acc = &w.accumulators[static_cast<size_t>(cell) * n_aggs];
     out->accumulators_.insert(out->accumulators_.end(), acc, acc + n_aggs);

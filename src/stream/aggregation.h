@@ -90,6 +90,9 @@ class GroupTable {
   const std::shared_ptr<const Row>& shared_values(uint32_t id) const { return groups_[id].values; }
   // The values' sort key (AppendSortKeyPart of each): orders groups as their values do.
   const std::string& sort_key(uint32_t id) const { return groups_[id].sort_key; }
+  // Its first 8 bytes as a big-endian number (zero-padded): a < b on prefixes implies the
+  // same on keys, so most comparisons are one integer compare.
+  uint64_t sort_prefix(uint32_t id) const { return groups_[id].sort_prefix; }
   // In use by at least one open window (what a checkpoint must keep).
   bool in_use(uint32_t id) const { return groups_[id].refs > 0; }
   uint32_t refs(uint32_t id) const { return groups_[id].refs; }
@@ -103,6 +106,7 @@ class GroupTable {
     bool live = false;
     std::shared_ptr<const Row> values;
     std::string sort_key;
+    uint64_t sort_prefix = 0;
     uint32_t refs = 0;
   };
   // The index: open addressing, linear probing, power-of-two size, load <= 1/2. A slot
@@ -198,6 +202,12 @@ class AggregationState {
 
   std::shared_ptr<const AggregationPlan> plan_;
   GroupTable groups_;
+  // EmitWindow's scratch: a window's cells by group sort order.
+  struct EmitItem {
+    uint64_t prefix;
+    uint32_t cell;
+  };
+  std::vector<EmitItem> emit_order_;
   std::map<int64_t, OpenWindow> windows_;  // by start
   std::string key_;                        // scratch for the encoded group key
 };

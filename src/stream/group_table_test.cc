@@ -93,5 +93,30 @@ TEST(SortKey, OrdersRowsAsTheirValuesDo) {
   EXPECT_EQ(SortKey({-0.0}), SortKey({0.0}));
 }
 
+TEST(SortKey, PrefixNeverContradictsTheKey) {
+  // Groups sort by an 8-byte prefix of their key first (EmitWindow): a strict prefix order
+  // must agree with the key order, and equal prefixes leave the decision to the key.
+  using S = std::string;
+  const std::vector<Row> rows = {
+      {S("A002"), S("R051")},       {S("A002"), S("R0511")},      {S("A00"), S("R051")},
+      {S("AAAAAAAAAA1")},           {S("AAAAAAAAAA2")},           {S("AAAAAAAA")},
+      {S("AAAAAAAA"), S("")},       {std::monostate{}},           {int64_t{5}},
+      {S(std::string("\0\0\0", 3))}, {S("")},                   {S("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF")},
+  };
+  GroupTable t;
+  std::vector<uint32_t> ids;
+  for (size_t i = 0; i < rows.size(); ++i) ids.push_back(t.Add(Key(static_cast<int>(i)), rows[i]));
+  for (uint32_t a : ids) {
+    for (uint32_t b : ids) {
+      if (t.sort_prefix(a) < t.sort_prefix(b)) {
+        EXPECT_LT(t.sort_key(a), t.sort_key(b)) << a << " vs " << b;
+      }
+      if (t.sort_key(a) < t.sort_key(b)) {
+        EXPECT_LE(t.sort_prefix(a), t.sort_prefix(b)) << a << " vs " << b;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lakestream::stream
