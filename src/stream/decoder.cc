@@ -68,7 +68,7 @@ const char* JsonTypeName(const nlohmann::json& v) {
 }  // namespace
 
 RecordDecoder::RecordDecoder(const PipelineSpec& spec)
-    : schema_(spec.schema), format_(spec.format), fields_(spec.schema.size()) {
+    : schema_(spec.schema), format_(spec.format), fields_(spec.schema.size()), last_timestamp_(spec.schema.size()) {
   for (size_t i = 0; i < schema_.size(); ++i) {
     if (schema_[i].name == spec.event_time_field) event_time_index_ = i;
   }
@@ -124,11 +124,22 @@ bool RecordDecoder::ParseText(size_t i, std::string_view text, std::string* reas
       *reason = "field '" + f.name + "': bad double " + Quote(text);
       return false;
     }
-    case ColumnType::kTimestamp:
-      if (ParseTimestampAs(f.timestamp_format, text, &v.i)) return true;
+    case ColumnType::kTimestamp: {
+      LastTimestamp& last = last_timestamp_[i];
+      if (last.valid && text == last.text) {
+        v.i = last.seconds;
+        return true;
+      }
+      if (ParseTimestampAs(f.timestamp_format, text, &v.i)) {
+        last.valid = true;
+        last.text.assign(text);
+        last.seconds = v.i;
+        return true;
+      }
       *reason = "field '" + f.name + "': bad timestamp " + Quote(text) + " (expected " +
                 FormatText(f.timestamp_format) + ")";
       return false;
+    }
   }
   return false;
 }

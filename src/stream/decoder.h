@@ -46,6 +46,15 @@ class RecordDecoder {
   WireFormat format_;
   size_t event_time_index_ = 0;
   std::vector<FieldValue> fields_;
+  // Per timestamp field, its last text and value: a partition's records mostly arrive in
+  // runs with the same time (every device reads at the same hours), so most are one
+  // compare instead of a parse.
+  struct LastTimestamp {
+    bool valid = false;
+    std::string text;
+    int64_t seconds = 0;
+  };
+  std::vector<LastTimestamp> last_timestamp_;
   std::vector<std::string_view> parts_;
   std::string scratch_;
   std::string literal_;

@@ -48,6 +48,33 @@ TEST(RecordDecoder, CsvTurnstileLine) {
   EXPECT_EQ(d.event_time(), (EventTime{1721642410}));
 }
 
+TEST(RecordDecoder, RepeatedTimestampsDecodeLikeFreshOnes) {
+  // The decoder remembers the last timestamp text per field: a sequence of repeats,
+  // changes and bad values must decode exactly as each record alone would.
+  const std::string prefix = "A001,R001,02-00-00,S,456NQR,BMT,07-22-24,10:00:10,REGULAR,7,9,id,";
+  const std::vector<std::pair<std::string, int64_t>> sequence = {  // -1: a bad record
+      {"2024-07-22 10:00:10", 1721642410}, {"2024-07-22 10:00:10", 1721642410},
+      {"2024-07-22 10:00:11", 1721642411}, {"2024-07-22 10:00:1x", -1},
+      {"2024-07-22 10:00:11", 1721642411}, {"2024-07-22 10:00:11 ", -1},
+      {"1970-01-01 00:00:00", 0},          {"1970-01-01 00:00:00", 0},
+  };
+  RecordDecoder d(Turnstile(WireFormat::kCsv));
+  for (const auto& [ts, seconds] : sequence) {
+    std::string reason;
+    const bool ok = d.Decode(prefix + ts, &reason);
+    RecordDecoder fresh(Turnstile(WireFormat::kCsv));
+    std::string fresh_reason;
+    EXPECT_EQ(fresh.Decode(prefix + ts, &fresh_reason), ok) << ts;
+    EXPECT_EQ(reason, fresh_reason) << ts;
+    if (seconds < 0) {
+      EXPECT_FALSE(ok) << ts;
+      continue;
+    }
+    ASSERT_TRUE(ok) << ts << ": " << reason;
+    EXPECT_EQ(d.event_time().seconds, seconds) << ts;
+  }
+}
+
 TEST(RecordDecoder, CsvQuotedFieldKeepsItsComma) {
   RecordDecoder d(Turnstile(WireFormat::kCsv));
   std::string reason;
