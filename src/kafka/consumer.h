@@ -56,8 +56,9 @@ class Consumer {
                                                 int connect_timeout_ms);
   ~Consumer();
 
-  // Polls up to `max` messages for at most `timeout_ms`, calling `fn` for each. Errors
-  // that end consumption are returned; transient ones are logged and retried by librdkafka.
+  // Polls up to `max` messages (what is queued; waits at most `timeout_ms` only when
+  // nothing is), calling `fn` for each. Errors that end consumption are returned;
+  // transient ones are logged and retried by librdkafka.
   template <typename Fn>
   Result<size_t> Poll(size_t max, int timeout_ms, Fn&& fn);
 
@@ -90,7 +91,18 @@ class Consumer {
 template <typename Fn>
 Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
   batch_.resize(max);
-  ssize_t n = rd_kafka_consume_batch_queue(queue_, timeout_ms, batch_.data(), max);
+  // rd_kafka_consume_batch_queue waits until `max` messages are there or the timeout
+  // passes; the job would then idle while messages it could process sit in the queue.
+  // So: take whatever is queued now, and only if nothing is, wait for the first message
+  // (then take what came with it).
+  ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, batch_.data(), max);
+  if (n == 0 && timeout_ms > 0 && max > 0) {
+    n = rd_kafka_consume_batch_queue(queue_, timeout_ms, batch_.data(), 1);
+    if (n == 1 && max > 1) {
+      const ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, batch_.data() + 1, max - 1);
+      n = more < 0 ? more : n + more;
+    }
+  }
   if (n < 0) return Status::Unavailable(std::string("poll failed: ") + rd_kafka_err2str(rd_kafka_last_error()));
   Status error;
   size_t delivered = 0;
