@@ -23,6 +23,9 @@ Result<std::unique_ptr<Producer>> Producer::Create(ClientConfig config, const st
   config.SetDefault("queue.buffering.max.kbytes", "262144");
   // Bounded: a message not delivered within this time is reported as failed.
   config.SetDefault("message.timeout.ms", "60000");
+  // A topic deleted while publishing is an error, not re-created by the producer's
+  // metadata requests (where the cluster creates topics on demand, Kafka's default).
+  config.SetDefault("allow.auto.create.topics", "false");
   LS_ASSIGN_OR_RETURN(ConfPtr conf, config.Build());
 
   std::unique_ptr<Producer> p(new Producer());

@@ -172,6 +172,10 @@ def test_unknown_topic_and_file_errors():
             "-X", f"bootstrap.servers={BOOTSTRAP}", check=False)
     assert p.returncode != 0
     assert "does not exist" in p.stderr and "lakestream topics create" in p.stderr
+    # The test broker creates topics on demand (Kafka's default): a mistyped --topic must
+    # still not be created by the producer asking for it.
+    listed = run("topics", "list", "-X", f"bootstrap.servers={BOOTSTRAP}").stdout.split()
+    assert f"missing-{os.getpid()}" not in listed
     p = run("produce", "--source", "/nonexistent/week.csv", "--topic", "x", check=False)
     assert p.returncode == 2
     assert "/nonexistent/week.csv" in p.stderr
