@@ -70,17 +70,58 @@ Value Finish(const AggregatePlan& a, const Accumulator& acc) {
 
 }  // namespace
 
-void AppendKeyPart(std::string* out, ColumnType type, const FieldValue& v) {
+namespace {
+
+size_t KeyPartSize(ColumnType type, const FieldValue& v) {
+  if (v.is_null) return 1;
+  return type == ColumnType::kString ? 5 + v.text.size() : 9;
+}
+
+char* Put8(char* p, char tag, const void* bytes) {
+  *p++ = tag;
+  std::memcpy(p, bytes, 8);
+  return p + 8;
+}
+
+// AppendKeyPart's bytes at `p` (KeyPartSize of them).
+char* PutKeyPart(char* p, ColumnType type, const FieldValue& v) {
   if (v.is_null) {
-    out->push_back('N');
-    return;
+    *p++ = 'N';
+    return p;
   }
   switch (type) {
-    case ColumnType::kString: AppendString(out, v.text); return;
-    case ColumnType::kInt64: Append8(out, 'I', &v.i); return;
-    case ColumnType::kDouble: AppendDouble(out, v.d); return;
-    case ColumnType::kTimestamp: Append8(out, 'T', &v.i); return;
+    case ColumnType::kString: {
+      *p++ = 'S';
+      const auto n = static_cast<uint32_t>(v.text.size());
+      std::memcpy(p, &n, 4);
+      std::memcpy(p + 4, v.text.data(), n);
+      return p + 4 + n;
+    }
+    case ColumnType::kInt64: return Put8(p, 'I', &v.i);
+    case ColumnType::kDouble: {
+      const double d = v.d == 0 ? 0.0 : v.d;  // -0.0 and 0.0 compare equal: one group
+      return Put8(p, 'D', &d);
+    }
+    case ColumnType::kTimestamp: return Put8(p, 'T', &v.i);
   }
+  return p;
+}
+
+}  // namespace
+
+void AppendKeyPart(std::string* out, ColumnType type, const FieldValue& v) {
+  const size_t at = out->size();
+  out->resize(at + KeyPartSize(type, v));
+  PutKeyPart(out->data() + at, type, v);
+}
+
+void EncodeKey(const std::vector<FieldValue>& fields, const std::vector<size_t>& indexes,
+               const std::vector<ColumnType>& types, std::string* out) {
+  size_t size = 0;
+  for (size_t k = 0; k < indexes.size(); ++k) size += KeyPartSize(types[k], fields[indexes[k]]);
+  out->resize(size);
+  char* p = out->data();
+  for (size_t k = 0; k < indexes.size(); ++k) p = PutKeyPart(p, types[k], fields[indexes[k]]);
 }
 
 void AppendKeyPart(std::string* out, const Value& v) {
@@ -261,10 +302,7 @@ void GroupTable::EvictIdle() {
 // ---- AggregationState ----
 
 uint32_t AggregationState::InternGroup(const std::vector<FieldValue>& fields) {
-  key_.clear();
-  for (size_t k = 0; k < plan_->group_fields.size(); ++k) {
-    AppendKeyPart(&key_, plan_->group_types[k], fields[plan_->group_fields[k]]);
-  }
+  EncodeKey(fields, plan_->group_fields, plan_->group_types, &key_);
   uint32_t id = groups_.Find(key_);
   if (id != GroupTable::kNone) return id;
   Row values;

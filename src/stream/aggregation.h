@@ -35,6 +35,10 @@ namespace lakestream::stream {
 // checkpoint's Values match keys built from decoded records.
 void AppendKeyPart(std::string* out, ColumnType type, const FieldValue& v);
 void AppendKeyPart(std::string* out, const Value& v);
+// Sets *out to the key of fields[indexes[k]] (of types[k]) for every k: the same bytes as
+// AppendKeyPart of each, written in one pass (the group and dedup keys of every record).
+void EncodeKey(const std::vector<FieldValue>& fields, const std::vector<size_t>& indexes,
+               const std::vector<ColumnType>& types, std::string* out);
 
 // Encodes a value so that byte-wise comparison (memcmp, then length) of two encodings of a
 // column orders as Value's operator<=> does (NULL first; strings by unsigned bytes; numbers

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "stream/aggregation.h"
+#include "stream/decoder.h"
 
 namespace lakestream::stream {
 namespace {
@@ -91,6 +92,50 @@ TEST(SortKey, OrdersRowsAsTheirValuesDo) {
   }
   // -0.0 and 0.0 are one group: one key.
   EXPECT_EQ(SortKey({-0.0}), SortKey({0.0}));
+}
+
+TEST(KeyEncoding, DecodedFieldsAndValuesGiveTheSameBytes) {
+  // A group's key is built from decoded fields (EncodeKey) and, after a restore, from its
+  // Values (AppendKeyPart): the bytes must be the same, or restored groups would split.
+  const std::string with_nul("a\0b", 3);
+  struct Case {
+    ColumnType type;
+    FieldValue field;
+    Value value;
+  };
+  const std::vector<Case> cases = {
+      {ColumnType::kString, {false, "59 ST", 0, 0}, std::string("59 ST")},
+      {ColumnType::kString, {false, "", 0, 0}, std::string("")},
+      {ColumnType::kString, {false, with_nul, 0, 0}, with_nul},
+      {ColumnType::kString, {true, "", 0, 0}, std::monostate{}},
+      {ColumnType::kInt64, {false, "", INT64_MIN, 0}, int64_t{INT64_MIN}},
+      {ColumnType::kInt64, {false, "", 42, 0}, int64_t{42}},
+      {ColumnType::kDouble, {false, "", 0, -0.0}, 0.0},  // -0.0 and 0.0: one group
+      {ColumnType::kDouble, {false, "", 0, 2.5}, 2.5},
+      {ColumnType::kTimestamp, {false, "", 1721642410, 0}, EventTime{1721642410}},
+      {ColumnType::kTimestamp, {true, "", 0, 0}, std::monostate{}},
+  };
+  std::vector<FieldValue> fields;
+  std::vector<size_t> indexes;
+  std::vector<ColumnType> types;
+  std::string all_values;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    std::string from_field, from_value;
+    EncodeKey({c.field}, {0}, {c.type}, &from_field);
+    AppendKeyPart(&from_value, c.value);
+    EXPECT_EQ(from_field, from_value) << "case " << i;
+    std::string appended = "prefix";
+    AppendKeyPart(&appended, c.type, c.field);
+    EXPECT_EQ(appended, "prefix" + from_value) << "case " << i;
+    fields.push_back(c.field);
+    indexes.insert(indexes.begin(), i);  // encoded in reverse order: indexes matter
+    types.insert(types.begin(), c.type);
+    all_values = from_value + all_values;
+  }
+  std::string all;
+  EncodeKey(fields, indexes, types, &all);
+  EXPECT_EQ(all, all_values);
 }
 
 TEST(SortKey, PrefixNeverContradictsTheKey) {

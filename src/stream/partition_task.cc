@@ -73,9 +73,8 @@ RecordOutcome PartitionTask::Process(std::string_view value, KafkaOffset offset,
     return RecordOutcome::kLate;
   }
   if (!dedup_fields_.empty()) {
-    dedup_key_.clear();
     const std::vector<FieldValue>& fields = decoder_.fields();
-    for (size_t k = 0; k < dedup_fields_.size(); ++k) AppendKeyPart(&dedup_key_, dedup_types_[k], fields[dedup_fields_[k]]);
+    EncodeKey(fields, dedup_fields_, dedup_types_, &dedup_key_);
     if (!s.dedup.Insert(FingerprintOf(dedup_key_), t.seconds, s.watermark.current())) {
       ++s.counters.duplicates;
       return RecordOutcome::kDuplicate;
