@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string_view>
+#include <thread>
 
 namespace lakestream::kafka {
 
@@ -153,6 +155,24 @@ Result<EventPtr> Admin::AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type
   return event;
 }
 
+namespace {
+
+// Listed without error, with a leader for each partition.
+bool TopicIsReady(const rd_kafka_metadata_t& md, const std::string& name) {
+  for (int i = 0; i < md.topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& t = md.topics[i];
+    if (name != t.topic) continue;
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partition_cnt == 0) return false;
+    for (int p = 0; p < t.partition_cnt; ++p) {
+      if (t.partitions[p].err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partitions[p].leader < 0) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<CreateOutcome> Admin::CreateTopic(const NewTopic& topic, bool if_not_exists) {
   LS_RETURN_NOT_OK(ValidateTopicName(topic.name));
   if (topic.partitions < 1) {
@@ -198,6 +218,15 @@ Result<CreateOutcome> Admin::CreateTopic(const NewTopic& topic, bool if_not_exis
                       Quoted(topic.name), bootstrap_));
     }
     return FromKafkaError(e, rd_kafka_topic_result_error_string(results[i]), what);
+  }
+  // The controller has the topic; the brokers' metadata may lag it (seconds on a broker
+  // just restarted with many topics), and a producer started now would be told the topic
+  // does not exist. Created means usable: wait until every partition has a leader.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  while (std::chrono::steady_clock::now() < deadline) {
+    LS_ASSIGN_OR_RETURN(MetadataPtr md, AllTopicsMetadata());
+    if (TopicIsReady(*md, topic.name)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return CreateOutcome::kCreated;
 }
