@@ -8,10 +8,11 @@
 # build/bench-broker) and stops it at the end. Both producers use the same client
 # settings (lz4, linger 20 ms, idempotence), and both wait for every delivery.
 # lakestream's time includes reading and replaying the gzip file; kcat's does not.
-# Prints a table and writes bench/results/<date>-produce.md.
+# One untimed round warms the broker, then N runs (default 7), each into fresh topics;
+# the medians are compared. Prints a table and writes bench/results/<date>-produce.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-runs=3
+runs=7
 bootstrap=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -44,6 +45,13 @@ settings=(compression.codec=lz4 linger.ms=20 batch.size=1000000 enable.idempoten
           queue.buffering.max.messages=500000)
 
 now() { date +%s.%N; }
+# One untimed round first: a broker just started is slower for whichever client comes
+# first (JIT, log segments), which would favour the other.
+xs=()
+for kv in "${settings[@]}"; do xs+=(-X "$kv"); done
+$ls topics create bench-produce-warmup-$$ --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
+$ls produce --source $week --topic bench-produce-warmup-$$ --speed max -X bootstrap.servers=$bootstrap >/dev/null 2>&1
+kcat -P -b $bootstrap -t bench-produce-warmup-$$ -K $'\t' -l "${xs[@]}" "$work/messages.tsv"
 ls_rates=() kcat_rates=() ls_send_rates=()
 for i in $(seq 1 "$runs"); do
   t=bench-produce-ls-$$-$i

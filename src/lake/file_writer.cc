@@ -89,7 +89,8 @@ class GzipStream {
 
  private:
   // igzip's work buffers, kept per thread: a commit writes hundreds of files, and fresh
-  // buffers for each were ~0.4 MB zeroed and faulted in every time.
+  // buffers for each were ~0.4 MB zeroed and faulted in every time. So at most one
+  // GzipStream may be alive per thread (WriteRows makes one per file).
   struct Buffers {
     std::vector<uint8_t> level_buf;
     std::vector<uint8_t> out = std::vector<uint8_t>(size_t{1} << 18);

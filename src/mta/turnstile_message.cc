@@ -20,14 +20,15 @@ void AppendInt(std::string* out, int64_t v) {
 // A message's DATE, TIME and TIMESTAMP texts. A replay publishes in event-time order and
 // many devices share each reading time, so the last ones are kept (per thread).
 struct TimeTexts {
+  bool valid = false;
   int64_t seconds = 0;
   std::string date, time, timestamp;
 };
 
 const TimeTexts& TextsOf(EventTime t) {
-  thread_local TimeTexts last{.seconds = t.seconds + 1};
-  if (last.seconds != t.seconds) {
-    last = TimeTexts{t.seconds, FormatDateMdyDash(t), FormatTimeOfDay(t), FormatTimestamp(t)};
+  thread_local TimeTexts last;
+  if (!last.valid || last.seconds != t.seconds) {
+    last = TimeTexts{true, t.seconds, FormatDateMdyDash(t), FormatTimeOfDay(t), FormatTimestamp(t)};
   }
   return last;
 }
