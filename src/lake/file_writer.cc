@@ -112,8 +112,8 @@ class GzipStream {
   isal_zstream z_{};
 };
 
-// CSV text is compressed in chunks of kChunkBytes as it is formatted: one gzip member per
-// file, bounded memory.
+// CSV text is compressed a chunk (1 MiB, per thread) at a time as it is formatted: one
+// gzip member per file, bounded memory.
 class CsvGzWriter : public FileWriter {
  public:
   CsvGzWriter(Schema schema, std::vector<size_t> keep, int level)

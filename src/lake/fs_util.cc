@@ -50,17 +50,13 @@ Status FsyncPath(const std::string& path, int flags, std::string_view what) {
 
 Status FsyncFile(const std::string& path) { return FsyncPath(path, O_RDONLY, "fsync file"); }
 
-Status StartWriteback(const std::string& path) {
+void StartWriteback(const std::string& path) {
 #ifdef __linux__
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return Status::FromErrno(errno, "open for writeback", path);
-  if (::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE) != 0) {
-    return Status::FromErrno(errno, "start writeback of", path);
-  }
+  if (fd.get() >= 0) (void)::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
 #else
   (void)path;
 #endif
-  return Status::Ok();
 }
 
 Status FsyncDir(const std::string& path) {

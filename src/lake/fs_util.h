@@ -15,9 +15,9 @@ namespace lakestream::lake {
 // fsync()s a regular file so that its bytes survive a power loss.
 Status FsyncFile(const std::string& path);
 // Starts writing a file's dirty pages to disk without waiting (Linux sync_file_range;
-// elsewhere a no-op), so that a later FsyncFile finds the I/O done or under way. Not a
-// durability step by itself.
-Status StartWriteback(const std::string& path);
+// elsewhere a no-op), so that a later FsyncFile finds the I/O done or under way. Only a
+// hint: not a durability step, and failures are ignored (the fsync reports real ones).
+void StartWriteback(const std::string& path);
 // fsync()s a folder so that entries created, renamed or removed in it survive a power loss.
 Status FsyncDir(const std::string& path);
 // Creates `path` and any missing parents; fsyncs the parent of each folder it creates.
