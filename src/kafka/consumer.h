@@ -99,8 +99,9 @@ Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
   if (n == 0 && timeout_ms > 0 && max > 0) {
     n = rd_kafka_consume_batch_queue(queue_, timeout_ms, batch_.data(), 1);
     if (n == 1 && max > 1) {
+      // An error here would lose the message already taken: it is left to the next Poll.
       const ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, batch_.data() + 1, max - 1);
-      n = more < 0 ? more : n + more;
+      if (more > 0) n += more;
     }
   }
   if (n < 0) return Status::Unavailable(std::string("poll failed: ") + rd_kafka_err2str(rd_kafka_last_error()));
