@@ -223,9 +223,10 @@ Result<CreateOutcome> Admin::CreateTopic(const NewTopic& topic, bool if_not_exis
   // just restarted with many topics), and a producer started now would be told the topic
   // does not exist. Created means usable: wait until every partition has a leader.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  // (The topic exists either way: a metadata error here ends the wait, not the command.)
   while (std::chrono::steady_clock::now() < deadline) {
-    LS_ASSIGN_OR_RETURN(MetadataPtr md, AllTopicsMetadata());
-    if (TopicIsReady(*md, topic.name)) break;
+    Result<MetadataPtr> md = AllTopicsMetadata();
+    if (!md.ok() || TopicIsReady(**md, topic.name)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return CreateOutcome::kCreated;
