@@ -5,7 +5,8 @@
 #   bench/compare.sh [--messages N]     # default 1,000,000; run after scripts/setup.sh
 #
 # 1. installs the Spark job (bench/spark/setup.sh, idempotent) and builds the release tree;
-# 2. starts its own broker (build/bench-broker, 127.0.0.1:29092/29093; stopped at exit);
+# 2. starts the bench broker (build/bench-broker, 127.0.0.1:29092/29093; bench/broker.sh)
+#    unless it is running, and stops it at exit if it started it;
 # 3. builds N messages from the real week data/mta/turnstile_230603.csv.gz replayed with
 #    dates shifted a week per copy (bench/make_messages.py: `produce --dump`, new IDs, one
 #    file per partition, an end-of-stream marker per partition) and publishes them with
@@ -43,8 +44,9 @@ rm -rf "$work" && mkdir -p "$work"
 bootstrap=127.0.0.1:29092
 topic=bench-compare-$(date +%s)
 
-$ls broker start --dir build/bench-broker --port 29092 >/dev/null
-cleanup() { $ls broker stop --dir build/bench-broker >/dev/null || true; }
+source bench/broker.sh
+bench_broker_up
+cleanup() { bench_broker_down; }
 trap cleanup EXIT
 
 say "building $messages messages from $week and publishing them to $topic with kcat"

@@ -42,10 +42,11 @@ rm -rf "$work" && mkdir -p "$work"
 bootstrap=127.0.0.1:29092
 job_pid=""
 
-$ls broker start --dir build/bench-broker --port 29092 >/dev/null
+source bench/broker.sh
+bench_broker_up
 cleanup() {
   [ -z "$job_pid" ] || kill "$job_pid" 2>/dev/null || true
-  $ls broker stop --dir build/bench-broker >/dev/null || true
+  bench_broker_down
 }
 trap cleanup EXIT
 

@@ -10,8 +10,8 @@
 # Each of the R runs (default 3) reads the whole topic with both readers, alternating;
 # the table shows the run with the median lakestream wall time and the ratio of medians.
 #
-# Writes bench/results/<date>-process.md. Starts its own broker (build/bench-broker,
-# 127.0.0.1:29092) and stops it at the end.
+# Writes bench/results/<date>-process.md. Starts the bench broker (build/bench-broker,
+# 127.0.0.1:29092) unless it is running, and stops it at the end if it started it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 messages=4000000
@@ -30,8 +30,9 @@ work=build/bench-process
 rm -rf "$work" && mkdir -p "$work"
 bootstrap=127.0.0.1:29092
 topic=bench-process-$(date +%s)
-$ls broker start --dir build/bench-broker --port 29092 >/dev/null
-trap '$ls broker stop --dir build/bench-broker >/dev/null || true' EXIT
+source bench/broker.sh
+bench_broker_up
+trap bench_broker_down EXIT
 
 records=$(bench/publish_messages.sh $ls $bootstrap "$topic" "$messages" "$work")
 echo "[process] $records records in $topic" >&2

@@ -4,8 +4,8 @@
 #
 #   bench/produce_vs_kcat.sh [--runs N] [--bootstrap HOST:PORT]
 #
-# Without --bootstrap it starts its own broker on 127.0.0.1:29092 (folder
-# build/bench-broker) and stops it at the end. Both producers use the same client
+# Without --bootstrap it uses the bench broker on 127.0.0.1:29092 (folder
+# build/bench-broker), started unless it is running and stopped at the end if it was. Both producers use the same client
 # settings (lz4, linger 20 ms, idempotence), and both wait for every delivery.
 # lakestream's time includes reading and replaying the gzip file; kcat's does not.
 # One untimed round warms the broker, then N runs (default 7), each into fresh topics;
@@ -27,15 +27,14 @@ cmake --preset release >/dev/null && cmake --build --preset release >/dev/null
 ls=build/release/src/app/lakestream
 week=data/mta/turnstile_230603.csv.gz
 work=$(mktemp -d)
-own_broker=0
+source bench/broker.sh
 if [ -z "$bootstrap" ]; then
   bootstrap=127.0.0.1:29092
-  $ls broker start --dir build/bench-broker --port 29092 >/dev/null
-  own_broker=1
+  bench_broker_up
 fi
 cleanup() {
   rm -rf "$work"
-  [ $own_broker = 1 ] && $ls broker stop --dir build/bench-broker >/dev/null || true
+  bench_broker_down
 }
 trap cleanup EXIT
 
