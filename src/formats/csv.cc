@@ -121,12 +121,9 @@ void AppendCsvField(std::string* out, std::string_view field) {
     out->append(field);
     return;
   }
-  out->push_back('"');
-  for (char c : field) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
+  const size_t at = out->size();
+  out->resize(at + CsvFieldBound(field.size()));
+  out->resize(static_cast<size_t>(PutCsvField(out->data() + at, field) - out->data()));
 }
 
 char* PutCsvField(char* p, std::string_view field) {

@@ -117,10 +117,6 @@ void ForgetClient(const rd_kafka_t* handle) {
   s.clients.erase(handle);
 }
 
-}  // namespace lakestream::kafka
-
-namespace lakestream::kafka {
-
 uint64_t SuppressedLogLines() {
   LogState& s = State();
   std::lock_guard<std::mutex> lock(s.mu);

@@ -19,13 +19,7 @@ std::string Join(const std::string& root, const std::string& rel) { return root 
 }  // namespace
 
 CommitBatch::Day& CommitBatch::DayFor(size_t output, EventTime date_time) {
-  const int64_t day = DayOf(date_time);
-  auto& [last_day, last] = last_.at(output);
-  if (last == nullptr || last_day != day) {
-    last_day = day;
-    last = &days_[output][day];  // map nodes are stable
-  }
-  return *last;
+  return days_.at(output)[DayOf(date_time)];
 }
 
 void CommitBatch::Add(size_t output, EventTime date_time, Row row) {
@@ -47,7 +41,6 @@ void CommitBatch::AddRange(size_t output, EventTime date_time, std::shared_ptr<c
 
 void CommitBatch::Clear() {
   for (auto& m : days_) m.clear();
-  for (auto& l : last_) l = {0, nullptr};
   row_count_ = 0;
 }
 

@@ -88,12 +88,7 @@ class CommitBatch {
     std::vector<Range> ranges;
   };
 
-  explicit CommitBatch(size_t output_count) : days_(output_count), last_(output_count, {0, nullptr}) {}
-  // Movable (map nodes move with it), not copyable (last_ points into this batch's maps).
-  CommitBatch(CommitBatch&&) = default;
-  CommitBatch& operator=(CommitBatch&&) = default;
-  CommitBatch(const CommitBatch&) = delete;
-  CommitBatch& operator=(const CommitBatch&) = delete;
+  explicit CommitBatch(size_t output_count) : days_(output_count) {}
 
   // Adds a row to `output` (an index into CommitterOptions::outputs). `date_time` chooses the
   // date=YYYY-MM-DD folder (the window end for aggregates). An out-of-range `output` is a
@@ -115,8 +110,6 @@ class CommitBatch {
 
   std::vector<std::map<int64_t, Day>> days_;
   size_t row_count_ = 0;
-  // The day Add used last, per output: rows come in runs of one day.
-  std::vector<std::pair<int64_t, Day*>> last_;
 };
 
 // Steps of Commit() where a test can simulate a crash.

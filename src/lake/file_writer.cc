@@ -45,6 +45,12 @@ Status ValidateRowAt(const Schema& schema, RowView row, size_t index, const std:
   return Status::InvalidArgument("row " + std::to_string(index) + " for '" + path + "': " + st.message());
 }
 
+// Every row of [begin, end) before anything is written (writers that cannot validate
+// while formatting).
+Status ValidateRows(const Schema& schema, const RowSource& rows, size_t begin, size_t end, const std::string& path) {
+  return rows.ForEach(begin, end, [&](size_t i, RowView row) { return ValidateRowAt(schema, row, i - begin, path); });
+}
+
 // ---------------------------------------------------------------- CSV.gz
 
 struct FileCloser {
@@ -201,7 +207,7 @@ class JsonLinesWriter : public FileWriter {
   explicit JsonLinesWriter(Schema schema) : schema_(std::move(schema)) {}
 
   Status WriteRows(const std::string& path, const RowSource& rows, size_t begin, size_t end) override {
-    LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) { return ValidateRowAt(schema_, row, i - begin, path); }));
+    LS_RETURN_NOT_OK(ValidateRows(schema_, rows, begin, end, path));
     std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
     if (!f) return Status::FromErrno(errno, "create", path);
     std::string line;
@@ -264,7 +270,7 @@ class ParquetWriter : public FileWriter {
   }
 
   Status WriteRows(const std::string& path, const RowSource& rows, size_t begin, size_t end) override {
-    LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) { return ValidateRowAt(schema_, row, i - begin, path); }));
+    LS_RETURN_NOT_OK(ValidateRows(schema_, rows, begin, end, path));
     // A failed earlier file may have left rows behind.
     LS_RETURN_NOT_OK(db_->Execute(std::string("DELETE FROM ") + kTable));
     LS_RETURN_NOT_OK(Append(path, rows, begin, end));

@@ -1,7 +1,6 @@
 #include "mta/replay.h"
 
 #include <algorithm>
-#include <bit>
 #include <unordered_map>
 
 #include "core/radix_sort.h"
@@ -80,37 +79,26 @@ ReplayResult Replay(const TurnstileData& data, const ReplayOptions& options) {
       have_prev = true;
     }
   }
-  // Rule 5: event time, ties in file order (reading indices are in file order). The
-  // order is one 64-bit key per message, (time - earliest) above the reading index,
-  // radix-sorted (a week: 4 passes of 16 bits, several times faster than std::sort).
+  // Rule 5: event time, ties in file order (reading indices are in file order): two
+  // stable radix sorts, by reading index and then by time since the earliest (a week:
+  // 2 + 2 passes of 16 bits, several times faster than std::sort).
   struct Key {
-    uint64_t order;
+    uint64_t since_first;  // seconds after the earliest message
+    uint32_t reading;
     uint32_t message;
   };
-  std::vector<Key> keys(out.messages.size());
-  int64_t first = 0, last = 0;
+  int64_t first = 0;
   for (size_t k = 0; k < out.messages.size(); ++k) {
     const int64_t t = rs[out.messages[k].reading].time.seconds;
     first = k == 0 ? t : std::min(first, t);
-    last = k == 0 ? t : std::max(last, t);
   }
-  const int reading_bits = std::bit_width(static_cast<uint64_t>(rs.size()));
-  const auto span = static_cast<uint64_t>(last) - static_cast<uint64_t>(first);
-  if (std::bit_width(span) + reading_bits <= 64) {
-    for (uint32_t k = 0; k < out.messages.size(); ++k) {
-      const uint32_t r = out.messages[k].reading;
-      const auto t = static_cast<uint64_t>(rs[r].time.seconds) - static_cast<uint64_t>(first);
-      keys[k] = Key{(t << reading_bits) | r, k};
-    }
-    RadixSort(&keys, [](const Key& key) { return key.order; });
-  } else {  // more than 2^64 / (number of readings) seconds apart: compare in full
-    for (uint32_t k = 0; k < out.messages.size(); ++k) keys[k] = Key{0, k};
-    std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
-      const Reading& x = rs[out.messages[a.message].reading];
-      const Reading& y = rs[out.messages[b.message].reading];
-      return x.time != y.time ? x.time < y.time : out.messages[a.message].reading < out.messages[b.message].reading;
-    });
+  std::vector<Key> keys(out.messages.size());
+  for (uint32_t k = 0; k < out.messages.size(); ++k) {
+    const uint32_t r = out.messages[k].reading;
+    keys[k] = Key{static_cast<uint64_t>(rs[r].time.seconds) - static_cast<uint64_t>(first), r, k};
   }
+  RadixSort(&keys, [](const Key& key) { return uint64_t{key.reading}; });
+  RadixSort(&keys, [](const Key& key) { return key.since_first; });
   std::vector<ReplayMessage> sorted;
   sorted.reserve(keys.size());
   for (const Key& key : keys) sorted.push_back(out.messages[key.message]);

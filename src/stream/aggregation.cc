@@ -9,23 +9,6 @@
 namespace lakestream::stream {
 namespace {
 
-void Append8(std::string* out, char tag, const void* p) {
-  out->push_back(tag);
-  out->append(static_cast<const char*>(p), 8);
-}
-
-void AppendString(std::string* out, std::string_view s) {
-  out->push_back('S');
-  uint32_t n = static_cast<uint32_t>(s.size());
-  out->append(reinterpret_cast<const char*>(&n), 4);
-  out->append(s);
-}
-
-void AppendDouble(std::string* out, double d) {
-  if (d == 0) d = 0.0;  // -0.0 and 0.0 compare equal, so they must be one group
-  Append8(out, 'D', &d);
-}
-
 Value MakeValue(ColumnType type, const FieldValue& v) {
   if (v.is_null) return std::monostate{};
   switch (type) {
@@ -125,13 +108,17 @@ void EncodeKey(const std::vector<FieldValue>& fields, const std::vector<size_t>&
 }
 
 void AppendKeyPart(std::string* out, const Value& v) {
+  // Through the FieldValue encoder, so that both give the same bytes by construction.
+  FieldValue f;
+  ColumnType type = ColumnType::kString;
   switch (v.index()) {
-    case 0: out->push_back('N'); return;
-    case 1: AppendString(out, std::get<std::string>(v)); return;
-    case 2: Append8(out, 'I', &std::get<int64_t>(v)); return;
-    case 3: AppendDouble(out, std::get<double>(v)); return;
-    case 4: Append8(out, 'T', &std::get<EventTime>(v).seconds); return;
+    case 0: f.is_null = true; break;
+    case 1: f.text = std::get<std::string>(v); break;
+    case 2: type = ColumnType::kInt64, f.i = std::get<int64_t>(v); break;
+    case 3: type = ColumnType::kDouble, f.d = std::get<double>(v); break;
+    case 4: type = ColumnType::kTimestamp, f.i = std::get<EventTime>(v).seconds; break;
   }
+  AppendKeyPart(out, type, f);
 }
 
 namespace {
@@ -247,7 +234,7 @@ void GroupTable::Insert(uint64_t hash, uint32_t id) {
 void GroupTable::Rebuild(size_t capacity) {
   slots_.assign(capacity, Slot{});
   for (uint32_t id = 0; id < groups_.size(); ++id) {
-    if (groups_[id].live) Insert(KeyHash(groups_[id].key), id);
+    if (groups_[id].live()) Insert(KeyHash(groups_[id].key), id);
   }
 }
 
@@ -267,8 +254,7 @@ uint32_t GroupTable::Add(std::string key, Row values) {
   for (size_t i = 0; i < 8; ++i) {
     prefix = (prefix << 8) | (i < sort_key.size() ? static_cast<unsigned char>(sort_key[i]) : 0u);
   }
-  groups_[id] = Group{std::move(key), true, std::make_shared<const Row>(std::move(values)), std::move(sort_key),
-                      prefix, 0};
+  groups_[id] = Group{std::move(key), std::make_shared<const Row>(std::move(values)), std::move(sort_key), prefix, 0};
   ++interned_;
   if (interned_ * 2 > slots_.size()) {
     Rebuild(slots_.size() * 2);  // includes the new group
@@ -291,7 +277,7 @@ void GroupTable::Release(uint32_t id) {
 void GroupTable::EvictIdle() {
   for (uint32_t id = 0; id < groups_.size(); ++id) {
     Group& g = groups_[id];
-    if (!g.live || g.refs != 0) continue;
+    if (!g.live() || g.refs != 0) continue;
     g = Group{};
     free_.push_back(id);
     --interned_;
@@ -388,9 +374,9 @@ void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out)
   });
   const size_t n_aggs = plan_->aggregates.size();
   if (!out->plan_) out->plan_ = plan_;
-  for (const auto [prefix, cell] : order) {
-    out->groups_.push_back(groups_.shared_values(w.group_of_cell[cell]));
-    const Accumulator* acc = &w.accumulators[static_cast<size_t>(cell) * n_aggs];
+  for (const EmitItem& item : order) {
+    out->groups_.push_back(groups_.shared_values(w.group_of_cell[item.cell]));
+    const Accumulator* acc = &w.accumulators[static_cast<size_t>(item.cell) * n_aggs];
     out->accumulators_.insert(out->accumulators_.end(), acc, acc + n_aggs);
   }
   out->windows_.push_back(ClosedRows::Window{start, out->groups_.size()});

@@ -106,9 +106,9 @@ class GroupTable {
 
  private:
   struct Group {
-    std::string key;  // encoded (AppendKeyPart); empty when the id is free
-    bool live = false;
-    std::shared_ptr<const Row> values;
+    std::string key;                    // encoded (AppendKeyPart)
+    std::shared_ptr<const Row> values;  // null when the id is free
+    bool live() const { return values != nullptr; }
     std::string sort_key;
     uint64_t sort_prefix = 0;
     uint32_t refs = 0;
