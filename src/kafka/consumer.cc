@@ -134,15 +134,33 @@ Status Consumer::PollError(rd_kafka_message_t* m) {
   return Status::Ok();
 }
 
-Result<std::pair<int64_t, int64_t>> Consumer::Watermarks(const TopicPartition& tp, int timeout_ms) {
-  int64_t lo = 0, hi = 0;
-  rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(handle_.get(), tp.topic.c_str(), tp.partition, &lo, &hi, timeout_ms);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::Unavailable(fmt::format("cannot read the end offset of {}/{}: {}", tp.topic,
-                                           tp.partition, rd_kafka_err2str(err)));
+Result<std::vector<std::pair<int64_t, int64_t>>> Consumer::Watermarks(const std::vector<TopicPartition>& parts,
+                                                                  int timeout_ms) {
+  std::vector<std::pair<int64_t, int64_t>> out(parts.size());
+  // ListOffsets with the timestamps -2 (earliest) and -1 (latest) answers the two bounds.
+  for (const int64_t which : {int64_t{-2}, int64_t{-1}}) {
+    if (parts.empty()) break;
+    PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
+    for (const auto& tp : parts) rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = which;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(handle_.get(), l.get(), timeout_ms);
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < l->cnt; ++i) {
+      const rd_kafka_topic_partition_t& e = l->elems[i];
+      if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Status::Unavailable(fmt::format("cannot read the offsets of {}/{}: {}", e.topic, e.partition,
+                                               rd_kafka_err2str(e.err)));
+      }
+      for (size_t k = 0; k < parts.size(); ++k) {
+        if (parts[k].partition == e.partition && parts[k].topic == e.topic) {
+          (which == -2 ? out[k].first : out[k].second) = e.offset;
+        }
+      }
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Unavailable(fmt::format("cannot read the offsets of {} partition(s) of {}: {}", parts.size(),
+                                             parts[0].topic, rd_kafka_err2str(err)));
+    }
   }
-  return std::make_pair(lo, hi);
+  return out;
 }
 
 int64_t Consumer::CachedHighWatermark(const TopicPartition& tp) {

@@ -62,8 +62,12 @@ class Consumer {
   template <typename Fn>
   Result<size_t> Poll(size_t max, int timeout_ms, Fn&& fn);
 
-  // The partition's low and high watermark offsets (high = one past the last message).
-  Result<std::pair<int64_t, int64_t>> Watermarks(const TopicPartition& tp, int timeout_ms);
+  // The partitions' low and high watermark offsets (high = one past the last message), in
+  // the order given: one ListOffsets request per bound and leader. Ask before the
+  // partitions' fetching starts (in OnAssigned): a broker answers a connection's requests in
+  // order, so a request sent while a fetch waits for data (fetch.wait.max.ms) waits too.
+  Result<std::vector<std::pair<int64_t, int64_t>>> Watermarks(const std::vector<TopicPartition>& parts,
+                                                              int timeout_ms);
   // The high watermark librdkafka last saw for the partition (no broker round trip), or -1.
   int64_t CachedHighWatermark(const TopicPartition& tp);
   // Records `next_offset` as the group's committed offset (asynchronous, informational).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 #include "kafka/consumer.h"
 #include "produce/source.h"
@@ -37,6 +38,10 @@ class KafkaJob final : public kafka::RebalanceListener {
 
   Status Run(kafka::ClientConfig config, const std::function<bool()>& stop, const ProgressFn& progress,
              JobFigures* figures) {
+    // available-now reads what is there: a fetch that waits on the broker for new data (up
+    // to 500 ms by default) only delays the next fetch, which may be of a partition that has
+    // data (one fetch is in flight per broker connection).
+    if (o_.available_now) config.SetDefault("fetch.wait.max.ms", "10");
     LS_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this,
                                                          o_.connect_timeout_ms));
     Status status;
@@ -65,15 +70,6 @@ class KafkaJob final : public kafka::RebalanceListener {
         bool all_done = ever_assigned_;
         for (auto& [tp, slot] : workers_) {
           if (slot.done) continue;
-          if (slot.end < 0) {
-            auto wm = consumer_->Watermarks({tp.first, tp.second}, o_.connect_timeout_ms);
-            if (!wm.ok()) {
-              status = wm.status();
-              break;
-            }
-            slot.low = wm->first;
-            slot.end = wm->second;
-          }
           const int64_t pos = slot.worker->position();
           if (pos >= slot.end || (pos < 0 && slot.low >= slot.end)) {
             slot.worker->Flush();
@@ -100,6 +96,17 @@ class KafkaJob final : public kafka::RebalanceListener {
   }
 
   std::vector<int64_t> OnAssigned(const std::vector<kafka::TopicPartition>& parts) override {
+    // available-now: the ends to reach, read before these partitions' fetching starts (a
+    // query sent behind a fetch that waits for data waits as long).
+    std::vector<std::pair<int64_t, int64_t>> bounds(parts.size(), {-1, -1});
+    if (o_.available_now) {
+      auto wm = consumer_->Watermarks(parts, o_.connect_timeout_ms);
+      if (wm.ok()) {
+        bounds = std::move(*wm);
+      } else if (fatal_.ok()) {
+        fatal_ = wm.status();
+      }
+    }
     std::vector<int64_t> offsets;
     for (const auto& tp : parts) {
       auto w = PartitionWorker::Open(o_.spec, o_.lake, tp.topic, tp.partition);
@@ -110,6 +117,7 @@ class KafkaJob final : public kafka::RebalanceListener {
       }
       offsets.push_back((*w)->resume_offset());
       Slot slot;
+      std::tie(slot.low, slot.end) = bounds[offsets.size() - 1];
       slot.base = (*w)->Stats();
       slot.worker = std::move(*w);
       workers_[{tp.topic, tp.partition}] = std::move(slot);
