@@ -1,6 +1,8 @@
 #include "mta/replay.h"
 
 #include <algorithm>
+#include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "core/radix_sort.h"
@@ -25,25 +27,41 @@ ReplayResult Replay(const TurnstileData& data, const ReplayOptions& options) {
   ReplayResult out;
   const auto& rs = data.readings;
 
-  // Group reading indices by device, keeping file order within each device.
+  // Group reading indices by device, keeping file order within each device: device ids
+  // (looked up only when the device changes from one reading to the next: files list a
+  // device's readings together), then a counting sort by device.
   std::unordered_map<DeviceKey, uint32_t, DeviceKeyHash> device_of;
-  std::vector<std::vector<uint32_t>> devices;
+  std::vector<uint32_t> device(rs.size());
+  DeviceKey last{};
+  uint32_t last_device = 0;
   for (uint32_t i = 0; i < rs.size(); ++i) {
-    DeviceKey k{rs[i].ca, rs[i].unit, rs[i].scp};
-    auto [it, added] = device_of.emplace(k, static_cast<uint32_t>(devices.size()));
-    if (added) devices.emplace_back();
-    devices[it->second].push_back(i);
+    const DeviceKey k{rs[i].ca, rs[i].unit, rs[i].scp};
+    if (i == 0 || !(k == last)) {
+      last = k;
+      last_device = device_of.emplace(k, static_cast<uint32_t>(device_of.size())).first->second;
+    }
+    device[i] = last_device;
   }
-  out.devices = devices.size();
+  out.devices = device_of.size();
+  std::vector<uint32_t> begin(out.devices + 1, 0);  // device d: order[begin[d], begin[d + 1])
+  for (uint32_t d : device) ++begin[d + 1];
+  for (size_t d = 0; d < out.devices; ++d) begin[d + 1] += begin[d];
+  std::vector<uint32_t> order(rs.size());
+  {
+    std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
+    for (uint32_t i = 0; i < rs.size(); ++i) order[next[device[i]]++] = i;
+  }
 
-  const std::string regular = "REGULAR";
-  auto is_regular = [&](uint32_t i) { return data.pool.Get(rs[i].desc) == regular; };
+  const std::optional<uint32_t> regular = data.pool.Find("REGULAR");
+  auto is_regular = [&](uint32_t i) { return regular && rs[i].desc == *regular; };
+  auto earlier = [&](uint32_t a, uint32_t b) { return rs[a].time < rs[b].time; };
 
   out.messages.reserve(rs.size());
-  for (auto& idx : devices) {
-    // Rule 1: by timestamp, stable (indices are already in file order).
-    std::stable_sort(idx.begin(), idx.end(),
-                     [&](uint32_t a, uint32_t b) { return rs[a].time < rs[b].time; });
+  for (size_t d = 0; d < out.devices; ++d) {
+    const std::span<uint32_t> idx(order.data() + begin[d], begin[d + 1] - begin[d]);
+    // Rule 1: by timestamp, stable (indices are in file order, and files are mostly in
+    // time order already).
+    if (!std::is_sorted(idx.begin(), idx.end(), earlier)) std::stable_sort(idx.begin(), idx.end(), earlier);
     bool have_prev = false;
     uint32_t prev = 0;
     for (size_t g = 0; g < idx.size();) {

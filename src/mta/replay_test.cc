@@ -70,6 +70,16 @@ TEST(Replay, RulesTable) {
         {"2", "04:00:00", "REGULAR", 5, 5}, {"2", "06:00:00", "REGULAR", 7, 7}},
        {{"1", "04:00:00", 1, 1}, {"2", "04:00:00", 5, 5}, {"2", "06:00:00", 2, 2},
         {"1", "08:00:00", 1, 1}}},
+      {"1: a device's readings split across the file are still one device",
+       {{"1", "00:00:00", "REGULAR", 100, 50}, {"2", "00:00:00", "REGULAR", 0, 0},
+        {"1", "08:00:00", "REGULAR", 120, 60}, {"2", "04:00:00", "REGULAR", 3, 3},
+        {"1", "04:00:00", "REGULAR", 110, 55}},
+       // The 04:00 tie: device 2's reading comes first in the file.
+       {{"2", "04:00:00", 3, 3}, {"1", "04:00:00", 10, 5}, {"1", "08:00:00", 10, 5}}},
+      {"2: no REGULAR reading at all: the first in the file is kept",
+       {{"1", "00:00:00", "RECOVR AUD", 100, 50}, {"1", "04:00:00", "RECOVR AUD", 110, 60},
+        {"1", "04:00:00", "DOOR OPEN", 500, 500}},
+       {{"1", "04:00:00", 10, 10}}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.rule);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +21,12 @@ class StringPool {
     auto id = static_cast<uint32_t>(strings_.size() - 1);
     ids_.emplace(strings_.back(), id);  // deque keeps addresses stable
     return id;
+  }
+  // The id of `s` if it was interned.
+  std::optional<uint32_t> Find(std::string_view s) const {
+    auto it = ids_.find(s);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
   }
   const std::string& Get(uint32_t id) const { return strings_[id]; }
   size_t size() const { return strings_.size(); }
