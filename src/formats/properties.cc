@@ -11,13 +11,11 @@ namespace lakestream {
 
 Result<std::vector<Property>> ParseProperties(std::string_view text, const std::string& origin) {
   std::vector<Property> out;
-  LineCursor lines(text);
-  std::string_view line;
-  while (lines.Next(&line)) {
+  LS_RETURN_NOT_OK(ForEachLine(text, [&](uint32_t line_no, std::string_view line) -> Status {
     line = TrimSpaces(line);
-    if (line.empty() || line.front() == '#') continue;
+    if (line.empty() || line.front() == '#') return Status::Ok();
     size_t eq = line.find('=');
-    std::string where = origin + ":" + std::to_string(lines.line_no());
+    std::string where = origin + ":" + std::to_string(line_no);
     if (eq == std::string_view::npos) {
       return Status::InvalidArgument(where + ": expected key=value, got a line without '=' (comment it out with '#')");
     }
@@ -25,7 +23,8 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
                where};
     if (p.key.empty()) return Status::InvalidArgument(where + ": empty key before '='");
     out.push_back(std::move(p));
-  }
+    return Status::Ok();
+  }));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,5 +58,12 @@ Status ReadTurnstileFile(const std::string& path, TurnstileData* data);
 
 // Reads a whole file, gunzipping it if it starts with the gzip magic.
 Result<std::string> ReadMaybeGzip(const std::string& path);
+
+// The same text in pieces, in order, without holding all of it: a plain file in one
+// piece, a gzip file one member at a time (concatenated members, as `cat a.gz b.gz`
+// makes). `fn(piece, read)` gets with each piece the fraction of the file read so far
+// (what it needs to estimate the whole text's size). A piece is valid only during the
+// call; the first error `fn` returns ends the read and is returned.
+Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double)>& fn);
 
 }  // namespace lakestream::mta

@@ -100,6 +100,45 @@ TEST(TurnstileFile, ReadMaybeGzipTable) {
   }
 }
 
+TEST(TurnstileFile, ForEachTextPieceGivesMembersInOrderAndStopsOnError) {
+  std::vector<std::string> members;
+  for (int i = 0; i < 9; ++i) members.push_back(std::string(1000 + i, static_cast<char>('a' + i)) + "\n");
+  TempFile f(".csv.gz");
+  f.WriteGzipMembers(members);
+  std::vector<std::string> got;
+  std::vector<double> read;
+  ASSERT_TRUE(ForEachTextPiece(f.path(), [&](std::string_view piece, double fraction) {
+                got.emplace_back(piece);
+                read.push_back(fraction);
+                return Status::Ok();
+              }).ok());
+  EXPECT_EQ(got, members);
+  ASSERT_EQ(read.size(), members.size());
+  for (size_t i = 1; i < read.size(); ++i) EXPECT_LT(read[i - 1], read[i]);
+  EXPECT_EQ(read.back(), 1.0);
+
+  // The caller's error ends the read (the inflating thread stops) and is what returns.
+  size_t calls = 0;
+  Status st = ForEachTextPiece(f.path(), [&](std::string_view, double) {
+    return ++calls == 3 ? Status::InvalidArgument("stop here") : Status::Ok();
+  });
+  EXPECT_EQ(calls, 3u);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "stop here");
+
+  // Members before a damaged one are given; then the error.
+  std::string bytes = testing::ReadBytes(f.path());
+  TempFile cut(".csv.gz");
+  cut.Write(bytes.substr(0, bytes.size() - 6));
+  calls = 0;
+  st = ForEachTextPiece(cut.path(), [&](std::string_view, double) {
+    ++calls;
+    return Status::Ok();
+  });
+  EXPECT_EQ(calls, members.size() - 1);
+  EXPECT_EQ(st.code(), StatusCode::kIoError);
+}
+
 TEST(TurnstileFile, TruncatedGzipNamesTheFile) {
   TempFile whole(".csv.gz");
   whole.WriteGzipMembers({std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"});

@@ -125,7 +125,6 @@ class RidesSource final : public MessageSource {
 
 Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
                                                        const RidesOptions& options) {
-  LS_ASSIGN_OR_RETURN(std::string text, mta::ReadMaybeGzip(path));
   std::vector<Ride> rides;
   SourceStats stats;
   std::vector<std::string> issues;
@@ -136,15 +135,12 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
     ++stats.bad_rows;
     if (issues.size() < 1000) issues.push_back(fmt::format("{}:{}: {}", path, line, why));
   };
-  LineCursor lines(text);
-  std::string_view line;
-  while (lines.Next(&line)) {
-    const uint32_t line_no = lines.line_no();
-    if (TrimSpaces(line).empty()) continue;
+  auto on_line = [&](uint32_t line_no, std::string_view line) -> Status {
+    if (TrimSpaces(line).empty()) return Status::Ok();
     if (!SplitCsvLine(line, &fields, &scratch)) {
       if (!header) return Status::InvalidArgument(fmt::format("{}:{}: unbalanced quote in the header", path, line_no));
       bad(line_no, "unbalanced quote");
-      continue;
+      return Status::Ok();
     }
     if (!header) {
       header = true;
@@ -156,11 +152,11 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
             "VendorID,tpep_pickup_datetime,...,congestion_surcharge",
             path, line_no));
       }
-      continue;
+      return Status::Ok();
     }
     if (fields.size() != std::size(kRideColumns)) {
       bad(line_no, fmt::format("expected {} fields, found {}", std::size(kRideColumns), fields.size()));
-      continue;
+      return Status::Ok();
     }
     Ride ride;
     ride.line = line_no;
@@ -205,11 +201,15 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
     }
     if (!why.empty()) {
       bad(line_no, why);
-      continue;
+      return Status::Ok();
     }
     ride.json.push_back('}');
     rides.push_back(std::move(ride));
-  }
+    return Status::Ok();
+  };
+  PieceLines lines;
+  LS_RETURN_NOT_OK(mta::ForEachTextPiece(path, [&](std::string_view piece, double) { return lines.Feed(piece, on_line); }));
+  LS_RETURN_NOT_OK(lines.Finish(on_line));
   if (!header) return Status::InvalidArgument(fmt::format("{}: the file is empty (no header row)", path));
   std::stable_sort(rides.begin(), rides.end(),
                    [](const Ride& a, const Ride& b) { return a.pickup < b.pickup; });
