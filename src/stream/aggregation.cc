@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <numeric>
 
@@ -299,6 +300,17 @@ uint32_t AggregationState::InternGroup(const std::vector<FieldValue>& fields) {
   return groups_.Add(key_, std::move(values));
 }
 
+AggregationState::OpenWindow& AggregationState::WindowAt(int64_t start) {
+  auto it = windows_.lower_bound(start);
+  if (it != windows_.end() && it->first == start) return it->second;
+  OpenWindow w;
+  if (!spare_windows_.empty()) {
+    w = std::move(spare_windows_.back());
+    spare_windows_.pop_back();
+  }
+  return windows_.emplace_hint(it, start, std::move(w))->second;
+}
+
 Accumulator* AggregationState::Cell(OpenWindow& w, uint32_t group) {
   if (w.cell_of_group.size() <= group) w.cell_of_group.resize(groups_.id_limit(), GroupTable::kNone);
   uint32_t& cell = w.cell_of_group[group];
@@ -316,7 +328,7 @@ void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
   if (range.empty()) return;
   const uint32_t group = InternGroup(fields);
   for (Window win : range) {
-    Accumulator* acc = Cell(windows_[win.start], group);
+    Accumulator* acc = Cell(WindowAt(win.start), group);
     for (const AggregatePlan& a : plan_->aggregates) {
       if (a.field < 0) {
         ++acc->n;
@@ -375,12 +387,27 @@ void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out)
   const size_t n_aggs = plan_->aggregates.size();
   if (!out->plan_) out->plan_ = plan_;
   for (const EmitItem& item : order) {
-    out->groups_.push_back(groups_.shared_values(w.group_of_cell[item.cell]));
+    const uint32_t g = w.group_of_cell[item.cell];
+    if (groups_.kept_in(g) != out->serial_) {
+      out->kept_.push_back(groups_.shared_values(g));
+      groups_.set_kept_in(g, out->serial_);
+    }
+    out->groups_.push_back(&groups_.values(g));
     const Accumulator* acc = &w.accumulators[static_cast<size_t>(item.cell) * n_aggs];
     out->accumulators_.insert(out->accumulators_.end(), acc, acc + n_aggs);
   }
   out->windows_.push_back(ClosedRows::Window{start, out->groups_.size()});
-  for (uint32_t g : w.group_of_cell) groups_.Release(g);
+  for (uint32_t g : w.group_of_cell) {
+    groups_.Release(g);
+    w.cell_of_group[g] = GroupTable::kNone;  // emptied for reuse (CloseUpTo)
+  }
+  w.group_of_cell.clear();
+  w.accumulators.clear();
+}
+
+uint64_t ClosedRows::NextSerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 Status ClosedRows::ForEach(size_t begin, size_t end, const RowFn& fn) const {
@@ -448,6 +475,7 @@ size_t AggregationState::CloseUpTo(int64_t watermark, ClosedRows* out) {
   while (!windows_.empty() && IsClosed(windows_.begin()->first + plan_->window.size, watermark)) {
     auto it = windows_.begin();
     EmitWindow(it->first, it->second, out);
+    if (spare_windows_.size() < kMaxSpareWindows) spare_windows_.push_back(std::move(it->second));
     windows_.erase(it);
     ++closed;
   }

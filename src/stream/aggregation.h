@@ -97,6 +97,10 @@ class GroupTable {
   // Its first 8 bytes as a big-endian number (zero-padded): a < b on prefixes implies the
   // same on keys, so most comparisons are one integer compare.
   uint64_t sort_prefix(uint32_t id) const { return groups_[id].sort_prefix; }
+  // The serial of the last ClosedRows that holds this group's values (0: none): a
+  // ClosedRows keeps each group it shows alive once, not once per row (see EmitWindow).
+  uint64_t kept_in(uint32_t id) const { return groups_[id].kept_in; }
+  void set_kept_in(uint32_t id, uint64_t serial) { groups_[id].kept_in = serial; }
   // In use by at least one open window (what a checkpoint must keep).
   bool in_use(uint32_t id) const { return groups_[id].refs > 0; }
   uint32_t refs(uint32_t id) const { return groups_[id].refs; }
@@ -111,6 +115,7 @@ class GroupTable {
     bool live() const { return values != nullptr; }
     std::string sort_key;
     uint64_t sort_prefix = 0;
+    uint64_t kept_in = 0;
     uint32_t refs = 0;
   };
   // The index: open addressing, linear probing, power-of-two size, load <= 1/2. A slot
@@ -138,8 +143,13 @@ class GroupTable {
 // checkpoint are kept built, and come first.
 class ClosedRows final : public RowSource {
  public:
-  ClosedRows() = default;
-  explicit ClosedRows(std::shared_ptr<const AggregationPlan> plan) : plan_(std::move(plan)) {}
+  ClosedRows() : serial_(NextSerial()) {}
+  explicit ClosedRows(std::shared_ptr<const AggregationPlan> plan) : plan_(std::move(plan)), serial_(NextSerial()) {}
+  // Moved, never copied: the serial names the one object that keeps its groups alive.
+  ClosedRows(ClosedRows&&) = default;
+  ClosedRows& operator=(ClosedRows&&) = default;
+  ClosedRows(const ClosedRows&) = delete;
+  ClosedRows& operator=(const ClosedRows&) = delete;
 
   // RowSource: rows in the order they were closed, by (window end, group values), typed
   // as the output schema; built rows (from a checkpoint) first.
@@ -161,11 +171,19 @@ class ClosedRows final : public RowSource {
     int64_t start;
     size_t end_row;  // rows [previous window's end_row, end_row) belong to this window
   };
+  static uint64_t NextSerial();
+
   std::shared_ptr<const AggregationPlan> plan_;
+  uint64_t serial_;  // unique per object (from 1); see GroupTable::kept_in
   std::vector<Row> built_;
   std::vector<Window> windows_;
-  std::vector<std::shared_ptr<const Row>> groups_;  // per row
-  std::vector<Accumulator> accumulators_;            // per row x aggregates
+  // Per row its group's values; `kept_` holds each of those groups once, so that the
+  // values outlive the GroupTable's eviction while this object lives. (A shared_ptr per
+  // row cost an atomic increment on the processing thread and a decrement on the commit
+  // thread for every row, the count's cache line moving between the cores each time.)
+  std::vector<const Row*> groups_;
+  std::vector<std::shared_ptr<const Row>> kept_;
+  std::vector<Accumulator> accumulators_;  // per row x aggregates
 };
 
 class AggregationState {
@@ -201,6 +219,8 @@ class AggregationState {
     std::vector<Accumulator> accumulators;  // cell * aggregates + k
   };
   uint32_t InternGroup(const std::vector<FieldValue>& fields);
+  // The open window starting at `start`, made (from a spare one) if needed.
+  OpenWindow& WindowAt(int64_t start);
   Accumulator* Cell(OpenWindow& w, uint32_t group);
   void EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out);
 
@@ -213,6 +233,10 @@ class AggregationState {
   };
   std::vector<EmitItem> emit_order_;
   std::map<int64_t, OpenWindow> windows_;  // by start
+  // Closed windows' vectors, emptied, for the next windows (their allocations and the
+  // dense cell_of_group kept: a task opens a window per slide).
+  static constexpr size_t kMaxSpareWindows = 16;
+  std::vector<OpenWindow> spare_windows_;
   std::string key_;                        // scratch for the encoded group key
 };
 

@@ -87,6 +87,33 @@ TEST(PartitionTask, EmitsTumblingWindowWhenWatermarkReachesItsEnd) {
   EXPECT_EQ(st.next_offset, KafkaOffset{6});
 }
 
+TEST(PartitionTask, EachClosedRowsKeepsItsOwnGroupsAlive) {
+  // A group shown in two batches of closed rows is kept alive by each: the second must
+  // not rely on the first (destroyed first here; ASan would see a dangling group).
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  const int64_t t10 = kDay + 10 * kHour;
+  feed(Line("A001", "02-00-00", t10 + 10, 1, 1, "id1"));
+  feed(Line("A001", "02-00-00", t10 + 310, 2, 2, "id2"));  // the same group, next window
+  feed(Line("A001", "02-00-00", t10 + 910, 3, 3, "id3"));  // closes both
+  auto first = std::make_unique<ClosedRows>(task->TakeClosedRows());
+  feed(Line("A001", "02-00-00", t10 + 1510, 4, 4, "id4"));  // closes the third
+  ClosedRows second = task->TakeClosedRows();
+  task.reset();
+  std::vector<Row> rows;
+  first->AppendTo(&rows);
+  EXPECT_EQ(rows, (std::vector<Row>{
+                      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:05:00", 1, 1, t10, t10 + 300),
+                      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:10:00", 2, 2, t10 + 300, t10 + 600),
+                  }));
+  first.reset();
+  rows.clear();
+  second.AppendTo(&rows);
+  EXPECT_EQ(rows, (std::vector<Row>{
+                      TurnstileRow("A001", "02-00-00", "07/22/2024", "10:20:00", 3, 3, t10 + 900, t10 + 1200),
+                  }));
+}
+
 TEST(PartitionTask, ClosedRowsOutliveTheTaskAndReadInAnyRangeAndByWindow) {
   auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
   Feeder feed{task.get()};
