@@ -251,11 +251,10 @@ uint32_t GroupTable::Add(std::string key, Row values) {
   const uint64_t h = KeyHash(key);
   std::string sort_key;
   for (const Value& v : values) AppendSortKeyPart(&sort_key, v);
-  uint64_t prefix = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    prefix = (prefix << 8) | (i < sort_key.size() ? static_cast<unsigned char>(sort_key[i]) : 0u);
-  }
-  groups_[id] = Group{std::move(key), std::make_shared<const Row>(std::move(values)), std::move(sort_key), prefix, 0};
+  auto [pos, added] = order_.emplace(std::move(sort_key), id);
+  (void)added;  // keys differ, and so do their sort keys
+  groups_[id] = Group{std::move(key), std::make_shared<const Row>(std::move(values)), pos, 0, 0, 0};
+  Rank(pos);
   ++interned_;
   if (interned_ * 2 > slots_.size()) {
     Rebuild(slots_.size() * 2);  // includes the new group
@@ -263,6 +262,42 @@ uint32_t GroupTable::Add(std::string key, Row values) {
     Insert(h, id);
   }
   return id;
+}
+
+void GroupTable::Rank(Order::iterator it) {
+  // Ranks start in the middle of the range and step by 2^32 at either end, so that keys
+  // arriving in ascending or descending order never run out of room; a gap between two
+  // neighbours is halved, and only a gap used up spreads every rank out again (O(groups)).
+  constexpr uint64_t kStep = uint64_t{1} << 32;
+  const bool first = it == order_.begin();
+  const auto next = std::next(it);
+  const bool last = next == order_.end();
+  const uint64_t lo = first ? 0 : groups_[std::prev(it)->second].rank;
+  const uint64_t hi = last ? UINT64_MAX : groups_[next->second].rank;
+  uint64_t& rank = groups_[it->second].rank;
+  if (first && last) {
+    rank = UINT64_MAX / 2;
+    return;
+  }
+  if (last && hi - lo > kStep) {
+    rank = lo + kStep;
+    return;
+  }
+  if (first && hi - lo > kStep) {
+    rank = hi - kStep;
+    return;
+  }
+  if (!first && !last && hi - lo >= 2) {
+    rank = lo + (hi - lo) / 2;
+    return;
+  }
+  const uint64_t n = order_.size();
+  const uint64_t step = std::min<uint64_t>(kStep, UINT64_MAX / (n + 2));
+  uint64_t r = UINT64_MAX / 2 - step * (n / 2);
+  for (const auto& entry : order_) {
+    groups_[entry.second].rank = r;
+    r += step;
+  }
 }
 
 void GroupTable::AddRef(uint32_t id) {
@@ -279,6 +314,7 @@ void GroupTable::EvictIdle() {
   for (uint32_t id = 0; id < groups_.size(); ++id) {
     Group& g = groups_[id];
     if (!g.live() || g.refs != 0) continue;
+    order_.erase(g.order);
     g = Group{};
     free_.push_back(id);
     --interned_;
@@ -378,12 +414,9 @@ void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out)
   std::vector<EmitItem>& order = emit_order_;  // reused: one window after another
   order.clear();
   for (uint32_t cell = 0; cell < w.group_of_cell.size(); ++cell) {
-    order.push_back(EmitItem{groups_.sort_prefix(w.group_of_cell[cell]), cell});
+    order.push_back(EmitItem{groups_.rank(w.group_of_cell[cell]), cell});
   }
-  std::sort(order.begin(), order.end(), [&](const EmitItem& a, const EmitItem& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    return groups_.sort_key(w.group_of_cell[a.cell]) < groups_.sort_key(w.group_of_cell[b.cell]);
-  });
+  std::sort(order.begin(), order.end(), [](const EmitItem& a, const EmitItem& b) { return a.rank < b.rank; });
   const size_t n_aggs = plan_->aggregates.size();
   if (!out->plan_) out->plan_ = plan_;
   for (const EmitItem& item : order) {

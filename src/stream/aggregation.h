@@ -93,14 +93,18 @@ class GroupTable {
   // The same values, shared: immutable, so they can outlive the group (ClosedRows).
   const std::shared_ptr<const Row>& shared_values(uint32_t id) const { return groups_[id].values; }
   // The values' sort key (AppendSortKeyPart of each): orders groups as their values do.
-  const std::string& sort_key(uint32_t id) const { return groups_[id].sort_key; }
-  // Its first 8 bytes as a big-endian number (zero-padded): a < b on prefixes implies the
-  // same on keys, so most comparisons are one integer compare.
-  uint64_t sort_prefix(uint32_t id) const { return groups_[id].sort_prefix; }
+  const std::string& sort_key(uint32_t id) const { return groups_[id].order->first; }
+  // A number that orders the interned groups as their sort keys do (unique among them), so
+  // that a window's groups sort as integers (EmitWindow). Kept in step as groups come and
+  // go: a new group takes the middle of the gap between its neighbours' ranks (or a fixed
+  // step past the last); when a gap is used up, all ranks are spread out again.
+  uint64_t rank(uint32_t id) const { return groups_[id].rank; }
   // The serial of the last ClosedRows that holds this group's values (0: none): a
   // ClosedRows keeps each group it shows alive once, not once per row (see EmitWindow).
   uint64_t kept_in(uint32_t id) const { return groups_[id].kept_in; }
   void set_kept_in(uint32_t id, uint64_t serial) { groups_[id].kept_in = serial; }
+  // Interned (in use or idle); a free id is not.
+  bool interned(uint32_t id) const { return groups_[id].live(); }
   // In use by at least one open window (what a checkpoint must keep).
   bool in_use(uint32_t id) const { return groups_[id].refs > 0; }
   uint32_t refs(uint32_t id) const { return groups_[id].refs; }
@@ -109,12 +113,13 @@ class GroupTable {
   size_t idle() const { return interned_ - in_use_; }
 
  private:
+  using Order = std::map<std::string, uint32_t>;  // sort key -> id, the interned groups
   struct Group {
     std::string key;                    // encoded (AppendKeyPart)
     std::shared_ptr<const Row> values;  // null when the id is free
     bool live() const { return values != nullptr; }
-    std::string sort_key;
-    uint64_t sort_prefix = 0;
+    Order::iterator order;
+    uint64_t rank = 0;
     uint64_t kept_in = 0;
     uint32_t refs = 0;
   };
@@ -128,9 +133,11 @@ class GroupTable {
   void Insert(uint64_t hash, uint32_t id);
   void Rebuild(size_t capacity);
   void EvictIdle();
+  void Rank(Order::iterator it);
 
   std::vector<Slot> slots_ = std::vector<Slot>(64);
   std::vector<Group> groups_;
+  Order order_;
   std::vector<uint32_t> free_;
   size_t interned_ = 0;
   size_t in_use_ = 0;
@@ -228,7 +235,7 @@ class AggregationState {
   GroupTable groups_;
   // EmitWindow's scratch: a window's cells by group sort order.
   struct EmitItem {
-    uint64_t prefix;
+    uint64_t rank;
     uint32_t cell;
   };
   std::vector<EmitItem> emit_order_;

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -138,29 +141,64 @@ TEST(KeyEncoding, DecodedFieldsAndValuesGiveTheSameBytes) {
   EXPECT_EQ(all, all_values);
 }
 
-TEST(SortKey, PrefixNeverContradictsTheKey) {
-  // Groups sort by an 8-byte prefix of their key first (EmitWindow): a strict prefix order
-  // must agree with the key order, and equal prefixes leave the decision to the key.
-  using S = std::string;
-  const std::vector<Row> rows = {
-      {S("A002"), S("R051")},       {S("A002"), S("R0511")},      {S("A00"), S("R051")},
-      {S("AAAAAAAAAA1")},           {S("AAAAAAAAAA2")},           {S("AAAAAAAA")},
-      {S("AAAAAAAA"), S("")},       {std::monostate{}},           {int64_t{5}},
-      {S(std::string("\0\0\0", 3))}, {S("")},                   {S("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF")},
+// Every pair of interned groups: rank order == sort-key order.
+void ExpectRanksFollowKeys(const GroupTable& t) {
+  std::vector<std::pair<std::string, uint64_t>> by_key;
+  for (uint32_t id = 0; id < t.id_limit(); ++id) {
+    if (t.interned(id)) by_key.emplace_back(t.sort_key(id), t.rank(id));
+  }
+  ASSERT_FALSE(by_key.empty());
+  std::sort(by_key.begin(), by_key.end());
+  for (size_t i = 1; i < by_key.size(); ++i) {
+    ASSERT_LT(by_key[i - 1].second, by_key[i].second) << "at " << i << " of " << by_key.size();
+  }
+}
+
+TEST(GroupRank, OrdersGroupsAsTheirValuesDo) {
+  // Groups sort by rank in EmitWindow. Orders of arrival: ascending (appends), descending
+  // (a new first each time), alternating ends, and one gap filled again and again (uses up
+  // the room between two neighbours: every rank is spread out again).
+  auto row = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "k%08d", i);
+    return Row{std::string(buf)};
   };
-  GroupTable t;
-  std::vector<uint32_t> ids;
-  for (size_t i = 0; i < rows.size(); ++i) ids.push_back(t.Add(Key(static_cast<int>(i)), rows[i]));
-  for (uint32_t a : ids) {
-    for (uint32_t b : ids) {
-      if (t.sort_prefix(a) < t.sort_prefix(b)) {
-        EXPECT_LT(t.sort_key(a), t.sort_key(b)) << a << " vs " << b;
-      }
-      if (t.sort_key(a) < t.sort_key(b)) {
-        EXPECT_LE(t.sort_prefix(a), t.sort_prefix(b)) << a << " vs " << b;
-      }
+  std::vector<int> ascending, descending, alternating, one_gap;
+  for (int i = 0; i < 300; ++i) {
+    ascending.push_back(i);
+    descending.push_back(1000 - i);
+    alternating.push_back(i % 2 == 0 ? i : 100000 - i);
+  }
+  one_gap = {0, 1000000};
+  for (int i = 1; i < 200; ++i) one_gap.push_back(1000000 / (i + 1));  // always just above 0
+  for (const auto& [name, order] : std::vector<std::pair<const char*, std::vector<int>>>{
+           {"ascending", ascending}, {"descending", descending}, {"alternating", alternating}, {"one gap", one_gap}}) {
+    SCOPED_TRACE(name);
+    GroupTable t;
+    for (int i : order) {
+      t.AddRef(t.Add(Key(i), row(i)));
+      ExpectRanksFollowKeys(t);  // after every add: a respread can hide an earlier clash
     }
   }
+}
+
+TEST(GroupRank, StaysInOrderThroughEvictionsAndReuse) {
+  std::mt19937 rng(7);
+  GroupTable t;
+  std::vector<uint32_t> in_use;
+  for (int round = 0; round < 40000; ++round) {
+    const int i = static_cast<int>(rng() % 100000);
+    const std::string key = Key(i);
+    uint32_t id = t.Find(key);
+    if (id == GroupTable::kNone) id = t.Add(key, Row{std::string("v") + std::to_string(i)});
+    t.AddRef(id);
+    in_use.push_back(id);
+    if (in_use.size() > 500) {  // release the oldest: idle groups pile up and get evicted
+      t.Release(in_use.front());
+      in_use.erase(in_use.begin());
+    }
+  }
+  ExpectRanksFollowKeys(t);
 }
 
 }  // namespace
