@@ -24,9 +24,14 @@ Status Status::FromErrno(int err, std::string_view what, std::string_view path) 
   return IoError(std::move(m));
 }
 
+const std::string& Status::message() const {
+  static const std::string kEmpty;
+  return state_ ? state_->message : kEmpty;
+}
+
 std::string Status::ToString() const {
   if (ok()) return "OK";
-  return std::string(StatusCodeName(code_)) + ": " + message_;
+  return std::string(StatusCodeName(state_->code)) + ": " + state_->message;
 }
 
 }  // namespace lakestream

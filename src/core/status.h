@@ -6,6 +6,7 @@
 // Status that ends the job.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
@@ -25,10 +26,20 @@ enum class StatusCode {
 
 const char* StatusCodeName(StatusCode code);
 
+// OK is a null pointer: returning, moving and testing an OK status (the data path's
+// usual case, once or more per record) costs a pointer, not a string.
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message)
+      : state_(code == StatusCode::kOk ? nullptr : new State{code, std::move(message)}) {}
+  Status(const Status& other) : state_(other.state_ ? new State(*other.state_) : nullptr) {}
+  Status& operator=(const Status& other) {
+    if (this != &other) state_.reset(other.state_ ? new State(*other.state_) : nullptr);
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
 
   static Status Ok() { return {}; }
   static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
@@ -43,15 +54,18 @@ class [[nodiscard]] Status {
   // An IoError from errno: "cannot <what> '<path>': <strerror>".
   static Status FromErrno(int err, std::string_view what, std::string_view path);
 
-  bool ok() const { return code_ == StatusCode::kOk; }
-  StatusCode code() const { return code_; }
-  const std::string& message() const { return message_; }
+  bool ok() const { return state_ == nullptr; }
+  StatusCode code() const { return state_ ? state_->code : StatusCode::kOk; }
+  const std::string& message() const;
   // "<CodeName>: <message>", for logs.
   std::string ToString() const;
 
  private:
-  StatusCode code_ = StatusCode::kOk;
-  std::string message_;
+  struct State {
+    StatusCode code;
+    std::string message;
+  };
+  std::unique_ptr<State> state_;
 };
 
 // Either a value or a non-OK Status.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace lakestream {
 namespace {
 
@@ -122,6 +124,55 @@ TEST(PieceLines, LinesAcrossPieces) {
     for (const auto& piece : c.pieces) ASSERT_TRUE(lines.Feed(piece, collect).ok());
     ASSERT_TRUE(lines.Finish(collect).ok());
     EXPECT_EQ(got, c.lines);
+  }
+}
+
+TEST(Csv, QuotesExactlyTheFieldsThatNeedIt) {
+  // The word-at-a-time scan against a byte-by-byte reference: every length up to 40, each
+  // special byte at each position, bytes just beside the specials, high and NUL bytes.
+  auto reference = [](std::string_view f) {
+    bool quote = false;
+    for (char c : f) quote = quote || c == ',' || c == '"' || c == '\r' || c == '\n';
+    if (!quote) return std::string(f);
+    std::string out = "\"";
+    for (char c : f) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  };
+  auto check = [&](const std::string& f) {
+    std::string got;
+    AppendCsvField(&got, f);
+    ASSERT_EQ(got, reference(f)) << "field of " << f.size() << " bytes";
+    std::string put(CsvFieldBound(f.size()), '\0');
+    put.resize(static_cast<size_t>(PutCsvField(put.data(), f) - put.data()));
+    ASSERT_EQ(put, got);
+  };
+  const std::string near = std::string("\x2B\x2D\x21\x23\x0B\x0C\x0E\x09\xAC\xA2\x8D\x8A", 12) + std::string(1, '\0');
+  for (size_t n = 0; n <= 40; ++n) {
+    for (char fill : {'a', '\xFF', '\0'}) {
+      std::string f(n, fill);
+      check(f);
+      for (size_t at = 0; at < n; ++at) {
+        for (char c : {',', '"', '\r', '\n'}) {
+          std::string g = f;
+          g[at] = c;
+          check(g);
+        }
+        for (char c : near) {
+          std::string g = f;
+          g[at] = c;
+          check(g);
+        }
+      }
+    }
+  }
+  std::mt19937 rng(11);
+  for (int k = 0; k < 20000; ++k) {
+    std::string f(rng() % 24, '\0');
+    for (char& c : f) c = static_cast<char>(rng() % 7 == 0 ? ",\"\r\n"[rng() % 4] : static_cast<char>(rng()));
+    check(f);
   }
 }
 
