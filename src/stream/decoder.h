@@ -43,6 +43,7 @@ class RecordDecoder {
   bool ParseText(size_t i, std::string_view text, std::string* reason);
 
   std::vector<FieldSpec> schema_;
+  std::vector<ColumnType> types_;  // schema_[i].type, dense for the per-field loop
   WireFormat format_;
   size_t event_time_index_ = 0;
   std::vector<FieldValue> fields_;
