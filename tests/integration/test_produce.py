@@ -1,5 +1,6 @@
 """`lakestream produce` against the real local broker, read back with kcat."""
 import collections
+import zlib
 import json
 import os
 import signal
@@ -67,6 +68,8 @@ def test_week_into_four_partitions(tmp_path):
         exits += int(f[10])
     assert entries == 13067489 and exits == 21312168
     assert all(len(p) == 1 for p in partitions_of.values()), "a device spans partitions"
+    # Where librdkafka's default partitioner (consistent_random) puts a key: CRC-32 % count.
+    assert all(p == {zlib.crc32(k.encode()) % 4} for k, p in partitions_of.items())
     assert len(last_time) == 4, "every partition got messages"
     # The same multiset of messages as the independent replay.
     want = collections.Counter((m["CA"], m["UNIT"], m["SCP"], m["TIMESTAMP"], m["ENTRIES"], m["EXITS"])
