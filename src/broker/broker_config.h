@@ -16,7 +16,8 @@ namespace lakestream::broker {
 inline constexpr uint16_t kDefaultPort = 9092;
 inline constexpr int kDefaultStartTimeoutS = 90;
 inline constexpr int kDefaultStopTimeoutS = 60;
-inline constexpr const char* kDefaultKafkaVersion = "4.1.1";  // keep in step with scripts/env.sh
+// The version scripts/setup.sh installs (scripts/env.sh, passed in by the build).
+inline constexpr const char* kDefaultKafkaVersion = LAKESTREAM_KAFKA_VERSION;
 
 // The environment variables the broker paths depend on, captured once so that
 // resolution is a pure function. Unset variables are empty strings.
@@ -40,7 +41,7 @@ Result<std::filesystem::path> ResolveBrokerDir(const std::string& flag, const Br
 
 // The Kafka installation (the folder holding libs/), resolved exactly as scripts/env.sh
 // does: $LAKESTREAM_KAFKA_HOME, else
-// ${LAKESTREAM_CACHE:-${XDG_CACHE_HOME:-~/.cache}/lakestream}/kafka-${LAKESTREAM_KAFKA_VERSION:-4.1.1}.
+// ${LAKESTREAM_CACHE:-${XDG_CACHE_HOME:-~/.cache}/lakestream}/kafka-${LAKESTREAM_KAFKA_VERSION:-kDefaultKafkaVersion}.
 Result<std::filesystem::path> ResolveKafkaHome(const BrokerEnv& env);
 
 // The java launcher: $JAVA_HOME/bin/java if JAVA_HOME is set, else "java" (found on PATH).

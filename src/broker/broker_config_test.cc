@@ -51,9 +51,9 @@ TEST(ResolveBrokerDir, NoHomeIsAClearError) {
 // The same precedence as scripts/env.sh, which installed the jars.
 TEST(ResolveKafkaHome, FollowsEnvSh) {
   BrokerEnv env = HomeOnly();
-  EXPECT_EQ(ResolveKafkaHome(env)->string(), "/home/ana/.cache/lakestream/kafka-4.1.1");
+  EXPECT_EQ(ResolveKafkaHome(env)->string(), std::string("/home/ana/.cache/lakestream/kafka-") + kDefaultKafkaVersion);
   env.xdg_cache = "/xdg/cache";
-  EXPECT_EQ(ResolveKafkaHome(env)->string(), "/xdg/cache/lakestream/kafka-4.1.1");
+  EXPECT_EQ(ResolveKafkaHome(env)->string(), std::string("/xdg/cache/lakestream/kafka-") + kDefaultKafkaVersion);
   env.cache = "/opt/ls-cache";
   env.kafka_version = "4.3.0";
   EXPECT_EQ(ResolveKafkaHome(env)->string(), "/opt/ls-cache/kafka-4.3.0");
