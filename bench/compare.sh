@@ -50,6 +50,7 @@ cleanup() { bench_broker_down; }
 trap cleanup EXIT
 
 say "building $messages messages from $week and publishing them to $topic with kcat"
+bench_topic "$topic"
 records=$(bench/publish_messages.sh $ls $bootstrap "$topic" "$messages" "$work")
 say "$records records in $topic"
 

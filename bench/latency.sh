@@ -63,6 +63,7 @@ wait_for() {
 run() {  # run NAME: one latency run; writes $work/NAME.latency.json
   local name=$1 topic layout=seed
   topic=bench-latency-$name-$(date +%s)
+  bench_topic "$topic"
   $ls topics create "$topic" --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
   say "$name: starting (topic $topic)"
   case $name in

@@ -34,6 +34,7 @@ source bench/broker.sh
 bench_broker_up
 trap bench_broker_down EXIT
 
+bench_topic "$topic"
 records=$(bench/publish_messages.sh $ls $bootstrap "$topic" "$messages" "$work")
 echo "[process] $records records in $topic" >&2
 # Each reports its own CPU seconds and peak RSS (getrusage); wall time is measured here,

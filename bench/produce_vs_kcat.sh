@@ -48,12 +48,15 @@ now() { date +%s.%N; }
 # first (JIT, log segments), which would favour the other.
 xs=()
 for kv in "${settings[@]}"; do xs+=(-X "$kv"); done
+bench_bootstrap=$bootstrap
+bench_topic bench-produce-warmup-$$
 $ls topics create bench-produce-warmup-$$ --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
 $ls produce --source $week --topic bench-produce-warmup-$$ --speed max -X bootstrap.servers=$bootstrap >/dev/null 2>&1
 kcat -P -b $bootstrap -t bench-produce-warmup-$$ -K $'\t' -l "${xs[@]}" "$work/messages.tsv"
 ls_rates=() kcat_rates=() ls_send_rates=()
 for i in $(seq 1 "$runs"); do
   t=bench-produce-ls-$$-$i
+  bench_topic $t
   $ls topics create $t --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
   s=$(now)
   $ls produce --source $week --topic $t --speed max -X bootstrap.servers=$bootstrap \
@@ -63,6 +66,7 @@ for i in $(seq 1 "$runs"); do
   ls_send_rates+=("$(python3 -c "import json; print(json.load(open('$work/stats.json'))['messages_per_second'])")")
 
   t=bench-produce-kcat-$$-$i
+  bench_topic $t
   $ls topics create $t --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
   xs=()
   for kv in "${settings[@]}"; do xs+=(-X "$kv"); done
