@@ -138,6 +138,21 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
     finish(Status::Ok());
   });
 
+  // However this function leaves (an exception from `fn` included), the inflater is told
+  // to stop and joined first: it uses this frame's buffers.
+  auto stop_and_join = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    if (inflater.joinable()) inflater.join();
+  };
+  struct JoinOnExit {
+    decltype(stop_and_join)& f;
+    ~JoinOnExit() { f(); }
+  } join_on_exit{stop_and_join};
+
   Status status;
   for (size_t k = 0;; k ^= 1) {
     Buffer& b = buffers[k];
@@ -153,7 +168,7 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
     cv.notify_all();
     if (stop) break;
   }
-  inflater.join();
+  stop_and_join();
   if (!status.ok()) return status;
   return inflated;
 }

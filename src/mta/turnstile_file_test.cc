@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "mta/test_util.h"
 
 namespace lakestream::mta {
@@ -125,6 +127,17 @@ TEST(TurnstileFile, ForEachTextPieceGivesMembersInOrderAndStopsOnError) {
   EXPECT_EQ(calls, 3u);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(st.message(), "stop here");
+
+  // An exception from the caller leaves through ForEachTextPiece (the inflating thread is
+  // stopped and joined on the way out, not left running on a dead frame).
+  calls = 0;
+  EXPECT_THROW((void)ForEachTextPiece(f.path(),
+                                      [&](std::string_view, double) -> Status {
+                                        if (++calls == 2) throw std::runtime_error("caller failed");
+                                        return Status::Ok();
+                                      }),
+               std::runtime_error);
+  EXPECT_EQ(calls, 2u);
 
   // Members before a damaged one are given; then the error.
   std::string bytes = testing::ReadBytes(f.path());

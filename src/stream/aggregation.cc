@@ -251,8 +251,7 @@ uint32_t GroupTable::Add(std::string key, Row values) {
   const uint64_t h = KeyHash(key);
   std::string sort_key;
   for (const Value& v : values) AppendSortKeyPart(&sort_key, v);
-  auto [pos, added] = order_.emplace(std::move(sort_key), id);
-  (void)added;  // keys differ, and so do their sort keys
+  const auto pos = order_.emplace(std::move(sort_key), id);
   groups_[id] = Group{std::move(key), std::make_shared<const Row>(std::move(values)), pos, 0, 0, 0};
   Rank(pos);
   ++interned_;

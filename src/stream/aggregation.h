@@ -113,7 +113,10 @@ class GroupTable {
   size_t idle() const { return interned_ - in_use_; }
 
  private:
-  using Order = std::map<std::string, uint32_t>;  // sort key -> id, the interned groups
+  // sort key -> id, the interned groups. A multimap, so that even two groups with equal
+  // sort keys (which the encoding rules out for one pipeline's typed columns) each keep
+  // their own entry, erased with them.
+  using Order = std::multimap<std::string, uint32_t>;
   struct Group {
     std::string key;                    // encoded (AppendKeyPart)
     std::shared_ptr<const Row> values;  // null when the id is free
