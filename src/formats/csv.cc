@@ -126,7 +126,7 @@ inline uint64_t Load32(const char* p) {
 // A comma, quote, CR or LF anywhere in `field`, 8 bytes at a time. Short fields are read
 // as overlapping pieces packed into one word; the bytes they leave zero match none of the
 // four (none is NUL).
-bool NeedsQuotes(std::string_view field) {
+[[gnu::always_inline]] inline bool NeedsQuotes(std::string_view field) {
   const char* p = field.data();
   const size_t n = field.size();
   if (n >= 8) {
