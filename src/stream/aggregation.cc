@@ -420,9 +420,9 @@ void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out)
   if (!out->plan_) out->plan_ = plan_;
   for (const EmitItem& item : order) {
     const uint32_t g = w.group_of_cell[item.cell];
-    if (groups_.kept_in(g) != out->serial_) {
+    if (groups_.kept_in(g) != out->serial_.value) {
       out->kept_.push_back(groups_.shared_values(g));
-      groups_.set_kept_in(g, out->serial_);
+      groups_.set_kept_in(g, out->serial_.value);
     }
     out->groups_.push_back(&groups_.values(g));
     const Accumulator* acc = &w.accumulators[static_cast<size_t>(item.cell) * n_aggs];
@@ -437,7 +437,7 @@ void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out)
   w.accumulators.clear();
 }
 
-uint64_t ClosedRows::NextSerial() {
+uint64_t ClosedRows::Serial::Next() {
   static std::atomic<uint64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);
 }

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -82,6 +83,12 @@ struct Accumulator {
 // kMaxIdle, so memory stays bounded by live groups + kMaxIdle.
 class GroupTable {
  public:
+  // Movable, not copyable: each group holds an iterator into this table's order_.
+  GroupTable() = default;
+  GroupTable(GroupTable&&) = default;
+  GroupTable& operator=(GroupTable&&) = default;
+  GroupTable(const GroupTable&) = delete;
+  GroupTable& operator=(const GroupTable&) = delete;
   static constexpr uint32_t kNone = UINT32_MAX;
   static constexpr size_t kMaxIdle = 8192;
   uint32_t Find(std::string_view key) const;
@@ -153,8 +160,8 @@ class GroupTable {
 // checkpoint are kept built, and come first.
 class ClosedRows final : public RowSource {
  public:
-  ClosedRows() : serial_(NextSerial()) {}
-  explicit ClosedRows(std::shared_ptr<const AggregationPlan> plan) : plan_(std::move(plan)), serial_(NextSerial()) {}
+  ClosedRows() = default;
+  explicit ClosedRows(std::shared_ptr<const AggregationPlan> plan) : plan_(std::move(plan)) {}
   // Moved, never copied: the serial names the one object that keeps its groups alive.
   ClosedRows(ClosedRows&&) = default;
   ClosedRows& operator=(ClosedRows&&) = default;
@@ -181,10 +188,21 @@ class ClosedRows final : public RowSource {
     int64_t start;
     size_t end_row;  // rows [previous window's end_row, end_row) belong to this window
   };
-  static uint64_t NextSerial();
+  // A number unique to each object (from 1; see GroupTable::kept_in). Moving takes it
+  // along and gives the moved-from object a new one, so no two objects ever share one.
+  struct Serial {
+    static uint64_t Next();
+    uint64_t value = Next();
+    Serial() = default;
+    Serial(Serial&& o) noexcept : value(std::exchange(o.value, Next())) {}
+    Serial& operator=(Serial&& o) noexcept {
+      value = std::exchange(o.value, Next());
+      return *this;
+    }
+  };
 
   std::shared_ptr<const AggregationPlan> plan_;
-  uint64_t serial_;  // unique per object (from 1); see GroupTable::kept_in
+  Serial serial_;
   std::vector<Row> built_;
   std::vector<Window> windows_;
   // Per row its group's values; `kept_` holds each of those groups once, so that the

@@ -114,6 +114,35 @@ TEST(PartitionTask, EachClosedRowsKeepsItsOwnGroupsAlive) {
                   }));
 }
 
+TEST(ClosedRows, AMovedFromBatchKeepsTheGroupsItShowsAfterwards) {
+  // A batch moved away leaves an object that may take rows again: it must keep its own
+  // groups, not count on the batch it was moved into (destroyed first here, then the
+  // state and its GroupTable; ASan would see a dangling group).
+  const PipelineSpec spec = TurnstilePipeline(minutes(5), minutes(5));
+  auto plan = std::make_shared<const AggregationPlan>(AggregationPlan::Make(spec));
+  auto state = std::make_unique<AggregationState>(plan);
+  RecordDecoder decoder(spec);
+  std::string reason;
+  const int64_t t10 = kDay + 10 * kHour;
+  auto add = [&](int64_t t, int64_t entries) {
+    const std::string line = Line("A001", "02-00-00", t, entries, entries, "id");  // the fields view it
+    ASSERT_TRUE(decoder.Decode(line, &reason)) << reason;
+    state->Add(decoder.fields(), decoder.event_time());
+  };
+  ClosedRows a(plan);
+  add(t10 + 10, 1);
+  EXPECT_EQ(state->CloseUpTo(t10 + 300, &a), 1u);
+  auto b = std::make_unique<ClosedRows>(std::move(a));
+  add(t10 + 310, 2);  // the same group, next window, into the moved-from object
+  EXPECT_EQ(state->CloseUpTo(t10 + 600, &a), 1u);
+  b.reset();
+  state.reset();
+  std::vector<Row> rows;
+  a.AppendTo(&rows);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], TurnstileRow("A001", "02-00-00", "07/22/2024", "10:10:00", 2, 2, t10 + 300, t10 + 600));
+}
+
 TEST(PartitionTask, ClosedRowsOutliveTheTaskAndReadInAnyRangeAndByWindow) {
   auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
   Feeder feed{task.get()};
