@@ -1,6 +1,5 @@
 #include "formats/csv.h"
 
-#include <array>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -101,7 +100,6 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
 
 namespace {
 
-// The bytes that make a field need quotes.
 // Whether any byte of `w` is `c` (c != 0): the classic zero-byte test on w ^ c...c, exact
 // for "any" (it may misplace which byte, which is not asked).
 constexpr uint64_t kOnes = 0x0101010101010101ULL;

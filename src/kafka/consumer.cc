@@ -146,8 +146,9 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Consumer::Watermarks(const std:
     for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < l->cnt; ++i) {
       const rd_kafka_topic_partition_t& e = l->elems[i];
       if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Status::Unavailable(fmt::format("cannot read the offsets of {}/{}: {}", e.topic, e.partition,
-                                               rd_kafka_err2str(e.err)));
+        return Status::Unavailable(fmt::format("cannot read the first and end offsets of {}/{}: {} (is its leader "
+                                               "reachable? run the job again once it is)",
+                                               e.topic, e.partition, rd_kafka_err2str(e.err)));
       }
       for (size_t k = 0; k < parts.size(); ++k) {
         if (parts[k].partition == e.partition && parts[k].topic == e.topic) {
@@ -156,8 +157,11 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Consumer::Watermarks(const std:
       }
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Status::Unavailable(fmt::format("cannot read the offsets of {} partition(s) of {}: {}", parts.size(),
-                                             parts[0].topic, rd_kafka_err2str(err)));
+      return Status::Unavailable(fmt::format("cannot read the first and end offsets of {} partition(s) ({}/{} "
+                                             "first) within {} ms: {} (are the brokers reachable? run the job again "
+                                             "once they are)",
+                                             parts.size(), parts[0].topic, parts[0].partition, timeout_ms,
+                                             rd_kafka_err2str(err)));
     }
   }
   return out;

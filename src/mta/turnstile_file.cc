@@ -173,15 +173,6 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
   return inflated;
 }
 
-Result<std::string> ReadMaybeGzip(const std::string& path) {
-  std::string out;
-  LS_RETURN_NOT_OK(ForEachTextPiece(path, [&](std::string_view piece, double) {
-    out.append(piece);
-    return Status::Ok();
-  }));
-  return out;
-}
-
 Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
   const auto file_index = static_cast<uint32_t>(data->files.size());
   SourceFile source{path, FileLayout::kRaw, 0};
@@ -290,16 +281,13 @@ Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
     data->readings.push_back(r);
     return Status::Ok();
   };
-  PieceLines lines;
   bool reserved = false;
-  LS_RETURN_NOT_OK(ForEachTextPiece(path, [&](std::string_view piece, double read) {
+  LS_RETURN_NOT_OK(ForEachLineOfFile(path, on_line, [&](std::string_view piece, double read) {
     if (!reserved && read > 0) {  // the whole text's size, estimated from the first piece
       reserved = true;
       data->readings.reserve(data->readings.size() + static_cast<size_t>(static_cast<double>(piece.size()) / read / 80));  // MTA rows are ~90 bytes
     }
-    return lines.Feed(piece, on_line);
   }));
-  LS_RETURN_NOT_OK(lines.Finish(on_line));
   if (!header_seen) {
     return Status::InvalidArgument(fmt::format("{}: the file is empty (no header row)", path));
   }

@@ -11,6 +11,16 @@ namespace {
 
 using testing::TempFile;
 
+// The whole text of a file, through ForEachTextPiece.
+Result<std::string> ReadWhole(const std::string& path) {
+  std::string out;
+  LS_RETURN_NOT_OK(ForEachTextPiece(path, [&](std::string_view piece, double) {
+    out.append(piece);
+    return Status::Ok();
+  }));
+  return out;
+}
+
 const char kRawHeader[] =
     "C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS                    \n";
 
@@ -69,7 +79,7 @@ TEST(TurnstileFile, ReadsMultiMemberGzip) {
   EXPECT_EQ(d.readings[1].entries, 3);
 }
 
-TEST(TurnstileFile, ReadMaybeGzipTable) {
+TEST(TurnstileFile, ReadsPlainAndGzipText) {
   const std::string text = std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n";
   std::string big;  // more than 4x its compressed size: the output buffer must grow
   for (int i = 0; i < 20000; ++i) big += text;
@@ -96,7 +106,7 @@ TEST(TurnstileFile, ReadMaybeGzipTable) {
     } else {
       f.WriteGzipMembers(c.members);
     }
-    Result<std::string> got = ReadMaybeGzip(f.path());
+    Result<std::string> got = ReadWhole(f.path());
     ASSERT_TRUE(got.ok()) << c.name << ": " << got.status().ToString();
     EXPECT_EQ(*got, c.expected) << c.name;
   }
@@ -158,7 +168,7 @@ TEST(TurnstileFile, TruncatedGzipNamesTheFile) {
   std::string bytes = testing::ReadBytes(whole.path());
   TempFile cut(".csv.gz");
   cut.Write(bytes.substr(0, bytes.size() - 6));
-  Result<std::string> got = ReadMaybeGzip(cut.path());
+  Result<std::string> got = ReadWhole(cut.path());
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kIoError);
   EXPECT_NE(got.status().message().find(cut.path()), std::string::npos) << got.status().message();
@@ -170,7 +180,7 @@ TEST(TurnstileFile, BytesAfterTheLastGzipMemberAreAnError) {
   whole.WriteGzipMembers({std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"});
   TempFile padded(".csv.gz");
   padded.Write(testing::ReadBytes(whole.path()) + "not gzip");
-  Result<std::string> got = ReadMaybeGzip(padded.path());
+  Result<std::string> got = ReadWhole(padded.path());
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kIoError);
   EXPECT_NE(got.status().message().find(padded.path()), std::string::npos) << got.status().message();

@@ -207,9 +207,7 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
     rides.push_back(std::move(ride));
     return Status::Ok();
   };
-  PieceLines lines;
-  LS_RETURN_NOT_OK(mta::ForEachTextPiece(path, [&](std::string_view piece, double) { return lines.Feed(piece, on_line); }));
-  LS_RETURN_NOT_OK(lines.Finish(on_line));
+  LS_RETURN_NOT_OK(mta::ForEachLineOfFile(path, on_line));
   if (!header) return Status::InvalidArgument(fmt::format("{}: the file is empty (no header row)", path));
   std::stable_sort(rides.begin(), rides.end(),
                    [](const Ride& a, const Ride& b) { return a.pickup < b.pickup; });

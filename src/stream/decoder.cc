@@ -117,11 +117,7 @@ bool RecordDecoder::DecodeCsvLine(std::string_view line, std::string* reason) {
         }
         break;
       case ColumnType::kTimestamp:
-        if (const LastTimestamp& last = last_timestamp_[i]; last.valid && text == last.text) {
-          v.is_null = false;
-          v.i = last.seconds;
-          continue;
-        }
+        if (FromLastTimestamp(i, text, v)) continue;
         break;
       case ColumnType::kDouble:
         break;
@@ -150,12 +146,9 @@ bool RecordDecoder::ParseText(size_t i, std::string_view text, std::string* reas
       return false;
     }
     case ColumnType::kTimestamp: {
-      LastTimestamp& last = last_timestamp_[i];
-      if (last.valid && text == last.text) {
-        v.i = last.seconds;
-        return true;
-      }
+      if (FromLastTimestamp(i, text, v)) return true;
       if (ParseTimestampAs(f.timestamp_format, text, &v.i)) {
+        LastTimestamp& last = last_timestamp_[i];
         last.valid = true;
         last.text.assign(text);
         last.seconds = v.i;

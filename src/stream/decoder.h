@@ -56,6 +56,14 @@ class RecordDecoder {
     int64_t seconds = 0;
   };
   std::vector<LastTimestamp> last_timestamp_;
+  // Field i's value from its last timestamp text, if `text` is that text.
+  bool FromLastTimestamp(size_t i, std::string_view text, FieldValue& v) const {
+    const LastTimestamp& last = last_timestamp_[i];
+    if (!last.valid || text != last.text) return false;
+    v.is_null = false;
+    v.i = last.seconds;
+    return true;
+  }
   std::vector<std::string_view> parts_;
   std::string scratch_;
   std::string literal_;
