@@ -1,4 +1,4 @@
-// `lakestream topics create|list|describe|delete`: topic administration.
+// `lakestream topics create|list|describe|lag|delete`: topic administration and monitoring.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -26,6 +26,7 @@ struct TopicsArgs {
   bool long_format = false;
   bool all_configs = false;
   bool json = false;
+  std::string group;
 };
 
 Result<kafka::Admin> Connect(const TopicsArgs& args) {
@@ -129,6 +130,49 @@ void RunDescribe(const TopicsArgs& args) {
   }
 }
 
+void RunLag(const TopicsArgs& args) {
+  Result<kafka::Admin> admin = Connect(args);
+  if (!admin.ok()) return Fail(admin.status());
+  Result<std::vector<kafka::PartitionLag>> lag = admin->GroupLag(args.group, args.topic);
+  if (!lag.ok()) return Fail(lag.status());
+  int64_t total = 0;
+  bool all_committed = true;
+  for (const auto& p : *lag) {
+    if (p.committed < 0) all_committed = false;
+    else total += p.lag();
+  }
+  auto or_null = [](int64_t v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  if (args.json) {
+    nlohmann::json partitions = nlohmann::json::array();
+    for (const auto& p : *lag) {
+      partitions.push_back({{"partition", p.partition},
+                            {"committed", or_null(p.committed)},
+                            {"end", p.end},
+                            {"lag", or_null(p.lag())}});
+    }
+    nlohmann::json out{{"topic", args.topic},
+                       {"group", args.group},
+                       {"partitions", partitions},
+                       {"lag", all_committed ? nlohmann::json(total) : nlohmann::json(nullptr)}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  auto text = [](int64_t v) { return v < 0 ? std::string("-") : fmt::format("{}", v); };
+  std::printf("topic %s, group %s\n", args.topic.c_str(), args.group.c_str());
+  std::printf("%9s  %14s  %14s  %12s\n", "partition", "committed", "end", "lag");
+  for (const auto& p : *lag) {
+    std::printf("%9d  %14s  %14s  %12s\n", p.partition, text(p.committed).c_str(), text(p.end).c_str(),
+                text(p.lag()).c_str());
+  }
+  if (all_committed) {
+    std::printf("total lag %s\n", text(total).c_str());
+  } else {
+    std::printf("lag of the committed partitions %s; - : the group has committed no offset for that "
+                "partition (it has not read it yet, or the group name is misspelled)\n",
+                text(total).c_str());
+  }
+}
+
 void RunDelete(const TopicsArgs& args) {
   Result<kafka::Admin> admin = Connect(args);
   if (!admin.ok()) return Fail(admin.status());
@@ -161,7 +205,7 @@ void AddTopicArgument(CLI::App* cmd, TopicsArgs* args) {
 
 void AddTopicsCommand(CLI::App& root) {
   auto args = std::make_shared<TopicsArgs>();
-  CLI::App* cmd = root.add_subcommand("topics", "Create, list, describe and delete Kafka topics");
+  CLI::App* cmd = root.add_subcommand("topics", "Create, list, describe and delete Kafka topics; show a group's lag");
   cmd->require_subcommand(1);
   cmd->footer(
       "Every subcommand takes --config FILE (Kafka client properties) and -X key=value; the "
@@ -170,7 +214,8 @@ void AddTopicsCommand(CLI::App& root) {
       "Examples:\n"
       "  lakestream topics create mta-turnstile --partitions 4\n"
       "  lakestream topics list\n"
-      "  lakestream topics describe mta-turnstile");
+      "  lakestream topics describe mta-turnstile\n"
+      "  lakestream topics lag mta-turnstile --group mta");
 
   CLI::App* create = cmd->add_subcommand("create", "Create a topic");
   AddTopicArgument(create, args.get());
@@ -225,6 +270,21 @@ void AddTopicsCommand(CLI::App& root) {
       "  lakestream topics describe mta-turnstile\n"
       "  lakestream topics describe mta-turnstile --all-configs --json");
   describe->callback([args] { RunDescribe(*args); });
+
+  CLI::App* lag = cmd->add_subcommand(
+      "lag", "Show a consumer group's committed offset, end offset and lag for each partition");
+  AddTopicArgument(lag, args.get());
+  lag->add_option("--group,-g", args->group, "Consumer group (the --group of `lakestream process`)")
+      ->required();
+  lag->add_flag("--json", args->json, "Print JSON: topic, group, partitions [{partition, committed, end, lag}], lag");
+  AddCommonOptions(lag, args.get());
+  lag->footer(
+      "`lakestream process` commits the group's offsets about once a second and when it stops, for\n"
+      "monitoring only: it resumes from the lake's checkpoints, never from these offsets.\n"
+      "Examples:\n"
+      "  lakestream topics lag mta-turnstile --group mta\n"
+      "  lakestream topics lag mta-turnstile -g mta --json");
+  lag->callback([args] { RunLag(*args); });
 
   CLI::App* del = cmd->add_subcommand("delete", "Delete a topic and all its messages");
   AddTopicArgument(del, args.get());

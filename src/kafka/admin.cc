@@ -256,7 +256,59 @@ Result<std::vector<TopicListing>> Admin::ListTopics(bool include_internal) {
   return out;
 }
 
-Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
+Result<std::vector<PartitionLag>> Admin::GroupLag(const std::string& group, const std::string& topic) {
+  LS_RETURN_NOT_OK(ValidateTopicName(topic));
+  if (group.empty()) return Status::InvalidArgument("--group must not be empty");
+  LS_ASSIGN_OR_RETURN(TopicDescription desc, DescribePartitions(topic));
+  std::vector<PartitionLag> out;
+  PartitionListPtr parts(rd_kafka_topic_partition_list_new(static_cast<int>(desc.partitions.size())));
+  for (const auto& p : desc.partitions) {
+    out.push_back(PartitionLag{p.id});
+    rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), p.id);
+  }
+
+  struct RequestDeleter {
+    void operator()(rd_kafka_ListConsumerGroupOffsets_t* r) const { rd_kafka_ListConsumerGroupOffsets_destroy(r); }
+  };
+  std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t, RequestDeleter> request(
+      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), parts.get()));
+  LS_ASSIGN_OR_RETURN(AdminOptionsPtr options, Options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, false));
+  QueuePtr queue(rd_kafka_queue_new(handle_.get()));
+  rd_kafka_ListConsumerGroupOffsets_t* requests[] = {request.get()};
+  rd_kafka_ListConsumerGroupOffsets(handle_.get(), requests, 1, options.get(), queue.get());
+  const std::string what = fmt::format("cannot read the committed offsets of group {}", Quoted(group));
+  LS_ASSIGN_OR_RETURN(EventPtr event,
+                      AwaitResult(queue.get(), RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, what.c_str()));
+  size_t count = 0;
+  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+      rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i]); e != nullptr) {
+      return FromKafkaError(rd_kafka_error_code(e), rd_kafka_error_string(e), what);
+    }
+    const rd_kafka_topic_partition_list_t* l = rd_kafka_group_result_partitions(groups[i]);
+    for (int k = 0; l != nullptr && k < l->cnt; ++k) {
+      const rd_kafka_topic_partition_t& e = l->elems[k];
+      if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return FromKafkaError(e.err, nullptr, fmt::format("{} ({}/{})", what, topic, e.partition));
+      }
+      for (auto& p : out) {
+        if (p.partition == e.partition) p.committed = e.offset < 0 ? -1 : e.offset;
+      }
+    }
+  }
+  for (auto& p : out) {
+    int64_t low = -1;
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(handle_.get(), topic.c_str(), p.partition, &low, &p.end, timeout_ms_);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return FromKafkaError(err, nullptr, fmt::format("cannot read the end offset of {}/{}", topic, p.partition));
+    }
+  }
+  return out;
+}
+
+Result<TopicDescription> Admin::DescribePartitions(const std::string& name) {
   LS_RETURN_NOT_OK(ValidateTopicName(name));
   // Metadata for all topics, not just this one: a request naming one topic may auto-create
   // it on brokers with auto.create.topics.enable=true, and describe must never create.
@@ -286,6 +338,11 @@ Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
   }
   std::sort(desc.partitions.begin(), desc.partitions.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
+  return desc;
+}
+
+Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
+  LS_ASSIGN_OR_RETURN(TopicDescription desc, DescribePartitions(name));
 
   ConfigResourcePtr resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
   LS_ASSIGN_OR_RETURN(AdminOptionsPtr options, Options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false));

@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -74,6 +75,15 @@ struct TopicDescription {
   std::vector<ConfigEntry> configs;              // ordered by name
 };
 
+// One partition of a topic as a consumer group sees it.
+struct PartitionLag {
+  int32_t partition = 0;
+  int64_t committed = -1;  // the group's committed offset (the next record it will read); -1: none
+  int64_t end = -1;        // one past the partition's last record
+  // end - committed; -1 without a committed offset.
+  int64_t lag() const { return committed < 0 ? -1 : std::max<int64_t>(end - committed, 0); }
+};
+
 // Parses "key=value" topic configuration arguments (--topic-config). InvalidArgument names
 // the bad argument; a repeated key is an error rather than a silent last-wins.
 Result<TopicConfig> ParseTopicConfigArgs(const std::vector<std::string>& args);
@@ -103,6 +113,10 @@ class Admin {
   // Partitions with leader, replicas and ISR, and every topic config. NotFound if absent.
   Result<TopicDescription> DescribeTopic(const std::string& name);
 
+  // The group's committed offsets and the end offsets of every partition of `topic`, by
+  // partition. NotFound if the topic is absent; a group that never committed has none.
+  Result<std::vector<PartitionLag>> GroupLag(const std::string& group, const std::string& topic);
+
   // Deletes the topic. NotFound if absent (`if_exists` makes that OK and returns false).
   Result<bool> DeleteTopic(const std::string& name, bool if_exists);
 
@@ -115,6 +129,8 @@ class Admin {
   Result<EventPtr> AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t expected,
                                const char* what);
   Result<MetadataPtr> AllTopicsMetadata();
+  // The topic's partitions (DescribeTopic without the configs).
+  Result<TopicDescription> DescribePartitions(const std::string& name);
 
   HandlePtr handle_;
   std::string bootstrap_;

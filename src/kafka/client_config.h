@@ -29,9 +29,13 @@ struct HandleDeleter {
 struct TopicDeleter {
   void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
 };
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 inline constexpr const char* kDefaultBootstrap = "127.0.0.1:9092";
 

@@ -94,8 +94,24 @@ def test_delete(lakestream, bootstrap, topic_name):
     lakestream.run("topics", "delete", topic_name, "--if-exists")
 
 
+def test_lag_of_a_group_that_never_committed(lakestream, bootstrap, topic_name):
+    lakestream.run("topics", "create", topic_name, "--partitions", 2)
+    for partition, count in ((0, 3), (1, 2)):
+        subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic_name, "-p", str(partition)],
+                       input="".join(f"m{i}\n" for i in range(count)), text=True, timeout=60,
+                       check=True)
+    lag = json.loads(lakestream.run("topics", "lag", topic_name, "--group", "never", "--json").stdout)
+    assert lag == {"topic": topic_name, "group": "never", "lag": None,
+                   "partitions": [{"partition": 0, "committed": None, "end": 3, "lag": None},
+                                  {"partition": 1, "committed": None, "end": 2, "lag": None}]}
+    text = lakestream.run("topics", "lag", topic_name, "--group", "never").stdout
+    assert "committed no offset" in text
+    p = lakestream.run("topics", "lag", topic_name + "-missing", "--group", "never", expect=1)
+    assert "does not exist" in p.stderr
+
+
 def test_help_has_description_and_example(lakestream):
-    for sub in ("create", "list", "describe", "delete"):
+    for sub in ("create", "list", "describe", "lag", "delete"):
         p = lakestream.run("topics", sub, "--help", broker=False)
         assert "Examples:" in p.stdout, sub
         assert f"lakestream topics {sub}" in p.stdout, sub
