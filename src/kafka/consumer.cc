@@ -27,10 +27,6 @@ std::vector<std::pair<std::string, std::string>> FetchDefaults() {
 
 namespace {
 
-struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
-};
-using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* parts) {
   std::vector<TopicPartition> out;
@@ -104,6 +100,13 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     }
   } else {
     self->listener_->OnRevoked(ToVector(parts));
+    // While the partitions are still ours; the next owner's lag starts from them. A lost
+    // assignment (session timed out) can no longer commit: the next owner's checkpoints do.
+    if (rd_kafka_assignment_lost(rk) == 0) {
+      self->FlushOffsets(false);
+    } else {
+      self->offsets_.clear();
+    }
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
       if (e != nullptr) rd_kafka_error_destroy(e);
@@ -177,14 +180,35 @@ int64_t Consumer::CachedHighWatermark(const TopicPartition& tp) {
 }
 
 void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) {
-  PartitionListPtr l(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = next_offset;
-  rd_kafka_commit(handle_.get(), l.get(), 1);
+  for (auto& [p, o] : offsets_) {
+    if (p == tp) {
+      o = next_offset;
+      return;
+    }
+  }
+  offsets_.emplace_back(tp, next_offset);
+}
+
+void Consumer::FlushOffsets(bool async) {
+  offsets_sent_ = std::chrono::steady_clock::now();
+  if (offsets_.empty()) return;
+  PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(offsets_.size())));
+  for (const auto& [tp, o] : offsets_) {
+    rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = o;
+  }
+  offsets_.clear();
+  // Informational: a failed commit only delays what lag monitors see (the next one covers it).
+  rd_kafka_resp_err_t err = rd_kafka_commit(handle_.get(), l.get(), async ? 1 : 0);
+  if (!async && err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    fmt::print(stderr, "lakestream: warning: cannot commit the group's offsets (for lag monitoring only; the "
+               "lake's checkpoints are unaffected): {}\n", rd_kafka_err2str(err));
+  }
 }
 
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;
+  FlushOffsets(false);  // also when nothing is assigned any more (no final revocation)
   rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
 }
 

@@ -35,7 +35,10 @@ struct JobOptions {
   std::chrono::milliseconds trigger{60000};
   bool available_now = false;
   uint64_t max_records_per_trigger = 1000000;
-  size_t max_pending_rows = 25000;  // ~600 bytes each
+  // Per partition; rows are ~600 bytes. Fewer, larger commits cost fewer fsyncs: on the
+  // 4M-record benchmark 60,000 was ~3% faster than 25,000 (67 commits instead of 157, peak
+  // RSS 110 MB instead of 95); 150,000 was slower (the commit thread got bigger bursts).
+  size_t max_pending_rows = 60000;
   int connect_timeout_ms = 15000;
 };
 

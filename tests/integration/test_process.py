@@ -44,9 +44,9 @@ def group():
     return f"g-{uuid.uuid4().hex[:8]}"
 
 
-def process(lakestream, topic, lake, *extra, expect=0, timeout=600):
+def process(lakestream, topic, lake, *extra, expect=0, timeout=600, g=None):
     stats = f"{lake}.stats.json"
-    p = lakestream.run("process", "--topic", topic, "--group", group(), "--lake", lake,
+    p = lakestream.run("process", "--topic", topic, "--group", g or group(), "--lake", lake,
                        "--trigger", "available-now", "--stats-json", stats, *extra,
                        expect=expect, timeout=timeout)
     return p, json.loads(open(stats).read())
@@ -60,10 +60,21 @@ def assert_lake(lake, expected):
     assert streams.temp_files(lake) == []
 
 
+def assert_group_caught_up(lakestream, topic, g):
+    """The group's committed offsets (informational, for lag monitors) reached every end."""
+    lag = json.loads(lakestream.run("topics", "lag", topic, "--group", g, "--json").stdout)
+    assert [p["partition"] for p in lag["partitions"]] == [0, 1, 2, 3]
+    assert [p["committed"] for p in lag["partitions"]] == [p["end"] for p in lag["partitions"]]
+    assert sum(p["end"] for p in lag["partitions"]) == WEEK_MESSAGES
+    assert lag["lag"] == 0
+
+
 def test_tumbling_5_minutes_equals_expectation(lakestream, week, tmp_path):
     topic, records = week
     lake = str(tmp_path / "lake")
-    p, stats = process(lakestream, topic, lake, "--duration", 5)
+    g = group()
+    p, stats = process(lakestream, topic, lake, "--duration", 5, g=g)
+    assert_group_caught_up(lakestream, topic, g)
     expected = expected_week(records, 300, 300)
     assert_lake(lake, expected)
     assert (stats["records"], stats["bad"], stats["late"], stats["duplicates"]) == (WEEK_MESSAGES, 0, 0, 0)
@@ -180,6 +191,7 @@ def test_two_processes_in_one_group(lakestream, week, tmp_path):
     b = json.loads((tmp_path / "b.json").read_text())
     # A revoked partition is committed before it moves: nothing is read twice.
     assert a["records"] + b["records"] == WEEK_MESSAGES
+    assert_group_caught_up(lakestream, topic, g)
 
 
 @pytest.mark.parametrize("dead_letters", ["lake", "topic"])
