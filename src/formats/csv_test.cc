@@ -81,52 +81,6 @@ TEST(Csv, FieldsAreQuotedOnlyWhenNeeded) {
   }
 }
 
-TEST(PieceLines, LinesAcrossPieces) {
-  struct Case {
-    const char* name;
-    std::vector<std::string> pieces;
-    std::vector<std::string> lines;  // numbered 1, 2, ...
-  };
-  const Case cases[] = {
-      {"one piece", {"a,b\nc\n"}, {"a,b", "c"}},
-      {"no final newline", {"a\nb"}, {"a", "b"}},
-      {"a line split in three", {"ab", "cd", "e\nf\n"}, {"abcde", "f"}},
-      {"split right after a newline", {"a\n", "b\n"}, {"a", "b"}},
-      {"CRLF split between \\r and \\n", {"a\r", "\nb\r\n"}, {"a", "b"}},
-      {"empty lines are lines", {"\n\na\n"}, {"", "", "a"}},
-      {"empty pieces", {"", "a", "", "\n", ""}, {"a"}},
-      {"a BOM before line 1 only", {"\xEF\xBB\xBF", "a\n\xEF\xBB\xBF" "b\n"}, {"a", "\xEF\xBB\xBF" "b"}},
-      {"nothing", {}, {}},
-      {"CRLF, BOM, an empty line, no final newline", {"\xEF\xBB\xBFh\r\n\r\nx"}, {"h", "", "x"}},
-  };
-  auto whole = [](const std::vector<std::string>& pieces) {
-    std::string text;
-    for (const auto& p : pieces) text += p;
-    return text;
-  };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.name);
-    // The same lines when the text comes whole (ForEachLine).
-    std::vector<std::string> whole_lines;
-    ASSERT_TRUE(ForEachLine(whole(c.pieces), [&](uint32_t line_no, std::string_view line) {
-                  EXPECT_EQ(line_no, whole_lines.size() + 1);
-                  whole_lines.emplace_back(line);
-                  return Status::Ok();
-                }).ok());
-    EXPECT_EQ(whole_lines, c.lines);
-    PieceLines lines;
-    std::vector<std::string> got;
-    auto collect = [&](uint32_t line_no, std::string_view line) {
-      EXPECT_EQ(line_no, got.size() + 1);
-      got.emplace_back(line);
-      return Status::Ok();
-    };
-    for (const auto& piece : c.pieces) ASSERT_TRUE(lines.Feed(piece, collect).ok());
-    ASSERT_TRUE(lines.Finish(collect).ok());
-    EXPECT_EQ(got, c.lines);
-  }
-}
-
 TEST(Csv, QuotesExactlyTheFieldsThatNeedIt) {
   // The word-at-a-time scan against a byte-by-byte reference: every length up to 40, each
   // special byte at each position, bytes just beside the specials, high and NUL bytes.

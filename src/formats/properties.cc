@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "formats/csv.h"
+#include "formats/text_file.h"
 
 namespace lakestream {
 

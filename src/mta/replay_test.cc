@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "mta/test_util.h"
+#include "formats/test_util.h"
 
 namespace lakestream::mta {
 namespace {

@@ -1,37 +1,21 @@
 #include "mta/turnstile_file.h"
 
 #include <fmt/format.h>
-#include <libdeflate.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "formats/csv.h"
+#include "formats/text_file.h"
 
 namespace lakestream::mta {
 namespace {
 
 constexpr std::string_view kColumns[] = {"UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
                                          "DATE", "TIME", "DESC",    "ENTRIES",  "EXITS"};
-
-struct FileCloser {
-  void operator()(FILE* f) const { std::fclose(f); }
-};
-struct DecompressorFree {
-  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
-};
-
-// A gzip member starts at `pos` (magic 1f 8b, deflate) with at least a header and trailer.
-bool IsGzip(std::string_view s, size_t pos) {
-  return s.size() >= pos + 18 && static_cast<unsigned char>(s[pos]) == 0x1f &&
-         static_cast<unsigned char>(s[pos + 1]) == 0x8b && s[pos + 2] == 8;
-}
 
 bool ParseCounter(std::string_view s, int64_t* out) {
   if (s.empty() || s.size() > 18) return false;
@@ -55,123 +39,6 @@ const char* FileLayoutName(FileLayout layout) {
   return "?";
 }
 
-Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double)>& fn) {
-  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) return Status::FromErrno(errno, "open", path);
-  std::string in;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) in.append(buf, n);
-  if (std::ferror(f.get())) return Status::FromErrno(errno, "read", path);
-  if (!IsGzip(in, 0)) return fn(in, 1.0);  // plain text passes through
-
-  // Whole members with libdeflate (several times zlib's speed), one after the other, like
-  // gzip -d does, on a helper thread while `fn` takes the previous member: two buffers,
-  // each reused (never zero-filled), so inflating and parsing overlap on two cores and
-  // only ~2 MB of memory is touched for the real week's 27 MB of text (26 members). A
-  // member's last 4 bytes are its size mod 2^32, exact for the last member; a buffer's
-  // room doubles when a member does not fit.
-  uint32_t isize = 0;
-  std::memcpy(&isize, in.data() + in.size() - 4, 4);
-  struct Buffer {
-    std::unique_ptr<char[]> data;
-    size_t room = 0;
-    size_t size = 0;     // the member's text
-    double read = 0;     // the fraction of the file read with it
-    bool full = false;   // holds a member `fn` has not taken yet
-  };
-  Buffer buffers[2];
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;     // no more members (or an error in `inflated`)
-  bool stop = false;     // `fn` failed: stop inflating
-  Status inflated;
-
-  std::thread inflater([&] {
-    auto finish = [&](Status st) {
-      std::lock_guard<std::mutex> lock(mu);
-      inflated = std::move(st);
-      done = true;
-      cv.notify_all();
-    };
-    std::unique_ptr<libdeflate_decompressor, DecompressorFree> d(libdeflate_alloc_decompressor());
-    if (!d) return finish(Status::Internal("cannot allocate a gzip decompressor (out of memory?)"));
-    size_t pos = 0;
-    for (size_t k = 0; pos < in.size() && IsGzip(in, pos); k ^= 1) {
-      Buffer& b = buffers[k];
-      bool stopped;
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return !b.full || stop; });
-        stopped = stop;
-      }
-      if (stopped) return finish(Status::Ok());
-      if (b.room == 0) b.room = std::max<size_t>(isize, 4 * in.size()) + 1;
-      while (true) {
-        if (!b.data) b.data.reset(new char[b.room]);
-        size_t used_in = 0;
-        libdeflate_result r = libdeflate_gzip_decompress_ex(d.get(), in.data() + pos, in.size() - pos,
-                                                            b.data.get(), b.room, &used_in, &b.size);
-        if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
-          b.room *= 2;
-          b.data.reset();
-          continue;
-        }
-        if (r != LIBDEFLATE_SUCCESS) {
-          return finish(Status::IoError(fmt::format(
-              "cannot read '{}': invalid or truncated gzip data at byte {} (is the gzip file truncated?)", path, pos)));
-        }
-        pos += used_in;
-        break;
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      b.read = static_cast<double>(pos) / static_cast<double>(in.size());
-      b.full = true;
-      cv.notify_all();
-    }
-    if (pos < in.size()) {
-      return finish(Status::IoError(fmt::format(
-          "cannot read '{}': {} bytes after the last gzip member at byte {} are not gzip data (a damaged or "
-          "partly overwritten file?)",
-          path, in.size() - pos, pos)));
-    }
-    finish(Status::Ok());
-  });
-
-  // However this function leaves (an exception from `fn` included), the inflater is told
-  // to stop and joined first: it uses this frame's buffers.
-  auto stop_and_join = [&] {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      stop = true;
-    }
-    cv.notify_all();
-    if (inflater.joinable()) inflater.join();
-  };
-  struct JoinOnExit {
-    decltype(stop_and_join)& f;
-    ~JoinOnExit() { f(); }
-  } join_on_exit{stop_and_join};
-
-  Status status;
-  for (size_t k = 0;; k ^= 1) {
-    Buffer& b = buffers[k];
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return b.full || done; });
-      if (!b.full) break;  // members come in order: none is left
-    }
-    status = fn(std::string_view(b.data.get(), b.size), b.read);
-    std::lock_guard<std::mutex> lock(mu);
-    b.full = false;
-    stop = !status.ok();
-    cv.notify_all();
-    if (stop) break;
-  }
-  stop_and_join();
-  if (!status.ok()) return status;
-  return inflated;
-}
 
 Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
   const auto file_index = static_cast<uint32_t>(data->files.size());

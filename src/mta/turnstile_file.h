@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,28 +55,5 @@ struct TurnstileData {
 // Reads `path` and appends its readings to `data`. Errors (unreadable file,
 // unknown layout) end the read of this file; malformed rows only add issues.
 Status ReadTurnstileFile(const std::string& path, TurnstileData* data);
-
-// The same text in pieces, in order, without holding all of it: a plain file in one
-// piece, a gzip file one member at a time (concatenated members, as `cat a.gz b.gz`
-// makes). `fn(piece, read)` gets with each piece the fraction of the file read so far
-// (what it needs to estimate the whole text's size). A piece is valid only during the
-// call; the first error `fn` returns ends the read and is returned.
-Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double)>& fn);
-
-// The same text as lines (PieceLines): on_line(line_no, line) for each; on_piece(piece,
-// read) is told of each piece before its lines.
-template <typename LineFn, typename PieceFn>
-Status ForEachLineOfFile(const std::string& path, LineFn&& on_line, PieceFn&& on_piece) {
-  PieceLines lines;
-  LS_RETURN_NOT_OK(ForEachTextPiece(path, [&](std::string_view piece, double read) {
-    on_piece(piece, read);
-    return lines.Feed(piece, on_line);
-  }));
-  return lines.Finish(on_line);
-}
-template <typename LineFn>
-Status ForEachLineOfFile(const std::string& path, LineFn&& on_line) {
-  return ForEachLineOfFile(path, on_line, [](std::string_view, double) {});
-}
 
 }  // namespace lakestream::mta

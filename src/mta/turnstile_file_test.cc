@@ -4,22 +4,12 @@
 
 #include <stdexcept>
 
-#include "mta/test_util.h"
+#include "formats/test_util.h"
 
 namespace lakestream::mta {
 namespace {
 
 using testing::TempFile;
-
-// The whole text of a file, through ForEachTextPiece.
-Result<std::string> ReadWhole(const std::string& path) {
-  std::string out;
-  LS_RETURN_NOT_OK(ForEachTextPiece(path, [&](std::string_view piece, double) {
-    out.append(piece);
-    return Status::Ok();
-  }));
-  return out;
-}
 
 const char kRawHeader[] =
     "C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS                    \n";
@@ -77,115 +67,6 @@ TEST(TurnstileFile, ReadsMultiMemberGzip) {
   ASSERT_TRUE(ReadTurnstileFile(f.path(), &d).ok());
   ASSERT_EQ(d.readings.size(), 2u);
   EXPECT_EQ(d.readings[1].entries, 3);
-}
-
-TEST(TurnstileFile, ReadsPlainAndGzipText) {
-  const std::string text = std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n";
-  std::string big;  // more than 4x its compressed size: the output buffer must grow
-  for (int i = 0; i < 20000; ++i) big += text;
-  struct Case {
-    std::string name;
-    std::vector<std::string> members;  // gzip members; empty: `plain` as is
-    std::string plain;
-    std::string expected;
-  };
-  const std::vector<Case> cases = {
-      {"plain", {}, text, text},
-      {"empty plain", {}, "", ""},
-      {"one member", {text}, "", text},
-      {"three members", {text, "x\n", text}, "", text + "x\n" + text},
-      {"an empty member", {text, ""}, "", text},
-      {"highly compressible", {big}, "", big},
-      // Room is sized from the last member's size: an earlier, bigger one must grow it.
-      {"a big member before a small one", {text, big, "x\n"}, "", text + big + "x\n"},
-  };
-  for (const Case& c : cases) {
-    TempFile f(".csv.gz");
-    if (c.members.empty()) {
-      f.Write(c.plain);
-    } else {
-      f.WriteGzipMembers(c.members);
-    }
-    Result<std::string> got = ReadWhole(f.path());
-    ASSERT_TRUE(got.ok()) << c.name << ": " << got.status().ToString();
-    EXPECT_EQ(*got, c.expected) << c.name;
-  }
-}
-
-TEST(TurnstileFile, ForEachTextPieceGivesMembersInOrderAndStopsOnError) {
-  std::vector<std::string> members;
-  for (int i = 0; i < 9; ++i) members.push_back(std::string(1000 + i, static_cast<char>('a' + i)) + "\n");
-  TempFile f(".csv.gz");
-  f.WriteGzipMembers(members);
-  std::vector<std::string> got;
-  std::vector<double> read;
-  ASSERT_TRUE(ForEachTextPiece(f.path(), [&](std::string_view piece, double fraction) {
-                got.emplace_back(piece);
-                read.push_back(fraction);
-                return Status::Ok();
-              }).ok());
-  EXPECT_EQ(got, members);
-  ASSERT_EQ(read.size(), members.size());
-  for (size_t i = 1; i < read.size(); ++i) EXPECT_LT(read[i - 1], read[i]);
-  EXPECT_EQ(read.back(), 1.0);
-
-  // The caller's error ends the read (the inflating thread stops) and is what returns.
-  size_t calls = 0;
-  Status st = ForEachTextPiece(f.path(), [&](std::string_view, double) {
-    return ++calls == 3 ? Status::InvalidArgument("stop here") : Status::Ok();
-  });
-  EXPECT_EQ(calls, 3u);
-  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(st.message(), "stop here");
-
-  // An exception from the caller leaves through ForEachTextPiece (the inflating thread is
-  // stopped and joined on the way out, not left running on a dead frame).
-  calls = 0;
-  EXPECT_THROW((void)ForEachTextPiece(f.path(),
-                                      [&](std::string_view, double) -> Status {
-                                        if (++calls == 2) throw std::runtime_error("caller failed");
-                                        return Status::Ok();
-                                      }),
-               std::runtime_error);
-  EXPECT_EQ(calls, 2u);
-
-  // Members before a damaged one are given; then the error.
-  std::string bytes = testing::ReadBytes(f.path());
-  TempFile cut(".csv.gz");
-  cut.Write(bytes.substr(0, bytes.size() - 6));
-  calls = 0;
-  st = ForEachTextPiece(cut.path(), [&](std::string_view, double) {
-    ++calls;
-    return Status::Ok();
-  });
-  EXPECT_EQ(calls, members.size() - 1);
-  EXPECT_EQ(st.code(), StatusCode::kIoError);
-}
-
-TEST(TurnstileFile, TruncatedGzipNamesTheFile) {
-  TempFile whole(".csv.gz");
-  whole.WriteGzipMembers({std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"});
-  std::string bytes = testing::ReadBytes(whole.path());
-  TempFile cut(".csv.gz");
-  cut.Write(bytes.substr(0, bytes.size() - 6));
-  Result<std::string> got = ReadWhole(cut.path());
-  ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.status().code(), StatusCode::kIoError);
-  EXPECT_NE(got.status().message().find(cut.path()), std::string::npos) << got.status().message();
-  EXPECT_NE(got.status().message().find("truncated"), std::string::npos) << got.status().message();
-}
-
-TEST(TurnstileFile, BytesAfterTheLastGzipMemberAreAnError) {
-  TempFile whole(".csv.gz");
-  whole.WriteGzipMembers({std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"});
-  TempFile padded(".csv.gz");
-  padded.Write(testing::ReadBytes(whole.path()) + "not gzip");
-  Result<std::string> got = ReadWhole(padded.path());
-  ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.status().code(), StatusCode::kIoError);
-  EXPECT_NE(got.status().message().find(padded.path()), std::string::npos) << got.status().message();
-  EXPECT_NE(got.status().message().find("8 bytes after the last gzip member"), std::string::npos)
-      << got.status().message();
 }
 
 TEST(TurnstileFile, MalformedRowsAreReportedAndSkipped) {

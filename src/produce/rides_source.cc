@@ -7,7 +7,7 @@
 
 #include "formats/csv.h"
 #include "formats/json_string.h"
-#include "mta/turnstile_file.h"
+#include "formats/text_file.h"
 #include "produce/source.h"
 
 namespace lakestream::produce {
@@ -207,7 +207,7 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
     rides.push_back(std::move(ride));
     return Status::Ok();
   };
-  LS_RETURN_NOT_OK(mta::ForEachLineOfFile(path, on_line));
+  LS_RETURN_NOT_OK(ForEachLineOfFile(path, on_line));
   if (!header) return Status::InvalidArgument(fmt::format("{}: the file is empty (no header row)", path));
   std::stable_sort(rides.begin(), rides.end(),
                    [](const Ride& a, const Ride& b) { return a.pickup < b.pickup; });

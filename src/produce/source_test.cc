@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/csv.h"
-#include "mta/test_util.h"
+#include "formats/test_util.h"
 
 namespace lakestream::produce {
 namespace {
@@ -136,7 +136,7 @@ TEST(RidesSource, TypedJsonKeyedByPickupLocationInPickupOrder) {
 }
 
 TEST(RidesSource, BadRowsAreReportedWithFileAndLine) {
-  mta::testing::TempFile f(".csv");
+  testing::TempFile f(".csv");
   std::string header =
       "VendorID,tpep_pickup_datetime,tpep_dropoff_datetime,passenger_count,trip_distance,RatecodeID,"
       "store_and_fwd_flag,PULocationID,DOLocationID,payment_type,fare_amount,extra,mta_tax,tip_amount,"

@@ -1,4 +1,4 @@
-// Test helpers for mta/: temporary files.
+// Test helpers: temporary files (plain or gzip members).
 #pragma once
 
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-namespace lakestream::mta::testing {
+namespace lakestream::testing {
 
 // A file under the system temp folder, removed when the object goes away.
 class TempFile {
@@ -43,4 +43,4 @@ inline std::string ReadBytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-}  // namespace lakestream::mta::testing
+}  // namespace lakestream::testing
