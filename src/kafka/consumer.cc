@@ -103,7 +103,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     // While the partitions are still ours; the next owner's lag starts from them. A lost
     // assignment (session timed out) can no longer commit: the next owner's checkpoints do.
     if (rd_kafka_assignment_lost(rk) == 0) {
-      self->FlushOffsets(false);
+      self->FlushOffsets();
     } else {
       self->offsets_.clear();
     }
@@ -186,29 +186,37 @@ void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) {
       return;
     }
   }
+  for (const auto& [p, o] : sent_) {
+    if (p == tp && o == next_offset) return;  // already sent (a revocation right after a commit)
+  }
   offsets_.emplace_back(tp, next_offset);
 }
 
-void Consumer::FlushOffsets(bool async) {
+void Consumer::FlushOffsets() {
   offsets_sent_ = std::chrono::steady_clock::now();
   if (offsets_.empty()) return;
   PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(offsets_.size())));
   for (const auto& [tp, o] : offsets_) {
     rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = o;
+    bool known = false;
+    for (auto& [p, sent] : sent_) {
+      if (p == tp) {
+        sent = o;
+        known = true;
+      }
+    }
+    if (!known) sent_.emplace_back(tp, o);
   }
   offsets_.clear();
-  // Informational: a failed commit only delays what lag monitors see (the next one covers it).
-  rd_kafka_resp_err_t err = rd_kafka_commit(handle_.get(), l.get(), async ? 1 : 0);
-  if (!async && err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    fmt::print(stderr, "lakestream: warning: cannot commit the group's offsets (for lag monitoring only; the "
-               "lake's checkpoints are unaffected): {}\n", rd_kafka_err2str(err));
-  }
+  // Informational: a failed commit only delays what lag monitors see (the next one covers
+  // it). Never waited for here: a stop must not hang on a broker that went away (the lake's
+  // checkpoints are already written); rd_kafka_consumer_close lets outstanding commits finish.
+  rd_kafka_commit(handle_.get(), l.get(), 1);
 }
 
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;
-  FlushOffsets(false);  // also when nothing is assigned any more (no final revocation)
   rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
 }
 

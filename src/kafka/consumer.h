@@ -72,10 +72,13 @@ class Consumer {
   // The high watermark librdkafka last saw for the partition (no broker round trip), or -1.
   int64_t CachedHighWatermark(const TopicPartition& tp);
   // Records `next_offset` as the group's committed offset (informational: lag monitoring).
-  // Offsets are sent to the group coordinator together, at most once per
-  // kOffsetCommitInterval from Poll (asynchronously), and synchronously for partitions
-  // being revoked (after the listener's OnRevoked) and on Close: one request per partition
-  // checkpoint cost the broker ~1.5 ms of CPU each, a quarter of its work in a backfill.
+  // Offsets are sent to the group coordinator together (asynchronously), at most once per
+  // kOffsetCommitInterval from Poll and for partitions being revoked (after the listener's
+  // OnRevoked, while they are still assigned; Close revokes everything): one request per
+  // partition checkpoint cost the broker ~1.5 ms of CPU each, a quarter of its work in a
+  // backfill. An offset already sent is not sent again. Close waits for the last commit:
+  // with the brokers unreachable at a stop that takes ~10 s (librdkafka's wait for a group
+  // coordinator) before the consumer gives up; the lake's checkpoints are written by then.
   void CommitOffset(const TopicPartition& tp, int64_t next_offset);
   static constexpr std::chrono::milliseconds kOffsetCommitInterval{1000};
   // Leaves the group cleanly: revokes everything through the listener first.
@@ -89,8 +92,8 @@ class Consumer {
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* parts, void* opaque);
   Status PollError(rd_kafka_message_t* m);
-  // Sends the recorded offsets in one OffsetCommit request (async: without waiting for it).
-  void FlushOffsets(bool async);
+  // Sends the recorded offsets in one OffsetCommit request, without waiting for it.
+  void FlushOffsets();
 
   HandlePtr handle_;
   rd_kafka_queue_t* queue_ = nullptr;
@@ -99,13 +102,14 @@ class Consumer {
   bool closed_ = false;
   std::vector<rd_kafka_message_t*> batch_;
   std::vector<std::pair<TopicPartition, int64_t>> offsets_;  // recorded, not yet sent
+  std::vector<std::pair<TopicPartition, int64_t>> sent_;     // the last sent of each partition
   std::chrono::steady_clock::time_point offsets_sent_{};
 };
 
 template <typename Fn>
 Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
   if (!offsets_.empty() && std::chrono::steady_clock::now() - offsets_sent_ >= kOffsetCommitInterval) {
-    FlushOffsets(true);
+    FlushOffsets();
   }
   batch_.resize(max);
   // rd_kafka_consume_batch_queue waits until `max` messages are there or the timeout
