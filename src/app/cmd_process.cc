@@ -249,7 +249,8 @@ void AddProcessCommand(CLI::App& root) {
       "together\n"
       "with the files they produced; after a crash or a rebalance the next owner resumes from "
       "there.\n"
-      "Ctrl-C / SIGTERM commits what was processed and exits 0.");
+      "Ctrl-C / SIGTERM commits what was processed and exits 0. The group's Kafka offsets are committed\n"
+      "about once a second for monitoring only: `lakestream topics lag TOPIC --group G` shows the lag.");
   cmd->callback([a] { RunProcess(*a); });
 }
 
