@@ -1,6 +1,6 @@
 // Text input: a file's text, plain or gzip (multi-member), in pieces or as lines.
 //
-// Used for turnstile files, taxi rides and properties files alike: one line splitter
+// Used for turnstile files, taxi rides and properties text alike: one line splitter
 // (PieceLines) and one gzip reader (ForEachTextPiece) serve them all.
 #pragma once
 

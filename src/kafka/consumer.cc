@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace lakestream::kafka {
@@ -102,11 +103,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     self->listener_->OnRevoked(ToVector(parts));
     // While the partitions are still ours; the next owner's lag starts from them. A lost
     // assignment (session timed out) can no longer commit: the next owner's checkpoints do.
-    if (rd_kafka_assignment_lost(rk) == 0) {
-      self->FlushOffsets();
-    } else {
-      self->offsets_.clear();
-    }
+    self->FlushOffsets(/*drop=*/rd_kafka_assignment_lost(rk) != 0);
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
       if (e != nullptr) rd_kafka_error_destroy(e);
@@ -180,34 +177,24 @@ int64_t Consumer::CachedHighWatermark(const TopicPartition& tp) {
 }
 
 void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) {
-  for (auto& [p, o] : offsets_) {
-    if (p == tp) {
-      o = next_offset;
-      return;
-    }
-  }
-  for (const auto& [p, o] : sent_) {
-    if (p == tp && o == next_offset) return;  // already sent (a revocation right after a commit)
-  }
-  offsets_.emplace_back(tp, next_offset);
+  auto it = std::find_if(offsets_.begin(), offsets_.end(), [&](const GroupOffset& o) { return o.tp == tp; });
+  if (it == offsets_.end()) it = offsets_.insert(offsets_.end(), GroupOffset{tp});
+  it->recorded = next_offset;
+  // An offset already sent is not sent again (a revocation right after a commit).
+  unsent_ = unsent_ || it->recorded != it->sent;
 }
 
-void Consumer::FlushOffsets() {
+void Consumer::FlushOffsets(bool drop) {
   offsets_sent_ = std::chrono::steady_clock::now();
-  if (offsets_.empty()) return;
+  if (!unsent_) return;
+  unsent_ = false;
   PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(offsets_.size())));
-  for (const auto& [tp, o] : offsets_) {
-    rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = o;
-    bool known = false;
-    for (auto& [p, sent] : sent_) {
-      if (p == tp) {
-        sent = o;
-        known = true;
-      }
-    }
-    if (!known) sent_.emplace_back(tp, o);
+  for (GroupOffset& o : offsets_) {
+    if (o.recorded == o.sent) continue;
+    rd_kafka_topic_partition_list_add(l.get(), o.tp.topic.c_str(), o.tp.partition)->offset = o.recorded;
+    o.sent = o.recorded;
   }
-  offsets_.clear();
+  if (drop) return;
   // Informational: a failed commit only delays what lag monitors see (the next one covers
   // it). Never waited for here: a stop must not hang on a broker that went away (the lake's
   // checkpoints are already written); rd_kafka_consumer_close lets outstanding commits finish.

@@ -92,8 +92,9 @@ class Consumer {
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* parts, void* opaque);
   Status PollError(rd_kafka_message_t* m);
-  // Sends the recorded offsets in one OffsetCommit request, without waiting for it.
-  void FlushOffsets();
+  // Sends the offsets recorded since the last send in one OffsetCommit request, without
+  // waiting for it; `drop`: forgets them instead (the assignment was lost).
+  void FlushOffsets(bool drop = false);
 
   HandlePtr handle_;
   rd_kafka_queue_t* queue_ = nullptr;
@@ -101,14 +102,19 @@ class Consumer {
   std::string bootstrap_;
   bool closed_ = false;
   std::vector<rd_kafka_message_t*> batch_;
-  std::vector<std::pair<TopicPartition, int64_t>> offsets_;  // recorded, not yet sent
-  std::vector<std::pair<TopicPartition, int64_t>> sent_;     // the last sent of each partition
+  struct GroupOffset {
+    TopicPartition tp;
+    int64_t recorded = -1;  // the last CommitOffset
+    int64_t sent = -1;      // the last sent to the coordinator
+  };
+  std::vector<GroupOffset> offsets_;  // one per partition ever recorded
+  bool unsent_ = false;               // some recorded != sent
   std::chrono::steady_clock::time_point offsets_sent_{};
 };
 
 template <typename Fn>
 Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
-  if (!offsets_.empty() && std::chrono::steady_clock::now() - offsets_sent_ >= kOffsetCommitInterval) {
+  if (unsent_ && std::chrono::steady_clock::now() - offsets_sent_ >= kOffsetCommitInterval) {
     FlushOffsets();
   }
   batch_.resize(max);
