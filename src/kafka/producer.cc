@@ -6,6 +6,28 @@
 #include <cstdlib>
 
 namespace lakestream::kafka {
+namespace {
+
+// librdkafka's built-in partitioners by their `partitioner` names (its default:
+// consistent_random); null for any other value, which leaves partitioning to librdkafka.
+Producer::PartitionerFn FindPartitioner(const std::string& name) {
+  static constexpr std::pair<std::string_view, Producer::PartitionerFn> kKnown[] = {
+      {"consistent_random", &rd_kafka_msg_partitioner_consistent_random},
+      {"consistent", &rd_kafka_msg_partitioner_consistent},
+      {"murmur2_random", &rd_kafka_msg_partitioner_murmur2_random},
+      {"murmur2", &rd_kafka_msg_partitioner_murmur2},
+      {"fnv1a_random", &rd_kafka_msg_partitioner_fnv1a_random},
+      {"fnv1a", &rd_kafka_msg_partitioner_fnv1a},
+      {"random", &rd_kafka_msg_partitioner_random},
+  };
+  const std::string_view wanted = name.empty() ? "consistent_random" : std::string_view(name);
+  for (const auto& [known, fn] : kKnown) {
+    if (known == wanted) return fn;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Producer>> Producer::Make(ClientConfig config, const std::string& topic,
                                                  int connect_timeout_ms) {
@@ -40,6 +62,7 @@ Result<std::unique_ptr<Producer>> Producer::Create(ClientConfig config, const st
   }
   p->topic_name_ = topic;
   p->bootstrap_ = config.Bootstrap();
+  p->partitioner_ = FindPartitioner(config.Get("partitioner"));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::OnDelivery);
   rd_kafka_conf_set_opaque(conf.get(), p.get());
   LS_ASSIGN_OR_RETURN(p->handle_, CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
@@ -102,30 +125,60 @@ Status Producer::SendBatch(std::span<const Message> messages) {
   };
   while (full()) rd_kafka_poll(handle_.get(), 10);
 
-  batch_.assign(messages.size(), rd_kafka_message_t{});
-  for (size_t i = 0; i < messages.size(); ++i) {
-    batch_[i].payload = const_cast<char*>(messages[i].value.data());
-    batch_[i].len = messages[i].value.size();
-    batch_[i].key = const_cast<char*>(messages[i].key.data());
-    batch_[i].key_len = messages[i].key.size();
+  // Grouped by partition, in order within each: one rd_kafka_produce_batch call per
+  // partition takes the partition's lock once, where a call with RD_KAFKA_PARTITION_UA runs
+  // the partitioner and takes the locks for every message.
+  batch_.resize(messages.size());
+  groups_.clear();
+  auto fill = [&](rd_kafka_message_t* out, const Message& m) {
+    *out = rd_kafka_message_t{};
+    out->payload = const_cast<char*>(m.value.data());
+    out->len = m.value.size();
+    out->key = const_cast<char*>(m.key.data());
+    out->key_len = m.key.size();
+  };
+  if (partitioner_ == nullptr) {
+    for (size_t i = 0; i < messages.size(); ++i) fill(&batch_[i], messages[i]);
+    groups_.push_back({RD_KAFKA_PARTITION_UA, messages.size()});
+  } else {
+    partition_of_.resize(messages.size());
+    counts_.assign(static_cast<size_t>(partitions_) + 1, 0);
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const int32_t p = partitioner_(topic_.get(), messages[i].key.data(), messages[i].key.size(), partitions_,
+                                     nullptr, nullptr);
+      partition_of_[i] = p;
+      ++counts_[static_cast<size_t>(p) + 1];
+    }
+    for (int32_t p = 0; p < partitions_; ++p) {
+      if (counts_[p + 1] > 0) groups_.push_back({p, counts_[p + 1]});
+      counts_[p + 1] += counts_[p];
+    }
+    for (size_t i = 0; i < messages.size(); ++i) fill(&batch_[counts_[partition_of_[i]]++], messages[i]);
   }
-  const int accepted = rd_kafka_produce_batch(topic_.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, batch_.data(),
-                                              static_cast<int>(batch_.size()));
-  sent_ += static_cast<uint64_t>(accepted);
-  sent_bytes_ += bytes;
-  if (static_cast<size_t>(accepted) == messages.size()) return Status::Ok();
-  // Refused ones are not in flight: count them as failed, with the first reason.
-  refused_ += messages.size() - static_cast<size_t>(accepted);
+  size_t at = 0;
+  size_t refused = 0;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  for (size_t i = 0; i < batch_.size(); ++i) {
-    if (batch_[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    sent_bytes_ -= messages[i].key.size() + messages[i].value.size();
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = batch_[i].err;
+  for (const auto& [partition, count] : groups_) {
+    rd_kafka_message_t* first = batch_.data() + at;
+    at += count;
+    const int accepted =
+        rd_kafka_produce_batch(topic_.get(), partition, RD_KAFKA_MSG_F_COPY, first, static_cast<int>(count));
+    sent_ += static_cast<uint64_t>(accepted);
+    if (static_cast<size_t>(accepted) == count) continue;
+    // Refused ones are not in flight: count them as failed, with the first reason.
+    for (size_t i = 0; i < count; ++i) {
+      if (first[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      ++refused;
+      bytes -= first[i].key_len + first[i].len;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = first[i].err;
+    }
   }
+  sent_bytes_ += bytes;
+  if (refused == 0) return Status::Ok();
+  refused_ += refused;
   rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(handle_.get(), nullptr, 0);
   return Status::Unavailable(fmt::format("cannot produce to '{}': {} ({} of {} messages refused)", topic_name_,
-                                         rd_kafka_err2str(fatal ? fatal : err), messages.size() - accepted,
-                                         messages.size()));
+                                         rd_kafka_err2str(fatal ? fatal : err), refused, messages.size()));
 }
 
 size_t Producer::max_batch_messages() const {

@@ -84,6 +84,45 @@ def test_week_into_four_partitions(tmp_path):
     assert "delivered 248,194, failed 0" in p.stdout
 
 
+def java_murmur2(data):
+    """Kafka's Java client's key hash (Utils.murmur2), which murmur2_random matches."""
+    m, r, mask = 0x5BD1E995, 24, 0xFFFFFFFF
+    h = (0x9747B28C ^ len(data)) & mask
+    n4 = len(data) // 4
+    for i in range(n4):
+        k = int.from_bytes(data[4 * i:4 * i + 4], "little")
+        k = (k * m) & mask
+        k ^= k >> r
+        k = (k * m) & mask
+        h = (h * m) & mask
+        h ^= k
+    tail = data[4 * n4:]
+    if len(tail) == 3:
+        h ^= tail[2] << 16
+    if len(tail) >= 2:
+        h ^= tail[1] << 8
+    if len(tail) >= 1:
+        h ^= tail[0]
+        h = (h * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    h ^= h >> 15
+    return h
+
+
+def test_configured_partitioner_is_used():
+    # lakestream partitions the messages itself (one librdkafka call per partition); the
+    # `partitioner` setting still decides where a key goes: here the Java client's murmur2.
+    topic = new_topic("murmur", partitions=3)
+    run("produce", "--source", SUBSET, "--topic", topic, "-X", f"bootstrap.servers={BOOTSTRAP}",
+        "-X", "partitioner=murmur2_random")
+    got = kcat_read(topic)
+    assert len(got) == 1681
+    want = {k: (java_murmur2(k.encode()) & 0x7FFFFFFF) % 3 for _, k, _ in got}
+    assert {(p, k) for p, k, _ in got} == {(p, k) for k, p in want.items()}
+    assert len(set(want.values())) == 3, "every partition got messages"
+
+
 def test_seed_and_json_formats(tmp_path):
     expected, _ = mta_expect.replay([SUBSET])
     for fmt in ("seed", "json"):
