@@ -161,7 +161,7 @@ void RunProduce(const ProduceArgs& a) {
   auto send_held = [&] {
     if (held == 0 || !producer) return;
     views.clear();
-    for (size_t i = 0; i < held; ++i) views.push_back({batch[i].key, batch[i].value});
+    for (size_t i = 0; i < held; ++i) views.push_back({batch[i].key, batch[i].value, batch[i].key_id});
     error = producer->SendBatch(views);
     held = 0;
     producer->Poll(0);

@@ -63,6 +63,7 @@ Result<std::unique_ptr<Producer>> Producer::Create(ClientConfig config, const st
   p->topic_name_ = topic;
   p->bootstrap_ = config.Bootstrap();
   p->partitioner_ = FindPartitioner(config.Get("partitioner"));
+  p->partition_by_key_ = config.Get("partitioner") != "random";
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::OnDelivery);
   rd_kafka_conf_set_opaque(conf.get(), p.get());
   LS_ASSIGN_OR_RETURN(p->handle_, CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
@@ -144,8 +145,19 @@ Status Producer::SendBatch(std::span<const Message> messages) {
     partition_of_.resize(messages.size());
     counts_.assign(static_cast<size_t>(partitions_) + 1, 0);
     for (size_t i = 0; i < messages.size(); ++i) {
-      const int32_t p = partitioner_(topic_.get(), messages[i].key.data(), messages[i].key.size(), partitions_,
-                                     nullptr, nullptr);
+      const Message& m = messages[i];
+      int32_t p;
+      if (m.key_id == kNoKeyId || !partition_by_key_) {
+        p = partitioner_(topic_.get(), m.key.data(), m.key.size(), partitions_, nullptr, nullptr);
+      } else {
+        if (m.key_id >= partition_of_key_.size()) partition_of_key_.resize(size_t{m.key_id} + 1, -1);
+        p = partition_of_key_[m.key_id];
+        if (p < 0) {
+          p = partitioner_(topic_.get(), m.key.data(), m.key.size(), partitions_, nullptr, nullptr);
+          // A random partitioner (for empty keys) must choose again for every message.
+          if (!m.key.empty()) partition_of_key_[m.key_id] = p;
+        }
+      }
       partition_of_[i] = p;
       ++counts_[static_cast<size_t>(p) + 1];
     }

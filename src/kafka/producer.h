@@ -35,7 +35,11 @@ class Producer {
   struct Message {
     std::string_view key;
     std::string_view value;
+    // Optional: messages with the same key_id have the same key, so its partition is
+    // computed once (kNoKeyId: computed for each message).
+    uint32_t key_id = kNoKeyId;
   };
+  static constexpr uint32_t kNoKeyId = UINT32_MAX;
   // Enqueues messages, in order within each partition, with one rd_kafka_produce_batch
   // call per partition: the configured `partitioner` (one of librdkafka's own) runs here,
   // so librdkafka takes a partition's lock once per call instead of twice per message
@@ -92,6 +96,8 @@ class Producer {
   // Reused by SendBatch: each message's partition, per partition a count (then an
   // offset into batch_), and the (partition, count) runs of batch_.
   std::vector<int32_t> partition_of_;
+  std::vector<int32_t> partition_of_key_;  // by Message::key_id; -1: not computed yet
+  bool partition_by_key_ = true;            // false for `random`, which ignores keys
   std::vector<size_t> counts_;
   std::vector<std::pair<int32_t, size_t>> groups_;
 };

@@ -91,7 +91,7 @@ ReplayResult Replay(const TurnstileData& data, const ReplayOptions& options) {
         }
         out.entries_sum += de;
         out.exits_sum += dx;
-        out.messages.push_back(ReplayMessage{kept, de, dx});
+        out.messages.push_back(ReplayMessage{kept, static_cast<uint32_t>(d), de, dx});
       }
       prev = kept;
       have_prev = true;

@@ -24,6 +24,7 @@ struct ReplayOptions {
 
 struct ReplayMessage {
   uint32_t reading;  // index into TurnstileData::readings: the later reading of the pair
+  uint32_t device;   // the device, numbered 0, 1, ... in order of first appearance
   int64_t entries;   // increments since the previous kept reading
   int64_t exits;
 };

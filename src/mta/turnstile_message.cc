@@ -34,12 +34,12 @@ const TimeTexts& TextsOf(EventTime t) {
 }
 
 // Appends the 13-field CSV line.
-void RenderCsv(const TurnstileMessage& m, std::string* out) {
+void RenderCsv(const TurnstileMessage& m, std::string_view head, std::string* out) {
   const TimeTexts& texts = TextsOf(m.time);
-  const std::string_view text[] = {m.ca, m.unit, m.scp, m.station, m.linename, m.division};
-  for (auto t : text) {
-    AppendCsvField(out, t);
-    out->push_back(',');
+  if (head.empty()) {
+    AppendCsvHead(m, out);
+  } else {
+    out->append(head);
   }
   out->append(texts.date).push_back(',');
   out->append(texts.time).push_back(',');
@@ -62,15 +62,23 @@ void AppendJsonKey(std::string* out, const char* key) {
 
 }  // namespace
 
-void RenderValue(const TurnstileMessage& m, WireFormat format, std::string* out) {
+void AppendCsvHead(const TurnstileMessage& m, std::string* out) {
+  const std::string_view text[] = {m.ca, m.unit, m.scp, m.station, m.linename, m.division};
+  for (auto t : text) {
+    AppendCsvField(out, t);
+    out->push_back(',');
+  }
+}
+
+void RenderValue(const TurnstileMessage& m, WireFormat format, std::string* out, std::string_view csv_head) {
   switch (format) {
     case WireFormat::kCsv:
-      RenderCsv(m, out);
+      RenderCsv(m, csv_head, out);
       return;
     case WireFormat::kSeed: {
-      std::string line;
-      line.reserve(160);
-      RenderCsv(m, &line);
+      thread_local std::string line;
+      line.clear();
+      RenderCsv(m, csv_head, &line);
       AppendJsonString(out, line);
       return;
     }

@@ -28,8 +28,12 @@ struct TurnstileMessage {
   std::string_view id;
 };
 
-// Appends the value in `format` to `out` (which is not cleared).
-void RenderValue(const TurnstileMessage& m, WireFormat format, std::string* out);
+// Appends the value in `format` to `out` (which is not cleared). `csv_head`, if given, is
+// AppendCsvHead's text for `m` (csv and seed formats; a replay renders it once per device).
+void RenderValue(const TurnstileMessage& m, WireFormat format, std::string* out,
+                 std::string_view csv_head = {});
+// The CSV line's first six fields, CA to DIVISION, each followed by its comma.
+void AppendCsvHead(const TurnstileMessage& m, std::string* out);
 // The message key: the device, `CA,UNIT,SCP`, so one device stays in one partition.
 void RenderDeviceKey(std::string_view ca, std::string_view unit, std::string_view scp,
                      std::string* out);

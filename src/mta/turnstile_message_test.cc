@@ -33,6 +33,23 @@ TEST(TurnstileMessage, CsvHasThe13FieldsInOrder) {
             "0c7e2a44-6a5b-8f4e-9d1c-3b2a1f0e9d8c,2023-05-27 04:00:00");
 }
 
+TEST(TurnstileMessage, AGivenCsvHeadRendersTheSameValue) {
+  for (auto station : {"59 ST", "A, \"B\""}) {
+    const TurnstileMessage m = Sample(station);
+    std::string head;
+    AppendCsvHead(m, &head);
+    for (auto format : {WireFormat::kCsv, WireFormat::kSeed, WireFormat::kJson}) {
+      std::string plain, with_head;
+      RenderValue(m, format, &plain);
+      RenderValue(m, format, &with_head, head);
+      EXPECT_EQ(plain, with_head) << station;
+    }
+  }
+  std::string head;
+  AppendCsvHead(Sample("A, \"B\""), &head);
+  EXPECT_EQ(head, "A002,R051,02-00-00,\"A, \"\"B\"\"\",NQR456W,BMT,");
+}
+
 TEST(TurnstileMessage, CsvQuotesOnlyWhereNeeded) {
   std::string out;
   RenderValue(Sample("A, \"B\""), WireFormat::kCsv, &out);

@@ -14,6 +14,7 @@ class MtaFileSource final : public MessageSource {
     stats_.exits_anomalies = replay_.exits_anomalies;
     stats_.entries_sum = replay_.entries_sum;
     stats_.exits_sum = replay_.exits_sum;
+    devices_.resize(replay_.devices);
     for (const auto& i : data_.issues) issues_.push_back(i.ToString());
     if (data_.bad_rows > data_.issues.size()) {
       issues_.push_back("... and " + std::to_string(data_.bad_rows - data_.issues.size()) +
@@ -33,16 +34,29 @@ class MtaFileSource final : public MessageSource {
     const mta::Reading& r = data_.readings[rm.reading];
     const auto& p = data_.pool;
     EventTime t{r.time.seconds + shift_};
-    m->key.clear();
-    mta::RenderDeviceKey(p.Get(r.ca), p.Get(r.unit), p.Get(r.scp), &m->key);
-    id_.clear();
-    mta::AppendMessageId(m->key, t, &id_);
     mta::TurnstileMessage msg{p.Get(r.ca),       p.Get(r.unit),     p.Get(r.scp),
                               p.Get(r.station),  p.Get(r.linename), p.Get(r.division),
                               p.Get(r.desc),     t,                 rm.entries,
-                              rm.exits,          id_};
+                              rm.exits,          {}};
+    // A device's key and CSV head are rendered once (again only if the reading names
+    // another station, line or division than the device's last one).
+    DeviceTexts& texts = devices_[rm.device];
+    if (texts.key.empty()) mta::RenderDeviceKey(msg.ca, msg.unit, msg.scp, &texts.key);
+    if (texts.head.empty() || texts.station != r.station || texts.linename != r.linename ||
+        texts.division != r.division) {
+      texts.head.clear();
+      mta::AppendCsvHead(msg, &texts.head);
+      texts.station = r.station;
+      texts.linename = r.linename;
+      texts.division = r.division;
+    }
+    m->key.assign(texts.key);
+    m->key_id = rm.device;
+    id_.clear();
+    mta::AppendMessageId(texts.key, t, &id_);
+    msg.id = id_;
     m->value.clear();
-    mta::RenderValue(msg, options_.format, &m->value);
+    mta::RenderValue(msg, options_.format, &m->value, texts.head);
     m->time = t;
     return true;
   }
@@ -60,6 +74,12 @@ class MtaFileSource final : public MessageSource {
   size_t next_ = 0;
   int64_t shift_ = 0;
   std::string id_;  // reused
+  struct DeviceTexts {
+    std::string key;   // CA,UNIT,SCP
+    std::string head;  // mta::AppendCsvHead's text, for these ids:
+    uint32_t station = 0, linename = 0, division = 0;
+  };
+  std::vector<DeviceTexts> devices_;  // by mta::ReplayMessage::device
 };
 
 }  // namespace

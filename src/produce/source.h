@@ -16,9 +16,13 @@
 namespace lakestream::produce {
 
 struct SourceMessage {
+  // Messages with the same key_id have the same key (a source that knows, e.g. a replay's
+  // device number, says so; the producer then partitions each key once).
+  static constexpr uint32_t kNoKeyId = UINT32_MAX;
   std::string key;
   std::string value;
   EventTime time;
+  uint32_t key_id = kNoKeyId;
 };
 
 // Counters a source keeps about its input, for the summary and --stats-json.

@@ -41,6 +41,52 @@ TEST(MtaFileSource, SmallSampleRendersEveryMessage) {
   EXPECT_EQ((*src)->Stats().entries_sum, 41746);
 }
 
+// A device's key and CSV head are rendered once and reused: a reading that names another
+// station, line or division still carries its own (rule 4), and a key id stands for one key.
+TEST(MtaFileSource, EachMessageCarriesItsReadingsTexts) {
+  testing::TempFile f(".csv");
+  f.Write(
+      "C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
+      "A002,R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,00:00:00,REGULAR,100,200\n"
+      "A002,R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,04:00:00,REGULAR,110,205\n"
+      "A002,R051,02-00-00,60 ST,NQR,BMT,05/27/2023,08:00:00,REGULAR,120,215\n"
+      "A002,R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,12:00:00,REGULAR,130,216\n"
+      "B001,R052,01-00-00,\"X, Y\",1,IRT,05/27/2023,00:00:00,REGULAR,5,5\n"
+      "B001,R052,01-00-00,\"X, Y\",1,IRT,05/27/2023,04:00:00,REGULAR,6,7\n");
+  for (auto format : {mta::WireFormat::kCsv, mta::WireFormat::kSeed}) {
+    MtaFileOptions o;
+    o.format = format;
+    auto src = MakeMtaFileSource({f.path()}, o);
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    auto msgs = Drain(**src);
+    struct Want {
+      const char* key;
+      const char* head;
+      const char* time;
+      const char* counts;
+    };
+    const Want want[] = {
+        {"A002,R051,02-00-00", "A002,R051,02-00-00,59 ST,NQR456W,BMT,", "2023-05-27 04:00:00", "10,5"},
+        {"B001,R052,01-00-00", "B001,R052,01-00-00,\"X, Y\",1,IRT,", "2023-05-27 04:00:00", "1,2"},
+        {"A002,R051,02-00-00", "A002,R051,02-00-00,60 ST,NQR,BMT,", "2023-05-27 08:00:00", "10,10"},
+        {"A002,R051,02-00-00", "A002,R051,02-00-00,59 ST,NQR456W,BMT,", "2023-05-27 12:00:00", "10,1"},
+    };
+    ASSERT_EQ(msgs.size(), std::size(want));
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      const Want& w = want[i];
+      const EventTime t = *ParseTimestamp(w.time);
+      std::string id = mta::MakeMessageId(std::string_view(w.key).substr(0, 4), std::string_view(w.key).substr(5, 4),
+                                          std::string_view(w.key).substr(10), t);
+      std::string line = std::string(w.head) + FormatDateMdyDash(t) + "," + FormatTimeOfDay(t) + ",REGULAR," +
+                         w.counts + "," + id + "," + w.time;
+      EXPECT_EQ(msgs[i].key, w.key);
+      EXPECT_EQ(msgs[i].value, format == mta::WireFormat::kCsv ? line : nlohmann::json(line).dump()) << i;
+      EXPECT_EQ(msgs[i].key_id, msgs[i].key == msgs[0].key ? msgs[0].key_id : msgs[1].key_id);
+    }
+    EXPECT_NE(msgs[0].key_id, msgs[1].key_id);
+  }
+}
+
 TEST(MtaFileSource, RepublishingGivesTheSameIds) {
   auto a = MakeMtaFileSource({"data/mta/turnstile_150627_subset.csv"}, MtaFileOptions{});
   auto b = MakeMtaFileSource({"data/mta/turnstile_150627_subset.csv"}, MtaFileOptions{});
