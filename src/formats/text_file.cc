@@ -31,6 +31,12 @@ bool IsGzip(std::string_view s, size_t pos) {
 }  // namespace
 
 Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double)>& fn) {
+  return ForEachTextPiece(
+      path, [&](std::string_view piece, double read, int) { return fn(piece, read); }, nullptr);
+}
+
+Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double, int)>& fn,
+                        const std::function<void(std::string_view, int)>& prepare) {
   std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) return Status::FromErrno(errno, "open", path);
   std::string in;
@@ -38,7 +44,7 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) in.append(buf, n);
   if (std::ferror(f.get())) return Status::FromErrno(errno, "read", path);
-  if (!IsGzip(in, 0)) return fn(in, 1.0);  // plain text passes through
+  if (!IsGzip(in, 0)) return fn(in, 1.0, -1);  // plain text passes through
 
   // Whole members with libdeflate (several times zlib's speed), one after the other, like
   // gzip -d does, on a helper thread while `fn` takes the previous member: two buffers,
@@ -99,6 +105,7 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
         pos += used_in;
         break;
       }
+      if (prepare) prepare(std::string_view(b.data.get(), b.size), static_cast<int>(k));
       std::lock_guard<std::mutex> lock(mu);
       b.read = static_cast<double>(pos) / static_cast<double>(in.size());
       b.full = true;
@@ -136,7 +143,7 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
       cv.wait(lock, [&] { return b.full || done; });
       if (!b.full) break;  // members come in order: none is left
     }
-    status = fn(std::string_view(b.data.get(), b.size), b.read);
+    status = fn(std::string_view(b.data.get(), b.size), b.read, static_cast<int>(k));
     std::lock_guard<std::mutex> lock(mu);
     b.full = false;
     stop = !status.ok();

@@ -17,22 +17,29 @@ namespace lakestream {
 // ending (LF or CRLF), numbered from 1; a UTF-8 byte order mark before line 1 is skipped.
 class PieceLines {
  public:
+  // `lines_before`: the text continues after that many lines, and numbering goes on from
+  // there; `file_start`: the text is a file's, so a byte order mark before line 1 is skipped.
+  explicit PieceLines(uint32_t lines_before = 0, bool file_start = true)
+      : line_no_(lines_before), file_start_(file_start) {}
   // Calls fn(line_no, line) for each line the piece completes.
   template <typename Fn>
   Status Feed(std::string_view piece, Fn&& fn);
   // The last line, if the text does not end with a line ending.
   template <typename Fn>
   Status Finish(Fn&& fn);
+  // Lines completed so far (including `lines_before`).
+  uint32_t line_no() const { return line_no_; }
 
  private:
   template <typename Fn>
   Status Emit(std::string_view line, Fn&& fn) {
-    if (++line_no_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    if (++line_no_ == 1 && file_start_ && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     return fn(line_no_, line);
   }
   std::string carry_;  // the start of a line the previous pieces did not complete
   uint32_t line_no_ = 0;
+  bool file_start_ = true;
 };
 
 template <typename Fn>
@@ -78,6 +85,13 @@ Status ForEachLine(std::string_view text, Fn&& fn) {
 // (what it needs to estimate the whole text's size). A piece is valid only during the
 // call; the first error `fn` returns ends the read and is returned.
 Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double)>& fn);
+// The same, with work done on the inflating thread: `prepare(piece, slot)` is called there
+// as soon as a gzip member is inflated, and `fn(piece, read, slot)` later on the calling
+// thread, `slot` (0 or 1) naming the buffer that holds the piece: what prepare leaves in
+// a slot is for the fn call with the same slot, which comes before the next prepare of it.
+// Plain text has no inflating thread: its one piece goes to fn unprepared (slot -1).
+Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double, int)>& fn,
+                        const std::function<void(std::string_view, int)>& prepare);
 
 // The text of a file as lines (PieceLines): on_line(line_no, line) for each; on_piece(piece,
 // read) is told of each piece before its lines.
