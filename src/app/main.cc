@@ -1,7 +1,11 @@
 // lakestream: Kafka -> event-time windows -> data lake -> DuckDB warehouse, in one binary.
 #include <CLI/CLI.hpp>
-#include <duckdb.h>
 #include <librdkafka/rdkafka.h>
+
+#include <functional>
+#include <string>
+
+#include "lake/duckdb_api.h"
 
 #include <string>
 
@@ -21,8 +25,12 @@ int main(int argc, char** argv) {
       "aggregates them in event-time windows exactly once, and lands them in a data lake."};
   root.name("lakestream");
   root.require_subcommand(1);
-  root.set_version_flag("--version", std::string("lakestream 0.1.0 (librdkafka ") + rd_kafka_version_str() +
-                                        ", DuckDB " + duckdb_library_version() + ")");
+  // A function: DuckDB is loaded only when --version asks for its version.
+  root.set_version_flag("--version", std::function<std::string()>([] {
+    auto duck = lakestream::lake::LoadDuckDb();
+    return std::string("lakestream 0.1.0 (librdkafka ") + rd_kafka_version_str() + ", DuckDB " +
+           (duck.ok() ? (*duck)->duckdb_library_version() : "not found: " + duck.status().ToString()) + ")";
+  }));
   root.footer(
       "Start here:\n"
       "  lakestream broker start                         # a local Kafka on 127.0.0.1:9092\n"

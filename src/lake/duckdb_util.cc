@@ -4,16 +4,17 @@ namespace lakestream::lake {
 
 Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
     const std::string& path, const std::vector<std::pair<std::string, std::string>>& settings) {
+  LS_RETURN_NOT_OK(LoadDuckDb().status());
   duckdb_config config = nullptr;
-  if (duckdb_create_config(&config) != DuckDBSuccess) {
+  if (Duck().duckdb_create_config(&config) != DuckDBSuccess) {
     return Status::Internal("cannot create a DuckDB configuration");
   }
   struct ConfigGuard {
     duckdb_config* c;
-    ~ConfigGuard() { duckdb_destroy_config(c); }
+    ~ConfigGuard() { Duck().duckdb_destroy_config(c); }
   } guard{&config};
   for (const auto& [name, value] : settings) {
-    if (duckdb_set_config(config, name.c_str(), value.c_str()) != DuckDBSuccess) {
+    if (Duck().duckdb_set_config(config, name.c_str(), value.c_str()) != DuckDBSuccess) {
       return Status::InvalidArgument("DuckDB rejected setting " + name + "=" + value);
     }
   }
@@ -21,14 +22,14 @@ Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
   c->db_.reset(new duckdb_database(nullptr));
   char* error = nullptr;
   const char* where = path.empty() ? nullptr : path.c_str();
-  if (duckdb_open_ext(where, c->db_.get(), config, &error) != DuckDBSuccess) {
+  if (Duck().duckdb_open_ext(where, c->db_.get(), config, &error) != DuckDBSuccess) {
     std::string msg = error ? error : "unknown error";
-    duckdb_free(error);
+    Duck().duckdb_free(error);
     return Status::IoError("cannot open DuckDB database '" + (path.empty() ? ":memory:" : path) +
                            "': " + msg);
   }
   c->conn_.reset(new duckdb_connection(nullptr));
-  if (duckdb_connect(*c->db_, c->conn_.get()) != DuckDBSuccess) {
+  if (Duck().duckdb_connect(*c->db_, c->conn_.get()) != DuckDBSuccess) {
     return Status::Internal("cannot connect to DuckDB database '" +
                             (path.empty() ? ":memory:" : path) + "'");
   }
@@ -37,8 +38,8 @@ Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
 
 Status DuckDbConnection::Execute(const std::string& sql) {
   DuckDbResult result;
-  if (duckdb_query(*conn_, sql.c_str(), result.get()) != DuckDBSuccess) {
-    const char* e = duckdb_result_error(result.get());
+  if (Duck().duckdb_query(*conn_, sql.c_str(), result.get()) != DuckDBSuccess) {
+    const char* e = Duck().duckdb_result_error(result.get());
     return Status::IoError("DuckDB statement failed: " + sql + ": " + (e ? e : "unknown error"));
   }
   return Status::Ok();
@@ -46,27 +47,27 @@ Status DuckDbConnection::Execute(const std::string& sql) {
 
 Result<QueryTable> DuckDbConnection::Query(const std::string& sql) {
   DuckDbResult result;
-  if (duckdb_query(*conn_, sql.c_str(), result.get()) != DuckDBSuccess) {
-    const char* e = duckdb_result_error(result.get());
+  if (Duck().duckdb_query(*conn_, sql.c_str(), result.get()) != DuckDBSuccess) {
+    const char* e = Duck().duckdb_result_error(result.get());
     return Status::IoError("DuckDB query failed: " + sql + ": " + (e ? e : "unknown error"));
   }
   QueryTable table;
-  idx_t cols = duckdb_column_count(result.get());
+  idx_t cols = Duck().duckdb_column_count(result.get());
   for (idx_t c = 0; c < cols; ++c) {
-    table.names.emplace_back(duckdb_column_name(result.get(), c));
-    table.types.push_back(duckdb_column_type(result.get(), c));
+    table.names.emplace_back(Duck().duckdb_column_name(result.get(), c));
+    table.types.push_back(Duck().duckdb_column_type(result.get(), c));
   }
-  idx_t rows = duckdb_row_count(result.get());
+  idx_t rows = Duck().duckdb_row_count(result.get());
   for (idx_t r = 0; r < rows; ++r) {
     auto& row = table.rows.emplace_back();
     for (idx_t c = 0; c < cols; ++c) {
-      if (duckdb_value_is_null(result.get(), c, r)) {
+      if (Duck().duckdb_value_is_null(result.get(), c, r)) {
         row.emplace_back(std::nullopt);
         continue;
       }
-      char* text = duckdb_value_varchar(result.get(), c, r);
+      char* text = Duck().duckdb_value_varchar(result.get(), c, r);
       row.emplace_back(text ? std::string(text) : std::string());
-      duckdb_free(text);
+      Duck().duckdb_free(text);
     }
   }
   return table;

@@ -4,7 +4,6 @@
 // one DuckDbConnection per thread.
 #pragma once
 
-#include <duckdb.h>
 
 #include <memory>
 #include <optional>
@@ -13,24 +12,25 @@
 #include <vector>
 
 #include "core/status.h"
+#include "lake/duckdb_api.h"
 
 namespace lakestream::lake {
 
 struct DuckDbDatabaseCloser {
   void operator()(duckdb_database* db) const {
-    duckdb_close(db);
+    Duck().duckdb_close(db);
     delete db;
   }
 };
 struct DuckDbConnectionCloser {
   void operator()(duckdb_connection* c) const {
-    duckdb_disconnect(c);
+    Duck().duckdb_disconnect(c);
     delete c;
   }
 };
 struct DuckDbAppenderCloser {
   void operator()(duckdb_appender* a) const {
-    duckdb_appender_destroy(a);
+    Duck().duckdb_appender_destroy(a);
     delete a;
   }
 };
@@ -41,7 +41,7 @@ class DuckDbResult {
   DuckDbResult() = default;
   DuckDbResult(const DuckDbResult&) = delete;
   DuckDbResult& operator=(const DuckDbResult&) = delete;
-  ~DuckDbResult() { duckdb_destroy_result(&result_); }
+  ~DuckDbResult() { Duck().duckdb_destroy_result(&result_); }
   duckdb_result* get() { return &result_; }
 
  private:

@@ -241,9 +241,9 @@ const char* SqlTypeName(ColumnType type) {
 }
 
 std::string AppenderError(duckdb_appender appender) {
-  duckdb_error_data e = duckdb_appender_error_data(appender);
-  std::string msg = e ? duckdb_error_data_message(e) : "unknown error";
-  duckdb_destroy_error_data(&e);
+  duckdb_error_data e = Duck().duckdb_appender_error_data(appender);
+  std::string msg = e ? Duck().duckdb_error_data_message(e) : "unknown error";
+  Duck().duckdb_destroy_error_data(&e);
   return msg;
 }
 
@@ -292,7 +292,7 @@ class ParquetWriter : public FileWriter {
 
   Status Append(const std::string& path, const RowSource& rows, size_t begin, size_t end) {
     std::unique_ptr<duckdb_appender, DuckDbAppenderCloser> appender(new duckdb_appender(nullptr));
-    if (duckdb_appender_create(db_->handle(), nullptr, kTable, appender.get()) != DuckDBSuccess) {
+    if (Duck().duckdb_appender_create(db_->handle(), nullptr, kTable, appender.get()) != DuckDBSuccess) {
       return Status::Internal("cannot create a DuckDB appender for '" + path +
                               "': " + AppenderError(*appender));
     }
@@ -302,26 +302,26 @@ class ParquetWriter : public FileWriter {
         const Value& v = *value;
         duckdb_state s;
         if (const auto* str = std::get_if<std::string>(&v)) {
-          s = duckdb_append_varchar_length(a, str->data(), str->size());
+          s = Duck().duckdb_append_varchar_length(a, str->data(), str->size());
         } else if (const auto* i = std::get_if<int64_t>(&v)) {
-          s = duckdb_append_int64(a, *i);
+          s = Duck().duckdb_append_int64(a, *i);
         } else if (const auto* d = std::get_if<double>(&v)) {
-          s = duckdb_append_double(a, *d);
+          s = Duck().duckdb_append_double(a, *d);
         } else if (const auto* t = std::get_if<EventTime>(&v)) {
-          s = duckdb_append_timestamp(a, duckdb_timestamp{t->seconds * 1000000});
+          s = Duck().duckdb_append_timestamp(a, duckdb_timestamp{t->seconds * 1000000});
         } else {
-          s = duckdb_append_null(a);
+          s = Duck().duckdb_append_null(a);
         }
         if (s != DuckDBSuccess) {
           return Status::Internal("cannot append a value for '" + path + "': " + AppenderError(a));
         }
       }
-      if (duckdb_appender_end_row(a) != DuckDBSuccess) {
+      if (Duck().duckdb_appender_end_row(a) != DuckDBSuccess) {
         return Status::Internal("cannot append a row for '" + path + "': " + AppenderError(a));
       }
       return Status::Ok();
     }));
-    if (duckdb_appender_close(a) != DuckDBSuccess) {
+    if (Duck().duckdb_appender_close(a) != DuckDBSuccess) {
       return Status::Internal("cannot flush rows for '" + path + "': " + AppenderError(a));
     }
     return Status::Ok();

@@ -128,9 +128,9 @@ def process(lakestream, topic, lake, *extra):
     assert lake_files(lake)
 
 
-def load(lakestream, lake, db, *extra, expect=0):
+def load(lakestream, lake, db, *extra, expect=0, env=None):
     return lakestream.run("load", "--lake", lake, "--warehouse", db, *extra, broker=False, expect=expect,
-                          timeout=600)
+                          timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -359,3 +359,19 @@ def test_streaming_process_and_load_watch_give_the_batch_warehouse(lakestream, b
     assert (s["files_loaded"], s["files_failed"]) == (n, 0)
     assert f"loaded {n} files" in out
     assert warehouse_tables(db) == reference["tables"]
+
+
+def test_without_duckdb_only_its_commands_fail_clearly(lakestream, source_dir, tmp_path):
+    # DuckDB is loaded when first needed: without it, a warehouse command says what to do
+    # and the rest of lakestream works.
+    env = {"LAKESTREAM_DUCKDB_LIBRARY": str(tmp_path / "missing" / "libduckdb.so")}
+    (tmp_path / "lake").mkdir()
+    p = load(lakestream, tmp_path / "lake", tmp_path / "w.duckdb", expect=None, env=env)
+    assert p.returncode != 0
+    assert "cannot load DuckDB" in p.stderr and "missing/libduckdb.so" in p.stderr
+    assert "scripts/setup.sh" in p.stderr
+    p = lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_150919_hudsonyd_raw.csv",
+                       "--dump", str(tmp_path / "dump.tsv"), broker=False, env=env)
+    assert len((tmp_path / "dump.tsv").read_text().splitlines()) == 824
+    p = lakestream.run("--version", broker=False, env=env)
+    assert "DuckDB not found: " in p.stdout
