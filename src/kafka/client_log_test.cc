@@ -45,9 +45,10 @@ TEST(ClientLog, ConnectingClientIsQuietAndItsLastErrorEndsTheMessage) {
 
 TEST(ClientLog, AfterConnectingARepeatedErrorIsPrintedOnce) {
   HandlePtr h = RefusedClient();
-  MarkConnected(h.get());  // as if the broker had answered, then gone away
-  const uint64_t before = SuppressedLogLines();
+  // Captured from before MarkConnected: the first failure may be printed right after it.
   ::testing::internal::CaptureStderr();
+  const uint64_t before = SuppressedLogLines();
+  MarkConnected(h.get());  // as if the broker had answered, then gone away
   // Await a few reconnect attempts (each logs the same failure), bounded.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (SuppressedLogLines() < before + 3 && std::chrono::steady_clock::now() < deadline) {
