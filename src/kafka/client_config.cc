@@ -76,9 +76,19 @@ Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf) {
   return HandlePtr(h);
 }
 
-Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms) {
+namespace {
+
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
+};
+using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+
+// One metadata request (of every topic if `all_topics`: asking for one by name could create
+// it where auto-creation is on), waited for up to `timeout_ms`.
+Result<MetadataPtr> FetchMetadata(rd_kafka_t* handle, const std::string& bootstrap, bool all_topics,
+                                  int timeout_ms) {
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(handle, 0, nullptr, &md, timeout_ms);
+  rd_kafka_resp_err_t err = rd_kafka_metadata(handle, all_topics ? 1 : 0, nullptr, &md, timeout_ms);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::string last = LastClientError(handle);
     return Status::Unavailable(fmt::format(
@@ -87,26 +97,25 @@ Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeo
         "your cluster{}",
         bootstrap, timeout_ms / 1000, rd_kafka_err2str(err), last.empty() ? "" : ". Last client error: " + last));
   }
-  rd_kafka_metadata_destroy(md);
   MarkConnected(handle);
-  return Status::Ok();
+  return MetadataPtr(md);
+}
+
+}  // namespace
+
+Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms) {
+  return FetchMetadata(handle, bootstrap, false, timeout_ms).status();
 }
 
 Result<int> PartitionCount(rd_kafka_t* handle, const std::string& topic, const std::string& bootstrap,
                            int timeout_ms) {
-  const rd_kafka_metadata_t* md = nullptr;
-  // All topics: asking for one by name could create it where auto-creation is on.
-  rd_kafka_resp_err_t err = rd_kafka_metadata(handle, 1, nullptr, &md, timeout_ms);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::Unavailable(fmt::format("cannot list topics at {}: {}", bootstrap, rd_kafka_err2str(err)));
-  }
+  LS_ASSIGN_OR_RETURN(MetadataPtr md, FetchMetadata(handle, bootstrap, true, timeout_ms));
   int partitions = 0;
   for (int i = 0; i < md->topic_cnt; ++i) {
     if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       partitions = md->topics[i].partition_cnt;
     }
   }
-  rd_kafka_metadata_destroy(md);
   if (partitions == 0) {
     return Status::NotFound(fmt::format(
         "topic '{}' does not exist at {}; create it first, e.g. `lakestream topics create {} --partitions 4`",

@@ -82,7 +82,8 @@ Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf);
 Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms);
 
 // The number of partitions of `topic`, asked within `timeout_ms`. NotFound, with the
-// command that creates it, if the topic does not exist.
+// command that creates it, if the topic does not exist. One metadata request, which also
+// does WaitForBroker's work (and gives its error when no broker answers).
 Result<int> PartitionCount(rd_kafka_t* handle, const std::string& topic, const std::string& bootstrap,
                            int timeout_ms);
 

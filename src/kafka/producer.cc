@@ -71,7 +71,6 @@ Result<std::unique_ptr<Producer>> Producer::Create(ClientConfig config, const st
 }
 
 Status Producer::Connect(int connect_timeout_ms) {
-  LS_RETURN_NOT_OK(WaitForBroker(handle_.get(), bootstrap_, connect_timeout_ms));
   LS_ASSIGN_OR_RETURN(partitions_, PartitionCount(handle_.get(), topic_name_, bootstrap_, connect_timeout_ms));
   topic_.reset(rd_kafka_topic_new(handle_.get(), topic_name_.c_str(), nullptr));
   return Status::Ok();
