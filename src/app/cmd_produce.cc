@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -123,18 +124,24 @@ void RunProduce(const ProduceArgs& a) {
   if (!pace.ok()) return Fail(pace.status(), 2);
   std::unique_ptr<kafka::Producer> producer;
   std::ofstream dump;
+  // The producer is created on a helper thread while the source is read (librdkafka then
+  // connects in the background); its errors (config) come first, as if created before.
+  std::future<Result<std::unique_ptr<kafka::Producer>>> creating;
   if (!a.dump.empty()) {
     dump.open(a.dump, std::ios::binary);
     if (!dump) return Fail(Status::IoError("cannot write --dump file '" + a.dump + "'"), 2);
   } else {
-    // Created before the source is read: librdkafka connects in the background meanwhile.
-    auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides);
-    if (!config.ok()) return Fail(config.status(), 2);
-    auto p = kafka::Producer::Create(std::move(*config), a.topic);
+    creating = std::async(std::launch::async, [&a]() -> Result<std::unique_ptr<kafka::Producer>> {
+      LS_ASSIGN_OR_RETURN(kafka::ClientConfig config, kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides));
+      return kafka::Producer::Create(std::move(config), a.topic);
+    });
+  }
+  auto source = OpenSource(a);
+  if (creating.valid()) {
+    auto p = creating.get();
     if (!p.ok()) return Fail(p.status(), 2);
     producer = std::move(*p);
   }
-  auto source = OpenSource(a);
   if (!source.ok()) return Fail(source.status(), 2);
   produce::MessageSource& src = **source;
   for (const auto& issue : src.Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());
