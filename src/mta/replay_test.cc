@@ -76,6 +76,11 @@ TEST(Replay, RulesTable) {
         {"1", "04:00:00", "REGULAR", 110, 55}},
        // The 04:00 tie: device 2's reading comes first in the file.
        {{"2", "04:00:00", 3, 3}, {"1", "04:00:00", 10, 5}, {"1", "08:00:00", 10, 5}}},
+      {"5: devices listed together, one out of time order: the tie still in file order",
+       {{"1", "08:00:00", "REGULAR", 120, 60}, {"1", "00:00:00", "REGULAR", 100, 50},
+        {"1", "04:00:00", "REGULAR", 110, 55}, {"2", "00:00:00", "REGULAR", 0, 0},
+        {"2", "04:00:00", "REGULAR", 3, 3}},
+       {{"1", "04:00:00", 10, 5}, {"2", "04:00:00", 3, 3}, {"1", "08:00:00", 10, 5}}},
       {"2: no REGULAR reading at all: the first in the file is kept",
        {{"1", "00:00:00", "RECOVR AUD", 100, 50}, {"1", "04:00:00", "RECOVR AUD", 110, 60},
         {"1", "04:00:00", "DOOR OPEN", 500, 500}},
