@@ -1,6 +1,7 @@
 #include "lake/duckdb_api.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -10,9 +11,14 @@
 namespace lakestream::lake {
 namespace {
 
-// LAKESTREAM_DUCKDB_LIBRARY (a path) if set; else found through the binary's run path
-// (CMakeLists.txt: DuckDB's folder), then the loader's usual places (LD_LIBRARY_PATH, the
-// system's folders).
+// LAKESTREAM_DUCKDB_LIBRARY (a path) if set; else the library found at build time (an
+// absolute path: under AddressSanitizer dlopen is called from the sanitizer's runtime, so
+// the binary's run path would not be searched) if it is there; else the loader's usual
+// places (LD_LIBRARY_PATH, the system's folders).
+#ifndef LAKESTREAM_DUCKDB_LIBRARY_PATH
+#define LAKESTREAM_DUCKDB_LIBRARY_PATH "libduckdb.so"
+#endif
+constexpr const char* kBuiltWith = LAKESTREAM_DUCKDB_LIBRARY_PATH;
 constexpr const char* kDefaultLibrary = "libduckdb.so";
 
 struct Loaded {
@@ -23,7 +29,9 @@ struct Loaded {
 Loaded Load() {
   Loaded out;
   const char* env = std::getenv("LAKESTREAM_DUCKDB_LIBRARY");
-  const char* kLibrary = env != nullptr && *env != '\0' ? env : kDefaultLibrary;
+  const char* kLibrary = env != nullptr && *env != '\0'  ? env
+                         : access(kBuiltWith, R_OK) == 0 ? kBuiltWith
+                                                          : kDefaultLibrary;
   void* lib = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) {
     const char* why = dlerror();
