@@ -85,6 +85,7 @@ TEST_F(WarehouseTest, KeysDimensionsFactAndManifestOfOneFile) {
   std::string file = Part("2023-06-03", 0, 1);
   WriteCsvGz(file, {Row59("10:00:00", 5, 7), Row59("10:05:00", 0, 3)});
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadReport r = LoadLake(*w);
   EXPECT_EQ(r.figures.files_loaded, 1u);
   EXPECT_EQ(r.figures.rows_loaded, 2u);
@@ -142,6 +143,7 @@ TEST_F(WarehouseTest, DimDateValues) {
   }
   WriteCsvGz(Part("2023-06-03", 0, 1), rows);
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadLake(*w);
   EXPECT_EQ(Dump(w->connection(), "SELECT * FROM dim_date ORDER BY date_id"), expected);
 }
@@ -157,6 +159,7 @@ TEST_F(WarehouseTest, SumsPartialAggregatesAcrossFilesPartitionsAndFormats) {
   WriteParquet(Part("2023-06-03", 2, 4, "parquet"),
                {Row59("10:00:00", 4, 40), Row59("10:05:00", 5, 50)});
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadReport r = LoadLake(*w);
   EXPECT_EQ(r.figures.files_loaded, 3u);
   EXPECT_EQ(r.figures.rows_loaded, 6u);
@@ -179,6 +182,7 @@ TEST_F(WarehouseTest, LoadingAgainIsANoOpAndNewFilesLoadAlone) {
   WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 1, 10)});
   WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:00:00", 2, 20)});
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadLake(*w);
   std::string before = Snapshot(*w);
   LoadReport again = LoadLake(*w);
@@ -190,6 +194,7 @@ TEST_F(WarehouseTest, LoadingAgainIsANoOpAndNewFilesLoadAlone) {
   // Reopened (a new process) and with a new commit: only the new file loads.
   w.reset();
   w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   WriteCsvGz(Part("2023-06-03", 0, 2), {Row59("10:00:00", 4, 40)});
   LoadReport third = LoadLake(*w);
   EXPECT_EQ(third.figures.files_loaded, 1u);
@@ -211,6 +216,7 @@ TEST_F(WarehouseTest, ChangedFileIsReportedNotReloadedAndOthersStillLoad) {
   WriteCsvGz(changed, {Row59("10:00:00", 1, 10)});
   WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:05:00", 2, 20)});
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadLake(*w);
   std::string recorded = *FileChecksum(changed);
 
@@ -245,6 +251,7 @@ TEST_F(WarehouseTest, SameBytesWithNewMtimeAreSkippedSameStatNeedsVerify) {
   std::string file = Part("2023-06-03", 0, 1);
   WriteCsvGz(file, {Row59("10:00:00", 1, 10)});
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadLake(*w);
   auto mtime = std::filesystem::last_write_time(file);
 
@@ -273,6 +280,7 @@ TEST_F(WarehouseTest, FailureAtAnyStepLeavesNothingOfThatFile) {
   std::string full;
   {
     auto w = OpenWarehouse();
+    ASSERT_NE(w, nullptr);
     LoadLake(*w);
     full = Snapshot(*w);
   }
@@ -280,6 +288,7 @@ TEST_F(WarehouseTest, FailureAtAnyStepLeavesNothingOfThatFile) {
     SCOPED_TRACE(static_cast<int>(step));
     std::filesystem::remove(db_);
     auto w = OpenWarehouse();
+    ASSERT_NE(w, nullptr);
     LoadOptions faulty;
     faulty.fault_hook = [step](LoadStep at, std::string_view path) {
       return at == step && path.find("date=2023-06-04") != std::string_view::npos
@@ -307,6 +316,7 @@ TEST_F(WarehouseTest, FilesWithBadRowsAreRejectedWhole) {
   testing::WriteGzip(Part("2023-06-03", 1, 1), ",CA,UNIT\n0,A002,R051\n");  // too few columns
   WriteCsvGz(Part("2023-06-03", 2, 1), {Row59("10:00:00", 1, 10)});
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadReport r = LoadLake(*w);
   EXPECT_EQ(r.figures.files_loaded, 1u);
   ASSERT_EQ(r.failures.size(), 2u);
@@ -337,6 +347,7 @@ TEST_F(WarehouseTest, TempFilesAndSideFoldersAreNeverLoaded) {
   WriteCsvGz(lake_ + "/turnstile/_late/date=2023-06-03/part-mta-p0-000000000002-0000.csv.gz",
              {Row59("10:00:00", 100, 100)});
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadReport r = LoadLake(*w);
   EXPECT_EQ(r.figures.files_seen, 1u);
   EXPECT_EQ(Dump(w->connection(), "SELECT file_path FROM load_manifest"),
@@ -348,6 +359,7 @@ TEST_F(WarehouseTest, StopBetweenFiles) {
   WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 1, 10)});
   WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:00:00", 2, 20)});
   auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
   LoadOptions o;
   int files = 0;
   o.on_file = [&](const LoadFigures&, const FileResult&) { ++files; };
@@ -379,6 +391,7 @@ TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
 
   {
     auto w = OpenWarehouse();
+    ASSERT_NE(w, nullptr);
     ASSERT_TRUE(w->connection()
                     .Execute("UPDATE lakestream_meta SET value = '2' WHERE key = 'schema_version'")
                     .ok());
