@@ -103,7 +103,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     self->listener_->OnRevoked(ToVector(parts));
     // While the partitions are still ours; the next owner's lag starts from them. A lost
     // assignment (session timed out) can no longer commit: the next owner's checkpoints do.
-    self->FlushOffsets(/*drop=*/rd_kafka_assignment_lost(rk) != 0);
+    self->FlushOffsets(/*drop=*/rd_kafka_assignment_lost(rk) != 0 || self->drop_unsent_);
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
       if (e != nullptr) rd_kafka_error_destroy(e);
@@ -204,6 +204,18 @@ void Consumer::FlushOffsets(bool drop) {
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;
+  if (unsent_) {  // is a broker there to take them? (one metadata request)
+    const rd_kafka_metadata_t* md = nullptr;
+    const auto timeout = static_cast<int>(kCloseProbeTimeout.count());
+    if (rd_kafka_metadata(handle_.get(), 0, nullptr, &md, timeout) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(md);
+    } else {
+      drop_unsent_ = true;
+      fmt::print(stderr,
+                 "lakestream: warning: no broker answered at the stop; the group's last offsets are not "
+                 "committed (informational only: the lake's checkpoints hold the positions)\n");
+    }
+  }
   rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
 }
 

@@ -76,13 +76,16 @@ class Consumer {
   // kOffsetCommitInterval from Poll and for partitions being revoked (after the listener's
   // OnRevoked, while they are still assigned; Close revokes everything): one request per
   // partition checkpoint cost the broker ~1.5 ms of CPU each, a quarter of its work in a
-  // backfill. An offset already sent is not sent again. Close waits for the last commit:
-  // with the brokers unreachable at a stop that takes ~10 s (librdkafka's wait for a group
-  // coordinator) before the consumer gives up; the lake's checkpoints are written by then.
+  // backfill. An offset already sent is not sent again.
   void CommitOffset(const TopicPartition& tp, int64_t next_offset);
   static constexpr std::chrono::milliseconds kOffsetCommitInterval{1000};
-  // Leaves the group cleanly: revokes everything through the listener first.
+  // Leaves the group cleanly: revokes everything through the listener first, sending the
+  // last offsets, unless no broker answers within kCloseProbeTimeout: librdkafka's close
+  // then waited ~10 s for a coordinator to take them. They are informational (the lake's
+  // checkpoints, written before, hold the positions), so they are dropped and the stop
+  // takes ~1 s.
   void Close();
+  static constexpr std::chrono::milliseconds kCloseProbeTimeout{1000};
 
   rd_kafka_t* handle() { return handle_.get(); }
   const std::string& bootstrap() const { return bootstrap_; }
@@ -101,6 +104,7 @@ class Consumer {
   RebalanceListener* listener_ = nullptr;
   std::string bootstrap_;
   bool closed_ = false;
+  bool drop_unsent_ = false;  // Close found no broker: the last offsets are not sent
   std::vector<rd_kafka_message_t*> batch_;
   struct GroupOffset {
     TopicPartition tp;

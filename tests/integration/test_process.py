@@ -319,6 +319,45 @@ def test_sigterm_commits_and_exits_0(lakestream, week, tmp_path):
     assert streams.lake_files(lake), "closed windows were committed on the way out"
 
 
+def test_sigterm_with_the_broker_gone_exits_0_within_seconds(lakestream, source_dir, test_tmp, tmp_path):
+    # A broker of its own, stopped under a running job: the stop still checkpoints
+    # everything read and exits 0 soon (the group's last offsets, informational, are
+    # dropped; librdkafka's close alone waited ~10 s for a coordinator).
+    broker_dir, port = f"{test_tmp}/gone-broker", 39292
+    lakestream.run("broker", "start", "--dir", broker_dir, "--port", port, broker=False, timeout=180)
+    try:
+        bootstrap = f"127.0.0.1:{port}"
+        topic = f"gone-{uuid.uuid4().hex[:8]}"
+        lakestream.run("topics", "create", topic, "--partitions", 4, "-X", f"bootstrap.servers={bootstrap}",
+                       broker=False)
+        lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz", "--topic", topic,
+                       "-X", f"bootstrap.servers={bootstrap}", broker=False, timeout=300)
+        lake = str(tmp_path / "lake")
+        stats = tmp_path / "stats.json"
+        proc = subprocess.Popen(
+            [lakestream.binary, "process", "--topic", topic, "--group", group(), "--lake", lake, "--trigger", "1h",
+             "--stats-json", str(stats), "-X", f"bootstrap.servers={bootstrap}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # A 1 h trigger: what it reads is committed only by the stop. Let it read a while.
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=6)
+    finally:
+        lakestream.run("broker", "stop", "--dir", broker_dir, broker=False, timeout=120)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, err
+    assert elapsed < 5, f"the stop took {elapsed:.1f} s\n{err}"
+    assert "no broker answered at the stop" in err
+    s = json.loads(stats.read_text())
+    assert s["records"] > 0 and s["interrupted"] is True
+    committed = 0
+    for path in glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
+        committed += json.loads(open(path).read().split("\n", 1)[1])["next_offset"]
+    assert committed == s["records"]
+
+
 def test_seed_wire_format_gives_the_same_lake(lakestream, source_dir, week, tmp_path):
     _, records = week
     topic = f"seed-{uuid.uuid4().hex[:8]}"
