@@ -292,6 +292,15 @@ def test_file_source_gives_the_same_lake(lakestream, week, source_dir, tmp_path)
     assert sorted(streams.lake_files(lake)) == before
 
 
+def checkpointed_records(lake, topic):
+    """The next offsets of the topic's partition checkpoints, added up (from offset 0: the
+    records read and committed)."""
+    total = 0
+    for path in glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
+        total += json.loads(open(path).read().split("\n", 1)[1])["next_offset"]
+    return total
+
+
 def test_sigterm_commits_and_exits_0(lakestream, week, tmp_path):
     topic, _ = week
     lake = str(tmp_path / "lake")
@@ -312,10 +321,7 @@ def test_sigterm_commits_and_exits_0(lakestream, week, tmp_path):
     s = json.loads(stats.read_text())
     assert s["records"] > 0 and s["interrupted"] is True
     # Every record it read is reflected in a checkpoint: the next offsets add up.
-    committed = 0
-    for path in glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
-        committed += json.loads(open(path).read().split("\n", 1)[1])["next_offset"]
-    assert committed == s["records"]
+    assert checkpointed_records(lake, topic) == s["records"]
     assert streams.lake_files(lake), "closed windows were committed on the way out"
 
 
@@ -352,10 +358,7 @@ def test_sigterm_with_the_broker_gone_exits_0_within_seconds(lakestream, source_
     assert "no broker answered at the stop" in err
     s = json.loads(stats.read_text())
     assert s["records"] > 0 and s["interrupted"] is True
-    committed = 0
-    for path in glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
-        committed += json.loads(open(path).read().split("\n", 1)[1])["next_offset"]
-    assert committed == s["records"]
+    assert checkpointed_records(lake, topic) == s["records"]
 
 
 def test_seed_wire_format_gives_the_same_lake(lakestream, source_dir, week, tmp_path):
