@@ -6,6 +6,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -325,12 +326,21 @@ def test_sigterm_commits_and_exits_0(lakestream, week, tmp_path):
     assert streams.lake_files(lake), "closed windows were committed on the way out"
 
 
-def test_sigterm_with_the_broker_gone_exits_0_within_seconds(lakestream, source_dir, test_tmp, tmp_path):
+def test_sigterm_with_the_broker_gone_exits_0_within_seconds(lakestream, source_dir, tmp_path):
     # A broker of its own, stopped under a running job: the stop still checkpoints
     # everything read and exits 0 soon (the group's last offsets, informational, are
     # dropped; librdkafka's close alone waited ~10 s for a coordinator).
-    broker_dir, port = f"{test_tmp}/gone-broker", 39292
-    lakestream.run("broker", "start", "--dir", broker_dir, "--port", port, broker=False, timeout=180)
+    # Two ports the system says are free now (a fixed pair can be some connection's local
+    # port: this machine's ephemeral range starts at 32768).
+    sockets = [socket.socket() for _ in range(2)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    port, controller_port = (s.getsockname()[1] for s in sockets)
+    for s in sockets:
+        s.close()
+    broker_dir = str(tmp_path / "broker")  # a new one each run
+    lakestream.run("broker", "start", "--dir", broker_dir, "--port", port, "--controller-port", controller_port,
+                   broker=False, timeout=180)
     try:
         bootstrap = f"127.0.0.1:{port}"
         topic = f"gone-{uuid.uuid4().hex[:8]}"
