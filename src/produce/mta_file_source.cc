@@ -31,19 +31,36 @@ class MtaFileSource final : public MessageSource {
   bool Next(SourceMessage* m) override {
     if (next_ >= replay_.messages.size()) return false;
     const mta::ReplayMessage& rm = replay_.messages[next_++];
+    // In event-time order the readings are visited far apart in memory (~30% of the
+    // publishing thread's time went to waiting for them): the one a few messages ahead is
+    // fetched now.
+    if (next_ + kPrefetchAhead < replay_.messages.size()) {
+      __builtin_prefetch(&data_.readings[replay_.messages[next_ + kPrefetchAhead].reading]);
+    }
     const mta::Reading& r = data_.readings[rm.reading];
     const auto& p = data_.pool;
     EventTime t{r.time.seconds + shift_};
-    mta::TurnstileMessage msg{p.Get(r.ca),       p.Get(r.unit),     p.Get(r.scp),
-                              p.Get(r.station),  p.Get(r.linename), p.Get(r.division),
-                              p.Get(r.desc),     t,                 rm.entries,
-                              rm.exits,          {}};
+    mta::TurnstileMessage msg;
+    msg.desc = p.Get(r.desc);
+    msg.time = t;
+    msg.entries = rm.entries;
+    msg.exits = rm.exits;
     // A device's key and CSV head are rendered once (again only if the reading names
-    // another station, line or division than the device's last one).
+    // another station, line or division than the device's last one); the texts behind
+    // them are looked up only then (and for json, which has no head).
     DeviceTexts& texts = devices_[rm.device];
+    const bool stale_head = texts.head.empty() || texts.station != r.station || texts.linename != r.linename ||
+                            texts.division != r.division;
+    if (stale_head || texts.key.empty() || options_.format == mta::WireFormat::kJson) {
+      msg.ca = p.Get(r.ca);
+      msg.unit = p.Get(r.unit);
+      msg.scp = p.Get(r.scp);
+      msg.station = p.Get(r.station);
+      msg.linename = p.Get(r.linename);
+      msg.division = p.Get(r.division);
+    }
     if (texts.key.empty()) mta::RenderDeviceKey(msg.ca, msg.unit, msg.scp, &texts.key);
-    if (texts.head.empty() || texts.station != r.station || texts.linename != r.linename ||
-        texts.division != r.division) {
+    if (stale_head) {
       texts.head.clear();
       mta::AppendCsvHead(msg, &texts.head);
       texts.station = r.station;
@@ -74,6 +91,7 @@ class MtaFileSource final : public MessageSource {
   size_t next_ = 0;
   int64_t shift_ = 0;
   std::string id_;  // reused
+  static constexpr size_t kPrefetchAhead = 4;
   struct DeviceTexts {
     std::string key;   // CA,UNIT,SCP
     std::string head;  // mta::AppendCsvHead's text, for these ids:
