@@ -2,21 +2,26 @@
 # Benchmark: `lakestream produce --speed max` of a real MTA week against kcat
 # publishing the same pre-rendered messages to the same broker, in one run.
 #
-#   bench/produce_vs_kcat.sh [--runs N] [--bootstrap HOST:PORT]
+#   bench/produce_vs_kcat.sh [--runs N] [--warmup N] [--bootstrap HOST:PORT]
 #
 # Without --bootstrap it uses the bench broker on 127.0.0.1:29092 (folder
 # build/bench-broker), started unless it is running and stopped at the end if it was. Both producers use the same client
 # settings (lz4, linger 20 ms, idempotence), and both wait for every delivery.
 # lakestream's time includes reading and replaying the gzip file; kcat's does not.
-# One untimed round warms the broker, then N runs (default 7), each into fresh topics;
-# the medians are compared. Prints a table and writes bench/results/<date>-produce.md.
+# Untimed rounds of both first (default 3: a broker just started runs its JIT and writes
+# back to disk for a minute, and then both clients, and lakestream more, publish up to 30%
+# slower than on a settled broker), then N runs (default 7), alternating, each into fresh
+# topics and each after a `sync` (the broker's writes of the run before would otherwise be
+# written back during it); the medians are compared. Prints a table and writes bench/results/<date>-produce.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=7
+warmup=3
 bootstrap=""
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --bootstrap) bootstrap=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -44,20 +49,23 @@ settings=(compression.codec=lz4 linger.ms=20 batch.size=1000000 enable.idempoten
           queue.buffering.max.messages=500000)
 
 now() { date +%s.%N; }
-# One untimed round first: a broker just started is slower for whichever client comes
-# first (JIT, log segments), which would favour the other.
+# Untimed rounds first (see the top).
 xs=()
 for kv in "${settings[@]}"; do xs+=(-X "$kv"); done
 bench_bootstrap=$bootstrap
-bench_topic bench-produce-warmup-$$
-$ls topics create bench-produce-warmup-$$ --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
-$ls produce --source $week --topic bench-produce-warmup-$$ --speed max -X bootstrap.servers=$bootstrap >/dev/null 2>&1
-kcat -P -b $bootstrap -t bench-produce-warmup-$$ -K $'\t' -l "${xs[@]}" "$work/messages.tsv"
+for w in $(seq 1 "$warmup"); do
+  t=bench-produce-warmup-$$-$w
+  bench_topic $t
+  $ls topics create $t --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
+  $ls produce --source $week --topic $t --speed max -X bootstrap.servers=$bootstrap >/dev/null 2>&1
+  kcat -P -b $bootstrap -t $t -K $'\t' -l "${xs[@]}" "$work/messages.tsv"
+done
 ls_rates=() kcat_rates=() ls_send_rates=()
 for i in $(seq 1 "$runs"); do
   t=bench-produce-ls-$$-$i
   bench_topic $t
   $ls topics create $t --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
+  sync  # the previous run's writes leave the page cache here, not during this run
   s=$(now)
   $ls produce --source $week --topic $t --speed max -X bootstrap.servers=$bootstrap \
     -X compression.type=lz4 --stats-json "$work/stats.json" >/dev/null 2>&1
@@ -70,6 +78,7 @@ for i in $(seq 1 "$runs"); do
   $ls topics create $t --partitions 4 -X bootstrap.servers=$bootstrap >/dev/null
   xs=()
   for kv in "${settings[@]}"; do xs+=(-X "$kv"); done
+  sync  # the previous run's writes leave the page cache here, not during this run
   s=$(now)
   kcat -P -b $bootstrap -t $t -K $'\t' -l "${xs[@]}" "$work/messages.tsv"
   e=$(now)
