@@ -5,12 +5,9 @@
 #include <functional>
 #include <string>
 
-#include "lake/duckdb_api.h"
-
-#include <string>
-
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "lake/duckdb_api.h"
 
 // jemalloc's options when it is linked in (CMakeLists.txt; ignored otherwise): two arenas
 // for the two busy threads (the reader and the committer) instead of 4 per core, which

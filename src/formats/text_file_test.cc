@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,78 @@ TEST(PieceLines, LinesAcrossPieces) {
     ASSERT_TRUE(lines.Finish(collect).ok());
     EXPECT_EQ(got, c.lines);
   }
+}
+
+// A text that continues a file: numbering goes on, and a byte order mark is only skipped
+// at a file's start.
+TEST(PieceLines, ContinuingAText) {
+  struct Case {
+    uint32_t lines_before;
+    bool file_start;
+    std::vector<std::pair<uint32_t, std::string>> lines;
+  };
+  const Case cases[] = {
+      {0, true, {{1, "a"}, {2, "\xEF\xBB\xBF" "b"}}},
+      {0, false, {{1, "\xEF\xBB\xBF" "a"}, {2, "\xEF\xBB\xBF" "b"}}},
+      {41, false, {{42, "\xEF\xBB\xBF" "a"}, {43, "\xEF\xBB\xBF" "b"}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.lines_before);
+    PieceLines lines(c.lines_before, c.file_start);
+    std::vector<std::pair<uint32_t, std::string>> got;
+    auto collect = [&](uint32_t line_no, std::string_view line) {
+      got.emplace_back(line_no, line);
+      return Status::Ok();
+    };
+    ASSERT_TRUE(lines.Feed("\xEF\xBB\xBF" "a\r\n\xEF\xBB\xBF" "b\n", collect).ok());
+    EXPECT_EQ(got, c.lines);
+    EXPECT_EQ(lines.line_no(), c.lines_before + 2);
+  }
+}
+
+// prepare sees each member on the inflating thread, and fn then gets the same member
+// with the same slot, in order; plain text goes to fn alone, unprepared.
+TEST(TextFile, PrepareSeesEachMemberBeforeFnWithItsSlot) {
+  const std::vector<std::string> members = {"first\n", "second\n", "third", " line\n", "fifth\n"};
+  TempFile gz(".csv.gz");
+  gz.WriteGzipMembers(members);
+  std::string prepared[2];
+  std::thread::id caller = std::this_thread::get_id(), preparer;
+  int prepares = 0;
+  std::vector<std::string> got;
+  auto fn = [&](std::string_view piece, double, int slot) {
+    EXPECT_TRUE(slot == 0 || slot == 1) << slot;
+    EXPECT_EQ(prepared[slot], piece);
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+    got.emplace_back(piece);
+    return Status::Ok();
+  };
+  auto prepare = [&](std::string_view piece, int slot) {
+    prepared[slot] = std::string(piece);
+    preparer = std::this_thread::get_id();
+    ++prepares;
+  };
+  ASSERT_TRUE(ForEachTextPiece(gz.path(), fn, prepare).ok());
+  EXPECT_EQ(got, members);
+  EXPECT_EQ(prepares, static_cast<int>(members.size()));
+  EXPECT_NE(preparer, caller);
+
+  TempFile plain(".csv");
+  plain.Write("a\nb\n");
+  got.clear();
+  prepares = 0;
+  ASSERT_TRUE(ForEachTextPiece(
+                  plain.path(),
+                  [&](std::string_view piece, double read, int slot) {
+                    EXPECT_EQ(slot, -1);
+                    EXPECT_EQ(read, 1.0);
+                    got.emplace_back(piece);
+                    return Status::Ok();
+                  },
+                  prepare)
+                  .ok());
+  EXPECT_EQ(got, std::vector<std::string>{"a\nb\n"});
+  EXPECT_EQ(prepares, 0);
 }
 
 TEST(TextFile, ReadsPlainAndGzipText) {

@@ -78,11 +78,6 @@ Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf) {
 
 namespace {
 
-struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
-};
-using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
-
 // One metadata request (of every topic if `all_topics`: asking for one by name could create
 // it where auto-creation is on), waited for up to `timeout_ms`.
 Result<MetadataPtr> FetchMetadata(rd_kafka_t* handle, const std::string& bootstrap, bool all_topics,

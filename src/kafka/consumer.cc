@@ -204,17 +204,13 @@ void Consumer::FlushOffsets(bool drop) {
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;
-  if (unsent_) {  // is a broker there to take them? (one metadata request)
-    const rd_kafka_metadata_t* md = nullptr;
-    const auto timeout = static_cast<int>(kCloseProbeTimeout.count());
-    if (rd_kafka_metadata(handle_.get(), 0, nullptr, &md, timeout) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_metadata_destroy(md);
-    } else {
-      drop_unsent_ = true;
-      fmt::print(stderr,
-                 "lakestream: warning: no broker answered at the stop; the group's last offsets are not "
-                 "committed (informational only: the lake's checkpoints hold the positions)\n");
-    }
+  // Is a broker there to take the last offsets? (one metadata request)
+  if (unsent_ && !WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
+    drop_unsent_ = true;
+    fmt::print(stderr,
+               "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the group's last "
+               "offsets are not committed (informational only: the lake's checkpoints hold the positions)\n",
+               bootstrap_);
   }
   rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
 }

@@ -112,6 +112,18 @@ Status Producer::Send(std::string_view key, std::string_view value) {
   }
 }
 
+int32_t Producer::PartitionOf(const Message& m) {
+  auto choose = [&] { return partitioner_(topic_.get(), m.key.data(), m.key.size(), partitions_, nullptr, nullptr); };
+  if (m.key_id == kNoKeyId || !partition_by_key_) return choose();
+  if (m.key_id >= partition_of_key_.size()) partition_of_key_.resize(size_t{m.key_id} + 1, -1);
+  int32_t& p = partition_of_key_[m.key_id];
+  if (p >= 0) return p;
+  const int32_t chosen = choose();
+  // A random partitioner (for empty keys) must choose again for every message.
+  if (!m.key.empty()) p = chosen;
+  return chosen;
+}
+
 Status Producer::SendBatch(std::span<const Message> messages) {
   if (messages.empty()) return Status::Ok();
   uint64_t bytes = 0;
@@ -144,19 +156,7 @@ Status Producer::SendBatch(std::span<const Message> messages) {
     partition_of_.resize(messages.size());
     counts_.assign(static_cast<size_t>(partitions_) + 1, 0);
     for (size_t i = 0; i < messages.size(); ++i) {
-      const Message& m = messages[i];
-      int32_t p;
-      if (m.key_id == kNoKeyId || !partition_by_key_) {
-        p = partitioner_(topic_.get(), m.key.data(), m.key.size(), partitions_, nullptr, nullptr);
-      } else {
-        if (m.key_id >= partition_of_key_.size()) partition_of_key_.resize(size_t{m.key_id} + 1, -1);
-        p = partition_of_key_[m.key_id];
-        if (p < 0) {
-          p = partitioner_(topic_.get(), m.key.data(), m.key.size(), partitions_, nullptr, nullptr);
-          // A random partitioner (for empty keys) must choose again for every message.
-          if (!m.key.empty()) partition_of_key_[m.key_id] = p;
-        }
-      }
+      const int32_t p = PartitionOf(messages[i]);
       partition_of_[i] = p;
       ++counts_[static_cast<size_t>(p) + 1];
     }

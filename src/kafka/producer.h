@@ -40,6 +40,8 @@ class Producer {
     uint32_t key_id = kNoKeyId;
   };
   static constexpr uint32_t kNoKeyId = UINT32_MAX;
+  // librdkafka's partitioner signature (rd_kafka_msg_partitioner_*).
+  using PartitionerFn = int32_t (*)(const rd_kafka_topic_t*, const void*, size_t, int32_t, void*, void*);
   // Enqueues messages, in order within each partition, with one rd_kafka_produce_batch
   // call per partition: the configured `partitioner` (one of librdkafka's own) runs here,
   // so librdkafka takes a partition's lock once per call instead of twice per message
@@ -67,11 +69,8 @@ class Producer {
  private:
   Producer() = default;
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
-
- public:
-  using PartitionerFn = int32_t (*)(const rd_kafka_topic_t*, const void*, size_t, int32_t, void*, void*);
-
- private:
+  // The message's partition by the configured partitioner, once per key_id.
+  int32_t PartitionOf(const Message& m);
 
   HandlePtr handle_;
   TopicPtr topic_;

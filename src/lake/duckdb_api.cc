@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 
 namespace lakestream::lake {
 namespace {
@@ -29,16 +28,16 @@ struct Loaded {
 Loaded Load() {
   Loaded out;
   const char* env = std::getenv("LAKESTREAM_DUCKDB_LIBRARY");
-  const char* kLibrary = env != nullptr && *env != '\0'  ? env
-                         : access(kBuiltWith, R_OK) == 0 ? kBuiltWith
-                                                          : kDefaultLibrary;
-  void* lib = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+  const char* library = env != nullptr && *env != '\0'  ? env
+                        : access(kBuiltWith, R_OK) == 0 ? kBuiltWith
+                                                         : kDefaultLibrary;
+  void* lib = dlopen(library, RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) {
     const char* why = dlerror();
     out.status = Status::Unavailable(fmt::format(
         "cannot load DuckDB ({}): {}; run scripts/setup.sh, which installs it (or set "
         "LAKESTREAM_DUCKDB_LIBRARY to a libduckdb.so)",
-        kLibrary, why != nullptr ? why : "unknown error"));
+        library, why != nullptr ? why : "unknown error"));
     return out;
   }
   // Never unloaded: DuckDB's objects may live until the process ends.
@@ -46,7 +45,7 @@ Loaded Load() {
   out.api.name = reinterpret_cast<decltype(&::name)>(dlsym(lib, #name));                                 \
   if (out.api.name == nullptr) {                                                                         \
     out.status = Status::Unavailable(                                                                    \
-        fmt::format("cannot load DuckDB ({}): it has no function {} (an older DuckDB?)", kLibrary, #name)); \
+        fmt::format("cannot load DuckDB ({}): it has no function {} (an older DuckDB?)", library, #name)); \
     return out;                                                                                          \
   }
   LS_DUCKDB_FUNCTIONS(LS_DUCKDB_RESOLVE)

@@ -1,7 +1,8 @@
 // DuckDB's C API, loaded when first needed (dlopen) instead of linked.
 //
-// Linked, libduckdb made every start of the binary pay ~6 ms of symbol relocation (half of
-// `lakestream --version`), while most commands never touch DuckDB: produce, topics,
+// Linked, libduckdb made every start of the binary pay ~10 ms of relocation and
+// initialisation (13.5 ms of `lakestream --version`, 2.8 ms without), while most commands
+// never touch DuckDB: produce, topics,
 // broker, and process into a CSV.gz lake. The Parquet writer and the warehouse load it
 // through LoadDuckDb() before their first call; the functions are then reached as
 // `Duck().duckdb_query(...)`, with the types and signatures of duckdb.h.
@@ -31,9 +32,9 @@ struct DuckDbApi {
 #undef LS_DUCKDB_POINTER
 };
 
-// Loads libduckdb (once; thread-safe): LAKESTREAM_DUCKDB_LIBRARY if set, else libduckdb.so
-// from DuckDB's folder at build time (the run path) or the loader's usual places. The error
-// names the library, what the loader said, and that scripts/setup.sh installs it.
+// Loads libduckdb (once; thread-safe): LAKESTREAM_DUCKDB_LIBRARY if set, else the library
+// CMake found (its absolute path), else libduckdb.so from the loader's usual places. The
+// error names the library, what the loader said, and that scripts/setup.sh installs it.
 Result<const DuckDbApi*> LoadDuckDb();
 
 // The loaded API: only after LoadDuckDb succeeded (aborts otherwise: a programming error).

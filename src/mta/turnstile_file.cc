@@ -65,7 +65,6 @@ class RowParser {
       : path_(path), file_index_(file_index), first_(first), out_(out) {}
 
   uint64_t rows() const { return rows_; }
-  size_t first() const { return first_; }
 
   Status operator()(uint32_t line_no, std::string_view line) {
     line = TrimSpaces(line);
@@ -219,12 +218,17 @@ Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
     t.ready = false;
     if (no_tails) return;
     if (!tail_first) {  // the first member: its first line is the header
-      std::string_view line = piece.substr(0, piece.find('\n'));
-      if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      const size_t eol = piece.find('\n');
+      std::string_view line;
+      if (eol != std::string_view::npos) {
+        (void)ForEachLine(piece.substr(0, eol + 1), [&](uint32_t, std::string_view l) {
+          line = l;
+          return Status::Ok();
+        });
+      }
       FileLayout layout;
       size_t first = 0;
-      if (line.size() == piece.size() || !ReadHeader(path, 1, TrimSpaces(line), &layout, &first).ok()) {
+      if (eol == std::string_view::npos || !ReadHeader(path, 1, TrimSpaces(line), &layout, &first).ok()) {
         no_tails = true;  // no line ending in the member, or no header in the line
         return;
       }
