@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 
 namespace lakestream::lake {
 namespace {
@@ -40,7 +41,8 @@ struct DirCloser {
 
 Status FsyncPath(const std::string& path, int flags, std::string_view what) {
   Fd fd(::open(path.c_str(), flags | O_CLOEXEC));
-  if (fd.get() < 0) return Status::FromErrno(errno, std::string("open for ") + std::string(what), path);
+  if (fd.get() < 0)
+    return Status::FromErrno(errno, std::string("open for ") + std::string(what), path);
   if (::fsync(fd.get()) != 0) return Status::FromErrno(errno, what, path);
   if (fd.Close() != 0) return Status::FromErrno(errno, "close", path);
   return Status::Ok();
@@ -70,18 +72,31 @@ std::string ParentDir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-Status MakeDirsDurable(const std::string& path) {
+namespace {
+
+Status MakeDirsDurableLocked(const std::string& path) {
   if (path.empty() || path == "." || path == "/") return Status::Ok();
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return Status::Ok();
     return Status::IoError("cannot create folder '" + path + "': a file with that name exists");
   }
-  LS_RETURN_NOT_OK(MakeDirsDurable(ParentDir(path)));
+  LS_RETURN_NOT_OK(MakeDirsDurableLocked(ParentDir(path)));
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
     return Status::FromErrno(errno, "create folder", path);
   }
   return FsyncDir(ParentDir(path));
+}
+
+}  // namespace
+
+Status MakeDirsDurable(const std::string& path) {
+  // One call at a time in a process: commits of different partitions run on different
+  // threads, and one that found a folder another had just created (the stat above) must
+  // not go on before that folder's entry was fsynced.
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  return MakeDirsDurableLocked(path);
 }
 
 Status RenameFile(const std::string& from, const std::string& to) {
@@ -92,7 +107,8 @@ Status RenameFile(const std::string& from, const std::string& to) {
 }
 
 Status RemoveFileIfExists(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Status::FromErrno(errno, "remove", path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return Status::FromErrno(errno, "remove", path);
   return Status::Ok();
 }
 

@@ -21,6 +21,7 @@ void StartWriteback(const std::string& path);
 // fsync()s a folder so that entries created, renamed or removed in it survive a power loss.
 Status FsyncDir(const std::string& path);
 // Creates `path` and any missing parents; fsyncs the parent of each folder it creates.
+// Thread-safe: calls in one process are serialized, so a folder found is a durable one.
 Status MakeDirsDurable(const std::string& path);
 // rename(2): atomic replacement of `to` within one file system.
 Status RenameFile(const std::string& from, const std::string& to);

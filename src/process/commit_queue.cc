@@ -1,31 +1,36 @@
 #include "process/commit_queue.h"
 
+#include <algorithm>
+
 namespace lakestream::process {
 
-CommitQueue::CommitQueue(size_t max_queued) : max_queued_(max_queued), thread_([this] { Run(); }) {}
+CommitQueue::CommitQueue(Options options) : options_(options) {
+  const size_t n = std::max<size_t>(options_.threads, 1);
+  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { Run(); });
+}
 
 CommitQueue::~CommitQueue() {
   {
     std::unique_lock lock(mu_);
-    changed_.wait(lock, [this] { return jobs_.empty() && !running_job_; });
+    changed_.wait(lock, [this] { return jobs_.empty() && running_.empty(); });
     stopping_ = true;
   }
   changed_.notify_all();
-  thread_.join();
+  for (std::thread& t : threads_) t.join();
 }
 
-void CommitQueue::Submit(std::function<Status()> job) {
+void CommitQueue::Submit(const void* key, std::function<Status()> job) {
   {
     std::unique_lock lock(mu_);
-    changed_.wait(lock, [this] { return jobs_.size() < max_queued_; });
-    jobs_.push_back(std::move(job));
+    changed_.wait(lock, [this] { return jobs_.size() < std::max<size_t>(options_.max_queued, 1); });
+    jobs_.push_back(Job{key, std::move(job)});
   }
   changed_.notify_all();
 }
 
 Status CommitQueue::Drain() {
   std::unique_lock lock(mu_);
-  changed_.wait(lock, [this] { return jobs_.empty() && !running_job_; });
+  changed_.wait(lock, [this] { return jobs_.empty() && running_.empty(); });
   return error_;
 }
 
@@ -34,25 +39,32 @@ Status CommitQueue::error() {
   return error_;
 }
 
+std::deque<CommitQueue::Job>::iterator CommitQueue::NextRunnable() {
+  return std::find_if(jobs_.begin(), jobs_.end(), [this](const Job& j) {
+    return std::find(running_.begin(), running_.end(), j.key) == running_.end();
+  });
+}
+
 void CommitQueue::Run() {
   while (true) {
-    std::function<Status()> job;
+    Job job;
     {
       std::unique_lock lock(mu_);
-      changed_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-      running_job_ = true;
+      changed_.wait(lock, [this] { return stopping_ || NextRunnable() != jobs_.end(); });
+      auto it = NextRunnable();
+      if (it == jobs_.end()) return;  // stopping (the destructor waits until all ran)
+      job = std::move(*it);
+      jobs_.erase(it);
+      running_.push_back(job.key);
     }
     changed_.notify_all();  // a Submit may wait for room
-    Status st = job();
+    Status st = job.run();
     {
       std::lock_guard lock(mu_);
-      running_job_ = false;
+      running_.erase(std::find(running_.begin(), running_.end(), job.key));
       if (!st.ok() && error_.ok()) error_ = st;
     }
-    changed_.notify_all();
+    changed_.notify_all();  // the key's next job may run now; Drain may be done
   }
 }
 

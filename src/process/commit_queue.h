@@ -1,9 +1,11 @@
-// CommitQueue: runs lake commits on one background thread, in submission order, so that
-// formatting, compressing and fsyncing lake files overlaps with reading and aggregating.
+// CommitQueue: runs lake commits on background threads, so that formatting, compressing
+// and fsyncing lake files overlaps with reading and aggregating.
 //
 // Exactly once is unchanged: each job is one PartitionCommitter::Commit of a snapshot
-// (rows, next offset and state taken together on the processing thread). Jobs run one at
-// a time in FIFO order, so a partition's commits happen in the order they were taken.
+// (rows, next offset and state taken together on the processing thread). Jobs carry a key
+// (their partition): jobs with the same key run one at a time, in submission order, so a
+// partition's commits happen in the order they were taken; jobs with different keys may run
+// at once on different threads (partitions share nothing in the lake but its folders).
 // Before a partition is released (rebalance) or the job ends, the caller Drain()s: every
 // submitted commit has then either happened or failed.
 //
@@ -15,6 +17,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/status.h"
 
@@ -22,30 +25,50 @@ namespace lakestream::process {
 
 class CommitQueue {
  public:
-  // At most `max_queued` jobs wait at once; Submit blocks beyond that (bounds the memory
-  // held by rows in flight).
-  explicit CommitQueue(size_t max_queued = 2);
-  ~CommitQueue();  // drains, then stops the thread
+  struct Options {
+    // Threads running jobs. Two: with one, a partition's commit burst (each fills up at
+    // about the same time, and available-now ends with all of them) ran while the other
+    // core idled; and a processing thread that found the queue full waited for it.
+    size_t threads = 2;
+    // At most this many jobs wait at once (running ones not counted); Submit blocks beyond
+    // that. Bounds the memory held by rows in flight: a job holds at most
+    // JobOptions::max_pending_rows rows. Two made the processing thread wait for room ~10%
+    // of a 4-partition run.
+    size_t max_queued = 6;
+  };
+  CommitQueue() : CommitQueue(Options{}) {}
+  explicit CommitQueue(Options options);
+  ~CommitQueue();  // drains, then stops the threads
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
 
-  void Submit(std::function<Status()> job);
+  // Queues `job` behind every job of the same `key` (any stable address: the partition's
+  // worker).
+  void Submit(const void* key, std::function<Status()> job);
   // Waits until every submitted job has run; returns the first failure so far.
   Status Drain();
   // The first failure so far, without waiting.
   Status error();
 
  private:
+  struct Job {
+    const void* key;
+    std::function<Status()> run;
+  };
   void Run();
+  // The first queued job whose key no thread is running (jobs_.end() if none). Taking the
+  // first such job keeps each key's order: an earlier job of the same key would be taken
+  // first, and a running key's jobs are all skipped.
+  std::deque<Job>::iterator NextRunnable();
 
-  const size_t max_queued_;
+  const Options options_;
   std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<std::function<Status()>> jobs_;
-  bool running_job_ = false;
+  std::deque<Job> jobs_;
+  std::vector<const void*> running_;  // keys of the jobs running now
   bool stopping_ = false;
   Status error_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace lakestream::process

@@ -124,7 +124,7 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   if (queue == nullptr) {
     LS_RETURN_NOT_OK(CommitSnapshot(*batch, rows, *letters, next, *state));
   } else {
-    queue->Submit([this, batch, rows, letters, next, state] {
+    queue->Submit(this, [this, batch, rows, letters, next, state] {
       return CommitSnapshot(*batch, rows, *letters, next, *state);
     });
   }
