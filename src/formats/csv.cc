@@ -98,56 +98,8 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
   }
 }
 
-namespace {
-
-// Whether any byte of `w` is `c` (c != 0): the classic zero-byte test on w ^ c...c, exact
-// for "any" (it may misplace which byte, which is not asked).
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighs = 0x8080808080808080ULL;
-inline uint64_t HasByte(uint64_t w, char c) {
-  const uint64_t v = w ^ (kOnes * static_cast<unsigned char>(c));
-  return (v - kOnes) & ~v & kHighs;
-}
-inline uint64_t HasSpecial(uint64_t w) { return HasByte(w, ',') | HasByte(w, '"') | HasByte(w, '\r') | HasByte(w, '\n'); }
-
-inline uint64_t Load64(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-inline uint64_t Load32(const char* p) {
-  uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
-
-// A comma, quote, CR or LF anywhere in `field`, 8 bytes at a time. Short fields are read
-// as overlapping pieces packed into one word; the bytes they leave zero match none of the
-// four (none is NUL).
-[[gnu::always_inline]] inline bool NeedsQuotes(std::string_view field) {
-  const char* p = field.data();
-  const size_t n = field.size();
-  if (n >= 8) {
-    uint64_t any = HasSpecial(Load64(p + n - 8));
-    for (size_t i = 0; i + 8 <= n; i += 8) any |= HasSpecial(Load64(p + i));
-    return any != 0;
-  }
-  uint64_t w;
-  if (n >= 4) {
-    w = Load32(p) | (Load32(p + n - 4) << 32);
-  } else if (n > 0) {
-    w = static_cast<unsigned char>(p[0]) | (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
-        (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
-  } else {
-    return false;
-  }
-  return HasSpecial(w) != 0;
-}
-
-}  // namespace
-
 void AppendCsvField(std::string* out, std::string_view field) {
-  if (!NeedsQuotes(field)) {
+  if (!CsvFieldNeedsQuotes(field)) {
     out->append(field);
     return;
   }
@@ -156,11 +108,7 @@ void AppendCsvField(std::string* out, std::string_view field) {
   out->resize(static_cast<size_t>(PutCsvField(out->data() + at, field) - out->data()));
 }
 
-char* PutCsvField(char* p, std::string_view field) {
-  if (!NeedsQuotes(field)) {
-    std::memcpy(p, field.data(), field.size());
-    return p + field.size();
-  }
+char* PutQuotedCsvField(char* p, std::string_view field) {
   *p++ = '"';
   for (char c : field) {
     if (c == '"') *p++ = '"';

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "formats/swar.h"
 
 namespace lakestream {
 
@@ -16,11 +18,50 @@ namespace lakestream {
 bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
                   std::string* scratch);
 
+namespace csv_detail {
+inline uint64_t HasSpecial(uint64_t w) {
+  using swar::HasByte;
+  return HasByte(w, ',') | HasByte(w, '"') | HasByte(w, '\r') | HasByte(w, '\n');
+}
+}  // namespace csv_detail
+
+// A comma, quote, CR or LF anywhere in `field`, 8 bytes at a time. Short fields are read
+// as overlapping pieces packed into one word; the bytes they leave zero match none of the
+// four (none is NUL). Inline: the lake writes ~10 fields a row.
+[[gnu::always_inline]] inline bool CsvFieldNeedsQuotes(std::string_view field) {
+  using csv_detail::HasSpecial;
+  using swar::Load32;
+  using swar::Load64;
+  const char* p = field.data();
+  const size_t n = field.size();
+  if (n >= 8) {
+    uint64_t any = HasSpecial(Load64(p + n - 8));
+    for (size_t i = 0; i + 8 <= n; i += 8) any |= HasSpecial(Load64(p + i));
+    return any != 0;
+  }
+  uint64_t w;
+  if (n >= 4) {
+    w = Load32(p) | (Load32(p + n - 4) << 32);
+  } else if (n > 0) {
+    w = static_cast<unsigned char>(p[0]) | (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+        (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
+  } else {
+    return false;
+  }
+  return HasSpecial(w) != 0;
+}
+
 // Appends `field` to `out`, quoted only if it needs it (comma, quote, CR or LF).
 void AppendCsvField(std::string* out, std::string_view field);
-// The same written at `p`, which has room for CsvFieldBound(field.size()) bytes; returns
-// the end of what was written.
-char* PutCsvField(char* p, std::string_view field);
+// `field` quoted (quotes doubled) at `p`, which has room for CsvFieldBound(field.size())
+// bytes; returns the end of what was written.
+char* PutQuotedCsvField(char* p, std::string_view field);
+// The same as AppendCsvField, written at `p` as PutQuotedCsvField.
+inline char* PutCsvField(char* p, std::string_view field) {
+  if (CsvFieldNeedsQuotes(field)) return PutQuotedCsvField(p, field);
+  std::memcpy(p, field.data(), field.size());
+  return p + field.size();
+}
 constexpr size_t CsvFieldBound(size_t size) { return 2 * size + 2; }
 
 // Strips ASCII spaces and tabs at both ends.

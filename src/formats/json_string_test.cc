@@ -38,5 +38,32 @@ TEST(JsonString, DecodeRejectsMalformed) {
   }
 }
 
+// Plain bytes are copied in runs found 8 at a time: an escape, a bare quote or a control
+// character must be seen at every position of a run, across the 8-byte steps.
+TEST(JsonString, DecodeFindsEachSpecialByteAtEveryPosition) {
+  const std::string plain = "ABCDEFGHIJKLMNOPQRSTU";  // 21 bytes: two steps and a tail
+  struct Case {
+    std::string insert;  // as it appears inside the literal
+    bool valid;
+  };
+  const Case cases[] = {
+      {"\\n", true},     {"\\\\", true},     {"\\\"", true},
+      {"\\u00e9", true}, {"\xC3\xA9", true}, {"\x7f", true},
+      {"\"", false},     {"\n", false},      {std::string(1, '\0'), false},
+      {"\x1f", false},
+  };
+  for (const Case& c : cases) {
+    for (size_t at = 0; at <= plain.size(); ++at) {
+      const std::string literal = "\"" + plain.substr(0, at) + c.insert + plain.substr(at) + "\"";
+      std::string out;
+      const bool ok = DecodeJsonString(literal, &out);
+      ASSERT_EQ(ok, c.valid) << "insert " << nlohmann::json(c.insert).dump() << " at " << at;
+      if (ok) {
+        EXPECT_EQ(out, nlohmann::json::parse(literal).get<std::string>()) << "at " << at;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lakestream

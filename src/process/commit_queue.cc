@@ -1,5 +1,7 @@
 #include "process/commit_queue.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 namespace lakestream::process {
@@ -46,6 +48,7 @@ std::deque<CommitQueue::Job>::iterator CommitQueue::NextRunnable() {
 }
 
 void CommitQueue::Run() {
+  pthread_setname_np(pthread_self(), "ls-commit");  // as top -H and perf show it
   while (true) {
     Job job;
     {
