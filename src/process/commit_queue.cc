@@ -1,6 +1,9 @@
 #include "process/commit_queue.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -49,6 +52,11 @@ std::deque<CommitQueue::Job>::iterator CommitQueue::NextRunnable() {
 
 void CommitQueue::Run() {
   pthread_setname_np(pthread_self(), "ls-commit");  // as top -H and perf show it
+  // Commits are throughput work behind the processing thread, which feeds them and the
+  // fetching: when the job's threads outnumber the cores, the processing thread should
+  // get the core. Nice 10 (any user may lower a thread's priority): the 4M-record
+  // benchmark ran ~5% faster on 2 cores. The queue's bound still holds the memory.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
   while (true) {
     Job job;
     {

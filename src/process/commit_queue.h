@@ -29,7 +29,7 @@ class CommitQueue {
     // Threads running jobs. Two: with one, a partition's commit burst (each fills up at
     // about the same time, and available-now ends with all of them) ran while the other
     // core idled; and a processing thread that found the queue full waited for it.
-    size_t threads = 2;
+    size_t threads = 2;  // at nice 10: behind the processing thread (commit_queue.cc)
     // At most this many jobs wait at once (running ones not counted); Submit blocks beyond
     // that. Bounds the memory held by rows in flight: a job holds at most
     // JobOptions::max_pending_rows rows. Two made the processing thread wait for room ~10%
