@@ -37,6 +37,9 @@ TEST(RadixSort, Table) {
       {"ties keep their order", {5, 1, 5, 1, 5}, {1, 3, 0, 2, 4}},
       {"all equal (every pass skipped)", {9, 9, 9}, {0, 1, 2}},
       {"each 16-bit digit decides", {uint64_t{1} << 48, uint64_t{1} << 32, uint64_t{1} << 16, 1, 0}, {4, 3, 2, 1, 0}},
+      {"each 11-bit digit decides", {uint64_t{1} << 55, uint64_t{1} << 44, uint64_t{1} << 33, uint64_t{1} << 22, uint64_t{1} << 11, 1, 0}, {6, 5, 4, 3, 2, 1, 0}},
+      {"all zero", {0, 0, 0}, {0, 1, 2}},
+      {"the top digit only (bits 55..63)", {uint64_t{3} << 62, uint64_t{1} << 62, uint64_t{1} << 55}, {2, 1, 0}},
       {"top bits", {kMax, 0, kMax - 1, uint64_t{1} << 63}, {1, 3, 2, 0}},
       {"low digits equal, high differ", {0x20000, 0x10000, 0x30000}, {1, 0, 2}},
   };
