@@ -87,14 +87,15 @@ TEST(CommitQueue, EachKeysJobsRunInSubmissionOrder) {
 TEST(CommitQueue, DifferentKeysRunAtOnceAndOneKeyNever) {
   CommitQueue q(CommitQueue::Options{2, 6});
   const int a = 0, b = 0;
-  Gate b_started;
+  Gate a_started, b_started;
   std::atomic<int> a_running{0}, a_max{0};
   std::atomic<bool> b_saw_a_running{false};
   bool a_waited = true;
-  // A's first job holds its thread until B's job has started: only possible if B runs on
-  // the second thread while A's runs. A's second job must wait for A's first.
+  // A's first job holds its thread until B's job has run: only possible if B runs on the
+  // second thread while A's first runs. A's second job must wait for A's first.
   q.Submit(&a, [&] {
     a_max = std::max(a_max.load(), ++a_running);  // one thread per key: no race here
+    a_started.Open();
     a_waited = b_started.Wait();
     --a_running;
     return Status::Ok();
@@ -105,12 +106,12 @@ TEST(CommitQueue, DifferentKeysRunAtOnceAndOneKeyNever) {
     return Status::Ok();
   });
   q.Submit(&b, [&] {
-    b_saw_a_running = a_running.load() == 1;
+    b_saw_a_running = a_started.Wait() && a_running.load() == 1;
     b_started.Open();
     return Status::Ok();
   });
   ASSERT_TRUE(q.Drain().ok());
-  EXPECT_TRUE(a_waited) << "B's job did not start while A's first job ran";
+  EXPECT_TRUE(a_waited) << "B's job did not run while A's first job ran";
   EXPECT_TRUE(b_saw_a_running.load());
   EXPECT_EQ(a_max.load(), 1);
 }

@@ -6,6 +6,7 @@
 
 #include "formats/csv.h"
 #include "formats/json_string.h"
+#include "formats/swar.h"
 
 namespace lakestream::stream {
 namespace {
@@ -56,6 +57,70 @@ bool ParseTimestampAs(TimestampFormat f, std::string_view s, int64_t* out) {
   return false;
 }
 
+// JSON's whitespace.
+void SkipJsonSpace(const char*& p, const char* end) {
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+}
+
+// Moves p past a JSON number at p (RFC 8259 grammar); false if there is none. *integer:
+// no fraction and no exponent.
+bool ScanJsonNumber(const char*& p, const char* end, bool* integer) {
+  auto digit = [&] { return p < end && *p >= '0' && *p <= '9'; };
+  if (p < end && *p == '-') ++p;
+  if (!digit()) return false;
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (digit()) ++p;
+  }
+  *integer = true;
+  if (p < end && *p == '.') {
+    ++p;
+    if (!digit()) return false;
+    while (digit()) ++p;
+    *integer = false;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (!digit()) return false;
+    while (digit()) ++p;
+    *integer = false;
+  }
+  return true;
+}
+
+// Moves p (just past an opening quote) past the closing quote; false if the string is
+// not closed or holds a control character. *escaped: it holds a backslash escape (checked
+// when decoded).
+bool ScanJsonString(const char*& p, const char* end, bool* escaped) {
+  *escaped = false;
+  while (p < end) {
+    const char c = *p;
+    if (c == '"') {
+      ++p;
+      return true;
+    }
+    if (static_cast<unsigned char>(c) < 0x20) return false;
+    if (c == '\\') {
+      if (end - p < 2) return false;
+      *escaped = true;
+      p += 2;
+      continue;
+    }
+    ++p;
+  }
+  return false;
+}
+
+bool IsAscii(std::string_view s) {
+  size_t i = 0;
+  uint64_t any = 0;
+  for (; i + 8 <= s.size(); i += 8) any |= swar::Load64(s.data() + i);
+  for (; i < s.size(); ++i) any |= static_cast<unsigned char>(s[i]);
+  return (any & swar::kHighs) == 0;
+}
+
 const char* JsonTypeName(const nlohmann::json& v) {
   if (v.is_string()) return "a string";
   if (v.is_number()) return "a number";
@@ -74,6 +139,8 @@ RecordDecoder::RecordDecoder(const PipelineSpec& spec)
     types_.push_back(schema_[i].type);
   }
   parts_.reserve(schema_.size() + 1);
+  seen_.assign(schema_.size(), 0);
+  unescaped_.resize(schema_.size());
 }
 
 bool RecordDecoder::Decode(std::string_view value, std::string* reason) {
@@ -162,7 +229,156 @@ bool RecordDecoder::ParseText(size_t i, std::string_view text, std::string* reas
   return false;
 }
 
+bool RecordDecoder::DecodeFlatJson(std::string_view value) {
+  if (!IsAscii(value)) return false;  // UTF-8 is checked by the full parser
+  const char* p = value.data();
+  const char* const end = p + value.size();
+  SkipJsonSpace(p, end);
+  if (p == end || *p != '{') return false;
+  ++p;
+  ++stamp_;  // seen_[i] == stamp_: field i was given in this record
+  size_t seen = 0;
+  size_t next = 0;  // keys usually come in schema order
+  SkipJsonSpace(p, end);
+  if (p < end && *p == '}') {
+    ++p;
+  } else {
+    while (true) {
+      SkipJsonSpace(p, end);
+      if (p == end || *p != '"') return false;
+      const char* key_begin = ++p;
+      bool escaped = false;
+      if (!ScanJsonString(p, end, &escaped) || escaped) return false;  // escaped keys: full parser
+      const std::string_view key(key_begin, static_cast<size_t>(p - 1 - key_begin));
+      SkipJsonSpace(p, end);
+      if (p == end || *p != ':') return false;
+      ++p;
+      SkipJsonSpace(p, end);
+      if (p == end) return false;
+      size_t field = schema_.size();
+      if (next < schema_.size() && schema_[next].name == key) {
+        field = next;
+      } else {
+        for (size_t i = 0; i < schema_.size(); ++i) {
+          if (schema_[i].name == key) field = i;
+        }
+      }
+      if (field < schema_.size()) {
+        if (seen_[field] == stamp_) return false;  // a repeated key: full parser
+        seen_[field] = stamp_;
+        ++seen;
+        next = field + 1;
+      }
+      const char* v_begin = p;
+      if (*p == '"') {
+        ++p;
+        if (!ScanJsonString(p, end, &escaped)) return false;
+        if (field < schema_.size() && !FlatJsonString(field, std::string_view(v_begin, p - v_begin), escaped)) {
+          return false;
+        }
+      } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        bool integer = false;
+        if (!ScanJsonNumber(p, end, &integer)) return false;
+        if (field < schema_.size() && !FlatJsonNumber(field, std::string_view(v_begin, p - v_begin), integer)) {
+          return false;
+        }
+      } else if (static_cast<size_t>(end - p) >= 4 && std::memcmp(p, "null", 4) == 0) {
+        p += 4;
+        if (field < schema_.size()) {
+          if (field == event_time_index_) return false;
+          fields_[field].is_null = true;
+        }
+      } else {
+        return false;  // true/false (no field takes them), nested or invalid: full parser
+      }
+      SkipJsonSpace(p, end);
+      if (p < end && *p == ',') {
+        ++p;
+        continue;
+      }
+      if (p < end && *p == '}') {
+        ++p;
+        break;
+      }
+      return false;
+    }
+  }
+  SkipJsonSpace(p, end);
+  return p == end && seen == schema_.size();
+}
+
+bool RecordDecoder::FlatJsonString(size_t i, std::string_view literal, bool escaped) {
+  std::string_view text = literal.substr(1, literal.size() - 2);
+  if (escaped) {
+    if (!DecodeJsonString(literal, &unescaped_[i])) return false;
+    text = unescaped_[i];
+  }
+  FieldValue& v = fields_[i];
+  switch (types_[i]) {
+    case ColumnType::kString:
+      v.is_null = false;
+      v.text = text;
+      return true;
+    case ColumnType::kTimestamp:
+      return ParseText(i, text, &flat_reason_);
+    case ColumnType::kInt64:
+    case ColumnType::kDouble:
+      return false;
+  }
+  return false;
+}
+
+bool RecordDecoder::FlatJsonNumber(size_t i, std::string_view text, bool integer) {
+  FieldValue& v = fields_[i];
+  const char* b = text.data();
+  const char* e = b + text.size();
+  switch (types_[i]) {
+    case ColumnType::kString:
+      return false;
+    case ColumnType::kTimestamp:
+      if (schema_[i].timestamp_format != TimestampFormat::kUnixSeconds || !integer) return false;
+      [[fallthrough]];
+    case ColumnType::kInt64: {
+      if (integer) {
+        auto [q, ec] = std::from_chars(b, e, v.i);
+        if (ec != std::errc() || q != e) return false;  // beyond int64: the full parser words it
+        v.is_null = false;
+        return true;
+      }
+      // pandas and friends write integral columns as 1.0; exact integers only (as below).
+      double d = 0;
+      auto [q, ec] = std::from_chars(b, e, d);
+      if (ec != std::errc() || q != e || !std::isfinite(d) || d != std::trunc(d) || std::fabs(d) >= 9.2e18) return false;
+      v.i = static_cast<int64_t>(d);
+      v.is_null = false;
+      return true;
+    }
+    case ColumnType::kDouble: {
+      // An integer literal is read as an integer and converted, as the full parser does
+      // (so "-0" is 0.0, not -0.0).
+      if (integer) {
+        int64_t n = 0;
+        auto [q, ec] = std::from_chars(b, e, n);
+        if (ec == std::errc() && q == e) {
+          v.d = static_cast<double>(n);
+          v.is_null = false;
+          return true;
+        }
+      }
+      auto [q, ec] = std::from_chars(b, e, v.d);
+      if (ec != std::errc() || q != e || !std::isfinite(v.d)) return false;
+      v.is_null = false;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason) {
+  if (DecodeFlatJson(value)) {
+    ++flat_json_records_;
+    return true;
+  }
   doc_ = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
   if (doc_.is_discarded()) {
     try {

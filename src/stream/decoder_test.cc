@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,92 @@ TEST(RecordDecoder, BadJsonRecordsAndTheirReasons) {
   std::string reason;
   EXPECT_FALSE(d.Decode(R"({"id": 1,)", &reason));
   EXPECT_EQ(reason.rfind("bad JSON: ", 0), 0u) << reason;
+}
+
+// The flat-object fast path must decode exactly as the full parser does. The same object
+// with one more, non-ASCII key (ignored by both) takes the full parser: both must agree on
+// success, and on every field, bit for bit.
+TEST(RecordDecoder, FlatJsonDecodesAsTheFullParserDoes) {
+  const std::string ts = R"("ts": "2020-07-01 00:25:32")";
+  auto obj = [&](const std::string& id, const std::string& flag, const std::string& amount,
+                 const std::string& epoch) {
+    return "{\"id\": " + id + ", " + ts + ", \"flag\": " + flag + ", \"amount\": " + amount +
+           ", \"epoch\": " + epoch + "}";
+  };
+  const std::vector<std::string> cases = {
+      obj("3", R"("N")", "9.3", "10"),
+      R"({"epoch":10,"amount":9.3,"flag":"N","ts":"2020-07-01 00:25:32","id":3})",
+      R"({"x": "y", "id": 3, "n": null, "ts": "2020-07-01 00:25:32", "z": -1.5e3, "flag": "N", "amount": 1, "epoch": 1})",
+      " \n\t{ \"id\" :\r\n3 ,\"ts\":\"2020-07-01 00:25:32\",\"flag\":\"N\" , "
+      "\"amount\":1,\"epoch\":1 } \n",
+      obj("3", R"("a\"b\\c\/d\u00e9\n\t\ud83d\ude87")", "1", "1"),
+      obj("-0", R"("")", "-0", "0"),
+      obj("9223372036854775807", R"("N")", "12345678901234567890", "-9223372036854775808"),
+      obj("-9223372036854775808", R"("N")", "123456789012345678901234", "1"),
+      obj("9223372036854775808", R"("N")", "1", "1"),
+      obj("4.0", R"("N")", "1e3", "1"),
+      obj("1E+2", R"("N")", "2.5e-1", "1"),
+      obj("1.5", R"("N")", "1", "1"),
+      obj("1e19", R"("N")", "1", "1"),
+      obj("1", R"("N")", "1e308", "1"),
+      obj("1", R"("N")", "1e400", "1"),
+      obj("1", R"("N")", "5e-324", "1"),
+      obj("1", R"("N")", "-0.0", "1"),
+      obj("null", "null", "null", "null"),
+      R"({"id": 1, "ts": null, "flag": "N", "amount": 1, "epoch": 1})",
+      obj("true", R"("N")", "1", "1"),
+      R"({"id": 1, "ok": true, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1})",
+      R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1, "id": 2})",
+      R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1})",
+      R"({"i\u0064": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1})",
+      obj("1", R"("N")", "1", R"("10")"),
+      obj("1", R"("N")", "1", "1.5"),
+      obj("01", R"("N")", "1", "1"),
+      obj("+1", R"("N")", "1", "1"),
+      obj("1", R"("N")", ".5", "1"),
+      obj("1", R"("N")", "1.", "1"),
+      obj("1", R"("N")", "-", "1"),
+      obj("1", "\"a\tb\"", "1", "1"),
+      obj("1", R"("a\x")", "1", "1"),
+      obj("1", R"("\u12")", "1", "1"),
+      obj("1", R"("N")", "1", "1") + "x",
+      R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1,})",
+      R"({"id" 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1})",
+      R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N, "amount": 1, "epoch": 1})",
+      R"({})",
+      R"({"id": {"a": 1}, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1})",
+  };
+  RecordDecoder flat(Taxi());
+  RecordDecoder full(Taxi());
+  uint64_t accepted = 0;
+  for (const std::string& c : cases) {
+    const size_t close = c.rfind('}');
+    std::string padded = c;
+    if (close != std::string::npos) {
+      const bool empty = c.find_first_not_of(" \t\r\n", c.find('{') + 1) == close;
+      padded.insert(close, empty ? "\"pad\": \"\xC3\xA9\"" : ", \"pad\": \"\xC3\xA9\"");
+    }
+    std::string r1, r2;
+    const bool ok1 = flat.Decode(c, &r1);
+    const bool ok2 = full.Decode(padded, &r2);
+    ASSERT_EQ(ok1, ok2) << c << "\nfast: " << r1 << "\nfull: " << r2;
+    if (!ok1) continue;
+    ++accepted;
+    for (size_t i = 0; i < flat.fields().size(); ++i) {
+      const FieldValue& a = flat.fields()[i];
+      const FieldValue& b = full.fields()[i];
+      ASSERT_EQ(a.is_null, b.is_null) << c << " field " << i;
+      if (a.is_null) continue;
+      EXPECT_EQ(a.text, b.text) << c << " field " << i;
+      EXPECT_EQ(a.i, b.i) << c << " field " << i;
+      EXPECT_EQ(std::memcmp(&a.d, &b.d, sizeof a.d), 0)
+          << c << " field " << i << ": " << a.d << " vs " << b.d;
+    }
+  }
+  EXPECT_EQ(accepted, 18u);
+  EXPECT_EQ(full.flat_json_records(), 0u);  // every padded one took the full parser
+  // The plain ones did not, but for a boolean, a repeated key and an escaped key.
+  EXPECT_EQ(flat.flat_json_records(), 15u);
 }
 
 }  // namespace
