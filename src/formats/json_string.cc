@@ -9,6 +9,21 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
+// How many bytes from `p` (of `n`) need no escaping in a JSON string literal, 8 at a time:
+// up to the first quote, backslash or control character, and with `ascii` the first byte
+// above 0x7F too (Python's json.dumps escapes those).
+size_t PlainRun(const char* p, size_t n, bool ascii) {
+  const uint64_t high = ascii ? swar::kHighs : 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t w = swar::Load64(p + i);
+    if ((swar::HasByte(w, '"') | swar::HasByte(w, '\\') | swar::HasLess(w, 0x20) | (w & high)) != 0) break;
+  }
+  auto plain = [&](unsigned char c) { return c != '"' && c != '\\' && c >= 0x20 && (!ascii || c < 0x80); };
+  while (i < n && plain(static_cast<unsigned char>(p[i]))) ++i;
+  return i;
+}
+
 void AppendU16(std::string* out, uint32_t u) {
   out->append("\\u");
   out->push_back(kHex[(u >> 12) & 0xF]);
@@ -84,6 +99,10 @@ bool ReadHex4(std::string_view s, size_t i, uint32_t* v) {
 void AppendJsonString(std::string* out, std::string_view text) {
   out->push_back('"');
   for (size_t i = 0; i < text.size();) {
+    const size_t run = PlainRun(text.data() + i, text.size() - i, /*ascii=*/true);
+    out->append(text.data() + i, run);
+    i += run;
+    if (i == text.size()) break;
     char c = text[i];
     switch (c) {
       case '"': out->append("\\\""); ++i; continue;
@@ -125,22 +144,6 @@ void AppendJsonString(std::string* out, std::string_view text) {
   out->push_back('"');
 }
 
-namespace {
-
-// How many bytes from `p` (of `n`) a JSON string literal holds as they are: up to the first
-// quote, backslash or control character.
-size_t PlainRun(const char* p, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const uint64_t w = swar::Load64(p + i);
-    if ((swar::HasByte(w, '"') | swar::HasByte(w, '\\') | swar::HasLess(w, 0x20)) != 0) break;
-  }
-  while (i < n && p[i] != '"' && p[i] != '\\' && static_cast<unsigned char>(p[i]) >= 0x20) ++i;
-  return i;
-}
-
-}  // namespace
-
 bool DecodeJsonString(std::string_view s, std::string* out) {
   out->clear();
   if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
@@ -149,7 +152,7 @@ bool DecodeJsonString(std::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size();) {
     // Plain bytes are copied a run at a time, the run found 8 bytes at a time (the seed's
     // literals are plain but for their quotes). What stops a run is an escape or an error.
-    const size_t run = PlainRun(s.data() + i, s.size() - i);
+    const size_t run = PlainRun(s.data() + i, s.size() - i, /*ascii=*/false);
     out->append(s.data() + i, run);
     i += run;
     if (i == s.size()) break;

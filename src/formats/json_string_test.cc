@@ -65,5 +65,24 @@ TEST(JsonString, DecodeFindsEachSpecialByteAtEveryPosition) {
   }
 }
 
+// Plain bytes are appended in runs found 8 at a time: each byte that needs an escape must
+// be escaped at every position of a run, across the 8-byte steps.
+TEST(JsonString, AppendEscapesEachSpecialByteAtEveryPosition) {
+  const std::string plain = "ABCDEFGHIJKLMNOPQRSTU";  // 21 bytes: two steps and a tail
+  const std::pair<std::string, std::string> cases[] = {
+      {"\"", "\\\""},         {"\\", "\\\\"},     {"\n", "\\n"},           {"\t", "\\t"},
+      {std::string(1, '\0'), "\\u0000"}, {"\x1f", "\\u001f"}, {"\x7f", "\x7f"}, {"\xC3\xA9", "\\u00e9"},
+      {"\xF0\x9F\x9A\x87", "\\ud83d\\ude87"}, {"\xff", "\\u00ff"},
+  };
+  for (const auto& [insert, escaped] : cases) {
+    for (size_t at = 0; at <= plain.size(); ++at) {
+      std::string out;
+      AppendJsonString(&out, plain.substr(0, at) + insert + plain.substr(at));
+      EXPECT_EQ(out, "\"" + plain.substr(0, at) + escaped + plain.substr(at) + "\"")
+          << "insert " << nlohmann::json(escaped).dump() << " at " << at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lakestream
