@@ -31,9 +31,9 @@ class CommitQueue {
     // core idled; and a processing thread that found the queue full waited for it.
     size_t threads = 2;  // at nice 10: behind the processing thread (commit_queue.cc)
     // At most this many jobs wait at once (running ones not counted); Submit blocks beyond
-    // that. Bounds the memory held by rows in flight: a job holds at most
-    // JobOptions::max_pending_rows rows. Two made the processing thread wait for room ~10%
-    // of a 4-partition run.
+    // that. Bounds the memory held by rows in flight: a job holds one commit's rows (which
+    // JobOptions::max_pending_rows and max_records_per_trigger bound). Two made the
+    // processing thread wait for room ~10% of a 4-partition run.
     size_t max_queued = 6;
   };
   CommitQueue() : CommitQueue(Options{}) {}

@@ -113,6 +113,23 @@ bool ScanJsonString(const char*& p, const char* end, bool* escaped) {
   return false;
 }
 
+// Whether the full parser takes this number (valid grammar assumed): it fails a document
+// with a number beyond a double's range, even under a key nobody reads; and from_chars
+// says out of range for those and for ones too small, which the full parser then judges.
+bool JsonNumberFits(std::string_view text, bool integer) {
+  const char* b = text.data();
+  const char* e = b + text.size();
+  if (integer) {
+    int64_t i = 0;
+    if (auto [q, ec] = std::from_chars(b, e, i); ec == std::errc() && q == e) return true;
+    uint64_t u = 0;
+    if (auto [q, ec] = std::from_chars(b, e, u); ec == std::errc() && q == e) return true;
+  }
+  double d = 0;
+  auto [q, ec] = std::from_chars(b, e, d);
+  return ec == std::errc() && q == e && std::isfinite(d);
+}
+
 bool IsAscii(std::string_view s) {
   size_t i = 0;
   uint64_t any = 0;
@@ -273,13 +290,17 @@ bool RecordDecoder::DecodeFlatJson(std::string_view value) {
       if (*p == '"') {
         ++p;
         if (!ScanJsonString(p, end, &escaped)) return false;
-        if (field < schema_.size() && !FlatJsonString(field, std::string_view(v_begin, p - v_begin), escaped)) {
-          return false;
+        const std::string_view literal(v_begin, static_cast<size_t>(p - v_begin));
+        if (field < schema_.size()) {
+          if (!FlatJsonString(field, literal, escaped)) return false;
+        } else if (escaped && !DecodeJsonString(literal, &flat_reason_)) {
+          return false;  // an ignored value's escapes must be valid JSON too
         }
       } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
         bool integer = false;
         if (!ScanJsonNumber(p, end, &integer)) return false;
-        if (field < schema_.size() && !FlatJsonNumber(field, std::string_view(v_begin, p - v_begin), integer)) {
+        const std::string_view number(v_begin, static_cast<size_t>(p - v_begin));
+        if (field < schema_.size() ? !FlatJsonNumber(field, number, integer) : !JsonNumberFits(number, integer)) {
           return false;
         }
       } else if (static_cast<size_t>(end - p) >= 4 && std::memcmp(p, "null", 4) == 0) {
