@@ -396,7 +396,7 @@ bool RecordDecoder::FlatJsonNumber(size_t i, std::string_view text, bool integer
 }
 
 bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason) {
-  if (DecodeFlatJson(value)) {
+  if (flat_json_ && DecodeFlatJson(value)) {
     ++flat_json_records_;
     return true;
   }

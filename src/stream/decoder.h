@@ -38,6 +38,8 @@ class RecordDecoder {
   EventTime event_time() const { return EventTime{fields_[event_time_index_].i}; }
   // JSON records decoded without the full parser so far (see DecodeFlatJson).
   uint64_t flat_json_records() const { return flat_json_records_; }
+  // Off: every JSON record goes to the full parser (for tests that compare the two).
+  void set_flat_json(bool on) { flat_json_ = on; }
 
  private:
   bool DecodeCsvLine(std::string_view line, std::string* reason);
@@ -85,6 +87,7 @@ class RecordDecoder {
   std::vector<std::string> unescaped_;
   std::string flat_reason_;
   uint64_t flat_json_records_ = 0;
+  bool flat_json_ = true;
 };
 
 }  // namespace lakestream::stream

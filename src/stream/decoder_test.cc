@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -268,6 +269,65 @@ TEST(RecordDecoder, FlatJsonDecodesAsTheFullParserDoes) {
   // The plain ones did not, but for a boolean, a repeated key, an escaped key and a
   // number too small for from_chars (which the full parser reads as 0).
   EXPECT_EQ(flat.flat_json_records(), 18u);
+}
+
+// The same comparison over mutants of valid objects (bytes replaced, inserted, deleted and
+// repeated), against a decoder that always takes the full parser: the same answer, the
+// same fields, and the same reason when both refuse.
+TEST(RecordDecoder, FlatJsonAgreesWithTheFullParserOnMutants) {
+  const std::vector<std::string> seeds = {
+      R"({"id": 3, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 9.3, "epoch": 10})",
+      R"({"epoch":-1,"amount":-0.5e-3,"flag":"a\"b\u00e9","ts":"2020-07-01 00:25:32","id":9223372036854775807,"x":[1]})",
+      R"({"x":null,"id":4.0,"ts":"2020-07-01 00:25:32","flag":null,"amount":1E+2,"epoch":"7","y":"\\"})",
+  };
+  const std::string alphabet = "{}[]\":,\\ -+.eE0123456789nultrafsx\t\n\x01\x7f\xC3\xA9";
+  RecordDecoder flat(Taxi());
+  RecordDecoder full(Taxi());
+  full.set_flat_json(false);
+  uint64_t state = 42;
+  auto next = [&](uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  size_t both_ok = 0;
+  for (int round = 0; round < 30000; ++round) {
+    std::string m = seeds[next(seeds.size())];
+    for (uint64_t k = 0, edits = 1 + next(3); k < edits && !m.empty(); ++k) {
+      const size_t at = next(m.size());
+      const char c = alphabet[next(alphabet.size())];
+      switch (next(4)) {
+        case 0: m[at] = c; break;
+        case 1: m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        case 2: m.erase(at, 1); break;
+        default: m.insert(at, m.substr(at, next(12))); break;
+      }
+    }
+    std::string r1, r2;
+    const bool ok1 = flat.Decode(m, &r1);
+    const bool ok2 = full.Decode(m, &r2);
+    ASSERT_EQ(ok1, ok2) << m << "\nflat: " << r1 << "\nfull: " << r2;
+    if (!ok1) {
+      ASSERT_EQ(r1, r2) << m;
+      continue;
+    }
+    ++both_ok;
+    for (size_t i = 0; i < flat.fields().size(); ++i) {
+      const FieldValue& a = flat.fields()[i];
+      const FieldValue& b = full.fields()[i];
+      ASSERT_EQ(a.is_null, b.is_null) << m << " field " << i;
+      if (a.is_null) continue;
+      switch (Taxi().schema[i].type) {
+        case ColumnType::kString: ASSERT_EQ(a.text, b.text) << m << " field " << i; break;
+        case ColumnType::kInt64:
+        case ColumnType::kTimestamp: ASSERT_EQ(a.i, b.i) << m << " field " << i; break;
+        case ColumnType::kDouble: ASSERT_EQ(std::memcmp(&a.d, &b.d, sizeof a.d), 0) << m << " field " << i; break;
+      }
+    }
+  }
+  // Enough mutants stay valid, and enough of those take the fast path, to mean something.
+  EXPECT_GT(both_ok, 1000u);
+  EXPECT_GT(flat.flat_json_records(), 500u);
+  EXPECT_EQ(full.flat_json_records(), 0u);
 }
 
 }  // namespace
