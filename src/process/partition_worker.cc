@@ -49,8 +49,11 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   table.dir = lake.table;
   table.file.schema = stream::OutputSchema(spec);
   table.file.format = lake.format;
-  // The seed's CSV layout is read by position: the window timestamps are Parquet-only.
-  table.file.csv.omit_columns = {"WINDOW_START", "WINDOW_END"};
+  // Columns the pipeline keeps out of CSV.gz files (`csv: false`: the turnstile pipeline's
+  // window timestamps, as the seed's warehouse reads its CSV columns by position).
+  for (const stream::OutputColumnSpec& c : spec.output) {
+    if (!c.csv) table.file.csv.omit_columns.push_back(c.name);
+  }
   table.max_rows_per_file = lake.max_rows_per_file;
   lake::FileSpec late_file;
   late_file.schema = LateRecordSchema();

@@ -119,8 +119,8 @@ PipelineSpec TurnstilePipeline(std::chrono::seconds size, std::chrono::seconds s
   s.output.push_back({"DESC", "DESC"});
   s.output.push_back({"ENTRIES", "ENTRIES"});
   s.output.push_back({"EXITS", "EXITS"});
-  s.output.push_back({"WINDOW_START", std::string(kWindowStart)});
-  s.output.push_back({"WINDOW_END", std::string(kWindowEnd)});
+  s.output.push_back({"WINDOW_START", std::string(kWindowStart), TimeRender::kTimestamp, /*csv=*/false});
+  s.output.push_back({"WINDOW_END", std::string(kWindowEnd), TimeRender::kTimestamp, /*csv=*/false});
   return s;
 }
 
@@ -355,10 +355,10 @@ class YamlLoader {
     }
 
     YAML::Node out = Required(root, "output", "pipeline");
-    if (!out.IsSequence() || out.size() == 0) Fail(out, "'output': expected a non-empty list of {name, from, format}");
+    if (!out.IsSequence() || out.size() == 0) Fail(out, "'output': expected a non-empty list of {name, from, format, csv}");
     for (const YAML::Node& c : out) {
-      if (!c.IsMap()) Fail(c, "'output': expected {name: ..., from: ..., format: ...}");
-      CheckKeys(c, "output column", {"name", "from", "format"});
+      if (!c.IsMap()) Fail(c, "'output': expected {name: ..., from: ..., format: ..., csv: ...}");
+      CheckKeys(c, "output column", {"name", "from", "format", "csv"});
       OutputColumnSpec col;
       col.name = Scalar(Required(c, "name", "output column"), "name");
       col.from = c["from"] ? Scalar(c["from"], "from") : col.name;
@@ -378,6 +378,13 @@ class YamlLoader {
           Fail(fmt, "'format' of output column '" + col.name +
                         "': expected timestamp, MM/DD/YYYY, HH:MM:SS, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, got '" + f + "'");
         }
+      }
+      if (YAML::Node csv = c["csv"]) {
+        const std::string v = Scalar(csv, "csv");
+        if (v != "true" && v != "false") {
+          Fail(csv, "'csv' of output column '" + col.name + "': expected true or false, got '" + v + "'");
+        }
+        col.csv = v == "true";
       }
       spec.output.push_back(col);
       CheckAt(spec, c);

@@ -66,6 +66,10 @@ struct OutputColumnSpec {
   std::string name;
   std::string from;
   TimeRender render = TimeRender::kTimestamp;
+  // false: in Parquet files only, left out of CSV.gz files (YAML `csv: false`). The
+  // turnstile pipeline's window timestamps: the seed's warehouse reads its CSV columns by
+  // position. Output layout only, not state: not part of CanonicalSpecText.
+  bool csv = true;
   friend bool operator==(const OutputColumnSpec&, const OutputColumnSpec&) = default;
 };
 
@@ -87,7 +91,8 @@ struct PipelineSpec {
 // csv wire format; dedup on ID, STATION, TIMESTAMP; event time TIMESTAMP; watermark delay
 // = size; group by CA, UNIT, SCP, STATION, LINENAME, DIVISION, DESC; output CA, UNIT, SCP,
 // STATION, LINENAME, DIVISION, DATE (window end, MM/DD/YYYY), TIME (window end,
-// HH:MM:SS), DESC, ENTRIES, EXITS (int64 sums), WINDOW_START, WINDOW_END (timestamps).
+// HH:MM:SS), DESC, ENTRIES, EXITS (int64 sums), WINDOW_START, WINDOW_END (timestamps,
+// Parquet only).
 // Set `format` to kSeed to read the seed producer's messages.
 PipelineSpec TurnstilePipeline(std::chrono::seconds size, std::chrono::seconds slide);
 

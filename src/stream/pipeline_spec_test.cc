@@ -15,6 +15,16 @@ TEST(PipelineSpec, ShippedTurnstileYamlEqualsBuiltIn) {
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(*loaded, TurnstilePipeline(minutes(5), minutes(5)));
   EXPECT_EQ(CanonicalSpecText(*loaded), CanonicalSpecText(TurnstilePipeline(minutes(5), minutes(5))));
+  // The window timestamps are Parquet-only (the seed's CSV layout is read by position); a
+  // layout choice, not state: checkpoints of either layout restore into the other.
+  std::vector<std::string> parquet_only;
+  for (const OutputColumnSpec& c : loaded->output) {
+    if (!c.csv) parquet_only.push_back(c.name);
+  }
+  EXPECT_EQ(parquet_only, (std::vector<std::string>{"WINDOW_START", "WINDOW_END"}));
+  PipelineSpec all_csv = *loaded;
+  for (OutputColumnSpec& c : all_csv.output) c.csv = true;
+  EXPECT_EQ(CanonicalSpecText(all_csv), CanonicalSpecText(*loaded));
   EXPECT_TRUE(ValidatePipelineSpec(TurnstilePipeline(minutes(10), minutes(5))).ok());
 }
 
@@ -48,6 +58,8 @@ TEST(PipelineSpec, ShippedTaxiYaml) {
                                         {"rides", ColumnType::kInt64},
                                         {"total_amount", ColumnType::kDouble}};
   EXPECT_EQ(OutputSchema(s).columns, expected);
+  // Its window bounds are asked-for columns: in CSV.gz files too.
+  for (const OutputColumnSpec& c : s.output) EXPECT_TRUE(c.csv) << c.name;
 }
 
 constexpr char kMinimal[] = R"(name: p
@@ -112,7 +124,9 @@ TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
       {"{name: k, from: k}", "{name: k, from: k, format: HH:MM:SS}",
        "p.yaml:14: output column 'k': format applies only to window_start/window_end"},
       {"{name: k, from: k}", "{name: k, form: k}",
-       "p.yaml:14: unknown key 'form' in output column (expected one of: name, from, format)"},
+       "p.yaml:14: unknown key 'form' in output column (expected one of: name, from, format, csv)"},
+      {"{name: k, from: k}", "{name: k, from: k, csv: no}",
+       "p.yaml:14: 'csv' of output column 'k': expected true or false, got 'no'"},
       {"schema:\n", "schema: [\n", ""},  // YAML syntax error: message from yaml-cpp, line checked below
   };
   for (const Case& c : cases) {

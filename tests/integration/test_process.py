@@ -404,6 +404,14 @@ def test_taxi_pipeline(lakestream, bootstrap, source_dir, tmp_path):
             want[key][0] += 1
             want[key][1] += r["total_amount"]
             start -= 300
+
+    def check(got):  # rows of (zone, window start, window size, rides, total_amount)
+        assert len(got) == len(want)
+        for zone, start, size, n, amount in got:
+            assert size == 600
+            assert want[(zone, start)][0] == n
+            assert abs(want[(zone, start)][1] - amount) < 1e-6
+
     lake = str(tmp_path / "lake")
     _, stats = process(lakestream, topic, lake, "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml",
                        "--lake-format", "parquet")
@@ -412,11 +420,19 @@ def test_taxi_pipeline(lakestream, bootstrap, source_dir, tmp_path):
         f"select PULocationID, epoch(window_start)::bigint, epoch(window_end - window_start)::bigint, "
         f"rides, total_amount from read_parquet('{lake}/taxi-rides/*/*.parquet', hive_partitioning=false)"
     ).fetchall()
-    assert len(got) == len(want)
-    for zone, start, size, n, amount in got:
-        assert size == 600
-        assert want[(zone, start)][0] == n
-        assert abs(want[(zone, start)][1] - amount) < 1e-6
+    check(got)
+
+    # The same pipeline over the file itself into the default CSV.gz lake: the window
+    # bounds it asks for are CSV columns too (only the turnstile layout leaves them out).
+    csv_lake = str(tmp_path / "csv_lake")
+    lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml",
+                   "--source", f"rides:{source_dir}/data/taxi/rides.csv", "--lake", csv_lake)
+    got = duckdb.connect().execute(
+        f"select PULocationID, epoch(window_start::timestamp)::bigint, "
+        f"epoch(window_end::timestamp - window_start::timestamp)::bigint, rides, total_amount "
+        f"from read_csv('{csv_lake}/taxi-rides/*/*.csv.gz', header=true, hive_partitioning=false)"
+    ).fetchall()
+    check(got)
 
 
 def test_errors_are_clear(lakestream, source_dir, tmp_path):
