@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +37,28 @@ void InstallStopHandler() {
 }
 
 bool StopRequested() { return g_stop.load(std::memory_order_relaxed); }
+
+namespace {
+
+// A number check with a plain message; `ok` says whether the value is allowed.
+CLI::Validator NumberCheck(const char* name, bool (*ok)(double), const char* wanted) {
+  return CLI::Validator(
+      [ok, wanted](std::string& text) -> std::string {
+        double v = 0;
+        const char* end = text.data() + text.size();
+        auto [p, ec] = std::from_chars(text.data(), end, v);
+        if (ec != std::errc() || p != end) return "expected a number, got '" + text + "'";
+        if (!ok(v)) return std::string(wanted) + ", got '" + text + "'";
+        return "";
+      },
+      name);
+}
+
+}  // namespace
+
+const CLI::Validator kPositive = NumberCheck("POSITIVE", [](double v) { return v > 0; }, "must be above 0");
+const CLI::Validator kNonNegative =
+    NumberCheck("NONNEGATIVE", [](double v) { return v >= 0; }, "must be 0 or more");
 
 std::string Thousands(uint64_t v) {
   std::string s = std::to_string(v);

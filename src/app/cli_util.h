@@ -44,6 +44,11 @@ class ProgressLine {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// Number checks for options. CLI11's PositiveNumber and NonNegativeNumber name their
+// range in the error, as "0.000000 to 1797693134862315708...": these say what is wanted.
+extern const CLI::Validator kPositive;     // "--rate: must be above 0, got '0'"
+extern const CLI::Validator kNonNegative;  // "--max-delta: must be 0 or more, got '-1'"
+
 // --config FILE and -X key=value, as in every Kafka-facing subcommand.
 struct KafkaOptions {
   std::string config_file;

@@ -133,7 +133,7 @@ void AddBrokerCommand(CLI::App& root) {
                    "broker to the network")
       ->capture_default_str();
   start->add_option("--timeout", args->start_timeout_s, "Seconds to wait for the broker to answer")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   start->footer(
       "Examples:\n"
@@ -150,7 +150,7 @@ void AddBrokerCommand(CLI::App& root) {
   AddDirOption(stop, args.get());
   stop->add_option("--timeout", args->stop_timeout_s,
                    "Seconds to wait for a clean shutdown before SIGKILL")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   stop->footer(
       "Examples:\n"

@@ -281,19 +281,19 @@ void AddProduceCommand(CLI::App& root) {
                   "default: max for files, 1 for synthetic");
   cmd->add_flag("--shift-to-now", args->shift_to_now, "Move timestamps so that the first reading is now");
   cmd->add_option("--rate", args->rate, "synthetic: messages per second (event time = now)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--count", args->count, "synthetic: stop after N messages (default: run until Ctrl-C)");
   cmd->add_option("--seed", args->seed, "synthetic: random seed, for reproducible runs");
   cmd->add_option("--max-delta", args->max_delta,
                   "files: an interval difference above this (or below 0) becomes 0 and counts as an anomaly")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--stats-json", args->stats_json, "Write the final figures to this JSON file");
   cmd->add_option("--dump", args->dump,
                   "Write `key<TAB>value` lines to this file instead of Kafka (e.g. for kcat -K'\\t')");
   cmd->add_option("--connect-timeout", args->connect_timeout, "Seconds to wait for the cluster to answer")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   args->kafka.AddTo(cmd);
   cmd->footer(
       "Examples:\n"

@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return root.exit(e);
+    // Prints the message (or the help); a usage error exits 2, as the commands' own
+    // argument and config errors do (CLI11's codes are 105, 106, ...).
+    return root.exit(e) == 0 ? 0 : 2;
   }
   return lakestream::app::ExitCode();
 }

@@ -209,6 +209,18 @@ def test_config_errors_name_the_line_and_hide_secrets(tmp_path):
     assert "hunter2" not in p.stderr + p.stdout
 
 
+def test_bad_options_say_what_is_wanted():
+    # Usage errors exit 2 and name the option and the value wanted.
+    for args, message in [(["--rate", "0"], "--rate: must be above 0, got '0'"),
+                          (["--rate", "fast"], "--rate: expected a number, got 'fast'"),
+                          (["--max-delta", "-5"], "--max-delta: must be 0 or more, got '-5'"),
+                          (["--no-such-option"], "--no-such-option")]:
+        p = run("produce", "--source", "synthetic", *args, check=False)
+        assert p.returncode == 2, (args, p.stderr)
+        assert message in p.stderr, (args, p.stderr)
+    assert run("produce", "--help").returncode == 0
+
+
 def test_unknown_topic_and_file_errors():
     p = run("produce", "--source", SUBSET, "--topic", f"missing-{os.getpid()}",
             "-X", f"bootstrap.servers={BOOTSTRAP}", check=False)
