@@ -1,5 +1,6 @@
 // `lakestream load`: committed lake files -> the DuckDB warehouse, each exactly once.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <cstdio>
@@ -10,6 +11,7 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "lake/fs_util.h"
 #include "warehouse/warehouse.h"
 
 namespace lakestream::app {
@@ -140,6 +142,28 @@ int ExitCodeFor(const Status& st) {
   return st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound ? 2 : 1;
 }
 
+// Says why a one-shot load found nothing: the table is not there yet, or the lake holds
+// other tables (a pipeline's output is in <lake>/<pipeline name>).
+void WarnNothingToLoad(const LoadArgs& a) {
+  std::vector<std::string> tables;
+  if (auto names = lake::ListDir(a.lake); names.ok()) {
+    for (const std::string& n : *names) {
+      if (!n.empty() && n[0] != '_' && n[0] != '.' && n != a.table) tables.push_back(n);
+    }
+  }
+  if (tables.empty()) {
+    std::fprintf(stderr,
+                 "lakestream: warning: no lake files in '%s/%s' yet: `lakestream process --lake %s` "
+                 "writes them as it commits windows\n",
+                 a.lake.c_str(), a.table.c_str(), a.lake.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "lakestream: warning: no lake files in '%s/%s'; the lake holds: %s. The warehouse "
+                 "loads the turnstile pipeline's output (--table names its folder)\n",
+                 a.lake.c_str(), a.table.c_str(), fmt::format("{}", fmt::join(tables, ", ")).c_str());
+  }
+}
+
 void RunLoad(const LoadArgs& a) {
   InstallStopHandler();
   if (!(a.interval >= 0.05 && a.interval <= 3600)) {
@@ -150,6 +174,7 @@ void RunLoad(const LoadArgs& a) {
   if (!a.watch) {
     auto files = warehouse::ListLakeFiles(a.lake, a.table);
     if (!files.ok()) return Fail(files.status(), ExitCodeFor(files.status()));
+    if (files->empty()) WarnNothingToLoad(a);
     Status st = loader.LoadBatch(*files, &interrupted);
     if (!st.ok()) {
       loader.WriteStats(interrupted, false);

@@ -232,6 +232,17 @@ def test_second_load_is_a_no_op_and_a_changed_file_is_reported(lakestream, refer
     assert warehouse_tables(db) == reference["tables"]
 
 
+def test_a_lake_without_the_table_says_why_nothing_was_loaded(lakestream, tmp_path):
+    lake, db = tmp_path / "lake", str(tmp_path / "w.duckdb")
+    (lake / "_checkpoints").mkdir(parents=True)
+    p = load(lakestream, lake, db)
+    assert "loaded 0 files" in p.stdout
+    assert f"no lake files in '{lake}/turnstile' yet: `lakestream process --lake {lake}`" in p.stderr
+    (lake / "taxi-rides" / "date=2020-07-01").mkdir(parents=True)
+    p = load(lakestream, lake, db)
+    assert f"no lake files in '{lake}/turnstile'; the lake holds: taxi-rides." in p.stderr
+
+
 def test_partial_aggregates_of_uuid_keyed_messages_are_summed(lakestream, bootstrap, reference, tmp_path):
     # The same week, each message under a random key: one device's readings spread over all
     # partitions, so each partition's lake files hold partial sums of the same windows.
