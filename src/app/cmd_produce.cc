@@ -20,7 +20,7 @@ namespace {
 struct ProduceArgs {
   std::string topic = "mta-turnstile";
   std::vector<std::string> sources;
-  std::string format = "csv";
+  std::string format;  // empty: csv, or json for rides (EffectiveFormat)
   std::string speed;  // "max" or a number; default depends on the source
   bool shift_to_now = false;
   double rate = 0;
@@ -33,8 +33,20 @@ struct ProduceArgs {
   KafkaOptions kafka;
 };
 
+bool IsRides(const ProduceArgs& a) { return !a.sources.empty() && a.sources.front().rfind("rides:", 0) == 0; }
+
+// The wire format in use: --format, else csv (rides: json, their only format).
+std::string EffectiveFormat(const ProduceArgs& a) {
+  if (!a.format.empty()) return a.format;
+  return IsRides(a) ? "json" : "csv";
+}
+
 Result<std::unique_ptr<produce::MessageSource>> OpenSource(const ProduceArgs& a) {
-  LS_ASSIGN_OR_RETURN(WireFormat format, ParseWireFormat(a.format));
+  if (IsRides(a) && !a.format.empty() && a.format != "json") {
+    return Status::InvalidArgument("--source rides: taxi rides are published as JSON objects only: use --format json, "
+                                   "or leave --format out");
+  }
+  LS_ASSIGN_OR_RETURN(WireFormat format, ParseWireFormat(EffectiveFormat(a)));
   if (a.sources.empty()) {
     return Status::InvalidArgument("--source is required: `synthetic`, `rides:FILE` or MTA turnstile FILE...");
   }
@@ -97,7 +109,7 @@ void WriteStats(const ProduceArgs& a, const produce::MessageSource& src, const T
   const auto& s = src.Stats();
   nlohmann::json j = {
       {"topic", a.topic},
-      {"format", a.format},
+      {"format", EffectiveFormat(a)},
       {"messages", t.messages},
       {"bytes", t.bytes},
       {"delivered", p ? p->delivered() : t.messages},
@@ -229,10 +241,9 @@ void RunProduce(const ProduceArgs& a) {
   progress.Clear();
   double seconds = elapsed();
   const auto& st = src.Stats();
-  const bool rides = a.sources.front().rfind("rides:", 0) == 0;
   std::printf("%s %s messages (%s) %s in %.2f s: %.0f msg/s, %.1f MB/s\n",
               producer ? "produced" : "wrote", Thousands(t.messages).c_str(),
-              rides ? "json" : a.format.c_str(),
+              EffectiveFormat(a).c_str(),
               producer ? fmt::format("to {} ({} partitions at {})", a.topic, producer->partitions(),
                                      producer->bootstrap()).c_str()
                        : ("to " + a.dump).c_str(),
@@ -242,7 +253,7 @@ void RunProduce(const ProduceArgs& a) {
                 Thousands(producer->failed() + static_cast<uint64_t>(left)).c_str(),
                 producer->first_error().empty() ? "" : (" (first error: " + producer->first_error() + ")").c_str());
   }
-  if (rides) {
+  if (IsRides(a)) {
     std::printf("bad rows %s\n", Thousands(st.bad_rows).c_str());
   } else {
     std::printf("ENTRIES %s  EXITS %s  counter anomalies %s (entries %s, exits %s)  bad rows %s\n",
@@ -272,9 +283,8 @@ void AddProduceCommand(CLI::App& root) {
       ->required();
   cmd->add_option("--topic", args->topic, "Kafka topic")->capture_default_str();
   cmd->add_option("--format", args->format,
-                  "Wire format: csv (13 fields), seed (the CSV line as a JSON string, as the seed's "
-                  "Python producer sends it) or json")
-      ->capture_default_str()
+                  "Wire format: csv (13 fields; the default), seed (the CSV line as a JSON string, as the "
+                  "seed's Python producer sends it) or json. Rides are JSON only")
       ->check(CLI::IsMember({"csv", "seed", "json"}));
   cmd->add_option("--speed", args->speed,
                   "`max` (as fast as the broker takes it) or N (N x real time on event time); "

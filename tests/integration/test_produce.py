@@ -219,6 +219,9 @@ def test_bad_options_say_what_is_wanted():
         assert p.returncode == 2, (args, p.stderr)
         assert message in p.stderr, (args, p.stderr)
     assert run("produce", "--help").returncode == 0
+    p = run("produce", "--source", f"rides:{SRC}/data/taxi/rides.csv", "--format", "csv", "--dump", "/dev/null",
+            check=False)
+    assert p.returncode == 2 and "taxi rides are published as JSON objects only" in p.stderr, p.stderr
 
 
 def test_unknown_topic_and_file_errors():
