@@ -154,6 +154,15 @@ void RunProcess(const ProcessArgs& a) {
     std::printf("committed %s files (%s rows) in %s commits to %s/%s\n",
                 Thousands(figures.files).c_str(), Thousands(figures.rows_committed).c_str(),
                 Thousands(figures.commits).c_str(), a.lake.c_str(), options->lake.table.c_str());
+    if (figures.records > 0 && figures.bad == figures.records) {
+      std::fflush(stdout);
+      std::fprintf(stderr,
+                   "lakestream: warning: every record was bad: the messages do not fit pipeline '%s' "
+                   "(wire format %s, %zu fields). A dead letter's reason says why; check --format "
+                   "(csv, seed or json) and --pipeline\n",
+                   options->spec.name.c_str(), std::string(WireFormatName(options->spec.format)).c_str(),
+                   options->spec.schema.size());
+    }
   }
   std::fflush(stdout);
   if (!a.stats_json.empty()) {

@@ -237,6 +237,11 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
                   const ProgressFn& progress, JobFigures* figures) {
   std::unique_ptr<produce::MessageSource> src;
   if (sources.size() == 1 && sources[0].rfind("rides:", 0) == 0) {
+    if (options.spec.format != WireFormat::kJson) {
+      return Status::InvalidArgument("--source rides: gives taxi rides as JSON objects, and pipeline '" +
+                                     options.spec.name + "' reads " + std::string(WireFormatName(options.spec.format)) +
+                                     ": use a json pipeline, e.g. --pipeline pipelines/taxi-rides.yaml (without --format)");
+    }
     LS_ASSIGN_OR_RETURN(src, produce::MakeRidesSource(sources[0].substr(6), produce::RidesOptions{}));
   } else {
     produce::MtaFileOptions mo;

@@ -451,3 +451,13 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
                        "--lake", str(tmp_path / "l"), "--dead-letter-topic", "x", expect=2)
     assert "--dead-letter-topic needs a Kafka source" in p.stderr
+    # Rides are JSON objects: a pipeline reading another format is refused before anything
+    # is written; records that all fail their pipeline end with a hint.
+    rides = f"rides:{source_dir}/data/taxi/rides.csv"
+    p = lakestream.run("process", "--source", rides, "--lake", str(tmp_path / "r"), expect=2)
+    assert "pipeline 'mta-turnstile' reads csv: use a json pipeline" in p.stderr
+    assert not (tmp_path / "r").exists()
+    p = lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml", "--source",
+                       f"{source_dir}/data/mta/turnstile_150627_subset.csv", "--lake", str(tmp_path / "t"))
+    assert "bad records 1,681" in p.stdout
+    assert "every record was bad: the messages do not fit pipeline 'taxi-rides' (wire format json" in p.stderr
