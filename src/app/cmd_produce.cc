@@ -33,7 +33,7 @@ struct ProduceArgs {
   KafkaOptions kafka;
 };
 
-bool IsRides(const ProduceArgs& a) { return !a.sources.empty() && a.sources.front().rfind("rides:", 0) == 0; }
+bool IsRides(const ProduceArgs& a) { return !a.sources.empty() && produce::RidesPath(a.sources.front()); }
 
 // The wire format in use: --format, else csv (rides: json, their only format).
 std::string EffectiveFormat(const ProduceArgs& a) {
@@ -51,7 +51,7 @@ Result<std::unique_ptr<produce::MessageSource>> OpenSource(const ProduceArgs& a)
     return Status::InvalidArgument("--source is required: `synthetic`, `rides:FILE` or MTA turnstile FILE...");
   }
   const std::string& first = a.sources.front();
-  if (first == "synthetic" || first.rfind("rides:", 0) == 0) {
+  if (first == "synthetic" || IsRides(a)) {
     if (a.sources.size() > 1) {
       return Status::InvalidArgument("--source " + first + " takes no other sources");
     }
@@ -65,7 +65,7 @@ Result<std::unique_ptr<produce::MessageSource>> OpenSource(const ProduceArgs& a)
     }
     produce::RidesOptions o;
     o.shift_to_now = a.shift_to_now;
-    return produce::MakeRidesSource(first.substr(6), o);
+    return produce::MakeRidesSource(std::string(*produce::RidesPath(first)), o);
   }
   if (a.count != 0 || a.rate != 0) {
     return Status::InvalidArgument("--count and --rate drive the synthetic source; files are replayed whole (use --speed)");

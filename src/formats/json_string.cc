@@ -114,12 +114,8 @@ void AppendJsonString(std::string* out, std::string_view text) {
       case '\f': out->append("\\f"); ++i; continue;
       default: break;
     }
+    // Not plain (PlainRun stopped here): a control character or a byte above 0x7F.
     auto b = static_cast<unsigned char>(c);
-    if (b >= 0x20 && b < 0x80) {
-      out->push_back(c);
-      ++i;
-      continue;
-    }
     if (b < 0x20) {
       AppendU16(out, b);
       ++i;

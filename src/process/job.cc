@@ -236,13 +236,14 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
                   const std::string& source_name, const std::function<bool()>& stop,
                   const ProgressFn& progress, JobFigures* figures) {
   std::unique_ptr<produce::MessageSource> src;
-  if (sources.size() == 1 && sources[0].rfind("rides:", 0) == 0) {
+  const std::optional<std::string_view> rides = sources.size() == 1 ? produce::RidesPath(sources[0]) : std::nullopt;
+  if (rides) {
     if (options.spec.format != WireFormat::kJson) {
       return Status::InvalidArgument("--source rides: gives taxi rides as JSON objects, and pipeline '" +
                                      options.spec.name + "' reads " + std::string(WireFormatName(options.spec.format)) +
                                      ": use a json pipeline, e.g. --pipeline pipelines/taxi-rides.yaml (without --format)");
     }
-    LS_ASSIGN_OR_RETURN(src, produce::MakeRidesSource(sources[0].substr(6), produce::RidesOptions{}));
+    LS_ASSIGN_OR_RETURN(src, produce::MakeRidesSource(std::string(*rides), produce::RidesOptions{}));
   } else {
     produce::MtaFileOptions mo;
     mo.format = options.spec.format;

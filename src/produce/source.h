@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -77,6 +78,13 @@ std::unique_ptr<MessageSource> MakeSyntheticSource(const SyntheticOptions& optio
 struct RidesOptions {
   bool shift_to_now = false;
 };
+
+// `--source rides:FILE` (produce and process): FILE if `source` names taxi rides.
+inline std::optional<std::string_view> RidesPath(std::string_view source) {
+  constexpr std::string_view kPrefix = "rides:";
+  if (!source.starts_with(kPrefix)) return std::nullopt;
+  return source.substr(kPrefix.size());
+}
 
 // Taxi rides CSV (18 columns) as typed JSON objects keyed by PULocationID, in
 // pickup-time order (ties in file order).

@@ -27,10 +27,21 @@ const char* FormatText(TimestampFormat f) {
   return "?";
 }
 
-bool ParseInt64(std::string_view s, int64_t* out) {
+// The whole of `s` as a number (from_chars: no sign '+', no spaces; out of range fails).
+template <typename T>
+bool ParseWhole(std::string_view s, T* out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && p == s.data() + s.size();
+}
+bool ParseInt64(std::string_view s, int64_t* out) { return ParseWhole(s, out); }
+
+// pandas and friends write integral columns as 1.0: a double taken as int64 if it is an
+// exact integer in range.
+bool IntegralDouble(double d, int64_t* out) {
+  if (!std::isfinite(d) || d != std::trunc(d) || std::fabs(d) >= 9.2e18) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
 }
 
 bool ParseTimestampAs(TimestampFormat f, std::string_view s, int64_t* out) {
@@ -117,17 +128,11 @@ bool ScanJsonString(const char*& p, const char* end, bool* escaped) {
 // with a number beyond a double's range, even under a key nobody reads; and from_chars
 // says out of range for those and for ones too small, which the full parser then judges.
 bool JsonNumberFits(std::string_view text, bool integer) {
-  const char* b = text.data();
-  const char* e = b + text.size();
-  if (integer) {
-    int64_t i = 0;
-    if (auto [q, ec] = std::from_chars(b, e, i); ec == std::errc() && q == e) return true;
-    uint64_t u = 0;
-    if (auto [q, ec] = std::from_chars(b, e, u); ec == std::errc() && q == e) return true;
-  }
+  int64_t i = 0;
+  uint64_t u = 0;
   double d = 0;
-  auto [q, ec] = std::from_chars(b, e, d);
-  return ec == std::errc() && q == e && std::isfinite(d);
+  if (integer && (ParseWhole(text, &i) || ParseWhole(text, &u))) return true;
+  return ParseWhole(text, &d) && std::isfinite(d);
 }
 
 bool IsAscii(std::string_view s) {
@@ -224,8 +229,7 @@ bool RecordDecoder::ParseText(size_t i, std::string_view text, std::string* reas
       *reason = "field '" + f.name + "': bad int64 " + Quote(text);
       return false;
     case ColumnType::kDouble: {
-      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v.d);
-      if (!text.empty() && ec == std::errc() && p == text.data() + text.size() && std::isfinite(v.d)) return true;
+      if (ParseWhole(text, &v.d) && std::isfinite(v.d)) return true;
       *reason = "field '" + f.name + "': bad double " + Quote(text);
       return false;
     }
@@ -351,45 +355,27 @@ bool RecordDecoder::FlatJsonString(size_t i, std::string_view literal, bool esca
 
 bool RecordDecoder::FlatJsonNumber(size_t i, std::string_view text, bool integer) {
   FieldValue& v = fields_[i];
-  const char* b = text.data();
-  const char* e = b + text.size();
+  double d = 0;
   switch (types_[i]) {
     case ColumnType::kString:
       return false;
     case ColumnType::kTimestamp:
       if (schema_[i].timestamp_format != TimestampFormat::kUnixSeconds || !integer) return false;
       [[fallthrough]];
-    case ColumnType::kInt64: {
-      if (integer) {
-        auto [q, ec] = std::from_chars(b, e, v.i);
-        if (ec != std::errc() || q != e) return false;  // beyond int64: the full parser words it
-        v.is_null = false;
-        return true;
-      }
-      // pandas and friends write integral columns as 1.0; exact integers only (as below).
-      double d = 0;
-      auto [q, ec] = std::from_chars(b, e, d);
-      if (ec != std::errc() || q != e || !std::isfinite(d) || d != std::trunc(d) || std::fabs(d) >= 9.2e18) return false;
-      v.i = static_cast<int64_t>(d);
+    case ColumnType::kInt64:
+      // Beyond int64, or not an exact integer: the full parser words the error.
       v.is_null = false;
-      return true;
-    }
+      return integer ? ParseInt64(text, &v.i) : ParseWhole(text, &d) && IntegralDouble(d, &v.i);
     case ColumnType::kDouble: {
       // An integer literal is read as an integer and converted, as the full parser does
       // (so "-0" is 0.0, not -0.0).
-      if (integer) {
-        int64_t n = 0;
-        auto [q, ec] = std::from_chars(b, e, n);
-        if (ec == std::errc() && q == e) {
-          v.d = static_cast<double>(n);
-          v.is_null = false;
-          return true;
-        }
-      }
-      auto [q, ec] = std::from_chars(b, e, v.d);
-      if (ec != std::errc() || q != e || !std::isfinite(v.d)) return false;
+      int64_t n = 0;
       v.is_null = false;
-      return true;
+      if (integer && ParseInt64(text, &n)) {
+        v.d = static_cast<double>(n);
+        return true;
+      }
+      return ParseWhole(text, &v.d) && std::isfinite(v.d);
     }
   }
   return false;
@@ -446,12 +432,7 @@ bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason
           continue;
         }
         if (j.is_number_float()) {
-          // pandas and friends write integral columns as 1.0; accept exact integers only.
-          double d = j.get<double>();
-          if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.2e18) {
-            v.i = static_cast<int64_t>(d);
-            continue;
-          }
+          if (IntegralDouble(j.get<double>(), &v.i)) continue;
           *reason = "field '" + f.name + "': bad int64 " + j.dump();
           return false;
         }
