@@ -23,6 +23,12 @@ int& ExitCode() {
   return code;
 }
 
+int ExitCodeFor(const Status& status) {
+  return status.code() == StatusCode::kInvalidArgument || status.code() == StatusCode::kNotFound ? 2 : 1;
+}
+
+void Fail(const Status& status) { Fail(status, ExitCodeFor(status)); }
+
 void Fail(const Status& status, int code) {
   std::fprintf(stderr, "lakestream: error: %s\n", status.message().c_str());
   ExitCode() = code;

@@ -14,10 +14,22 @@
 
 namespace lakestream::app {
 
-// The process exit code, set by the subcommand that ran.
+// The process exit code, set by the subcommand that ran. Every command keeps one rule:
+//   0  done;
+//   1  the run failed: the broker, the disk or the data (retrying, or repairing the
+//      named file, may help);
+//   2  the request is wrong: an option, a config file or key, or a name (topic, file,
+//      pipeline) that does not exist. Fix the command line; retrying the same fails again;
+//   3, 4  `broker status`: no broker running; running but not answering;
+//   130  `produce` or `load` stopped by Ctrl-C or SIGTERM (what was read is published or
+//      loaded), or any command by a second one. (`process` checkpoints and exits 0.)
 int& ExitCode();
-// Prints "lakestream: error: <message>" to stderr and sets the exit code.
-void Fail(const Status& status, int code = 1);
+// 2 for a wrong request (invalid argument, not found), 1 for anything else.
+int ExitCodeFor(const Status& status);
+// Prints "lakestream: error: <message>" to stderr and sets the exit code (by default
+// ExitCodeFor(status)).
+void Fail(const Status& status);
+void Fail(const Status& status, int code);
 
 // Ctrl-C / SIGTERM: the first sets StopRequested(); the second ends the process at once.
 void InstallStopHandler();

@@ -138,10 +138,6 @@ class Loader {
   std::map<std::string, std::pair<int64_t, int64_t>> settled_;
 };
 
-int ExitCodeFor(const Status& st) {
-  return st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound ? 2 : 1;
-}
-
 // Says why a one-shot load found nothing: the table is not there yet, or the lake holds
 // other tables (a pipeline's output is in <lake>/<pipeline name>).
 void WarnNothingToLoad(const LoadArgs& a) {
@@ -173,12 +169,12 @@ void RunLoad(const LoadArgs& a) {
   bool interrupted = false;
   if (!a.watch) {
     auto files = warehouse::ListLakeFiles(a.lake, a.table);
-    if (!files.ok()) return Fail(files.status(), ExitCodeFor(files.status()));
+    if (!files.ok()) return Fail(files.status());
     if (files->empty()) WarnNothingToLoad(a);
     Status st = loader.LoadBatch(*files, &interrupted);
     if (!st.ok()) {
       loader.WriteStats(interrupted, false);
-      return Fail(st, ExitCodeFor(st));
+      return Fail(st);
     }
     loader.PrintSummary(interrupted);
     loader.WriteStats(interrupted, loader.total().files_failed == 0);

@@ -184,11 +184,7 @@ void RunProcess(const ProcessArgs& a) {
                         {"ok", st.ok()}};
     std::ofstream(a.stats_json) << j.dump(2) << "\n";
   }
-  if (!st.ok()) {
-    int code =
-        st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kNotFound ? 2 : 1;
-    return Fail(st, code);
-  }
+  if (!st.ok()) return Fail(st);
 }
 
 }  // namespace

@@ -159,7 +159,7 @@ void RunProduce(const ProduceArgs& a) {
   for (const auto& issue : src.Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());
   if (producer) {
     Status connected = producer->Connect(a.connect_timeout * 1000);
-    if (!connected.ok()) return Fail(connected, connected.code() == StatusCode::kInvalidArgument ? 2 : 1);
+    if (!connected.ok()) return Fail(connected);
   }
 
   produce::Pacer pacer(*pace);

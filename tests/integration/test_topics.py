@@ -60,7 +60,7 @@ def test_create_twice_is_a_clear_error_unless_if_not_exists(lakestream, topic_na
 
 
 def test_invalid_topic_config_names_the_key(lakestream, topic_name):
-    p = lakestream.run("topics", "create", topic_name, "--topic-config", "retention.msx=5", expect=1)
+    p = lakestream.run("topics", "create", topic_name, "--topic-config", "retention.msx=5", expect=2)
     assert "retention.msx" in p.stderr
     assert "INVALID_CONFIG" in p.stderr
 
@@ -69,7 +69,7 @@ def test_unknown_client_property_names_file_and_line(lakestream, topic_name, tes
     props = f"{test_tmp}/{topic_name}.properties"
     with open(props, "w") as f:
         f.write(f"# test client\nbootstrap.servers={bootstrap}\nno.such.property=1\n")
-    p = lakestream.run("topics", "create", topic_name, "--config", props, expect=1, broker=False)
+    p = lakestream.run("topics", "create", topic_name, "--config", props, expect=2, broker=False)
     assert p.stderr.startswith("lakestream: error: ")
     assert f"{props}:3" in p.stderr
     assert "no.such.property" in p.stderr
@@ -87,9 +87,9 @@ def test_unreachable_broker_fails_within_the_timeout(lakestream, topic_name):
 def test_delete(lakestream, bootstrap, topic_name):
     lakestream.run("topics", "create", topic_name)
     lakestream.run("topics", "delete", topic_name)
-    p = lakestream.run("topics", "describe", topic_name, expect=1)
+    p = lakestream.run("topics", "describe", topic_name, expect=2)
     assert "does not exist" in p.stderr
-    p = lakestream.run("topics", "delete", topic_name, expect=1)
+    p = lakestream.run("topics", "delete", topic_name, expect=2)
     assert "does not exist" in p.stderr
     lakestream.run("topics", "delete", topic_name, "--if-exists")
 
@@ -106,7 +106,7 @@ def test_lag_of_a_group_that_never_committed(lakestream, bootstrap, topic_name):
                                   {"partition": 1, "committed": None, "end": 2, "lag": None}]}
     text = lakestream.run("topics", "lag", topic_name, "--group", "never").stdout
     assert "committed no offset" in text
-    p = lakestream.run("topics", "lag", topic_name + "-missing", "--group", "never", expect=1)
+    p = lakestream.run("topics", "lag", topic_name + "-missing", "--group", "never", expect=2)
     assert "does not exist" in p.stderr
 
 
