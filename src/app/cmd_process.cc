@@ -32,6 +32,7 @@ struct ProcessArgs {
   std::string dead_letter_topic;
   std::vector<std::string> sources;
   std::string source_name = "files";
+  std::string bad_rows;
   std::string stats_json;
   int connect_timeout = 15;
   KafkaOptions kafka;
@@ -110,9 +111,15 @@ void RunProcess(const ProcessArgs& a) {
                                           "not parse are reported as file:line and skipped"),
                   2);
     }
+    options->bad_rows_file = a.bad_rows;
     from = fmt::format("{} file(s) as '{}'", a.sources.size(), a.source_name);
     st = process::RunFileJob(*options, a.sources, a.source_name, StopRequested, show, &figures);
   } else {
+    if (!a.bad_rows.empty()) {
+      return Fail(Status::InvalidArgument("--bad-rows is for --source files; records from Kafka that do not parse "
+                                          "go to the dead-letter output (<lake>/_dead_letters/<topic>/ or "
+                                          "--dead-letter-topic)"));
+    }
     auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides);
     if (!config.ok()) return Fail(config.status(), 2);
     if (!a.dead_letter_topic.empty()) {
@@ -154,6 +161,10 @@ void RunProcess(const ProcessArgs& a) {
     std::printf("committed %s files (%s rows) in %s commits to %s/%s\n",
                 Thousands(figures.files).c_str(), Thousands(figures.rows_committed).c_str(),
                 Thousands(figures.commits).c_str(), a.lake.c_str(), options->lake.table.c_str());
+    if (figures.skipped_rows > 0) {
+      std::printf("skipped %s malformed rows of the files%s\n", Thousands(figures.skipped_rows).c_str(),
+                  a.bad_rows.empty() ? " (see above; --bad-rows FILE keeps them)" : fmt::format(" (in {})", a.bad_rows).c_str());
+    }
     if (figures.records > 0 && figures.bad == figures.records) {
       std::fflush(stdout);
       std::fprintf(stderr,
@@ -169,6 +180,7 @@ void RunProcess(const ProcessArgs& a) {
     nlohmann::json j = {{"records", figures.records},
                         {"bytes", figures.bytes},
                         {"bad", figures.bad},
+                        {"skipped_rows", figures.skipped_rows},
                         {"late", figures.late},
                         {"duplicates", figures.duplicates},
                         {"windows_emitted", figures.windows_emitted},
@@ -238,6 +250,9 @@ void AddProcessCommand(CLI::App& root) {
   cmd->add_option("--source-name", a->source_name,
                   "With --source: the name its checkpoint and files carry in the lake")
       ->capture_default_str();
+  cmd->add_option("--bad-rows", a->bad_rows,
+                  "With --source: write every malformed row of the files to this file, one JSON object a line "
+                  "(file, line, reason, text); stderr shows the first 10");
   cmd->add_option("--stats-json", a->stats_json, "Write the final figures to this JSON file");
   cmd->add_option("--connect-timeout", a->connect_timeout,
                   "Seconds to wait for the cluster to answer")

@@ -29,6 +29,7 @@ struct ProduceArgs {
   uint64_t seed = 0;
   std::string stats_json;
   std::string dump;
+  std::string bad_rows;
   int connect_timeout = 15;
   KafkaOptions kafka;
 };
@@ -156,7 +157,7 @@ void RunProduce(const ProduceArgs& a) {
   }
   if (!source.ok()) return Fail(source.status(), 2);
   produce::MessageSource& src = **source;
-  for (const auto& issue : src.Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());
+  if (Status st = produce::ReportRejectedRows(src, a.bad_rows, stderr); !st.ok()) return Fail(st, 2);
   if (producer) {
     Status connected = producer->Connect(a.connect_timeout * 1000);
     if (!connected.ok()) return Fail(connected);
@@ -299,6 +300,9 @@ void AddProduceCommand(CLI::App& root) {
       ->capture_default_str()
       ->check(kNonNegative);
   cmd->add_option("--stats-json", args->stats_json, "Write the final figures to this JSON file");
+  cmd->add_option("--bad-rows", args->bad_rows,
+                  "Write every malformed source row to this file, one JSON object a line: file, line, reason, "
+                  "text (stderr shows the first 10)");
   cmd->add_option("--dump", args->dump,
                   "Write `key<TAB>value` lines to this file instead of Kafka (e.g. for kcat -K'\\t')");
   cmd->add_option("--connect-timeout", args->connect_timeout, "Seconds to wait for the cluster to answer")

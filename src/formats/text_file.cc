@@ -12,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include "formats/json_string.h"
+
 namespace lakestream {
 namespace {
 
@@ -153,6 +155,18 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
   stop_and_join();
   if (!status.ok()) return status;
   return inflated;
+}
+
+void AppendRejectedLineJson(const RejectedLine& r, std::string* out) {
+  out->append("{\"file\":");
+  AppendJsonString(out, r.file);
+  out->append(",\"line\":");
+  out->append(std::to_string(r.line));
+  out->append(",\"reason\":");
+  AppendJsonString(out, r.reason);
+  out->append(",\"text\":");
+  AppendJsonString(out, r.text);
+  out->append("}\n");
 }
 
 }  // namespace lakestream

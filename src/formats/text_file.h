@@ -109,4 +109,20 @@ Status ForEachLineOfFile(const std::string& path, LineFn&& on_line) {
   return ForEachLineOfFile(path, on_line, [](std::string_view, double) {});
 }
 
+// A line of an input file that was not taken (a malformed row): where it is, why, and its
+// text. Readers keep every one (bounded by the file itself) for the summary and for
+// `--bad-rows FILE`.
+struct RejectedLine {
+  std::string file;
+  uint32_t line = 0;
+  std::string reason;
+  std::string text;
+  // "file:line: reason"
+  std::string ToString() const { return file + ":" + std::to_string(line) + ": " + reason; }
+};
+
+// One JSON object and a newline: {"file":...,"line":N,"reason":...,"text":...}, strings as
+// AppendJsonString writes them (a byte that is not UTF-8 becomes \u00XX).
+void AppendRejectedLineJson(const RejectedLine& r, std::string* out);
+
 }  // namespace lakestream

@@ -254,5 +254,18 @@ TEST(TextFile, BytesAfterTheLastGzipMemberAreAnError) {
       << got.status().message();
 }
 
+TEST(RejectedLine, OneJsonObjectALineWithPythonsEscapes) {
+  // A quote, a backslash, a tab, a non-ASCII letter and a byte that is not UTF-8.
+  RejectedLine r{"week \"1\".csv", 42, "bad ENTRIES `x`", "A,\"B\\\",\t\xC3\xA9,\xFF"};
+  EXPECT_EQ(r.ToString(), "week \"1\".csv:42: bad ENTRIES `x`");
+  std::string out;
+  AppendRejectedLineJson(r, &out);
+  EXPECT_EQ(out,
+            "{\"file\":\"week \\\"1\\\".csv\",\"line\":42,\"reason\":\"bad ENTRIES `x`\","
+            "\"text\":\"A,\\\"B\\\\\\\",\\t\\u00e9,\\u00ff\"}\n");
+  AppendRejectedLineJson(RejectedLine{"f", 1, "r", ""}, &out);  // appends: one object a line
+  EXPECT_EQ(out.substr(out.find('\n') + 1), "{\"file\":\"f\",\"line\":1,\"reason\":\"r\",\"text\":\"\"}\n");
+}
+
 }  // namespace
 }  // namespace lakestream

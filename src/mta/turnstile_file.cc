@@ -70,6 +70,7 @@ class RowParser {
     line = TrimSpaces(line);
     if (line.empty()) return Status::Ok();
     ++rows_;
+    line_ = line;
     if (!SplitCsvLine(line, &fields_, &scratch_)) return Issue(line_no, "unbalanced quote");
     if (fields_.size() != first_ + 11) {
       return Issue(line_no, fmt::format("expected {} fields, found {}", first_ + 11, fields_.size()));
@@ -103,11 +104,10 @@ class RowParser {
   }
 
  private:
+  // The row being parsed (line_) is skipped: kept with where it is and why.
   Status Issue(uint32_t line_no, std::string reason) {
     ++out_->bad_rows;
-    if (out_->issues.size() < TurnstileData::kMaxIssuesKept) {
-      out_->issues.push_back(RowIssue{path_, line_no, std::move(reason)});
-    }
+    out_->issues.push_back(RejectedLine{path_, line_no, std::move(reason), std::string(line_)});
     return Status::Ok();
   }
   // Consecutive rows are mostly the same device (and DESC mostly REGULAR): each text
@@ -127,6 +127,7 @@ class RowParser {
   uint64_t rows_ = 0;
   std::vector<std::string_view> fields_;
   std::string scratch_;
+  std::string_view line_;  // the row being parsed
   uint32_t last_id_[7];
   bool have_last_[7] = {};
 };
@@ -152,7 +153,6 @@ void MergeRows(TurnstileData* part, std::vector<uint32_t>* ids, uint32_t lines_b
     data->readings.push_back(r);
   }
   for (auto& issue : part->issues) {
-    if (data->issues.size() >= TurnstileData::kMaxIssuesKept) break;
     issue.line += lines_before;
     data->issues.push_back(std::move(issue));
   }

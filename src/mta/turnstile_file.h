@@ -11,6 +11,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "formats/csv.h"
+#include "formats/text_file.h"
 #include "mta/string_pool.h"
 
 namespace lakestream::mta {
@@ -28,14 +29,6 @@ struct Reading {
   uint32_t line;  // 1-based line in that file
 };
 
-// A malformed row: reported as file:line with the reason, skipped and counted.
-struct RowIssue {
-  std::string file;
-  uint32_t line;
-  std::string reason;
-  std::string ToString() const { return file + ":" + std::to_string(line) + ": " + reason; }
-};
-
 struct SourceFile {
   std::string path;
   FileLayout layout;
@@ -47,9 +40,9 @@ struct TurnstileData {
   StringPool pool;
   std::vector<Reading> readings;
   std::vector<SourceFile> files;
-  std::vector<RowIssue> issues;  // the first kMaxIssuesKept; `bad_rows` counts all
-  uint64_t bad_rows = 0;
-  static constexpr size_t kMaxIssuesKept = 1000;
+  // Malformed rows, skipped: each with file:line, the reason and its text, in file order.
+  std::vector<RejectedLine> issues;
+  uint64_t bad_rows = 0;  // == issues.size()
 };
 
 // Reads `path` and appends its readings to `data`. Errors (unreadable file,

@@ -96,6 +96,9 @@ TEST(TurnstileFile, MalformedRowsAreReportedAndSkipped) {
     EXPECT_NE(d.issues[i].reason.find(want[i].second), std::string::npos) << d.issues[i].reason;
   }
   EXPECT_EQ(d.issues[0].ToString(), f.path() + ":3: expected 11 fields, found 10");
+  // Each keeps its row's text (trimmed), for --bad-rows.
+  EXPECT_EQ(d.issues[0].text, "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1");
+  EXPECT_EQ(d.issues[5].text, ",B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2");
 }
 
 TEST(TurnstileFile, FileErrorsAreClear) {
@@ -193,6 +196,7 @@ TEST(TurnstileFile, LinesAcrossGzipMembersKeepTheirNumbersAndTexts) {
       for (size_t k = 0; k < bad_lines.size(); ++k) {
         EXPECT_EQ(d.issues[k].line, bad_lines[k]);
         EXPECT_EQ(d.issues[k].reason, "bad DATE `13/99/2015` (expected MM/DD/YYYY)");
+        EXPECT_EQ(d.issues[k].text, lines[bad_lines[k] - 2]);
       }
     }
   }

@@ -249,7 +249,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
     mo.format = options.spec.format;
     LS_ASSIGN_OR_RETURN(src, produce::MakeMtaFileSource(sources, mo));
   }
-  for (const auto& issue : src->Issues()) std::fprintf(stderr, "skipped row: %s\n", issue.c_str());
+  LS_RETURN_NOT_OK(produce::ReportRejectedRows(*src, options.bad_rows_file, stderr));
 
   LS_ASSIGN_OR_RETURN(auto worker, PartitionWorker::Open(options.spec, options.lake, source_name, 0));
   CommitQueue queue;  // after the worker: drained before the worker goes
@@ -260,6 +260,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
     AddStatsSince(s, base, &f);
     AddCommits(worker->commits(), &f);
     f.partitions = 1;
+    f.skipped_rows = src->Stats().bad_rows;
     f.min_watermark = f.max_watermark = s.watermark;
     auto total = src->Total();
     f.lag = total ? static_cast<int64_t>(*total) - std::max<int64_t>(worker->position(), 0) : -1;

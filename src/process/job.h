@@ -40,6 +40,9 @@ struct JobOptions {
   // RSS 110 MB instead of 95); 150,000 was slower (the commit thread got bigger bursts).
   size_t max_pending_rows = 60000;
   int connect_timeout_ms = 15000;
+  // File source: where every malformed row of the files goes (produce::ReportRejectedRows);
+  // empty: only the first few, on stderr.
+  std::string bad_rows_file;
 };
 
 // Totals over every partition this process has worked on, for the status line,
@@ -48,6 +51,7 @@ struct JobFigures {
   uint64_t records = 0, bytes = 0, bad = 0, late = 0, duplicates = 0;
   uint64_t windows_emitted = 0, rows_emitted = 0;
   uint64_t commits = 0, files = 0, rows_committed = 0;
+  uint64_t skipped_rows = 0;               // file source: malformed rows of the files
   size_t partitions = 0;                   // assigned now
   int64_t lag = -1;                        // records behind the high watermarks, -1 unknown
   int64_t min_watermark = INT64_MIN, max_watermark = INT64_MIN;

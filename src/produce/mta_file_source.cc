@@ -15,11 +15,6 @@ class MtaFileSource final : public MessageSource {
     stats_.entries_sum = replay_.entries_sum;
     stats_.exits_sum = replay_.exits_sum;
     devices_.resize(replay_.devices);
-    for (const auto& i : data_.issues) issues_.push_back(i.ToString());
-    if (data_.bad_rows > data_.issues.size()) {
-      issues_.push_back("... and " + std::to_string(data_.bad_rows - data_.issues.size()) +
-                        " more malformed rows");
-    }
     if (options_.shift_to_now && !replay_.messages.empty()) {
       int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
@@ -80,14 +75,13 @@ class MtaFileSource final : public MessageSource {
 
   std::optional<uint64_t> Total() const override { return replay_.messages.size(); }
   const SourceStats& Stats() const override { return stats_; }
-  const std::vector<std::string>& Issues() const override { return issues_; }
+  const std::vector<RejectedLine>& Issues() const override { return data_.issues; }
 
  private:
   mta::TurnstileData data_;
   mta::ReplayResult replay_;
   MtaFileOptions options_;
   SourceStats stats_;
-  std::vector<std::string> issues_;
   size_t next_ = 0;
   int64_t shift_ = 0;
   std::string id_;  // reused

@@ -83,7 +83,7 @@ struct Ride {
 
 class RidesSource final : public MessageSource {
  public:
-  RidesSource(std::vector<Ride> rides, SourceStats stats, std::vector<std::string> issues,
+  RidesSource(std::vector<Ride> rides, SourceStats stats, std::vector<RejectedLine> issues,
               int64_t shift)
       : rides_(std::move(rides)), stats_(stats), issues_(std::move(issues)), shift_(shift) {}
 
@@ -111,12 +111,12 @@ class RidesSource final : public MessageSource {
   }
   std::optional<uint64_t> Total() const override { return rides_.size(); }
   const SourceStats& Stats() const override { return stats_; }
-  const std::vector<std::string>& Issues() const override { return issues_; }
+  const std::vector<RejectedLine>& Issues() const override { return issues_; }
 
  private:
   std::vector<Ride> rides_;
   SourceStats stats_;
-  std::vector<std::string> issues_;
+  std::vector<RejectedLine> issues_;
   int64_t shift_;
   size_t next_ = 0;
 };
@@ -127,19 +127,19 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
                                                        const RidesOptions& options) {
   std::vector<Ride> rides;
   SourceStats stats;
-  std::vector<std::string> issues;
+  std::vector<RejectedLine> issues;
   std::vector<std::string_view> fields;
   std::string scratch;
   bool header = false;
-  auto bad = [&](uint32_t line, const std::string& why) {
+  auto bad = [&](uint32_t line_no, std::string why, std::string_view line) {
     ++stats.bad_rows;
-    if (issues.size() < 1000) issues.push_back(fmt::format("{}:{}: {}", path, line, why));
+    issues.push_back(RejectedLine{path, line_no, std::move(why), std::string(line)});
   };
   auto on_line = [&](uint32_t line_no, std::string_view line) -> Status {
     if (TrimSpaces(line).empty()) return Status::Ok();
     if (!SplitCsvLine(line, &fields, &scratch)) {
       if (!header) return Status::InvalidArgument(fmt::format("{}:{}: unbalanced quote in the header", path, line_no));
-      bad(line_no, "unbalanced quote");
+      bad(line_no, "unbalanced quote", line);
       return Status::Ok();
     }
     if (!header) {
@@ -155,7 +155,7 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
       return Status::Ok();
     }
     if (fields.size() != std::size(kRideColumns)) {
-      bad(line_no, fmt::format("expected {} fields, found {}", std::size(kRideColumns), fields.size()));
+      bad(line_no, fmt::format("expected {} fields, found {}", std::size(kRideColumns), fields.size()), line);
       return Status::Ok();
     }
     Ride ride;
@@ -200,7 +200,7 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
       if (i == kPuLocation) ride.key = std::string(v);
     }
     if (!why.empty()) {
-      bad(line_no, why);
+      bad(line_no, std::move(why), line);
       return Status::Ok();
     }
     ride.json.push_back('}');

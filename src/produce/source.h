@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "formats/text_file.h"
 #include "mta/replay.h"
 #include "mta/turnstile_message.h"
 
@@ -45,9 +47,16 @@ class MessageSource {
   // Whether event times follow the wall clock (the pacer must not wait on them).
   virtual bool LiveTime() const { return false; }
   virtual const SourceStats& Stats() const = 0;
-  // Problems found while reading input (file:line: reason), for the summary.
-  virtual const std::vector<std::string>& Issues() const = 0;
+  // Input rows that were malformed and skipped (file:line, reason, text), in input order.
+  virtual const std::vector<RejectedLine>& Issues() const = 0;
 };
+
+// Reports the rows `src` skipped: the first kRejectedShown on `log` ("skipped row:
+// file:line: reason"), then how many more; with a `bad_rows_path`, every one as a JSON line
+// there (AppendRejectedLineJson; the file is written even when empty, so a script can tell
+// "none" from "not written"). The file's write error is returned.
+inline constexpr size_t kRejectedShown = 10;
+Status ReportRejectedRows(const MessageSource& src, const std::string& bad_rows_path, std::FILE* log);
 
 struct MtaFileOptions {
   mta::WireFormat format = mta::WireFormat::kCsv;

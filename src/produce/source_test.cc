@@ -1,7 +1,10 @@
 #include "produce/source.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -200,10 +203,80 @@ TEST(RidesSource, BadRowsAreReportedWithFileAndLine) {
   EXPECT_EQ((*src)->Stats().bad_rows, 3u);
   const auto& issues = (*src)->Issues();
   ASSERT_EQ(issues.size(), 3u);
-  EXPECT_EQ(issues[0], f.path() + ":3: bad trip_distance `abc` (expected a number)");
-  EXPECT_EQ(issues[1], f.path() + ":4: bad tpep_pickup_datetime `07/01/2020` (expected YYYY-MM-DD HH:MM:SS)");
-  EXPECT_EQ(issues[2], f.path() + ":5: expected 18 fields, found 2");
+  EXPECT_EQ(issues[0].ToString(), f.path() + ":3: bad trip_distance `abc` (expected a number)");
+  EXPECT_EQ(issues[1].ToString(), f.path() + ":4: bad tpep_pickup_datetime `07/01/2020` (expected YYYY-MM-DD HH:MM:SS)");
+  EXPECT_EQ(issues[2].ToString(), f.path() + ":5: expected 18 fields, found 2");
+  // Each keeps its row's text, for --bad-rows.
+  EXPECT_EQ(issues[0].text, "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,abc,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0");
+  EXPECT_EQ(issues[2].text, "1,2020-07-01 00:25:32");
   EXPECT_NE(msgs[1].value.find("\"VendorID\":null"), std::string::npos);
+}
+
+// What `--bad-rows` and the summary get: the first kRejectedShown rows on the log, then a
+// count; every row, in file order, as a JSON line in the file.
+TEST(ReportRejectedRows, ShowsTheFirstTenAndWritesEveryOne) {
+  testing::TempFile week(".csv"), bad(".jsonl");
+  std::string text = "C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n";
+  std::vector<std::string> bad_texts;
+  for (int i = 0; i < 13; ++i) {
+    text += "A002,R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,00:00:00,REGULAR,1,2\n";  // good
+    bad_texts.push_back(fmt::format("A002,R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,00:00:00,REGULAR,{},2", i) +
+                        std::string(i == 12 ? "\",\xFF" : "x"));
+    text += bad_texts.back() + "\n";
+  }
+  week.Write(text);
+  auto src = MakeMtaFileSource({week.path()}, MtaFileOptions{});
+  ASSERT_TRUE(src.ok()) << src.status().message();
+  ASSERT_EQ((*src)->Stats().bad_rows, 13u);
+
+  auto report = [&](const std::string& path) {
+    std::FILE* log = std::tmpfile();
+    EXPECT_TRUE(ReportRejectedRows(**src, path, log).ok());
+    std::rewind(log);
+    std::string out;
+    for (int c; (c = std::fgetc(log)) != EOF;) out.push_back(static_cast<char>(c));
+    std::fclose(log);
+    return out;
+  };
+  std::string shown;
+  for (int i = 0; i < 10; ++i) {
+    shown += fmt::format("skipped row: {}:{}: bad EXITS `2x` (expected a non-negative integer)\n", week.path(),
+                         3 + 2 * i);
+  }
+  EXPECT_EQ(report(""), shown + "skipped 3 more malformed rows (--bad-rows FILE keeps every one, with its text)\n");
+  EXPECT_EQ(report(bad.path()), shown + "skipped 3 more malformed rows\n13 malformed rows written to " + bad.path() + "\n");
+
+  std::ifstream in(bad.path());
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    ASSERT_LT(n, bad_texts.size());
+    EXPECT_EQ(j["file"], week.path());
+    EXPECT_EQ(j["line"], 3 + 2 * n);
+    EXPECT_EQ(j["reason"], n == 12 ? "expected 11 fields, found 12" : "bad EXITS `2x` (expected a non-negative integer)");
+    // The text as written (a byte that is not UTF-8 reads back as U+00XX).
+    EXPECT_EQ(j["text"], n == 12 ? bad_texts[n].substr(0, bad_texts[n].size() - 1) + "\u00ff" : bad_texts[n]);
+    ++n;
+  }
+  EXPECT_EQ(n, 13u);
+}
+
+TEST(ReportRejectedRows, NoBadRowsStillWritesTheFile) {
+  testing::TempFile week(".csv"), bad(".jsonl");
+  week.Write("C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
+             "A002,R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,00:00:00,REGULAR,1,2\n");
+  bad.Write("stale");
+  auto src = MakeMtaFileSource({week.path()}, MtaFileOptions{});
+  ASSERT_TRUE(src.ok());
+  std::FILE* log = std::tmpfile();
+  ASSERT_TRUE(ReportRejectedRows(**src, bad.path(), log).ok());
+  EXPECT_EQ(std::ftell(log), 0);  // nothing to say
+  std::fclose(log);
+  std::ifstream in(bad.path());
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "");
+  EXPECT_EQ(ReportRejectedRows(**src, "/nonexistent-dir/bad.jsonl", stderr).message(),
+            "cannot create --bad-rows file '/nonexistent-dir/bad.jsonl': No such file or directory");
 }
 
 }  // namespace

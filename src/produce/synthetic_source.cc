@@ -53,7 +53,7 @@ class SyntheticSource final : public MessageSource {
   }
   bool LiveTime() const override { return options_.rate > 0; }
   const SourceStats& Stats() const override { return stats_; }
-  const std::vector<std::string>& Issues() const override { return issues_; }
+  const std::vector<RejectedLine>& Issues() const override { return issues_; }
 
  private:
   std::string Uuid4() {
@@ -78,7 +78,7 @@ class SyntheticSource final : public MessageSource {
   int64_t start_ = 0;
   uint64_t produced_ = 0;
   SourceStats stats_;
-  std::vector<std::string> issues_;
+  std::vector<RejectedLine> issues_;  // none
 };
 
 }  // namespace

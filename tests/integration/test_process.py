@@ -461,3 +461,26 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
                        f"{source_dir}/data/mta/turnstile_150627_subset.csv", "--lake", str(tmp_path / "t"))
     assert "bad records 1,681" in p.stdout
     assert "every record was bad: the messages do not fit pipeline 'taxi-rides' (wire format json" in p.stderr
+    p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--bad-rows", str(tmp_path / "b.jsonl"), expect=2)
+    assert "--bad-rows is for --source files" in p.stderr and not (tmp_path / "b.jsonl").exists()
+
+
+def test_file_source_keeps_malformed_rows_aside(lakestream, source_dir, tmp_path):
+    # A broken line in a file given to --source: skipped, counted, and with --bad-rows kept
+    # whole; the lake is that of the good rows.
+    lines = open(f"{source_dir}/data/mta/turnstile_150627_subset.csv").read().splitlines()
+    broken = tmp_path / "broken.csv"
+    broken.write_text("\n".join(lines[:4] + ["A002,R051,02-00-00,59 ST,NQR456W,BMT"] + lines[4:]) + "\n")
+    rejects = tmp_path / "rejects.jsonl"
+    p = lakestream.run("process", "--source", str(broken), "--lake", str(tmp_path / "a"), "--bad-rows", str(rejects),
+                       "--stats-json", str(tmp_path / "a.json"), broker=False)
+    assert f"skipped row: {broken}:5: expected 11 fields, found 6" in p.stderr
+    assert f"skipped 1 malformed rows of the files (in {rejects})" in p.stdout
+    assert json.load(open(tmp_path / "a.json"))["skipped_rows"] == 1
+    assert [json.loads(line) for line in rejects.read_text().splitlines()] == [
+        {"file": str(broken), "line": 5, "reason": "expected 11 fields, found 6",
+         "text": "A002,R051,02-00-00,59 ST,NQR456W,BMT"}]
+    lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
+                   "--lake", str(tmp_path / "b"), broker=False)
+    good = streams.read_lake_python(str(tmp_path / "b"))
+    assert sum(good.values()) > 0 and streams.read_lake_python(str(tmp_path / "a")) == good

@@ -175,11 +175,19 @@ def test_malformed_rows_are_reported_and_the_rest_delivered(tmp_path):
     lines.insert(9, "garbage")
     bad.write_text("\n".join(lines) + "\n")
     topic = new_topic("bad", 1)
-    p = run("produce", "--source", str(bad), "--topic", topic, "-X", f"bootstrap.servers={BOOTSTRAP}")
+    rejects = tmp_path / "bad-rows.jsonl"
+    p = run("produce", "--source", str(bad), "--topic", topic, "-X", f"bootstrap.servers={BOOTSTRAP}",
+            "--bad-rows", str(rejects))
     assert f"{bad}:6: bad ENTRIES `notanumber`" in p.stderr
     assert f"{bad}:10: expected 11 fields, found 1" in p.stderr
+    assert f"2 malformed rows written to {rejects}" in p.stderr
     assert "bad rows 2" in p.stdout
     assert len(kcat_read(topic)) == 1681
+    # Every skipped row, with its text, one JSON object a line.
+    assert [json.loads(line) for line in rejects.read_text().splitlines()] == [
+        {"file": str(bad), "line": 6, "reason": "bad ENTRIES `notanumber` (expected a non-negative integer)",
+         "text": lines[5]},
+        {"file": str(bad), "line": 10, "reason": "expected 11 fields, found 1", "text": "garbage"}]
 
 
 def test_unreachable_broker_fails_fast_and_clearly():
