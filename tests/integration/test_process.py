@@ -5,10 +5,12 @@ import glob
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -324,6 +326,59 @@ def test_sigterm_commits_and_exits_0(lakestream, week, tmp_path):
     # Every record it read is reflected in a checkpoint: the next offsets add up.
     assert checkpointed_records(lake, topic) == s["records"]
     assert streams.lake_files(lake), "closed windows were committed on the way out"
+
+
+def scrape(url):
+    """A Prometheus text page as {metric name: value} (one sample each here)."""
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        text = r.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name_labels, value = line.rsplit(" ", 1)
+            samples[name_labels.split("{", 1)[0]] = int(value)
+            assert name_labels.endswith('{group="%s",pipeline="mta-turnstile"}' % METRICS_GROUP), line
+    return samples
+
+
+METRICS_GROUP = f"metrics-{uuid.uuid4().hex[:8]}"
+
+
+def test_metrics_endpoint_follows_the_job(lakestream, week, tmp_path):
+    topic, records = week
+    stats = tmp_path / "stats.json"
+    proc = subprocess.Popen(
+        [lakestream.binary, "process", "--topic", topic, "--group", METRICS_GROUP, "--lake", str(tmp_path / "lake"),
+         "--trigger", "1s", "--metrics-port", "0", "--stats-json", str(stats),
+         "-X", f"bootstrap.servers={lakestream.bootstrap}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()  # printed before the job starts
+        m = re.fullmatch(r"metrics at http://127\.0\.0\.1:(\d+)/metrics\n", first)
+        assert m, first
+        url = f"http://127.0.0.1:{m.group(1)}/metrics"
+        # Await the whole week read and committed (the 1 s trigger commits closed windows).
+        deadline = time.monotonic() + 120
+        while True:
+            now = scrape(url)
+            if now["lakestream_records_total"] == len(records) and now.get("lakestream_lag_records") == 0 \
+                    and now["lakestream_commits_total"] >= 4:
+                break
+            assert time.monotonic() < deadline, now
+            time.sleep(0.2)
+        assert now["lakestream_assigned_partitions"] == 4
+        for zero in ("bad_records", "late_records", "duplicate_records", "skipped_rows"):
+            assert now[f"lakestream_{zero}_total"] == 0
+        assert now["lakestream_rows_committed_total"] > 0
+        assert now["lakestream_watermark_max_seconds"] >= now["lakestream_watermark_min_seconds"] > 1685000000
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    s = json.loads(stats.read_text())
+    assert s["records"] == now["lakestream_records_total"]
+    assert s["windows_emitted"] >= now["lakestream_windows_emitted_total"]
 
 
 def test_sigterm_with_the_broker_gone_exits_0_within_seconds(lakestream, source_dir, tmp_path):
