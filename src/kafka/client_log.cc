@@ -66,12 +66,12 @@ void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* li
   const std::string_view text = WithoutPrefixes(rk, line);
   std::lock_guard<std::mutex> lock(s.mu);
   Client& c = s.clients[rk];
-  if (!IsSummary(text)) c.last_error = text;
+  // "1/1 brokers are down" only follows the error that says why (printed, or counted as a
+  // repeat of it): it is not printed on its own.
+  if (IsSummary(text)) return;
+  c.last_error = text;
   if (!c.connected) return;  // WaitForBroker reports it
-  std::string key;
-  for (char ch : text) {
-    if (ch < '0' || ch > '9') key.push_back(ch);
-  }
+  const std::string key = RepeatKey(text);
   const auto now = std::chrono::steady_clock::now();
   auto [it, first] = s.repeats.try_emplace(key);
   Repeat& r = it->second;
@@ -115,6 +115,16 @@ void ForgetClient(const rd_kafka_t* handle) {
   LogState& s = State();
   std::lock_guard<std::mutex> lock(s.mu);
   s.clients.erase(handle);
+}
+
+std::string RepeatKey(std::string_view text) {
+  std::string key;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') key.push_back(ch);
+  }
+  constexpr std::string_view kTheirCount = ",  identical error(s) suppressed";  // its digits gone
+  if (size_t at = key.find(kTheirCount); at != std::string::npos) key.erase(at, kTheirCount.size());
+  return key;
 }
 
 uint64_t SuppressedLogLines() {

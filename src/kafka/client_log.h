@@ -3,9 +3,10 @@
 //  - While a client connects (until WaitForBroker succeeds) nothing is printed: its last
 //    error is kept, and WaitForBroker's message ends with it.
 //  - After that, errors are printed as "lakestream: kafka: <text>", each distinct text
-//    (digits ignored) at most once per 30 s with the count of repeats: a broker that stays
-//    down is logged on every reconnect attempt, many times a second. Warnings (states
-//    librdkafka retries by itself, e.g. a coordinator still loading) are not printed.
+//    (RepeatKey) at most once per 30 s with the count of repeats: a broker that stays
+//    down is logged on every reconnect attempt, many times a second. "N/N brokers are
+//    down" (it only follows the error that says why) and warnings (states librdkafka
+//    retries by itself, e.g. a coordinator still loading) are not printed.
 //  - With -X debug=... every line is printed as it comes, in librdkafka's own format.
 //
 // Thread-safety: the callback runs on librdkafka's threads; all state is behind one mutex.
@@ -15,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace lakestream::kafka {
 
@@ -29,5 +31,8 @@ std::string LastClientError(const rd_kafka_t* handle);
 void ForgetClient(const rd_kafka_t* handle);
 // Lines not printed because the same text was printed less than 30 s before (all clients).
 uint64_t SuppressedLogLines();
+// What makes two error lines "the same text": the text without its digits and without
+// librdkafka's own repeat count (", 3 identical error(s) suppressed").
+std::string RepeatKey(std::string_view text);
 
 }  // namespace lakestream::kafka

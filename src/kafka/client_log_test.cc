@@ -29,6 +29,25 @@ HandlePtr RefusedClient() {
   return std::move(*handle);
 }
 
+TEST(ClientLog, RepeatKey) {
+  const std::string refused = "b:9092/bootstrap: Connect to ipv4#10.0.0.5:9092 failed: Connection refused";
+  struct Case {
+    std::string a, b;
+    bool same;
+  } cases[] = {
+      {refused + " (after 0ms in state CONNECT)", refused + " (after 12ms in state CONNECT)", true},
+      // librdkafka's own count of repeats, appended now and then.
+      {refused + " (after 0ms in state CONNECT)", refused + " (after 1ms in state CONNECT, 558 identical error(s) suppressed)",
+       true},
+      {refused + " (after 0ms in state CONNECT)",
+       "b:9092/bootstrap: Failed to resolve 'b:9092': Name or service not known (after 2ms in state CONNECT)", false},
+      {"Topic t [3]: offset 10 out of range", "Topic t [3]: offset 99 out of range", true},
+      {"Topic t [3]: offset 10 out of range", "Topic u [3]: offset 10 out of range", false},
+  };
+  for (const Case& c : cases) EXPECT_EQ(RepeatKey(c.a) == RepeatKey(c.b), c.same) << c.a << " | " << c.b;
+  EXPECT_EQ(RepeatKey("x (after 1ms in state CONNECT, 3 identical error(s) suppressed)"), "x (after ms in state CONNECT)");
+}
+
 TEST(ClientLog, ConnectingClientIsQuietAndItsLastErrorEndsTheMessage) {
   ::testing::internal::CaptureStderr();
   HandlePtr h = RefusedClient();
