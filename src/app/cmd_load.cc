@@ -12,6 +12,7 @@
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "lake/fs_util.h"
+#include "lake/layout.h"
 #include "warehouse/warehouse.h"
 
 namespace lakestream::app {
@@ -160,8 +161,12 @@ void WarnNothingToLoad(const LoadArgs& a) {
   }
 }
 
-void RunLoad(const LoadArgs& a) {
+void RunLoad(const LoadArgs& given) {
   InstallStopHandler();
+  LoadArgs a = given;
+  auto root = lake::LocalLakeRoot(given.lake);
+  if (!root.ok()) return Fail(root.status());
+  a.lake = *root;
   if (!(a.interval >= 0.05 && a.interval <= 3600)) {
     return Fail(Status::InvalidArgument("--interval must be between 0.05 and 3600 seconds"), 2);
   }

@@ -10,6 +10,7 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "lake/layout.h"
 #include "process/job.h"
 #include "process/metrics.h"
 #include "stream/window.h"
@@ -60,7 +61,7 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   }
   o.topics = a.topics.empty() ? std::vector<std::string>{"mta-turnstile"} : a.topics;
   o.group = a.group;
-  o.lake.root = a.lake;
+  LS_ASSIGN_OR_RETURN(o.lake.root, lake::LocalLakeRoot(a.lake));
   o.lake.table = !a.table.empty() ? a.table : (a.pipeline.empty() ? "turnstile" : o.spec.name);
   LS_ASSIGN_OR_RETURN(o.lake.format, lake::ParseFileFormat(a.lake_format));
   o.lake.late_output = a.late_output;
@@ -250,7 +251,9 @@ void AddProcessCommand(CLI::App& root) {
   cmd->add_option("--format", a->format,
                   "Wire format of the messages, overriding the pipeline's: csv, seed, json")
       ->check(CLI::IsMember({"csv", "seed", "json"}));
-  cmd->add_option("--lake", a->lake, "Lake root folder")->capture_default_str();
+  cmd->add_option("--lake", a->lake,
+                  "Lake root folder: local, or a mounted bucket (s3fs, gcsfuse, ...); file:///path URLs are taken")
+      ->capture_default_str();
   cmd->add_option("--table", a->table,
                   "Table folder in the lake (default: turnstile, or the pipeline's name)");
   cmd->add_option("--lake-format", a->lake_format,

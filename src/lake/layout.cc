@@ -1,5 +1,6 @@
 #include "lake/layout.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace lakestream::lake {
@@ -72,6 +73,28 @@ Status ValidateRelativeDir(std::string_view dir) {
     start = end + 1;
   }
   return Status::Ok();
+}
+
+Result<std::string> LocalLakeRoot(std::string_view root) {
+  const size_t sep = root.find("://");
+  if (sep == std::string_view::npos) return std::string(root);
+  const std::string_view scheme = root.substr(0, sep);
+  bool is_scheme = !scheme.empty() && std::isalpha(static_cast<unsigned char>(scheme[0]));
+  for (char c : scheme) {
+    is_scheme = is_scheme && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.');
+  }
+  if (!is_scheme) return std::string(root);  // a local name that happens to hold "://"
+  if (scheme == "file") {
+    const std::string_view path = root.substr(sep + 3);
+    if (path.empty() || path.front() != '/') {
+      return Status::InvalidArgument("lake '" + std::string(root) + "': a file:// URL needs an absolute path (file:///data/lake)");
+    }
+    return std::string(path);
+  }
+  return Status::InvalidArgument(
+      "lake '" + std::string(root) + "': " + std::string(scheme) +
+      ":// URLs are not supported; the lake is a local folder (exactly once rests on fsync and rename there): give a "
+      "local path, or a mount of the bucket (s3fs, gcsfuse, blobfuse2), or sync a local lake to it after each commit");
 }
 
 }  // namespace lakestream::lake

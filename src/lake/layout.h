@@ -45,5 +45,10 @@ std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
 Status ValidateTopicName(std::string_view topic);
 // InvalidArgument unless `dir` is a relative path of plain components (no "", ".", "..").
 Status ValidateRelativeDir(std::string_view dir);
+// The lake root as a local path: `root` itself, or the path of a file:// URL. Another URL
+// (s3://, gs://, abfss://, hdfs://...) is an InvalidArgument that says how to reach it: the
+// lake is a local folder (exactly once rests on fsync and rename), so an object store is
+// mounted, or the lake synced to it.
+Result<std::string> LocalLakeRoot(std::string_view root);
 
 }  // namespace lakestream::lake

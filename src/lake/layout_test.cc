@@ -55,5 +55,35 @@ TEST(Layout, Validation) {
   }
 }
 
+TEST(Layout, LocalLakeRoot) {
+  struct Case {
+    const char* root;
+    const char* path;  // nullptr: refused
+  } cases[] = {
+      {"lake", "lake"},
+      {"/data/lake", "/data/lake"},
+      {"./a://b", "./a://b"},  // not a URL: a scheme starts with a letter and has no '/'
+      {"file:///data/lake", "/data/lake"},
+      {"file://data/lake", nullptr},  // file:// needs an absolute path
+      {"s3://bucket/lake", nullptr},
+      {"gs://bucket/lake", nullptr},
+      {"abfss://c@account.dfs.core.windows.net/lake", nullptr},
+      {"hdfs://nn:8020/lake", nullptr},
+  };
+  for (const Case& c : cases) {
+    Result<std::string> r = LocalLakeRoot(c.root);
+    if (c.path != nullptr) {
+      ASSERT_TRUE(r.ok()) << c.root << ": " << r.status().message();
+      EXPECT_EQ(*r, c.path);
+    } else {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.root;
+    }
+  }
+  EXPECT_EQ(LocalLakeRoot("s3://bucket/lake").status().message(),
+            "lake 's3://bucket/lake': s3:// URLs are not supported; the lake is a local folder (exactly once rests "
+            "on fsync and rename there): give a local path, or a mount of the bucket (s3fs, gcsfuse, blobfuse2), or "
+            "sync a local lake to it after each commit");
+}
+
 }  // namespace
 }  // namespace lakestream::lake

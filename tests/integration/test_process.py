@@ -518,6 +518,10 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     assert "every record was bad: the messages do not fit pipeline 'taxi-rides' (wire format json" in p.stderr
     p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--bad-rows", str(tmp_path / "b.jsonl"), expect=2)
     assert "--bad-rows is for --source files" in p.stderr and not (tmp_path / "b.jsonl").exists()
+    # An object-store URL is not taken for a local folder named "s3:".
+    p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
+                       "--lake", "s3://bucket/lake", expect=2, broker=False)
+    assert "lake 's3://bucket/lake': s3:// URLs are not supported" in p.stderr and not os.path.exists("s3:")
 
 
 def test_file_source_keeps_malformed_rows_aside(lakestream, source_dir, tmp_path):
