@@ -115,4 +115,33 @@ void KafkaOptions::AddTo(CLI::App* cmd) {
   cmd->add_option("-X", overrides, "Kafka client property key=value, overrides --config (repeatable)");
 }
 
+void MetricsOptions::AddTo(CLI::App* cmd, const std::string& figures) {
+  cmd->add_option("--metrics-port", port,
+                  "Serve Prometheus metrics (" + figures +
+                      ") at http://<bind>:PORT/metrics while it runs; 0 picks a free port (printed at start)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--metrics-bind", bind, "Address the metrics server listens on (0.0.0.0: every interface)")
+      ->capture_default_str();
+}
+
+Status MetricsEndpoint::Start() {
+  if (options_.port < 0) return Status::Ok();
+  LS_ASSIGN_OR_RETURN(server_, metrics::Server::Start(options_.bind, options_.port, [this] {
+                        std::lock_guard<std::mutex> lock(mu_);
+                        return page_;
+                      }));
+  std::fprintf(stderr, "metrics at http://%s:%d/metrics\n", server_->address().c_str(), server_->port());
+  return Status::Ok();
+}
+
+void MetricsEndpoint::Publish(const std::function<std::string()>& render, bool force) {
+  if (!server_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - published_ < std::chrono::milliseconds(200)) return;
+  published_ = now;
+  std::string page = render();
+  std::lock_guard<std::mutex> lock(mu_);
+  page_ = std::move(page);
+}
+
 }  // namespace lakestream::app

@@ -7,10 +7,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "metrics/prometheus.h"
 
 namespace lakestream::app {
 
@@ -66,6 +70,32 @@ struct KafkaOptions {
   std::string config_file;
   std::vector<std::string> overrides;
   void AddTo(CLI::App* cmd);
+};
+
+// --metrics-port / --metrics-bind of the long-running commands (`process`, `load --watch`).
+struct MetricsOptions {
+  int port = -1;  // -1: no metrics
+  std::string bind = "127.0.0.1";
+  // `figures`: what the page holds, for --help.
+  void AddTo(CLI::App* cmd, const std::string& figures);
+};
+
+// The latest page of Prometheus metrics, served by a metrics::Server while the command runs.
+class MetricsEndpoint {
+ public:
+  explicit MetricsEndpoint(MetricsOptions options) : options_(std::move(options)) {}
+  // Starts serving when --metrics-port was given, and says where on stderr.
+  Status Start();
+  // At most every 200 ms (and always with `force`): the page scrapes get from now on,
+  // rendered by `render` only then.
+  void Publish(const std::function<std::string()>& render, bool force = false);
+
+ private:
+  MetricsOptions options_;
+  std::mutex mu_;
+  std::string page_;
+  std::chrono::steady_clock::time_point published_{};
+  std::unique_ptr<metrics::Server> server_;  // declared last: stopped before the page goes
 };
 
 }  // namespace lakestream::app

@@ -32,6 +32,7 @@ struct LoadArgs {
   double interval = 5;
   bool verify_checksums = false;
   std::string stats_json;
+  MetricsOptions metrics;
 };
 
 void Add(LoadFigures& into, const LoadFigures& f) {
@@ -170,6 +171,9 @@ void RunLoad(const LoadArgs& given) {
   if (!(a.interval >= 0.05 && a.interval <= 3600)) {
     return Fail(Status::InvalidArgument("--interval must be between 0.05 and 3600 seconds"), 2);
   }
+  if (a.metrics.port >= 0 && !a.watch) {
+    return Fail(Status::InvalidArgument("--metrics-port is for --watch (a one-shot load ends before a scrape)"));
+  }
   Loader loader(a);
   bool interrupted = false;
   if (!a.watch) {
@@ -194,6 +198,16 @@ void RunLoad(const LoadArgs& given) {
 
   // --watch: poll the lake; the warehouse is opened only while there is something to
   // load, so `lakestream report` (a second DuckDB process) can read between polls.
+  MetricsEndpoint metrics(a.metrics);
+  if (Status st = metrics.Start(); !st.ok()) return Fail(st, 2);
+  const metrics::Labels labels = {{"table", a.table}, {"warehouse", a.warehouse}};
+  uint64_t polls = 0;
+  int64_t last_success = 0;
+  auto publish = [&] {
+    metrics.Publish([&] { return warehouse::RenderLoadMetrics(loader.total(), polls, last_success, labels); },
+                    /*force=*/true);
+  };
+  publish();
   std::printf("watching %s/%s every %g s; loading into %s (Ctrl-C to stop)\n", a.lake.c_str(),
               a.table.c_str(), a.interval, a.warehouse.c_str());
   std::fflush(stdout);
@@ -216,6 +230,9 @@ void RunLoad(const LoadArgs& given) {
           last_error = Status::Ok();
           const LoadFigures& b = loader.last_batch();
           if (b.files_loaded > 0) {
+            last_success = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
             std::printf("loaded %s new file(s), %s rows (total %s files, %s rows)\n",
                         Thousands(b.files_loaded).c_str(), Thousands(b.rows_loaded).c_str(),
                         Thousands(loader.total().files_loaded).c_str(),
@@ -225,6 +242,8 @@ void RunLoad(const LoadArgs& given) {
         }
       }
     }
+    ++polls;
+    publish();
     auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.interval);
     while (!StopRequested() && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -255,6 +274,7 @@ void AddLoadCommand(CLI::App& root) {
       "--verify-checksums", a->verify_checksums,
       "Re-hash every loaded file to detect changes, not only files whose size or mtime changed");
   cmd->add_option("--stats-json", a->stats_json, "Write the final figures to this JSON file");
+  a->metrics.AddTo(cmd, "with --watch: files and rows loaded, skipped, failed; polls; the last success");
   cmd->footer(
       "Examples:\n"
       "  lakestream load --lake ./lake --warehouse warehouse.duckdb\n"

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "app/cli_util.h"
@@ -37,8 +36,7 @@ struct ProcessArgs {
   std::string source_name = "files";
   std::string bad_rows;
   std::string stats_json;
-  int metrics_port = -1;
-  std::string metrics_bind = "127.0.0.1";
+  MetricsOptions metrics;
   int connect_timeout = 15;
   KafkaOptions kafka;
 };
@@ -95,27 +93,14 @@ void RunProcess(const ProcessArgs& a) {
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  // --metrics-port: the latest figures, served on the metrics server's thread.
-  std::mutex metrics_mu;
-  process::JobFigures latest;
-  std::unique_ptr<process::MetricsServer> metrics;
-  if (a.metrics_port >= 0) {
-    const bool files = !a.sources.empty();
-    const process::MetricLabels labels = {{files ? "source" : "group", files ? a.source_name : a.group},
-                                          {"pipeline", options->spec.name}};
-    auto server = process::MetricsServer::Start(a.metrics_bind, a.metrics_port, [&metrics_mu, &latest, labels] {
-      std::lock_guard<std::mutex> lock(metrics_mu);
-      return process::RenderPrometheus(latest, labels);
-    });
-    if (!server.ok()) return Fail(server.status(), 2);
-    metrics = std::move(*server);
-    std::fprintf(stderr, "metrics at http://%s:%d/metrics\n", metrics->address().c_str(), metrics->port());
-  }
+  const bool files = !a.sources.empty();
+  const metrics::Labels labels = {{files ? "source" : "group", files ? a.source_name : a.group},
+                                  {"pipeline", options->spec.name}};
+  MetricsEndpoint metrics(a.metrics);
+  if (Status st = metrics.Start(); !st.ok()) return Fail(st, 2);
+  metrics.Publish([&] { return process::RenderPrometheus(process::JobFigures{}, labels); }, /*force=*/true);
   auto show = [&](const process::JobFigures& f) {
-    if (metrics) {
-      std::lock_guard<std::mutex> lock(metrics_mu);
-      latest = f;
-    }
+    metrics.Publish([&] { return process::RenderPrometheus(f, labels); });
     if (!progress.Due(std::chrono::milliseconds(500))) return;
     double s = std::max(elapsed(), 1e-3);
     progress.Show(fmt::format(
@@ -162,10 +147,7 @@ void RunProcess(const ProcessArgs& a) {
     st = process::RunKafkaJob(*options, std::move(*config), StopRequested, show, &figures);
   }
   progress.Clear();
-  if (metrics) {
-    std::lock_guard<std::mutex> lock(metrics_mu);
-    latest = figures;
-  }
+  metrics.Publish([&] { return process::RenderPrometheus(figures, labels); }, /*force=*/true);
   double seconds = elapsed();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -285,13 +267,7 @@ void AddProcessCommand(CLI::App& root) {
                   "With --source: write every malformed row of the files to this file, one JSON object a line "
                   "(file, line, reason, text); stderr shows the first 10");
   cmd->add_option("--stats-json", a->stats_json, "Write the final figures to this JSON file");
-  cmd->add_option("--metrics-port", a->metrics_port,
-                  "Serve Prometheus metrics (records, bad, late, duplicates, windows, files, lag, watermarks) at "
-                  "http://<bind>:PORT/metrics while the job runs; 0 picks a free port (printed at start)")
-      ->check(CLI::Range(0, 65535));
-  cmd->add_option("--metrics-bind", a->metrics_bind,
-                  "Address the metrics server listens on (0.0.0.0: every interface)")
-      ->capture_default_str();
+  a->metrics.AddTo(cmd, "records, bad, late, duplicates, windows, files, lag, watermarks");
   cmd->add_option("--connect-timeout", a->connect_timeout,
                   "Seconds to wait for the cluster to answer")
       ->capture_default_str();

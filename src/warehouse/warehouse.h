@@ -44,6 +44,7 @@
 
 #include "core/status.h"
 #include "lake/duckdb_util.h"
+#include "metrics/prometheus.h"
 #include "warehouse/lake_files.h"
 
 namespace lakestream::warehouse {
@@ -74,6 +75,12 @@ struct LoadFigures {
   uint64_t rows_loaded = 0;   // lake rows
   uint64_t bytes_loaded = 0;  // lake file bytes
 };
+
+// `load --watch --metrics-port`: the loader's totals as Prometheus text (counters
+// `lakestream_load_*_total`; the gauge `lakestream_load_last_success_seconds`, the Unix time
+// of the last poll that loaded a file, is left out before the first).
+std::string RenderLoadMetrics(const LoadFigures& total, uint64_t polls, int64_t last_success_unix,
+                              const metrics::Labels& labels);
 
 struct LoadOptions {
   // Re-hash every listed file, not only those whose size or mtime changed.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "warehouse/warehouse_test_util.h"
@@ -80,6 +81,26 @@ class WarehouseTest : public ::testing::Test {
 
   std::string dir_, lake_, db_;
 };
+
+TEST(RenderLoadMetrics, TotalsAndTheLastSuccess) {
+  LoadFigures f;
+  f.files_seen = 9, f.files_loaded = 5, f.files_skipped = 3, f.files_failed = 1, f.rows_loaded = 1681;
+  f.bytes_loaded = 40960;
+  const std::string text = RenderLoadMetrics(f, 12, 1763888400, {{"table", "turnstile"}});
+  for (const char* want : {"\nlakestream_load_files_loaded_total{table=\"turnstile\"} 5\n",
+                           "\nlakestream_load_files_skipped_total{table=\"turnstile\"} 3\n",
+                           "\nlakestream_load_files_failed_total{table=\"turnstile\"} 1\n",
+                           "\nlakestream_load_rows_loaded_total{table=\"turnstile\"} 1681\n",
+                           "\nlakestream_load_bytes_loaded_total{table=\"turnstile\"} 40960\n",
+                           "\nlakestream_load_polls_total{table=\"turnstile\"} 12\n",
+                           "# TYPE lakestream_load_last_success_seconds gauge\n"
+                           "lakestream_load_last_success_seconds{table=\"turnstile\"} 1763888400\n"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\nin\n" << text;
+  }
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 21);  // 7 metrics x (HELP, TYPE, sample)
+  // Before the first load: no gauge.
+  EXPECT_EQ(RenderLoadMetrics(LoadFigures{}, 1, 0, {}).find("last_success"), std::string::npos);
+}
 
 TEST_F(WarehouseTest, KeysDimensionsFactAndManifestOfOneFile) {
   std::string file = Part("2023-06-03", 0, 1);

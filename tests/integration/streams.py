@@ -7,7 +7,9 @@ import datetime
 import glob
 import gzip
 import os
+import re
 import subprocess
+import urllib.request
 
 import duckdb
 
@@ -131,3 +133,28 @@ def read_lake_python_file(path):
         for row in reader:
             rows[tuple(row[1:10]) + (int(row[10]), int(row[11]))] += 1
     return rows
+
+
+def scrape_metrics(url):
+    """A Prometheus text page (one sample a metric, as lakestream serves) as
+    {name: value}, and the labels of its samples (asserted the same on all)."""
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        text = r.read().decode()
+    samples, labels = {}, set()
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name_labels, value = line.rsplit(" ", 1)
+            name, _, rest = name_labels.partition("{")
+            samples[name] = int(value)
+            labels.add(rest.rstrip("}"))
+    assert len(labels) <= 1, labels
+    return samples, labels.pop() if labels else ""
+
+
+def metrics_url(stderr):
+    """The URL a command with --metrics-port prints first on stderr."""
+    first = stderr.readline()
+    m = re.fullmatch(r"metrics at (http://127\.0\.0\.1:\d+/metrics)\n", first)
+    assert m, first
+    return m.group(1)

@@ -5,12 +5,10 @@ import glob
 import json
 import os
 import random
-import re
 import signal
 import socket
 import subprocess
 import time
-import urllib.request
 import uuid
 
 import pytest
@@ -328,20 +326,6 @@ def test_sigterm_commits_and_exits_0(lakestream, week, tmp_path):
     assert streams.lake_files(lake), "closed windows were committed on the way out"
 
 
-def scrape(url):
-    """A Prometheus text page as {metric name: value} (one sample each here)."""
-    with urllib.request.urlopen(url, timeout=10) as r:
-        assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
-        text = r.read().decode()
-    samples = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name_labels, value = line.rsplit(" ", 1)
-            samples[name_labels.split("{", 1)[0]] = int(value)
-            assert name_labels.endswith('{group="%s",pipeline="mta-turnstile"}' % METRICS_GROUP), line
-    return samples
-
-
 METRICS_GROUP = f"metrics-{uuid.uuid4().hex[:8]}"
 
 
@@ -354,14 +338,12 @@ def test_metrics_endpoint_follows_the_job(lakestream, week, tmp_path):
          "-X", f"bootstrap.servers={lakestream.bootstrap}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        first = proc.stderr.readline()  # printed before the job starts
-        m = re.fullmatch(r"metrics at http://127\.0\.0\.1:(\d+)/metrics\n", first)
-        assert m, first
-        url = f"http://127.0.0.1:{m.group(1)}/metrics"
+        url = streams.metrics_url(proc.stderr)  # printed before the job starts
         # Await the whole week read and committed (the 1 s trigger commits closed windows).
         deadline = time.monotonic() + 120
         while True:
-            now = scrape(url)
+            now, labels = streams.scrape_metrics(url)
+            assert labels == f'group="{METRICS_GROUP}",pipeline="mta-turnstile"'
             if now["lakestream_records_total"] == len(records) and now.get("lakestream_lag_records") == 0 \
                     and now["lakestream_commits_total"] >= 4:
                 break

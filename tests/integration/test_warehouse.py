@@ -347,9 +347,10 @@ def test_streaming_process_and_load_watch_give_the_batch_warehouse(lakestream, b
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stats = tmp_path / "watch.json"
     watch = subprocess.Popen([lakestream.binary, "load", "--watch", "--interval", "1", "--lake", lake,
-                              "--warehouse", db, "--stats-json", str(stats)],
+                              "--warehouse", db, "--stats-json", str(stats), "--metrics-port", "0"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        url = streams.metrics_url(watch.stderr)
         lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz", "--topic", topic,
                        timeout=300)
         ends = end_offsets(bootstrap, topic)
@@ -365,6 +366,14 @@ def test_streaming_process_and_load_watch_give_the_batch_warehouse(lakestream, b
         n = len(lake_files(lake))
         wait_for(lambda: assert_consistent(db, lake) == n, "load --watch to load every lake file")
         assert watch.poll() is None, watch.communicate()
+        # Its metrics say the same (the page is updated after each poll).
+        wait_for(lambda: streams.scrape_metrics(url)[0]["lakestream_load_files_loaded_total"] == n,
+                 "the metrics to show every file loaded", timeout=30)
+        scraped, labels = streams.scrape_metrics(url)
+        assert labels == f'table="turnstile",warehouse="{db}"'
+        assert scraped["lakestream_load_files_failed_total"] == 0
+        assert scraped["lakestream_load_polls_total"] >= 1
+        assert scraped["lakestream_load_last_success_seconds"] >= int(time.time()) - 600
         watch.send_signal(signal.SIGINT)
         out, err = watch.communicate(timeout=60)
         assert watch.returncode == 0, err
@@ -375,6 +384,7 @@ def test_streaming_process_and_load_watch_give_the_batch_warehouse(lakestream, b
                 p.communicate()
     s = json.loads(stats.read_text())
     assert (s["files_loaded"], s["files_failed"]) == (n, 0)
+    assert s["rows_loaded"] == scraped["lakestream_load_rows_loaded_total"]
     assert f"loaded {n} files" in out
     assert warehouse_tables(db) == reference["tables"]
 
