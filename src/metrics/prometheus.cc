@@ -31,27 +31,36 @@ void AppendLabelValue(std::string* out, std::string_view v) {
   }
 }
 
+// {a="x",b="y"} of `first` then `more`, escaped; "" for none.
+std::string LabelText(const Labels& first, const Labels& more) {
+  std::string out;
+  for (const Labels* set : {&first, &more}) {
+    for (const auto& [name, value] : *set) {
+      out += out.empty() ? '{' : ',';
+      out += name;
+      out += "=\"";
+      AppendLabelValue(&out, value);
+      out += '"';
+    }
+  }
+  if (!out.empty()) out += '}';
+  return out;
+}
+
 Status Errno(const std::string& what) { return Status::Unavailable(what + ": " + std::strerror(errno)); }
 
 }  // namespace
 
-PrometheusText::PrometheusText(const Labels& labels) {
-  if (labels.empty()) return;
-  labels_ = "{";
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i > 0) labels_ += ',';
-    labels_ += labels[i].first;
-    labels_ += "=\"";
-    AppendLabelValue(&labels_, labels[i].second);
-    labels_ += '"';
-  }
-  labels_ += '}';
+PrometheusText::PrometheusText(const Labels& labels) : labels_(labels), label_text_(LabelText(labels, {})) {}
+
+void PrometheusText::Header(std::string_view name, std::string_view type, std::string_view help) {
+  fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
 void PrometheusText::Sample(std::string_view name, std::string_view type, std::string_view help,
                             std::string_view value) {
-  fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n{}{} {}\n", name, help, name, type, name,
-                 labels_, value);
+  Header(name, type, help);
+  fmt::format_to(std::back_inserter(out_), "{}{} {}\n", name, label_text_, value);
 }
 
 void PrometheusText::Counter(std::string_view name, std::string_view help, uint64_t value) {
@@ -60,6 +69,15 @@ void PrometheusText::Counter(std::string_view name, std::string_view help, uint6
 
 void PrometheusText::Gauge(std::string_view name, std::string_view help, int64_t value) {
   Sample(name, "gauge", help, std::to_string(value));
+}
+
+void PrometheusText::Gauges(std::string_view name, std::string_view help,
+                            const std::vector<std::pair<Labels, int64_t>>& samples) {
+  if (samples.empty()) return;
+  Header(name, "gauge", help);
+  for (const auto& [more, value] : samples) {
+    fmt::format_to(std::back_inserter(out_), "{}{} {}\n", name, LabelText(labels_, more), value);
+  }
 }
 
 Result<std::unique_ptr<Server>> Server::Start(const std::string& address, int port,

@@ -28,11 +28,16 @@ class PrometheusText {
   explicit PrometheusText(const Labels& labels);
   void Counter(std::string_view name, std::string_view help, uint64_t value);
   void Gauge(std::string_view name, std::string_view help, int64_t value);
+  // One gauge per label set in `samples` (added to the page's labels), e.g. per partition;
+  // nothing when `samples` is empty.
+  void Gauges(std::string_view name, std::string_view help, const std::vector<std::pair<Labels, int64_t>>& samples);
   std::string Take() { return std::move(out_); }
 
  private:
+  void Header(std::string_view name, std::string_view type, std::string_view help);
   void Sample(std::string_view name, std::string_view type, std::string_view help, std::string_view value);
-  std::string labels_;  // {a="x",b="y"}, escaped
+  Labels labels_;
+  std::string label_text_;  // {a="x",b="y"}, escaped
   std::string out_;
 };
 

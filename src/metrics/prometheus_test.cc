@@ -26,6 +26,19 @@ TEST(PrometheusText, HelpTypeAndOneSampleEachWithEscapedLabels) {
   EXPECT_EQ(bare.Take(), "# HELP z No labels.\n# TYPE z gauge\nz 0\n");
 }
 
+TEST(PrometheusText, GaugesOnePerLabelSetAfterThePagesLabels) {
+  PrometheusText t(Labels{{"group", "mta"}});
+  t.Gauges("lag", "Per partition.", {{{{"topic", "t"}, {"partition", "0"}}, 5}, {{{"topic", "t"}, {"partition", "1"}}, 0}});
+  t.Gauges("none", "Nothing to say.", {});
+  EXPECT_EQ(t.Take(),
+            "# HELP lag Per partition.\n# TYPE lag gauge\n"
+            "lag{group=\"mta\",topic=\"t\",partition=\"0\"} 5\n"
+            "lag{group=\"mta\",topic=\"t\",partition=\"1\"} 0\n");
+  PrometheusText bare({});
+  bare.Gauges("x", "Only the extra labels.", {{{{"p", "1"}}, 7}});
+  EXPECT_EQ(bare.Take(), "# HELP x Only the extra labels.\n# TYPE x gauge\nx{p=\"1\"} 7\n");
+}
+
 // Sends `request` to address:port and returns all the server answered (or "" if the
 // connection was refused).
 std::string Exchange(const char* address, int port, const std::string& request) {

@@ -206,6 +206,8 @@ class KafkaJob final : public kafka::RebalanceListener {
       int64_t pos = std::max<int64_t>(slot.worker->position(), 0);
       if (hi < 0) lag_known = false;
       else lag += std::max<int64_t>(hi - pos, 0);
+      f.by_partition.push_back({tp.first, tp.second, pos, hi < 0 ? -1 : hi,
+                                s.watermark == stream::kNoWatermark ? INT64_MIN : s.watermark});
     }
     f.lag = lag_known ? lag : -1;
     return f;

@@ -15,6 +15,8 @@
 #pragma once
 
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +47,15 @@ struct JobOptions {
   std::string bad_rows_file;
 };
 
+// One partition this process works on now (the Kafka job).
+struct PartitionFigures {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t next_offset = 0;         // the next record to process
+  int64_t end = -1;                // the partition's end offset as last fetched; -1 unknown
+  int64_t watermark = INT64_MIN;   // INT64_MIN: none yet
+};
+
 // Totals over every partition this process has worked on, for the status line,
 // the summary and --stats-json.
 struct JobFigures {
@@ -55,6 +66,7 @@ struct JobFigures {
   size_t partitions = 0;                   // assigned now
   int64_t lag = -1;                        // records behind the high watermarks, -1 unknown
   int64_t min_watermark = INT64_MIN, max_watermark = INT64_MIN;
+  std::vector<PartitionFigures> by_partition;  // the assigned partitions, by topic and partition
 };
 
 using ProgressFn = std::function<void(const JobFigures&)>;

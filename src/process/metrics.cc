@@ -1,6 +1,9 @@
 #include "process/metrics.h"
 
+#include <algorithm>
 #include <climits>
+#include <utility>
+#include <vector>
 
 namespace lakestream::process {
 
@@ -30,6 +33,19 @@ std::string RenderPrometheus(const JobFigures& f, const metrics::Labels& labels)
     w.Gauge("lakestream_watermark_max_seconds", "The highest partition watermark (event time, Unix seconds).",
             f.max_watermark);
   }
+  std::vector<std::pair<metrics::Labels, int64_t>> next, lag, watermark;
+  for (const PartitionFigures& p : f.by_partition) {
+    metrics::Labels where = {{"topic", p.topic}, {"partition", std::to_string(p.partition)}};
+    next.push_back({where, p.next_offset});
+    if (p.end >= 0) lag.push_back({where, std::max<int64_t>(p.end - p.next_offset, 0)});
+    if (p.watermark != INT64_MIN) watermark.push_back({where, p.watermark});
+  }
+  w.Gauges("lakestream_partition_next_offset", "Per assigned partition: the offset of the next record to process.",
+           next);
+  w.Gauges("lakestream_partition_lag_records", "Per assigned partition: records between it and the partition's end.",
+           lag);
+  w.Gauges("lakestream_partition_watermark_seconds", "Per assigned partition: its watermark (Unix seconds).",
+           watermark);
   return w.Take();
 }
 

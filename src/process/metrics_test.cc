@@ -39,6 +39,24 @@ TEST(RenderPrometheus, EveryFigureWithTheLabels) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 45);
 }
 
+TEST(RenderPrometheus, PerPartitionGauges) {
+  JobFigures f;
+  f.by_partition = {{"week", 0, 120, 150, 1685577600}, {"week", 3, 7, -1, INT64_MIN}};
+  const std::string text = RenderPrometheus(f, {{"group", "g"}});
+  for (const char* want :
+       {"lakestream_partition_next_offset{group=\"g\",topic=\"week\",partition=\"0\"} 120\n"
+        "lakestream_partition_next_offset{group=\"g\",topic=\"week\",partition=\"3\"} 7\n",
+        // Partition 3's end and watermark are not known yet: no samples for it.
+        "# TYPE lakestream_partition_lag_records gauge\n"
+        "lakestream_partition_lag_records{group=\"g\",topic=\"week\",partition=\"0\"} 30\n#",
+        "# TYPE lakestream_partition_watermark_seconds gauge\n"
+        "lakestream_partition_watermark_seconds{group=\"g\",topic=\"week\",partition=\"0\"} 1685577600\n"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\nin\n" << text;
+  }
+  // Partition 3 has its next offset only.
+  EXPECT_EQ(text.find("partition=\"3\""), text.rfind("partition=\"3\""));
+}
+
 TEST(RenderPrometheus, UnknownGaugesAreLeftOut) {
   JobFigures f;  // lag -1, no watermark yet
   const std::string text = RenderPrometheus(f, {});

@@ -136,20 +136,27 @@ def read_lake_python_file(path):
 
 
 def scrape_metrics(url):
-    """A Prometheus text page (one sample a metric, as lakestream serves) as
-    {name: value}, and the labels of its samples (asserted the same on all)."""
+    """A Prometheus text page as lakestream serves it: ({name: value} of the samples with
+    the page's labels only, and {name: {partition: value}} of the per-partition ones), and
+    the page's labels as text (asserted the same on every sample)."""
     with urllib.request.urlopen(url, timeout=10) as r:
         assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
         text = r.read().decode()
-    samples, labels = {}, set()
+    samples, common = {}, set()
     for line in text.splitlines():
         if line and not line.startswith("#"):
             name_labels, value = line.rsplit(" ", 1)
             name, _, rest = name_labels.partition("{")
-            samples[name] = int(value)
-            labels.add(rest.rstrip("}"))
-    assert len(labels) <= 1, labels
-    return samples, labels.pop() if labels else ""
+            labels = rest.rstrip("}")
+            if ',topic="' in labels:
+                labels, _, where = labels.partition(',topic="')
+                partition = int(re.search(r'partition="(\d+)"', where).group(1))
+                samples.setdefault(name, {})[partition] = int(value)
+            else:
+                samples[name] = int(value)
+            common.add(labels)
+    assert len(common) <= 1, common
+    return samples, common.pop() if common else ""
 
 
 def metrics_url(stderr):

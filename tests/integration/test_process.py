@@ -350,6 +350,10 @@ def test_metrics_endpoint_follows_the_job(lakestream, week, tmp_path):
             assert time.monotonic() < deadline, now
             time.sleep(0.2)
         assert now["lakestream_assigned_partitions"] == 4
+        # Per partition: all caught up, and the next offsets add up to the week.
+        assert now["lakestream_partition_lag_records"] == {0: 0, 1: 0, 2: 0, 3: 0}
+        assert sum(now["lakestream_partition_next_offset"].values()) == len(records)
+        assert len(now["lakestream_partition_watermark_seconds"]) == 4
         for zero in ("bad_records", "late_records", "duplicate_records", "skipped_rows"):
             assert now[f"lakestream_{zero}_total"] == 0
         assert now["lakestream_rows_committed_total"] > 0
