@@ -381,10 +381,28 @@ bool RecordDecoder::FlatJsonNumber(size_t i, std::string_view text, bool integer
   return false;
 }
 
+void RecordDecoder::NoteFlatMiss() {
+  // In a row: no flat record since the last miss.
+  if (flat_json_records_ != flat_records_at_miss_) flat_misses_ = 0;
+  flat_records_at_miss_ = flat_json_records_;
+  if (++flat_misses_ == kFlatMissesToPause && flat_pause_on_ && flat_json_) {
+    flat_misses_ = 0;
+    flat_pause_ = kFlatPause;
+  }
+}
+
 bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason) {
-  if (flat_json_ && DecodeFlatJson(value)) {
-    ++flat_json_records_;
-    return true;
+  // Records that are not flat (nested values, non-ASCII text) would pay the flat scan
+  // before every fallback: after kFlatMissesToPause misses in a row the scan is skipped
+  // for kFlatPause records, then tried again.
+  if (flat_pause_ == 0) [[likely]] {
+    if (flat_json_ && DecodeFlatJson(value)) [[likely]] {
+      ++flat_json_records_;
+      return true;
+    }
+    NoteFlatMiss();
+  } else {
+    --flat_pause_;
   }
   doc_ = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
   if (doc_.is_discarded()) {

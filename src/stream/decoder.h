@@ -36,10 +36,13 @@ class RecordDecoder {
 
   const std::vector<FieldValue>& fields() const { return fields_; }
   EventTime event_time() const { return EventTime{fields_[event_time_index_].i}; }
-  // JSON records decoded without the full parser so far (see DecodeFlatJson).
+  // JSON records decoded without the full parser so far (see DecodeFlatJson). After 64
+  // records in a row that it could not decode, the flat path rests for 4,096 records.
   uint64_t flat_json_records() const { return flat_json_records_; }
   // Off: every JSON record goes to the full parser (for tests that compare the two).
   void set_flat_json(bool on) { flat_json_ = on; }
+  // Off: the flat path never rests (for tests that compare the two on mostly bad input).
+  void set_flat_json_pause(bool on) { flat_pause_on_ = on; }
 
  private:
   bool DecodeCsvLine(std::string_view line, std::string* reason);
@@ -51,6 +54,7 @@ class RecordDecoder {
   bool DecodeFlatJson(std::string_view value);
   bool FlatJsonString(size_t i, std::string_view literal, bool escaped);
   bool FlatJsonNumber(size_t i, std::string_view text, bool integer);
+  void NoteFlatMiss();  // counts a streak of misses; a long one rests the flat path
   bool ParseText(size_t i, std::string_view text, std::string* reason);
 
   std::vector<FieldSpec> schema_;
@@ -88,6 +92,11 @@ class RecordDecoder {
   std::string flat_reason_;
   uint64_t flat_json_records_ = 0;
   bool flat_json_ = true;
+  static constexpr uint32_t kFlatMissesToPause = 64, kFlatPause = 4096;
+  uint32_t flat_misses_ = 0;  // records in a row the flat path could not decode
+  uint64_t flat_records_at_miss_ = 0;  // flat_json_records_ at the last miss
+  uint32_t flat_pause_ = 0;   // records left before the flat path is tried again
+  bool flat_pause_on_ = true;
 };
 
 }  // namespace lakestream::stream

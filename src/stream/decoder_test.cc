@@ -289,6 +289,7 @@ TEST(RecordDecoder, FlatJsonAgreesWithTheFullParserOnMutants) {
   };
   const std::string alphabet = "{}[]\":,\\ -+.eE0123456789nultrafsx\t\n\x01\x7f\xC3\xA9";
   RecordDecoder flat(Taxi());
+  flat.set_flat_json_pause(false);  // most mutants miss the flat path: it must still be tried
   RecordDecoder full(Taxi());
   full.set_flat_json(false);
   uint64_t state = 42;
@@ -325,6 +326,24 @@ TEST(RecordDecoder, FlatJsonAgreesWithTheFullParserOnMutants) {
   EXPECT_GT(both_ok, 1000u);
   EXPECT_GT(flat.flat_json_records(), 500u);
   EXPECT_EQ(full.flat_json_records(), 0u);
+}
+
+// A topic of nested records: after 64 misses in a row the flat path rests for 4,096
+// records (decoded by the full parser, the same fields), then is tried again.
+TEST(RecordDecoder, FlatJsonRestsAfterAStreakOfMisses) {
+  const std::string nested = R"({"id": 3, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 9.3, "epoch": 10, "x": {"y": 1}})";
+  const std::string flat_record = R"({"id": 3, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 9.3, "epoch": 10})";
+  RecordDecoder d(Taxi());
+  std::string reason;
+  for (int i = 0; i < 63; ++i) ASSERT_TRUE(d.Decode(nested, &reason)) << reason;
+  ASSERT_TRUE(d.Decode(flat_record, &reason));
+  EXPECT_EQ(d.flat_json_records(), 1u);  // 63 misses, then a hit: the streak starts again
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(d.Decode(nested, &reason));
+  for (int i = 0; i < 4096; ++i) ASSERT_TRUE(d.Decode(flat_record, &reason));
+  EXPECT_EQ(d.flat_json_records(), 1u);  // resting: the full parser took them
+  EXPECT_EQ(d.fields()[0].i, 3);
+  ASSERT_TRUE(d.Decode(flat_record, &reason));
+  EXPECT_EQ(d.flat_json_records(), 2u);  // tried again
 }
 
 }  // namespace
