@@ -60,6 +60,11 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   o.topics = a.topics.empty() ? std::vector<std::string>{"mta-turnstile"} : a.topics;
   o.group = a.group;
   LS_ASSIGN_OR_RETURN(o.lake.root, lake::LocalLakeRoot(a.lake));
+  if (!a.bad_rows.empty() && a.sources.empty()) {
+    return Status::InvalidArgument("--bad-rows is for --source files; records from Kafka that do not parse go to the "
+                                   "dead-letter output (<lake>/_dead_letters/<topic>/ or --dead-letter-topic)");
+  }
+  o.bad_rows_file = a.bad_rows;
   o.lake.table = !a.table.empty() ? a.table : (a.pipeline.empty() ? "turnstile" : o.spec.name);
   LS_ASSIGN_OR_RETURN(o.lake.format, lake::ParseFileFormat(a.lake_format));
   o.lake.late_output = a.late_output;
@@ -121,15 +126,9 @@ void RunProcess(const ProcessArgs& a) {
                                           "not parse are reported as file:line and skipped"),
                   2);
     }
-    options->bad_rows_file = a.bad_rows;
     from = fmt::format("{} file(s) as '{}'", a.sources.size(), a.source_name);
     st = process::RunFileJob(*options, a.sources, a.source_name, StopRequested, show, &figures);
   } else {
-    if (!a.bad_rows.empty()) {
-      return Fail(Status::InvalidArgument("--bad-rows is for --source files; records from Kafka that do not parse "
-                                          "go to the dead-letter output (<lake>/_dead_letters/<topic>/ or "
-                                          "--dead-letter-topic)"));
-    }
     auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides);
     if (!config.ok()) return Fail(config.status(), 2);
     if (!a.dead_letter_topic.empty()) {

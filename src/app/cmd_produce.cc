@@ -123,7 +123,7 @@ void WriteStats(const ProduceArgs& a, const produce::MessageSource& src, const T
       {"anomalies", s.entries_anomalies + s.exits_anomalies},
       {"entries_anomalies", s.entries_anomalies},
       {"exits_anomalies", s.exits_anomalies},
-      {"bad_rows", s.bad_rows},
+      {"bad_rows", src.Issues().size()},
       {"interrupted", interrupted},
   };
   std::ofstream out(a.stats_json);
@@ -255,13 +255,13 @@ void RunProduce(const ProduceArgs& a) {
                 producer->first_error().empty() ? "" : (" (first error: " + producer->first_error() + ")").c_str());
   }
   if (IsRides(a)) {
-    std::printf("bad rows %s\n", Thousands(st.bad_rows).c_str());
+    std::printf("bad rows %s\n", Thousands(src.Issues().size()).c_str());
   } else {
     std::printf("ENTRIES %s  EXITS %s  counter anomalies %s (entries %s, exits %s)  bad rows %s\n",
               Thousands(st.entries_sum).c_str(), Thousands(st.exits_sum).c_str(),
               Thousands(st.entries_anomalies + st.exits_anomalies).c_str(),
               Thousands(st.entries_anomalies).c_str(), Thousands(st.exits_anomalies).c_str(),
-              Thousands(st.bad_rows).c_str());
+              Thousands(src.Issues().size()).c_str());
   }
   std::fflush(stdout);
   WriteStats(a, src, t, producer.get(), seconds, interrupted);

@@ -81,7 +81,7 @@ void PrometheusText::Gauges(std::string_view name, std::string_view help,
 }
 
 Result<std::unique_ptr<Server>> Server::Start(const std::string& address, int port,
-                                                             std::function<std::string()> body) {
+                                               std::function<std::string()> body) {
   if (port < 0 || port > 65535) {
     return Status::InvalidArgument(fmt::format("--metrics-port must be 0..65535, got {}", port));
   }
@@ -173,7 +173,7 @@ void Server::Answer(int conn) {
     type = "text/plain; version=0.0.4; charset=utf-8";
     body = body_();
   } else if (target == "/") {
-    body = "lakestream process: Prometheus metrics at /metrics\n";
+    body = "lakestream: Prometheus metrics at /metrics\n";
   } else {
     code = 404, reason = "Not Found", body = "not found: the metrics are at /metrics\n";
   }

@@ -106,7 +106,6 @@ class RowParser {
  private:
   // The row being parsed (line_) is skipped: kept with where it is and why.
   Status Issue(uint32_t line_no, std::string reason) {
-    ++out_->bad_rows;
     out_->issues.push_back(RejectedLine{path_, line_no, std::move(reason), std::string(line_)});
     return Status::Ok();
   }
@@ -156,10 +155,8 @@ void MergeRows(TurnstileData* part, std::vector<uint32_t>* ids, uint32_t lines_b
     issue.line += lines_before;
     data->issues.push_back(std::move(issue));
   }
-  data->bad_rows += part->bad_rows;
   part->readings.clear();
   part->issues.clear();
-  part->bad_rows = 0;
 }
 
 // The end of a gzip member's text parsed on the inflating thread (ForEachTextPiece's
@@ -244,7 +241,6 @@ Status ReadTurnstileFile(const std::string& path, TurnstileData* data) {
     if (!t.parser) t.parser.emplace(path, file_index, *tail_first, &t.rows);
     t.rows.readings.clear();
     t.rows.issues.clear();
-    t.rows.bad_rows = 0;
     const uint64_t rows_before = t.parser->rows();
     PieceLines lines(0, /*file_start=*/false);
     (void)lines.Feed(piece.substr(t.begin, t.end - t.begin), *t.parser);  // rows only add issues

@@ -42,7 +42,6 @@ struct TurnstileData {
   std::vector<SourceFile> files;
   // Malformed rows, skipped: each with file:line, the reason and its text, in file order.
   std::vector<RejectedLine> issues;
-  uint64_t bad_rows = 0;  // == issues.size()
 };
 
 // Reads `path` and appends its readings to `data`. Errors (unreadable file,

@@ -206,8 +206,7 @@ class KafkaJob final : public kafka::RebalanceListener {
       int64_t pos = std::max<int64_t>(slot.worker->position(), 0);
       if (hi < 0) lag_known = false;
       else lag += std::max<int64_t>(hi - pos, 0);
-      f.by_partition.push_back({tp.first, tp.second, pos, hi < 0 ? -1 : hi,
-                                s.watermark == stream::kNoWatermark ? INT64_MIN : s.watermark});
+      f.by_partition.push_back({tp.first, tp.second, pos, hi, s.watermark});
     }
     f.lag = lag_known ? lag : -1;
     return f;
@@ -262,7 +261,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
     AddStatsSince(s, base, &f);
     AddCommits(worker->commits(), &f);
     f.partitions = 1;
-    f.skipped_rows = src->Stats().bad_rows;
+    f.skipped_rows = src->Issues().size();
     f.min_watermark = f.max_watermark = s.watermark;
     auto total = src->Total();
     f.lag = total ? static_cast<int64_t>(*total) - std::max<int64_t>(worker->position(), 0) : -1;

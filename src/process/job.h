@@ -52,8 +52,8 @@ struct PartitionFigures {
   std::string topic;
   int32_t partition = 0;
   int64_t next_offset = 0;         // the next record to process
-  int64_t end = -1;                // the partition's end offset as last fetched; -1 unknown
-  int64_t watermark = INT64_MIN;   // INT64_MIN: none yet
+  int64_t end = -1;                // the partition's end offset as last fetched; < 0 unknown
+  int64_t watermark = INT64_MIN;   // stream::kNoWatermark (INT64_MIN): none yet
 };
 
 // Totals over every partition this process has worked on, for the status line,

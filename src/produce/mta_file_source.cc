@@ -9,7 +9,6 @@ class MtaFileSource final : public MessageSource {
  public:
   MtaFileSource(mta::TurnstileData data, mta::ReplayResult replay, const MtaFileOptions& options)
       : data_(std::move(data)), replay_(std::move(replay)), options_(options) {
-    stats_.bad_rows = data_.bad_rows;
     stats_.entries_anomalies = replay_.entries_anomalies;
     stats_.exits_anomalies = replay_.exits_anomalies;
     stats_.entries_sum = replay_.entries_sum;

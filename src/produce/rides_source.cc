@@ -132,7 +132,6 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
   std::string scratch;
   bool header = false;
   auto bad = [&](uint32_t line_no, std::string why, std::string_view line) {
-    ++stats.bad_rows;
     issues.push_back(RejectedLine{path, line_no, std::move(why), std::string(line)});
   };
   auto on_line = [&](uint32_t line_no, std::string_view line) -> Status {

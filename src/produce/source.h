@@ -30,7 +30,6 @@ struct SourceMessage {
 
 // Counters a source keeps about its input, for the summary and --stats-json.
 struct SourceStats {
-  uint64_t bad_rows = 0;           // malformed input rows, skipped (reported as file:line)
   uint64_t entries_anomalies = 0;  // replay rule 3
   uint64_t exits_anomalies = 0;
   int64_t entries_sum = 0;         // over all messages
