@@ -1,6 +1,6 @@
 // Single-core cost of `process`'s two halves, without Kafka:
 //
-//   engine_benchmark [records] [csv|seed|json]
+//   engine_benchmark [records] [csv|seed|json] [window minutes]
 //
 // 1. the processing thread's work: one PartitionTask (decode, dedup, windows, closing)
 //    over turnstile messages, the closed windows taken as ClosedRows as the job does;
@@ -33,7 +33,9 @@ namespace st = lakestream::stream;
 int main(int argc, char** argv) {
   const size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2000000;
   const std::string format = argc > 2 ? argv[2] : "csv";
-  st::PipelineSpec spec = st::TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  // Tumbling windows (default 5 minutes, the seed's); the dedup horizon is the window size.
+  const std::chrono::minutes window(argc > 3 ? std::strtoll(argv[3], nullptr, 10) : 5);
+  st::PipelineSpec spec = st::TurnstilePipeline(window, window);
   spec.format = format == "seed"   ? st::WireFormat::kSeed
                 : format == "json" ? st::WireFormat::kJson
                                    : st::WireFormat::kCsv;

@@ -15,12 +15,19 @@ Fingerprint FingerprintOf(std::string_view encoded_key) {
   return Fingerprint{h.low64, h.high64};
 }
 
-DedupSet::DedupSet() : slots_(kInitialCapacity) {}
+DedupSet::DedupSet() { Allocate(kInitialCapacity); }
+
+void DedupSet::Allocate(size_t capacity) {
+  tags_.assign(capacity, 0);
+  slots_.assign(capacity, Slot{});
+  size_ = 0;
+}
 
 void DedupSet::Place(const Slot& s) {
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = s.key.low & mask;; i = (i + 1) & mask) {
-    if (slots_[i].time == kEmpty) {
+  const size_t mask = tags_.size() - 1;
+  for (size_t i = s.low & mask;; i = (i + 1) & mask) {
+    if (tags_[i] == 0) {
+      tags_[i] = TagOf(s.high);
       slots_[i] = s;
       ++size_;
       return;
@@ -29,43 +36,46 @@ void DedupSet::Place(const Slot& s) {
 }
 
 void DedupSet::Rebuild(size_t capacity, int64_t watermark) {
-  std::vector<Slot> old(capacity);
-  old.swap(slots_);
-  size_ = 0;
-  for (const Slot& s : old) {
-    if (s.time != kEmpty && s.time >= watermark) Place(s);
+  std::vector<uint16_t> old_tags = std::move(tags_);
+  std::vector<Slot> old = std::move(slots_);
+  Allocate(capacity);
+  for (size_t i = 0; i < old_tags.size(); ++i) {
+    if (old_tags[i] != 0 && old[i].time >= watermark) Place(old[i]);
   }
 }
 
 bool DedupSet::Insert(Fingerprint key, int64_t event_time, int64_t watermark) {
-  const size_t mask = slots_.size() - 1;
+  const size_t mask = tags_.size() - 1;
+  const uint16_t tag = TagOf(key.high);
   size_t i = key.low & mask;
   for (;; i = (i + 1) & mask) {
+    if (tags_[i] == 0) break;
+    if (tags_[i] != tag) continue;
     Slot& s = slots_[i];
-    if (s.time == kEmpty) break;
-    if (s.key == key) {
+    if (s.low == key.low && s.high == key.high) {
       if (s.time >= watermark) return false;
       s.time = event_time;  // expired: the key is new again
       return true;
     }
   }
   // Keep the load factor <= 1/2: first try to make room by sweeping, then grow.
-  if ((size_ + 1) * 2 > slots_.size()) {
-    Rebuild(slots_.size(), watermark);
-    size_t capacity = slots_.size();
+  if ((size_ + 1) * 2 > tags_.size()) {
+    Rebuild(tags_.size(), watermark);
+    size_t capacity = tags_.size();
     while ((size_ + 1) * 4 > capacity) capacity *= 2;  // after a sweep, leave room to grow
-    if (capacity != slots_.size()) Rebuild(capacity, watermark);
-    Place(Slot{key, event_time});
+    if (capacity != tags_.size()) Rebuild(capacity, watermark);
+    Place(Slot{key.low, key.high, event_time});
     return true;
   }
-  slots_[i] = Slot{key, event_time};
+  tags_[i] = tag;
+  slots_[i] = Slot{key.low, key.high, event_time};
   ++size_;
   return true;
 }
 
 size_t DedupSet::EvictBelow(int64_t watermark) {
   size_t before = size_;
-  Rebuild(slots_.size(), watermark);
+  Rebuild(tags_.size(), watermark);
   return before - size_;
 }
 
@@ -73,16 +83,16 @@ void DedupSet::Save(ByteWriter& w, int64_t watermark) const {
   // Sorted, so that equal states give byte-identical checkpoints whatever the table's
   // capacity and insertion history.
   std::vector<Slot> live;
-  for (const Slot& s : slots_) {
-    if (s.time != kEmpty && s.time >= watermark) live.push_back(s);
+  for (size_t i = 0; i < tags_.size(); ++i) {
+    if (tags_[i] != 0 && slots_[i].time >= watermark) live.push_back(slots_[i]);
   }
   std::sort(live.begin(), live.end(), [](const Slot& a, const Slot& b) {
-    return std::tie(a.time, a.key.low, a.key.high) < std::tie(b.time, b.key.low, b.key.high);
+    return std::tie(a.time, a.low, a.high) < std::tie(b.time, b.low, b.high);
   });
   w.U64(live.size());
   for (const Slot& s : live) {
-    w.U64(s.key.low);
-    w.U64(s.key.high);
+    w.U64(s.low);
+    w.U64(s.high);
     w.I64(s.time);
   }
 }
@@ -92,14 +102,13 @@ Status DedupSet::Load(ByteReader& r) {
   LS_RETURN_NOT_OK(r.Count(24, &n));
   size_t capacity = kInitialCapacity;
   while ((n + 1) * 4 > capacity) capacity *= 2;
-  slots_.assign(capacity, Slot{});
-  size_ = 0;
+  Allocate(capacity);
   for (uint64_t k = 0; k < n; ++k) {
     Slot s;
-    LS_RETURN_NOT_OK(r.U64(&s.key.low));
-    LS_RETURN_NOT_OK(r.U64(&s.key.high));
+    LS_RETURN_NOT_OK(r.U64(&s.low));
+    LS_RETURN_NOT_OK(r.U64(&s.high));
     LS_RETURN_NOT_OK(r.I64(&s.time));
-    if (s.time == kEmpty) return Status::DataLoss("checkpoint: dedup entry without a time");
+    if (s.time == INT64_MIN) return Status::DataLoss("checkpoint: dedup entry without a time");
     Place(s);
   }
   return Status::Ok();

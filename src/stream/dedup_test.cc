@@ -47,6 +47,35 @@ TEST(DedupSet, GrowsWhenKeysAreLive) {
   for (int i = 0; i < 5000; ++i) EXPECT_FALSE(d.Insert(Key(i), 1000, 0));
 }
 
+// Probing compares a 2-byte tag (the fingerprint's top 16 bits, low bit forced to 1)
+// before the whole fingerprint: keys that share an index, a tag or both are still told
+// apart by all 128 bits.
+TEST(DedupSet, KeysSharingIndexAndTagAreDistinct) {
+  const uint64_t top = uint64_t{0xABCD} << 48;
+  const uint64_t even_top = uint64_t{0xABCC} << 48;  // the same tag as `top`
+  struct Case {
+    const char* what;
+    Fingerprint a, b;
+  } cases[] = {
+      {"same index, same tag, high differs below the tag", {7, top | 1}, {7, top | 2}},
+      {"same index, tags equal only after the forced low bit", {7, even_top}, {7, top}},
+      {"same tag, index differs only above the mask", {7, top}, {7 + (uint64_t{1} << 40), top}},
+      {"same high, low differs", {7, top}, {8, top}},
+  };
+  for (const Case& c : cases) {
+    DedupSet d;
+    EXPECT_TRUE(d.Insert(c.a, 100, 0)) << c.what;
+    EXPECT_TRUE(d.Insert(c.b, 100, 0)) << c.what;
+    EXPECT_FALSE(d.Insert(c.a, 100, 0)) << c.what;
+    EXPECT_FALSE(d.Insert(c.b, 100, 0)) << c.what;
+    EXPECT_EQ(d.size(), 2u) << c.what;
+    // The same after a sweep moves them (Rebuild re-places by index and tag).
+    EXPECT_EQ(d.EvictBelow(50), 0u) << c.what;
+    EXPECT_FALSE(d.Insert(c.a, 100, 0)) << c.what;
+    EXPECT_FALSE(d.Insert(c.b, 100, 0)) << c.what;
+  }
+}
+
 TEST(DedupSet, SaveWritesLiveKeysOnly) {
   DedupSet d;
   ASSERT_TRUE(d.Insert(Key(1), 10, 0));
