@@ -25,9 +25,9 @@ void DedupSet::Allocate(size_t capacity) {
 
 void DedupSet::Place(const Slot& s) {
   const size_t mask = tags_.size() - 1;
-  for (size_t i = s.low & mask;; i = (i + 1) & mask) {
+  for (size_t i = s.key.low & mask;; i = (i + 1) & mask) {
     if (tags_[i] == 0) {
-      tags_[i] = TagOf(s.high);
+      tags_[i] = TagOf(s.key);
       slots_[i] = s;
       ++size_;
       return;
@@ -46,13 +46,13 @@ void DedupSet::Rebuild(size_t capacity, int64_t watermark) {
 
 bool DedupSet::Insert(Fingerprint key, int64_t event_time, int64_t watermark) {
   const size_t mask = tags_.size() - 1;
-  const uint16_t tag = TagOf(key.high);
+  const uint16_t tag = TagOf(key);
   size_t i = key.low & mask;
   for (;; i = (i + 1) & mask) {
     if (tags_[i] == 0) break;
     if (tags_[i] != tag) continue;
     Slot& s = slots_[i];
-    if (s.low == key.low && s.high == key.high) {
+    if (s.key == key) {
       if (s.time >= watermark) return false;
       s.time = event_time;  // expired: the key is new again
       return true;
@@ -64,11 +64,11 @@ bool DedupSet::Insert(Fingerprint key, int64_t event_time, int64_t watermark) {
     size_t capacity = tags_.size();
     while ((size_ + 1) * 4 > capacity) capacity *= 2;  // after a sweep, leave room to grow
     if (capacity != tags_.size()) Rebuild(capacity, watermark);
-    Place(Slot{key.low, key.high, event_time});
+    Place(Slot{key, event_time});
     return true;
   }
   tags_[i] = tag;
-  slots_[i] = Slot{key.low, key.high, event_time};
+  slots_[i] = Slot{key, event_time};
   ++size_;
   return true;
 }
@@ -87,12 +87,12 @@ void DedupSet::Save(ByteWriter& w, int64_t watermark) const {
     if (tags_[i] != 0 && slots_[i].time >= watermark) live.push_back(slots_[i]);
   }
   std::sort(live.begin(), live.end(), [](const Slot& a, const Slot& b) {
-    return std::tie(a.time, a.low, a.high) < std::tie(b.time, b.low, b.high);
+    return std::tie(a.time, a.key.low, a.key.high) < std::tie(b.time, b.key.low, b.key.high);
   });
   w.U64(live.size());
   for (const Slot& s : live) {
-    w.U64(s.low);
-    w.U64(s.high);
+    w.U64(s.key.low);
+    w.U64(s.key.high);
     w.I64(s.time);
   }
 }
@@ -105,10 +105,9 @@ Status DedupSet::Load(ByteReader& r) {
   Allocate(capacity);
   for (uint64_t k = 0; k < n; ++k) {
     Slot s;
-    LS_RETURN_NOT_OK(r.U64(&s.low));
-    LS_RETURN_NOT_OK(r.U64(&s.high));
+    LS_RETURN_NOT_OK(r.U64(&s.key.low));
+    LS_RETURN_NOT_OK(r.U64(&s.key.high));
     LS_RETURN_NOT_OK(r.I64(&s.time));
-    if (s.time == INT64_MIN) return Status::DataLoss("checkpoint: dedup entry without a time");
     Place(s);
   }
   return Status::Ok();

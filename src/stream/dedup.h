@@ -62,11 +62,11 @@ class DedupSet {
  private:
   // Meaningful only where the slot's tag is set.
   struct Slot {
-    uint64_t low = 0, high = 0;  // the Fingerprint
+    Fingerprint key;
     int64_t time = 0;
   };
   // Never 0 (an empty slot's tag); from the high half, which the index (low bits) does not use.
-  static uint16_t TagOf(uint64_t high) { return static_cast<uint16_t>(high >> 48) | 1; }
+  static uint16_t TagOf(const Fingerprint& key) { return static_cast<uint16_t>(key.high >> 48) | 1; }
 
   void Allocate(size_t capacity);
   void Rebuild(size_t capacity, int64_t watermark);
