@@ -118,11 +118,4 @@ char* PutQuotedCsvField(char* p, std::string_view field) {
   return p;
 }
 
-std::string_view TrimSpaces(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
-  return s.substr(b, e - b);
-}
-
 }  // namespace lakestream

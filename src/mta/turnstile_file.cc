@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "formats/csv.h"
+#include "formats/swar.h"
 #include "formats/text_file.h"
 
 namespace lakestream::mta {
@@ -78,8 +80,7 @@ class RowParser {
     for (auto& f : fields_) f = TrimSpaces(f);
     const std::string_view* f = fields_.data() + first_;
     if (f[0].empty() || f[1].empty() || f[2].empty()) return Issue(line_no, "empty C/A, UNIT or SCP");
-    auto date = ParseDateMdy(f[6]);
-    if (!date) return Issue(line_no, fmt::format("bad DATE `{}` (expected MM/DD/YYYY)", f[6]));
+    if (!DayOf(f[6])) return Issue(line_no, fmt::format("bad DATE `{}` (expected MM/DD/YYYY)", f[6]));
     auto tod = ParseTimeOfDay(f[7]);
     if (!tod) return Issue(line_no, fmt::format("bad TIME `{}` (expected HH:MM:SS)", f[7]));
     Reading r;
@@ -96,7 +97,7 @@ class RowParser {
     r.linename = Intern(4, f[4]);
     r.division = Intern(5, f[5]);
     r.desc = Intern(6, f[8]);
-    r.time = MakeEventTime(*date, *tod);
+    r.time = EventTime{last_day_ * 86400 + *tod};  // MakeEventTime, with the day from DayOf
     r.file = file_index_;
     r.line = line_no;
     out_->readings.push_back(r);
@@ -110,13 +111,31 @@ class RowParser {
     return Status::Ok();
   }
   // Consecutive rows are mostly the same device (and DESC mostly REGULAR): each text
-  // column remembers its last id, and only a changed value is looked up in the pool.
-  uint32_t Intern(int column, std::string_view value) {
-    if (!have_last_[column] || out_->pool.Get(last_id_[column]) != value) {
+  // column remembers its last id and text (the pool's own, whose address is stable), and
+  // only a changed value is looked up in the pool.
+  [[gnu::always_inline]] uint32_t Intern(int column, std::string_view value) {
+    const std::string_view last = last_text_[column];
+    if (!have_last_[column] || last.size() != value.size() ||
+        !swar::SameText(last.data(), value.data(), value.size())) {
       last_id_[column] = out_->pool.Intern(value);
+      last_text_[column] = out_->pool.Get(last_id_[column]);
       have_last_[column] = true;
     }
     return last_id_[column];
+  }
+  // Sets last_day_ to the day of `text` (MM/DD/YYYY); false if it is not a date. A week's
+  // file has 7 dates, its rows mostly in date order: only a changed text is parsed.
+  bool DayOf(std::string_view text) {
+    if (have_date_ && text.size() == sizeof last_date_ &&
+        std::memcmp(text.data(), last_date_, sizeof last_date_) == 0) {
+      return true;
+    }
+    const std::optional<CivilDate> date = ParseDateMdy(text);
+    if (!date) return false;  // (always 10 bytes when it parses)
+    std::memcpy(last_date_, text.data(), sizeof last_date_);
+    have_date_ = true;
+    last_day_ = DaysFromCivil(*date);
+    return true;
   }
 
   const std::string& path_;
@@ -128,7 +147,11 @@ class RowParser {
   std::string scratch_;
   std::string_view line_;  // the row being parsed
   uint32_t last_id_[7];
+  std::string_view last_text_[7];
   bool have_last_[7] = {};
+  char last_date_[10];
+  bool have_date_ = false;
+  int64_t last_day_ = 0;
 };
 
 // Moves `part`'s readings and issues to the end of `data`: its text ids mapped to `data`'s

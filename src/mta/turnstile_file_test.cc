@@ -60,6 +60,56 @@ TEST(TurnstileFile, ReadsEachLayout) {
   }
 }
 
+// The parser remembers the last text of each column and the last DATE, and looks up only
+// what changed: rows that change one column at a time, go back to an earlier value, or
+// carry a bad DATE between two good ones must read as if each row were parsed alone.
+TEST(TurnstileFile, RowsThatRepeatOrChangeValuesReadAlike) {
+  struct Row {
+    const char* line;       // after the header; an empty `ca` means a rejected row
+    const char* ca;
+    const char* station;
+    const char* desc;
+    const char* timestamp;
+  };
+  const Row rows[] = {
+      {"A1,R1,00-00-00,ST A,7,IRT,09/12/2015,00:00:00,REGULAR,1,2", "A1", "ST A", "REGULAR", "2015-09-12 00:00:00"},
+      {"A1,R1,00-00-00,ST A,7,IRT,09/12/2015,04:00:00,REGULAR,3,4", "A1", "ST A", "REGULAR", "2015-09-12 04:00:00"},
+      {"A1,R1,00-00-00,ST AB,7,IRT,09/13/2015,04:00:00,RECOVR AUD,3,4", "A1", "ST AB", "RECOVR AUD",
+       "2015-09-13 04:00:00"},
+      {"A1,R1,00-00-00,ST A,7,IRT,09/13/2O15,08:00:00,REGULAR,5,6", "", "", "", ""},
+      {"A1,R1,00-00-00,ST B,7,IRT,09/12/2016,08:00:00,REGULAR,5,6", "A1", "ST B", "REGULAR", "2016-09-12 08:00:00"},
+      {"A10,R1,00-00-00,ST A,7,IRT,13/12/2015,08:00:00,REGULAR,5,6", "", "", "", ""},
+      {"A10,R1,00-00-00,ST A,7,IRT,09/12/2015,12:00:00,REGULAR,7,8", "A10", "ST A", "REGULAR", "2015-09-12 12:00:00"},
+      {"A1,R1,00-00-00,ST A ,7,IRT, 09/14/2015 ,12:00:00,REGULAR ,7,8", "A1", "ST A", "REGULAR", "2015-09-14 12:00:00"},
+  };
+  std::string text = ",C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n";
+  for (size_t i = 0; i < std::size(rows); ++i) text += fmt::format("{},{}\n", i, rows[i].line);
+  TempFile f(".csv");
+  f.Write(text);
+  TurnstileData d;
+  ASSERT_TRUE(ReadTurnstileFile(f.path(), &d).ok());
+  size_t read = 0, rejected = 0;
+  for (size_t i = 0; i < std::size(rows); ++i) {
+    SCOPED_TRACE(rows[i].line);
+    const auto line = static_cast<uint32_t>(i + 2);
+    if (*rows[i].ca == '\0') {
+      ASSERT_LT(rejected, d.issues.size());
+      EXPECT_EQ(d.issues[rejected].line, line);
+      EXPECT_NE(d.issues[rejected++].reason.find("bad DATE"), std::string::npos);
+      continue;
+    }
+    ASSERT_LT(read, d.readings.size());
+    const Reading& r = d.readings[read++];
+    EXPECT_EQ(r.line, line);
+    EXPECT_EQ(d.pool.Get(r.ca), rows[i].ca);
+    EXPECT_EQ(d.pool.Get(r.station), rows[i].station);
+    EXPECT_EQ(d.pool.Get(r.desc), rows[i].desc);
+    EXPECT_EQ(FormatTimestamp(r.time), rows[i].timestamp);
+  }
+  EXPECT_EQ(read, d.readings.size());
+  EXPECT_EQ(rejected, d.issues.size());
+}
+
 TEST(TurnstileFile, ReadsMultiMemberGzip) {
   TempFile f(".csv.gz");
   f.WriteGzipMembers({std::string(kRawHeader) + "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR,1,2\n",
