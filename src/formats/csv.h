@@ -7,6 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/status.h"
 #include "formats/swar.h"
 
@@ -25,15 +29,28 @@ inline uint64_t HasSpecial(uint64_t w) {
 }
 }  // namespace csv_detail
 
-// A comma, quote, CR or LF anywhere in `field`, 8 bytes at a time. Short fields are read
-// as overlapping pieces packed into one word; the bytes they leave zero match none of the
-// four (none is NUL). Inline: the lake writes ~10 fields a row.
+// A comma, quote, CR or LF anywhere in `field`: 16 bytes at a time (SSE2) from 16 bytes
+// on (the last block overlapping), else 8 at a time. Short fields are read as overlapping
+// pieces packed into one word; the bytes they leave zero match none of the four (none is
+// NUL). Inline: the lake writes ~10 fields a row, the producer 2 a message.
 [[gnu::always_inline]] inline bool CsvFieldNeedsQuotes(std::string_view field) {
   using csv_detail::HasSpecial;
   using swar::Load32;
   using swar::Load64;
   const char* p = field.data();
   const size_t n = field.size();
+#if defined(__SSE2__)
+  if (n >= 16) {
+    auto special = [p](size_t at) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+      return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+                          _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+    };
+    __m128i any = special(n - 16);
+    for (size_t i = 0; i + 16 < n; i += 16) any = _mm_or_si128(any, special(i));
+    return _mm_movemask_epi8(any) != 0;
+  }
+#endif
   if (n >= 8) {
     uint64_t any = HasSpecial(Load64(p + n - 8));
     for (size_t i = 0; i + 8 <= n; i += 8) any |= HasSpecial(Load64(p + i));

@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -10,6 +11,17 @@
 
 namespace lakestream::mta {
 namespace {
+
+// "000102...feff": byte b's two lowercase hex digits at 2 * b.
+constexpr std::array<char, 512> kHexPairs = [] {
+  std::array<char, 512> t{};
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int b = 0; b < 256; ++b) {
+    t[2 * b] = kHex[b >> 4];
+    t[2 * b + 1] = kHex[b & 0xF];
+  }
+  return t;
+}();
 
 void AppendInt(std::string* out, int64_t v) {
   char buf[24];
@@ -33,7 +45,8 @@ const TimeTexts& TextsOf(EventTime t) {
   return last;
 }
 
-// Appends the 13-field CSV line.
+// Appends the 13-field CSV line. After the head (the device's fields, rendered once per
+// device) it is written in place: one resize to a bound, then no per-field appends.
 void RenderCsv(const TurnstileMessage& m, std::string_view head, std::string* out) {
   const TimeTexts& texts = TextsOf(m.time);
   if (head.empty()) {
@@ -41,17 +54,29 @@ void RenderCsv(const TurnstileMessage& m, std::string_view head, std::string* ou
   } else {
     out->append(head);
   }
-  out->append(texts.date).push_back(',');
-  out->append(texts.time).push_back(',');
-  AppendCsvField(out, m.desc);
-  out->push_back(',');
-  AppendInt(out, m.entries);
-  out->push_back(',');
-  AppendInt(out, m.exits);
-  out->push_back(',');
-  AppendCsvField(out, m.id);
-  out->push_back(',');
-  out->append(texts.timestamp);
+  constexpr size_t kIntBound = 20;  // an int64_t's digits and sign
+  const size_t at = out->size();
+  out->resize(at + texts.date.size() + texts.time.size() + CsvFieldBound(m.desc.size()) +
+              2 * kIntBound + CsvFieldBound(m.id.size()) + texts.timestamp.size() + 6);
+  char* p = out->data() + at;
+  auto put = [&p](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+  };
+  put(texts.date);
+  *p++ = ',';
+  put(texts.time);
+  *p++ = ',';
+  p = PutCsvField(p, m.desc);
+  *p++ = ',';
+  p = std::to_chars(p, p + kIntBound, m.entries).ptr;
+  *p++ = ',';
+  p = std::to_chars(p, p + kIntBound, m.exits).ptr;
+  *p++ = ',';
+  p = PutCsvField(p, m.id);
+  *p++ = ',';
+  put(texts.timestamp);
+  out->resize(static_cast<size_t>(p - out->data()));
 }
 
 void AppendJsonKey(std::string* out, const char* key) {
@@ -138,23 +163,43 @@ void AppendMessageId(std::string_view device_key, EventTime time, std::string* o
   std::memcpy(material, device_key.data(), device_key.size());
   char* p = material + device_key.size();
   *p++ = ',';
-  p = std::to_chars(p, material + room, time.seconds).ptr;
-  XXH128_hash_t h = XXH3_128bits(material, static_cast<size_t>(p - material));
-  unsigned char b[16];
-  for (int i = 0; i < 8; ++i) {
-    b[i] = static_cast<unsigned char>(h.high64 >> (56 - 8 * i));
-    b[8 + i] = static_cast<unsigned char>(h.low64 >> (56 - 8 * i));
+  // A replay publishes in event-time order, many devices at each reading time: the last
+  // time's digits are kept (per thread).
+  thread_local struct {
+    bool valid = false;
+    int64_t seconds = 0;
+    char digits[24];
+    size_t size = 0;
+  } last;
+  if (!last.valid || last.seconds != time.seconds) {
+    char* end = std::to_chars(last.digits, last.digits + sizeof last.digits, time.seconds).ptr;
+    last.size = static_cast<size_t>(end - last.digits);
+    last.seconds = time.seconds;
+    last.valid = true;
   }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x80);  // version 8
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 9562 variant
-  static constexpr char kHex[] = "0123456789abcdef";
+  std::memcpy(p, last.digits, last.size);
+  p += last.size;
+  XXH128_hash_t h = XXH3_128bits(material, static_cast<size_t>(p - material));
+  // The 16 bytes are high64 then low64, most significant byte first, with the version in
+  // byte 6 (high64's bits 15..8) and the variant in byte 8 (low64's top bits).
+  const uint64_t high = (h.high64 & ~(uint64_t{0xF0} << 8)) | (uint64_t{0x80} << 8);  // version 8
+  const uint64_t low = (h.low64 & ~(uint64_t{0xC0} << 56)) | (uint64_t{0x80} << 56);  // RFC 9562 variant
   char id[36];
   char* q = id;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) *q++ = '-';
-    *q++ = kHex[b[i] >> 4];
-    *q++ = kHex[b[i] & 0xF];
-  }
+  auto put_bytes = [&q](uint64_t word, int from, int to) {  // bytes [from, to) of `word`
+    for (int i = from; i < to; ++i, q += 2) {
+      std::memcpy(q, kHexPairs.data() + 2 * ((word >> (56 - 8 * i)) & 0xFF), 2);
+    }
+  };
+  put_bytes(high, 0, 4);
+  *q++ = '-';
+  put_bytes(high, 4, 6);
+  *q++ = '-';
+  put_bytes(high, 6, 8);
+  *q++ = '-';
+  put_bytes(low, 0, 2);
+  *q++ = '-';
+  put_bytes(low, 2, 8);
   out->append(id, sizeof id);
 }
 

@@ -103,6 +103,23 @@ TEST(TurnstileMessage, IdsAreDeterministicUuids) {
   EXPECT_TRUE(std::string("89ab").find(a[19]) != std::string::npos);  // RFC 9562 variant
 }
 
+// The IDs of earlier releases, pinned: re-publishing a file with a newer lakestream must
+// give its messages the same IDs, or the processor's dedup would not see the repeats.
+TEST(TurnstileMessage, IdsStayTheSameAcrossReleases) {
+  struct Case {
+    const char *ca, *unit, *scp, *time, *id;
+  };
+  const Case cases[] = {
+      {"A002", "R051", "02-00-00", "2023-05-27 04:00:00", "dc0affc7-efaf-856d-91ad-d8877048c799"},
+      {"R550", "R072", "00-00-00", "2015-09-12 00:00:00", "7d5ebde3-9dba-8b03-af86-c8e769deda43"},
+      {"N063A", "R011", "00-00-08", "2023-06-02 20:00:00", "3252fa02-1a50-8ca9-b615-3335ab6b5e9d"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.ca);
+    EXPECT_EQ(MakeMessageId(c.ca, c.unit, c.scp, *ParseTimestamp(c.time)), c.id);
+  }
+}
+
 TEST(TurnstileMessage, DeviceKey) {
   std::string k;
   RenderDeviceKey("A002", "R051", "02-00-00", &k);
