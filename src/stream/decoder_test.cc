@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -144,6 +145,29 @@ TEST(RecordDecoder, BadRecordsAndTheirReasons) {
     std::string reason;
     EXPECT_FALSE(d.Decode(c.value, &reason)) << c.value;
     EXPECT_EQ(reason, c.reason) << c.value;
+  }
+}
+
+// ENTRIES is read by a digit loop up to 18 digits and by from_chars beyond: both must
+// accept and reject exactly what from_chars does, at every length and edge.
+TEST(RecordDecoder, IntegersDecodeAsFromCharsDoes) {
+  const std::string texts[] = {"0", "-0", "7", "-7", "1234567", "-1234567", "999999999999999999",
+                               "-999999999999999999", "1000000000000000000", "9223372036854775807",
+                               "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
+                               "00000000000000000000042", "", "-", "+1", " 1", "1 ", "1a", "a1", "--1",
+                               "12345678901234567x", "1.0", "0x10", std::string("1\0", 2)};
+  for (const std::string& text : texts) {
+    SCOPED_TRACE("ENTRIES '" + text + "'");
+    int64_t want = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), want);
+    const bool valid = !text.empty() && ec == std::errc() && end == text.data() + text.size();
+    RecordDecoder d(Turnstile(WireFormat::kCsv));
+    std::string reason;
+    const std::string line = "A,R,S,ST,N,BMT,d,t,REGULAR," + text + ",2,id,2024-07-22 10:00:00";
+    ASSERT_EQ(d.Decode(line, &reason), valid) << reason;
+    if (valid) {
+      EXPECT_EQ(d.fields()[9].i, want);
+    }
   }
 }
 
