@@ -135,5 +135,25 @@ TEST(Csv, TrimSpaces) {
   EXPECT_EQ(TrimSpaces("   "), "");
 }
 
+// swar's short-text helpers against memcpy and memcmp at every length to 40: nothing is
+// written past n, and a difference at any position is seen.
+TEST(Swar, CopyShortAndSameTextAgreeWithMemcpyAndMemcmp) {
+  std::string src(48, '\0');
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<char>('a' + i % 26);
+  for (size_t n = 0; n <= 40; ++n) {
+    SCOPED_TRACE(n);
+    std::string dst(48, '#');
+    swar::CopyShort(dst.data(), src.data(), n);
+    EXPECT_EQ(dst.substr(0, n), src.substr(0, n));
+    EXPECT_EQ(dst.substr(n), std::string(48 - n, '#'));
+    EXPECT_TRUE(swar::SameText(dst.data(), src.data(), n));
+    for (size_t at = 0; at < n; ++at) {
+      std::string other = src;
+      other[at] = '!';
+      EXPECT_FALSE(swar::SameText(other.data(), src.data(), n)) << "difference at " << at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lakestream

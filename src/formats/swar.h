@@ -1,5 +1,5 @@
 // Byte tests on 8 bytes at a time in a 64-bit word ("SWAR"), for the scans of the text
-// formats (CSV quoting, JSON string literals), and short-text equality.
+// formats (CSV quoting, JSON string literals), and short-text equality and copies.
 #pragma once
 
 #include <cstddef>
@@ -37,6 +37,22 @@ inline uint64_t Load32(const char* p) {
   if (n >= 8 && n <= 16) return Load64(a) == Load64(b) && Load64(a + n - 8) == Load64(b + n - 8);
   if (n >= 4 && n < 8) return Load32(a) == Load32(b) && Load32(a + n - 4) == Load32(b + n - 4);
   return std::memcmp(a, b, n) == 0;
+}
+
+// memcpy of n bytes, with the usual short texts (4 to 16 bytes) copied inline by two
+// overlapping loads and stores instead of a call.
+[[gnu::always_inline]] inline void CopyShort(char* dst, const char* src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    const uint64_t a = Load64(src), b = Load64(src + n - 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    const auto a = static_cast<uint32_t>(Load32(src)), b = static_cast<uint32_t>(Load32(src + n - 4));
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else {
+    std::memcpy(dst, src, n);
+  }
 }
 
 }  // namespace lakestream::swar
