@@ -30,6 +30,9 @@ struct Schema {
   friend bool operator==(const Schema&, const Schema&) = default;
 };
 
+// "string", "int64", "double", "timestamp".
+const char* ColumnTypeName(ColumnType type);
+
 // One row seen through pointers to its values, without copying them: what writers read.
 using RowView = std::span<const Value* const>;
 
@@ -51,7 +54,14 @@ class RowSource {
   virtual size_t size() const = 0;
   // Calls fn for rows [begin, end) in order; returns the first non-OK status fn returns.
   virtual Status ForEach(size_t begin, size_t end, const RowFn& fn) const = 0;
+  // True when every row in [begin, end) is known to fit `schema` (ValidateRow) without
+  // looking at it, because of how the rows were made: writers then skip their check of
+  // each row. By default nothing is known.
+  virtual bool Fits(const Schema& /*schema*/, size_t /*begin*/, size_t /*end*/) const { return false; }
 };
+
+// InvalidArgument unless `row` has one value per column, each NULL or of the column's type.
+Status ValidateRow(const Schema& schema, RowView row);
 
 // Row objects as a RowSource.
 class RowSpanSource final : public RowSource {

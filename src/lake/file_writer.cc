@@ -18,26 +18,6 @@
 namespace lakestream::lake {
 namespace {
 
-const char* ColumnTypeName(ColumnType type) {
-  switch (type) {
-    case ColumnType::kString: return "string";
-    case ColumnType::kInt64: return "int64";
-    case ColumnType::kDouble: return "double";
-    case ColumnType::kTimestamp: return "timestamp";
-  }
-  return "?";
-}
-
-bool ValueHasType(const Value& v, ColumnType type) {
-  switch (type) {
-    case ColumnType::kString: return std::holds_alternative<std::string>(v);
-    case ColumnType::kInt64: return std::holds_alternative<int64_t>(v);
-    case ColumnType::kDouble: return std::holds_alternative<double>(v);
-    case ColumnType::kTimestamp: return std::holds_alternative<EventTime>(v);
-  }
-  return false;
-}
-
 // ValidateRow with the row's index in the file and the path in the message.
 Status ValidateRowAt(const Schema& schema, RowView row, size_t index, const std::string& path) {
   Status st = ValidateRow(schema, row);
@@ -46,8 +26,9 @@ Status ValidateRowAt(const Schema& schema, RowView row, size_t index, const std:
 }
 
 // Every row of [begin, end) before anything is written (writers that cannot validate
-// while formatting).
+// while formatting), unless the source knows they fit.
 Status ValidateRows(const Schema& schema, const RowSource& rows, size_t begin, size_t end, const std::string& path) {
+  if (rows.Fits(schema, begin, end)) return Status::Ok();
   return rows.ForEach(begin, end, [&](size_t i, RowView row) { return ValidateRowAt(schema, row, i - begin, path); });
 }
 
@@ -137,9 +118,12 @@ class CsvGzWriter : public FileWriter {
     AppendCsvHeader(schema_, keep_, &header);
     LS_RETURN_NOT_OK(gz.Write(f.get(), path, header, false));
     size_t used = 0;
+    const bool fits = rows.Fits(schema_, begin, end);
     LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) {
       // Validated row by row, while the row is in cache for formatting.
-      LS_RETURN_NOT_OK(ValidateRowAt(schema_, row, i - begin, path));
+      if (!fits) {
+        LS_RETURN_NOT_OK(ValidateRowAt(schema_, row, i - begin, path));
+      }
       const size_t bound = CsvRowBound(row, keep_);
       if (used + bound > chunk.size()) {
         LS_RETURN_NOT_OK(gz.Write(f.get(), path, std::string_view(chunk.data(), used), false));
@@ -349,33 +333,6 @@ Result<FileFormat> ParseFileFormat(std::string_view name) {
   if (name == "jsonl") return FileFormat::kJsonLines;
   return Status::InvalidArgument("unknown lake file format '" + std::string(name) +
                                  "': use csv or parquet");
-}
-
-Status ValidateRow(const Schema& schema, RowView row) {
-  // The usual case, once per row written, without a branch per column: each value NULL or
-  // of its column's type (Value's alternatives follow ColumnType's order, after NULL).
-  static_assert(std::variant_size_v<Value> == 5 && static_cast<int>(ColumnType::kTimestamp) == 3);
-  if (row.size() == schema.columns.size()) {
-    bool typed = true;
-    for (size_t c = 0; c < row.size(); ++c) {
-      const size_t i = row[c]->index();
-      typed &= (i == 0) | (i == static_cast<size_t>(schema.columns[c].type) + 1);
-    }
-    if (typed) return Status::Ok();
-  }
-  if (row.size() != schema.columns.size()) {
-    return Status::InvalidArgument("row has " + std::to_string(row.size()) +
-                                   " values but the schema has " +
-                                   std::to_string(schema.columns.size()) + " columns");
-  }
-  for (size_t c = 0; c < row.size(); ++c) {
-    const Column& col = schema.columns[c];
-    if (!std::holds_alternative<std::monostate>(*row[c]) && !ValueHasType(*row[c], col.type)) {
-      return Status::InvalidArgument("column " + col.name + " (" + ColumnTypeName(col.type) +
-                                     ") holds a value of another type");
-    }
-  }
-  return Status::Ok();
 }
 
 char* PutValueText(char* p, const Value& value) {

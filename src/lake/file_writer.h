@@ -79,9 +79,6 @@ class DefaultWriterFactory : public WriterFactory {
 // A process-wide DefaultWriterFactory.
 WriterFactory* DefaultWriterFactoryInstance();
 
-// InvalidArgument unless `row` has one value per column, each NULL or of the column's type.
-Status ValidateRow(const Schema& schema, RowView row);
-
 // The uncompressed CSV text the kCsvGz writer produces (header and rows); exposed for
 // tests and tools. `keep` lists the schema's column indexes to write.
 void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std::string* out);

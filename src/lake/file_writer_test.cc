@@ -247,26 +247,6 @@ TEST(FileWriter, RejectsRowsThatDoNotMatchTheSchema) {
   }
 }
 
-TEST(FileWriter, ValidateRowAcceptsNullOrTheColumnsTypeOnly) {
-  const std::vector<std::pair<ColumnType, const char*>> types = {
-      {ColumnType::kString, "string"}, {ColumnType::kInt64, "int64"}, {ColumnType::kDouble, "double"},
-      {ColumnType::kTimestamp, "timestamp"}};
-  const std::vector<Value> values = {std::monostate{}, std::string("x"), int64_t{1}, 1.5, EventTime{60}};
-  for (size_t t = 0; t < types.size(); ++t) {
-    for (size_t v = 0; v < values.size(); ++v) {
-      // The checked column sits after a valid one, so the whole row is looked at.
-      Schema schema{{Column{"A", ColumnType::kString}, Column{"B", types[t].first}}};
-      Row row{std::string("a"), values[v]};
-      Status st = ValidateRow(schema, ViewOf(row));
-      const bool expected_ok = v == 0 || v == t + 1;
-      EXPECT_EQ(st.ok(), expected_ok) << types[t].second << " column, value kind " << v;
-      if (!expected_ok) {
-        EXPECT_EQ(st.message(), std::string("column B (") + types[t].second + ") holds a value of another type");
-      }
-    }
-  }
-}
-
 TEST(FileWriter, OptionErrors) {
   FileSpec spec = CsvSpec();
   spec.csv.omit_columns = {"WINDOW_BEGIN"};

@@ -173,6 +173,7 @@ void AppendSortKeyPart(std::string* out, const Value& v) {
 AggregationPlan AggregationPlan::Make(const PipelineSpec& spec) {
   AggregationPlan p;
   p.window = spec.window;
+  p.output_schema = OutputSchema(spec);
   auto field_index = [&](std::string_view name) {
     for (size_t i = 0; i < spec.schema.size(); ++i) {
       if (spec.schema[i].name == name) return static_cast<int>(i);
@@ -484,6 +485,13 @@ Status ClosedRows::ForEach(size_t begin, size_t end, const RowFn& fn) const {
     }
   }
   return Status::Ok();
+}
+
+bool ClosedRows::Fits(const Schema& schema, size_t begin, size_t /*end*/) const {
+  // Rows built here are typed by the plan (group values as their fields', aggregates by
+  // Finish, window bounds by RenderTime), which is the output schema: a test holds them
+  // to it for every aggregate, type and rendering. Rows from a checkpoint are not vouched for.
+  return plan_ != nullptr && begin >= built_.size() && schema == plan_->output_schema;
 }
 
 void ClosedRows::AppendTo(std::vector<Row>* out) const {

@@ -68,6 +68,7 @@ struct AggregationPlan {
   std::vector<ColumnType> group_types;
   std::vector<AggregatePlan> aggregates;
   std::vector<OutputPlan> output;
+  Schema output_schema;  // OutputSchema(spec): the type of every closed row
 };
 
 struct Accumulator {
@@ -172,6 +173,8 @@ class ClosedRows final : public RowSource {
   // as the output schema; built rows (from a checkpoint) first.
   size_t size() const override { return built_.size() + groups_.size(); }
   Status ForEach(size_t begin, size_t end, const RowFn& fn) const override;
+  // Rows closed here fit the plan's output schema; rows from a checkpoint are not vouched for.
+  bool Fits(const Schema& schema, size_t begin, size_t end) const override;
 
   bool empty() const { return size() == 0; }
   // Appends the rows as Row objects.

@@ -413,6 +413,76 @@ TEST(PartitionTask, MinMaxAvgAndNulls) {
   EXPECT_EQ(task->output_schema().columns[6], (Column{"first", ColumnType::kTimestamp}));
 }
 
+// Writers skip their check of each row when ClosedRows vouches for it (Fits): every row it
+// builds must fit the output schema, for every aggregate over every type it takes, NULL
+// results included, and for every rendering of the window bounds.
+TEST(PartitionTask, ClosedRowsFitTheOutputSchemaForEveryAggregateAndRendering) {
+  PipelineSpec s;
+  s.name = "types";
+  s.format = WireFormat::kJson;
+  s.schema = {{"k", ColumnType::kString}, {"i", ColumnType::kInt64}, {"d", ColumnType::kDouble},
+              {"ts", ColumnType::kTimestamp}};
+  s.event_time_field = "ts";
+  s.window = {60, 30};
+  s.watermark_delay = 60;
+  s.group_by = {"k", "i"};
+  const std::pair<AggregateFunction, std::vector<std::string>> functions[] = {
+      {AggregateFunction::kSum, {"i", "d"}},        {AggregateFunction::kAvg, {"i", "d"}},
+      {AggregateFunction::kMin, {"i", "d", "ts"}},  {AggregateFunction::kMax, {"i", "d", "ts"}},
+      {AggregateFunction::kCount, {"i", "d", "ts", ""}}};
+  s.output = {{"k", "k"}, {"i", "i"}};
+  for (const auto& [function, fields] : functions) {
+    for (const std::string& field : fields) {
+      const std::string name = "a" + std::to_string(s.aggregates.size());
+      s.aggregates.push_back({name, function, field});
+      s.output.push_back({name, name});
+    }
+  }
+  for (TimeRender render : {TimeRender::kTimestamp, TimeRender::kDateMdy, TimeRender::kTimeOfDay,
+                            TimeRender::kIsoDate, TimeRender::kText}) {
+    const std::string n = std::to_string(static_cast<int>(render));
+    s.output.push_back({"start" + n, std::string(kWindowStart), render});
+    s.output.push_back({"end" + n, std::string(kWindowEnd), render});
+  }
+  auto task = MakeTask(s);
+  Feeder feed{task.get()};
+  feed(R"({"k": "a", "i": 4, "d": 1.5, "ts": "2024-07-22 00:00:10"})");
+  feed(R"({"k": "a", "i": 4, "d": null, "ts": "2024-07-22 00:00:40"})");
+  feed(R"({"k": null, "i": null, "d": null, "ts": "2024-07-22 00:01:05"})");  // NULL results
+  feed(R"({"k": "b", "i": -1, "d": -0.5, "ts": "2024-07-22 23:59:59"})");
+  task->Flush();
+  ClosedRows rows = task->TakeClosedRows();
+  ASSERT_GT(rows.size(), 4u);
+  const Schema& schema = task->output_schema();
+  EXPECT_TRUE(rows.Fits(schema, 0, rows.size()));
+  size_t checked = 0;
+  ASSERT_TRUE(rows.ForEach(0, rows.size(), [&](size_t i, RowView row) {
+                    EXPECT_TRUE(ValidateRow(schema, row).ok()) << "row " << i << ": " << ValidateRow(schema, row).message();
+                    ++checked;
+                    return Status::Ok();
+                  }).ok());
+  EXPECT_EQ(checked, rows.size());
+  // Another schema is not vouched for.
+  Schema other = schema;
+  other.columns[2].type = ColumnType::kString;
+  EXPECT_FALSE(rows.Fits(other, 0, rows.size()));
+}
+
+// Rows restored from a checkpoint are checked by the writers as before.
+TEST(PartitionTask, RowsFromACheckpointAreNotVouchedFor) {
+  PipelineSpec s = TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  auto task = MakeTask(s);
+  Feeder feed{task.get()};
+  feed(Line("A002", "02-00-00", kDay + 10, 5, 3, "id1"));
+  feed(Line("A002", "02-00-00", kDay + 20 * 60, 5, 3, "id2"));  // closes the first window
+  ASSERT_GT(task->Stats().pending_rows, 0u);
+  auto restored = MakeTask(s);
+  ASSERT_TRUE(restored->Restore(task->Serialize()).ok());
+  ClosedRows rows = restored->TakeClosedRows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_FALSE(rows.Fits(restored->output_schema(), 0, 1));
+}
+
 // ---- checkpoints ----
 
 // A deterministic stream with everything in it: several devices, out-of-order times,

@@ -65,17 +65,6 @@ const char* TimeRenderName(TimeRender r) {
 
 }  // namespace
 
-
-const char* ColumnTypeName(ColumnType t) {
-  switch (t) {
-    case ColumnType::kString: return "string";
-    case ColumnType::kInt64: return "int64";
-    case ColumnType::kDouble: return "double";
-    case ColumnType::kTimestamp: return "timestamp";
-  }
-  return "?";
-}
-
 std::optional<int64_t> ParseDuration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   int64_t unit = 1;

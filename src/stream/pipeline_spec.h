@@ -115,6 +115,4 @@ std::optional<int64_t> ParseDuration(std::string_view text);
 // guards checkpoints against being restored into a different pipeline.
 std::string CanonicalSpecText(const PipelineSpec& spec);
 
-const char* ColumnTypeName(ColumnType t);
-
 }  // namespace lakestream::stream
