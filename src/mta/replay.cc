@@ -104,7 +104,7 @@ ReplayResult Replay(const TurnstileData& data, const ReplayOptions& options) {
     }
   }
   // Rule 5: event time, ties in file order. Taken in reading (file) order, the messages
-  // need one stable radix sort by time since the earliest (a week: 2 passes of 16 bits).
+  // need one stable radix sort by time since the earliest (a week: 2 passes of 11 bits).
   struct Key {
     uint64_t since_first;
     uint32_t message;
