@@ -1,6 +1,6 @@
 // Single-run cost of `produce`'s preparation of MTA files, without Kafka:
 //
-//   read_benchmark [runs] FILE...
+//   read_benchmark RUNS FILE...
 //
 // Per run: the files read (inflated and parsed into readings, as `produce --source`
 // does, on the same threads) and then replayed (the replay rules, to messages in

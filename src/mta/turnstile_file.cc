@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "formats/csv.h"
+#include "formats/decimal.h"
 #include "formats/swar.h"
 #include "formats/text_file.h"
 
@@ -16,14 +17,11 @@ namespace {
 constexpr std::string_view kColumns[] = {"UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
                                          "DATE", "TIME", "DESC",    "ENTRIES",  "EXITS"};
 
+// A counter: digits only, at most 18 of them.
 bool ParseCounter(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 18) return false;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
+  uint64_t v = 0;
+  if (!ParseShortDigits(s, &v)) return false;
+  *out = static_cast<int64_t>(v);
   return true;
 }
 
