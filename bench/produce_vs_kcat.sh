@@ -12,7 +12,10 @@
 # back to disk for a minute, and then both clients, and lakestream more, publish up to 30%
 # slower than on a settled broker), then N runs (default 7), alternating, each into fresh
 # topics and each after a `sync` (the broker's writes of the run before would otherwise be
-# written back during it); the medians are compared. Prints a table and writes bench/results/<date>-produce.md.
+# written back during it); the medians are compared. Every run's seconds are listed too, with
+# the median of each pair's own ratio (a lakestream run and the kcat run after it), which the
+# machine's drift from pair to pair does not move. Prints a table and writes
+# bench/results/<date>-produce.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=7
@@ -60,7 +63,7 @@ for w in $(seq 1 "$warmup"); do
   $ls produce --source $week --topic $t --speed max -X bootstrap.servers=$bootstrap >/dev/null 2>&1
   kcat -P -b $bootstrap -t $t -K $'\t' -l "${xs[@]}" "$work/messages.tsv"
 done
-ls_rates=() kcat_rates=() ls_send_rates=()
+ls_rates=() kcat_rates=() ls_send_rates=() ls_secs=() kcat_secs=() pair_ratios=()
 for i in $(seq 1 "$runs"); do
   t=bench-produce-ls-$$-$i
   bench_topic $t
@@ -71,6 +74,7 @@ for i in $(seq 1 "$runs"); do
     -X compression.type=lz4 --stats-json "$work/stats.json" >/dev/null 2>&1
   e=$(now)
   ls_rates+=("$(echo "$n / ($e - $s)" | bc -l)")
+  ls_secs+=("$(printf '%.3f' "$(echo "$e - $s" | bc -l)")")
   ls_send_rates+=("$(python3 -c "import json; print(json.load(open('$work/stats.json'))['messages_per_second'])")")
 
   t=bench-produce-kcat-$$-$i
@@ -83,6 +87,8 @@ for i in $(seq 1 "$runs"); do
   kcat -P -b $bootstrap -t $t -K $'\t' -l "${xs[@]}" "$work/messages.tsv"
   e=$(now)
   kcat_rates+=("$(echo "$n / ($e - $s)" | bc -l)")
+  kcat_secs+=("$(printf '%.3f' "$(echo "$e - $s" | bc -l)")")
+  pair_ratios+=("$(echo "${kcat_secs[-1]} / ${ls_secs[-1]}" | bc -l)")
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -91,6 +97,8 @@ ls_send_rate=$(median "${ls_send_rates[@]}")
 kcat_rate=$(median "${kcat_rates[@]}")
 ratio=$(echo "$ls_rate / $kcat_rate" | bc -l)
 send_ratio=$(echo "$ls_send_rate / $kcat_rate" | bc -l)
+pair_ratio=$(median "${pair_ratios[@]}")
+join() { local IFS=,; echo "$*" | sed 's/,/, /g'; }
 mkdir -p bench/results
 out=bench/results/$(date +%Y-%m-%d)-produce.md
 {
@@ -105,6 +113,8 @@ out=bench/results/$(date +%Y-%m-%d)-produce.md
   printf '| lakestream produce, publishing phase only (its --stats-json: render, send, flush) | %.0f | %.2f |\n' "$ls_send_rate" "$send_ratio"
   echo
   echo "Both kcat and the whole lakestream command are timed from outside, start-up and connection included."
+  echo "Seconds of each run, in the order run (each lakestream run is followed by a kcat run): lakestream [$(join "${ls_secs[@]}")], kcat [$(join "${kcat_secs[@]}")]."
+  printf 'The median of the %d pairs'"'"' own ratios (kcat seconds / lakestream seconds of the same pair, which cancels the drift of the machine between pairs): %.2f.\n' "$runs" "$pair_ratio"
   echo "kcat runs with the librdkafka it is packaged with (Debian's); with lakestream's newer one it was slower here (0.72 s instead of 0.28 s for the week)."
 } > "$out"
 cat "$out"
