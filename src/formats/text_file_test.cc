@@ -1,7 +1,9 @@
 #include "formats/text_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 #include <string>
@@ -175,6 +177,42 @@ TEST(TextFile, ReadsPlainAndGzipText) {
     Result<std::string> got = ReadWhole(f.path());
     ASSERT_TRUE(got.ok()) << c.name << ": " << got.status().ToString();
     EXPECT_EQ(*got, c.expected) << c.name;
+  }
+}
+
+// A pipe has no size to read ahead of time: its bytes come in reads that grow the buffer
+// (from 64 KiB, doubling), and give the same text as the file they came from.
+TEST(TextFile, ReadsAPipeAsItsFile) {
+  std::string big;  // several times the first 64 KiB read, and not a power of two
+  for (int i = 0; big.size() < 300000; ++i) big += "A,B,C,S,L,D,01/02/2020,00:00:00,REGULAR," + std::to_string(i) + ",2\n";
+  struct Case {
+    std::string name;
+    std::vector<std::string> members;  // empty: `big` as plain text
+  };
+  const std::vector<Case> cases = {
+      {"plain, 300 KB", {}},
+      {"gzip, two members", {big, "x\n"}},
+      {"empty", {""}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TempFile file(".csv.gz");
+    if (c.members.empty()) {
+      file.Write(big);
+    } else {
+      file.WriteGzipMembers(c.members);
+    }
+    Result<std::string> from_file = ReadWhole(file.path());
+    ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
+    TempFile fifo(".fifo");
+    ASSERT_EQ(mkfifo(fifo.path().c_str(), 0600), 0);
+    const std::string bytes = testing::ReadBytes(file.path());
+    std::thread writer([&] { std::ofstream(fifo.path(), std::ios::binary) << bytes; });
+    Result<std::string> from_pipe = ReadWhole(fifo.path());
+    writer.join();
+    ASSERT_TRUE(from_pipe.ok()) << from_pipe.status().ToString();
+    EXPECT_EQ(*from_pipe, *from_file);
+    EXPECT_EQ(*from_pipe, c.members.empty() ? big : (c.members.size() == 2 ? big + "x\n" : ""));
   }
 }
 
