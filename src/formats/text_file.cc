@@ -35,7 +35,8 @@ bool IsGzip(std::string_view s, size_t pos) {
 // The whole file in one buffer: one read of the file's size when it is a regular file (a
 // string grown piece by piece touches and copies twice the memory, which costs here: a
 // fresh page is a fault), growing by doubling otherwise (a pipe, a file that grows).
-Status ReadWholeFile(FILE* f, const std::string& path, std::unique_ptr<char[]>* data, size_t* size) {
+Status ReadWholeFile(FILE* f, const std::string& path, std::unique_ptr<char[]>* data,
+                     size_t* size) {
   struct stat st {};
   size_t room = size_t{1} << 16;
   if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
