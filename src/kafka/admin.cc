@@ -116,6 +116,7 @@ Result<Admin> Admin::Connect(const ClientConfig& config, int timeout_ms) {
   Admin admin;
   admin.timeout_ms_ = std::max(1, timeout_ms);
   admin.bootstrap_ = config.Bootstrap();
+  admin.config_ = config;
   LS_ASSIGN_OR_RETURN(ConfPtr conf, config.Build());
   LS_ASSIGN_OR_RETURN(admin.handle_, CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
   LS_RETURN_NOT_OK(WaitForBroker(admin.handle_.get(), admin.bootstrap_, admin.timeout_ms_));
@@ -267,34 +268,42 @@ Result<std::vector<PartitionLag>> Admin::GroupLag(const std::string& group, cons
     rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), p.id);
   }
 
-  struct RequestDeleter {
-    void operator()(rd_kafka_ListConsumerGroupOffsets_t* r) const { rd_kafka_ListConsumerGroupOffsets_destroy(r); }
-  };
-  std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t, RequestDeleter> request(
-      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), parts.get()));
-  LS_ASSIGN_OR_RETURN(AdminOptionsPtr options, Options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, false));
-  QueuePtr queue(rd_kafka_queue_new(handle_.get()));
-  rd_kafka_ListConsumerGroupOffsets_t* requests[] = {request.get()};
-  rd_kafka_ListConsumerGroupOffsets(handle_.get(), requests, 1, options.get(), queue.get());
-  const std::string what = fmt::format("cannot read the committed offsets of group {}", Quoted(group));
-  LS_ASSIGN_OR_RETURN(EventPtr event,
-                      AwaitResult(queue.get(), RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, what.c_str()));
-  size_t count = 0;
-  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
-      rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
-  for (size_t i = 0; i < count; ++i) {
-    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i]); e != nullptr) {
-      return FromKafkaError(rd_kafka_error_code(e), rd_kafka_error_string(e), what);
+  // The committed offsets come from a consumer handle of the group (rd_kafka_committed),
+  // which never joins it, not from the admin API's ListConsumerGroupOffsets: librdkafka
+  // (2.4-2.16 at least, its issue #5040) crashes in that call when the coordinator answers
+  // NOT_COORDINATOR or is still loading the group, as right after a broker restart,
+  // because a producer-type admin handle has no group to hand the error to. A consumer's
+  // group survives those answers; they are asked again (backing off from 50 ms) until the
+  // admin timeout, after which the last one is reported.
+  const std::string what = fmt::format("cannot read the committed offsets of group '{}'", group);
+  ClientConfig config = config_;
+  config.Force("group.id", group);
+  config.Force("enable.auto.commit", "false");
+  LS_ASSIGN_OR_RETURN(ConfPtr conf, config.Build());
+  LS_ASSIGN_OR_RETURN(HandlePtr consumer, CreateHandle(RD_KAFKA_CONSUMER, std::move(conf)));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  for (int backoff_ms = 50;; backoff_ms = std::min(2 * backoff_ms, 1000)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    const rd_kafka_resp_err_t err =
+        rd_kafka_committed(consumer.get(), parts.get(), static_cast<int>(std::max<int64_t>(1, left.count())));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    const bool coordinator_busy = err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+                                  err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+                                  err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+    if (!coordinator_busy ||
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline) {
+      return FromKafkaError(err, nullptr, what);
     }
-    const rd_kafka_topic_partition_list_t* l = rd_kafka_group_result_partitions(groups[i]);
-    for (int k = 0; l != nullptr && k < l->cnt; ++k) {
-      const rd_kafka_topic_partition_t& e = l->elems[k];
-      if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return FromKafkaError(e.err, nullptr, fmt::format("{} ({}/{})", what, topic, e.partition));
-      }
-      for (auto& p : out) {
-        if (p.partition == e.partition) p.committed = e.offset < 0 ? -1 : e.offset;
-      }
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+  }
+  for (int k = 0; k < parts->cnt; ++k) {
+    const rd_kafka_topic_partition_t& e = parts->elems[k];
+    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return FromKafkaError(e.err, nullptr, fmt::format("{} ({}/{})", what, topic, e.partition));
+    }
+    for (auto& p : out) {
+      if (p.partition == e.partition) p.committed = e.offset < 0 ? -1 : e.offset;
     }
   }
   for (auto& p : out) {

@@ -121,6 +121,7 @@ class Admin {
   Result<TopicDescription> DescribePartitions(const std::string& name);
 
   HandlePtr handle_;
+  ClientConfig config_;  // for the consumer handle GroupLag reads committed offsets with
   std::string bootstrap_;
   int timeout_ms_ = 0;
 };
