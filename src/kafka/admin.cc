@@ -285,8 +285,8 @@ Result<std::vector<PartitionLag>> Admin::GroupLag(const std::string& group, cons
   for (int backoff_ms = 50;; backoff_ms = std::min(2 * backoff_ms, 1000)) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    const rd_kafka_resp_err_t err =
-        rd_kafka_committed(consumer.get(), parts.get(), static_cast<int>(std::max<int64_t>(1, left.count())));
+    const int wait_ms = static_cast<int>(std::max<int64_t>(1, left.count()));
+    const rd_kafka_resp_err_t err = rd_kafka_committed(consumer.get(), parts.get(), wait_ms);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     const bool coordinator_busy = err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
                                   err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
