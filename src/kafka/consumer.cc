@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <utility>
 
 namespace lakestream::kafka {
 
@@ -170,7 +169,6 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Consumer::Watermarks(const std:
 
 int64_t Consumer::CachedHighWatermark(const TopicPartition& tp) {
   int64_t lo = -1, hi = -1;
-  if (!handle_) return -1;  // after a Close that found no broker
   if (rd_kafka_get_watermark_offsets(handle_.get(), tp.topic.c_str(), tp.partition, &lo, &hi) !=
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     return -1;
@@ -206,33 +204,13 @@ void Consumer::FlushOffsets(bool drop) {
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;
-  // Is a broker there to take the last offsets and the group's leave? (one metadata
-  // request, also with no offsets to send: a close without a broker waits either way)
-  if (!WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
+  // Is a broker there to take the last offsets? (one metadata request)
+  if (unsent_ && !WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
     drop_unsent_ = true;
-    if (unsent_) {
-      fmt::print(stderr,
-                 "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the group's last "
-                 "offsets are not committed (informational only: the lake's checkpoints hold the positions)\n",
-                 bootstrap_);
-    }
-  }
-  if (drop_unsent_) {
-    // No broker: rd_kafka_consumer_close would wait ~10 s (one stop in three) for offset
-    // commits sent before the broker went and for the group's leave, none of which can
-    // reach it. The revocation the close would serve is served here (the lake's checkpoints
-    // are written before Close, so it adds nothing to them), and the handle goes without a
-    // consumer close.
-    rd_kafka_topic_partition_list_t* assigned = nullptr;
-    if (rd_kafka_assignment(handle_.get(), &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      PartitionListPtr owned(assigned);
-      if (owned && owned->cnt > 0) listener_->OnRevoked(ToVector(owned.get()));
-    }
-    if (queue_ != nullptr) rd_kafka_queue_destroy(std::exchange(queue_, nullptr));
-    rd_kafka_t* h = handle_.release();
-    rd_kafka_destroy_flags(h, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-    ForgetClient(h);
-    return;
+    fmt::print(stderr,
+               "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the group's last "
+               "offsets are not committed (informational only: the lake's checkpoints hold the positions)\n",
+               bootstrap_);
   }
   rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
 }

@@ -82,9 +82,8 @@ class Consumer {
   // Leaves the group cleanly: revokes everything through the listener first, sending the
   // last offsets, unless no broker answers within kCloseProbeTimeout: librdkafka's close
   // then waited ~10 s for a coordinator to take them. They are informational (the lake's
-  // checkpoints, written before, hold the positions), so they are dropped, the revocation
-  // is served here and the handle is destroyed without librdkafka's close (which could
-  // still wait for earlier commits): the stop takes ~1 s.
+  // checkpoints, written before, hold the positions), so they are dropped and the stop
+  // takes ~1 s.
   void Close();
   static constexpr std::chrono::milliseconds kCloseProbeTimeout{1000};
 
