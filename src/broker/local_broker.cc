@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/text_file.h"
 #include "kafka/client_config.h"
 
 namespace lakestream::broker {
@@ -27,14 +28,6 @@ milliseconds Since(Clock::time_point t0) {
 milliseconds Left(Clock::time_point deadline) {
   return std::max(milliseconds(0),
                   std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-}
-
-Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::FromErrno(errno, "read", path.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string LastNonEmptyLine(const std::string& text) {
@@ -109,7 +102,7 @@ std::string BrokerMarker(const BrokerPaths& paths) {
 }
 
 std::string RecordedBootstrap(const BrokerPaths& paths) {
-  Result<std::string> text = ReadWholeFile(paths.ServerProperties());
+  Result<std::string> text = ReadWholeFile(paths.ServerProperties().string());
   if (!text.ok()) return "";
   Result<std::string> bootstrap = BootstrapFromServerProperties(*text);
   return bootstrap.ok() ? *bootstrap : "";

@@ -32,34 +32,35 @@ bool IsGzip(std::string_view s, size_t pos) {
          static_cast<unsigned char>(s[pos + 1]) == 0x8b && s[pos + 2] == 8;
 }
 
-// The whole file in one buffer: one read of the file's size when it is a regular file (a
-// string grown piece by piece touches and copies twice the memory, which costs here: a
-// fresh page is a fault), growing by doubling otherwise (a pipe, a file that grows).
-Status ReadWholeFile(FILE* f, const std::string& path, std::unique_ptr<char[]>* data,
-                     size_t* size) {
+}  // namespace
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) {
+    const int err = errno;
+    Status st = Status::FromErrno(err, "open", path);
+    return err == ENOENT ? Status(StatusCode::kNotFound, st.message()) : st;
+  }
+  // One read of the file's size when it is a regular file: a string grown piece by piece
+  // touches and copies twice the memory, which costs here (a fresh page is a fault).
+  // Growing by doubling otherwise (a pipe, a file that grows).
   struct stat st {};
   size_t room = size_t{1} << 16;
-  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+  if (fstat(fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     room = static_cast<size_t>(st.st_size) + 1;  // + 1: the read that finds the end
   }
-  data->reset(new char[room]);
-  *size = 0;
+  std::string out(room, '\0');
+  size_t size = 0;
   while (true) {
-    if (*size == room) {
-      room *= 2;
-      std::unique_ptr<char[]> bigger(new char[room]);
-      std::memcpy(bigger.get(), data->get(), *size);
-      *data = std::move(bigger);
-    }
-    const size_t n = std::fread(data->get() + *size, 1, room - *size, f);
-    *size += n;
+    if (size == out.size()) out.resize(2 * out.size());
+    const size_t n = std::fread(out.data() + size, 1, out.size() - size, f.get());
+    size += n;
     if (n == 0) break;
   }
-  if (std::ferror(f)) return Status::FromErrno(errno, "read", path);
-  return Status::Ok();
+  if (std::ferror(f.get())) return Status::FromErrno(errno, "read", path);
+  out.resize(size);
+  return out;
 }
-
-}  // namespace
 
 Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double)>& fn) {
   return ForEachTextPiece(
@@ -68,12 +69,8 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
 
 Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double, int)>& fn,
                         const std::function<void(std::string_view, int)>& prepare) {
-  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) return Status::FromErrno(errno, "open", path);
-  std::unique_ptr<char[]> bytes;
-  size_t size = 0;
-  LS_RETURN_NOT_OK(ReadWholeFile(f.get(), path, &bytes, &size));
-  const std::string_view in(bytes.get(), size);
+  LS_ASSIGN_OR_RETURN(const std::string bytes, ReadWholeFile(path));
+  const std::string_view in(bytes);
   if (!IsGzip(in, 0)) return fn(in, 1.0, -1);  // plain text passes through
 
   // Whole members with libdeflate (several times zlib's speed), one after the other, like

@@ -79,6 +79,10 @@ Status ForEachLine(std::string_view text, Fn&& fn) {
   return lines.Finish(fn);
 }
 
+// The bytes of a file (a regular file in one read of its size; a pipe too). NotFound if
+// it does not exist; IoError naming the file otherwise.
+Result<std::string> ReadWholeFile(const std::string& path);
+
 // The text of a file (plain, or gzip) in pieces, in order, without holding all of it: a plain file in one
 // piece, a gzip file one member at a time (concatenated members, as `cat a.gz b.gz`
 // makes). `fn(piece, read)` gets with each piece the fraction of the file read so far

@@ -291,9 +291,13 @@ Result<std::vector<PartitionLag>> Admin::GroupLag(const std::string& group, cons
     const bool coordinator_busy = err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
                                   err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
                                   err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
-    if (!coordinator_busy ||
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline) {
-      return FromKafkaError(err, nullptr, what);
+    if (!coordinator_busy) return FromKafkaError(err, nullptr, what);
+    if (std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline) {
+      Status st = FromKafkaError(err, nullptr, what);
+      return Status(st.code(), fmt::format("{}; the group's coordinator was not ready within {} s "
+                                           "(a broker that just started loads its groups first): "
+                                           "try again, or give it longer with --timeout",
+                                           st.message(), timeout_ms_ / 1000));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
   }

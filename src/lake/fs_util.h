@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "formats/text_file.h"  // ReadWholeFile
 
 namespace lakestream::lake {
 
@@ -29,8 +30,7 @@ Status RenameFile(const std::string& from, const std::string& to);
 Status RemoveFileIfExists(const std::string& path);
 // Writes `data` to a new file (truncating), fsyncs it and closes it.
 Status WriteFileDurable(const std::string& path, std::string_view data);
-// Reads a whole file. NotFound if it does not exist.
-Result<std::string> ReadWholeFile(const std::string& path);
+// Reading a whole file: ReadWholeFile (formats/text_file.h).
 bool PathExists(const std::string& path);
 // Names (not paths) of the entries of a folder, sorted; NotFound if it does not exist.
 Result<std::vector<std::string>> ListDir(const std::string& path);

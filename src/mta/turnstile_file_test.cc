@@ -152,8 +152,8 @@ TEST(TurnstileFile, MalformedRowsAreReportedAndSkipped) {
 
 TEST(TurnstileFile, FileErrorsAreClear) {
   TurnstileData d;
-  Status missing = ReadTurnstileFile("/nonexistent/week.csv", &d);
-  EXPECT_EQ(missing.code(), StatusCode::kIoError);
+  Status missing = ReadTurnstileFile("/nonexistent/week.csv", &d);  // NotFound, named
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
   EXPECT_NE(missing.message().find("/nonexistent/week.csv"), std::string::npos);
 
   TempFile f(".csv");
