@@ -2,11 +2,14 @@
 #include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "kafka/client_config.h"
 #include "lake/duckdb_api.h"
 
 // jemalloc's options when it is linked in (CMakeLists.txt; ignored otherwise; MALLOC_CONF
@@ -55,5 +58,12 @@ int main(int argc, char** argv) {
     // argument and config errors do (CLI11's codes are 105, 106, ...).
     return root.exit(e) == 0 ? 0 : 2;
   }
-  return lakestream::app::ExitCode();
+  const int code = lakestream::app::ExitCode();
+  if (lakestream::kafka::HandlesLeftBehind() > 0) {
+    // A consumer's handle still terminates on its own thread (a stop with no broker): exit
+    // handlers and static destructors must not run under it.
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
 }

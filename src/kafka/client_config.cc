@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <future>
+#include <memory>
+#include <thread>
+
 namespace lakestream::kafka {
 
 Result<ClientConfig> ClientConfig::Load(const std::string& config_file,
@@ -97,6 +102,25 @@ Result<MetadataPtr> FetchMetadata(rd_kafka_t* handle, const std::string& bootstr
 }
 
 }  // namespace
+
+namespace {
+std::atomic<int> handles_left_behind{0};
+}  // namespace
+
+bool DestroyConsumerWithin(rd_kafka_t* handle, std::chrono::milliseconds timeout) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  std::thread([handle, done] {
+    rd_kafka_destroy_flags(handle, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    ForgetClient(handle);
+    done->set_value();
+  }).detach();
+  if (finished.wait_for(timeout) == std::future_status::ready) return true;
+  handles_left_behind.fetch_add(1);
+  return false;
+}
+
+int HandlesLeftBehind() { return handles_left_behind.load(); }
 
 Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms) {
   return FetchMetadata(handle, bootstrap, false, timeout_ms).status();

@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,6 +85,17 @@ Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf);
 // bootstrap.servers, what to check and the client's last error if no broker answers.
 // Once it answers, the client's errors are printed (client_log.h).
 Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms);
+
+// Destroys a consumer's handle without librdkafka's consumer close, waiting at most
+// `timeout`: with no broker, librdkafka's termination still waits for offset commits it
+// deferred until a coordinator shows up (session.timeout.ms: 10 s by lakestream's default).
+// Past `timeout` the handle is left to a thread of its own and false is returned; the
+// process must then end without running exit handlers (HandlesLeftBehind).
+bool DestroyConsumerWithin(rd_kafka_t* handle, std::chrono::milliseconds timeout);
+// How many handles DestroyConsumerWithin left behind. When not 0, main ends the process
+// with std::_Exit once its output is flushed: exit handlers would run while that
+// handle's threads still use the process's state.
+int HandlesLeftBehind();
 
 // The number of partitions of `topic`, asked within `timeout_ms`. NotFound, with the
 // command that creates it, if the topic does not exist. One metadata request, which also

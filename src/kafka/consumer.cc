@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace lakestream::kafka {
 
@@ -55,6 +56,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
   c->listener_ = listener;
   c->bootstrap_ = config.Bootstrap();
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
+  rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::OnCommitted);
   rd_kafka_conf_set_opaque(conf.get(), c.get());
   LS_ASSIGN_OR_RETURN(c->handle_, CreateHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   LS_RETURN_NOT_OK(WaitForBroker(c->handle_.get(), c->bootstrap_, connect_timeout_ms));
@@ -104,6 +106,11 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     // While the partitions are still ours; the next owner's lag starts from them. A lost
     // assignment (session timed out) can no longer commit: the next owner's checkpoints do.
     self->FlushOffsets(/*drop=*/rd_kafka_assignment_lost(rk) != 0 || self->drop_unsent_);
+    std::erase_if(self->offsets_, [&](const GroupOffset& o) {
+      return std::any_of(parts->elems, parts->elems + parts->cnt, [&](const rd_kafka_topic_partition_t& e) {
+        return e.partition == o.tp.partition && o.tp.topic == e.topic;
+      });
+    });
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
       if (e != nullptr) rd_kafka_error_destroy(e);
@@ -169,11 +176,33 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Consumer::Watermarks(const std:
 
 int64_t Consumer::CachedHighWatermark(const TopicPartition& tp) {
   int64_t lo = -1, hi = -1;
+  if (!handle_) return -1;  // after a Close that found no broker
   if (rd_kafka_get_watermark_offsets(handle_.get(), tp.topic.c_str(), tp.partition, &lo, &hi) !=
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     return -1;
   }
   return hi;
+}
+
+void Consumer::OnCommitted(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                           void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  if (parts == nullptr || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+  for (int i = 0; i < parts->cnt; ++i) {
+    const rd_kafka_topic_partition_t& e = parts->elems[i];
+    // Only while the partition is ours: a revoked one's is the next owner's to commit.
+    const TopicPartition tp{e.topic, e.partition};
+    auto it = std::find_if(self->offsets_.begin(), self->offsets_.end(),
+                           [&](const GroupOffset& o) { return o.tp == tp; });
+    if (it == self->offsets_.end() || it->sent != e.offset) continue;  // a newer one was sent since
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && e.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      it->acked = e.offset;
+    } else {
+      // Refused (e.g. REBALANCE_IN_PROGRESS): sent again with the next offsets.
+      it->sent = -1;
+      self->unsent_ = true;
+    }
+  }
 }
 
 void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) {
@@ -184,9 +213,9 @@ void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) {
   unsent_ = unsent_ || it->recorded != it->sent;
 }
 
-void Consumer::FlushOffsets(bool drop) {
+rd_kafka_resp_err_t Consumer::FlushOffsets(bool drop, std::chrono::milliseconds wait) {
   offsets_sent_ = std::chrono::steady_clock::now();
-  if (!unsent_) return;
+  if (!unsent_) return RD_KAFKA_RESP_ERR_NO_ERROR;
   unsent_ = false;
   PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(offsets_.size())));
   for (GroupOffset& o : offsets_) {
@@ -194,23 +223,68 @@ void Consumer::FlushOffsets(bool drop) {
     rd_kafka_topic_partition_list_add(l.get(), o.tp.topic.c_str(), o.tp.partition)->offset = o.recorded;
     o.sent = o.recorded;
   }
-  if (drop) return;
-  // Informational: a failed commit only delays what lag monitors see (the next one covers
-  // it). Never waited for here: a stop must not hang on a broker that went away (the lake's
-  // checkpoints are already written); rd_kafka_consumer_close lets outstanding commits finish.
-  rd_kafka_commit(handle_.get(), l.get(), 1);
+  if (drop) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (wait.count() == 0) {
+    // Informational: a refused commit only delays what lag monitors see (OnCommitted marks
+    // it for the next send). Not waited for: processing goes on meanwhile.
+    return rd_kafka_commit(handle_.get(), l.get(), 1);
+  }
+  QueuePtr q(rd_kafka_queue_new(handle_.get()));
+  rd_kafka_resp_err_t err = rd_kafka_commit_queue(handle_.get(), l.get(), q.get(), nullptr, nullptr);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return err;
+  EventPtr answer(rd_kafka_queue_poll(q.get(), static_cast<int>(wait.count())));
+  if (!answer) return RD_KAFKA_RESP_ERR__TIMED_OUT;
+  err = rd_kafka_event_error(answer.get());
+  const rd_kafka_topic_partition_list_t* parts = rd_kafka_event_topic_partition_list(answer.get());
+  for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && parts != nullptr && i < parts->cnt; ++i) {
+    err = parts->elems[i].err;
+  }
+  return err;
 }
 
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;
-  // Is a broker there to take the last offsets? (one metadata request)
-  if (unsent_ && !WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
+  // Every recorded offset the coordinator has not confirmed yet (sent from the last Poll, or
+  // answered but not served) is sent again, and this time the answer is awaited.
+  for (GroupOffset& o : offsets_) {
+    if (o.recorded == o.acked) continue;
+    o.sent = -1;
+    unsent_ = true;
+  }
+  // Is a broker there to take the last offsets and the group's leave? (one metadata
+  // request, also with no offsets to send: a close without a broker waits either way)
+  if (!WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
+    if (unsent_) {
+      fmt::print(stderr,
+                 "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the group's last "
+                 "offsets are not committed (informational only: the lake's checkpoints hold the positions)\n",
+                 bootstrap_);
+    }
+    // rd_kafka_consumer_close, and even a destroy without it, waits until an offset commit
+    // sent after the broker went times out: session.timeout.ms (10 s), one stop in three
+    // under asan. The revocation the close would serve is served here (the lake's
+    // checkpoints are written before Close, so it adds nothing to them), and the handle is
+    // destroyed without the close, given kCloseDestroyTimeout.
     drop_unsent_ = true;
+    rd_kafka_topic_partition_list_t* assigned = nullptr;
+    if (rd_kafka_assignment(handle_.get(), &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      PartitionListPtr owned(assigned);
+      if (owned && owned->cnt > 0) listener_->OnRevoked(ToVector(owned.get()));
+    }
+    if (queue_ != nullptr) rd_kafka_queue_destroy(std::exchange(queue_, nullptr));
+    if (!DestroyConsumerWithin(handle_.release(), kCloseDestroyTimeout)) {
+      fmt::print(stderr,
+                 "lakestream: warning: librdkafka still waits for a group coordinator to take offsets sent "
+                 "before the broker went; not waiting for it\n");
+    }
+    return;
+  }
+  if (const rd_kafka_resp_err_t err = FlushOffsets(false, kCloseCommitTimeout); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     fmt::print(stderr,
-               "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the group's last "
-               "offsets are not committed (informational only: the lake's checkpoints hold the positions)\n",
-               bootstrap_);
+               "lakestream: warning: the group's last offsets were not committed: {} (informational only: the "
+               "lake's checkpoints hold the positions; the next run commits them)\n",
+               rd_kafka_err2str(err));
   }
   rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
 }

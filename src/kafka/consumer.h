@@ -76,16 +76,24 @@ class Consumer {
   // kOffsetCommitInterval from Poll and for partitions being revoked (after the listener's
   // OnRevoked, while they are still assigned; Close revokes everything): one request per
   // partition checkpoint cost the broker ~1.5 ms of CPU each, a quarter of its work in a
-  // backfill. An offset already sent is not sent again.
+  // backfill. An offset already sent is not sent again; one the coordinator refused (e.g.
+  // during a rebalance) is, with the next send, while the partition is still assigned.
   void CommitOffset(const TopicPartition& tp, int64_t next_offset);
   static constexpr std::chrono::milliseconds kOffsetCommitInterval{1000};
-  // Leaves the group cleanly: revokes everything through the listener first, sending the
-  // last offsets, unless no broker answers within kCloseProbeTimeout: librdkafka's close
-  // then waited ~10 s for a coordinator to take them. They are informational (the lake's
-  // checkpoints, written before, hold the positions), so they are dropped and the stop
-  // takes ~1 s.
+  // Leaves the group cleanly: sends every offset the coordinator has not confirmed and
+  // waits up to kCloseCommitTimeout for its answer (librdkafka's close does not always wait
+  // for a commit sent from its final revocation: a member that closed right after a
+  // rebalance lost its last offsets, ~1 run in 10 of test_two_processes_in_one_group under
+  // asan), then revokes everything through the listener. If no broker answers within
+  // kCloseProbeTimeout, the offsets are dropped, the revocation is served here and the handle
+  // destroyed without librdkafka's close, which waited ~10 s for a coordinator; the destroy
+  // is given kCloseDestroyTimeout (DestroyConsumerWithin). The offsets are informational
+  // (the lake's checkpoints, written before, hold the positions), so the stop takes ~2 s
+  // and a warning says so.
   void Close();
   static constexpr std::chrono::milliseconds kCloseProbeTimeout{1000};
+  static constexpr std::chrono::milliseconds kCloseCommitTimeout{2000};
+  static constexpr std::chrono::milliseconds kCloseDestroyTimeout{1000};
 
   rd_kafka_t* handle() { return handle_.get(); }
   const std::string& bootstrap() const { return bootstrap_; }
@@ -94,10 +102,13 @@ class Consumer {
   Consumer() = default;
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* parts, void* opaque);
+  static void OnCommitted(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                          void* opaque);
   Status PollError(rd_kafka_message_t* m);
-  // Sends the offsets recorded since the last send in one OffsetCommit request, without
-  // waiting for it; `drop`: forgets them instead (the assignment was lost).
-  void FlushOffsets(bool drop = false);
+  // Sends the offsets recorded since the last send in one OffsetCommit request; `drop`:
+  // forgets them instead (the assignment was lost). With a `wait`, returns the
+  // coordinator's answer (or _TIMED_OUT); without, does not wait for it.
+  rd_kafka_resp_err_t FlushOffsets(bool drop = false, std::chrono::milliseconds wait = std::chrono::milliseconds{0});
 
   HandlePtr handle_;
   rd_kafka_queue_t* queue_ = nullptr;
@@ -110,8 +121,9 @@ class Consumer {
     TopicPartition tp;
     int64_t recorded = -1;  // the last CommitOffset
     int64_t sent = -1;      // the last sent to the coordinator
+    int64_t acked = -1;     // the last the coordinator confirmed (OnCommitted)
   };
-  std::vector<GroupOffset> offsets_;  // one per partition ever recorded
+  std::vector<GroupOffset> offsets_;  // one per partition assigned and recorded
   bool unsent_ = false;               // some recorded != sent
   std::chrono::steady_clock::time_point offsets_sent_{};
 };
