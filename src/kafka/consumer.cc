@@ -106,11 +106,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     // While the partitions are still ours; the next owner's lag starts from them. A lost
     // assignment (session timed out) can no longer commit: the next owner's checkpoints do.
     self->FlushOffsets(/*drop=*/rd_kafka_assignment_lost(rk) != 0 || self->drop_unsent_);
-    std::erase_if(self->offsets_, [&](const GroupOffset& o) {
-      return std::any_of(parts->elems, parts->elems + parts->cnt, [&](const rd_kafka_topic_partition_t& e) {
-        return e.partition == o.tp.partition && o.tp.topic == e.topic;
-      });
-    });
+    self->offsets_.Forget(ToVector(parts));
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
       if (e != nullptr) rd_kafka_error_destroy(e);
@@ -190,38 +186,20 @@ void Consumer::OnCommitted(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_
   if (parts == nullptr || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
   for (int i = 0; i < parts->cnt; ++i) {
     const rd_kafka_topic_partition_t& e = parts->elems[i];
-    // Only while the partition is ours: a revoked one's is the next owner's to commit.
-    const TopicPartition tp{e.topic, e.partition};
-    auto it = std::find_if(self->offsets_.begin(), self->offsets_.end(),
-                           [&](const GroupOffset& o) { return o.tp == tp; });
-    if (it == self->offsets_.end() || it->sent != e.offset) continue;  // a newer one was sent since
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && e.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      it->acked = e.offset;
-    } else {
-      // Refused (e.g. REBALANCE_IN_PROGRESS): sent again with the next offsets.
-      it->sent = -1;
-      self->unsent_ = true;
-    }
+    self->offsets_.OnAnswer({e.topic, e.partition}, e.offset,
+                            err == RD_KAFKA_RESP_ERR_NO_ERROR && e.err == RD_KAFKA_RESP_ERR_NO_ERROR);
   }
 }
 
-void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) {
-  auto it = std::find_if(offsets_.begin(), offsets_.end(), [&](const GroupOffset& o) { return o.tp == tp; });
-  if (it == offsets_.end()) it = offsets_.insert(offsets_.end(), GroupOffset{tp});
-  it->recorded = next_offset;
-  // An offset already sent is not sent again (a revocation right after a commit).
-  unsent_ = unsent_ || it->recorded != it->sent;
-}
+void Consumer::CommitOffset(const TopicPartition& tp, int64_t next_offset) { offsets_.Record(tp, next_offset); }
 
 rd_kafka_resp_err_t Consumer::FlushOffsets(bool drop, std::chrono::milliseconds wait) {
   offsets_sent_ = std::chrono::steady_clock::now();
-  if (!unsent_) return RD_KAFKA_RESP_ERR_NO_ERROR;
-  unsent_ = false;
-  PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(offsets_.size())));
-  for (GroupOffset& o : offsets_) {
-    if (o.recorded == o.sent) continue;
-    rd_kafka_topic_partition_list_add(l.get(), o.tp.topic.c_str(), o.tp.partition)->offset = o.recorded;
-    o.sent = o.recorded;
+  if (!offsets_.has_unsent()) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  const auto unsent = offsets_.TakeUnsent();
+  PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(unsent.size())));
+  for (const auto& [tp, offset] : unsent) {
+    rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = offset;
   }
   if (drop) return RD_KAFKA_RESP_ERR_NO_ERROR;
   if (wait.count() == 0) {
@@ -247,15 +225,11 @@ void Consumer::Close() {
   closed_ = true;
   // Every recorded offset the coordinator has not confirmed yet (sent from the last Poll, or
   // answered but not served) is sent again, and this time the answer is awaited.
-  for (GroupOffset& o : offsets_) {
-    if (o.recorded == o.acked) continue;
-    o.sent = -1;
-    unsent_ = true;
-  }
+  offsets_.ResendUnconfirmed();
   // Is a broker there to take the last offsets and the group's leave? (one metadata
   // request, also with no offsets to send: a close without a broker waits either way)
   if (!WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
-    if (unsent_) {
+    if (offsets_.has_unsent()) {
       fmt::print(stderr,
                  "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the group's last "
                  "offsets are not committed (informational only: the lake's checkpoints hold the positions)\n",

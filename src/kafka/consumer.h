@@ -16,14 +16,9 @@
 #include <vector>
 
 #include "kafka/client_config.h"
+#include "kafka/group_offsets.h"
 
 namespace lakestream::kafka {
-
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
-};
 
 class RebalanceListener {
  public:
@@ -117,20 +112,13 @@ class Consumer {
   bool closed_ = false;
   bool drop_unsent_ = false;  // Close found no broker: the last offsets are not sent
   std::vector<rd_kafka_message_t*> batch_;
-  struct GroupOffset {
-    TopicPartition tp;
-    int64_t recorded = -1;  // the last CommitOffset
-    int64_t sent = -1;      // the last sent to the coordinator
-    int64_t acked = -1;     // the last the coordinator confirmed (OnCommitted)
-  };
-  std::vector<GroupOffset> offsets_;  // one per partition assigned and recorded
-  bool unsent_ = false;               // some recorded != sent
+  GroupOffsets offsets_;
   std::chrono::steady_clock::time_point offsets_sent_{};
 };
 
 template <typename Fn>
 Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
-  if (unsent_ && std::chrono::steady_clock::now() - offsets_sent_ >= kOffsetCommitInterval) {
+  if (offsets_.has_unsent() && std::chrono::steady_clock::now() - offsets_sent_ >= kOffsetCommitInterval) {
     FlushOffsets();
   }
   batch_.resize(max);
