@@ -101,10 +101,8 @@ Result<MetadataPtr> FetchMetadata(rd_kafka_t* handle, const std::string& bootstr
   return MetadataPtr(md);
 }
 
-}  // namespace
-
-namespace {
 std::atomic<int> handles_left_behind{0};
+
 }  // namespace
 
 bool DestroyConsumerWithin(rd_kafka_t* handle, std::chrono::milliseconds timeout) {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -55,6 +54,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
   std::unique_ptr<Consumer> c(new Consumer());
   c->listener_ = listener;
   c->bootstrap_ = config.Bootstrap();
+  c->group_ = group;
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::OnCommitted);
   rd_kafka_conf_set_opaque(conf.get(), c.get());
@@ -105,7 +105,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     self->listener_->OnRevoked(ToVector(parts));
     // While the partitions are still ours; the next owner's lag starts from them. A lost
     // assignment (session timed out) can no longer commit: the next owner's checkpoints do.
-    self->FlushOffsets(/*drop=*/rd_kafka_assignment_lost(rk) != 0 || self->drop_unsent_);
+    self->FlushOffsets(/*drop=*/rd_kafka_assignment_lost(rk) != 0);
     self->offsets_.Forget(ToVector(parts));
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
@@ -197,11 +197,11 @@ rd_kafka_resp_err_t Consumer::FlushOffsets(bool drop, std::chrono::milliseconds 
   offsets_sent_ = std::chrono::steady_clock::now();
   if (!offsets_.has_unsent()) return RD_KAFKA_RESP_ERR_NO_ERROR;
   const auto unsent = offsets_.TakeUnsent();
+  if (drop) return RD_KAFKA_RESP_ERR_NO_ERROR;
   PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(unsent.size())));
   for (const auto& [tp, offset] : unsent) {
     rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = offset;
   }
-  if (drop) return RD_KAFKA_RESP_ERR_NO_ERROR;
   if (wait.count() == 0) {
     // Informational: a refused commit only delays what lag monitors see (OnCommitted marks
     // it for the next send). Not waited for: processing goes on meanwhile.
@@ -231,16 +231,15 @@ void Consumer::Close() {
   if (!WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
     if (offsets_.has_unsent()) {
       fmt::print(stderr,
-                 "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the group's last "
+                 "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); group '{}''s last "
                  "offsets are not committed (informational only: the lake's checkpoints hold the positions)\n",
-                 bootstrap_);
+                 bootstrap_, group_);
     }
     // rd_kafka_consumer_close, and even a destroy without it, waits until an offset commit
     // sent after the broker went times out: session.timeout.ms (10 s), one stop in three
     // under asan. The revocation the close would serve is served here (the lake's
     // checkpoints are written before Close, so it adds nothing to them), and the handle is
     // destroyed without the close, given kCloseDestroyTimeout.
-    drop_unsent_ = true;
     rd_kafka_topic_partition_list_t* assigned = nullptr;
     if (rd_kafka_assignment(handle_.get(), &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       PartitionListPtr owned(assigned);
@@ -256,9 +255,9 @@ void Consumer::Close() {
   }
   if (const rd_kafka_resp_err_t err = FlushOffsets(false, kCloseCommitTimeout); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     fmt::print(stderr,
-               "lakestream: warning: the group's last offsets were not committed: {} (informational only: the "
-               "lake's checkpoints hold the positions; the next run commits them)\n",
-               rd_kafka_err2str(err));
+               "lakestream: warning: group '{}''s last offsets were not committed (bootstrap.servers={}): {} "
+               "(informational only: the lake's checkpoints hold the positions; the next run commits them)\n",
+               group_, bootstrap_, rd_kafka_err2str(err));
   }
   rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
 }

@@ -109,8 +109,8 @@ class Consumer {
   rd_kafka_queue_t* queue_ = nullptr;
   RebalanceListener* listener_ = nullptr;
   std::string bootstrap_;
+  std::string group_;
   bool closed_ = false;
-  bool drop_unsent_ = false;  // Close found no broker: the last offsets are not sent
   std::vector<rd_kafka_message_t*> batch_;
   GroupOffsets offsets_;
   std::chrono::steady_clock::time_point offsets_sent_{};
