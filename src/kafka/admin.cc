@@ -294,10 +294,10 @@ Result<std::vector<PartitionLag>> Admin::GroupLag(const std::string& group, cons
     if (!coordinator_busy) return FromKafkaError(err, nullptr, what);
     if (std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms) >= deadline) {
       Status st = FromKafkaError(err, nullptr, what);
-      return Status(st.code(), fmt::format("{}; the group's coordinator was not ready within {} s "
+      return Status(st.code(), fmt::format("{}; the group's coordinator was not ready within {:g} s "
                                            "(a broker that just started loads its groups first): "
                                            "try again, or give it longer with --timeout",
-                                           st.message(), timeout_ms_ / 1000));
+                                           st.message(), timeout_ms_ / 1000.0));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
   }

@@ -40,6 +40,7 @@ TEST(AdminConnect, UnreachableBrokerIsUnavailableWithinTheTimeout) {
   ASSERT_FALSE(admin.ok());
   EXPECT_EQ(admin.status().code(), StatusCode::kUnavailable);
   EXPECT_THAT(admin.status().message(), HasSubstr("127.0.0.1:1"));
+  EXPECT_THAT(admin.status().message(), HasSubstr("within 1.5 s"));  // not rounded down to 1
 }
 
 }  // namespace

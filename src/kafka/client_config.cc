@@ -92,10 +92,10 @@ Result<MetadataPtr> FetchMetadata(rd_kafka_t* handle, const std::string& bootstr
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::string last = LastClientError(handle);
     return Status::Unavailable(fmt::format(
-        "no Kafka broker answered at bootstrap.servers={} within {} s ({}). Start the local one "
+        "no Kafka broker answered at bootstrap.servers={} within {:g} s ({}). Start the local one "
         "with `lakestream broker start`, or point --config / -X bootstrap.servers=HOST:PORT at "
         "your cluster{}",
-        bootstrap, timeout_ms / 1000, rd_kafka_err2str(err), last.empty() ? "" : ". Last client error: " + last));
+        bootstrap, timeout_ms / 1000.0, rd_kafka_err2str(err), last.empty() ? "" : ". Last client error: " + last));
   }
   MarkConnected(handle);
   return MetadataPtr(md);
