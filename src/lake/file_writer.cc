@@ -11,6 +11,7 @@
 
 #include "core/time.h"
 #include "formats/csv.h"
+#include "formats/decimal.h"
 #include "formats/json_string.h"
 #include "lake/duckdb_util.h"
 #include "lake/fs_util.h"
@@ -119,6 +120,7 @@ class CsvGzWriter : public FileWriter {
     LS_RETURN_NOT_OK(gz.Write(f.get(), path, header, false));
     size_t used = 0;
     const bool fits = rows.Fits(schema_, begin, end);
+    DecimalCounter index;  // the rows' numbers, 0 up (the pandas index column)
     LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) {
       // Validated row by row, while the row is in cache for formatting.
       if (!fits) {
@@ -130,7 +132,8 @@ class CsvGzWriter : public FileWriter {
         used = 0;
         if (bound > chunk.size()) chunk.resize(bound);
       }
-      used = static_cast<size_t>(PutCsvRow(chunk.data() + used, i - begin, row, keep_) - chunk.data());
+      used = static_cast<size_t>(PutCsvRow(chunk.data() + used, index.text(), row, keep_) - chunk.data());
+      index.Increment();
       return Status::Ok();
     }));
     LS_RETURN_NOT_OK(gz.Write(f.get(), path, std::string_view(chunk.data(), used), true));
@@ -388,7 +391,14 @@ size_t CsvRowBound(RowView row, const std::vector<size_t>& keep) {
 }
 
 char* PutCsvRow(char* p, size_t index, RowView row, const std::vector<size_t>& keep) {
-  p = std::to_chars(p, p + kValueTextBound, index).ptr;
+  char text[kValueTextBound];
+  const char* end = std::to_chars(text, text + sizeof text, index).ptr;
+  return PutCsvRow(p, std::string_view(text, static_cast<size_t>(end - text)), row, keep);
+}
+
+char* PutCsvRow(char* p, std::string_view index, RowView row, const std::vector<size_t>& keep) {
+  swar::CopyShort(p, index.data(), index.size());
+  p += index.size();
   for (size_t c : keep) {
     *p++ = ',';
     if (const auto* str = std::get_if<std::string>(row[c])) {

@@ -87,6 +87,8 @@ void AppendCsvRow(size_t index, RowView row, const std::vector<size_t>& keep, st
 // the end of what was written.
 size_t CsvRowBound(RowView row, const std::vector<size_t>& keep);
 char* PutCsvRow(char* p, size_t index, RowView row, const std::vector<size_t>& keep);
+// The same with the index column's text given (a DecimalCounter's), at most 20 digits.
+char* PutCsvRow(char* p, std::string_view index, RowView row, const std::vector<size_t>& keep);
 // A row as one JSON object, keys = column names (the JSON-lines writer's line):
 // timestamps "YYYY-MM-DD HH:MM:SS", NULL and non-finite doubles null.
 void AppendJsonObject(const Schema& schema, RowView row, std::string* out);

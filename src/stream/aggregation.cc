@@ -35,23 +35,37 @@ Value RenderTime(int64_t seconds, TimeRender render) {
   return t;
 }
 
-Value Finish(const AggregatePlan& a, const Accumulator& acc) {
-  if (a.function == AggregateFunction::kCount) return acc.n;
-  if (acc.n == 0) return std::monostate{};
+// The aggregate's value, assigned in place: a row's values are overwritten for every row,
+// and assigning the alternative a Value already holds is a plain store (no temporary).
+void FinishInto(const AggregatePlan& a, const Accumulator& acc, Value* out) {
+  if (a.function == AggregateFunction::kCount) {
+    *out = acc.n;
+    return;
+  }
+  if (acc.n == 0) {
+    *out = std::monostate{};
+    return;
+  }
   const bool is_double = a.type == ColumnType::kDouble;
   switch (a.function) {
     case AggregateFunction::kAvg:
-      return (is_double ? acc.d : static_cast<double>(acc.i)) / static_cast<double>(acc.n);
+      *out = (is_double ? acc.d : static_cast<double>(acc.i)) / static_cast<double>(acc.n);
+      return;
     case AggregateFunction::kSum:
     case AggregateFunction::kMin:
     case AggregateFunction::kMax:
-      if (is_double) return acc.d;
-      if (a.type == ColumnType::kTimestamp) return EventTime{acc.i};
-      return acc.i;
+      if (is_double) {
+        *out = acc.d;
+      } else if (a.type == ColumnType::kTimestamp) {
+        *out = EventTime{acc.i};
+      } else {
+        *out = acc.i;
+      }
+      return;
     case AggregateFunction::kCount:
       break;
   }
-  return std::monostate{};
+  *out = std::monostate{};
 }
 
 }  // namespace
@@ -455,7 +469,19 @@ Status ClosedRows::ForEach(size_t begin, size_t end, const RowFn& fn) const {
   const size_t n_aggs = plan.aggregates.size();
   std::vector<Value> bounds(plan.output.size());
   std::vector<Value> aggregates(n_aggs);
+  // The view points at the window bounds and the aggregates once and for all (their
+  // Values are overwritten in place); per row only the group columns are pointed anew.
   std::vector<const Value*> view(plan.output.size());
+  std::vector<std::pair<size_t, size_t>> group_columns;  // (output column, group field)
+  for (size_t c = 0; c < plan.output.size(); ++c) {
+    const OutputPlan& o = plan.output[c];
+    switch (o.kind) {
+      case OutputPlan::Kind::kGroupField: group_columns.emplace_back(c, o.index); break;
+      case OutputPlan::Kind::kAggregate: view[c] = &aggregates[o.index]; break;
+      case OutputPlan::Kind::kWindowStart:
+      case OutputPlan::Kind::kWindowEnd: view[c] = &bounds[c]; break;
+    }
+  }
   // The window holding row i: the first whose end_row passes it.
   size_t row = i - built_.size();
   auto w = std::upper_bound(windows_.begin(), windows_.end(), row,
@@ -471,16 +497,8 @@ Status ClosedRows::ForEach(size_t begin, size_t end, const RowFn& fn) const {
     for (; i < end && row < w->end_row; ++i, ++row) {
       const Row& key = *groups_[row];
       const Accumulator* acc = &accumulators_[row * n_aggs];
-      for (size_t k = 0; k < n_aggs; ++k) aggregates[k] = Finish(plan.aggregates[k], acc[k]);
-      for (size_t c = 0; c < plan.output.size(); ++c) {
-        const OutputPlan& o = plan.output[c];
-        switch (o.kind) {
-          case OutputPlan::Kind::kGroupField: view[c] = &key[o.index]; break;
-          case OutputPlan::Kind::kAggregate: view[c] = &aggregates[o.index]; break;
-          case OutputPlan::Kind::kWindowStart:
-          case OutputPlan::Kind::kWindowEnd: view[c] = &bounds[c]; break;
-        }
-      }
+      for (size_t k = 0; k < n_aggs; ++k) FinishInto(plan.aggregates[k], acc[k], &aggregates[k]);
+      for (const auto& [c, field] : group_columns) view[c] = &key[field];
       LS_RETURN_NOT_OK(fn(i, view));
     }
   }
