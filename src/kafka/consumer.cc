@@ -248,8 +248,9 @@ void Consumer::Close() {
     if (queue_ != nullptr) rd_kafka_queue_destroy(std::exchange(queue_, nullptr));
     if (!DestroyConsumerWithin(handle_.release(), kCloseDestroyTimeout)) {
       fmt::print(stderr,
-                 "lakestream: warning: librdkafka still waits for a group coordinator to take offsets sent "
-                 "before the broker went; not waiting for it\n");
+                 "lakestream: warning: librdkafka still waits for group '{}''s coordinator to take offsets sent "
+                 "before the broker went (bootstrap.servers={}); not waiting for it\n",
+                 group_, bootstrap_);
     }
     return;
   }
