@@ -116,13 +116,19 @@ void AppendKeyPart(std::string* out, ColumnType type, const FieldValue& v) {
   PutKeyPart(out->data() + at, type, v);
 }
 
-void EncodeKey(const std::vector<FieldValue>& fields, const std::vector<size_t>& indexes,
-               const std::vector<ColumnType>& types, std::string* out) {
-  size_t size = 0;
-  for (size_t k = 0; k < indexes.size(); ++k) size += KeyPartSize(types[k], fields[indexes[k]]);
-  out->resize(size);
-  char* p = out->data();
-  for (size_t k = 0; k < indexes.size(); ++k) p = PutKeyPart(p, types[k], fields[indexes[k]]);
+std::string_view EncodeKey(const std::vector<FieldValue>& fields, const std::vector<size_t>& indexes,
+                           const std::vector<ColumnType>& types, std::string* buffer) {
+  // One pass: the buffer only grows (its size is its room; it is never shrunk to the key,
+  // which would make the next, longer key zero-fill the room again), and a part is
+  // written once there is room for it.
+  size_t at = 0;
+  for (size_t k = 0; k < indexes.size(); ++k) {
+    const FieldValue& v = fields[indexes[k]];
+    const size_t part = KeyPartSize(types[k], v);
+    if (buffer->size() - at < part) [[unlikely]] buffer->resize(std::max(2 * buffer->size(), at + part + 64));
+    at = static_cast<size_t>(PutKeyPart(buffer->data() + at, types[k], v) - buffer->data());
+  }
+  return std::string_view(buffer->data(), at);
 }
 
 void AppendKeyPart(std::string* out, const Value& v) {
@@ -342,15 +348,15 @@ void GroupTable::EvictIdle() {
 // ---- AggregationState ----
 
 uint32_t AggregationState::InternGroup(const std::vector<FieldValue>& fields) {
-  EncodeKey(fields, plan_->group_fields, plan_->group_types, &key_);
-  uint32_t id = groups_.Find(key_);
+  const std::string_view key = EncodeKey(fields, plan_->group_fields, plan_->group_types, &key_buffer_);
+  uint32_t id = groups_.Find(key);
   if (id != GroupTable::kNone) return id;
   Row values;
   values.reserve(plan_->group_fields.size());
   for (size_t k = 0; k < plan_->group_fields.size(); ++k) {
     values.push_back(MakeValue(plan_->group_types[k], fields[plan_->group_fields[k]]));
   }
-  return groups_.Add(key_, std::move(values));
+  return groups_.Add(std::string(key), std::move(values));
 }
 
 AggregationState::OpenWindow& AggregationState::WindowAt(int64_t start) {

@@ -36,10 +36,11 @@ namespace lakestream::stream {
 // checkpoint's Values match keys built from decoded records.
 void AppendKeyPart(std::string* out, ColumnType type, const FieldValue& v);
 void AppendKeyPart(std::string* out, const Value& v);
-// Sets *out to the key of fields[indexes[k]] (of types[k]) for every k: the same bytes as
-// AppendKeyPart of each, written in one pass (the group and dedup keys of every record).
-void EncodeKey(const std::vector<FieldValue>& fields, const std::vector<size_t>& indexes,
-               const std::vector<ColumnType>& types, std::string* out);
+// The key of fields[indexes[k]] (of types[k]) for every k: the same bytes as AppendKeyPart
+// of each, written in one pass (the group and dedup keys of every record) at the start of
+// *buffer, which is scratch: it only grows, and the view is valid until its next use.
+std::string_view EncodeKey(const std::vector<FieldValue>& fields, const std::vector<size_t>& indexes,
+                           const std::vector<ColumnType>& types, std::string* buffer);
 
 // Encodes a value so that byte-wise comparison (memcmp, then length) of two encodings of a
 // column orders as Value's operator<=> does (NULL first; strings by unsigned bytes; numbers
@@ -268,7 +269,7 @@ class AggregationState {
   // dense cell_of_group kept: a task opens a window per slide).
   static constexpr size_t kMaxSpareWindows = 16;
   std::vector<OpenWindow> spare_windows_;
-  std::string key_;                        // scratch for the encoded group key
+  std::string key_buffer_;                 // scratch for the encoded group key (EncodeKey)
 };
 
 }  // namespace lakestream::stream

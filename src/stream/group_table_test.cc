@@ -124,8 +124,8 @@ TEST(KeyEncoding, DecodedFieldsAndValuesGiveTheSameBytes) {
   std::string all_values;
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
-    std::string from_field, from_value;
-    EncodeKey({c.field}, {0}, {c.type}, &from_field);
+    std::string buffer, from_value;
+    const std::string from_field(EncodeKey({c.field}, {0}, {c.type}, &buffer));
     AppendKeyPart(&from_value, c.value);
     EXPECT_EQ(from_field, from_value) << "case " << i;
     std::string appended = "prefix";
@@ -136,9 +136,12 @@ TEST(KeyEncoding, DecodedFieldsAndValuesGiveTheSameBytes) {
     types.insert(types.begin(), c.type);
     all_values = from_value + all_values;
   }
-  std::string all;
-  EncodeKey(fields, indexes, types, &all);
-  EXPECT_EQ(all, all_values);
+  // Into a buffer too small at first and then holding a longer key: it grows, and only
+  // the key's bytes count.
+  std::string buffer(3, 'x');
+  EXPECT_EQ(EncodeKey(fields, indexes, types, &buffer), all_values);
+  buffer.assign(4096, 'x');
+  EXPECT_EQ(EncodeKey(fields, indexes, types, &buffer), all_values);
 }
 
 // Every pair of interned groups: rank order == sort-key order.

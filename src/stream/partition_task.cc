@@ -74,8 +74,8 @@ RecordOutcome PartitionTask::Process(std::string_view value, KafkaOffset offset,
   }
   if (!dedup_fields_.empty()) {
     const std::vector<FieldValue>& fields = decoder_.fields();
-    EncodeKey(fields, dedup_fields_, dedup_types_, &dedup_key_);
-    if (!s.dedup.Insert(FingerprintOf(dedup_key_), t.seconds, s.watermark.current())) {
+    const std::string_view key = EncodeKey(fields, dedup_fields_, dedup_types_, &dedup_key_buffer_);
+    if (!s.dedup.Insert(FingerprintOf(key), t.seconds, s.watermark.current())) {
       ++s.counters.duplicates;
       return RecordOutcome::kDuplicate;
     }

@@ -197,7 +197,7 @@ class PartitionTask {
   const int32_t partition_;
   RecordDecoder decoder_;
   std::string reason_;     // scratch
-  std::string dedup_key_;  // scratch
+  std::string dedup_key_buffer_;  // scratch (EncodeKey)
   State state_;
 };
 
