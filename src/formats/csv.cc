@@ -34,6 +34,23 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
         start = at + 1;
       }
     }
+    // The last 1-15 bytes: the 16 that end the line, those before i masked off.
+    if (!quoted && i < n && n >= 16) {
+      const size_t base = n - 16;
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base));
+      const unsigned fresh = 0xFFFFu << (i - base);  // bytes at i and after
+      if ((static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))) & fresh) != 0) {
+        quoted = true;
+      } else {
+        for (unsigned c = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma))) & fresh; c != 0;
+             c &= c - 1) {
+          const size_t at = base + static_cast<size_t>(__builtin_ctz(c));
+          fields->emplace_back(p + start, at - start);
+          start = at + 1;
+        }
+        i = n;
+      }
+    }
 #endif
     for (; !quoted && i < n; ++i) {
       if (p[i] == '"') {
