@@ -58,6 +58,13 @@ class RowSource {
   // looking at it, because of how the rows were made: writers then skip their check of
   // each row. By default nothing is known.
   virtual bool Fits(const Schema& /*schema*/, size_t /*begin*/, size_t /*end*/) const { return false; }
+  // Columns whose values rows share, as the rows of one group of closed windows all show
+  // the group's key values. Two rows with the same SharedTag (not null) have equal values
+  // in every one of SharedColumns(); a null tag: the row shares nothing. Tags stay valid
+  // while the source lives. A writer may render shared values once per tag instead of
+  // once per row. By default nothing is shared.
+  virtual std::span<const size_t> SharedColumns() const { return {}; }
+  virtual const void* SharedTag(size_t /*index*/) const { return nullptr; }
 };
 
 // InvalidArgument unless `row` has one value per column, each NULL or of the column's type.

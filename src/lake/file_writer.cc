@@ -100,6 +100,120 @@ class GzipStream {
   isal_zstream z_{};
 };
 
+// The CSV text of a source's shared columns (RowSource::SharedColumns), rendered once per
+// tag: a file of closed windows shows each group's key in every row of the group, and
+// copying its text is cheaper than rendering each field again (on the turnstile lake, a
+// row's group columns were ~40% of its formatting). The kept columns are cut into
+// segments: a run of consecutive shared columns (rendered as one text, commas inside),
+// or one column of its own.
+class SharedCsvText {
+ public:
+  SharedCsvText(std::span<const size_t> shared, const std::vector<size_t>& keep) {
+    for (size_t c : keep) {
+      const bool is_shared = std::find(shared.begin(), shared.end(), c) != shared.end();
+      if (is_shared && !segments_.empty() && segments_.back().run >= 0 &&
+          segments_.back().columns.back() + 1 == c) {
+        segments_.back().columns.push_back(c);
+        continue;
+      }
+      segments_.push_back(Segment{is_shared ? runs_++ : -1, {c}});
+    }
+  }
+  bool active() const { return runs_ > 0; }
+
+  // The texts of `tag`'s runs (rendered from `row` the first time the tag is seen).
+  const uint32_t* Texts(const void* tag, RowView row) {
+    if (2 * (entries_ + 1) > slots_.size()) Grow();
+    const size_t mask = slots_.size() - 1;
+    size_t i = Hash(tag) & mask;
+    for (; slots_[i].tag != nullptr; i = (i + 1) & mask) {
+      if (slots_[i].tag == tag) return &spans_[slots_[i].entry];
+    }
+    slots_[i] = Slot{tag, static_cast<uint32_t>(spans_.size())};
+    ++entries_;
+    for (const Segment& s : segments_) {
+      if (s.run < 0) continue;
+      const size_t at = text_.size();
+      for (size_t c : s.columns) {
+        if (c != s.columns.front()) text_.push_back(',');
+        if (const auto* str = std::get_if<std::string>(row[c])) {
+          AppendCsvField(&text_, *str);
+        } else {
+          AppendValueText(*row[c], &text_);
+        }
+      }
+      spans_.push_back(static_cast<uint32_t>(at));
+      spans_.push_back(static_cast<uint32_t>(text_.size() - at));
+    }
+    return &spans_[slots_[i].entry];
+  }
+
+  // What PutRow writes at most.
+  size_t Bound(const uint32_t* texts, RowView row) const {
+    size_t bound = kValueTextBound + 1;  // the index and the newline
+    for (const Segment& s : segments_) {
+      if (s.run >= 0) {
+        bound += 1 + texts[2 * s.run + 1];
+      } else {
+        const auto* str = std::get_if<std::string>(row[s.columns.front()]);
+        bound += 1 + (str != nullptr ? CsvFieldBound(str->size()) : kValueTextBound);
+      }
+    }
+    return bound;
+  }
+
+  // The row as PutCsvRow writes it, its shared runs copied.
+  char* PutRow(char* p, std::string_view index, const uint32_t* texts, RowView row) const {
+    swar::CopyShort(p, index.data(), index.size());
+    p += index.size();
+    for (const Segment& s : segments_) {
+      *p++ = ',';
+      if (s.run >= 0) {
+        const uint32_t n = texts[2 * s.run + 1];
+        std::memcpy(p, text_.data() + texts[2 * s.run], n);
+        p += n;
+      } else if (const auto* str = std::get_if<std::string>(row[s.columns.front()])) {
+        p = PutCsvField(p, *str);
+      } else {
+        p = PutValueText(p, *row[s.columns.front()]);
+      }
+    }
+    *p++ = '\n';
+    return p;
+  }
+
+ private:
+  struct Segment {
+    int run;                      // index of a shared run, or -1: one unshared column
+    std::vector<size_t> columns;  // consecutive in the schema if a run
+  };
+  struct Slot {
+    const void* tag = nullptr;
+    uint32_t entry = 0;  // into spans_: (offset, size) in text_ per run
+  };
+  static size_t Hash(const void* tag) {
+    return static_cast<size_t>((reinterpret_cast<uintptr_t>(tag) >> 4) * 0x9E3779B97F4A7C15ull >> 20);
+  }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, 2 * old.size()), Slot{});
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.tag == nullptr) continue;
+      size_t i = Hash(s.tag) & mask;
+      while (slots_[i].tag != nullptr) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+
+  std::vector<Segment> segments_;
+  int runs_ = 0;
+  std::vector<Slot> slots_;
+  size_t entries_ = 0;
+  std::vector<uint32_t> spans_;
+  std::string text_;
+};
+
 // CSV text is compressed a chunk (1 MiB, per thread) at a time as it is formatted: one
 // gzip member per file, bounded memory.
 class CsvGzWriter : public FileWriter {
@@ -121,18 +235,24 @@ class CsvGzWriter : public FileWriter {
     size_t used = 0;
     const bool fits = rows.Fits(schema_, begin, end);
     DecimalCounter index;  // the rows' numbers, 0 up (the pandas index column)
+    SharedCsvText shared(rows.SharedColumns(), keep_);
     LS_RETURN_NOT_OK(rows.ForEach(begin, end, [&](size_t i, RowView row) {
       // Validated row by row, while the row is in cache for formatting.
       if (!fits) {
         LS_RETURN_NOT_OK(ValidateRowAt(schema_, row, i - begin, path));
       }
-      const size_t bound = CsvRowBound(row, keep_);
+      const void* tag = shared.active() ? rows.SharedTag(i) : nullptr;
+      const uint32_t* texts = tag != nullptr ? shared.Texts(tag, row) : nullptr;
+      const size_t bound = texts != nullptr ? shared.Bound(texts, row) : CsvRowBound(row, keep_);
       if (used + bound > chunk.size()) {
         LS_RETURN_NOT_OK(gz.Write(f.get(), path, std::string_view(chunk.data(), used), false));
         used = 0;
         if (bound > chunk.size()) chunk.resize(bound);
       }
-      used = static_cast<size_t>(PutCsvRow(chunk.data() + used, index.text(), row, keep_) - chunk.data());
+      char* at = chunk.data() + used;
+      char* row_end = texts != nullptr ? shared.PutRow(at, index.text(), texts, row)
+                                       : PutCsvRow(at, index.text(), row, keep_);
+      used = static_cast<size_t>(row_end - chunk.data());
       index.Increment();
       return Status::Ok();
     }));

@@ -221,6 +221,7 @@ AggregationPlan AggregationPlan::Make(const PipelineSpec& spec) {
       if (g != spec.group_by.end()) {
         o.kind = OutputPlan::Kind::kGroupField;
         o.index = static_cast<size_t>(g - spec.group_by.begin());
+        p.group_columns.push_back(p.output.size());
       } else {
         o.kind = OutputPlan::Kind::kAggregate;
         for (size_t k = 0; k < spec.aggregates.size(); ++k) {

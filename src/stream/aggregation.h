@@ -69,6 +69,7 @@ struct AggregationPlan {
   std::vector<ColumnType> group_types;
   std::vector<AggregatePlan> aggregates;
   std::vector<OutputPlan> output;
+  std::vector<size_t> group_columns;  // the output columns of kind kGroupField, ascending
   Schema output_schema;  // OutputSchema(spec): the type of every closed row
 };
 
@@ -176,6 +177,14 @@ class ClosedRows final : public RowSource {
   Status ForEach(size_t begin, size_t end, const RowFn& fn) const override;
   // Rows closed here fit the plan's output schema; rows from a checkpoint are not vouched for.
   bool Fits(const Schema& schema, size_t begin, size_t end) const override;
+  // The group columns are shared: a closed row's tag is its group's values (kept alive by
+  // this object, so no two groups here share an address); built rows share nothing.
+  std::span<const size_t> SharedColumns() const override {
+    return plan_ ? std::span<const size_t>(plan_->group_columns) : std::span<const size_t>();
+  }
+  const void* SharedTag(size_t index) const override {
+    return index < built_.size() ? nullptr : groups_[index - built_.size()];
+  }
 
   bool empty() const { return size() == 0; }
   // Appends the rows as Row objects.

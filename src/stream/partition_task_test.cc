@@ -181,6 +181,17 @@ TEST(PartitionTask, ClosedRowsOutliveTheTaskAndReadInAnyRangeAndByWindow) {
       EXPECT_EQ(got, std::vector<Row>(all.begin() + b, all.begin() + e)) << b << ".." << e;
     }
   }
+  // The group columns are shared, tagged by group: rows 1 and 3 are A001's; the built row
+  // shares nothing.
+  const Schema schema = OutputSchema(TurnstilePipeline(minutes(5), minutes(5)));
+  std::vector<std::string> shared_names;
+  for (size_t c : closed.SharedColumns()) shared_names.push_back(schema.columns[c].name);
+  EXPECT_EQ(shared_names, (std::vector<std::string>{"CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DESC"}));
+  EXPECT_EQ(closed.SharedTag(0), nullptr);
+  EXPECT_NE(closed.SharedTag(1), nullptr);
+  EXPECT_EQ(closed.SharedTag(1), closed.SharedTag(3));
+  EXPECT_NE(closed.SharedTag(1), closed.SharedTag(2));
+  EXPECT_NE(closed.SharedTag(2), closed.SharedTag(4));
   std::vector<std::tuple<int64_t, size_t, size_t>> windows;
   closed.ForEachWindow([&](int64_t end, size_t b, size_t e) { windows.emplace_back(end, b, e); });
   const std::vector<std::tuple<int64_t, size_t, size_t>> expected = {
