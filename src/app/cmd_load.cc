@@ -281,7 +281,7 @@ void AddLoadCommand(CLI::App& root) {
       "  lakestream load --lake ./lake --warehouse warehouse.duckdb --watch --interval 5\n"
       "  duckdb warehouse.duckdb 'SELECT station_name, sum(entries) FROM rpt_turnstile GROUP BY 1 "
       "ORDER BY 2 DESC LIMIT 5'\n"
-      "Each file is loaded in one transaction together with its row in load_manifest (path, size,\n"
+      "Each file is loaded in the same transaction as its row in load_manifest (path, size,\n"
       "checksum, rows), so running load again, or after a crash, never counts a file twice. Rows "
       "of one\n"
       "device and window from several files (partitions) are summed. A file changed after it was "

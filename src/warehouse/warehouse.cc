@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -251,6 +252,58 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
 
   LoadReport report;
   LoadFigures& fig = report.figures;
+  auto finish = [&](FileResult result) {
+    switch (result.outcome) {
+      case FileOutcome::kLoaded:
+        ++fig.files_loaded;
+        fig.rows_loaded += static_cast<uint64_t>(result.rows);
+        fig.bytes_loaded += static_cast<uint64_t>(result.file.size);
+        break;
+      case FileOutcome::kAlreadyLoaded:
+        ++fig.files_skipped;
+        break;
+      case FileOutcome::kFailed:
+        ++fig.files_failed;
+        break;
+    }
+    if (options.on_file) options.on_file(fig, result);
+    if (result.outcome == FileOutcome::kFailed) report.failures.push_back(std::move(result));
+  };
+  // New files wait in a group that is loaded in one transaction (see LoadGroup); a group
+  // that fails is loaded again a file at a time, so that one bad file fails alone and is
+  // named. Any other outcome loads the group first, so results come in the files' order.
+  std::vector<PendingFile> group;
+  int64_t group_bytes = 0;
+  auto load_group = [&] {
+    if (group.empty()) return;
+    Result<std::vector<int64_t>> rows = LoadGroup(group, options);
+    for (size_t k = 0; k < group.size(); ++k) {
+      const PendingFile& p = group[k];
+      FileResult result;
+      result.file = p.file;
+      if (rows.ok()) {
+        result.rows = (*rows)[k];
+      } else if (group.size() == 1) {
+        result.error = rows.status();
+      } else {
+        Result<std::vector<int64_t>> one = LoadGroup({&p, 1}, options);
+        if (one.ok()) {
+          result.rows = one->front();
+        } else {
+          result.error = one.status();
+        }
+      }
+      if (result.error.ok()) {
+        result.outcome = FileOutcome::kLoaded;
+        // A later duplicate of the path in `files` is then skipped, not loaded twice.
+        manifest.emplace(p.file.relative_path, ManifestEntry{p.file.relative_path, p.file.size,
+                                                             p.file.mtime_ns, p.checksum, result.rows});
+      }
+      finish(std::move(result));
+    }
+    group.clear();
+    group_bytes = 0;
+  };
   for (const LakeFile& file : files) {
     if (options.stop && options.stop()) {
       report.interrupted = true;
@@ -259,6 +312,10 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
     ++fig.files_seen;
     FileResult result;
     result.file = file;
+    const bool in_group = std::any_of(group.begin(), group.end(), [&](const PendingFile& p) {
+      return p.file.relative_path == file.relative_path;
+    });
+    if (in_group) load_group();  // the duplicate is then found in the manifest
     auto it = manifest.find(file.relative_path);
     if (it != manifest.end()) {
       const ManifestEntry& e = it->second;
@@ -290,69 +347,66 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
                                   "move the lake to a folder without them");
     } else {
       auto sum = FileChecksum(file.path);
-      if (!sum.ok()) {
-        result.error = sum.status();
-      } else {
-        auto rows = LoadOneFile(file, *sum, options);
-        if (rows.ok()) {
-          result.outcome = FileOutcome::kLoaded;
-          result.rows = *rows;
-          // A later duplicate of the path in `files` is then skipped, not loaded twice.
-          manifest.emplace(file.relative_path, ManifestEntry{file.relative_path, file.size,
-                                                             file.mtime_ns, *sum, *rows});
-        } else {
-          result.error = rows.status();
-        }
+      if (sum.ok()) {
+        group.push_back(PendingFile{file, *sum});
+        group_bytes += file.size;
+        if (group.size() >= kGroupFiles || group_bytes >= kGroupBytes) load_group();
+        continue;
       }
+      result.error = sum.status();
     }
-    switch (result.outcome) {
-      case FileOutcome::kLoaded:
-        ++fig.files_loaded;
-        fig.rows_loaded += static_cast<uint64_t>(result.rows);
-        fig.bytes_loaded += static_cast<uint64_t>(file.size);
-        break;
-      case FileOutcome::kAlreadyLoaded:
-        ++fig.files_skipped;
-        break;
-      case FileOutcome::kFailed:
-        ++fig.files_failed;
-        break;
-    }
-    if (options.on_file) options.on_file(fig, result);
-    if (result.outcome == FileOutcome::kFailed) report.failures.push_back(std::move(result));
+    load_group();
+    finish(std::move(result));
   }
+  load_group();
   return report;
 }
 
-Result<int64_t> Warehouse::LoadOneFile(const LakeFile& file, const std::string& checksum,
-                                       const LoadOptions& options) {
+Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> group, const LoadOptions& options) {
   LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
-  auto run = [&]() -> Result<int64_t> {
+  auto run = [&]() -> Result<std::vector<int64_t>> {
     auto hook = [&](LoadStep step) {
-      return options.fault_hook ? options.fault_hook(step, file.relative_path) : Status::Ok();
+      for (const PendingFile& p : group) {
+        if (options.fault_hook) LS_RETURN_NOT_OK(options.fault_hook(step, p.file.relative_path));
+      }
+      return Status::Ok();
     };
+    const std::string what = group.size() == 1
+                                 ? "lake file '" + group[0].file.relative_path + "'"
+                                 : fmt::format("{} lake files ('{}' to '{}')", group.size(),
+                                               group.front().file.relative_path, group.back().file.relative_path);
     auto named = [&](const Status& st) {
-      return st.ok() ? st
-                     : Status(st.code(), "cannot load lake file '" + file.relative_path +
-                                             "': " + st.message());
+      return st.ok() ? st : Status(st.code(), "cannot load " + what + ": " + st.message());
     };
-    LS_RETURN_NOT_OK(
-        named(conn_->Execute("CREATE OR REPLACE TEMP TABLE ls_raw AS " + LakeFileSelectSql(file))));
+    // The files' rows, each tagged with its place in the group.
+    std::string raw = "CREATE OR REPLACE TEMP TABLE ls_raw AS ";
+    for (size_t k = 0; k < group.size(); ++k) {
+      if (k > 0) raw += " UNION ALL ";
+      raw += fmt::format("SELECT {} AS ls_file, * FROM ({})", k, LakeFileSelectSql(group[k].file));
+    }
+    LS_RETURN_NOT_OK(named(conn_->Execute(raw)));
     LS_ASSIGN_OR_RETURN(
         lake::QueryTable check,
         conn_->Query(
-            "SELECT count(*), count(*) FILTER (WHERE CA IS NULL OR UNIT IS NULL OR SCP IS NULL OR "
+            "SELECT ls_file, count(*), count(*) FILTER (WHERE CA IS NULL OR UNIT IS NULL OR SCP IS NULL OR "
             "STATION IS NULL OR created_dt IS NULL OR ENTRIES IS NULL OR EXITS IS NULL), "
-            "coalesce(sum(ENTRIES), 0), coalesce(sum(EXITS), 0) FROM ls_raw"));
-    const auto& c = check.rows.at(0);
-    int64_t rows = ToInt(c[0]);
-    if (int64_t bad = ToInt(c[1]); bad > 0) {
-      // The lake is written by `lakestream process`, so this is a foreign or damaged file:
-      // loading the other rows would make the file impossible to reload correctly later.
-      return Status::InvalidArgument(fmt::format(
-          "lake file '{}' has {} of {} rows without CA, UNIT, SCP, STATION, a DATE and TIME "
-          "(MM/DD/YYYY HH:MM:SS), ENTRIES or EXITS; it was not loaded. Fix or remove the file",
-          file.relative_path, bad, rows));
+            "coalesce(sum(ENTRIES), 0), coalesce(sum(EXITS), 0) FROM ls_raw GROUP BY ls_file ORDER BY ls_file"));
+    // Per file: rows, ENTRIES, EXITS (a header-only file has no group here: zeros).
+    std::vector<int64_t> rows(group.size(), 0);
+    std::vector<std::string> entries(group.size(), "0"), exits(group.size(), "0");
+    for (const auto& c : check.rows) {
+      const auto k = static_cast<size_t>(ToInt(c[0]));
+      rows[k] = ToInt(c[1]);
+      if (int64_t bad = ToInt(c[2]); bad > 0) {
+        // The lake is written by `lakestream process`, so this is a foreign or damaged file:
+        // loading the other rows would make the file impossible to reload correctly later.
+        return Status::InvalidArgument(fmt::format(
+            "lake file '{}' has {} of {} rows without CA, UNIT, SCP, STATION, a DATE and TIME "
+            "(MM/DD/YYYY HH:MM:SS), ENTRIES or EXITS; it was not loaded. Fix or remove the file",
+            group[k].file.relative_path, bad, rows[k]));
+      }
+      entries[k] = c[3].value_or("0");
+      exits[k] = c[4].value_or("0");
     }
     LS_RETURN_NOT_OK(hook(LoadStep::kStaged));
     LS_RETURN_NOT_OK(named(conn_->Execute(kStageSql)));
@@ -360,19 +414,23 @@ Result<int64_t> Warehouse::LoadOneFile(const LakeFile& file, const std::string& 
     LS_RETURN_NOT_OK(hook(LoadStep::kDimensions));
     LS_RETURN_NOT_OK(named(conn_->Execute(kFactsSql)));
     LS_RETURN_NOT_OK(hook(LoadStep::kFacts));
-    LS_RETURN_NOT_OK(named(conn_->Execute(fmt::format(
-        "INSERT INTO load_manifest VALUES ({}, {}, {}, {}, {}, {}, {}, {}, CAST({} AS TIMESTAMP))",
-        SqlStringLiteral(file.relative_path), SqlStringLiteral(LakeFileFormatName(file.format)),
-        file.size, file.mtime_ns, SqlStringLiteral(checksum), rows, c[2].value_or("0"),
-        c[3].value_or("0"),
-        SqlStringLiteral(options.loaded_at.empty() ? UtcNow() : options.loaded_at)))));
+    const std::string loaded_at = SqlStringLiteral(options.loaded_at.empty() ? UtcNow() : options.loaded_at);
+    std::string manifest = "INSERT INTO load_manifest VALUES ";
+    for (size_t k = 0; k < group.size(); ++k) {
+      const LakeFile& f = group[k].file;
+      manifest += fmt::format("{}({}, {}, {}, {}, {}, {}, {}, {}, CAST({} AS TIMESTAMP))", k > 0 ? ", " : "",
+                              SqlStringLiteral(f.relative_path), SqlStringLiteral(LakeFileFormatName(f.format)),
+                              f.size, f.mtime_ns, SqlStringLiteral(group[k].checksum), rows[k], entries[k],
+                              exits[k], loaded_at);
+    }
+    LS_RETURN_NOT_OK(named(conn_->Execute(manifest)));
     LS_RETURN_NOT_OK(hook(LoadStep::kManifest));
     LS_RETURN_NOT_OK(named(conn_->Execute("COMMIT")));
     return rows;
   };
-  Result<int64_t> rows = run();
+  Result<std::vector<int64_t>> rows = run();
   if (!rows.ok()) {
-    // Nothing of this file stays: the transaction is the unit of exactly once. After a
+    // Nothing of the group stays: the transaction is the unit of exactly once. After a
     // failed COMMIT DuckDB has already rolled back, and this ROLLBACK fails harmlessly.
     (void)conn_->Execute("ROLLBACK");
   }

@@ -376,16 +376,69 @@ TEST_F(WarehouseTest, TempFilesAndSideFoldersAreNeverLoaded) {
   EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries) FROM fact_turnstile"), "1\n");
 }
 
+TEST_F(WarehouseTest, ManyFilesLoadInGroupsAndABadOneFailsAlone) {
+  // More files than one transaction takes (Warehouse::kGroupFiles), one of them bad: its
+  // group is loaded again a file at a time, so only the bad file fails, by name; the
+  // result is the same as loading every good file on its own, in the files' order.
+  const int n = 2 * static_cast<int>(Warehouse::kGroupFiles) + 3;
+  const int bad_at = static_cast<int>(Warehouse::kGroupFiles) + 5;
+  std::vector<std::string> paths;
+  for (int i = 0; i < n; ++i) {
+    // The same device and window in every file (partial sums add up), and a window of its own.
+    const std::string minute = std::to_string(10 + i % 50);
+    std::vector<LakeRow> rows = {Row59("10:00:00", i, 2 * i), RowTimes("00-00-01", "11:" + minute + ":00", 1, 1)};
+    if (i == bad_at) rows.push_back(Row59("25:00:00", 1, 1));
+    paths.push_back(Part("2023-06-03", i % 4, i));
+    WriteCsvGz(paths.back(), rows);
+  }
+  std::sort(paths.begin(), paths.end());  // the load's order: by path
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  std::vector<std::string> reported;
+  LoadOptions o;
+  o.on_file = [&](const LoadFigures&, const FileResult& r) { reported.push_back(r.file.path); };
+  LoadReport r = LoadLake(*w, o);
+  EXPECT_EQ(reported, paths);
+  EXPECT_EQ(r.figures.files_loaded, static_cast<uint64_t>(n - 1));
+  EXPECT_EQ(r.figures.rows_loaded, static_cast<uint64_t>(2 * (n - 1)));
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].file.path, Part("2023-06-03", bad_at % 4, bad_at));
+  EXPECT_NE(r.failures[0].error.message().find("has 1 of 3 rows without"), std::string::npos)
+      << r.failures[0].error.message();
+  int64_t entries = 0;
+  for (int i = 0; i < n; ++i) entries += i == bad_at ? 0 : i;
+  auto& c = w->connection();
+  EXPECT_EQ(Dump(c, "SELECT entries, exits FROM fact_turnstile WHERE created_dt = '2023-06-03 10:00:00'"),
+            std::to_string(entries) + "|" + std::to_string(2 * entries) + "\n");
+  EXPECT_EQ(Dump(c, "SELECT count(*), sum(entries) FROM fact_turnstile WHERE scp = '00-00-01'"),
+            "50|" + std::to_string(n - 1) + "\n");
+  EXPECT_EQ(Dump(c, "SELECT count(*), sum(row_count) FROM load_manifest"),
+            std::to_string(n - 1) + "|" + std::to_string(2 * (n - 1)) + "\n");
+  const std::string grouped = Snapshot(*w);
+
+  // The same lake loaded a file at a time (a load per file) gives the same tables.
+  std::filesystem::remove(db_);
+  auto one = OpenWarehouse();
+  ASSERT_NE(one, nullptr);
+  auto files = ListLakeFiles(lake_, "turnstile");
+  ASSERT_TRUE(files.ok());
+  LoadOptions at;
+  at.loaded_at = "2024-01-02 03:04:05";
+  for (const LakeFile& f : *files) ASSERT_TRUE(one->Load({f}, at).ok());
+  EXPECT_EQ(Snapshot(*one), grouped);
+}
+
 TEST_F(WarehouseTest, StopBetweenFiles) {
   WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 1, 10)});
   WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:00:00", 2, 20)});
   auto w = OpenWarehouse();
   ASSERT_NE(w, nullptr);
   LoadOptions o;
-  int files = 0;
+  int checks = 0, files = 0;
   o.on_file = [&](const LoadFigures&, const FileResult&) { ++files; };
-  o.stop = [&] { return files == 1; };
+  o.stop = [&] { return ++checks == 2; };  // asked before each file: stop before the second
   LoadReport r = LoadLake(*w, o);
+  EXPECT_EQ(files, 1);  // the file seen before the stop is loaded (and reported) first
   EXPECT_TRUE(r.interrupted);
   EXPECT_EQ(r.figures.files_seen, 1u);
   EXPECT_EQ(r.figures.files_loaded, 1u);
