@@ -154,8 +154,9 @@ class Warehouse {
   std::unique_ptr<lake::DuckDbConnection> conn_;
 };
 
-// The SQL expression that reads a lake file as rows of
-// (CA, UNIT, SCP, STATION, LINENAME, DIVISION, created_dt TIMESTAMP, ENTRIES, EXITS).
-std::string LakeFileSelectSql(const LakeFile& file);
+// The SQL query that reads lake files as rows of (ls_file, CA, UNIT, SCP, STATION,
+// LINENAME, DIVISION, created_dt TIMESTAMP, ENTRIES, EXITS); ls_file is the row's file's
+// index in `files`.
+std::string LakeFilesSelectSql(std::span<const LakeFile> files);
 
 }  // namespace lakestream::warehouse
