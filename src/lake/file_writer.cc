@@ -174,6 +174,8 @@ class SharedCsvText {
         p += n;
       } else if (const auto* str = std::get_if<std::string>(row[s.columns.front()])) {
         p = PutCsvField(p, *str);
+      } else if (const auto* i = std::get_if<int64_t>(row[s.columns.front()])) {
+        p = PutDecimal(p, *i);  // inline: the aggregates of most rows
       } else {
         p = PutValueText(p, *row[s.columns.front()]);
       }
@@ -466,7 +468,7 @@ char* PutValueText(char* p, const Value& value) {
       std::memcpy(p, str.data(), str.size());
       return p + str.size();
     }
-    case 2: return std::to_chars(p, p + kValueTextBound, std::get<int64_t>(value)).ptr;
+    case 2: return PutDecimal(p, std::get<int64_t>(value));
     case 3: return std::to_chars(p, p + kValueTextBound, std::get<double>(value)).ptr;  // shortest round-trip
     case 4: {
       const std::string ts = FormatTimestamp(std::get<EventTime>(value));
@@ -523,6 +525,8 @@ char* PutCsvRow(char* p, std::string_view index, RowView row, const std::vector<
     *p++ = ',';
     if (const auto* str = std::get_if<std::string>(row[c])) {
       p = PutCsvField(p, *str);
+    } else if (const auto* i = std::get_if<int64_t>(row[c])) {
+      p = PutDecimal(p, *i);
     } else {
       p = PutValueText(p, *row[c]);
     }
