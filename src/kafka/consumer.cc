@@ -231,8 +231,8 @@ void Consumer::Close() {
   if (!WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
     if (offsets_.has_unsent()) {
       fmt::print(stderr,
-                 "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); group '{}''s last "
-                 "offsets are not committed (informational only: the lake's checkpoints hold the positions)\n",
+                 "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the last offsets of group "
+                 "'{}' are not committed (informational only: the lake's checkpoints hold the positions)\n",
                  bootstrap_, group_);
     }
     // rd_kafka_consumer_close, and even a destroy without it, waits until an offset commit
@@ -248,7 +248,7 @@ void Consumer::Close() {
     if (queue_ != nullptr) rd_kafka_queue_destroy(std::exchange(queue_, nullptr));
     if (!DestroyConsumerWithin(handle_.release(), kCloseDestroyTimeout)) {
       fmt::print(stderr,
-                 "lakestream: warning: librdkafka still waits for group '{}''s coordinator to take offsets sent "
+                 "lakestream: warning: librdkafka still waits for the coordinator of group '{}' to take offsets sent "
                  "before the broker went (bootstrap.servers={}); not waiting for it\n",
                  group_, bootstrap_);
     }
@@ -256,7 +256,7 @@ void Consumer::Close() {
   }
   if (const rd_kafka_resp_err_t err = FlushOffsets(false, kCloseCommitTimeout); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     fmt::print(stderr,
-               "lakestream: warning: group '{}''s last offsets were not committed (bootstrap.servers={}): {} "
+               "lakestream: warning: the last offsets of group '{}' were not committed (bootstrap.servers={}): {} "
                "(informational only: the lake's checkpoints hold the positions; the next run commits them)\n",
                group_, bootstrap_, rd_kafka_err2str(err));
   }
