@@ -100,19 +100,31 @@ class GzipStream {
   isal_zstream z_{};
 };
 
+// One CSV cell at `p`, which has room for CsvCellBound(v) bytes: a string quoted only
+// where it needs it, an integer inline (the aggregates of most rows), anything else as
+// PutValueText writes it. Every CSV row and shared run is written through these two.
+size_t CsvCellBound(const Value& v) {
+  const auto* str = std::get_if<std::string>(&v);
+  return str != nullptr ? CsvFieldBound(str->size()) : kValueTextBound;
+}
+[[gnu::always_inline]] inline char* PutCsvCell(char* p, const Value& v) {
+  if (const auto* str = std::get_if<std::string>(&v)) return PutCsvField(p, *str);
+  if (const auto* i = std::get_if<int64_t>(&v)) return PutDecimal(p, *i);
+  return PutValueText(p, v);
+}
+
 // The CSV text of a source's shared columns (RowSource::SharedColumns), rendered once per
 // tag: a file of closed windows shows each group's key in every row of the group, and
 // copying its text is cheaper than rendering each field again (on the turnstile lake, a
 // row's group columns were ~40% of its formatting). The kept columns are cut into
-// segments: a run of consecutive shared columns (rendered as one text, commas inside),
-// or one column of its own.
+// segments: a run of shared columns next to each other in the file (rendered as one text,
+// commas inside), or one column of its own.
 class SharedCsvText {
  public:
   SharedCsvText(std::span<const size_t> shared, const std::vector<size_t>& keep) {
     for (size_t c : keep) {
       const bool is_shared = std::find(shared.begin(), shared.end(), c) != shared.end();
-      if (is_shared && !segments_.empty() && segments_.back().run >= 0 &&
-          segments_.back().columns.back() + 1 == c) {
+      if (is_shared && !segments_.empty() && segments_.back().run >= 0) {
         segments_.back().columns.push_back(c);
         continue;
       }
@@ -135,12 +147,11 @@ class SharedCsvText {
       if (s.run < 0) continue;
       const size_t at = text_.size();
       for (size_t c : s.columns) {
-        if (c != s.columns.front()) text_.push_back(',');
-        if (const auto* str = std::get_if<std::string>(row[c])) {
-          AppendCsvField(&text_, *str);
-        } else {
-          AppendValueText(*row[c], &text_);
-        }
+        const size_t used = text_.size();
+        text_.resize(used + 1 + CsvCellBound(*row[c]));
+        char* p = text_.data() + used;
+        if (c != s.columns.front()) *p++ = ',';
+        text_.resize(static_cast<size_t>(PutCsvCell(p, *row[c]) - text_.data()));
       }
       spans_.push_back(static_cast<uint32_t>(at));
       spans_.push_back(static_cast<uint32_t>(text_.size() - at));
@@ -152,12 +163,7 @@ class SharedCsvText {
   size_t Bound(const uint32_t* texts, RowView row) const {
     size_t bound = kValueTextBound + 1;  // the index and the newline
     for (const Segment& s : segments_) {
-      if (s.run >= 0) {
-        bound += 1 + texts[2 * s.run + 1];
-      } else {
-        const auto* str = std::get_if<std::string>(row[s.columns.front()]);
-        bound += 1 + (str != nullptr ? CsvFieldBound(str->size()) : kValueTextBound);
-      }
+      bound += 1 + (s.run >= 0 ? texts[2 * s.run + 1] : CsvCellBound(*row[s.columns.front()]));
     }
     return bound;
   }
@@ -172,12 +178,8 @@ class SharedCsvText {
         const uint32_t n = texts[2 * s.run + 1];
         std::memcpy(p, text_.data() + texts[2 * s.run], n);
         p += n;
-      } else if (const auto* str = std::get_if<std::string>(row[s.columns.front()])) {
-        p = PutCsvField(p, *str);
-      } else if (const auto* i = std::get_if<int64_t>(row[s.columns.front()])) {
-        p = PutDecimal(p, *i);  // inline: the aggregates of most rows
       } else {
-        p = PutValueText(p, *row[s.columns.front()]);
+        p = PutCsvCell(p, *row[s.columns.front()]);
       }
     }
     *p++ = '\n';
@@ -187,7 +189,7 @@ class SharedCsvText {
  private:
   struct Segment {
     int run;                      // index of a shared run, or -1: one unshared column
-    std::vector<size_t> columns;  // consecutive in the schema if a run
+    std::vector<size_t> columns;  // in file order
   };
   struct Slot {
     const void* tag = nullptr;
@@ -505,10 +507,7 @@ void AppendCsvHeader(const Schema& schema, const std::vector<size_t>& keep, std:
 
 size_t CsvRowBound(RowView row, const std::vector<size_t>& keep) {
   size_t bound = kValueTextBound + 1;  // the index and the newline
-  for (size_t c : keep) {
-    const auto* str = std::get_if<std::string>(row[c]);
-    bound += 1 + (str != nullptr ? CsvFieldBound(str->size()) : kValueTextBound);
-  }
+  for (size_t c : keep) bound += 1 + CsvCellBound(*row[c]);
   return bound;
 }
 
@@ -523,13 +522,7 @@ char* PutCsvRow(char* p, std::string_view index, RowView row, const std::vector<
   p += index.size();
   for (size_t c : keep) {
     *p++ = ',';
-    if (const auto* str = std::get_if<std::string>(row[c])) {
-      p = PutCsvField(p, *str);
-    } else if (const auto* i = std::get_if<int64_t>(row[c])) {
-      p = PutDecimal(p, *i);
-    } else {
-      p = PutValueText(p, *row[c]);
-    }
+    p = PutCsvCell(p, *row[c]);
   }
   *p++ = '\n';
   return p;

@@ -479,11 +479,10 @@ Status ClosedRows::ForEach(size_t begin, size_t end, const RowFn& fn) const {
   // The view points at the window bounds and the aggregates once and for all (their
   // Values are overwritten in place); per row only the group columns are pointed anew.
   std::vector<const Value*> view(plan.output.size());
-  std::vector<std::pair<size_t, size_t>> group_columns;  // (output column, group field)
   for (size_t c = 0; c < plan.output.size(); ++c) {
     const OutputPlan& o = plan.output[c];
     switch (o.kind) {
-      case OutputPlan::Kind::kGroupField: group_columns.emplace_back(c, o.index); break;
+      case OutputPlan::Kind::kGroupField: break;  // per row: plan.group_columns
       case OutputPlan::Kind::kAggregate: view[c] = &aggregates[o.index]; break;
       case OutputPlan::Kind::kWindowStart:
       case OutputPlan::Kind::kWindowEnd: view[c] = &bounds[c]; break;
@@ -505,7 +504,7 @@ Status ClosedRows::ForEach(size_t begin, size_t end, const RowFn& fn) const {
       const Row& key = *groups_[row];
       const Accumulator* acc = &accumulators_[row * n_aggs];
       for (size_t k = 0; k < n_aggs; ++k) FinishInto(plan.aggregates[k], acc[k], &aggregates[k]);
-      for (const auto& [c, field] : group_columns) view[c] = &key[field];
+      for (size_t c : plan.group_columns) view[c] = &key[plan.output[c].index];
       LS_RETURN_NOT_OK(fn(i, view));
     }
   }

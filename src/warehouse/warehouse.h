@@ -131,7 +131,7 @@ class Warehouse {
   // or nothing. DuckDB's upsert and commit cost grow with the fact table, so a transaction
   // per file made a long load quadratic (4M rows in 515 files: ~136 s; bench/README.md).
   static constexpr size_t kGroupFiles = 64;
-  static constexpr int64_t kGroupBytes = int64_t{16} << 20;  // of files; ~1.4M rows of CSV.gz
+  static constexpr int64_t kGroupBytes = int64_t{16} << 20;  // of files; ~1.2M rows of CSV.gz
 
   // The manifest, keyed by relative path, sorted.
   Result<std::vector<ManifestEntry>> Manifest();
