@@ -16,15 +16,13 @@
 // in the environment overrides them):
 // - narenas:2: two arenas for the two busy threads (the reader and the committer) instead
 //   of 4 per core, which keeps peak memory lower at the same speed.
-// - thp:always: memory in transparent huge pages (2 MiB) where the kernel allows them
-//   (`madvise` or `always` in /sys/kernel/mm/transparent_hugepage/enabled): a first touch
-//   faults once per 2 MiB instead of once per 4 KiB. On a virtual machine a fault costs
-//   ~2.5-15 us; `produce` of the real week touched ~90 MB (its messages, copied by
-//   librdkafka, and the week's readings): 23,000 faults -> 2,300, and the whole command
-//   ~330 -> ~283 ms (~610 -> ~370 ms when faults were slow); `process` the same speed
-//   (bench/README.md).
+// - no transparent huge pages (jemalloc's default, `thp:default`): with `thp:always`, which
+//   sessions 11-14 used for `produce` (23,000 faults -> 2,300 on the real week), `produce`
+//   is now no faster (0.310 against 0.305 s median, 10 interleaved rounds) and `process`
+//   was ~5% slower (2.85 against 3.00 s median wall, 10 rounds) with ~17 MB more peak RSS:
+//   a huge page is zeroed whole at its first touch (bench/README.md, session 15).
 extern "C" {
-const char* malloc_conf = "narenas:2,thp:always";
+const char* malloc_conf = "narenas:2";
 }
 
 int main(int argc, char** argv) {
