@@ -1,5 +1,6 @@
 #include "core/time.h"
 
+#include <fmt/format.h>
 
 namespace lakestream {
 namespace {
@@ -105,8 +106,14 @@ char* Put(char* p, int v, int n) {
   return p + n;
 }
 
+// Four digits for 0000-9999; a sign and all the digits outside (see kMinEventSeconds).
+char* PutYear(char* p, int year) {
+  if (year >= 0 && year <= 9999) [[likely]] return Put(p, year, 4);
+  return fmt::format_to(p, "{:+05d}", year);
+}
+
 char* PutDate(char* p, const CivilDate& d, char sep) {
-  p = Put(p, d.year, 4);
+  p = PutYear(p, d.year);
   *p++ = sep;
   p = Put(p, d.month, 2);
   *p++ = sep;
@@ -127,11 +134,11 @@ std::string FormatTimestamp(EventTime t) {
   CivilDate d;
   int sod;
   Split(t, &d, &sod);
-  char buf[19];
+  char buf[32];
   char* p = PutDate(buf, d, '-');
   *p++ = ' ';
-  PutTime(p, sod);
-  return std::string(buf, sizeof buf);
+  p = PutTime(p, sod);
+  return std::string(buf, p);
 }
 
 std::string FormatDateMdyDash(EventTime t) {
@@ -151,22 +158,21 @@ std::string FormatDateMdySlash(EventTime t) {
   CivilDate d;
   int sod;
   Split(t, &d, &sod);
-  char buf[10];
+  char buf[24];
   char* p = Put(buf, d.month, 2);
   *p++ = '/';
   p = Put(p, d.day, 2);
   *p++ = '/';
-  Put(p, d.year, 4);
-  return std::string(buf, sizeof buf);
+  p = PutYear(p, d.year);
+  return std::string(buf, p);
 }
 
 std::string FormatIsoDate(EventTime t) {
   CivilDate d;
   int sod;
   Split(t, &d, &sod);
-  char buf[10];
-  PutDate(buf, d, '-');
-  return std::string(buf, sizeof buf);
+  char buf[24];
+  return std::string(buf, PutDate(buf, d, '-'));
 }
 
 std::string FormatTimeOfDay(EventTime t) {

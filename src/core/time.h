@@ -46,6 +46,14 @@ std::string FormatDateMdySlash(EventTime t);  // MM/DD/YYYY
 std::string FormatIsoDate(EventTime t);  // YYYY-MM-DD
 std::string FormatTimeOfDay(EventTime t);  // HH:MM:SS
 
+// The event times lakestream accepts: those the text formats can write, years 0000-9999
+// (BigQuery and Spark take 0001-9999). A `unix_seconds` field outside them is a bad record;
+// window bounds may still fall a window past either end, and are written with their sign
+// and every digit of the year (ISO 8601's expanded years: -0001-12-31, +10000-01-01).
+inline constexpr int64_t kMinEventSeconds = -62167219200;  // 0000-01-01 00:00:00
+inline constexpr int64_t kMaxEventSeconds = 253402300799;  // 9999-12-31 23:59:59
+inline bool InEventTimeRange(int64_t seconds) { return seconds >= kMinEventSeconds && seconds <= kMaxEventSeconds; }
+
 inline EventTime MakeEventTime(CivilDate d, int seconds_of_day) {
   return EventTime{DaysFromCivil(d) * 86400 + seconds_of_day};
 }

@@ -47,5 +47,34 @@ TEST(CivilTime, Formatters) {
   EXPECT_EQ(FormatTimestamp(EventTime{-1}), "1969-12-31 23:59:59");
 }
 
+// The accepted event times are years 0000-9999; a window bound a window past either end
+// is written with its sign and every digit of its year, never with stray characters (a
+// comma there would have added a column to a CSV row).
+TEST(CivilTime, YearsOutsideFourDigitsKeepTheirSign) {
+  struct Case {
+    int64_t seconds;
+    const char* timestamp;
+    const char* mdy;
+  };
+  const Case cases[] = {
+      {kMinEventSeconds, "0000-01-01 00:00:00", "01/01/0000"},
+      {kMaxEventSeconds, "9999-12-31 23:59:59", "12/31/9999"},
+      {kMinEventSeconds - 1, "-0001-12-31 23:59:59", "12/31/-0001"},
+      {kMaxEventSeconds + 1, "+10000-01-01 00:00:00", "01/01/+10000"},
+      // 4,392 days back: 12 years (-0012..-0001, 3 of them leap: -12, -8, -4) are 4,383.
+      {kMinEventSeconds - 4392LL * 86400, "-0013-12-23 00:00:00", "12/23/-0013"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.seconds);
+    EXPECT_EQ(FormatTimestamp(EventTime{c.seconds}), c.timestamp);
+    EXPECT_EQ(FormatDateMdySlash(EventTime{c.seconds}), c.mdy);
+    EXPECT_EQ(FormatIsoDate(EventTime{c.seconds}), std::string(c.timestamp).substr(0, std::string(c.timestamp).find(' ')));
+  }
+  EXPECT_TRUE(InEventTimeRange(kMinEventSeconds) && InEventTimeRange(kMaxEventSeconds));
+  EXPECT_FALSE(InEventTimeRange(kMinEventSeconds - 1) || InEventTimeRange(kMaxEventSeconds + 1));
+  EXPECT_EQ(MakeEventTime(CivilDate{0, 1, 1}, 0).seconds, kMinEventSeconds);
+  EXPECT_EQ(MakeEventTime(CivilDate{9999, 12, 31}, 86399).seconds, kMaxEventSeconds);
+}
+
 }  // namespace
 }  // namespace lakestream

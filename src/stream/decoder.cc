@@ -23,7 +23,7 @@ const char* FormatText(TimestampFormat f) {
   switch (f) {
     case TimestampFormat::kIsoSpace: return "YYYY-MM-DD HH:MM:SS";
     case TimestampFormat::kIsoT: return "YYYY-MM-DDTHH:MM:SS";
-    case TimestampFormat::kUnixSeconds: return "unix_seconds";
+    case TimestampFormat::kUnixSeconds: return "unix_seconds, years 0000-9999";
   }
   return "?";
 }
@@ -71,7 +71,7 @@ bool ParseTimestampAs(TimestampFormat f, std::string_view s, int64_t* out) {
       return true;
     }
     case TimestampFormat::kUnixSeconds:
-      return ParseInt64(s, out);
+      return ParseInt64(s, out) && InEventTimeRange(*out);
   }
   return false;
 }
@@ -368,8 +368,10 @@ bool RecordDecoder::FlatJsonNumber(size_t i, std::string_view text, bool integer
     case ColumnType::kString:
       return false;
     case ColumnType::kTimestamp:
+      // Out of range too: the full parser words the error.
       if (schema_[i].timestamp_format != TimestampFormat::kUnixSeconds || !integer) return false;
-      [[fallthrough]];
+      v.is_null = false;
+      return ParseInt64(text, &v.i) && InEventTimeRange(v.i);
     case ColumnType::kInt64:
       // Beyond int64, or not an exact integer: the full parser words the error.
       v.is_null = false;
@@ -469,8 +471,14 @@ bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason
         continue;
       case ColumnType::kTimestamp:
         if (f.timestamp_format == TimestampFormat::kUnixSeconds && j.is_number_integer()) {
-          v.i = j.get<int64_t>();
-          continue;
+          // An unsigned literal beyond int64 would wrap in get<int64_t>.
+          if (!(j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+            v.i = j.get<int64_t>();
+            if (InEventTimeRange(v.i)) continue;
+          }
+          *reason = "field '" + f.name + "': bad timestamp " + j.dump() + " (expected " +
+                    FormatText(f.timestamp_format) + ")";
+          return false;
         }
         if (!j.is_string()) break;
         if (!ParseText(i, j.get_ref<const std::string&>(), reason)) return false;

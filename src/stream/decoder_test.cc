@@ -185,13 +185,32 @@ TEST(RecordDecoder, BadJsonRecordsAndTheirReasons) {
       {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": 5, "amount": 1, "epoch": 1})",
        "field 'flag': expected a string, got a number"},
       {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": "x"})",
-       "field 'epoch': bad timestamp 'x' (expected unix_seconds)"},
+       "field 'epoch': bad timestamp 'x' (expected unix_seconds, years 0000-9999)"},
+      // Beyond int64: not wrapped to -1.
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 18446744073709551615})",
+       "field 'epoch': bad timestamp 18446744073709551615 (expected unix_seconds, years 0000-9999)"},
+      // Within int64 but before year 0000 / after 9999.
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": -62167219201})",
+       "field 'epoch': bad timestamp -62167219201 (expected unix_seconds, years 0000-9999)"},
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 253402300800})",
+       "field 'epoch': bad timestamp 253402300800 (expected unix_seconds, years 0000-9999)"},
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": "253402300800"})",
+       "field 'epoch': bad timestamp '253402300800' (expected unix_seconds, years 0000-9999)"},
   };
   RecordDecoder d(Taxi());
   for (const auto& [value, expected] : cases) {
     std::string reason;
     EXPECT_FALSE(d.Decode(value, &reason)) << value;
     EXPECT_EQ(reason, expected) << value;
+  }
+  // The range's ends are in it, as numbers and as strings.
+  for (const char* epoch : {"-62167219200", "253402300799", "\"-62167219200\"", "\"253402300799\""}) {
+    std::string reason;
+    const std::string value =
+        std::string(R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": )") + epoch + "}";
+    ASSERT_TRUE(d.Decode(value, &reason)) << value << ": " << reason;
+    EXPECT_EQ(d.fields()[4].i, std::string(epoch).find("-62") != std::string::npos ? -62167219200 : 253402300799)
+        << value;
   }
   std::string reason;
   EXPECT_FALSE(d.Decode(R"({"id": 1,)", &reason));
@@ -236,7 +255,9 @@ TEST(RecordDecoder, FlatJsonDecodesAsTheFullParserDoes) {
       "\"amount\":1,\"epoch\":1 } \n",
       obj("3", R"("a\"b\\c\/d\u00e9\n\t\ud83d\ude87")", "1", "1"),
       obj("-0", R"("")", "-0", "0"),
-      obj("9223372036854775807", R"("N")", "12345678901234567890", "-9223372036854775808"),
+      obj("9223372036854775807", R"("N")", "12345678901234567890", "-62167219200"),
+      obj("1", R"("N")", "1", "-9223372036854775808"),  // a time before year 0000
+      obj("1", R"("N")", "1", "18446744073709551615"),  // beyond int64
       obj("-9223372036854775808", R"("N")", "123456789012345678901234", "1"),
       obj("9223372036854775808", R"("N")", "1", "1"),
       obj("4.0", R"("N")", "1e3", "1"),
