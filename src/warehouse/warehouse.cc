@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <map>
 
 #include "lake/fs_util.h"
@@ -69,33 +70,52 @@ LEFT JOIN dim_booth b ON b.booth_id = f.booth_id
 LEFT JOIN dim_date d ON d.full_date = CAST(f.created_dt AS DATE);
 )sql";
 
-// The lake rows of one file, aggregated by log_id (several lake rows may share one: the
-// same device and window end under two DESC values). Attribute columns take min() so
-// the choice is deterministic.
+// The lake rows of a group of files, aggregated by log_id (several lake rows may share one:
+// the same device and window end under two DESC values, or in two files). Key parts are
+// escaped (`\` -> `\\`, `|` -> `\|`) before they are joined with `|`, so that no two
+// devices share a key (for the MTA data, which has neither character, the key is the plain
+// join). Attributes that could differ between rows of one key come from the first file
+// of the group that has the key (files are in path order), and within it the least
+// (non-NULL first): the rule of loading the files one at a time, in which the first file
+// loaded sets them, so where group boundaries fall does not change the warehouse.
 constexpr const char* kStageSql = R"sql(
 CREATE OR REPLACE TEMP TABLE ls_stage AS
-SELECT md5(concat_ws('|', CA, UNIT, SCP, strftime(created_dt, '%Y-%m-%d %H:%M:%S'))) AS log_id,
-       md5(min(STATION)) AS station_id,
-       min(STATION) AS station_name,
-       md5(concat_ws('|', UNIT, CA)) AS booth_id,
+SELECT md5(concat_ws('|', replace(replace(CA, '\', '\\'), '|', '\|'),
+                          replace(replace(UNIT, '\', '\\'), '|', '\|'),
+                          replace(replace(SCP, '\', '\\'), '|', '\|'),
+                          strftime(created_dt, '%Y-%m-%d %H:%M:%S'))) AS log_id,
+       md5(station) AS station_id,
+       station AS station_name,
+       md5(concat_ws('|', replace(replace(UNIT, '\', '\\'), '|', '\|'),
+                          replace(replace(CA, '\', '\\'), '|', '\|'))) AS booth_id,
        UNIT AS remote,
        CA AS booth_name,
        SCP AS scp,
-       min(LINENAME) AS line_name,
-       min(DIVISION) AS division,
+       line_name,
+       division,
        created_dt,
-       CAST(sum(ENTRIES) AS BIGINT) AS entries,
-       CAST(sum(EXITS) AS BIGINT) AS exits
-FROM ls_raw
-GROUP BY CA, UNIT, SCP, created_dt;
+       entries,
+       exits,
+       first_file
+FROM (
+  SELECT CA, UNIT, SCP, created_dt,
+         min(ls_file) AS first_file,
+         arg_min(STATION, (ls_file, STATION)) AS station,
+         arg_min(LINENAME, (ls_file, LINENAME IS NULL, LINENAME)) AS line_name,
+         arg_min(DIVISION, (ls_file, DIVISION IS NULL, DIVISION)) AS division,
+         CAST(sum(ENTRIES) AS BIGINT) AS entries,
+         CAST(sum(EXITS) AS BIGINT) AS exits
+  FROM ls_raw
+  GROUP BY CA, UNIT, SCP, created_dt);
 )sql";
 
 constexpr const char* kDimensionsSql = R"sql(
 INSERT INTO dim_station
-SELECT station_id, min(station_name) FROM ls_stage GROUP BY station_id
+SELECT md5(STATION), STATION FROM (SELECT DISTINCT STATION FROM ls_raw)
 ON CONFLICT DO NOTHING;
 INSERT INTO dim_booth
-SELECT booth_id, min(remote), min(booth_name), min(station_id) FROM ls_stage GROUP BY booth_id
+SELECT booth_id, min(remote), min(booth_name), arg_min(station_id, (first_file, station_id))
+FROM ls_stage GROUP BY booth_id
 ON CONFLICT DO NOTHING;
 INSERT INTO dim_date
 SELECT CAST(strftime(d, '%Y%m%d') AS INTEGER), d, year(d), quarter(d), month(d), monthname(d),
@@ -149,7 +169,9 @@ std::string LakeFilesSelectSql(std::span<const LakeFile> files) {
     std::string paths, places;
     for (size_t k = 0; k < files.size(); ++k) {
       if (files[k].format != format) continue;
-      const std::string path = SqlStringLiteral(files[k].path);
+      // Absolute: DuckDB would read a leading '~' as the home folder, another file than
+      // the one listed (and its rows would then match no file below).
+      const std::string path = SqlStringLiteral(std::filesystem::absolute(files[k].path).string());
       paths += (paths.empty() ? "" : ", ") + path;
       places += fmt::format("{}({}, {})", places.empty() ? "" : ", ", path, k);
     }
@@ -173,7 +195,7 @@ std::string LakeFilesSelectSql(std::span<const LakeFile> files) {
         "try_strptime(CAST(\"DATE\" AS VARCHAR) || ' ' || CAST(\"TIME\" AS VARCHAR), '%m/%d/%Y "
         "%H:%M:%S') "
         "AS created_dt, CAST(\"ENTRIES\" AS BIGINT) AS ENTRIES, CAST(\"EXITS\" AS BIGINT) AS EXITS "
-        "FROM {} r JOIN (VALUES {}) f(ls_path, ls_file) ON f.ls_path = r.ls_path",
+        "FROM {} r LEFT JOIN (VALUES {}) f(ls_path, ls_file) ON f.ls_path = r.ls_path",
         source, places);
   }
   return out;
@@ -363,6 +385,14 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
                                   "move the lake to a folder without them");
     } else {
       auto sum = FileChecksum(file.path);
+      Status whole = sum.ok() && file.format == LakeFileFormat::kCsvGz ? CheckWholeGzip(file.path) : Status::Ok();
+      if (!whole.ok()) {
+        sum = Status::InvalidArgument(fmt::format(
+            "lake file '{}' is not a whole gzip file, so it was not loaded ({}). Lake files are written whole "
+            "and never change: the file was cut short or damaged after it was committed. Restore it, or remove "
+            "it and reprocess its partition",
+            file.relative_path, whole.message()));
+      }
       if (sum.ok()) {
         group.push_back(PendingFile{file, *sum});
         group_bytes += file.size;
@@ -408,6 +438,14 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
     std::vector<int64_t> rows(group.size(), 0);
     std::vector<std::string> entries(group.size(), "0"), exits(group.size(), "0");
     for (const auto& c : check.rows) {
+      if (!c[0]) {
+        // DuckDB named the rows' file otherwise than it was listed: whose rows they are is
+        // unknown, so none of the group is loaded.
+        return Status::Internal(fmt::format(
+            "DuckDB read {} rows of {} under a file name that is not among the files listed; nothing was "
+            "loaded. Please report this, with the lake's path",
+            c[1].value_or("?"), what));
+      }
       const auto k = static_cast<size_t>(ToInt(c[0]));
       rows[k] = ToInt(c[1]);
       if (int64_t bad = ToInt(c[2]); bad > 0) {

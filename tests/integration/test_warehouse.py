@@ -54,7 +54,8 @@ def expected_from_lake(lake):
     files_of = collections.defaultdict(set)
     for r in lake_rows(lake):
         created = f"{iso_date(r['DATE'])} {r['TIME']}"
-        log_id = hashlib.md5("|".join([r["CA"], r["UNIT"], r["SCP"], created]).encode()).hexdigest()
+        parts = [p.replace("\\", "\\\\").replace("|", "\\|") for p in (r["CA"], r["UNIT"], r["SCP"])]
+        log_id = hashlib.md5("|".join(parts + [created]).encode()).hexdigest()
         facts[log_id][0] += r["ENTRIES"]
         facts[log_id][1] += r["EXITS"]
         files_of[log_id].add(r["file"])
