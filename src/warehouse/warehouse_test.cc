@@ -73,6 +73,18 @@ class WarehouseTest : public ::testing::Test {
     return report.ok() ? std::move(*report) : LoadReport{};
   }
 
+  // The lake loaded into a new warehouse a file at a time (a load per file): its tables.
+  std::string SnapshotLoadedFileByFile() {
+    std::filesystem::remove(db_);
+    auto one = OpenWarehouse();
+    auto files = ListLakeFiles(lake_, "turnstile");
+    if (one == nullptr || !files.ok()) return "cannot open the warehouse or list the lake";
+    LoadOptions at;
+    at.loaded_at = "2024-01-02 03:04:05";
+    for (const LakeFile& f : *files) EXPECT_TRUE(one->Load({f}, at).ok()) << f.path;
+    return Snapshot(*one);
+  }
+
   static std::string Snapshot(Warehouse& w) {
     std::string out;
     for (const char* sql : kAllTables) out += Dump(w.connection(), sql) + "--\n";
@@ -417,15 +429,8 @@ TEST_F(WarehouseTest, ManyFilesLoadInGroupsAndABadOneFailsAlone) {
   const std::string grouped = Snapshot(*w);
 
   // The same lake loaded a file at a time (a load per file) gives the same tables.
-  std::filesystem::remove(db_);
-  auto one = OpenWarehouse();
-  ASSERT_NE(one, nullptr);
-  auto files = ListLakeFiles(lake_, "turnstile");
-  ASSERT_TRUE(files.ok());
-  LoadOptions at;
-  at.loaded_at = "2024-01-02 03:04:05";
-  for (const LakeFile& f : *files) ASSERT_TRUE(one->Load({f}, at).ok());
-  EXPECT_EQ(Snapshot(*one), grouped);
+  w.reset();
+  EXPECT_EQ(SnapshotLoadedFileByFile(), grouped);
 }
 
 // Key parts are escaped before they are joined with '|': devices whose CA and UNIT differ
@@ -460,15 +465,7 @@ TEST_F(WarehouseTest, AttributesComeFromTheFirstFileWhereverGroupsEnd) {
   EXPECT_EQ(Dump(w->connection(), "SELECT station_name, line_name, division, entries FROM rpt_turnstile"),
             "ZED ST|Z|IRT|3\n");
   w.reset();
-  std::filesystem::remove(db_);
-  auto one = OpenWarehouse();
-  ASSERT_NE(one, nullptr);
-  auto files = ListLakeFiles(lake_, "turnstile");
-  ASSERT_TRUE(files.ok());
-  LoadOptions at;
-  at.loaded_at = "2024-01-02 03:04:05";
-  for (const LakeFile& f : *files) ASSERT_TRUE(one->Load({f}, at).ok());
-  EXPECT_EQ(Snapshot(*one), grouped);
+  EXPECT_EQ(SnapshotLoadedFileByFile(), grouped);
 }
 
 // A relative lake path that starts with '~' is a folder named '~', as for the process that
