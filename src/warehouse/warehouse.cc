@@ -317,6 +317,13 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
     Result<std::vector<int64_t>> rows = LoadGroup(group, options);
     for (size_t k = 0; k < group.size(); ++k) {
       const PendingFile& p = group[k];
+      if (!rows.ok() && k > 0 && options.stop && options.stop()) {
+        // Stopped while the group loads again a file at a time: the files left are not
+        // loaded, nor counted as seen; the next load takes them.
+        report.interrupted = true;
+        fig.files_seen -= group.size() - k;
+        break;
+      }
       FileResult result;
       result.file = p.file;
       if (rows.ok()) {
@@ -343,7 +350,7 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
     group_bytes = 0;
   };
   for (const LakeFile& file : files) {
-    if (options.stop && options.stop()) {
+    if (report.interrupted || (options.stop && options.stop())) {
       report.interrupted = true;
       break;
     }
@@ -354,6 +361,10 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
       return p.file.relative_path == file.relative_path;
     });
     if (in_group) load_group();  // the duplicate is then found in the manifest
+    if (report.interrupted) {
+      --fig.files_seen;
+      break;
+    }
     auto it = manifest.find(file.relative_path);
     if (it != manifest.end()) {
       const ManifestEntry& e = it->second;
@@ -402,9 +413,13 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
       result.error = sum.status();
     }
     load_group();
+    if (report.interrupted) {
+      --fig.files_seen;
+      break;
+    }
     finish(std::move(result));
   }
-  load_group();
+  load_group();  // after a stop too: the files gathered before it (none if it came in a retry)
   return report;
 }
 

@@ -527,6 +527,30 @@ TEST_F(WarehouseTest, StopBetweenFiles) {
   EXPECT_EQ(Dump(w->connection(), "SELECT entries FROM fact_turnstile"), "3\n");
 }
 
+// A group with a bad file loads again a file at a time; a stop then ends the load before
+// the next file, which the next load takes.
+TEST_F(WarehouseTest, StopWhileAGroupLoadsAgainFileByFile) {
+  WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 1, 10)});
+  WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("25:00:00", 2, 20)});  // bad: no such time
+  WriteCsvGz(Part("2023-06-03", 2, 1), {Row59("10:00:00", 4, 40)});
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  LoadOptions o;
+  int checks = 0;
+  o.stop = [&] { return ++checks == 4; };  // before each of the 3 files, then before the 2nd retry
+  LoadReport r = LoadLake(*w, o);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.figures.files_seen, 1u);
+  EXPECT_EQ(r.figures.files_loaded, 1u);
+  EXPECT_TRUE(r.failures.empty());
+  EXPECT_EQ(Dump(w->connection(), "SELECT entries FROM fact_turnstile"), "1\n");
+  LoadReport again = LoadLake(*w);
+  EXPECT_FALSE(again.interrupted);
+  EXPECT_EQ(again.figures.files_loaded, 1u);
+  EXPECT_EQ(again.failures.size(), 1u);
+  EXPECT_EQ(Dump(w->connection(), "SELECT entries FROM fact_turnstile"), "5\n");
+}
+
 TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
   auto missing = Warehouse::Open(db_, Warehouse::Mode::kReadOnly);
   ASSERT_FALSE(missing.ok());
