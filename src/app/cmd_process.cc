@@ -41,6 +41,9 @@ struct ProcessArgs {
   KafkaOptions kafka;
 };
 
+// --duration and --slide in minutes: at most the pipelines' ten years.
+constexpr int kMaxWindowMinutes = static_cast<int>(stream::kMaxWindowSeconds / 60);
+
 Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   process::JobOptions o;
   if (!a.pipeline.empty()) {
@@ -222,9 +225,11 @@ void AddProcessCommand(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--client", a->client, "Kafka client.id")->capture_default_str();
   cmd->add_option("--duration", a->duration, "Turnstile window size in minutes")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, kMaxWindowMinutes));
   cmd->add_option("--slide", a->slide,
-                  "Turnstile window slide in minutes (default: the duration, tumbling)");
+                  "Turnstile window slide in minutes (default: the duration, tumbling)")
+      ->check(CLI::Range(1, kMaxWindowMinutes));
   cmd->add_option("--pipeline", a->pipeline,
                   "A pipeline file (YAML) instead of the built-in turnstile query, e.g. "
                   "pipelines/taxi-rides.yaml")
@@ -269,7 +274,8 @@ void AddProcessCommand(CLI::App& root) {
   a->metrics.AddTo(cmd, "records, bad, late, duplicates, windows, files, lag, watermarks");
   cmd->add_option("--connect-timeout", a->connect_timeout,
                   "Seconds to wait for the cluster to answer")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   a->kafka.AddTo(cmd);
   cmd->footer(
       "Examples:\n"
@@ -284,7 +290,14 @@ void AddProcessCommand(CLI::App& root) {
       "there.\n"
       "Ctrl-C / SIGTERM commits what was processed and exits 0. The group's Kafka offsets are committed\n"
       "about once a second for monitoring only: `lakestream topics lag TOPIC --group G` shows the lag.");
-  cmd->callback([a] { RunProcess(*a); });
+  cmd->callback([a, cmd] {
+    if (!a->pipeline.empty() && (cmd->count("--duration") > 0 || cmd->count("--slide") > 0)) {
+      return Fail(Status::InvalidArgument("--duration and --slide set the window of the built-in turnstile query; "
+                                          "with --pipeline the window is the file's `window:` (edit it there)"),
+                  2);
+    }
+    RunProcess(*a);
+  });
 }
 
 }  // namespace lakestream::app

@@ -91,10 +91,15 @@ Result<produce::PaceOptions> ParsePace(const ProduceArgs& a) {
     try {
       size_t used = 0;
       p.speed = std::stod(speed, &used);
-      if (used != speed.size() || p.speed <= 0) throw std::invalid_argument(speed);
+      // NaN fails this too.
+      if (used != speed.size() || !(p.speed >= 0.001 && p.speed <= 1e6)) throw std::invalid_argument(speed);
     } catch (const std::exception&) {
-      return Status::InvalidArgument("--speed must be `max` or a positive number (N x real time), got '" + speed + "'");
+      return Status::InvalidArgument(
+          "--speed must be `max` or a number from 0.001 to 1000000 (N x real time), got '" + speed + "'");
     }
+  }
+  if (a.rate != 0 && !(a.rate >= 0.001 && a.rate <= 1e7)) {
+    return Status::InvalidArgument(fmt::format("--rate must be from 0.001 to 10000000 messages a second, got {}", a.rate));
   }
   return p;
 }
@@ -307,7 +312,7 @@ void AddProduceCommand(CLI::App& root) {
                   "Write `key<TAB>value` lines to this file instead of Kafka (e.g. for kcat -K'\\t')");
   cmd->add_option("--connect-timeout", args->connect_timeout, "Seconds to wait for the cluster to answer")
       ->capture_default_str()
-      ->check(kPositive);
+      ->check(CLI::Range(1, 3600));
   args->kafka.AddTo(cmd);
   cmd->footer(
       "Examples:\n"

@@ -72,6 +72,10 @@ RecordOutcome PartitionTask::Process(std::string_view value, KafkaOffset offset,
                            s.watermark.current()});
     return RecordOutcome::kLate;
   }
+  // Closed as soon as the watermark passes them, even when this record turns out to be a
+  // duplicate (which still moves the watermark). A record that is not late falls only in
+  // windows that end after the watermark, so closing before adding it is safe.
+  if (s.watermark.current() >= s.aggregation.next_close()) CloseWindows();
   if (!dedup_fields_.empty()) {
     const std::vector<FieldValue>& fields = decoder_.fields();
     const std::string_view key = EncodeKey(fields, dedup_fields_, dedup_types_, &dedup_key_buffer_);
@@ -81,7 +85,6 @@ RecordOutcome PartitionTask::Process(std::string_view value, KafkaOffset offset,
     }
   }
   s.aggregation.Add(decoder_.fields(), t);
-  if (s.watermark.current() >= s.aggregation.next_close()) CloseWindows();
   return RecordOutcome::kAccepted;
 }
 

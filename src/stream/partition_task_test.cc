@@ -295,6 +295,23 @@ TEST(PartitionTask, DedupKeysAreEvictedBelowTheWatermark) {
   EXPECT_EQ(task->Stats().duplicates, 2u);
 }
 
+// A duplicate still moves the watermark, and the windows it passes close then, not at the
+// next accepted record.
+TEST(PartitionTask, ADuplicateThatMovesTheWatermarkClosesWindows) {
+  auto task = MakeTask(KeyOnlyDedupSpec());
+  Feeder feed{task.get()};
+  const int64_t t = kDay + 10 * kHour;
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t, 3, 4, "a")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 300, 1, 1, "k")), RecordOutcome::kAccepted);  // watermark t
+  EXPECT_TRUE(task->TakeClosed().empty());
+  // k again: a duplicate (first seen at t + 300, not below the new watermark t + 300),
+  // which takes the watermark to the end of [t, t + 300).
+  EXPECT_EQ(feed(Line("A001", "02-00-00", t + 600, 1, 1, "k")), RecordOutcome::kDuplicate);
+  const std::vector<Row> expected = {TurnstileRow("A001", "02-00-00", "07/22/2024", "10:05:00", 3, 4, t, t + 300)};
+  EXPECT_EQ(task->TakeClosed(), expected);
+  EXPECT_EQ(task->Stats().windows_emitted, 1u);
+}
+
 TEST(PartitionTask, NoDedupWhenKeyIsEmpty) {
   PipelineSpec s = TurnstilePipeline(minutes(5), minutes(5));
   s.dedup_key.clear();

@@ -397,8 +397,14 @@ class YamlLoader {
   }
 
   void CheckKeys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const {
+    std::vector<std::string> seen;
     for (const auto& kv : map) {
       std::string key = kv.first.Scalar();
+      // YAML forbids a repeated key, but the parser keeps the first silently.
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        Fail(kv.first, "key '" + key + "' appears twice in " + std::string(what) + ": keep one");
+      }
+      seen.push_back(key);
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string expected;
         for (std::string_view a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
@@ -422,6 +428,9 @@ class YamlLoader {
     std::string text = Scalar(n, key);
     std::optional<int64_t> d = ParseDuration(text);
     if (!d) Fail(n, "'" + std::string(key) + "': expected a duration like 300, 30s, 5m or 1h, got '" + text + "'");
+    // Windows and delays beyond ten years are surely a slip; they would also put window
+    // bounds past the years the lake's dates can show.
+    if (*d > kMaxWindowSeconds) Fail(n, "'" + std::string(key) + "': at most 3650d (ten years), got '" + text + "'");
     return *d;
   }
 

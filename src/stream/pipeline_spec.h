@@ -110,6 +110,8 @@ Result<PipelineSpec> ParsePipelineYaml(std::string_view text, std::string_view s
 
 // "30", "30s", "5m", "1h", "1d" -> seconds; nullopt if malformed or negative.
 std::optional<int64_t> ParseDuration(std::string_view text);
+// The longest window size, slide or watermark delay a pipeline takes: ten years.
+inline constexpr int64_t kMaxWindowSeconds = int64_t{3650} * 86400;
 
 // A canonical one-line rendering of every field; equal specs give equal text. Its hash
 // guards checkpoints against being restored into a different pipeline.

@@ -505,6 +505,12 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     assert "every record was bad: the messages do not fit pipeline 'taxi-rides' (wire format json" in p.stderr
     p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--bad-rows", str(tmp_path / "b.jsonl"), expect=2)
     assert "--bad-rows is for --source files" in p.stderr and not (tmp_path / "b.jsonl").exists()
+    # The built-in query's window options: in range, and not mixed with a pipeline file's window.
+    p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--slide", "0", expect=2, broker=False)
+    assert "--slide: Value 0 not in range 1 to 5256000" in p.stderr
+    p = lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml", "--duration", "60",
+                       "--lake", str(tmp_path / "t"), expect=2, broker=False)
+    assert "with --pipeline the window is the file's `window:`" in p.stderr
     # An object-store URL is not taken for a local folder named "s3:".
     p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
                        "--lake", "s3://bucket/lake", expect=2, broker=False)

@@ -222,6 +222,9 @@ def test_bad_options_say_what_is_wanted():
     for args, message in [(["--rate", "0"], "--rate: must be above 0, got '0'"),
                           (["--rate", "fast"], "--rate: expected a number, got 'fast'"),
                           (["--max-delta", "-5"], "--max-delta: must be 0 or more, got '-5'"),
+                          (["--rate", "1e-300"], "--rate must be from 0.001 to 10000000 messages a second"),
+                          (["--speed", "nan"], "--speed must be `max` or a number from 0.001 to 1000000"),
+                          (["--connect-timeout", "2147484"], "--connect-timeout: Value 2147484 not in range 1 to 3600"),
                           (["--no-such-option"], "--no-such-option")]:
         p = run("produce", "--source", "synthetic", *args, check=False)
         assert p.returncode == 2, (args, p.stderr)
