@@ -79,15 +79,13 @@ LEFT JOIN dim_date d ON d.full_date = CAST(f.created_dt AS DATE);
 // (non-NULL first): the rule of loading the files one at a time, in which the first file
 // loaded sets them, so where group boundaries fall does not change the warehouse.
 constexpr const char* kStageSql = R"sql(
+CREATE OR REPLACE TEMP MACRO ls_key_part(s) AS replace(replace(s, '\', '\\'), '|', '\|');
 CREATE OR REPLACE TEMP TABLE ls_stage AS
-SELECT md5(concat_ws('|', replace(replace(CA, '\', '\\'), '|', '\|'),
-                          replace(replace(UNIT, '\', '\\'), '|', '\|'),
-                          replace(replace(SCP, '\', '\\'), '|', '\|'),
+SELECT md5(concat_ws('|', ls_key_part(CA), ls_key_part(UNIT), ls_key_part(SCP),
                           strftime(created_dt, '%Y-%m-%d %H:%M:%S'))) AS log_id,
        md5(station) AS station_id,
        station AS station_name,
-       md5(concat_ws('|', replace(replace(UNIT, '\', '\\'), '|', '\|'),
-                          replace(replace(CA, '\', '\\'), '|', '\|'))) AS booth_id,
+       md5(concat_ws('|', ls_key_part(UNIT), ls_key_part(CA))) AS booth_id,
        UNIT AS remote,
        CA AS booth_name,
        SCP AS scp,
