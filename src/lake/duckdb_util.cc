@@ -1,6 +1,30 @@
 #include "lake/duckdb_util.h"
 
 namespace lakestream::lake {
+namespace {
+
+// A failed statement's error names DuckDB's reason first, then the statement's start: the
+// whole text of a load's statement is kilobytes of file paths, which bury the reason.
+std::string FailedSql(const char* what, const std::string& sql, const char* error) {
+  constexpr size_t kShown = 80;
+  std::string head = sql.substr(0, sql.find('\n'));
+  const bool cut = head.size() > kShown || head.size() < sql.size();
+  if (head.size() > kShown) head.resize(kShown);
+  return std::string(what) + ": " + (error ? error : "unknown error") + " (in: " + head +
+         (cut ? " ...)" : ")");
+}
+
+// DuckDB opens an existing .csv, .parquet or .json file as data in an in-memory database,
+// where everything written would be lost at exit without a word (read-only, it refuses with
+// "Cannot launch in-memory database in read-only mode").
+Status NotADatabaseFile(const std::string& path) {
+  return Status::InvalidArgument(
+      "'" + path + "' is not a DuckDB database file: DuckDB reads it as data, in memory, so " +
+      "nothing written would be kept. Give the path of a DuckDB file (a new name, such as " +
+      "warehouse.duckdb, creates one)");
+}
+
+}  // namespace
 
 Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
     const std::string& path, const std::vector<std::pair<std::string, std::string>>& settings) {
@@ -25,6 +49,9 @@ Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
   if (Duck().duckdb_open_ext(where, c->db_.get(), config, &error) != DuckDBSuccess) {
     std::string msg = error ? error : "unknown error";
     Duck().duckdb_free(error);
+    if (!path.empty() && msg.find("in-memory database in read-only mode") != std::string::npos) {
+      return NotADatabaseFile(path);
+    }
     return Status::IoError("cannot open DuckDB database '" + (path.empty() ? ":memory:" : path) +
                            "': " + msg);
   }
@@ -33,6 +60,14 @@ Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
     return Status::Internal("cannot connect to DuckDB database '" +
                             (path.empty() ? ":memory:" : path) + "'");
   }
+  if (!path.empty()) {
+    auto where_stored = c->Query(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()");
+    if (!where_stored.ok()) return where_stored.status();
+    if (where_stored->rows.empty() || !where_stored->rows[0][0]) {
+      return NotADatabaseFile(path);
+    }
+  }
   return c;
 }
 
@@ -40,7 +75,7 @@ Status DuckDbConnection::Execute(const std::string& sql) {
   DuckDbResult result;
   if (Duck().duckdb_query(*conn_, sql.c_str(), result.get()) != DuckDBSuccess) {
     const char* e = Duck().duckdb_result_error(result.get());
-    return Status::IoError("DuckDB statement failed: " + sql + ": " + (e ? e : "unknown error"));
+    return Status::IoError(FailedSql("DuckDB statement failed", sql, e));
   }
   return Status::Ok();
 }
@@ -49,7 +84,7 @@ Result<QueryTable> DuckDbConnection::Query(const std::string& sql) {
   DuckDbResult result;
   if (Duck().duckdb_query(*conn_, sql.c_str(), result.get()) != DuckDBSuccess) {
     const char* e = Duck().duckdb_result_error(result.get());
-    return Status::IoError("DuckDB query failed: " + sql + ": " + (e ? e : "unknown error"));
+    return Status::IoError(FailedSql("DuckDB query failed", sql, e));
   }
   QueryTable table;
   idx_t cols = Duck().duckdb_column_count(result.get());

@@ -115,6 +115,7 @@ PipelineSpec TurnstilePipeline(std::chrono::seconds size, std::chrono::seconds s
 
 Status ValidatePipelineSpec(const PipelineSpec& spec) {
   auto bad = [](std::string m) { return Status::InvalidArgument(std::move(m)); };
+  if (spec.name.empty()) return bad("name: must not be empty");
   if (spec.schema.empty()) return bad("schema: no fields");
   std::set<std::string, std::less<>> names;
   for (const FieldSpec& f : spec.schema) {
@@ -237,6 +238,11 @@ class YamlLoader {
   explicit YamlLoader(std::string_view source) : source_(source) {}
 
   PipelineSpec Load(const YAML::Node& root) {
+    if (!root.IsDefined() || root.IsNull()) {
+      throw SpecError{std::string(source_) +
+                      ": the file holds no pipeline: expected a mapping of keys (version, name, format, "
+                      "schema, ...), as in pipelines/mta-turnstile.yaml"};
+    }
     if (!root.IsMap()) Fail(root, "a pipeline must be a mapping of keys");
     CheckKeys(root, "pipeline",
               {"version", "name", "format", "schema", "event_time", "dedup_key", "window",
@@ -246,6 +252,7 @@ class YamlLoader {
       if (Scalar(v, "version") != "1") Fail(v, "'version': only version 1 is supported");
     }
     spec.name = Scalar(Required(root, "name", "pipeline"), "name");
+    if (spec.name.empty()) Fail(root["name"], "'name': must not be empty: it names the lake's table folder");
     std::string format = Scalar(Required(root, "format", "pipeline"), "format");
     if (format == "csv") {
       spec.format = WireFormat::kCsv;

@@ -132,6 +132,7 @@ TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
        "p.yaml:14: unknown key 'form' in output column (expected one of: name, from, format, csv)"},
       {"{name: k, from: k}", "{name: k, from: k, csv: no}",
        "p.yaml:14: 'csv' of output column 'k': expected true or false, got 'no'"},
+      {"name: p\n", "name: ''\n", "p.yaml:1: 'name': must not be empty: it names the lake's table folder"},
       {"schema:\n", "schema: [\n", ""},  // YAML syntax error: message from yaml-cpp, line checked below
   };
   for (const Case& c : cases) {
@@ -144,6 +145,20 @@ TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
       EXPECT_EQ(s.status().message().rfind("p.yaml:", 0), 0u) << s.status().message();
     }
   }
+}
+
+TEST(PipelineSpec, AFileWithoutADocumentSaysSo) {
+  for (const char* text : {"", "\n\n", "# only a comment\n", "---\n"}) {
+    Result<PipelineSpec> s = ParsePipelineYaml(text, "p.yaml");
+    ASSERT_FALSE(s.ok()) << text;
+    EXPECT_EQ(s.status().message(),
+              "p.yaml: the file holds no pipeline: expected a mapping of keys (version, name, format, schema, "
+              "...), as in pipelines/mta-turnstile.yaml")
+        << text;
+  }
+  Result<PipelineSpec> list = ParsePipelineYaml("- a\n- b\n", "p.yaml");
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.status().message(), "p.yaml:1: a pipeline must be a mapping of keys");
 }
 
 TEST(PipelineSpec, MissingFileIsAnIoError) {
@@ -163,6 +178,9 @@ TEST(PipelineSpec, ValidateRejectsBadSpecs) {
   s = TurnstilePipeline(minutes(5), minutes(5));
   s.output.push_back({"CA", "CA"});
   EXPECT_EQ(ValidatePipelineSpec(s).message(), "output column 'CA' appears twice");
+  s = TurnstilePipeline(minutes(5), minutes(5));
+  s.name.clear();
+  EXPECT_EQ(ValidatePipelineSpec(s).message(), "name: must not be empty");
 }
 
 TEST(ParseDuration, Table) {

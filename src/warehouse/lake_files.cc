@@ -103,10 +103,21 @@ Result<std::string> FileChecksum(const std::string& path) {
   return std::string("xxh3-64:") + hex;
 }
 
-Status CheckWholeGzip(const std::string& path) {
+Result<std::string> HeaderOfWholeGzip(const std::string& path) {
   // The lake's one text reader inflates it (libdeflate checks each member's CRC and size);
-  // the text itself is not needed here.
-  return ForEachTextPiece(path, [](std::string_view, double) { return Status::Ok(); });
+  // of the text only the first line is kept.
+  std::string header;
+  bool header_done = false;
+  LS_RETURN_NOT_OK(ForEachTextPiece(path, [&](std::string_view piece, double) {
+    if (header_done) return Status::Ok();
+    constexpr size_t kMaxHeader = 64 * 1024;  // a file without line ends is not a lake file
+    const size_t end = piece.find('\n');
+    header.append(piece.substr(0, std::min(end, kMaxHeader - header.size())));
+    header_done = end != std::string_view::npos || header.size() >= kMaxHeader;
+    return Status::Ok();
+  }));
+  if (!header.empty() && header.back() == '\r') header.pop_back();
+  return header;
 }
 
 }  // namespace lakestream::warehouse

@@ -41,10 +41,11 @@ bool IsCommittedFileName(const std::string& name);
 // "xxh3-64:<16 lowercase hex digits>" of the file's bytes (XXH3, 64 bits; streaming).
 Result<std::string> FileChecksum(const std::string& path);
 
-// OK when the .csv.gz file at `path` is whole: every gzip member ends with its CRC and
-// size, and they match the data. DuckDB reads a truncated gzip file without an error (up
-// to where it was cut), so a file cut short would load part of its rows. The lake's writer
-// makes one member per file, so a cut can never fall between two members unseen.
-Status CheckWholeGzip(const std::string& path);
+// The first line (without its line end) of the .csv.gz file at `path`, once the whole file
+// is checked: every gzip member ends with its CRC and size, and they match the data. DuckDB
+// reads a truncated gzip file without an error (up to where it was cut), so a file cut short
+// would load part of its rows. The lake's writer makes one member per file, so a cut can
+// never fall between two members unseen.
+Result<std::string> HeaderOfWholeGzip(const std::string& path);
 
 }  // namespace lakestream::warehouse

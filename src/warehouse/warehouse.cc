@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "formats/csv.h"
 #include "lake/fs_util.h"
 
 namespace lakestream::warehouse {
@@ -133,6 +134,7 @@ ON CONFLICT (log_id) DO UPDATE SET
   exits = fact_turnstile.exits + excluded.exits;
 )sql";
 
+constexpr size_t kLakeColumnCount = 12;  // kLakeColumns's
 constexpr const char* kLakeColumns =
     "{'index': 'BIGINT', 'CA': 'VARCHAR', 'UNIT': 'VARCHAR', 'SCP': 'VARCHAR', "
     "'STATION': 'VARCHAR', 'LINENAME': 'VARCHAR', 'DIVISION': 'VARCHAR', 'DATE': 'VARCHAR', "
@@ -152,6 +154,25 @@ int64_t ToInt(const std::optional<std::string>& cell) { return cell ? std::stoll
 // DuckDB expands '*', '?' and '[' in file paths as globs: such a path could read other files.
 bool HasGlobCharacter(const std::string& path) {
   return path.find_first_of("*?[") != std::string::npos;
+}
+
+// The CSV files are read by position (see LakeFilesSelectSql), so a file of another table
+// must be caught by its column count before DuckDB's error, which names neither the table
+// nor the cause.
+Status CheckLakeHeader(const std::string& relative_path, const std::string& header) {
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  if (!header.empty() && SplitCsvLine(header, &fields, &scratch) && fields.size() == kLakeColumnCount) {
+    return Status::Ok();
+  }
+  std::string shown = header.substr(0, 200) + (header.size() > 200 ? " ..." : "");
+  return Status::InvalidArgument(fmt::format(
+      "lake file '{}' has the header '{}' ({} columns), not the {} columns of turnstile windows "
+      "(index,CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS) that the "
+      "warehouse's star schema is built from: --table must name a table of a turnstile pipeline "
+      "(pipelines/mta-turnstile.yaml). Query other tables straight from the lake, e.g. duckdb -c "
+      "\"SELECT * FROM read_csv('LAKE/TABLE/**/*.csv.gz')\"",
+      relative_path, shown, header.empty() ? 0 : fields.size(), kLakeColumnCount));
 }
 
 }  // namespace
@@ -394,13 +415,17 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
                                   "move the lake to a folder without them");
     } else {
       auto sum = FileChecksum(file.path);
-      Status whole = sum.ok() && file.format == LakeFileFormat::kCsvGz ? CheckWholeGzip(file.path) : Status::Ok();
-      if (!whole.ok()) {
-        sum = Status::InvalidArgument(fmt::format(
-            "lake file '{}' is not a whole gzip file, so it was not loaded ({}). Lake files are written whole "
-            "and never change: the file was cut short or damaged after it was committed. Restore it, or remove "
-            "it and reprocess its partition",
-            file.relative_path, whole.message()));
+      if (sum.ok() && file.format == LakeFileFormat::kCsvGz) {
+        Result<std::string> header = HeaderOfWholeGzip(file.path);
+        if (!header.ok()) {
+          sum = Status::InvalidArgument(fmt::format(
+              "lake file '{}' is not a whole gzip file, so it was not loaded ({}). Lake files are written "
+              "whole and never change: the file was cut short or damaged after it was committed. Restore "
+              "it, or remove it and reprocess its partition",
+              file.relative_path, header.status().message()));
+        } else if (Status columns = CheckLakeHeader(file.relative_path, *header); !columns.ok()) {
+          sum = columns;
+        }
       }
       if (sum.ok()) {
         group.push_back(PendingFile{file, *sum});

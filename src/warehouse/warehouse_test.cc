@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "warehouse/warehouse_test_util.h"
 
@@ -362,7 +363,8 @@ TEST_F(WarehouseTest, FilesWithBadRowsAreRejectedWhole) {
       << r.failures[0].error.message();
   EXPECT_NE(
       r.failures[1].error.message().find(
-          "cannot load lake file 'turnstile/date=2023-06-03/part-mta-p1-000000000001-0000.csv.gz'"),
+          "lake file 'turnstile/date=2023-06-03/part-mta-p1-000000000001-0000.csv.gz' has the header "
+          "',CA,UNIT' (3 columns), not the 12 columns"),
       std::string::npos)
       << r.failures[1].error.message();
   EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries), sum(exits) FROM fact_turnstile"), "1|10\n");
@@ -509,6 +511,49 @@ TEST_F(WarehouseTest, AFileCutShortFailsAloneAndNothingOfItLoads) {
   EXPECT_EQ(Dump(w->connection(), "SELECT count(*) FROM load_manifest"), "1\n");
 }
 
+// The CSV files are read by position: a file of another pipeline (here the taxi one's
+// columns) fails by name with what it holds, and the turnstile file beside it loads.
+TEST_F(WarehouseTest, AFileOfAnotherTableFailsByItsColumns) {
+  const std::string taxi = Part("2023-06-03", 0, 1), good = Part("2023-06-03", 1, 1);
+  testing::WriteGzip(taxi, ",PULocationID,window_start,window_end,rides,total_amount\n0,74,2020-06-30 18:05:00,"
+                  "2020-06-30 18:15:00,1,5.8\n");
+  WriteCsvGz(good, {Row59("10:00:00", 5, 6)});
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  LoadReport r = LoadLake(*w);
+  EXPECT_EQ(r.figures.files_loaded, 1u);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].file.path, taxi);
+  EXPECT_EQ(r.failures[0].error.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.failures[0].error.message().rfind(
+                "lake file '" + r.failures[0].file.relative_path +
+                    "' has the header ',PULocationID,window_start,window_end,rides,total_amount' (6 columns), not the "
+                    "12 columns of turnstile windows (index,CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,"
+                    "ENTRIES,EXITS)",
+                0),
+            0u)
+      << r.failures[0].error.message();
+  EXPECT_EQ(Dump(w->connection(), "SELECT count(*), sum(entries) FROM fact_turnstile"), "1|5\n");
+}
+
+// A load's statements list every file of a group: an error shows DuckDB's reason and only
+// the statement's start.
+TEST_F(WarehouseTest, AFailedStatementShowsItsReasonAndOnlyItsStart) {
+  auto db = lake::DuckDbConnection::Open("");
+  ASSERT_TRUE(db.ok());
+  const std::string sql = "SELECT x FROM no_such_table WHERE x IN (" + std::string(200, '1') + ")\nAND 1 = 1";
+  Status st = (*db)->Execute(sql);
+  ASSERT_FALSE(st.ok());
+  const std::string& m = st.message();
+  EXPECT_EQ(m.rfind("DuckDB statement failed: Catalog Error: Table with name no_such_table does not exist!", 0), 0u)
+      << m;
+  EXPECT_NE(m.find(" (in: " + sql.substr(0, 80) + " ...)"), std::string::npos) << m;
+  EXPECT_EQ(m.find(sql.substr(0, 81)), std::string::npos) << m;
+  Result<lake::QueryTable> q = (*db)->Query("SELECT nope");
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().message().substr(q.status().message().size() - 18), " (in: SELECT nope)");
+}
+
 TEST_F(WarehouseTest, StopBetweenFiles) {
   WriteCsvGz(Part("2023-06-03", 0, 1), {Row59("10:00:00", 1, 10)});
   WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:00:00", 2, 20)});
@@ -563,6 +608,22 @@ TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
     ASSERT_TRUE(other.ok());
     ASSERT_TRUE((*other)->Execute("CREATE TABLE t(x INTEGER)").ok());
   }
+  // DuckDB opens an existing .csv file as data in an in-memory database: a load there
+  // would be lost without a word.
+  {
+    std::ofstream(dir_ + "/rows.csv") << "a,b\n1,2\n";
+  }
+  for (Warehouse::Mode mode : {Warehouse::Mode::kReadOnly, Warehouse::Mode::kReadWrite}) {
+    auto data = Warehouse::Open(dir_ + "/rows.csv", mode);
+    ASSERT_FALSE(data.ok());
+    EXPECT_EQ(data.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(data.status().message().rfind("'" + dir_ + "/rows.csv' is not a DuckDB database file: DuckDB reads "
+                                            "it as data, in memory",
+                                            0),
+              0u)
+        << data.status().message();
+  }
+
   auto foreign = Warehouse::Open(dir_ + "/other.duckdb", Warehouse::Mode::kReadOnly);
   ASSERT_FALSE(foreign.ok());
   EXPECT_EQ(foreign.status().code(), StatusCode::kFailedPrecondition);
