@@ -263,7 +263,7 @@ void AddProcessCommand(CLI::App& root) {
                   "once: dedupe by key or use cleanup.policy=compact");
   cmd->add_option(
       "--source", a->sources,
-      "Process MTA weekly FILE... (replayed like `produce` does) or rides:FILE instead of Kafka");
+      "Process MTA weekly FILE... (replayed like `produce` does) or rides:FILE instead of Kafka (then the Kafka options --topic, --group, --client, --config, -X do not apply)");
   cmd->add_option("--source-name", a->source_name,
                   "With --source: the name its checkpoint and files carry in the lake")
       ->capture_default_str();
@@ -295,6 +295,20 @@ void AddProcessCommand(CLI::App& root) {
       return Fail(Status::InvalidArgument("--duration and --slide set the window of the built-in turnstile query; "
                                           "with --pipeline the window is the file's `window:` (edit it there)"),
                   2);
+    }
+    if (!a->sources.empty()) {
+      // Kafka options would be ignored without a word with a file source: say so instead.
+      std::vector<std::string> given;
+      for (const char* kafka_option : {"--topic", "--group", "--client", "--config", "-X", "--connect-timeout"}) {
+        if (cmd->count(kafka_option) > 0) given.emplace_back(kafka_option);
+      }
+      if (!given.empty()) {
+        return Fail(Status::InvalidArgument(fmt::format(
+                        "{} configure{} the Kafka source; with --source FILE there is none: drop {} (the "
+                        "lake names a file source by --source-name)",
+                        fmt::join(given, ", "), given.size() == 1 ? "s" : "", given.size() == 1 ? "it" : "them")),
+                    2);
+      }
     }
     RunProcess(*a);
   });

@@ -468,7 +468,7 @@ def test_taxi_pipeline(lakestream, bootstrap, source_dir, tmp_path):
     # bounds it asks for are CSV columns too (only the turnstile layout leaves them out).
     csv_lake = str(tmp_path / "csv_lake")
     lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml",
-                   "--source", f"rides:{source_dir}/data/taxi/rides.csv", "--lake", csv_lake)
+                   "--source", f"rides:{source_dir}/data/taxi/rides.csv", "--lake", csv_lake, broker=False)
     got = duckdb.connect().execute(
         f"select PULocationID, epoch(window_start::timestamp)::bigint, "
         f"epoch(window_end::timestamp - window_start::timestamp)::bigint, rides, total_amount "
@@ -491,16 +491,22 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
                        "--dead-letter-topic", missing, expect=2)
     assert "--dead-letter-topic" in p.stderr and missing in p.stderr and "lakestream topics create" in p.stderr
     p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
-                       "--lake", str(tmp_path / "l"), "--dead-letter-topic", "x", expect=2)
+                       "--lake", str(tmp_path / "l"), "--dead-letter-topic", "x", expect=2, broker=False)
     assert "--dead-letter-topic needs a Kafka source" in p.stderr
+    # Kafka options with a file source would be ignored: they are refused, by name.
+    p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
+                       "--lake", str(tmp_path / "l"), "--topic", "t", expect=2)
+    assert "lakestream: error: --topic, -X configure the Kafka source; with --source FILE there is none" in p.stderr
+    assert not (tmp_path / "l").exists()
     # Rides are JSON objects: a pipeline reading another format is refused before anything
     # is written; records that all fail their pipeline end with a hint.
     rides = f"rides:{source_dir}/data/taxi/rides.csv"
-    p = lakestream.run("process", "--source", rides, "--lake", str(tmp_path / "r"), expect=2)
+    p = lakestream.run("process", "--source", rides, "--lake", str(tmp_path / "r"), expect=2, broker=False)
     assert "pipeline 'mta-turnstile' reads csv: use a json pipeline" in p.stderr
     assert not (tmp_path / "r").exists()
     p = lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml", "--source",
-                       f"{source_dir}/data/mta/turnstile_150627_subset.csv", "--lake", str(tmp_path / "t"))
+                       f"{source_dir}/data/mta/turnstile_150627_subset.csv", "--lake", str(tmp_path / "t"),
+                       broker=False)
     assert "bad records 1,681" in p.stdout
     assert "every record was bad: the messages do not fit pipeline 'taxi-rides' (wire format json" in p.stderr
     p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--bad-rows", str(tmp_path / "b.jsonl"), expect=2)
