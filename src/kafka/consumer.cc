@@ -102,7 +102,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       rd_kafka_assign(rk, parts);
     }
   } else {
-    self->listener_->OnRevoked(ToVector(parts));
+    self->listener_->OnRevoked(ToVector(parts), rd_kafka_assignment_lost(rk) != 0);
     // While the partitions are still ours; the next owner's lag starts from them. A lost
     // assignment (session timed out) can no longer commit: the next owner's checkpoints do.
     self->FlushOffsets(/*drop=*/rd_kafka_assignment_lost(rk) != 0);
@@ -243,7 +243,7 @@ void Consumer::Close() {
     rd_kafka_topic_partition_list_t* assigned = nullptr;
     if (rd_kafka_assignment(handle_.get(), &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       PartitionListPtr owned(assigned);
-      if (owned && owned->cnt > 0) listener_->OnRevoked(ToVector(owned.get()));
+      if (owned && owned->cnt > 0) listener_->OnRevoked(ToVector(owned.get()), rd_kafka_assignment_lost(handle_.get()) != 0);
     }
     if (queue_ != nullptr) rd_kafka_queue_destroy(std::exchange(queue_, nullptr));
     if (!DestroyConsumerWithin(handle_.release(), kCloseDestroyTimeout)) {

@@ -27,7 +27,9 @@ class RebalanceListener {
   // (same order), or -1 to start at the beginning of the partition.
   virtual std::vector<int64_t> OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
   // Partitions are being taken away: finish (checkpoint) their work before returning.
-  virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
+  // `lost`: the assignment was lost (the session expired, e.g. the process was stopped):
+  // another member may own them already, so their work must be dropped, not committed.
+  virtual void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
 };
 
 // The fetch and prefetch settings lakestream's consumer uses unless the user sets them,

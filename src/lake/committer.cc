@@ -258,6 +258,24 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
   LS_RETURN_NOT_OK(MakeDirsDurable(ParentDir(checkpoint_path_)));
   LS_RETURN_NOT_OK(WriteFileDurable(checkpoint_temp_path_, EncodeCheckpoint(checkpoint)));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointTemp, 0));
+  // Fence against a zombie owner (a process whose group session expired, or that was
+  // stopped, while another member took the partition over): if the checkpoint is no longer
+  // the one this committer recovered or last wrote, another owner has committed since, and
+  // renaming ours over it would roll the partition back and replace that owner's files of
+  // the same commit numbers. Not atomic with the rename (a narrow window stays), but it
+  // turns the common case into an error instead of a silent loss.
+  {
+    LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> current, ReadCheckpoint(checkpoint_path_));
+    const uint64_t on_disk = current ? current->commit_seq : 0;
+    if (on_disk != commit_seq_) {
+      return Status::FailedPrecondition(
+          "partition " + options_.topic + "/" + std::to_string(options_.partition.value) +
+          ": the checkpoint '" + checkpoint_path_ + "' is at commit " + std::to_string(on_disk) +
+          ", this process last saw commit " + std::to_string(commit_seq_) +
+          ": another process owns the partition now; this one's uncommitted work is dropped "
+          "(the new owner reprocesses it)");
+    }
+  }
   LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
   commit_seq_ = seq;  // committed from here on, even if the fsync below fails
   next_offset_ = next_offset;

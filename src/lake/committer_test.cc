@@ -536,6 +536,41 @@ TEST(PartitionCommitter, RebalancedOwnersSeeTheSameResult) {
   EXPECT_EQ(Snapshot(root), reference);
 }
 
+// A zombie owner: A still holds the partition in memory (its session expired, or it was
+// stopped) while B took it over, recovered and committed. A's next commit must not replace
+// B's checkpoint and B's committed files of the same commit numbers.
+TEST(PartitionCommitter, ZombieOwnerCannotCommitOverTheNextOwner) {
+  const auto reference = ReferenceLake();
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+
+  auto b = MakeCommitter(Options(root));  // the group gave the partition to B
+  EXPECT_EQ(MustRecover(b.get()).commit_seq, 1u);
+  MustCommit(b.get(), steps[1]);
+  MustCommit(b.get(), steps[2]);
+
+  // A resumes with a snapshot of what it read after commit 1: other rows, commit number 2.
+  Step zombie;
+  zombie.batch.Add(kTable, At(23, 0, 5), TableRow("ZOMBIE", 1, At(23, 0, 5)));
+  zombie.next_offset = KafkaOffset{6};
+  zombie.state = "zombie-state";
+  auto r = a->Commit(zombie.batch, zombie.next_offset, zombie.state);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+
+  // B's commits stand: the lake and the checkpoint are those of B (orphans of A aside,
+  // which the next recovery deletes).
+  auto c = MakeCommitter(Options(root));
+  RecoveredState rc = MustRecover(c.get());
+  EXPECT_EQ(rc.commit_seq, 3u);
+  EXPECT_EQ(rc.next_offset, KafkaOffset{12});
+  EXPECT_EQ(rc.state, "state-3");
+  EXPECT_EQ(Snapshot(root), reference);
+}
+
 TEST(PartitionCommitter, EmptyBatchCommitsOffsetAndStateOnly) {
   std::string root = FreshTestDir();
   auto c = MakeCommitter(Options(root));

@@ -127,10 +127,17 @@ class KafkaJob final : public kafka::RebalanceListener {
     return offsets;
   }
 
-  void OnRevoked(const std::vector<kafka::TopicPartition>& parts) override {
+  void OnRevoked(const std::vector<kafka::TopicPartition>& parts, bool lost) override {
     for (const auto& tp : parts) {
       auto it = workers_.find({tp.topic, tp.partition});
       if (it == workers_.end()) continue;
+      if (lost) {
+        // Another member may own the partition already and have committed since: a commit
+        // now would replace its checkpoint and files. The next owner reprocesses this work.
+        std::fprintf(stderr, "lakestream: warning: %s/%d: assignment lost (session expired); dropping its "
+                     "uncommitted work, the partition's next owner reprocesses it\n", tp.topic.c_str(), tp.partition);
+        continue;
+      }
       Status st = CommitOne(it->second);
       if (!st.ok() && fatal_.ok()) fatal_ = st;
     }

@@ -63,6 +63,7 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   co.lake_root = lake.root;
   co.topic = topic;
   co.partition = PartitionId{partition};
+  co.crash_hook = lake.crash_hook;
   co.outputs = {table, lake::DeadLetterOutput(topic, lake.max_rows_per_file),
                 lake::LateDataOutput(topic, late_file, lake.max_rows_per_file)};
   LS_ASSIGN_OR_RETURN(w->committer_, lake::PartitionCommitter::Make(std::move(co)));
@@ -149,15 +150,23 @@ Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shar
   // Dead letters for a topic are delivered before the commit that passes their offsets
   // (at least once; see dead_letter_topic.h).
   if (dead_letter_topic_ != nullptr) LS_RETURN_NOT_OK(dead_letter_topic_->Publish(letters));
+  const uint64_t seq_before = committer_->commit_seq();
   Result<lake::CommitResult> r = committer_->Commit(batch, KafkaOffset{next}, state);
   if (!r.ok() && r.status().code() == StatusCode::kIoError) {
-    // A failed commit left the lake at the previous checkpoint (plus orphans that Recover
-    // deletes). The snapshot is still whole, so one retry after recovery is safe; if that
-    // fails too the job stops, and a restart resumes from the last checkpoint.
+    // A commit that failed before its commit point (the checkpoint rename) left the lake at
+    // the previous checkpoint (plus orphans that Recover deletes): the snapshot is still
+    // whole, so one retry after recovery is safe; if that fails too the job stops, and a
+    // restart resumes from the last checkpoint. One that failed after it (fsync of the
+    // checkpoint folder, a rename of its files) did happen: Recover finishes it, and
+    // committing the snapshot again would write its rows twice.
     std::fprintf(stderr, "lakestream: warning: %s/%d: commit failed (%s); recovering and retrying once\n",
                  topic_.c_str(), partition_, r.status().message().c_str());
     auto rec = committer_->Recover();
     if (!rec.ok()) return rec.status();
+    if (rec->commit_seq > seq_before) {
+      ++commits_;  // committed (recovery finished its renames); file and row figures unknown
+      return Status::Ok();
+    }
     r = committer_->Commit(batch, KafkaOffset{next}, state);
   }
   if (!r.ok()) return r.status();

@@ -36,6 +36,7 @@ struct LakeOptions {
   // Not owned. Set: dead letters go to this Kafka topic (published before each commit);
   // null: under _dead_letters/<topic> in the lake, inside the commit.
   DeadLetterTopic* dead_letter_topic = nullptr;
+  lake::CrashHook crash_hook;  // tests only: fault injection in the committer
 };
 
 struct CommitFigures {
