@@ -1,7 +1,9 @@
 // `lakestream produce`: publish turnstile (or taxi ride) messages to a Kafka topic.
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -145,6 +147,16 @@ void RunProduce(const ProduceArgs& a) {
   // The producer is created on a helper thread while the source is read (librdkafka then
   // connects in the background); its errors (config) come first, as if created before.
   std::future<Result<std::unique_ptr<kafka::Producer>>> creating;
+  if (!a.stats_json.empty()) {
+    // Checked before anything is published: a path found unwritable only at the end would
+    // fail a run whose messages are already in the topic (and a retry sends them again).
+    std::ofstream probe(a.stats_json, std::ios::app);
+    if (!probe) {
+      return Fail(Status::InvalidArgument(fmt::format("cannot write --stats-json file '{}': {}", a.stats_json,
+                                                      std::strerror(errno))),
+                  2);
+    }
+  }
   if (!a.dump.empty()) {
     dump.open(a.dump, std::ios::binary);
     if (!dump) return Fail(Status::IoError("cannot write --dump file '" + a.dump + "'"), 2);

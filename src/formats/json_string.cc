@@ -189,4 +189,14 @@ bool DecodeJsonString(std::string_view s, std::string* out) {
   return true;
 }
 
+bool IsValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp;
+    const size_t len = DecodeUtf8(text, i, &cp);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace lakestream

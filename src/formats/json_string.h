@@ -16,4 +16,8 @@ void AppendJsonString(std::string* out, std::string_view text);
 // malformed literal. Used to read the `seed` wire format.
 bool DecodeJsonString(std::string_view literal, std::string* out);
 
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
+// U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
 }  // namespace lakestream

@@ -190,6 +190,13 @@ bool RecordDecoder::Decode(std::string_view value, std::string* reason) {
 }
 
 bool RecordDecoder::DecodeCsvLine(std::string_view line, std::string* reason) {
+  // The lake's writers (and DuckDB reading the lake) take UTF-8 only: a record in another
+  // encoding (e.g. Latin-1) is a bad record here, not a lake file that cannot be written or
+  // loaded.
+  if (!IsAscii(line) && !IsValidUtf8(line)) {
+    *reason = "not UTF-8 text (re-encode the source as UTF-8)";
+    return false;
+  }
   if (!SplitCsvLine(line, &parts_, &scratch_)) {
     *reason = "unbalanced quote in CSV line";
     return false;

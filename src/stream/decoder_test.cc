@@ -121,6 +121,13 @@ struct BadCase {
   std::string reason;
 };
 
+TEST(RecordDecoder, CsvUtf8StationDecodes) {
+  RecordDecoder d(Turnstile(WireFormat::kCsv));
+  std::string reason;
+  EXPECT_TRUE(d.Decode("A,R,S,\xC3\x9CNICODE \xE2\x9C\x93,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00", &reason))
+      << reason;
+}
+
 TEST(RecordDecoder, BadRecordsAndTheirReasons) {
   const std::string ok_tail = ",07-22-24,10:00:10,REGULAR,7,9,id,2024-07-22 10:00:10";
   const std::vector<BadCase> cases = {
@@ -137,6 +144,9 @@ TEST(RecordDecoder, BadRecordsAndTheirReasons) {
        "field 'TIMESTAMP': bad timestamp '07/22/2024 10:00:00' (expected YYYY-MM-DD HH:MM:SS)"},
       {WireFormat::kCsv, "A,R,S,\"ST,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00", "unbalanced quote in CSV line"},
       {WireFormat::kSeed, kLine, "not a JSON string literal"},
+      // A Latin-1 byte (the lake's Parquet writer fails on it; DuckDB cannot load it from CSV).
+      {WireFormat::kCsv, "A,R,S,LEX\xE9 AVE,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00",
+       "not UTF-8 text (re-encode the source as UTF-8)"},
       {WireFormat::kSeed, "\"A,R,S\"", "expected 13 fields, got 3"},
       {WireFormat::kSeed, "\"A,R,S,ST,N,BMT,d,t,REGULAR,1,2.5,id,2024-07-22 10:00:00\"", "field 'EXITS': bad int64 '2.5'"},
   };

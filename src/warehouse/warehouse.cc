@@ -134,6 +134,10 @@ ON CONFLICT (log_id) DO UPDATE SET
   exits = fact_turnstile.exits + excluded.exits;
 )sql";
 
+// An empty text field is '' (as the engine wrote it, and as Parquet keeps it), not NULL: a
+// row with an empty STATION is data, not a sign of a foreign file.
+constexpr const char* kLakeTextColumns =
+    "'CA', 'UNIT', 'SCP', 'STATION', 'LINENAME', 'DIVISION', 'DATE', 'TIME', 'DESC'";
 constexpr size_t kLakeColumnCount = 12;  // kLakeColumns's
 constexpr const char* kLakeColumns =
     "{'index': 'BIGINT', 'CA': 'VARCHAR', 'UNIT': 'VARCHAR', 'SCP': 'VARCHAR', "
@@ -201,8 +205,8 @@ std::string LakeFilesSelectSql(std::span<const LakeFile> files) {
       source = fmt::format(
           "read_csv([{}], header = true, auto_detect = false, hive_partitioning = false, "
           "compression = 'gzip', delim = ',', quote = '\"', escape = '\"', columns = {}, "
-          "filename = 'ls_path')",
-          paths, kLakeColumns);
+          "force_not_null = [{}], filename = 'ls_path')",
+          paths, kLakeColumns, kLakeTextColumns);
     } else {
       source = fmt::format("read_parquet([{}], hive_partitioning = false, filename = 'ls_path')", paths);
     }

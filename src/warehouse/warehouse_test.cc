@@ -151,6 +151,23 @@ TEST_F(WarehouseTest, KeysDimensionsFactAndManifestOfOneFile) {
   EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "1\n");
 }
 
+// The engine writes an empty text field as an empty CSV field: it loads as '' (as from
+// Parquet), not as a missing key part that would reject the whole file.
+TEST_F(WarehouseTest, EmptyTextFieldsLoadAsEmptyStrings) {
+  LakeRow empty = Row59("10:00:00", 5, 7);
+  empty.station = "";
+  empty.line = "";
+  WriteCsvGz(Part("2023-06-03", 0, 1), {empty, Row59("10:05:00", 1, 2)});
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  LoadReport r = LoadLake(*w);
+  EXPECT_TRUE(r.failures.empty()) << r.failures[0].error.message();
+  EXPECT_EQ(r.figures.rows_loaded, 2u);
+  EXPECT_EQ(Dump(w->connection(), "SELECT '[' || station_name || ']' FROM dim_station ORDER BY 1"), "[59 ST]\n[]\n");
+  EXPECT_EQ(Dump(w->connection(), "SELECT '[' || line_name || ']', entries FROM fact_turnstile ORDER BY entries"),
+            "[NQR456W]|1\n[]|5\n");
+}
+
 TEST_F(WarehouseTest, DimDateValues) {
   struct Case {
     const char* mdy;

@@ -230,6 +230,12 @@ def test_bad_options_say_what_is_wanted():
         assert p.returncode == 2, (args, p.stderr)
         assert message in p.stderr, (args, p.stderr)
     assert run("produce", "--help").returncode == 0
+    # An unwritable --stats-json fails before anything is read or published (found only at
+    # the end, the run's messages were already in the topic: a retry sent them twice).
+    p = run("produce", "--source", SUBSET, "--dump", "/dev/null", "--stats-json", "/nonexistent-dir/s.json",
+            check=False)
+    assert p.returncode == 2 and "cannot write --stats-json file" in p.stderr, p.stderr
+    assert "wrote" not in p.stdout, p.stdout
     p = run("produce", "--source", f"rides:{SRC}/data/taxi/rides.csv", "--format", "csv", "--dump", "/dev/null",
             check=False)
     assert p.returncode == 2 and "taxi rides are published as JSON objects only" in p.stderr, p.stderr
