@@ -48,6 +48,8 @@ std::string EncodeCheckpoint(const Checkpoint& c) {
     pending.push_back({{"temp", p.temp}, {"final", p.final}, {"rows", p.rows}});
   }
   body["pending"] = std::move(pending);
+  if (!c.source.empty()) body["source"] = c.source;
+  if (!c.outputs.empty()) body["outputs"] = c.outputs;
   std::string text = body.dump();
   char header[96];
   std::snprintf(header, sizeof header, "%s %d %zu %08x\n", kMagic.data(), kCheckpointFormatVersion,
@@ -106,6 +108,8 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, const std::string& p
       }
       c.pending.push_back(std::move(f));
     }
+    if (j.contains("source")) c.source = j.at("source").get<std::string>();
+    if (j.contains("outputs")) c.outputs = j.at("outputs").get<std::vector<std::string>>();
     return c;
   } catch (const nlohmann::json::exception& e) {
     return Corrupt(path, std::string("a field is missing or has the wrong type (") + e.what() + ")");

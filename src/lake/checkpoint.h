@@ -17,7 +17,14 @@
 //           "next_offset":12345, "state_base64":"...",
 //           "pending":[{"temp":"turnstile/date=2024-07-22/.part-p0-000000000042-0000.csv.gz.tmp",
 //                       "final":"turnstile/date=2024-07-22/part-p0-000000000042-0000.csv.gz",
-//                       "rows":17}]}
+//                       "rows":17}],
+//           "source":"files turnstile_230603.csv.gz (60213445 bytes)",
+//           "outputs":["turnstile (csv.gz)", "_dead_letters/mta-turnstile (jsonl)", ...]}
+//
+// `source` and `outputs` say what the offsets count and where the rows go, so that a job
+// over other input or into another table is refused instead of resuming from offsets that
+// mean nothing to it. Both are optional (absent in checkpoints of lakestream before them,
+// and `source` is empty when the job cannot name its input).
 //
 // Paths in `pending` are relative to the lake root, so a lake can be moved or mounted
 // elsewhere. `tail -n +2 <checkpoint> | jq .` shows the body.
@@ -50,6 +57,8 @@ struct Checkpoint {
   KafkaOffset next_offset;  // exclusive: one past the last record reflected
   std::string state;        // the stream engine's serialized state, opaque bytes
   std::vector<PendingFile> pending;
+  std::string source;                // what the offsets count; "" if unknown
+  std::vector<std::string> outputs;  // "<dir> (<extension>)" of each output; empty if unknown
   friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
 };
 

@@ -43,6 +43,20 @@ TEST(Checkpoint, ExactEncodingAndRoundTrip) {
   EXPECT_EQ(*decoded, Sample());
 }
 
+TEST(Checkpoint, SourceAndOutputsAreKeptWhenKnown) {
+  Checkpoint c = Sample();
+  c.source = "files a.csv (10 bytes)";
+  c.outputs = {"t (csv.gz)", "_dead_letters/mta-turnstile (jsonl)"};
+  const std::string encoded = EncodeCheckpoint(c);
+  EXPECT_NE(encoded.find(",\"source\":\"files a.csv (10 bytes)\",\"outputs\":[\"t (csv.gz)\","
+                         "\"_dead_letters/mta-turnstile (jsonl)\"]}"),
+            std::string::npos)
+      << encoded;
+  auto decoded = DecodeCheckpoint(encoded, "/l/_checkpoints/mta-turnstile/2");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, c);
+}
+
 TEST(Checkpoint, MissingFileIsNoCheckpoint) {
   std::string dir = testing::FreshTestDir();
   auto r = ReadCheckpoint(dir + "/none");

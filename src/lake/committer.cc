@@ -1,5 +1,8 @@
 #include "lake/committer.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <set>
 
 #include "lake/fs_util.h"
@@ -159,6 +162,37 @@ Status PartitionCommitter::DeleteOrphans(size_t* deleted) {
   return Status::Ok();
 }
 
+std::vector<std::string> PartitionCommitter::OutputNames() const {
+  std::vector<std::string> names;
+  for (const OutputSpec& out : options_.outputs) {
+    names.push_back(out.dir + " (" + std::string(FileExtension(out.file.format)) + ")");
+  }
+  return names;
+}
+
+Status PartitionCommitter::CheckSameJob(const Checkpoint& checkpoint) const {
+  // A lake keeps one checkpoint per topic (or file source) and partition: a job over other
+  // input, or into another table, would otherwise resume from offsets that are not its own
+  // and skip its records without a word.
+  const char* what_to_do =
+      "Give this job another --lake (or, for --source files, another --source-name), or run it as the "
+      "lake was started";
+  if (const std::vector<std::string> outputs = OutputNames();
+      !checkpoint.outputs.empty() && checkpoint.outputs != outputs) {
+    return Status::InvalidArgument(fmt::format(
+        "checkpoint '{}' belongs to a job writing {}; this job writes {}: its offsets would skip this job's "
+        "records. {}",
+        checkpoint_path_, fmt::join(checkpoint.outputs, ", "), fmt::join(outputs, ", "), what_to_do));
+  }
+  if (!checkpoint.source.empty() && !options_.source.empty() && checkpoint.source != options_.source) {
+    return Status::InvalidArgument(fmt::format(
+        "checkpoint '{}' counts the records of {}; this job reads {}: its offsets would skip or misplace "
+        "records. {}",
+        checkpoint_path_, checkpoint.source, options_.source, what_to_do));
+  }
+  return Status::Ok();
+}
+
 Result<RecoveredState> PartitionCommitter::Recover() {
   ready_ = false;
   LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint, ReadCheckpoint(checkpoint_path_));
@@ -171,6 +205,7 @@ Result<RecoveredState> PartitionCommitter::Recover() {
                               ", not to this task: the lake's _checkpoints folder was edited; "
                               "restore the right file");
     }
+    LS_RETURN_NOT_OK(CheckSameJob(*checkpoint));
     commit_seq_ = checkpoint->commit_seq;
     next_offset_ = checkpoint->next_offset;
     LS_RETURN_NOT_OK(FinishRenames(checkpoint->pending, /*call_hook=*/false, &r.renames_finished));
@@ -253,8 +288,8 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterTempFiles, 0));
 
   // Step 2: the checkpoint. The rename is the commit point.
-  Checkpoint checkpoint{options_.topic, options_.partition, seq, next_offset, std::string(state),
-                        pending};
+  Checkpoint checkpoint{options_.topic, options_.partition, seq,          next_offset, std::string(state),
+                        pending,         options_.source,    OutputNames()};
   LS_RETURN_NOT_OK(MakeDirsDurable(ParentDir(checkpoint_path_)));
   LS_RETURN_NOT_OK(WriteFileDurable(checkpoint_temp_path_, EncodeCheckpoint(checkpoint)));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointTemp, 0));

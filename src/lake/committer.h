@@ -133,6 +133,10 @@ struct CommitterOptions {
   std::vector<OutputSpec> outputs;
   WriterFactory* writer_factory = nullptr;  // not owned; nullptr = the real writers
   CrashHook crash_hook;                     // tests only
+  // What the offsets count (a file source's files, a topic's id), kept in the checkpoint:
+  // Recover refuses a checkpoint written for another source, or for other outputs (table
+  // folder or file format). Empty: not checked.
+  std::string source;
 };
 
 struct RecoveredState {
@@ -176,6 +180,8 @@ class PartitionCommitter {
   // Step 3: temp -> final for every pending file (idempotent). Counts renames done.
   Status FinishRenames(const std::vector<PendingFile>& pending, bool call_hook, size_t* renamed);
   Status DeleteOrphans(size_t* deleted);
+  std::vector<std::string> OutputNames() const;  // Checkpoint::outputs
+  Status CheckSameJob(const Checkpoint& checkpoint) const;
 
   CommitterOptions options_;
   std::vector<std::unique_ptr<FileWriter>> writers_;

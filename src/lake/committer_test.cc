@@ -571,6 +571,67 @@ TEST(PartitionCommitter, ZombieOwnerCannotCommitOverTheNextOwner) {
   EXPECT_EQ(Snapshot(root), reference);
 }
 
+// A lake keeps one checkpoint per topic and partition: a job over other input, or into
+// another table or file format, is refused rather than resumed from offsets not its own.
+// A checkpoint without source and outputs (lakestream before them) is taken as it is.
+TEST(PartitionCommitter, RecoverRefusesACheckpointOfAnotherSourceOrOutput) {
+  std::string root = FreshTestDir();
+  CommitterOptions first = Options(root);
+  first.source = "files a.csv (10 bytes)";
+  auto c = MakeCommitter(first);
+  MustRecover(c.get());
+  MustCommit(c.get(), Steps()[0]);
+  auto written = ReadCheckpoint(c->checkpoint_path());
+  ASSERT_TRUE(written.ok() && written->has_value());
+  EXPECT_EQ((*written)->source, "files a.csv (10 bytes)");
+  EXPECT_EQ((*written)->outputs, (std::vector<std::string>{"turnstile (csv.gz)", "_dead_letters/mta-turnstile (jsonl)"}));
+
+  CommitterOptions other_source = first;
+  other_source.source = "files b.csv (10 bytes)";
+  auto r = MakeCommitter(other_source)->Recover();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "checkpoint '" + c->checkpoint_path() +
+                "' counts the records of files a.csv (10 bytes); this job reads files b.csv (10 bytes): its "
+                "offsets would skip or misplace records. Give this job another --lake (or, for --source files, "
+                "another --source-name), or run it as the lake was started");
+
+  for (FileFormat format : {FileFormat::kCsvGz, FileFormat::kParquet}) {
+    CommitterOptions other_output = Options(root, nullptr, nullptr, format);
+    other_output.source = first.source;
+    if (format == FileFormat::kCsvGz) other_output.outputs[0].dir = "turnstile2";
+    auto o = MakeCommitter(other_output)->Recover();
+    ASSERT_FALSE(o.ok());
+    EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(o.status().message().find("belongs to a job writing turnstile (csv.gz), _dead_letters/mta-turnstile (jsonl); "
+                                        "this job writes " +
+                                        std::string(format == FileFormat::kCsvGz ? "turnstile2 (csv.gz)"
+                                                                                 : "turnstile (parquet)")),
+              std::string::npos)
+        << o.status().message();
+  }
+
+  // The same job resumes; one that cannot name its source is not checked on it.
+  EXPECT_EQ(MustRecover(MakeCommitter(first).get()).commit_seq, 1u);
+  CommitterOptions unnamed = first;
+  unnamed.source.clear();
+  EXPECT_EQ(MustRecover(MakeCommitter(unnamed).get()).commit_seq, 1u);
+
+  // A checkpoint of an older lakestream (neither field) resumes, and its next commit adds them.
+  Checkpoint old = **written;
+  old.source.clear();
+  old.outputs.clear();
+  ASSERT_TRUE(WriteFileDurable(c->checkpoint_path(), EncodeCheckpoint(old)).ok());
+  auto resumed = MakeCommitter(other_source);
+  EXPECT_EQ(MustRecover(resumed.get()).commit_seq, 1u);
+  MustCommit(resumed.get(), Steps()[1]);
+  auto rewritten = ReadCheckpoint(c->checkpoint_path());
+  ASSERT_TRUE(rewritten.ok() && rewritten->has_value());
+  EXPECT_EQ((*rewritten)->source, "files b.csv (10 bytes)");
+  EXPECT_EQ((*rewritten)->outputs.size(), 2u);
+}
+
 TEST(PartitionCommitter, EmptyBatchCommitsOffsetAndStateOnly) {
   std::string root = FreshTestDir();
   auto c = MakeCommitter(Options(root));

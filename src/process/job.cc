@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <tuple>
 
 #include "kafka/consumer.h"
@@ -259,7 +260,19 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   }
   LS_RETURN_NOT_OK(produce::ReportRejectedRows(*src, options.bad_rows_file, stderr));
 
-  LS_ASSIGN_OR_RETURN(auto worker, PartitionWorker::Open(options.spec, options.lake, source_name, 0));
+  // The offsets count the replay of exactly these files: the checkpoint keeps their names
+  // and sizes, and other files under the same --source-name are refused.
+  LakeOptions lake = options.lake;
+  lake.source = "files";
+  const bool is_rides = rides.has_value();
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const std::string path = is_rides ? sources[i].substr(sources[i].find(':') + 1) : sources[i];
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    lake.source += fmt::format("{} {}{} ({} bytes)", i == 0 ? "" : ",", is_rides ? "rides:" : "",
+                               std::filesystem::path(path).filename().string(), ec ? 0 : size);
+  }
+  LS_ASSIGN_OR_RETURN(auto worker, PartitionWorker::Open(options.spec, lake, source_name, 0));
   CommitQueue queue;  // after the worker: drained before the worker goes
   const stream::TaskStats base = worker->Stats();
   auto fill = [&] {

@@ -64,6 +64,7 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   co.topic = topic;
   co.partition = PartitionId{partition};
   co.crash_hook = lake.crash_hook;
+  co.source = lake.source;
   co.outputs = {table, lake::DeadLetterOutput(topic, lake.max_rows_per_file),
                 lake::LateDataOutput(topic, late_file, lake.max_rows_per_file)};
   LS_ASSIGN_OR_RETURN(w->committer_, lake::PartitionCommitter::Make(std::move(co)));
@@ -71,8 +72,8 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   if (rec.has_checkpoint) {
     Status st = w->task_->Restore(rec.state);
     if (!st.ok()) {
-      return Status(st.code(), fmt::format("{} ({}). If the pipeline changed on purpose, write to a "
-                                           "new --lake or --table, or delete that checkpoint to start over",
+      return Status(st.code(), fmt::format("{} ({}). If the pipeline changed on purpose, process into "
+                                           "a new --lake (or, for --source files, give another --source-name)",
                                            st.message(), w->committer_->checkpoint_path()));
     }
     w->resume_offset_ = rec.next_offset.value;

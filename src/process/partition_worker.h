@@ -37,6 +37,7 @@ struct LakeOptions {
   // null: under _dead_letters/<topic> in the lake, inside the commit.
   DeadLetterTopic* dead_letter_topic = nullptr;
   lake::CrashHook crash_hook;  // tests only: fault injection in the committer
+  std::string source;          // what the offsets count, kept in checkpoints (CommitterOptions::source)
 };
 
 struct CommitFigures {

@@ -291,6 +291,19 @@ def test_file_source_gives_the_same_lake(lakestream, week, source_dir, tmp_path)
     lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
                    "--lake", lake, "--trigger", "available-now", broker=False, timeout=600)
     assert sorted(streams.lake_files(lake)) == before
+    # Another file under the same source name, or the same file into another table, would
+    # resume from offsets that are not its own (skipping records): refused, nothing written.
+    p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
+                       "--lake", lake, "--trigger", "available-now", broker=False, expect=2)
+    assert ("counts the records of files turnstile_230603.csv.gz (" in p.stderr
+            and "this job reads files turnstile_150627_subset.csv (" in p.stderr), p.stderr
+    p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+                       "--lake", lake, "--table", "again", "--trigger", "available-now", broker=False, expect=2)
+    assert "belongs to a job writing turnstile (csv.gz)" in p.stderr and "this job writes again (csv.gz)" in p.stderr
+    assert sorted(streams.lake_files(lake)) == before
+    lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
+                   "--source-name", "subset", "--lake", lake, "--trigger", "available-now", broker=False)
+    assert len(streams.lake_files(lake)) > len(before)
 
 
 def checkpointed_records(lake, topic):
