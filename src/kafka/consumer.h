@@ -42,6 +42,10 @@ struct ConsumedMessage {
   int64_t offset;
   std::string_view key;
   std::string_view value;
+  // Not a record: the fetch reached the partition's end (enable.partition.eof=true), and
+  // `offset` is where it stands: past the last record and past any transaction markers
+  // after it, which no record's offset + 1 reaches.
+  bool end_of_partition = false;
 };
 
 class Consumer {
@@ -55,7 +59,7 @@ class Consumer {
   ~Consumer();
 
   // Polls up to `max` messages (what is queued; waits at most `timeout_ms` only when
-  // nothing is), calling `fn` for each. Errors that end consumption are returned;
+  // nothing is), calling `fn` for each (and for each end-of-partition event). Errors that end consumption are returned;
   // transient ones are logged and retried by librdkafka.
   template <typename Fn>
   Result<size_t> Poll(size_t max, int timeout_ms, Fn&& fn);
@@ -142,7 +146,11 @@ Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
   size_t delivered = 0;
   for (ssize_t i = 0; i < n; ++i) {
     rd_kafka_message_t* m = batch_[static_cast<size_t>(i)];
-    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (error.ok() && m->rkt != nullptr) {
+        fn(ConsumedMessage{rd_kafka_topic_name(m->rkt), m->partition, m->offset, {}, {}, /*end_of_partition=*/true});
+      }
+    } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (error.ok()) error = PollError(m);
     } else if (error.ok()) {
       fn(ConsumedMessage{rd_kafka_topic_name(m->rkt), m->partition, m->offset,

@@ -43,11 +43,20 @@ class KafkaJob final : public kafka::RebalanceListener {
     // to 500 ms by default) only delays the next fetch, which may be of a partition that has
     // data (one fetch is in flight per broker connection).
     if (o_.available_now) config.SetDefault("fetch.wait.max.ms", "10");
+    // available-now: a partition is done when its fetch reaches the end offset. After a
+    // transaction's commit marker, the last record's offset + 1 falls short of the end, so
+    // the end-of-partition event is what says it.
+    if (o_.available_now) config.SetDefault("enable.partition.eof", "true");
     LS_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this,
                                                          o_.connect_timeout_ms));
     Status status;
     auto last_trigger = Clock::now();
     auto dispatch = [this](const kafka::ConsumedMessage& m) {
+      if (m.end_of_partition) {
+        auto it = workers_.find({std::string(m.topic), m.partition});
+        if (it != workers_.end()) it->second.fetched_to = std::max(it->second.fetched_to, m.offset);
+        return;
+      }
       PartitionWorker* w = Find(m.topic, m.partition);
       if (w != nullptr) w->Process(m.value, m.offset);
     };
@@ -72,7 +81,7 @@ class KafkaJob final : public kafka::RebalanceListener {
         for (auto& [tp, slot] : workers_) {
           if (slot.done) continue;
           const int64_t pos = slot.worker->position();
-          if (pos >= slot.end || (pos < 0 && slot.low >= slot.end)) {
+          if (pos >= slot.end || slot.fetched_to >= slot.end || (pos < 0 && slot.low >= slot.end)) {
             slot.worker->Flush();
             if (status.ok()) status = CommitOne(slot);
             slot.done = true;
@@ -159,6 +168,7 @@ class KafkaJob final : public kafka::RebalanceListener {
     std::unique_ptr<PartitionWorker> worker;
     stream::TaskStats base;  // counters when opened (see AddStatsSince)
     int64_t low = -1;        // available-now: the first offset still in the topic
+    int64_t fetched_to = -1; // available-now: the offset of the last end-of-partition event
     int64_t end = -1;        // available-now: the end offset to reach
     bool done = false;
   };

@@ -279,6 +279,24 @@ def test_old_records_after_the_week_are_late(lakestream, bootstrap, source_dir, 
     assert sorted(written) == sorted(late)
 
 
+def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path):
+    # A transactional producer ends the partition with a commit marker: the end offset is one
+    # past the last record's offset + 1, which the job never reaches by records alone.
+    topic = f"tx-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", "1")
+    subprocess.run(["java", "-cp", os.path.join(os.environ["LAKESTREAM_KAFKA_HOME"], "libs", "*"),
+                    "org.apache.kafka.tools.ProducerPerformance", "--topic", topic, "--num-records", "20",
+                    "--record-size", "50", "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}",
+                    "--transactional-id", f"{topic}-producer", "--transaction-duration-ms", "100000"],
+                   check=True, capture_output=True, timeout=120)
+    assert streams.end_offset(bootstrap, topic) == 21
+    lake = str(tmp_path / "lake")
+    p = lakestream.run("process", "--topic", topic, "--group", f"{topic}-g", "--trigger", "available-now",
+                       "--lake", lake, timeout=60)
+    # Random bytes: every record is a dead letter, and the job ends.
+    assert "processed 20 records" in p.stdout and "bad records 20" in p.stdout, p.stdout
+
+
 def test_file_source_gives_the_same_lake(lakestream, week, source_dir, tmp_path):
     _, records = week
     lake = str(tmp_path / "lake")
