@@ -23,6 +23,7 @@ struct BrokerArgs {
   uint16_t controller_port = 0;
   int start_timeout_s = broker::kDefaultStartTimeoutS;
   int stop_timeout_s = broker::kDefaultStopTimeoutS;
+  bool address_given = false;  // start: --port or --host on the command line
 };
 
 Result<broker::LocalBroker> OpenBroker(const BrokerArgs& args) {
@@ -48,6 +49,15 @@ void RunStart(const BrokerArgs& args) {
       b->Start(settings, std::chrono::seconds(args.start_timeout_s));
   if (!started.ok()) return Fail(started.status());
   if (started->already_running) {
+    const std::string asked = fmt::format("{}:{}", args.host, args.port);
+    if (args.address_given && started->bootstrap != asked) {
+      // A script that goes on with the address it asked for would fail later, further away.
+      return Fail(Status::InvalidArgument(fmt::format(
+                      "the broker in {} already runs at {}, not at {}: stop it first (`lakestream broker stop "
+                      "--dir {}`) or give another --dir",
+                      b->paths().dir.string(), started->bootstrap, asked, b->paths().dir.string())),
+                  2);
+    }
     std::printf("Kafka broker already running\n");
   } else {
     std::printf("Kafka broker started in %.1f s%s\n",
@@ -142,7 +152,10 @@ void AddBrokerCommand(CLI::App& root) {
       "  lakestream broker start --dir /tmp/kafka --port 39092\n"
       "The first start in a folder formats its storage. On failure the end of the broker's log is "
       "printed.");
-  start->callback([args] { RunStart(*args); });
+  start->callback([args, start] {
+    args->address_given = start->count("--port") > 0 || start->count("--host") > 0;
+    RunStart(*args);
+  });
 
   CLI::App* stop = cmd->add_subcommand(
       "stop",

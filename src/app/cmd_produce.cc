@@ -54,6 +54,11 @@ Result<std::unique_ptr<produce::MessageSource>> OpenSource(const ProduceArgs& a)
     return Status::InvalidArgument("--source is required: `synthetic`, `rides:FILE` or MTA turnstile FILE...");
   }
   const std::string& first = a.sources.front();
+  for (const std::string& s : a.sources) {
+    if (&s != &first && (s == "synthetic" || produce::RidesPath(s))) {
+      return Status::InvalidArgument("--source " + s + " stands alone: give it without other sources");
+    }
+  }
   if (first == "synthetic" || IsRides(a)) {
     if (a.sources.size() > 1) {
       return Status::InvalidArgument("--source " + first + " takes no other sources");
@@ -172,7 +177,8 @@ void RunProduce(const ProduceArgs& a) {
     if (!p.ok()) return Fail(p.status(), 2);
     producer = std::move(*p);
   }
-  if (!source.ok()) return Fail(source.status(), 2);
+  // A file that does not exist is a wrong request (2); one that is damaged, a data error (1).
+  if (!source.ok()) return Fail(source.status());
   produce::MessageSource& src = **source;
   if (Status st = produce::ReportRejectedRows(src, a.bad_rows, stderr); !st.ok()) return Fail(st, 2);
   if (producer) {

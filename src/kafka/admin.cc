@@ -214,7 +214,8 @@ Result<CreateOutcome> Admin::CreateTopic(const NewTopic& topic, bool if_not_exis
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       if (if_not_exists) return CreateOutcome::kAlreadyExists;
-      return Status::FailedPrecondition(
+      // The request is wrong as it stands (retrying fails again): exit code 2.
+      return Status::InvalidArgument(
           fmt::format("{} already exists on {} (pass --if-not-exists to accept an existing topic)",
                       Quoted(topic.name), bootstrap_));
     }

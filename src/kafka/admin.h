@@ -91,7 +91,7 @@ class Admin {
   // Creates the topic and waits until the controller has created it and the cluster's
   // metadata shows a leader for every partition (bounded by the admin timeout), so a
   // producer or consumer started next finds it. An existing topic is
-  // FailedPrecondition ("already exists") unless `if_not_exists`, then kAlreadyExists.
+  // InvalidArgument ("already exists") unless `if_not_exists`, then kAlreadyExists.
   // Invalid partitions, replication factor or config are InvalidArgument naming the topic.
   Result<CreateOutcome> CreateTopic(const NewTopic& topic, bool if_not_exists);
 

@@ -15,6 +15,10 @@ def test_start_when_running_says_so(lakestream, bootstrap, broker_dir):
     p = lakestream.run("broker", "start", "--dir", broker_dir, "--port", port, broker=False)
     assert p.stdout.startswith("Kafka broker already running\n")
     assert f"bootstrap  {bootstrap}" in p.stdout
+    # Asked for another port than the one it runs on: a script would go on with the wrong one.
+    other = int(port) + 7
+    p = lakestream.run("broker", "start", "--dir", broker_dir, "--port", other, broker=False, expect=2)
+    assert f"already runs at {bootstrap}, not at 127.0.0.1:{other}: stop it first" in p.stderr
 
 
 def test_stop_and_status_of_an_empty_folder(lakestream, test_tmp):

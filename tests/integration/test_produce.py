@@ -253,6 +253,16 @@ def test_unknown_topic_and_file_errors():
     p = run("produce", "--source", "/nonexistent/week.csv", "--topic", "x", check=False)
     assert p.returncode == 2
     assert "/nonexistent/week.csv" in p.stderr
+    p = run("produce", "--source", SUBSET, "synthetic", "--dump", "/dev/null", check=False)
+    assert p.returncode == 2 and "--source synthetic stands alone" in p.stderr, p.stderr
+
+
+def test_a_damaged_file_is_a_data_error(tmp_path):
+    # Exit 1 (repairing the named file may help), not 2 (the command line is wrong).
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(open(f"{SRC}/data/mta/turnstile_230603.csv.gz", "rb").read()[:20000])
+    p = run("produce", "--source", str(cut), "--dump", "/dev/null", check=False)
+    assert p.returncode == 1 and f"cannot read '{cut}'" in p.stderr, p.stderr
 
 
 def test_ctrl_c_flushes_and_reports(tmp_path):

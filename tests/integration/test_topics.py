@@ -49,7 +49,7 @@ def test_all_configs_shows_defaults(lakestream, topic_name):
 
 def test_create_twice_is_a_clear_error_unless_if_not_exists(lakestream, topic_name):
     lakestream.run("topics", "create", topic_name, "--partitions", 2)
-    p = lakestream.run("topics", "create", topic_name, "--partitions", 2, expect=1)
+    p = lakestream.run("topics", "create", topic_name, "--partitions", 2, expect=2)
     assert p.stderr.startswith("lakestream: error: ")
     assert f"topic '{topic_name}' already exists" in p.stderr
     assert "--if-not-exists" in p.stderr
