@@ -58,9 +58,15 @@ bool IsJsonNumber(std::string_view s) {
 }
 
 // Appends a CSV number as a JSON number: kept as written when it is valid JSON
-// ("1.50"), otherwise normalized (".73" -> 0.73, "5." -> 5). False if not a number.
+// ("1.50"), otherwise normalized (".73" -> 0.73, "5." -> 5). False if not a number, or
+// not one a double holds (1e400, 1e-400: a reader of the JSON could not take it).
 bool AppendJsonNumber(std::string* out, std::string_view s) {
   if (IsJsonNumber(s)) {
+    if (s.size() > 300 || s.find_first_of("eE") != std::string_view::npos) {
+      double v;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec != std::errc() || !std::isfinite(v)) return false;
+    }
     out->append(s);
     return true;
   }
@@ -179,7 +185,7 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
           break;
         case Kind::kDouble:
           if (!AppendJsonNumber(&ride.json, v)) {
-            why = fmt::format("bad {} `{}` (expected a number)", c.name, v);
+            why = fmt::format("bad {} `{}` (expected a number a double holds)", c.name, v);
           }
           break;
         case Kind::kString:

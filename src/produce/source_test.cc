@@ -195,14 +195,20 @@ TEST(RidesSource, BadRowsAreReportedWithFileAndLine) {
           "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,abc,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
           "1,07/01/2020,2020-07-01 00:33:39,1,1.5,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
           "1,2020-07-01 00:25:32\n"
-          ",2020-07-01 00:25:32,2020-07-01 00:33:39,,,,,238,75,,8,0.5,0.5,0,0,0.3,9.3,\n");
+          ",2020-07-01 00:25:32,2020-07-01 00:33:39,,,,,238,75,,8,0.5,0.5,0,0,0.3,9.3,\n"
+          "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,1e400,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
+          "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,1.5,1,N,238,75,2,8,0.5,0.5,0,0,0.3,-1e-400,0\n"
+          "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,2.5e3,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n");
   auto src = MakeRidesSource(f.path(), RidesOptions{});
   ASSERT_TRUE(src.ok());
   auto msgs = Drain(**src);
-  EXPECT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs.size(), 3u);
+  EXPECT_NE(msgs[2].value.find("\"trip_distance\":2.5e3,"), std::string::npos) << msgs[2].value;
   const auto& issues = (*src)->Issues();
-  ASSERT_EQ(issues.size(), 3u);
-  EXPECT_EQ(issues[0].ToString(), f.path() + ":3: bad trip_distance `abc` (expected a number)");
+  ASSERT_EQ(issues.size(), 5u);
+  EXPECT_EQ(issues[3].ToString(), f.path() + ":7: bad trip_distance `1e400` (expected a number a double holds)");
+  EXPECT_EQ(issues[4].ToString(), f.path() + ":8: bad total_amount `-1e-400` (expected a number a double holds)");
+  EXPECT_EQ(issues[0].ToString(), f.path() + ":3: bad trip_distance `abc` (expected a number a double holds)");
   EXPECT_EQ(issues[1].ToString(), f.path() + ":4: bad tpep_pickup_datetime `07/01/2020` (expected YYYY-MM-DD HH:MM:SS)");
   EXPECT_EQ(issues[2].ToString(), f.path() + ":5: expected 18 fields, found 2");
   // Each keeps its row's text, for --bad-rows.
