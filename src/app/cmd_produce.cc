@@ -114,12 +114,13 @@ Result<produce::PaceOptions> ParsePace(const ProduceArgs& a) {
 struct Totals {
   uint64_t messages = 0;
   uint64_t bytes = 0;
+  produce::SourceStats figures;  // of the messages published (all of them, unless stopped)
 };
 
 void WriteStats(const ProduceArgs& a, const produce::MessageSource& src, const Totals& t,
                 const kafka::Producer* p, double seconds, bool interrupted) {
   if (a.stats_json.empty()) return;
-  const auto& s = src.Stats();
+  const produce::SourceStats& s = t.figures;
   nlohmann::json j = {
       {"topic", a.topic},
       {"format", EffectiveFormat(a)},
@@ -241,9 +242,10 @@ void RunProduce(const ProduceArgs& a) {
     }
     ++t.messages;
     t.bytes += m.key.size() + m.value.size();
+    t.figures.Add(m);
     if ((t.messages & 0x3FF) == 0 && progress.Due()) {
       double s = elapsed();
-      const auto& st = src.Stats();
+      const produce::SourceStats& st = t.figures;
       progress.Show(fmt::format("[produce] {} msgs  {:.0f} msg/s  {:.1f} MB/s  delivered {}  anomalies {}",
                                 Thousands(t.messages), t.messages / s, t.bytes / s / 1e6,
                                 Thousands(producer ? producer->delivered() : t.messages),
@@ -264,7 +266,7 @@ void RunProduce(const ProduceArgs& a) {
   }
   progress.Clear();
   double seconds = elapsed();
-  const auto& st = src.Stats();
+  const produce::SourceStats& st = t.figures;
   std::printf("%s %s messages (%s) %s in %.2f s: %.0f msg/s, %.1f MB/s\n",
               producer ? "produced" : "wrote", Thousands(t.messages).c_str(),
               EffectiveFormat(a).c_str(),

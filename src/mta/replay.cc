@@ -85,11 +85,13 @@ ReplayResult Replay(const TurnstileData& data, const ReplayOptions& options) {
       if (have_prev) {
         int64_t de = rs[kept].entries - rs[prev].entries;
         int64_t dx = rs[kept].exits - rs[prev].exits;
-        if (de < 0 || de > options.max_delta) {
+        const bool entries_anomaly = de < 0 || de > options.max_delta;
+        const bool exits_anomaly = dx < 0 || dx > options.max_delta;
+        if (entries_anomaly) {
           de = 0;
           ++out.entries_anomalies;
         }
-        if (dx < 0 || dx > options.max_delta) {
+        if (exits_anomaly) {
           dx = 0;
           ++out.exits_anomalies;
         }
@@ -97,7 +99,8 @@ ReplayResult Replay(const TurnstileData& data, const ReplayOptions& options) {
         out.exits_sum += dx;
         first = out.messages.empty() ? rs[kept].time.seconds : std::min(first, rs[kept].time.seconds);
         message_of[kept] = static_cast<uint32_t>(out.messages.size());
-        out.messages.push_back(ReplayMessage{kept, static_cast<uint32_t>(d), de, dx});
+        out.messages.push_back(
+            ReplayMessage{kept, static_cast<uint32_t>(d), entries_anomaly, exits_anomaly, de, dx});
       }
       prev = kept;
       have_prev = true;

@@ -23,9 +23,11 @@ struct ReplayOptions {
 };
 
 struct ReplayMessage {
-  uint32_t reading;  // index into TurnstileData::readings: the later reading of the pair
-  uint32_t device;   // the device, numbered 0, 1, ... in order of first appearance
-  int64_t entries;   // increments since the previous kept reading
+  uint32_t reading;                // index into TurnstileData::readings: the later reading of the pair
+  uint32_t device : 30;            // the device, numbered 0, 1, ... in order of first appearance
+  uint32_t entries_anomaly : 1;    // rule 3: the ENTRIES difference was out of range, set to 0
+  uint32_t exits_anomaly : 1;
+  int64_t entries;                 // increments since the previous kept reading
   int64_t exits;
 };
 

@@ -142,6 +142,18 @@ TEST(Replay, ShippedFilesGiveTheExpectedFigures) {
     EXPECT_EQ(r.entries_sum, c.entries) << c.path;
     EXPECT_EQ(r.exits_sum, c.exits) << c.path;
     EXPECT_EQ(r.entries_anomalies + r.exits_anomalies, c.anomalies) << c.path;
+    // Each message says whether it was one (what an interrupted producer counts).
+    uint64_t flagged = 0;
+    for (const ReplayMessage& m : r.messages) {
+      flagged += m.entries_anomaly + m.exits_anomaly;
+      if (m.entries_anomaly) {
+        ASSERT_EQ(m.entries, 0);
+      }
+      if (m.exits_anomaly) {
+        ASSERT_EQ(m.exits, 0);
+      }
+    }
+    EXPECT_EQ(flagged, c.anomalies) << c.path;
     for (size_t i = 1; i < r.messages.size(); ++i) {
       ASSERT_LE(d.readings[r.messages[i - 1].reading].time, d.readings[r.messages[i].reading].time);
     }

@@ -9,10 +9,6 @@ class MtaFileSource final : public MessageSource {
  public:
   MtaFileSource(mta::TurnstileData data, mta::ReplayResult replay, const MtaFileOptions& options)
       : data_(std::move(data)), replay_(std::move(replay)), options_(options) {
-    stats_.entries_anomalies = replay_.entries_anomalies;
-    stats_.exits_anomalies = replay_.exits_anomalies;
-    stats_.entries_sum = replay_.entries_sum;
-    stats_.exits_sum = replay_.exits_sum;
     devices_.resize(replay_.devices);
     if (options_.shift_to_now && !replay_.messages.empty()) {
       int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -69,18 +65,20 @@ class MtaFileSource final : public MessageSource {
     m->value.clear();
     mta::RenderValue(msg, options_.format, &m->value, texts.head);
     m->time = t;
+    m->entries = rm.entries;
+    m->exits = rm.exits;
+    m->entries_anomaly = rm.entries_anomaly;
+    m->exits_anomaly = rm.exits_anomaly;
     return true;
   }
 
   std::optional<uint64_t> Total() const override { return replay_.messages.size(); }
-  const SourceStats& Stats() const override { return stats_; }
   const std::vector<RejectedLine>& Issues() const override { return data_.issues; }
 
  private:
   mta::TurnstileData data_;
   mta::ReplayResult replay_;
   MtaFileOptions options_;
-  SourceStats stats_;
   size_t next_ = 0;
   int64_t shift_ = 0;
   std::string id_;  // reused

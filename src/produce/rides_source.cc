@@ -89,9 +89,8 @@ struct Ride {
 
 class RidesSource final : public MessageSource {
  public:
-  RidesSource(std::vector<Ride> rides, SourceStats stats, std::vector<RejectedLine> issues,
-              int64_t shift)
-      : rides_(std::move(rides)), stats_(stats), issues_(std::move(issues)), shift_(shift) {}
+  RidesSource(std::vector<Ride> rides, std::vector<RejectedLine> issues, int64_t shift)
+      : rides_(std::move(rides)), issues_(std::move(issues)), shift_(shift) {}
 
   bool Next(SourceMessage* m) override {
     if (next_ >= rides_.size()) return false;
@@ -116,12 +115,10 @@ class RidesSource final : public MessageSource {
     return true;
   }
   std::optional<uint64_t> Total() const override { return rides_.size(); }
-  const SourceStats& Stats() const override { return stats_; }
   const std::vector<RejectedLine>& Issues() const override { return issues_; }
 
  private:
   std::vector<Ride> rides_;
-  SourceStats stats_;
   std::vector<RejectedLine> issues_;
   int64_t shift_;
   size_t next_ = 0;
@@ -132,7 +129,6 @@ class RidesSource final : public MessageSource {
 Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
                                                        const RidesOptions& options) {
   std::vector<Ride> rides;
-  SourceStats stats;
   std::vector<RejectedLine> issues;
   std::vector<std::string_view> fields;
   std::string scratch;
@@ -224,7 +220,7 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
             rides.front().pickup.seconds;
   }
   return std::unique_ptr<MessageSource>(
-      std::make_unique<RidesSource>(std::move(rides), stats, std::move(issues), shift));
+      std::make_unique<RidesSource>(std::move(rides), std::move(issues), shift));
 }
 
 }  // namespace lakestream::produce

@@ -26,14 +26,27 @@ struct SourceMessage {
   std::string value;
   EventTime time;
   uint32_t key_id = kNoKeyId;
+  // The turnstile figures the message carries (zero from other sources), which the producer
+  // adds up over the messages it publishes (SourceStats::Add): after Ctrl-C, the summary is
+  // that of what was sent, not of the whole input.
+  int64_t entries = 0;
+  int64_t exits = 0;
+  bool entries_anomaly = false;  // replay rule 3: ENTRIES was out of range and is sent as 0
+  bool exits_anomaly = false;
 };
 
-// Counters a source keeps about its input, for the summary and --stats-json.
+// Turnstile figures of a run's messages, for the summary and --stats-json.
 struct SourceStats {
   uint64_t entries_anomalies = 0;  // replay rule 3
   uint64_t exits_anomalies = 0;
-  int64_t entries_sum = 0;         // over all messages
+  int64_t entries_sum = 0;
   int64_t exits_sum = 0;
+  void Add(const SourceMessage& m) {
+    entries_sum += m.entries;
+    exits_sum += m.exits;
+    entries_anomalies += m.entries_anomaly;
+    exits_anomalies += m.exits_anomaly;
+  }
 };
 
 class MessageSource {
@@ -45,7 +58,6 @@ class MessageSource {
   virtual std::optional<uint64_t> Total() const { return std::nullopt; }
   // Whether event times follow the wall clock (the pacer must not wait on them).
   virtual bool LiveTime() const { return false; }
-  virtual const SourceStats& Stats() const = 0;
   // Input rows that were malformed and skipped (file:line, reason, text), in input order.
   virtual const std::vector<RejectedLine>& Issues() const = 0;
 };

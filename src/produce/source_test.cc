@@ -41,7 +41,11 @@ TEST(MtaFileSource, SmallSampleRendersEveryMessage) {
   }
   EXPECT_EQ(entries, 41746);
   EXPECT_EQ(exits, 55365);
-  EXPECT_EQ((*src)->Stats().entries_sum, 41746);
+  SourceStats figures;
+  for (const auto& m : msgs) figures.Add(m);
+  EXPECT_EQ(figures.entries_sum, 41746);
+  EXPECT_EQ(figures.exits_sum, 55365);
+  EXPECT_EQ(figures.entries_anomalies + figures.exits_anomalies, 0u);
 }
 
 // A device's key and CSV head are rendered once and reused: a reading that names another

@@ -38,8 +38,8 @@ class SyntheticSource final : public MessageSource {
                               counts(rng_),
                               counts(rng_),
                               id};
-    stats_.entries_sum += msg.entries;
-    stats_.exits_sum += msg.exits;
+    m->entries = msg.entries;
+    m->exits = msg.exits;
     m->key = id;  // the seed keys by the random ID
     m->value.clear();
     mta::RenderValue(msg, options_.format, &m->value);
@@ -52,7 +52,6 @@ class SyntheticSource final : public MessageSource {
     return options_.count;
   }
   bool LiveTime() const override { return options_.rate > 0; }
-  const SourceStats& Stats() const override { return stats_; }
   const std::vector<RejectedLine>& Issues() const override { return issues_; }
 
  private:
@@ -77,7 +76,6 @@ class SyntheticSource final : public MessageSource {
   std::mt19937_64 rng_;
   int64_t start_ = 0;
   uint64_t produced_ = 0;
-  SourceStats stats_;
   std::vector<RejectedLine> issues_;  // none
 };
 

@@ -284,3 +284,26 @@ def test_ctrl_c_flushes_and_reports(tmp_path):
     assert s["failed"] == 0
     assert s["delivered"] == s["messages"] == len(kcat_read(topic))
     assert f"delivered {s['delivered']:,}, failed 0" in out
+
+
+def test_ctrl_c_reports_the_figures_of_what_was_sent(tmp_path):
+    # A replay stopped early: ENTRIES and EXITS are those of the messages in the topic, not
+    # of the whole file.
+    topic = new_topic("sigint-file", 1)
+    stats = tmp_path / "s.json"
+    proc = subprocess.Popen(
+        [BIN, "produce", "--source", SUBSET, "--speed", "1", "--topic", topic,
+         "-X", f"bootstrap.servers={BOOTSTRAP}", "--stats-json", str(stats)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and end_offset(topic) < 1:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    s = json.loads(stats.read_text())
+    sent = [streams.parse_csv_message(v) for _, _, v in kcat_read(topic)]
+    assert 0 < s["messages"] == len(sent) < 1681
+    assert s["entries"] == sum(int(m["ENTRIES"]) for m in sent) < 370081
+    assert s["exits"] == sum(int(m["EXITS"]) for m in sent)
+    assert f"ENTRIES {s['entries']:,}  EXITS {s['exits']:,}" in out
