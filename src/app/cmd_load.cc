@@ -82,7 +82,7 @@ class Loader {
     last_batch_ = report->figures;
     *interrupted = report->interrupted;
     auto counts = (*w)->connection().Query("SELECT count(*) FROM fact_turnstile");
-    if (counts.ok()) fact_rows_ = counts->rows.at(0).at(0).value_or("?");
+    if (counts.ok() && counts->rows.at(0).at(0)) fact_rows_ = Thousands(static_cast<uint64_t>(std::stoull(*counts->rows.at(0).at(0))));
     return Status::Ok();
   }
 

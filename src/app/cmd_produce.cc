@@ -255,7 +255,10 @@ void RunProduce(const ProduceArgs& a) {
   if (error.ok()) send_held();  // also after Ctrl-C: what was read is published
   int left = 0;
   if (producer) {
-    if (interrupted) std::fprintf(stderr, "\ninterrupted: flushing messages in flight...\n");
+    if (interrupted) {
+      progress.Clear();  // the line ends there on a terminal (^C); nothing to end in a pipe
+      std::fprintf(stderr, "%sinterrupted: flushing messages in flight...\n", progress.enabled() ? "\n" : "");
+    }
     while ((left = producer->Flush(500)) > 0) {
       if (progress.Due()) {
         progress.Show(fmt::format("[produce] flushing: {} in flight, delivered {}", left,

@@ -14,7 +14,7 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
   std::vector<Property> out;
   LS_RETURN_NOT_OK(ForEachLine(text, [&](uint32_t line_no, std::string_view line) -> Status {
     line = TrimSpaces(line);
-    if (line.empty() || line.front() == '#') return Status::Ok();
+    if (line.empty() || line.front() == '#' || line.front() == '!') return Status::Ok();  // Java's two comment marks
     size_t eq = line.find('=');
     std::string where = origin + ":" + std::to_string(line_no);
     if (eq == std::string_view::npos) {

@@ -1,5 +1,5 @@
-// The seed's client configuration format: `key=value` per line, `#` comments and
-// blank lines skipped, split on the first `=`, keys and values trimmed.
+// The seed's client configuration format: `key=value` per line, `#` (and Java's `!`)
+// comments and blank lines skipped, split on the first `=`, keys and values trimmed.
 #pragma once
 
 #include <string>

@@ -9,6 +9,7 @@ TEST(Properties, ParsesTheSeedFormat) {
   auto r = ParseProperties(
       "# Confluent Cloud\n"
       "bootstrap.servers=pkc-1.example:9092\n"
+      "! a Java comment\n"
       "\n"
       "security.protocol = SASL_SSL\r\n"
       "sasl.password=abc=def\n",
@@ -18,7 +19,7 @@ TEST(Properties, ParsesTheSeedFormat) {
   EXPECT_EQ((*r)[0].key, "bootstrap.servers");
   EXPECT_EQ((*r)[1].value, "SASL_SSL");
   EXPECT_EQ((*r)[2].value, "abc=def");  // split on the first '='
-  EXPECT_EQ((*r)[2].origin, "kafka.properties:5");
+  EXPECT_EQ((*r)[2].origin, "kafka.properties:6");
   EXPECT_EQ(DisplayValue((*r)[2]), "[redacted]");
   EXPECT_EQ(DisplayValue((*r)[0]), "pkc-1.example:9092");
 }
