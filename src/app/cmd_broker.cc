@@ -49,7 +49,8 @@ void RunStart(const BrokerArgs& args) {
       b->Start(settings, std::chrono::seconds(args.start_timeout_s));
   if (!started.ok()) return Fail(started.status());
   if (started->already_running) {
-    const std::string asked = fmt::format("{}:{}", args.host, args.port);
+    // As the broker records it: 0.0.0.0 is reached at 127.0.0.1, an IPv6 host in brackets.
+    const std::string asked = settings.Bootstrap();
     if (args.address_given && started->bootstrap != asked) {
       // A script that goes on with the address it asked for would fail later, further away.
       return Fail(Status::InvalidArgument(fmt::format(

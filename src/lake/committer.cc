@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <random>
 #include <set>
 
 #include "lake/fs_util.h"
@@ -58,9 +59,35 @@ const char* CrashPointName(CrashPoint point) {
 }
 
 PartitionCommitter::PartitionCommitter(CommitterOptions options) : options_(std::move(options)) {
+  // This committer's temp files carry a random tag, so a zombie owner and the next owner
+  // of the partition never write the same temp file (see layout.h).
+  if (options_.owner) {
+    owner_ = *options_.owner;
+  } else {
+    std::random_device random;
+    owner_ = fmt::format("{:08x}", static_cast<uint32_t>(random()));
+  }
   checkpoint_path_ = CheckpointPath(options_.lake_root, options_.topic, options_.partition);
-  checkpoint_temp_path_ = ParentDir(checkpoint_path_) + "/." +
-                          std::to_string(options_.partition.value) + ".tmp";
+  checkpoint_temp_path_ = ParentDir(checkpoint_path_) + "/." + std::to_string(options_.partition.value) +
+                          (owner_.empty() ? "" : ".") + owner_ + ".tmp";
+}
+
+Status PartitionCommitter::CheckStillOwner() const {
+  // Fence against a zombie owner (a process whose group session expired, or that was
+  // stopped, while another member took the partition over): if the checkpoint is no longer
+  // the one this committer recovered or last wrote, another owner has committed since, and
+  // committing now would roll the partition back over that owner's commits. Not atomic with
+  // the rename (two owners committing in the same moment are not excluded), but it turns
+  // the usual case into an error instead of a silent loss.
+  LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> current, ReadCheckpoint(checkpoint_path_));
+  const uint64_t on_disk = current ? current->commit_seq : 0;
+  if (on_disk == commit_seq_) return Status::Ok();
+  return Status::FailedPrecondition(
+      "partition " + options_.topic + "/" + std::to_string(options_.partition.value) + ": the checkpoint '" +
+      checkpoint_path_ + "' is at commit " + std::to_string(on_disk) + ", this process last saw commit " +
+      std::to_string(commit_seq_) +
+      ": another process owns the partition now; this one's uncommitted work is dropped (the new owner "
+      "reprocesses it)");
 }
 
 Result<std::unique_ptr<PartitionCommitter>> PartitionCommitter::Make(CommitterOptions options) {
@@ -110,11 +137,15 @@ Status PartitionCommitter::FinishRenames(const std::vector<PendingFile>& pending
   for (size_t i = 0; i < pending.size(); ++i) {
     std::string temp = Join(options_.lake_root, pending[i].temp);
     std::string final = Join(options_.lake_root, pending[i].final);
-    if (PathExists(temp)) {
+    // A rename leaves the temp or the final file, never both: a final file is done (a temp
+    // beside it is another attempt's, which must not replace it; orphans go below).
+    if (PathExists(final)) {
+      // done
+    } else if (PathExists(temp)) {
       LS_RETURN_NOT_OK(RenameFile(temp, final));
       ++*renamed;
       dirs.insert(ParentDir(final));
-    } else if (!PathExists(final)) {
+    } else {
       return Status::DataLoss(
           "checkpoint '" + checkpoint_path_ + "' (commit " + std::to_string(commit_seq_) +
           ") lists '" + final + "' but neither it nor its temp file '" + temp +
@@ -155,8 +186,17 @@ Status PartitionCommitter::DeleteOrphans(size_t* deleted) {
       if (removed) LS_RETURN_NOT_OK(FsyncDir(dir));
     }
   }
-  if (PathExists(checkpoint_temp_path_)) {
-    LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
+  // Checkpoint temp files of this partition: ".<partition>.<owner>.tmp" (".<partition>.tmp"
+  // before owners were tagged).
+  const std::string checkpoint_dir = ParentDir(checkpoint_path_);
+  Result<std::vector<std::string>> names = ListDir(checkpoint_dir);
+  if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
+  const std::string prefix = "." + std::to_string(options_.partition.value) + ".";
+  for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
+    if (!name.starts_with(prefix) || !name.ends_with(".tmp")) continue;
+    const std::string_view tag = std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - 4);
+    if (!tag.empty() && tag.find('.') != std::string_view::npos) continue;
+    LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_dir + "/" + name));
     ++*deleted;
   }
   return Status::Ok();
@@ -252,6 +292,9 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
   CommitResult result;
   result.commit_seq = seq;
   std::vector<PendingFile> pending;
+  // Before writing anything: a zombie stops here, its files unwritten (checked again before
+  // the commit point).
+  LS_RETURN_NOT_OK(CheckStillOwner());
 
   // Step 1: temp files, fsynced, and their folders.
   std::set<std::string> temp_dirs;
@@ -268,7 +311,7 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
           size_t count = std::min(out.max_rows_per_file, last - begin);
           std::string final_name =
               FinalFileName(options_.topic, options_.partition, seq, n, FileExtension(out.file.format));
-          PendingFile f{rel_dir + "/" + TempFileName(final_name), rel_dir + "/" + final_name, count};
+          PendingFile f{rel_dir + "/" + TempFileName(final_name, owner_), rel_dir + "/" + final_name, count};
           std::string temp_path = Join(options_.lake_root, f.temp);
           LS_RETURN_NOT_OK(writers_[o]->WriteRows(temp_path, source, begin, begin + count));
           // Its disk writes overlap the next files' formatting; fsynced below.
@@ -293,24 +336,7 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
   LS_RETURN_NOT_OK(MakeDirsDurable(ParentDir(checkpoint_path_)));
   LS_RETURN_NOT_OK(WriteFileDurable(checkpoint_temp_path_, EncodeCheckpoint(checkpoint)));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointTemp, 0));
-  // Fence against a zombie owner (a process whose group session expired, or that was
-  // stopped, while another member took the partition over): if the checkpoint is no longer
-  // the one this committer recovered or last wrote, another owner has committed since, and
-  // renaming ours over it would roll the partition back and replace that owner's files of
-  // the same commit numbers. Not atomic with the rename (a narrow window stays), but it
-  // turns the common case into an error instead of a silent loss.
-  {
-    LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> current, ReadCheckpoint(checkpoint_path_));
-    const uint64_t on_disk = current ? current->commit_seq : 0;
-    if (on_disk != commit_seq_) {
-      return Status::FailedPrecondition(
-          "partition " + options_.topic + "/" + std::to_string(options_.partition.value) +
-          ": the checkpoint '" + checkpoint_path_ + "' is at commit " + std::to_string(on_disk) +
-          ", this process last saw commit " + std::to_string(commit_seq_) +
-          ": another process owns the partition now; this one's uncommitted work is dropped "
-          "(the new owner reprocesses it)");
-    }
-  }
+  LS_RETURN_NOT_OK(CheckStillOwner());
   LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
   commit_seq_ = seq;  // committed from here on, even if the fsync below fails
   next_offset_ = next_offset;

@@ -49,6 +49,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,6 +138,9 @@ struct CommitterOptions {
   // Recover refuses a checkpoint written for another source, or for other outputs (table
   // folder or file format). Empty: not checked.
   std::string source;
+  // The tag in this committer's temp file names (layout.h TempFileName); unset: 8 random hex
+  // digits. Tests set it ("" = untagged names) to compare whole lakes, checkpoints included.
+  std::optional<std::string> owner;
 };
 
 struct RecoveredState {
@@ -182,11 +186,13 @@ class PartitionCommitter {
   Status DeleteOrphans(size_t* deleted);
   std::vector<std::string> OutputNames() const;  // Checkpoint::outputs
   Status CheckSameJob(const Checkpoint& checkpoint) const;
+  Status CheckStillOwner() const;  // FailedPrecondition if another owner committed since
 
   CommitterOptions options_;
   std::vector<std::unique_ptr<FileWriter>> writers_;
   std::string checkpoint_path_;
   std::string checkpoint_temp_path_;
+  std::string owner_;  // 8 random hex digits in this committer's temp file names
   uint64_t commit_seq_ = 0;
   KafkaOffset next_offset_;
   bool ready_ = false;  // recovered, and no commit failed since

@@ -48,6 +48,7 @@ CommitterOptions Options(const std::string& root, WriterFactory* factory = nullp
   o.outputs = {TableOutput(format), DeadLetterOutput(kTopic)};
   o.writer_factory = factory;
   o.crash_hook = std::move(hook);
+  o.owner = "";  // untagged temp names: lakes of different committers compare equal
   return o;
 }
 
@@ -630,6 +631,52 @@ TEST(PartitionCommitter, RecoverRefusesACheckpointOfAnotherSourceOrOutput) {
   ASSERT_TRUE(rewritten.ok() && rewritten->has_value());
   EXPECT_EQ((*rewritten)->source, "files b.csv (10 bytes)");
   EXPECT_EQ((*rewritten)->outputs.size(), 2u);
+}
+
+// A rename leaves the temp file or the final one, never both: a final file listed by the
+// checkpoint is done, and a temp of the same name beside it (a zombie owner's attempt at
+// that commit number) is deleted, never renamed over it.
+TEST(PartitionCommitter, RecoveryKeepsAFinalFileOverAStaleTempOfTheSameName) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  MustCommit(a.get(), steps[1]);
+  const auto committed = Snapshot(root);
+  auto checkpoint = ReadCheckpoint(a->checkpoint_path());
+  ASSERT_TRUE(checkpoint.ok() && checkpoint->has_value());
+  ASSERT_FALSE((*checkpoint)->pending.empty());
+  for (const PendingFile& f : (*checkpoint)->pending) {
+    ASSERT_TRUE(WriteFileDurable(root + "/" + f.temp, "a zombie's rows").ok());
+  }
+  RecoveredState r = MustRecover(MakeCommitter(Options(root)).get());
+  EXPECT_EQ(r.renames_finished, 0u);
+  EXPECT_EQ(r.orphans_deleted, (*checkpoint)->pending.size());
+  EXPECT_EQ(Snapshot(root), committed);
+}
+
+// A zombie that comes back after the next owner committed stops before writing a file.
+TEST(PartitionCommitter, ZombieStopsBeforeWritingAnything) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  CommitterOptions zombie_options = Options(root);
+  zombie_options.owner = "a0a0a0a0";
+  auto a = MakeCommitter(zombie_options);
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  auto b = MakeCommitter(Options(root));
+  MustRecover(b.get());
+  MustCommit(b.get(), steps[1]);
+  const auto before = Snapshot(root);
+  auto r = a->Commit(steps[2].batch, steps[2].next_offset, steps[2].state);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("is at commit 2, this process last saw commit 1: another process owns the "
+                                      "partition now"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Snapshot(root), before);
 }
 
 TEST(PartitionCommitter, EmptyBatchCommitsOffsetAndStateOnly) {

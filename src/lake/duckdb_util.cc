@@ -7,8 +7,10 @@ namespace {
 // whole text of a load's statement is kilobytes of file paths, which bury the reason.
 std::string FailedSql(const char* what, const std::string& sql, const char* error) {
   constexpr size_t kShown = 80;
-  std::string head = sql.substr(0, sql.find('\n'));
-  const bool cut = head.size() > kShown || head.size() < sql.size();
+  const size_t start = std::min(sql.find_first_not_of(" \t\r\n"), sql.size());  // raw strings start with \n
+  const std::string body = sql.substr(start);
+  std::string head = body.substr(0, body.find('\n'));
+  const bool cut = head.size() > kShown || head.size() < body.size();
   if (head.size() > kShown) head.resize(kShown);
   return std::string(what) + ": " + (error ? error : "unknown error") + " (in: " + head +
          (cut ? " ...)" : ")");

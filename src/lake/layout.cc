@@ -15,8 +15,10 @@ std::string FinalFileName(std::string_view topic, PartitionId partition, uint64_
   return std::string("part-").append(topic).append(buf).append(extension);
 }
 
-std::string TempFileName(std::string_view final_name) {
-  return "." + std::string(final_name) + ".tmp";
+std::string TempFileName(std::string_view final_name, std::string_view owner) {
+  std::string name = "." + std::string(final_name);
+  if (!owner.empty()) name.append(".").append(owner);
+  return name + ".tmp";
 }
 
 bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition) {

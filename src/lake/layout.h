@@ -1,7 +1,7 @@
 // Where lake files live and what they are called.
 //
 //   <lake root>/<output dir>/date=YYYY-MM-DD/part-<topic>-p<partition>-<commit seq>-<n>.<ext>
-//   <lake root>/<output dir>/date=YYYY-MM-DD/.part-<topic>-p<partition>-<commit seq>-<n>.<ext>.tmp
+//   <lake root>/<output dir>/date=YYYY-MM-DD/.part-<topic>-p<partition>-<commit seq>-<n>.<ext>.<owner>.tmp
 //   <lake root>/_checkpoints/<topic>/<partition>
 //   <lake root>/_dead_letters/<topic>/date=.../part-....jsonl
 //
@@ -34,8 +34,10 @@ std::string DatePartitionDir(EventTime t);
 // by commit. Several topics (or a file source) may feed one table without collisions.
 std::string FinalFileName(std::string_view topic, PartitionId partition, uint64_t commit_seq,
                           uint32_t n, std::string_view extension);
-// ".part-mta-p3-000000000042-0001.csv.gz.tmp".
-std::string TempFileName(std::string_view final_name);
+// ".part-mta-p3-000000000042-0001.csv.gz.1f2e3d4c.tmp": `owner` tells apart the temp files
+// of two processes that briefly both think they own the partition (a zombie and the next
+// owner), which would otherwise write the same names. Empty: ".part-....csv.gz.tmp".
+std::string TempFileName(std::string_view final_name, std::string_view owner = {});
 // True for temp names written by (`topic`, `partition`) (any commit): what recovery may delete.
 bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition);
 // "<root>/_checkpoints/<topic>/<partition>".

@@ -12,6 +12,10 @@ TEST(Layout, DeterministicNames) {
             "part-mta-turnstile-p12-000000000042-0003.parquet");
   EXPECT_EQ(TempFileName("part-mta-p0-000000000001-0000.csv.gz"),
             ".part-mta-p0-000000000001-0000.csv.gz.tmp");
+  EXPECT_EQ(TempFileName("part-mta-p0-000000000001-0000.csv.gz", "1f2e3d4c"),
+            ".part-mta-p0-000000000001-0000.csv.gz.1f2e3d4c.tmp");
+  EXPECT_TRUE(IsTempFileOfPartition(TempFileName("part-mta-p0-000000000001-0000.csv.gz", "1f2e3d4c"), "mta",
+                                    PartitionId{0}));
   EXPECT_EQ(DatePartitionDir(MakeEventTime({2024, 7, 22}, 0)), "date=2024-07-22");
   EXPECT_EQ(DatePartitionDir(EventTime{-1}), "date=1969-12-31");
   EXPECT_EQ(CheckpointPath("/lake", "mta-turnstile", PartitionId{3}),

@@ -157,7 +157,7 @@ class KafkaJob final : public kafka::RebalanceListener {
     for (const auto& tp : parts) {
       auto it = workers_.find({tp.topic, tp.partition});
       if (it == workers_.end()) continue;
-      Retire(it->second);
+      Retire(it->second, /*count_records=*/!lost);  // dropped records are counted by their next reader
       workers_.erase(it);
     }
     cache_ = nullptr;
@@ -202,8 +202,8 @@ class KafkaJob final : public kafka::RebalanceListener {
     return first;
   }
 
-  void Retire(const Slot& slot) {
-    AddStatsSince(slot.worker->Stats(), slot.base, &retired_);
+  void Retire(const Slot& slot, bool count_records = true) {
+    if (count_records) AddStatsSince(slot.worker->Stats(), slot.base, &retired_);
     AddCommits(slot.worker->commits(), &retired_);
   }
 

@@ -107,5 +107,54 @@ TEST(PartitionWorker, IoErrorAfterTheCommitPointDoesNotWriteTheRowsTwice) {
   EXPECT_EQ((*again)->resume_offset(), 3);
 }
 
+// A commit that fails with an I/O error while another process commits the partition (the
+// session of this one expired): the checkpoint on disk is then the other's, which must not
+// be taken for this commit's, nor recovered over; this process's work is dropped.
+TEST(PartitionWorker, AFailedCommitDoesNotTakeTheNextOwnersCheckpointForItsOwn) {
+  const std::string root = FreshDir();
+  LakeOptions opts;
+  opts.root = root;
+  opts.table = "turnstile";
+  auto spec = stream::TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  std::unique_ptr<PartitionWorker> b;
+  LakeOptions zombie = opts;
+  bool armed = false;
+  zombie.crash_hook = [&](lake::CrashPoint point, size_t) {
+    if (!armed || point != lake::CrashPoint::kAfterTempFiles) return Status::Ok();
+    armed = false;
+    // Meanwhile the group gave the partition to B, which commits its records.
+    auto opened = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+    EXPECT_TRUE(opened.ok());
+    b = std::move(*opened);
+    EXPECT_EQ(b->resume_offset(), 1);
+    b->Process(Line("B001", kTen + 610, 7, "id2"), 1);
+    b->Process(Line("B002", kTen + 620, 7, "id3"), 2);
+    b->Flush();
+    EXPECT_TRUE(b->Commit().ok());
+    return Status::IoError("fsync: Input/output error");
+  };
+  auto a = PartitionWorker::Open(spec, zombie, "mta-turnstile", 0);
+  ASSERT_TRUE(a.ok());
+  (*a)->Process(Line("A001", kTen + 10, 5, "id1"), 0);
+  (*a)->Flush();
+  ASSERT_TRUE((*a)->Commit().ok());
+  armed = true;
+  (*a)->Process(Line("Z001", kTen + 610, 100, "idz"), 1);
+  (*a)->Flush();
+  auto z = (*a)->Commit();
+  ASSERT_FALSE(z.ok());
+  EXPECT_EQ(z.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(z.status().message().find("the checkpoint is now another process's (commit 2, this one last saw 1)"),
+            std::string::npos)
+      << z.status().message();
+
+  auto c = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->resume_offset(), 3);
+  LakeRows got = CountTable(root, "turnstile");
+  EXPECT_EQ(got.files, 2u);
+  EXPECT_EQ(got.rows, 3u);  // A001, then B001 and B002; no Z001
+}
+
 }  // namespace
 }  // namespace lakestream::process

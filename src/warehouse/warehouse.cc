@@ -134,10 +134,6 @@ ON CONFLICT (log_id) DO UPDATE SET
   exits = fact_turnstile.exits + excluded.exits;
 )sql";
 
-// An empty text field is '' (as the engine wrote it, and as Parquet keeps it), not NULL: a
-// row with an empty STATION is data, not a sign of a foreign file.
-constexpr const char* kLakeTextColumns =
-    "'CA', 'UNIT', 'SCP', 'STATION', 'LINENAME', 'DIVISION', 'DATE', 'TIME', 'DESC'";
 constexpr size_t kLakeColumnCount = 12;  // kLakeColumns's
 constexpr const char* kLakeColumns =
     "{'index': 'BIGINT', 'CA': 'VARCHAR', 'UNIT': 'VARCHAR', 'SCP': 'VARCHAR', "
@@ -205,15 +201,20 @@ std::string LakeFilesSelectSql(std::span<const LakeFile> files) {
       source = fmt::format(
           "read_csv([{}], header = true, auto_detect = false, hive_partitioning = false, "
           "compression = 'gzip', delim = ',', quote = '\"', escape = '\"', columns = {}, "
-          "force_not_null = [{}], filename = 'ls_path')",
-          paths, kLakeColumns, kLakeTextColumns);
+          "filename = 'ls_path')",
+          paths, kLakeColumns);
     } else {
       source = fmt::format("read_parquet([{}], hive_partitioning = false, filename = 'ls_path')", paths);
     }
     if (!out.empty()) out += " UNION ALL ";
     out += fmt::format(
-        "SELECT f.ls_file, CAST(\"CA\" AS VARCHAR) AS CA, CAST(\"UNIT\" AS VARCHAR) AS UNIT, "
-        "CAST(\"SCP\" AS VARCHAR) AS SCP, CAST(\"STATION\" AS VARCHAR) AS STATION, "
+        // An empty key part reads as NULL from CSV: it is '' (as the engine wrote it, and as
+        // Parquet keeps it), so a row with an empty STATION is data, not a damaged row. (Not
+        // DuckDB's force_not_null: with this header's unnamed first column it picked the
+        // column after the one named.) LINENAME and DIVISION stay NULL when empty, as before.
+        "SELECT f.ls_file, coalesce(CAST(\"CA\" AS VARCHAR), '') AS CA, "
+        "coalesce(CAST(\"UNIT\" AS VARCHAR), '') AS UNIT, coalesce(CAST(\"SCP\" AS VARCHAR), '') AS SCP, "
+        "coalesce(CAST(\"STATION\" AS VARCHAR), '') AS STATION, "
         "CAST(\"LINENAME\" AS VARCHAR) AS LINENAME, CAST(\"DIVISION\" AS VARCHAR) AS DIVISION, "
         "try_strptime(CAST(\"DATE\" AS VARCHAR) || ' ' || CAST(\"TIME\" AS VARCHAR), '%m/%d/%Y "
         "%H:%M:%S') "
@@ -473,8 +474,7 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
     LS_ASSIGN_OR_RETURN(
         lake::QueryTable check,
         conn_->Query(
-            "SELECT ls_file, count(*), count(*) FILTER (WHERE CA IS NULL OR UNIT IS NULL OR SCP IS NULL OR "
-            "STATION IS NULL OR created_dt IS NULL OR ENTRIES IS NULL OR EXITS IS NULL), "
+            "SELECT ls_file, count(*), count(*) FILTER (WHERE created_dt IS NULL OR ENTRIES IS NULL OR EXITS IS NULL), "
             "coalesce(sum(ENTRIES), 0), coalesce(sum(EXITS), 0) FROM ls_raw GROUP BY ls_file ORDER BY ls_file"));
     // Per file: rows, ENTRIES, EXITS (a header-only file has no group here: zeros).
     std::vector<int64_t> rows(group.size(), 0);
@@ -494,8 +494,8 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
         // The lake is written by `lakestream process`, so this is a foreign or damaged file:
         // loading the other rows would make the file impossible to reload correctly later.
         return Status::InvalidArgument(fmt::format(
-            "lake file '{}' has {} of {} rows without CA, UNIT, SCP, STATION, a DATE and TIME "
-            "(MM/DD/YYYY HH:MM:SS), ENTRIES or EXITS; it was not loaded. Fix or remove the file",
+            "lake file '{}' has {} of {} rows without a DATE and TIME (MM/DD/YYYY HH:MM:SS), ENTRIES "
+            "or EXITS; it was not loaded. Fix or remove the file",
             group[k].file.relative_path, bad, rows[k]));
       }
       entries[k] = c[3].value_or("0");
