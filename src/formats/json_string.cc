@@ -199,4 +199,21 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+std::string ToValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp;
+    const size_t len = DecodeUtf8(text, i, &cp);
+    if (len == 0) {
+      out.append("\xEF\xBF\xBD");  // U+FFFD for one byte that starts no valid sequence
+      ++i;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
 }  // namespace lakestream

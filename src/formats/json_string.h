@@ -19,5 +19,7 @@ bool DecodeJsonString(std::string_view literal, std::string* out);
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
 // U+10FFFF).
 bool IsValidUtf8(std::string_view text);
+// `text` with each byte that starts no valid UTF-8 sequence replaced by U+FFFD.
+std::string ToValidUtf8(std::string_view text);
 
 }  // namespace lakestream

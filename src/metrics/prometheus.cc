@@ -9,15 +9,22 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <iterator>
+
+#include "formats/json_string.h"
 
 namespace lakestream::metrics {
 namespace {
 
-// A label value with Prometheus' escapes: backslash, double quote, line feed.
-void AppendLabelValue(std::string* out, std::string_view v) {
+// A label value with Prometheus' escapes: backslash, double quote, line feed. The page is
+// UTF-8, which a parser may insist on: other bytes (a path's) become U+FFFD.
+void AppendLabelValue(std::string* out, std::string_view value) {
+  const std::string valid = IsValidUtf8(value) ? std::string() : ToValidUtf8(value);
+  const std::string_view v = valid.empty() ? value : std::string_view(valid);
   for (char c : v) {
     if (c == '\\') {
       out->append("\\\\");
@@ -96,7 +103,7 @@ Result<std::unique_ptr<Server>> Server::Start(const std::string& address, int po
   std::unique_ptr<Server> s(new Server());
   s->address_ = address;
   s->body_ = std::move(body);
-  s->listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  s->listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (s->listen_fd_ < 0) return Errno("cannot open the metrics socket");
   const int one = 1;
   setsockopt(s->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -126,39 +133,111 @@ Server::~Server() {
   }
 }
 
+// One thread serves up to kMaxConnections connections at once, each non-blocking with one
+// deadline for its whole request and answer: a client that sends slowly, or nothing, holds
+// neither the others nor the job's shutdown (the wake pipe ends the loop at once).
 void Server::Serve() {
-  pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-  while (true) {
-    fds[0].revents = fds[1].revents = 0;
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
+  using Clock = std::chrono::steady_clock;
+  constexpr size_t kMaxConnections = 16;
+  constexpr size_t kMaxRequest = 8192;
+  constexpr auto kRequestTime = std::chrono::seconds(2);
+  struct Connection {
+    int fd;
+    Clock::time_point deadline;
+    std::string data;  // the request as read, then the response to send
+    size_t sent = 0;
+    bool answering = false;
+  };
+  std::vector<Connection> conns;
+  std::vector<pollfd> fds;
+  Clock::time_point accept_again{};  // after accept failed for want of descriptors or memory
+  auto answer = [this](Connection& c) {
+    c.data = Respond(c.data);
+    c.sent = 0;
+    c.answering = true;
+  };
+  for (;;) {
+    const Clock::time_point now = Clock::now();
+    fds.clear();
+    fds.push_back({wake_[0], POLLIN, 0});
+    const bool accepting = conns.size() < kMaxConnections && now >= accept_again;
+    fds.push_back({accepting ? listen_fd_ : -1, POLLIN, 0});
+    // Wake up for the first deadline, and when accepting may resume after a failure.
+    Clock::time_point wake_at = now < accept_again ? accept_again : Clock::time_point::max();
+    for (const Connection& c : conns) {
+      fds.push_back({c.fd, static_cast<short>(c.answering ? POLLOUT : POLLIN), 0});
+      wake_at = std::min(wake_at, c.deadline);
     }
-    if (fds[1].revents != 0) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    const int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) continue;
-    Answer(conn);
-    close(conn);
-  }
-}
-
-void Server::Answer(int conn) {
-  timeval timeout{2, 0};
-  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  // The request line and headers, up to the blank line (a body is not read).
-  std::string request;
-  char buf[2048];
-  while (request.find("\r\n\r\n") == std::string::npos && request.find("\n\n") == std::string::npos &&
-         request.size() < 8192) {
-    const ssize_t n = recv(conn, buf, sizeof buf, 0);
-    if (n <= 0) {
-      if (request.empty()) return;
+    int timeout_ms = -1;
+    if (wake_at != Clock::time_point::max()) {
+      timeout_ms = static_cast<int>(std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(wake_at - now).count() + 1));
+    }
+    if (poll(fds.data(), fds.size(), timeout_ms) < 0) {
+      if (errno == EINTR) continue;
       break;
     }
-    request.append(buf, static_cast<size_t>(n));
+    if (fds[0].revents != 0) break;
+    const size_t polled = conns.size();
+    if ((fds[1].revents & POLLIN) != 0) {
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd >= 0) {
+        conns.push_back({fd, Clock::now() + kRequestTime, {}, 0, false});
+      } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        accept_again = Clock::now() + std::chrono::milliseconds(100);  // the queued client waits
+      }
+    }
+    const Clock::time_point after = Clock::now();
+    for (size_t i = 0; i < polled; ++i) {
+      Connection& c = conns[i];
+      const short revents = fds[i + 2].revents;
+      bool done = false;
+      if (!c.answering && (revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        char buf[2048];
+        const ssize_t n = recv(c.fd, buf, sizeof buf, 0);
+        if (n > 0) {
+          c.data.append(buf, static_cast<size_t>(n));
+          // The request line and headers, up to the blank line (a body is not read).
+          if (c.data.find("\r\n\r\n") != std::string::npos || c.data.find("\n\n") != std::string::npos ||
+              c.data.size() >= kMaxRequest) {
+            answer(c);
+          }
+        } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          if (c.data.empty()) {
+            done = true;
+          } else {
+            answer(c);
+          }
+        }
+      }
+      if (!done && c.answering && (revents & (POLLOUT | POLLHUP | POLLERR)) != 0) {
+        const ssize_t n = send(c.fd, c.data.data() + c.sent, c.data.size() - c.sent, MSG_NOSIGNAL);
+        if (n > 0) c.sent += static_cast<size_t>(n);
+        if (c.sent == c.data.size() || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          done = true;
+        }
+      }
+      if (!done && after >= c.deadline) {
+        // Out of time: a request that came in part is answered as it is (one more
+        // deadline to send it); silence, or an answer not taken, ends the connection.
+        if (!c.answering && !c.data.empty()) {
+          answer(c);
+          c.deadline = after + kRequestTime;
+        } else {
+          done = true;
+        }
+      }
+      if (done) {
+        close(c.fd);
+        c.fd = -1;
+      }
+    }
+    std::erase_if(conns, [](const Connection& c) { return c.fd < 0; });
   }
+  for (const Connection& c : conns) close(c.fd);
+}
+
+std::string Server::Respond(const std::string& request) {
   const std::string_view line = std::string_view(request).substr(0, request.find_first_of("\r\n"));
   const size_t sp1 = line.find(' ');
   const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
@@ -181,12 +260,7 @@ void Server::Answer(int conn) {
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", code, reason, type,
       body.size());
   if (method != "HEAD") response += body;
-  size_t sent = 0;
-  while (sent < response.size()) {
-    const ssize_t n = send(conn, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    sent += static_cast<size_t>(n);
-  }
+  return response;
 }
 
 }  // namespace lakestream::metrics

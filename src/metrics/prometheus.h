@@ -2,8 +2,9 @@
 // Prometheus' text exposition format (0.0.4), served on GET /metrics by a small HTTP server.
 //
 // The server is for a scraper on the same host or network: it answers one request per
-// connection (HTTP/1.0 or 1.1, `Connection: close`), reads at most 8 KiB of a request
-// within 2 s, and binds to 127.0.0.1 unless told otherwise.
+// connection (HTTP/1.0 or 1.1, `Connection: close`), up to 16 connections at once on one
+// thread, each with 2 s to send its request (at most 8 KiB are read) and 2 s to take the
+// answer; it binds to 127.0.0.1 unless told otherwise.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +48,7 @@ class Server {
   // see port()); GET /metrics answers `body()`, called on the server's thread.
   static Result<std::unique_ptr<Server>> Start(const std::string& address, int port,
                                                std::function<std::string()> body);
-  ~Server();  // stops serving; a request being answered is finished first
+  ~Server();  // stops serving at once (connections still open are closed)
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -57,7 +58,7 @@ class Server {
  private:
   Server() = default;
   void Serve();
-  void Answer(int conn);
+  std::string Respond(const std::string& request);  // the whole HTTP response
 
   std::string address_;
   int port_ = 0;

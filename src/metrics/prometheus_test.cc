@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace lakestream::metrics {
 namespace {
@@ -79,6 +80,52 @@ TEST(Server, AnswersGetMetricsAndNothingElse) {
   EXPECT_EQ(Exchange("127.0.0.2", port, "GET /metrics HTTP/1.1\r\n\r\n"), "");
   server->reset();  // stops and closes: the port is free again
   EXPECT_EQ(Exchange("127.0.0.1", port, "GET /metrics HTTP/1.1\r\n\r\n"), "");
+}
+
+// Connects to 127.0.0.1:port and returns the socket (answers to `Exchange`-style reads).
+int Connect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  return fd;
+}
+
+// Clients that send nothing, or half a request, do not hold a scrape back: it is answered
+// while they are still connected (the server waits 2 s for each; a scrape served after them
+// would take 12 s and miss this client's 1 s limit). Stopping the server closes them.
+TEST(Server, SilentAndSlowClientsDoNotHoldOthers) {
+  auto server = Server::Start("127.0.0.1", 0, [] { return "m 1\n"; });
+  ASSERT_TRUE(server.ok());
+  const int port = (*server)->port();
+  std::vector<int> idle;
+  for (int i = 0; i < 5; ++i) idle.push_back(Connect(port));
+  idle.push_back(Connect(port));
+  ASSERT_EQ(send(idle.back(), "GET /met", 8, MSG_NOSIGNAL), 8);
+  const int scrape = Connect(port);
+  timeval limit{1, 0};
+  setsockopt(scrape, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  const std::string request = "GET /metrics HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(send(scrape, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = recv(scrape, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
+  close(scrape);
+  EXPECT_EQ(answer.substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_EQ(answer.substr(answer.size() - 4), "m 1\n");
+  server->reset();
+  for (int fd : idle) {
+    EXPECT_EQ(recv(fd, buf, sizeof buf, 0), 0);  // closed by the server, nothing sent
+    close(fd);
+  }
+}
+
+TEST(PrometheusText, LabelValuesAreValidUtf8) {
+  PrometheusText t(Labels{{"warehouse", "/tmp/w\xff\xc3\xa9.duckdb"}});
+  t.Gauge("g", "G.", 1);
+  EXPECT_EQ(t.Take(), "# HELP g G.\n# TYPE g gauge\ng{warehouse=\"/tmp/w\xef\xbf\xbd\xc3\xa9.duckdb\"} 1\n");
 }
 
 TEST(Server, ClearErrors) {
