@@ -183,7 +183,12 @@ void RunProduce(const ProduceArgs& a) {
   produce::MessageSource& src = **source;
   if (Status st = produce::ReportRejectedRows(src, a.bad_rows, stderr); !st.ok()) return Fail(st, 2);
   if (producer) {
-    Status connected = producer->Connect(a.connect_timeout * 1000);
+    Status connected = producer->Connect(a.connect_timeout * 1000, StopRequested);
+    if (!connected.ok() && StopRequested()) {
+      std::printf("stopped before a broker answered: nothing was published\n");
+      ExitCode() = 130;
+      return;
+    }
     if (!connected.ok()) return Fail(connected);
   }
 

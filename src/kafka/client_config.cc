@@ -86,9 +86,29 @@ namespace {
 // One metadata request (of every topic if `all_topics`: asking for one by name could create
 // it where auto-creation is on), waited for up to `timeout_ms`.
 Result<MetadataPtr> FetchMetadata(rd_kafka_t* handle, const std::string& bootstrap, bool all_topics,
-                                  int timeout_ms) {
+                                  int timeout_ms, const std::function<bool()>& stop = {}) {
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(handle, all_topics ? 1 : 0, nullptr, &md, timeout_ms);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  if (!stop) {
+    err = rd_kafka_metadata(handle, all_topics ? 1 : 0, nullptr, &md, timeout_ms);
+  } else {
+    // In slices, so that a stop (Ctrl-C, SIGTERM) ends the wait within ~0.2 s.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      const auto slice_start = std::chrono::steady_clock::now();
+      err = rd_kafka_metadata(handle, all_topics ? 1 : 0, nullptr, &md,
+                              static_cast<int>(std::min<int64_t>(left.count(), 200)));
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (stop()) {
+        return Status::Unavailable(fmt::format("stopped before a Kafka broker answered at bootstrap.servers={}",
+                                               bootstrap));
+      }
+      // An error that came at once (connection refused) would spin: wait out the slice.
+      std::this_thread::sleep_until(slice_start + std::chrono::milliseconds(200));
+    }
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::string last = LastClientError(handle);
     return Status::Unavailable(fmt::format(
@@ -120,13 +140,14 @@ bool DestroyConsumerWithin(rd_kafka_t* handle, std::chrono::milliseconds timeout
 
 int HandlesLeftBehind() { return handles_left_behind.load(); }
 
-Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms) {
-  return FetchMetadata(handle, bootstrap, false, timeout_ms).status();
+Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms,
+                     const std::function<bool()>& stop) {
+  return FetchMetadata(handle, bootstrap, false, timeout_ms, stop).status();
 }
 
 Result<int> PartitionCount(rd_kafka_t* handle, const std::string& topic, const std::string& bootstrap,
-                           int timeout_ms) {
-  LS_ASSIGN_OR_RETURN(MetadataPtr md, FetchMetadata(handle, bootstrap, true, timeout_ms));
+                           int timeout_ms, const std::function<bool()>& stop) {
+  LS_ASSIGN_OR_RETURN(MetadataPtr md, FetchMetadata(handle, bootstrap, true, timeout_ms, stop));
   int partitions = 0;
   for (int i = 0; i < md->topic_cnt; ++i) {
     if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,7 +85,9 @@ Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf);
 // Asks the cluster for metadata within `timeout_ms`; Unavailable with a message naming
 // bootstrap.servers, what to check and the client's last error if no broker answers.
 // Once it answers, the client's errors are printed (client_log.h).
-Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms);
+// With `stop`: waits in slices and gives up (Unavailable) as soon as stop() is true.
+Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeout_ms,
+                     const std::function<bool()>& stop = {});
 
 // Destroys a consumer's handle without librdkafka's consumer close, waiting at most
 // `timeout`: with no broker, librdkafka's termination still waits for offset commits it
@@ -101,6 +104,7 @@ int HandlesLeftBehind();
 // command that creates it, if the topic does not exist. One metadata request, which also
 // does WaitForBroker's work (and gives its error when no broker answers).
 Result<int> PartitionCount(rd_kafka_t* handle, const std::string& topic, const std::string& bootstrap,
-                           int timeout_ms);
+                           int timeout_ms,
+                           const std::function<bool()>& stop = {});
 
 }  // namespace lakestream::kafka

@@ -39,7 +39,8 @@ std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* part
 
 Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std::string& group,
                                                  const std::vector<std::string>& topics,
-                                                 RebalanceListener* listener, int connect_timeout_ms) {
+                                                 RebalanceListener* listener, int connect_timeout_ms,
+                                                 const std::function<bool()>& stop) {
   config.Force("group.id", group);
   config.SetDefault("partition.assignment.strategy", "cooperative-sticky");
   // New partitions start at the beginning explicitly (OnAssigned returns -1); a checkpointed
@@ -59,7 +60,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::OnCommitted);
   rd_kafka_conf_set_opaque(conf.get(), c.get());
   LS_ASSIGN_OR_RETURN(c->handle_, CreateHandle(RD_KAFKA_CONSUMER, std::move(conf)));
-  LS_RETURN_NOT_OK(WaitForBroker(c->handle_.get(), c->bootstrap_, connect_timeout_ms));
+  LS_RETURN_NOT_OK(WaitForBroker(c->handle_.get(), c->bootstrap_, connect_timeout_ms, stop));
 
   // Fail early and clearly on a missing topic instead of waiting forever.
   for (const auto& t : topics) {

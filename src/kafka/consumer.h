@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -55,7 +56,8 @@ class Consumer {
   static Result<std::unique_ptr<Consumer>> Make(ClientConfig config, const std::string& group,
                                                 const std::vector<std::string>& topics,
                                                 RebalanceListener* listener,
-                                                int connect_timeout_ms);
+                                                int connect_timeout_ms,
+                                                const std::function<bool()>& stop = {});
   ~Consumer();
 
   // Polls up to `max` messages (what is queued; waits at most `timeout_ms` only when

@@ -70,8 +70,8 @@ Result<std::unique_ptr<Producer>> Producer::Create(ClientConfig config, const st
   return p;
 }
 
-Status Producer::Connect(int connect_timeout_ms) {
-  LS_ASSIGN_OR_RETURN(partitions_, PartitionCount(handle_.get(), topic_name_, bootstrap_, connect_timeout_ms));
+Status Producer::Connect(int connect_timeout_ms, const std::function<bool()>& stop) {
+  LS_ASSIGN_OR_RETURN(partitions_, PartitionCount(handle_.get(), topic_name_, bootstrap_, connect_timeout_ms, stop));
   topic_.reset(rd_kafka_topic_new(handle_.get(), topic_name_.c_str(), nullptr));
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <span>
 #include <string_view>
@@ -26,7 +27,8 @@ class Producer {
   // connecting in the background), Connect waits for the cluster and checks the topic.
   // Nothing may be sent before Connect succeeds.
   static Result<std::unique_ptr<Producer>> Create(ClientConfig config, const std::string& topic);
-  Status Connect(int connect_timeout_ms);
+  // `stop`: give up waiting for the brokers as soon as it is true (Ctrl-C).
+  Status Connect(int connect_timeout_ms, const std::function<bool()>& stop = {});
 
   // Enqueues one message; while librdkafka's local queue is full it serves delivery
   // reports and retries. Fails only for errors that retrying cannot fix.

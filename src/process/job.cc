@@ -47,8 +47,13 @@ class KafkaJob final : public kafka::RebalanceListener {
     // transaction's commit marker, the last record's offset + 1 falls short of the end, so
     // the end-of-partition event is what says it.
     if (o_.available_now) config.SetDefault("enable.partition.eof", "true");
-    LS_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this,
-                                                         o_.connect_timeout_ms));
+    auto made = kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this, o_.connect_timeout_ms, stop);
+    if (!made.ok() && stop()) {
+      // Ctrl-C / SIGTERM while waiting for the brokers: nothing was read, nothing to commit.
+      *figures = Figures();
+      return Status::Ok();
+    }
+    LS_ASSIGN_OR_RETURN(consumer_, std::move(made));
     Status status;
     auto last_trigger = Clock::now();
     auto dispatch = [this](const kafka::ConsumedMessage& m) {

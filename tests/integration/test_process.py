@@ -398,6 +398,27 @@ def test_metrics_endpoint_follows_the_job(lakestream, week, tmp_path):
     assert s["windows_emitted"] >= now["lakestream_windows_emitted_total"]
 
 
+def test_sigterm_while_waiting_for_the_broker_exits_0_within_seconds(lakestream, tmp_path):
+    # No broker at that address: the job waits up to --connect-timeout (here 60 s) for one,
+    # and a stop ends the wait.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nobody = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [lakestream.binary, "process", "--lake", str(tmp_path / "lake"), "--connect-timeout", "60",
+         "-X", f"bootstrap.servers=127.0.0.1:{nobody}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=1)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, err
+    assert elapsed < 10, f"the stop took {elapsed:.1f} s\n{err}"
+    assert "processed 0 records" in out
+
+
 def test_sigterm_with_the_broker_gone_exits_0_within_seconds(lakestream, source_dir, tmp_path):
     # A broker of its own, stopped under a running job: the stop still checkpoints
     # everything read and exits 0 soon (the group's last offsets, informational, are
