@@ -162,22 +162,40 @@ std::string FormatReport(const ReportTable& t, ReportFormat format) {
     }
     case ReportFormat::kTable: {
       if (t.rows.empty()) return "(no rows)\n";
+      // For people: control characters shown as escapes (a line end would break the
+      // table), widths in characters (UTF-8 continuation bytes take no column).
+      auto visible = [](const std::string& text) {
+        std::string out;
+        for (const char ch : text) {
+          if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+            out += ch == '\n' ? "\\n" : ch == '\t' ? "\\t" : fmt::format("\\x{:02x}", static_cast<unsigned char>(ch));
+          } else {
+            out += ch;
+          }
+        }
+        return out;
+      };
+      auto columns_of = [](const std::string& text) {
+        size_t n = 0;
+        for (const char ch : text) n += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+        return n;
+      };
       std::vector<std::vector<std::string>> cells;
       for (const auto& r : t.rows) {
         auto& shown = cells.emplace_back();
         for (size_t c = 0; c < cols; ++c)
-          shown.push_back(t.numeric[c] ? WithThousands(r[c]) : r[c]);
+          shown.push_back(t.numeric[c] ? WithThousands(r[c]) : visible(r[c]));
       }
       std::vector<size_t> width(cols);
       for (size_t c = 0; c < cols; ++c) {
-        width[c] = t.columns[c].size();
-        for (const auto& r : cells) width[c] = std::max(width[c], r[c].size());
+        width[c] = columns_of(t.columns[c]);
+        for (const auto& r : cells) width[c] = std::max(width[c], columns_of(r[c]));
       }
       auto line = [&](const std::vector<std::string>& values) {
         std::string l;
         for (size_t c = 0; c < cols; ++c) {
           if (c) l += "  ";
-          std::string pad(width[c] - values[c].size(), ' ');
+          std::string pad(width[c] - columns_of(values[c]), ' ');
           l += t.numeric[c] ? pad + values[c] : values[c] + pad;
         }
         while (!l.empty() && l.back() == ' ') l.pop_back();

@@ -83,6 +83,18 @@ TEST_F(ReportTest, TopStationsInEveryFormat) {
             "station,entries,exits\n\"PARK, PLACE\",3000,30\n14 ST,10,20\nWALL ST,5,7\n");
 }
 
+// The table is for people: widths count characters, not bytes, and a line end in a name
+// shows as \n instead of breaking the table.
+TEST(FormatReport, TableWidthsInCharactersAndControlCharactersEscaped) {
+  ReportTable t{{"station", "entries"}, {false, true}, {{"\xc3\x89TOILE", "5"}, {"A\nB", "1000"}, {"C", "7"}}};
+  EXPECT_EQ(FormatReport(t, ReportFormat::kTable),
+            "station  entries\n"
+            "-------  -------\n"
+            "\xc3\x89TOILE         5\n"
+            "A\\nB       1,000\n"
+            "C              7\n");
+}
+
 TEST_F(ReportTest, Daily) {
   ReportOptions o;
   o.query = ReportQuery::kDaily;
