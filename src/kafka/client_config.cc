@@ -92,21 +92,27 @@ Result<MetadataPtr> FetchMetadata(rd_kafka_t* handle, const std::string& bootstr
   if (!stop) {
     err = rd_kafka_metadata(handle, all_topics ? 1 : 0, nullptr, &md, timeout_ms);
   } else {
-    // In slices, so that a stop (Ctrl-C, SIGTERM) ends the wait within ~0.2 s.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    // In slices, so that a stop (Ctrl-C, SIGTERM) ends the wait soon. They grow from 0.25
+    // to 1 s: a request slower than its slice is sent again, so a far cluster (a long round
+    // trip) needs slices longer than its answer takes; the connection itself (TLS, SASL)
+    // carries on between slices.
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    int64_t slice_ms = 250;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      const auto slice_start = std::chrono::steady_clock::now();
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) break;
+      const auto slice_end = Clock::now() + std::chrono::milliseconds(std::min<int64_t>(left, slice_ms));
       err = rd_kafka_metadata(handle, all_topics ? 1 : 0, nullptr, &md,
-                              static_cast<int>(std::min<int64_t>(left.count(), 200)));
+                              static_cast<int>(std::min<int64_t>(left, slice_ms)));
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      // An error that came at once (connection refused) would spin: wait out the slice.
+      while (!stop() && Clock::now() < slice_end) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (stop()) {
         return Status::Unavailable(fmt::format("stopped before a Kafka broker answered at bootstrap.servers={}",
                                                bootstrap));
       }
-      // An error that came at once (connection refused) would spin: wait out the slice.
-      std::this_thread::sleep_until(slice_start + std::chrono::milliseconds(200));
+      slice_ms = std::min<int64_t>(slice_ms * 2, 1000);
     }
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

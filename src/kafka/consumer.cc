@@ -60,7 +60,10 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::OnCommitted);
   rd_kafka_conf_set_opaque(conf.get(), c.get());
   LS_ASSIGN_OR_RETURN(c->handle_, CreateHandle(RD_KAFKA_CONSUMER, std::move(conf)));
-  LS_RETURN_NOT_OK(WaitForBroker(c->handle_.get(), c->bootstrap_, connect_timeout_ms, stop));
+  if (Status st = WaitForBroker(c->handle_.get(), c->bootstrap_, connect_timeout_ms, stop); !st.ok()) {
+    c->closed_ = true;  // nothing joined or assigned: no close (its broker probe would wait ~1 s more)
+    return st;
+  }
 
   // Fail early and clearly on a missing topic instead of waiting forever.
   for (const auto& t : topics) {
