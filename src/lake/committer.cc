@@ -68,8 +68,7 @@ PartitionCommitter::PartitionCommitter(CommitterOptions options) : options_(std:
     owner_ = fmt::format("{:08x}", static_cast<uint32_t>(random()));
   }
   checkpoint_path_ = CheckpointPath(options_.lake_root, options_.topic, options_.partition);
-  checkpoint_temp_path_ = ParentDir(checkpoint_path_) + "/." + std::to_string(options_.partition.value) +
-                          (owner_.empty() ? "" : ".") + owner_ + ".tmp";
+  checkpoint_temp_path_ = ParentDir(checkpoint_path_) + "/" + CheckpointTempName(options_.partition, owner_);
 }
 
 Status PartitionCommitter::CheckStillOwner() const {
@@ -138,14 +137,13 @@ Status PartitionCommitter::FinishRenames(const std::vector<PendingFile>& pending
     std::string temp = Join(options_.lake_root, pending[i].temp);
     std::string final = Join(options_.lake_root, pending[i].final);
     // A rename leaves the temp or the final file, never both: a final file is done (a temp
-    // beside it is another attempt's, which must not replace it; orphans go below).
-    if (PathExists(final)) {
-      // done
-    } else if (PathExists(temp)) {
+    // beside it is another attempt's, which must not replace it; DeleteOrphans removes it).
+    const bool done = PathExists(final);
+    if (!done && PathExists(temp)) {
       LS_RETURN_NOT_OK(RenameFile(temp, final));
       ++*renamed;
       dirs.insert(ParentDir(final));
-    } else {
+    } else if (!done) {
       return Status::DataLoss(
           "checkpoint '" + checkpoint_path_ + "' (commit " + std::to_string(commit_seq_) +
           ") lists '" + final + "' but neither it nor its temp file '" + temp +
@@ -186,16 +184,12 @@ Status PartitionCommitter::DeleteOrphans(size_t* deleted) {
       if (removed) LS_RETURN_NOT_OK(FsyncDir(dir));
     }
   }
-  // Checkpoint temp files of this partition: ".<partition>.<owner>.tmp" (".<partition>.tmp"
-  // before owners were tagged).
+  // Checkpoint temp files of this partition, of any owner.
   const std::string checkpoint_dir = ParentDir(checkpoint_path_);
   Result<std::vector<std::string>> names = ListDir(checkpoint_dir);
   if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
-  const std::string prefix = "." + std::to_string(options_.partition.value) + ".";
   for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
-    if (!name.starts_with(prefix) || !name.ends_with(".tmp")) continue;
-    const std::string_view tag = std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - 4);
-    if (!tag.empty() && tag.find('.') != std::string_view::npos) continue;
+    if (!IsCheckpointTempOfPartition(name, options_.partition)) continue;
     LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_dir + "/" + name));
     ++*deleted;
   }
@@ -280,9 +274,34 @@ Result<CommitResult> PartitionCommitter::Commit(const CommitBatch& batch, KafkaO
                                    std::to_string(next_offset_.value) + " for " + options_.topic +
                                    "/" + std::to_string(options_.partition.value));
   }
+  attempt_from_seq_ = commit_seq_;
+  attempt_next_offset_ = next_offset;
   Result<CommitResult> result = CommitSteps(batch, next_offset, state);
   if (!result.ok()) ready_ = false;
   return result;
+}
+
+Result<std::optional<CommitResult>> PartitionCommitter::RecoverFailedCommit() {
+  LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> on_disk, ReadCheckpoint(checkpoint_path_));
+  const uint64_t disk_seq = on_disk ? on_disk->commit_seq : 0;
+  const bool passed = on_disk && disk_seq == attempt_from_seq_ + 1 && on_disk->next_offset == attempt_next_offset_;
+  if (!passed && disk_seq != attempt_from_seq_) {
+    return Status::FailedPrecondition(fmt::format(
+        "partition {}/{}: the checkpoint '{}' is at commit {}, not this process's (commit {}, or {} of the commit "
+        "that failed): another process owns the partition now; this one's uncommitted work is dropped (the new "
+        "owner reprocesses it)",
+        options_.topic, options_.partition.value, checkpoint_path_, disk_seq, attempt_from_seq_,
+        attempt_from_seq_ + 1));
+  }
+  LS_RETURN_NOT_OK(Recover().status());
+  if (!passed) return std::optional<CommitResult>();
+  CommitResult done;
+  done.commit_seq = disk_seq;
+  for (const PendingFile& f : on_disk->pending) {
+    done.files.push_back(f.final);
+    done.rows += f.rows;
+  }
+  return std::optional<CommitResult>(std::move(done));
 }
 
 Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,

@@ -167,6 +167,18 @@ class PartitionCommitter {
   // file). Must be called before the first Commit() and after a failed one. Idempotent.
   Result<RecoveredState> Recover();
 
+  // After Commit failed: the checkpoint on disk tells where it failed.
+  // - Still this committer's last one: before the commit point (the checkpoint rename); the
+  //   lake is recovered (orphans deleted) and nullopt says "not committed": the same
+  //   snapshot may be committed again.
+  // - The failed commit's own (its number and offset): after the commit point (an fsync of
+  //   the checkpoint folder, a rename of its files); recovery finishes it, and its files and
+  //   rows are returned: committing it again would double them.
+  // - Another: another process owns the partition now (this one is a zombie):
+  //   FailedPrecondition, and nothing is touched (its recovery could delete the owner's
+  //   temp files in flight).
+  Result<std::optional<CommitResult>> RecoverFailedCommit();
+
   // Commits `batch` and the task's state. `next_offset`: one past the last record reflected
   // in `batch` and `state`; it never goes backwards. An empty batch still commits the offset
   // and state. On error nothing may be assumed: call Recover().
@@ -196,6 +208,9 @@ class PartitionCommitter {
   uint64_t commit_seq_ = 0;
   KafkaOffset next_offset_;
   bool ready_ = false;  // recovered, and no commit failed since
+  // The last Commit's: the commit number before it, and the offset it was given.
+  uint64_t attempt_from_seq_ = 0;
+  KafkaOffset attempt_next_offset_;
 };
 
 }  // namespace lakestream::lake

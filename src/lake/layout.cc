@@ -21,6 +21,18 @@ std::string TempFileName(std::string_view final_name, std::string_view owner) {
   return name + ".tmp";
 }
 
+std::string CheckpointTempName(PartitionId partition, std::string_view owner) {
+  return TempFileName(std::to_string(partition.value), owner);
+}
+
+bool IsCheckpointTempOfPartition(std::string_view name, PartitionId partition) {
+  const std::string prefix = "." + std::to_string(partition.value);
+  if (!name.starts_with(prefix) || !name.ends_with(".tmp") || name.size() < prefix.size() + 4) return false;
+  // Between them: nothing, or "." and an owner tag without dots ("1" vs "12" differ here).
+  const std::string_view tag = name.substr(prefix.size(), name.size() - prefix.size() - 4);
+  return tag.empty() || (tag.size() > 1 && tag[0] == '.' && tag.find('.', 1) == std::string_view::npos);
+}
+
 bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition) {
   std::string prefix = ".part-" + std::string(topic) + "-p" + std::to_string(partition.value) + "-";
   if (!name.starts_with(prefix) || !name.ends_with(".tmp")) return false;

@@ -40,6 +40,11 @@ std::string FinalFileName(std::string_view topic, PartitionId partition, uint64_
 std::string TempFileName(std::string_view final_name, std::string_view owner = {});
 // True for temp names written by (`topic`, `partition`) (any commit): what recovery may delete.
 bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition);
+// ".3.1f2e3d4c.tmp": the checkpoint's temp file, beside it in _checkpoints/<topic>/
+// (".3.tmp" with an empty `owner`, as before owners were tagged).
+std::string CheckpointTempName(PartitionId partition, std::string_view owner);
+// True for CheckpointTempName(partition, any owner).
+bool IsCheckpointTempOfPartition(std::string_view name, PartitionId partition);
 // "<root>/_checkpoints/<topic>/<partition>".
 std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
                            PartitionId partition);

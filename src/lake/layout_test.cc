@@ -22,6 +22,25 @@ TEST(Layout, DeterministicNames) {
             "/lake/_checkpoints/mta-turnstile/3");
 }
 
+TEST(Layout, CheckpointTempFilesOfAPartition) {
+  EXPECT_EQ(CheckpointTempName(PartitionId{3}, "1f2e3d4c"), ".3.1f2e3d4c.tmp");
+  EXPECT_EQ(CheckpointTempName(PartitionId{3}, ""), ".3.tmp");
+  struct Case {
+    std::string name;
+    int partition;
+    bool want;
+  };
+  const Case cases[] = {
+      {".3.1f2e3d4c.tmp", 3, true}, {".3.tmp", 3, true},          {".3.1f2e3d4c.tmp", 31, false},
+      {".31.1f2e3d4c.tmp", 3, false}, {".31.tmp", 3, false},      {".3..tmp", 3, false},
+      {".3.a.b.tmp", 3, false},       {".3.1f2e3d4c", 3, false},  {"3.1f2e3d4c.tmp", 3, false},
+      {".3", 3, false},               {".3tmp", 3, false},        {".3.1f2e3d4c.tmp.x", 3, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(IsCheckpointTempOfPartition(c.name, PartitionId{c.partition}), c.want) << c.name << " p" << c.partition;
+  }
+}
+
 TEST(Layout, TempFilesOfAPartition) {
   struct Case {
     std::string name;

@@ -279,13 +279,13 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   // and sizes, and other files under the same --source-name are refused.
   LakeOptions lake = options.lake;
   lake.source = "files";
-  const bool is_rides = rides.has_value();
   for (size_t i = 0; i < sources.size(); ++i) {
-    const std::string path = is_rides ? sources[i].substr(sources[i].find(':') + 1) : sources[i];
+    const std::optional<std::string_view> rides_path = produce::RidesPath(sources[i]);
+    const std::filesystem::path path(rides_path.value_or(std::string_view(sources[i])));
     std::error_code ec;
     const uintmax_t size = std::filesystem::file_size(path, ec);
-    lake.source += fmt::format("{} {}{} ({} bytes)", i == 0 ? "" : ",", is_rides ? "rides:" : "",
-                               std::filesystem::path(path).filename().string(), ec ? 0 : size);
+    lake.source += fmt::format("{} {}{} ({} bytes)", i == 0 ? "" : ",", rides_path ? "rides:" : "",
+                               path.filename().string(), ec ? 0 : size);
   }
   LS_ASSIGN_OR_RETURN(auto worker, PartitionWorker::Open(options.spec, lake, source_name, 0));
   CommitQueue queue;  // after the worker: drained before the worker goes

@@ -151,40 +151,16 @@ Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shar
   // Dead letters for a topic are delivered before the commit that passes their offsets
   // (at least once; see dead_letter_topic.h).
   if (dead_letter_topic_ != nullptr) LS_RETURN_NOT_OK(dead_letter_topic_->Publish(letters));
-  const uint64_t seq_before = committer_->commit_seq();
   Result<lake::CommitResult> r = committer_->Commit(batch, KafkaOffset{next}, state);
   if (!r.ok() && r.status().code() == StatusCode::kIoError) {
-    // Where did it fail? The checkpoint on disk says:
-    // - still the one before: before the commit point (the checkpoint rename), so the lake
-    //   is at the previous checkpoint plus orphans that Recover deletes; the snapshot is
-    //   whole, and one retry after recovery is safe (if that fails too the job stops, and a
-    //   restart resumes from the last checkpoint);
-    // - this commit's: after it (an fsync of the checkpoint folder, a rename of its files):
-    //   it happened, Recover finishes it, and committing again would double its rows;
-    // - another: another process owns the partition now (this one is a zombie): its
-    //   recovery must not run, and its work is dropped.
-    LS_ASSIGN_OR_RETURN(std::optional<lake::Checkpoint> on_disk, lake::ReadCheckpoint(committer_->checkpoint_path()));
-    const uint64_t disk_seq = on_disk ? on_disk->commit_seq : 0;
-    const int64_t disk_next = on_disk ? on_disk->next_offset.value : -1;
-    const bool passed = disk_seq == seq_before + 1 && disk_next == next;
-    if (!passed && disk_seq != seq_before) {
-      return Status::FailedPrecondition(fmt::format(
-          "{}/{}: a commit failed ({}), and the checkpoint is now another process's (commit {}, this one last saw "
-          "{}): this process's uncommitted work is dropped (the new owner reprocesses it)",
-          topic_, partition_, r.status().message(), disk_seq, seq_before));
-    }
-    std::fprintf(stderr, "lakestream: warning: %s/%d: commit failed (%s); %s\n", topic_.c_str(), partition_,
-                 r.status().message().c_str(),
-                 passed ? "it passed its commit point: finishing it" : "recovering and retrying once");
-    auto rec = committer_->Recover();
-    if (!rec.ok()) return rec.status();
-    if (passed) {
-      ++commits_;
-      files_ += on_disk->pending.size();
-      for (const lake::PendingFile& f : on_disk->pending) rows_ += f.rows;
-      return Status::Ok();
-    }
-    r = committer_->Commit(batch, KafkaOffset{next}, state);
+    // A commit that failed before its commit point leaves a whole snapshot: one retry after
+    // recovery is safe (if that fails too the job stops, and a restart resumes from the last
+    // checkpoint). One that failed after it happened (RecoverFailedCommit tells which).
+    std::fprintf(stderr, "lakestream: warning: %s/%d: commit failed (%s); recovering\n", topic_.c_str(),
+                 partition_, r.status().message().c_str());
+    LS_ASSIGN_OR_RETURN(std::optional<lake::CommitResult> committed, committer_->RecoverFailedCommit());
+    r = committed ? Result<lake::CommitResult>(std::move(*committed))
+                  : committer_->Commit(batch, KafkaOffset{next}, state);
   }
   if (!r.ok()) return r.status();
   ++commits_;

@@ -398,12 +398,21 @@ def test_metrics_endpoint_follows_the_job(lakestream, week, tmp_path):
     assert s["windows_emitted"] >= now["lakestream_windows_emitted_total"]
 
 
+def free_ports(n):
+    """`n` distinct ports the system says are free now (all bound at once, then released)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
 def test_sigterm_while_waiting_for_the_broker_exits_0_within_seconds(lakestream, tmp_path):
     # No broker at that address: the job waits up to --connect-timeout (here 60 s) for one,
     # and a stop ends the wait.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        nobody = s.getsockname()[1]
+    (nobody,) = free_ports(1)
     proc = subprocess.Popen(
         [lakestream.binary, "process", "--lake", str(tmp_path / "lake"), "--connect-timeout", "60",
          "-X", f"bootstrap.servers=127.0.0.1:{nobody}"],
@@ -426,12 +435,7 @@ def test_sigterm_with_the_broker_gone_exits_0_within_seconds(lakestream, source_
     # to take a commit sent after the broker went: 1 stop in 3 under asan).
     # Two ports the system says are free now (a fixed pair can be some connection's local
     # port: this machine's ephemeral range starts at 32768).
-    sockets = [socket.socket() for _ in range(2)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    port, controller_port = (s.getsockname()[1] for s in sockets)
-    for s in sockets:
-        s.close()
+    port, controller_port = free_ports(2)
     broker_dir = str(tmp_path / "broker")  # a new one each run
     lakestream.run("broker", "start", "--dir", broker_dir, "--port", port, "--controller-port", controller_port,
                    broker=False, timeout=180)
