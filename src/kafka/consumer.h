@@ -43,6 +43,7 @@ struct ConsumedMessage {
   int64_t offset;
   std::string_view key;
   std::string_view value;
+  int64_t timestamp_ms = -1;  // the record's timestamp (create or log-append time), -1 if none
   // Not a record: the fetch reached the partition's end (enable.partition.eof=true), and
   // `offset` is where it stands: past the last record and past any transaction markers
   // after it, which no record's offset + 1 reaches.
@@ -150,14 +151,15 @@ Result<size_t> Consumer::Poll(size_t max, int timeout_ms, Fn&& fn) {
     rd_kafka_message_t* m = batch_[static_cast<size_t>(i)];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (error.ok() && m->rkt != nullptr) {
-        fn(ConsumedMessage{rd_kafka_topic_name(m->rkt), m->partition, m->offset, {}, {}, /*end_of_partition=*/true});
+        fn(ConsumedMessage{rd_kafka_topic_name(m->rkt), m->partition, m->offset, {}, {}, -1, /*end_of_partition=*/true});
       }
     } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (error.ok()) error = PollError(m);
     } else if (error.ok()) {
       fn(ConsumedMessage{rd_kafka_topic_name(m->rkt), m->partition, m->offset,
                          std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0),
-                         std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0)});
+                         std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0),
+                         rd_kafka_message_timestamp(m, nullptr)});
       ++delivered;
     }
     rd_kafka_message_destroy(m);

@@ -1,6 +1,12 @@
 #include "lake/checkpoint.h"
 
+#include <fmt/format.h>
+#include <xxhash.h>
 #include <zlib.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -35,6 +41,11 @@ Status Corrupt(const std::string& path, const std::string& what) {
 
 }  // namespace
 
+uint64_t RecordSample::Check() const {
+  const uint64_t parts[4] = {static_cast<uint64_t>(timestamp_ms), length, head, tail};
+  return XXH3_64bits(parts, sizeof parts);
+}
+
 std::string EncodeCheckpoint(const Checkpoint& c) {
   nlohmann::ordered_json body;
   body["format_version"] = kCheckpointFormatVersion;
@@ -50,6 +61,9 @@ std::string EncodeCheckpoint(const Checkpoint& c) {
   body["pending"] = std::move(pending);
   if (!c.source.empty()) body["source"] = c.source;
   if (!c.outputs.empty()) body["outputs"] = c.outputs;
+  if (c.last_record) {
+    body["last_record"] = {{"offset", c.last_record->offset}, {"check", fmt::format("{:016x}", c.last_record->check)}};
+  }
   std::string text = body.dump();
   char header[96];
   std::snprintf(header, sizeof header, "%s %d %zu %08x\n", kMagic.data(), kCheckpointFormatVersion,
@@ -110,20 +124,53 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view bytes, const std::string& p
     }
     if (j.contains("source")) c.source = j.at("source").get<std::string>();
     if (j.contains("outputs")) c.outputs = j.at("outputs").get<std::vector<std::string>>();
+    if (j.contains("last_record")) {
+      const auto& r = j.at("last_record");
+      LastRecord last{r.at("offset").get<int64_t>(), 0};
+      const std::string check = r.at("check").get<std::string>();
+      const auto [end, ec] = std::from_chars(check.data(), check.data() + check.size(), last.check, 16);
+      if (check.size() != 16 || ec != std::errc() || end != check.data() + check.size()) {
+        return Corrupt(path, "last_record.check '" + check + "' is not 16 hex digits");
+      }
+      if (last.offset != c.next_offset.value - 1) {
+        return Corrupt(path, "last_record.offset " + std::to_string(last.offset) + " is not next_offset - 1");
+      }
+      c.last_record = last;
+    }
     return c;
   } catch (const nlohmann::json::exception& e) {
     return Corrupt(path, std::string("a field is missing or has the wrong type (") + e.what() + ")");
   }
 }
 
-Result<std::optional<Checkpoint>> ReadCheckpoint(const std::string& path) {
+Result<std::optional<Checkpoint>> ReadCheckpoint(const std::string& path, std::string* header) {
   Result<std::string> bytes = ReadWholeFile(path);
   if (!bytes.ok()) {
     if (bytes.status().code() == StatusCode::kNotFound) return std::optional<Checkpoint>();
     return bytes.status();
   }
   LS_ASSIGN_OR_RETURN(Checkpoint c, DecodeCheckpoint(*bytes, path));
+  if (header != nullptr) header->assign(CheckpointHeader(*bytes));
   return std::optional<Checkpoint>(std::move(c));
+}
+
+std::string_view CheckpointHeader(std::string_view encoded) {
+  return encoded.substr(0, encoded.find('\n'));
+}
+
+Result<std::optional<std::string>> ReadCheckpointHeader(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return Status::IoError("cannot open checkpoint '" + path + "': " + std::strerror(errno));
+  }
+  // "lakestream-checkpoint <version> <length> <crc32>" is well under 96 bytes.
+  char buffer[96];
+  const size_t n = std::fread(buffer, 1, sizeof buffer, f);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Status::IoError("cannot read checkpoint '" + path + "'");
+  return std::optional<std::string>(std::string(CheckpointHeader(std::string_view(buffer, n))));
 }
 
 }  // namespace lakestream::lake

@@ -57,6 +57,50 @@ TEST(Checkpoint, SourceAndOutputsAreKeptWhenKnown) {
   EXPECT_EQ(*decoded, c);
 }
 
+TEST(Checkpoint, LastRecordIsKeptWhenKnown) {
+  Checkpoint c = Sample();
+  c.last_record = LastRecord{1233, 0x9f0c41d27a3b6e85u};
+  const std::string encoded = EncodeCheckpoint(c);
+  EXPECT_NE(encoded.find(",\"last_record\":{\"offset\":1233,\"check\":\"9f0c41d27a3b6e85\"}}"), std::string::npos)
+      << encoded;
+  auto decoded = DecodeCheckpoint(encoded, "/l/_checkpoints/mta-turnstile/2");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, c);
+  EXPECT_EQ(CheckpointHeader(encoded), encoded.substr(0, encoded.find('\n')));
+}
+
+// What the check covers: timestamp, length, the first and the last 8 bytes; not the offset,
+// not the bytes between.
+TEST(Checkpoint, RecordSampleCheck) {
+  const std::string v = "A001,R001,02-00-00,STATION,456NQR,BMT,07-22-24,10:00:00,REGULAR,5,1";
+  const uint64_t base = RecordSample::Of(7, 1000, v).Check();
+  std::string middle = v;
+  middle[20] = 'X';
+  std::string first = v;
+  first[0] = 'B';
+  std::string last = v;
+  last.back() = '2';
+  struct Case {
+    const char* name;
+    RecordSample sample;
+    bool same;
+  };
+  const Case cases[] = {
+      {"another offset", RecordSample::Of(8, 1000, v), true},
+      {"a byte in the middle", RecordSample::Of(7, 1000, middle), true},
+      {"the first byte", RecordSample::Of(7, 1000, first), false},
+      {"the last byte", RecordSample::Of(7, 1000, last), false},
+      {"the timestamp", RecordSample::Of(7, 1001, v), false},
+      {"no timestamp", RecordSample::Of(7, -1, v), false},
+      {"one byte longer", RecordSample::Of(7, 1000, v + " "), false},
+      {"short value", RecordSample::Of(7, 1000, "abc"), false},
+  };
+  for (const Case& c : cases) EXPECT_EQ(c.sample.Check() == base, c.same) << c.name;
+  // Values under 8 bytes: all their bytes count, and the empty value is one.
+  EXPECT_NE(RecordSample::Of(0, 0, "abc").Check(), RecordSample::Of(0, 0, "abd").Check());
+  EXPECT_NE(RecordSample::Of(0, 0, "").Check(), RecordSample::Of(0, 0, std::string(1, '\0')).Check());
+}
+
 TEST(Checkpoint, MissingFileIsNoCheckpoint) {
   std::string dir = testing::FreshTestDir();
   auto r = ReadCheckpoint(dir + "/none");
@@ -96,6 +140,16 @@ TEST(Checkpoint, CorruptOrUnknownIsDataLoss) {
        WithHeader(1, "{\"format_version\":1,\"topic\":\"t\",\"partition\":0,\"commit_seq\":1,"
                      "\"next_offset\":1,\"state_base64\":\"@@@@\",\"pending\":[]}"),
        "checkpoint '/c' is corrupt: state_base64 is not valid base64" + tail},
+      {"last_record not before next_offset",
+       WithHeader(1, "{\"format_version\":1,\"topic\":\"t\",\"partition\":0,\"commit_seq\":1,"
+                     "\"next_offset\":5,\"state_base64\":\"\",\"pending\":[],"
+                     "\"last_record\":{\"offset\":5,\"check\":\"0000000000000001\"}}"),
+       "checkpoint '/c' is corrupt: last_record.offset 5 is not next_offset - 1" + tail},
+      {"last_record check not hex",
+       WithHeader(1, "{\"format_version\":1,\"topic\":\"t\",\"partition\":0,\"commit_seq\":1,"
+                     "\"next_offset\":5,\"state_base64\":\"\",\"pending\":[],"
+                     "\"last_record\":{\"offset\":4,\"check\":\"00000000000000zz\"}}"),
+       "checkpoint '/c' is corrupt: last_record.check '00000000000000zz' is not 16 hex digits" + tail},
       {"absolute pending path",
        WithHeader(1, "{\"format_version\":1,\"topic\":\"t\",\"partition\":0,\"commit_seq\":1,"
                      "\"next_offset\":1,\"state_base64\":\"\",\"pending\":[{\"temp\":\"/etc/x\","

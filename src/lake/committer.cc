@@ -78,6 +78,10 @@ Status PartitionCommitter::CheckStillOwner() const {
   // committing now would roll the partition back over that owner's commits. Not atomic with
   // the rename (two owners committing in the same moment are not excluded), but it turns
   // the usual case into an error instead of a silent loss.
+  // Usually the file is the one this committer last saw: its first line says so (length
+  // and crc32 of the body) without reading and decoding the state.
+  LS_ASSIGN_OR_RETURN(std::optional<std::string> header, ReadCheckpointHeader(checkpoint_path_));
+  if (header.value_or("") == checkpoint_header_) return Status::Ok();
   LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> current, ReadCheckpoint(checkpoint_path_));
   const uint64_t on_disk = current ? current->commit_seq : 0;
   if (on_disk == commit_seq_) return Status::Ok();
@@ -229,7 +233,9 @@ Status PartitionCommitter::CheckSameJob(const Checkpoint& checkpoint) const {
 
 Result<RecoveredState> PartitionCommitter::Recover() {
   ready_ = false;
-  LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint, ReadCheckpoint(checkpoint_path_));
+  std::string header;
+  LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint, ReadCheckpoint(checkpoint_path_, &header));
+  checkpoint_header_ = std::move(header);
   RecoveredState r;
   if (checkpoint) {
     if (checkpoint->topic != options_.topic || checkpoint->partition != options_.partition) {
@@ -246,6 +252,7 @@ Result<RecoveredState> PartitionCommitter::Recover() {
     r.has_checkpoint = true;
     r.commit_seq = checkpoint->commit_seq;
     r.next_offset = checkpoint->next_offset;
+    r.last_record = checkpoint->last_record;
     r.state = std::move(checkpoint->state);
   } else {
     commit_seq_ = 0;
@@ -257,7 +264,7 @@ Result<RecoveredState> PartitionCommitter::Recover() {
 }
 
 Result<CommitResult> PartitionCommitter::Commit(const CommitBatch& batch, KafkaOffset next_offset,
-                                                std::string_view state) {
+                                                std::string_view state, std::optional<LastRecord> last) {
   if (!ready_) {
     return Status::FailedPrecondition(
         "partition " + options_.topic + "/" + std::to_string(options_.partition.value) +
@@ -276,7 +283,11 @@ Result<CommitResult> PartitionCommitter::Commit(const CommitBatch& batch, KafkaO
   }
   attempt_from_seq_ = commit_seq_;
   attempt_next_offset_ = next_offset;
-  Result<CommitResult> result = CommitSteps(batch, next_offset, state);
+  if (last && last->offset != next_offset.value - 1) {
+    return Status::InvalidArgument("the last record's offset " + std::to_string(last->offset) + " is not next_offset " +
+                                   std::to_string(next_offset.value) + " - 1");
+  }
+  Result<CommitResult> result = CommitSteps(batch, next_offset, state, last);
   if (!result.ok()) ready_ = false;
   return result;
 }
@@ -304,9 +315,8 @@ Result<std::optional<CommitResult>> PartitionCommitter::RecoverFailedCommit() {
   return std::optional<CommitResult>(std::move(done));
 }
 
-Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
-                                                     KafkaOffset next_offset,
-                                                     std::string_view state) {
+Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, KafkaOffset next_offset,
+                                                     std::string_view state, const std::optional<LastRecord>& last) {
   const uint64_t seq = commit_seq_ + 1;
   CommitResult result;
   result.commit_seq = seq;
@@ -351,13 +361,15 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch,
 
   // Step 2: the checkpoint. The rename is the commit point.
   Checkpoint checkpoint{options_.topic, options_.partition, seq,          next_offset, std::string(state),
-                        pending,         options_.source,    OutputNames()};
+                        pending,         options_.source,    OutputNames(), last};
+  const std::string encoded = EncodeCheckpoint(checkpoint);
   LS_RETURN_NOT_OK(MakeDirsDurable(ParentDir(checkpoint_path_)));
-  LS_RETURN_NOT_OK(WriteFileDurable(checkpoint_temp_path_, EncodeCheckpoint(checkpoint)));
+  LS_RETURN_NOT_OK(WriteFileDurable(checkpoint_temp_path_, encoded));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointTemp, 0));
   LS_RETURN_NOT_OK(CheckStillOwner());
   LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
   commit_seq_ = seq;  // committed from here on, even if the fsync below fails
+  checkpoint_header_ = CheckpointHeader(encoded);
   next_offset_ = next_offset;
   LS_RETURN_NOT_OK(FsyncDir(ParentDir(checkpoint_path_)));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointRename, 0));

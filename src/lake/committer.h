@@ -147,6 +147,7 @@ struct RecoveredState {
   bool has_checkpoint = false;  // false: never committed; start from the earliest offset
   uint64_t commit_seq = 0;      // the last committed commit, 0 if none
   KafkaOffset next_offset;      // seek here (exclusive bound of what was committed)
+  std::optional<LastRecord> last_record;  // the record before next_offset, if the checkpoint names it
   std::string state;            // restore the stream engine from this
   size_t renames_finished = 0;  // pending renames this recovery completed
   size_t orphans_deleted = 0;   // temp files of uncommitted attempts it removed
@@ -180,18 +181,20 @@ class PartitionCommitter {
   Result<std::optional<CommitResult>> RecoverFailedCommit();
 
   // Commits `batch` and the task's state. `next_offset`: one past the last record reflected
-  // in `batch` and `state`; it never goes backwards. An empty batch still commits the offset
-  // and state. On error nothing may be assumed: call Recover().
-  Result<CommitResult> Commit(const CommitBatch& batch, KafkaOffset next_offset,
-                              std::string_view state);
+  // in `batch` and `state`; it never goes backwards. `last`: the record at next_offset - 1,
+  // kept in the checkpoint for the next resume to check (Checkpoint::last_record). An empty
+  // batch still commits the offset and state. On error nothing may be assumed: call
+  // Recover().
+  Result<CommitResult> Commit(const CommitBatch& batch, KafkaOffset next_offset, std::string_view state,
+                              std::optional<LastRecord> last = std::nullopt);
 
   uint64_t commit_seq() const { return commit_seq_; }
   const std::string& checkpoint_path() const { return checkpoint_path_; }
 
  private:
   explicit PartitionCommitter(CommitterOptions options);
-  Result<CommitResult> CommitSteps(const CommitBatch& batch, KafkaOffset next_offset,
-                                   std::string_view state);
+  Result<CommitResult> CommitSteps(const CommitBatch& batch, KafkaOffset next_offset, std::string_view state,
+                                   const std::optional<LastRecord>& last);
   Status Hook(CrashPoint point, size_t index) const;
   // Step 3: temp -> final for every pending file (idempotent). Counts renames done.
   Status FinishRenames(const std::vector<PendingFile>& pending, bool call_hook, size_t* renamed);
@@ -206,6 +209,9 @@ class PartitionCommitter {
   std::string checkpoint_temp_path_;
   std::string owner_;  // 8 random hex digits in this committer's temp file names
   uint64_t commit_seq_ = 0;
+  // The header line of the checkpoint this committer recovered or last wrote ("" if none):
+  // its length and crc32 identify the file for CheckStillOwner without decoding it.
+  std::string checkpoint_header_;
   KafkaOffset next_offset_;
   bool ready_ = false;  // recovered, and no commit failed since
   // The last Commit's: the commit number before it, and the offset it was given.

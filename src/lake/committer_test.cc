@@ -693,6 +693,13 @@ TEST(PartitionCommitter, EmptyBatchCommitsOffsetAndStateOnly) {
   RecoveredState s = MustRecover(MakeCommitter(Options(root)).get());
   EXPECT_EQ(s.next_offset, KafkaOffset{3});
   EXPECT_EQ(s.state, "s");
+  EXPECT_EQ(s.last_record, std::nullopt);
+
+  // With the record before the offset: recovered as it was given.
+  ASSERT_TRUE(c->Commit(CommitBatch(2), KafkaOffset{5}, "s", LastRecord{4, 42}).ok());
+  s = MustRecover(MakeCommitter(Options(root)).get());
+  EXPECT_EQ(s.next_offset, KafkaOffset{5});
+  EXPECT_EQ(s.last_record, (LastRecord{4, 42}));
 }
 
 TEST(PartitionCommitter, MisuseIsRefused) {
@@ -712,6 +719,9 @@ TEST(PartitionCommitter, MisuseIsRefused) {
             "next_offset 4 is before the committed 9 for mta-turnstile/0");
   EXPECT_EQ(c->Commit(CommitBatch(1), KafkaOffset{10}, "").status().code(),
             StatusCode::kInvalidArgument);
+  auto stray = c->Commit(CommitBatch(2), KafkaOffset{10}, "", LastRecord{10, 1});
+  EXPECT_EQ(stray.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(stray.status().message(), "the last record's offset 10 is not next_offset 10 - 1");
 
   CommitterOptions dup = Options(root);
   dup.outputs.push_back(TableOutput());

@@ -63,7 +63,7 @@ class KafkaJob final : public kafka::RebalanceListener {
         return;
       }
       PartitionWorker* w = Find(m.topic, m.partition);
-      if (w != nullptr) w->Process(m.value, m.offset);
+      if (w != nullptr && !w->Process(m.value, m.offset, m.timestamp_ms) && fatal_.ok()) fatal_ = w->resume_status();
     };
     while (status.ok() && fatal_.ok() && !stop()) {
       auto polled = consumer_->Poll(10000, 100, dispatch);
@@ -86,7 +86,11 @@ class KafkaJob final : public kafka::RebalanceListener {
         for (auto& [tp, slot] : workers_) {
           if (slot.done) continue;
           const int64_t pos = slot.worker->position();
-          if (pos >= slot.end || slot.fetched_to >= slot.end || (pos < 0 && slot.low >= slot.end)) {
+          // A resumed partition is done once its last committed record was read again and
+          // checked (or the fetch passed it): a topic re-created with as many records as
+          // before must not pass for the old one.
+          const bool checked = !slot.worker->checking_resume() || slot.fetched_to >= slot.end;
+          if (checked && (pos >= slot.end || slot.fetched_to >= slot.end || (pos < 0 && slot.low >= slot.end))) {
             slot.worker->Flush();
             if (status.ok()) status = CommitOne(slot);
             slot.done = true;
@@ -111,16 +115,15 @@ class KafkaJob final : public kafka::RebalanceListener {
   }
 
   std::vector<int64_t> OnAssigned(const std::vector<kafka::TopicPartition>& parts) override {
-    // available-now: the ends to reach, read before these partitions' fetching starts (a
-    // query sent behind a fetch that waits for data waits as long).
+    // The first and end offsets, read before these partitions' fetching starts (a query
+    // sent behind a fetch that waits for data waits as long). available-now needs the ends;
+    // a resume needs the first to know whether its last record is still there to check.
     std::vector<std::pair<int64_t, int64_t>> bounds(parts.size(), {-1, -1});
-    if (o_.available_now) {
-      auto wm = consumer_->Watermarks(parts, o_.connect_timeout_ms);
-      if (wm.ok()) {
-        bounds = std::move(*wm);
-      } else if (fatal_.ok()) {
-        fatal_ = wm.status();
-      }
+    auto wm = consumer_->Watermarks(parts, o_.connect_timeout_ms);
+    if (wm.ok()) {
+      bounds = std::move(*wm);
+    } else if (o_.available_now && fatal_.ok()) {
+      fatal_ = wm.status();
     }
     std::vector<int64_t> offsets;
     for (const auto& tp : parts) {
@@ -130,9 +133,12 @@ class KafkaJob final : public kafka::RebalanceListener {
         offsets.push_back(-1);
         continue;
       }
-      offsets.push_back((*w)->resume_offset());
       Slot slot;
-      std::tie(slot.low, slot.end) = bounds[offsets.size() - 1];
+      std::tie(slot.low, slot.end) = bounds[offsets.size()];
+      // The last committed record is checked only where it can be read: not when the first
+      // offsets are unknown (streaming, query failed) or retention has deleted it.
+      if ((*w)->checking_resume() && (slot.low < 0 || slot.low > (*w)->resume_offset())) (*w)->SkipResumeCheck();
+      offsets.push_back((*w)->resume_offset());
       slot.base = (*w)->Stats();
       slot.worker = std::move(*w);
       workers_[{tp.topic, tp.partition}] = std::move(slot);
@@ -307,7 +313,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   auto last_trigger = Clock::now();
   bool stopped = false;
   while (src->Next(&m)) {
-    worker->Process(m.value, offset++);
+    if (!worker->Process(m.value, offset++)) return worker->resume_status();
     if ((offset & 0xFFF) == 0) {
       if (stop()) {
         stopped = true;

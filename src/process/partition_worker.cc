@@ -78,8 +78,36 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
     }
     w->resume_offset_ = rec.next_offset.value;
     w->committed_offset_ = rec.next_offset.value;
+    if (rec.last_record && rec.last_record->offset >= 0) w->check_ = w->recovered_ = rec.last_record;
   }
   return w;
+}
+
+bool PartitionWorker::CheckResumed(std::string_view value, int64_t offset, int64_t timestamp_ms) {
+  if (!resume_status_.ok()) return false;  // the check failed: nothing more of this partition
+  const lake::LastRecord want = *check_;
+  if (offset < want.offset) return true;  // before the resume point: the task skips it
+  if (offset > want.offset) {
+    check_.reset();  // the record is gone (compaction, an aborted transaction): nothing to compare
+    return true;
+  }
+  if (lake::RecordSample::Of(offset, timestamp_ms, value).Check() == want.check) {
+    check_.reset();
+    return false;  // processed before the checkpoint
+  }
+  resume_status_ = Status::DataLoss(fmt::format(
+      "{}/{}: the record at offset {} is not the one the lake's checkpoint last processed there (other "
+      "timestamp, length or bytes): the topic was deleted and re-created, or refilled, since. Resuming at "
+      "offset {} would skip records never processed. To process this partition from its start, move its "
+      "checkpoint away: {}",
+      topic_, partition_, offset, offset + 1, committer_->checkpoint_path()));
+  return false;
+}
+
+std::optional<lake::LastRecord> PartitionWorker::LastRecordBefore(int64_t next) const {
+  if (last_.offset >= 0 && last_.offset == next - 1) return lake::LastRecord{last_.offset, last_.Check()};
+  if (recovered_ && recovered_->offset == next - 1) return recovered_;
+  return std::nullopt;
 }
 
 int64_t PartitionWorker::position() const {
@@ -124,13 +152,14 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   auto letters = std::make_shared<std::vector<lake::DeadLetter>>(std::move(letters_));
   letters_.clear();
   auto state = std::make_shared<std::string>(task_->Serialize());
+  const std::optional<lake::LastRecord> last = LastRecordBefore(next);
   committed_offset_ = next;
   since_commit_ = 0;
   if (queue == nullptr) {
-    LS_RETURN_NOT_OK(CommitSnapshot(*batch, rows, *letters, next, *state));
+    LS_RETURN_NOT_OK(CommitSnapshot(*batch, rows, *letters, next, *state, last));
   } else {
-    queue->Submit(this, [this, batch, rows, letters, next, state] {
-      return CommitSnapshot(*batch, rows, *letters, next, *state);
+    queue->Submit(this, [this, batch, rows, letters, next, state, last] {
+      return CommitSnapshot(*batch, rows, *letters, next, *state, last);
     });
   }
   return next;
@@ -138,7 +167,7 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
 
 Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
                                        const std::vector<lake::DeadLetter>& letters, int64_t next,
-                                       const std::string& state) {
+                                       const std::string& state, const std::optional<lake::LastRecord>& last) {
   // The closed windows go to the writers as ranges of one day each, read in place (no Row
   // objects); rows restored from a checkpoint are already Rows.
   for (const Row& row : rows->built()) {
@@ -151,7 +180,7 @@ Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shar
   // Dead letters for a topic are delivered before the commit that passes their offsets
   // (at least once; see dead_letter_topic.h).
   if (dead_letter_topic_ != nullptr) LS_RETURN_NOT_OK(dead_letter_topic_->Publish(letters));
-  Result<lake::CommitResult> r = committer_->Commit(batch, KafkaOffset{next}, state);
+  Result<lake::CommitResult> r = committer_->Commit(batch, KafkaOffset{next}, state, last);
   if (!r.ok() && r.status().code() == StatusCode::kIoError) {
     // A commit that failed before its commit point leaves a whole snapshot: one retry after
     // recovery is safe (if that fails too the job stops, and a restart resumes from the last
@@ -160,7 +189,7 @@ Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shar
                  partition_, r.status().message().c_str());
     LS_ASSIGN_OR_RETURN(std::optional<lake::CommitResult> committed, committer_->RecoverFailedCommit());
     r = committed ? Result<lake::CommitResult>(std::move(*committed))
-                  : committer_->Commit(batch, KafkaOffset{next}, state);
+                  : committer_->Commit(batch, KafkaOffset{next}, state, last);
   }
   if (!r.ok()) return r.status();
   ++commits_;

@@ -6,8 +6,14 @@
 //
 // Open() recovers the partition from its checkpoint (written by this process or by a
 // previous owner of the partition): the lake is brought to the last commit and the task's
-// state restored, so processing resumes at resume_offset() with nothing lost or doubled.
-// Commit() makes everything processed so far durable in one checkpoint.
+// state restored, so processing resumes with nothing lost or doubled. Commit() makes
+// everything processed so far durable in one checkpoint.
+//
+// Resuming starts one record early, at the last record the checkpoint reflects
+// (lake::Checkpoint::last_record), which is read again and compared, not processed: if
+// another record stands there, the offsets now count another log (a topic deleted and
+// re-created, a changed file) and Process() stops the partition with DataLoss instead of
+// skipping records it never read.
 //
 // Thread-safety: none; a worker belongs to the thread that polls its partition.
 #pragma once
@@ -52,15 +58,29 @@ class PartitionWorker final : public stream::SideOutput {
                                                        const LakeOptions& lake, const std::string& topic,
                                                        int32_t partition);
 
-  // Where to resume: one past the last committed record, or -1 for the beginning.
-  int64_t resume_offset() const { return resume_offset_; }
+  // Where to resume: the committed last record (to be checked), else one past it, or -1 for
+  // the beginning.
+  int64_t resume_offset() const { return check_ ? check_->offset : resume_offset_; }
+  // The record at resume_offset() is not in the log any more (retention, compaction): resume
+  // one past it, unchecked.
+  void SkipResumeCheck() { check_.reset(); }
+  // Still waiting for the record to check (it, or a later one, has not arrived yet).
+  bool checking_resume() const { return check_.has_value(); }
   const std::string& topic() const { return topic_; }
   int32_t partition() const { return partition_; }
 
-  void Process(std::string_view value, int64_t offset) {
+  // `timestamp_ms`: the Kafka record's timestamp (-1 if none). False if the partition must
+  // stop: the record at the resume point is not the committed one (resume_status() says so).
+  bool Process(std::string_view value, int64_t offset, int64_t timestamp_ms = -1) {
+    if (check_) [[unlikely]] {
+      if (!CheckResumed(value, offset, timestamp_ms)) return resume_status_.ok();
+    }
+    last_ = lake::RecordSample::Of(offset, timestamp_ms, value);
     task_->Process(value, KafkaOffset{offset}, *this);
     ++since_commit_;
+    return true;
   }
+  const Status& resume_status() const { return resume_status_; }
   // End of input (available-now): close every open window.
   void Flush() { task_->Flush(); }
   // Commits the closed windows, side outputs, state and offset, taken together now. With a
@@ -83,11 +103,17 @@ class PartitionWorker final : public stream::SideOutput {
 
  private:
   PartitionWorker() : batch_(3) {}
+  // The first record(s) after a resume: false if this record is not to be processed (it is
+  // the checked one, or the check failed).
+  bool CheckResumed(std::string_view value, int64_t offset, int64_t timestamp_ms);
+  // The checkpoint's last_record for a commit up to `next`, if this worker knows it.
+  std::optional<lake::LastRecord> LastRecordBefore(int64_t next) const;
   EventTime SideOutputTime() const;
   // Runs the commit protocol (lake/committer.h) for one snapshot; any thread, one at a time.
   // Adds the closed rows to `batch` first (by day, read in place by the writers).
   Status CommitSnapshot(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
-                        const std::vector<lake::DeadLetter>& letters, int64_t next, const std::string& state);
+                        const std::vector<lake::DeadLetter>& letters, int64_t next, const std::string& state,
+                        const std::optional<lake::LastRecord>& last);
 
   std::string topic_;
   int32_t partition_ = 0;
@@ -99,6 +125,10 @@ class PartitionWorker final : public stream::SideOutput {
   DeadLetterTopic* dead_letter_topic_ = nullptr;
   std::vector<lake::DeadLetter> letters_;  // for dead_letter_topic_, until the next commit
   int64_t resume_offset_ = -1;
+  std::optional<lake::LastRecord> check_;      // the committed last record, until it is checked
+  std::optional<lake::LastRecord> recovered_;  // the checkpoint's last record, for a commit before new ones
+  lake::RecordSample last_;                    // the last record processed
+  Status resume_status_;
   int64_t committed_offset_ = -1;  // of the last commit taken (it may still be queued)
   uint64_t since_commit_ = 0;
   // Updated by the thread that runs commits, read for progress by the processing thread.

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "lake/checkpoint.h"
+#include "lake/fs_util.h"
 #include "lake/layout.h"
 
 namespace lakestream::process {
@@ -104,7 +106,7 @@ TEST(PartitionWorker, IoErrorAfterTheCommitPointDoesNotWriteTheRowsTwice) {
   opts.crash_hook = nullptr;
   auto again = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->resume_offset(), 3);
+  EXPECT_EQ((*again)->position(), 3);
 }
 
 // A commit that fails with an I/O error while another process commits the partition (the
@@ -126,7 +128,7 @@ TEST(PartitionWorker, AFailedCommitDoesNotTakeTheNextOwnersCheckpointForItsOwn) 
     auto opened = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
     EXPECT_TRUE(opened.ok());
     b = std::move(*opened);
-    EXPECT_EQ(b->resume_offset(), 1);
+    EXPECT_EQ(b->position(), 1);
     b->Process(Line("B001", kTen + 610, 7, "id2"), 1);
     b->Process(Line("B002", kTen + 620, 7, "id3"), 2);
     b->Flush();
@@ -151,10 +153,127 @@ TEST(PartitionWorker, AFailedCommitDoesNotTakeTheNextOwnersCheckpointForItsOwn) 
 
   auto c = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ((*c)->resume_offset(), 3);
+  EXPECT_EQ((*c)->position(), 3);
   LakeRows got = CountTable(root, "turnstile");
   EXPECT_EQ(got.files, 2u);
   EXPECT_EQ(got.rows, 3u);  // A001, then B001 and B002; no Z001
+}
+
+// A resumed partition reads its last committed record again and compares it (timestamp,
+// length, first and last bytes) before going on: a topic re-created with other records at
+// the same offsets stops the partition instead of skipping records never processed.
+TEST(PartitionWorker, ResumeChecksTheLastCommittedRecord) {
+  struct Record {
+    int64_t offset;
+    int64_t timestamp_ms;
+    std::string value;
+  };
+  const std::string r0 = Line("A001", kTen + 10, 5, "id1"), r1 = Line("A002", kTen + 20, 7, "id2"),
+                    r2 = Line("A003", kTen + 30, 9, "id3"), r3 = Line("A004", kTen + 40, 11, "id4");
+  const std::string other = Line("A003", kTen + 31, 9, "id3");  // same length, the last digit differs
+  struct Case {
+    const char* name;
+    std::vector<Record> feed;
+    size_t accepted;    // records fed before the first refusal (or all)
+    bool stops;         // the check fails: DataLoss
+    uint64_t processed; // records the task processed after the resume
+  };
+  const std::vector<Case> cases = {
+      {"the same record, then a new one", {{2, 3000, r2}, {3, 4000, r3}}, 2, false, 1},
+      {"from the start, as a file source replays", {{0, 1000, r0}, {1, 2000, r1}, {2, 3000, r2}, {3, 4000, r3}}, 4,
+       false, 1},
+      {"other bytes at the offset", {{2, 3000, other}, {3, 4000, r3}}, 0, true, 0},
+      {"another timestamp at the offset", {{2, 3001, r2}, {3, 4000, r3}}, 0, true, 0},
+      {"a shorter record at the offset", {{2, 3000, r2.substr(1)}}, 0, true, 0},
+      {"the record is gone (compacted)", {{3, 4000, r3}}, 1, false, 1},
+  };
+  auto spec = stream::TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string root = FreshDir() + "/" + std::to_string(&c - cases.data());
+    LakeOptions opts;
+    opts.root = root;
+    {
+      auto w = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+      ASSERT_TRUE(w.ok()) << w.status().ToString();
+      EXPECT_EQ((*w)->resume_offset(), -1);  // never committed: from the beginning, nothing to check
+      EXPECT_TRUE((*w)->Process(r0, 0, 1000));
+      EXPECT_TRUE((*w)->Process(r1, 1, 2000));
+      EXPECT_TRUE((*w)->Process(r2, 2, 3000));
+      ASSERT_TRUE((*w)->Commit().ok());
+    }
+    auto w = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    EXPECT_EQ((*w)->resume_offset(), 2);
+    EXPECT_EQ((*w)->position(), 3);
+    EXPECT_TRUE((*w)->checking_resume());
+    const uint64_t before = (*w)->Stats().records;
+    size_t accepted = 0;
+    while (accepted < c.feed.size()) {
+      const Record& r = c.feed[accepted];
+      if (!(*w)->Process(r.value, r.offset, r.timestamp_ms)) break;
+      ++accepted;
+    }
+    EXPECT_EQ(accepted, c.accepted);
+    EXPECT_EQ((*w)->Stats().records - before, c.processed);
+    if (c.stops) {
+      EXPECT_EQ((*w)->resume_status().code(), StatusCode::kDataLoss);
+      EXPECT_NE((*w)->resume_status().message().find("mta-turnstile/0: the record at offset 2 is not the one the "
+                                                     "lake's checkpoint last processed there"),
+                std::string::npos)
+          << (*w)->resume_status().message();
+      // Nothing of the partition goes through once the check failed.
+      EXPECT_FALSE((*w)->Process(r3, 3, 4000));
+      EXPECT_EQ((*w)->Stats().records - before, 0u);
+    } else {
+      EXPECT_TRUE((*w)->resume_status().ok());
+      EXPECT_FALSE((*w)->checking_resume());
+    }
+  }
+}
+
+// The checkpoint names the record before its next offset, also when a commit has nothing
+// new to name (it keeps the recovered one), and a checkpoint without one (older lakestream)
+// resumes unchecked.
+TEST(PartitionWorker, CheckpointsNameTheirLastRecord) {
+  const std::string root = FreshDir();
+  LakeOptions opts;
+  opts.root = root;
+  auto spec = stream::TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  const std::string r0 = Line("A001", kTen + 10, 5, "id1"), r1 = Line("A002", kTen + 20, 7, "id2");
+  const std::string checkpoint = lake::CheckpointPath(root, "mta-turnstile", PartitionId{0});
+  {
+    auto w = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+    ASSERT_TRUE(w.ok());
+    (*w)->Process(r0, 0, 1000);
+    (*w)->Process(r1, 1, 2000);
+    ASSERT_TRUE((*w)->Commit().ok());
+  }
+  auto read = [&] {
+    auto c = lake::ReadCheckpoint(checkpoint);
+    EXPECT_TRUE(c.ok() && c->has_value());
+    return **c;
+  };
+  const lake::LastRecord named{1, lake::RecordSample::Of(1, 2000, r1).Check()};
+  EXPECT_EQ(read().last_record, named);
+  {
+    // Resumed and checked, then a commit of the closed windows only: the same record.
+    auto w = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE((*w)->Process(r1, 1, 2000));
+    (*w)->Flush();
+    ASSERT_TRUE((*w)->Commit().ok());
+    EXPECT_EQ(read().commit_seq, 2u);
+    EXPECT_EQ(read().last_record, named);
+  }
+  // A checkpoint of a lakestream before last_record: resumed at next_offset, unchecked.
+  lake::Checkpoint old = read();
+  old.last_record.reset();
+  ASSERT_TRUE(lake::WriteFileDurable(checkpoint, lake::EncodeCheckpoint(old)).ok());
+  auto w = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->resume_offset(), 2);
+  EXPECT_FALSE((*w)->checking_resume());
 }
 
 }  // namespace

@@ -297,6 +297,46 @@ def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path)
     assert "processed 20 records" in p.stdout and "bad records 20" in p.stdout, p.stdout
 
 
+def test_a_re_created_topic_is_not_resumed_as_the_old_one(lakestream, bootstrap, tmp_path):
+    # The lake's checkpoint says "resume at offset N". A topic deleted and re-created with at
+    # least N records has other records below N: resuming there would skip them silently.
+    topic = f"recreate-{uuid.uuid4().hex[:8]}"
+
+    def publish(first, count):
+        lines = tmp_path / f"m{first}.tsv"
+        with lines.open("w") as f:
+            for i in range(first, first + count):
+                values = [f"A{i:03d}", "R001", "02-00-00", "ST", "1", "BMT", "07/22/2024", "10:00:00", "REGULAR",
+                          str(i), str(i), f"id{i}", f"2024-07-22 10:{i:02d}:00"]
+                f.write(f"k\t{','.join(values)}\n")
+        streams.kcat_publish(bootstrap, topic, str(lines))
+
+    lakestream.run("topics", "create", topic, "--partitions", "1")
+    publish(0, 30)
+    lake = str(tmp_path / "lake")
+    _, stats = process(lakestream, topic, lake)
+    assert stats["records"] == 30
+    # More records in the same topic: the last committed one is read again, checked, and
+    # the job goes on from there.
+    publish(30, 10)
+    _, stats = process(lakestream, topic, lake)
+    assert stats["records"] == 10
+    before = sorted(glob.glob(os.path.join(lake, "**", "*"), recursive=True))
+
+    lakestream.run("topics", "delete", topic)
+    deadline = time.monotonic() + 60
+    while lakestream.run("topics", "create", topic, "--partitions", "1", expect=None).returncode != 0:
+        assert time.monotonic() < deadline, "the deleted topic could not be created again within 60 s"
+        time.sleep(0.5)  # the broker deletes the old topic in the background
+    publish(0, 40)  # the same values, published again: other record timestamps
+    p = lakestream.run("process", "--topic", topic, "--group", group(), "--lake", lake, "--trigger", "available-now",
+                       expect=1, timeout=120)
+    assert (f"{topic}/0: the record at offset 39 is not the one the lake's checkpoint last processed there"
+            in p.stderr), p.stderr
+    assert "move its checkpoint away" in p.stderr
+    assert sorted(glob.glob(os.path.join(lake, "**", "*"), recursive=True)) == before
+
+
 def test_file_source_gives_the_same_lake(lakestream, week, source_dir, tmp_path):
     _, records = week
     lake = str(tmp_path / "lake")
