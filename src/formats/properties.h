@@ -1,5 +1,8 @@
-// The seed's client configuration format: `key=value` per line, `#` (and Java's `!`)
-// comments and blank lines skipped, split on the first `=`, keys and values trimmed.
+// Client configuration files: Java's properties format, as Kafka's Java clients read a
+// client.properties (the seed's `key=value` lines are a subset). A key ends at the first
+// unescaped `=`, `:` or space; `#` and `!` start comments; a line ending in `\` goes on on
+// the next one (leading spaces dropped); escapes `\t \n \r \f \uXXXX` and `\X` for any
+// other X. Keys and values are trimmed. Errors name the file and the line.
 #pragma once
 
 #include <string>

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace lakestream {
 namespace {
 
@@ -24,11 +28,64 @@ TEST(Properties, ParsesTheSeedFormat) {
   EXPECT_EQ(DisplayValue((*r)[0]), "pkc-1.example:9092");
 }
 
+// Java's properties format, as Kafka's Java clients read a client.properties file.
+TEST(Properties, JavaSyntax) {
+  struct Case {
+    const char* name;
+    const char* text;
+    std::vector<std::pair<std::string, std::string>> want;  // key, value
+    std::vector<std::string> origins;
+  };
+  const Case cases[] = {
+      {"colon separator", "security.protocol: SASL_SSL\n", {{"security.protocol", "SASL_SSL"}}, {"k:1"}},
+      {"space separator", "bootstrap.servers   broker:9092\n", {{"bootstrap.servers", "broker:9092"}}, {"k:1"}},
+      {"spaces around =", "linger.ms  =  5\n", {{"linger.ms", "5"}}, {"k:1"}},
+      {"= then : in the value", "a=b:c=d\n", {{"a", "b:c=d"}}, {"k:1"}},
+      {"continuation lines",
+       "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\\n"
+       "    username='u' \\\n"
+       "    password='p';\n"
+       "linger.ms=5\n",
+       {{"sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username='u' "
+                             "password='p';"},
+        {"linger.ms", "5"}},
+       {"k:1", "k:4"}},
+      {"a '#' on a continuation line is not a comment", "a=1,\\\n#2\n", {{"a", "1,#2"}}, {"k:1"}},
+      {"an escaped backslash at the end is no continuation", "a=x\\\\\nb=y\n", {{"a", "x\\"}, {"b", "y"}},
+       {"k:1", "k:2"}},
+      {"escapes", "a\\=b=c\\td\\u00e9\\:\n", {{"a=b", "c\td\xc3\xa9:"}}, {"k:1"}},
+      {"continuation on the last line", "a=1\\", {{"a", "1"}}, {"k:1"}},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseProperties(c.text, "k");
+    ASSERT_TRUE(r.ok()) << c.name << ": " << r.status().ToString();
+    std::vector<std::pair<std::string, std::string>> got;
+    std::vector<std::string> origins;
+    for (const Property& p : *r) {
+      got.emplace_back(p.key, p.value);
+      origins.push_back(p.origin);
+    }
+    EXPECT_EQ(got, c.want) << c.name;
+    EXPECT_EQ(origins, c.origins) << c.name;
+  }
+}
+
 TEST(Properties, ErrorsNameTheLine) {
-  auto r = ParseProperties("a=1\nnot a property\n", "k.properties");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("k.properties:2"), std::string::npos);
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"a=1\nlonely\n", "k.properties:2: expected key=value, got a line without '=' (comment it out with '#')"},
+      {"a=1\n=2\n", "k.properties:2: empty key before '='"},
+      {"a=1\nb=\\u12\n", "k.properties:2: a \\u escape needs four hex digits (write a backslash as \\\\)"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseProperties(c.text, "k.properties");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), c.message);
+  }
 }
 
 TEST(Properties, SecretKeys) {
