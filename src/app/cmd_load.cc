@@ -63,9 +63,15 @@ class Loader {
     options.on_file = [&](const LoadFigures& f, const FileResult& r) {
       if (r.outcome == FileOutcome::kFailed) {
         progress_.Clear();
-        std::fprintf(stderr, "lakestream: error: %s\n", r.error.message().c_str());
+        const auto delay = watched_.Failed(r.file, std::chrono::steady_clock::now());
+        const std::string retry =
+            a_.watch ? fmt::format(" (tried again in {} s, or when the file changes)",
+                                   std::chrono::duration_cast<std::chrono::seconds>(delay).count())
+                     : "";
+        std::fprintf(stderr, "lakestream: error: %s%s\n", r.error.message().c_str(), retry.c_str());
+      } else {
+        watched_.Settled(r.file);
       }
-      settled_[r.file.relative_path] = {r.file.size, r.file.mtime_ns};
       if (progress_.Due()) {
         double s = std::max(Elapsed(), 1e-3);
         progress_.Show(fmt::format(
@@ -86,15 +92,11 @@ class Loader {
     return Status::Ok();
   }
 
-  // Files not seen before in this run, or whose size or mtime changed since.
-  std::vector<LakeFile> Unsettled(const std::vector<LakeFile>& files) const {
-    std::vector<LakeFile> out;
-    for (const auto& f : files) {
-      auto it = settled_.find(f.relative_path);
-      if (it == settled_.end() || it->second != std::pair{f.size, f.mtime_ns}) out.push_back(f);
-    }
-    return out;
+  // --watch: the files to load at this poll (new, changed, or failed and due again).
+  std::vector<LakeFile> Due(const std::vector<LakeFile>& files) const {
+    return watched_.Due(files, std::chrono::steady_clock::now());
   }
+  size_t failing() const { return watched_.failing(); }
 
   void PrintSummary(bool interrupted) const {
     double s = Elapsed();
@@ -116,6 +118,7 @@ class Loader {
                         {"files_loaded", total_.files_loaded},
                         {"files_skipped", total_.files_skipped},
                         {"files_failed", total_.files_failed},
+                        {"files_failing", watched_.failing()},
                         {"rows_loaded", total_.rows_loaded},
                         {"bytes_loaded", total_.bytes_loaded},
                         {"seconds", s},
@@ -135,9 +138,7 @@ class Loader {
   LoadFigures total_;
   LoadFigures last_batch_;
   std::string fact_rows_ = "?";
-  // Files this run has loaded, skipped or reported, by (size, mtime): in --watch they are
-  // not looked at again (and a changed file is reported once) until they change.
-  std::map<std::string, std::pair<int64_t, int64_t>> settled_;
+  warehouse::WatchedFiles watched_;  // what this run loaded, skipped or failed
 };
 
 // Says why a one-shot load found nothing: the table is not there yet, or the lake holds
@@ -204,7 +205,7 @@ void RunLoad(const LoadArgs& given) {
   uint64_t polls = 0;
   int64_t last_success = 0;
   auto publish = [&] {
-    metrics.Publish([&] { return warehouse::RenderLoadMetrics(loader.total(), polls, last_success, labels); },
+    metrics.Publish([&] { return warehouse::RenderLoadMetrics(loader.total(), loader.failing(), polls, last_success, labels); },
                     /*force=*/true);
   };
   publish();
@@ -219,7 +220,7 @@ void RunLoad(const LoadArgs& given) {
       if (files.status().ToString() != last_error.ToString()) Fail(files.status());
       last_error = files.status();
     } else {
-      std::vector<LakeFile> pending = loader.Unsettled(*files);
+      std::vector<LakeFile> pending = loader.Due(*files);
       if (!pending.empty()) {
         Status st = loader.LoadBatch(pending, &interrupted);
         if (!st.ok()) {
@@ -250,8 +251,9 @@ void RunLoad(const LoadArgs& given) {
     }
   }
   loader.PrintSummary(false);
-  loader.WriteStats(false, loader.total().files_failed == 0);
-  ExitCode() = loader.total().files_failed > 0 ? 1 : 0;
+  // Files that failed and loaded on a later try do not fail the run.
+  loader.WriteStats(false, loader.failing() == 0);
+  ExitCode() = loader.failing() > 0 ? 1 : 0;
 }
 
 }  // namespace

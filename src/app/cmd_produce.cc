@@ -217,14 +217,20 @@ void RunProduce(const ProduceArgs& a) {
   };
   const bool paced = !pacer.unpaced();
   while (error.ok() && src.Next(&batch[held])) {
-    const produce::SourceMessage& m = batch[held];
+    const produce::SourceMessage* read = &batch[held];  // not held yet: `held` counts those before it
     if (StopRequested()) {
       interrupted = true;
       break;
     }
     if (paced) {
-      auto delay = pacer.Delay(t.messages, m.time, std::chrono::steady_clock::now());
-      if (delay > std::chrono::steady_clock::duration::zero()) send_held();
+      auto delay = pacer.Delay(t.messages, read->time, std::chrono::steady_clock::now());
+      if (delay > std::chrono::steady_clock::duration::zero() && held > 0) {
+        // The messages before this one go now; this one moves to the front of the batch.
+        const size_t at = held;
+        send_held();
+        std::swap(batch[0], batch[at]);
+        read = &batch[0];
+      }
       while (delay > std::chrono::steady_clock::duration::zero() && !StopRequested()) {
         // Pacing a replay is waiting on the clock itself; serve delivery reports meanwhile.
         auto slice = std::min<std::chrono::steady_clock::duration>(delay, std::chrono::milliseconds(100));
@@ -233,13 +239,14 @@ void RunProduce(const ProduceArgs& a) {
         } else {
           std::this_thread::sleep_for(slice);
         }
-        delay = pacer.Delay(t.messages, m.time, std::chrono::steady_clock::now());
+        delay = pacer.Delay(t.messages, read->time, std::chrono::steady_clock::now());
       }
       if (StopRequested()) {
         interrupted = true;
         break;
       }
     }
+    const produce::SourceMessage& m = *read;
     if (producer) {
       if (++held == batch.size()) send_held();
     } else {

@@ -120,4 +120,36 @@ Result<std::string> HeaderOfWholeGzip(const std::string& path) {
   return header;
 }
 
+std::vector<LakeFile> WatchedFiles::Due(const std::vector<LakeFile>& listed, Clock::time_point now) const {
+  std::vector<LakeFile> out;
+  for (const LakeFile& f : listed) {
+    auto it = files_.find(f.relative_path);
+    if (it == files_.end() || it->second.size != f.size || it->second.mtime_ns != f.mtime_ns ||
+        (it->second.failures > 0 && now >= it->second.retry_at)) {
+      out.push_back(f);
+    }
+  }
+  return out;
+}
+
+void WatchedFiles::Settled(const LakeFile& file) {
+  Entry& e = files_[file.relative_path];
+  if (e.failures > 0) --failing_;
+  e = Entry{file.size, file.mtime_ns, 0, {}};
+}
+
+WatchedFiles::Clock::duration WatchedFiles::Failed(const LakeFile& file, Clock::time_point now) {
+  Entry& e = files_[file.relative_path];
+  if (e.failures == 0) ++failing_;
+  const bool same = e.failures > 0 && e.size == file.size && e.mtime_ns == file.mtime_ns;
+  e.failures = same ? e.failures + 1 : 1;
+  e.size = file.size;
+  e.mtime_ns = file.mtime_ns;
+  Clock::duration delay = kFirstRetry;
+  for (int i = 1; i < e.failures && delay < kMaxRetry; ++i) delay *= 2;
+  delay = std::min<Clock::duration>(delay, kMaxRetry);
+  e.retry_at = now + delay;
+  return delay;
+}
+
 }  // namespace lakestream::warehouse

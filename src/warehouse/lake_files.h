@@ -8,7 +8,9 @@
 // place), which is what lets the load manifest identify a file by its path.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,5 +49,34 @@ Result<std::string> FileChecksum(const std::string& path);
 // would load part of its rows. The lake's writer makes one member per file, so a cut can
 // never fall between two members unseen.
 Result<std::string> HeaderOfWholeGzip(const std::string& path);
+
+// `load --watch`: which of the listed files to load at a poll. A file is due when it is new,
+// or changed (size or mtime) since its last attempt. One whose load failed (unreadable, a
+// disk error, cut short) is due again after kFirstRetry, then after twice as long at each
+// failure up to kMaxRetry, or at once when it changes: a fixed permission or a remounted
+// disk needs no restart of the watcher.
+class WatchedFiles {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kFirstRetry{30};
+  static constexpr std::chrono::seconds kMaxRetry{600};
+
+  std::vector<LakeFile> Due(const std::vector<LakeFile>& listed, Clock::time_point now) const;
+  void Settled(const LakeFile& file);  // loaded, or found loaded already
+  // Returns the delay until it is due again.
+  Clock::duration Failed(const LakeFile& file, Clock::time_point now);
+  // Files whose last attempt failed.
+  size_t failing() const { return failing_; }
+
+ private:
+  struct Entry {
+    int64_t size = 0;
+    int64_t mtime_ns = 0;
+    int failures = 0;  // in a row, at this size and mtime; 0: settled
+    Clock::time_point retry_at;
+  };
+  std::map<std::string, Entry> files_;
+  size_t failing_ = 0;
+};
 
 }  // namespace lakestream::warehouse

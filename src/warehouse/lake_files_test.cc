@@ -95,5 +95,57 @@ TEST(LakeFilesTest, ChecksumIsXxh3OfTheBytes) {
   EXPECT_NE(missing.status().message().find(root + "/nope"), std::string::npos);
 }
 
+// load --watch: new and changed files are due; a failed one again after 30 s, 60 s, 120 s,
+// ... at most 10 min, or at once when it changes; a loaded one no more.
+TEST(WatchedFiles, WhatIsDueAtEachPoll) {
+  using std::chrono::seconds;
+  const WatchedFiles::Clock::time_point t0{};
+  auto file = [](const char* name, int64_t size, int64_t mtime) {
+    LakeFile f;
+    f.relative_path = name;
+    f.size = size;
+    f.mtime_ns = mtime;
+    return f;
+  };
+  auto names = [](const std::vector<LakeFile>& files) {
+    std::string out;
+    for (const LakeFile& f : files) out += (out.empty() ? "" : " ") + f.relative_path;
+    return out;
+  };
+  WatchedFiles w;
+  const LakeFile a = file("a", 10, 1), b = file("b", 20, 1);
+  EXPECT_EQ(names(w.Due({a, b}, t0)), "a b");
+  w.Settled(a);
+  EXPECT_EQ(w.Failed(b, t0), seconds(30));
+  EXPECT_EQ(w.failing(), 1u);
+  struct Step {
+    int at_s;           // the poll's time
+    const char* due;    // files due then
+    bool fail_b;        // b fails again at this poll (else it is not tried)
+    int next_delay_s;   // the delay Failed returns
+  };
+  const Step steps[] = {
+      {29, "", false, 0},      {30, "b", true, 60},   {89, "", false, 0},        {90, "b", true, 120},
+      {210, "b", true, 240},   {450, "b", true, 480}, {930, "b", true, 600},     {1530, "b", true, 600},
+  };
+  for (const Step& s : steps) {
+    const auto now = t0 + seconds(s.at_s);
+    EXPECT_EQ(names(w.Due({a, b}, now)), s.due) << "at " << s.at_s << " s";
+    if (s.fail_b) {
+      EXPECT_EQ(w.Failed(b, now), seconds(s.next_delay_s)) << "at " << s.at_s << " s";
+    }
+  }
+  // Changed: due at once, and its next failure starts over at 30 s.
+  const LakeFile b2 = file("b", 21, 2);
+  EXPECT_EQ(names(w.Due({a, b2}, t0 + seconds(1531))), "b");
+  EXPECT_EQ(w.Failed(b2, t0 + seconds(1531)), seconds(30));
+  EXPECT_EQ(w.failing(), 1u);
+  w.Settled(b2);
+  EXPECT_EQ(w.failing(), 0u);
+  EXPECT_EQ(names(w.Due({a, b2}, t0 + seconds(100000))), "");
+  // A settled file that changes is due again (the load then says what to do).
+  EXPECT_EQ(names(w.Due({file("a", 11, 1), b2}, t0 + seconds(100000))), "a");
+}
+
 }  // namespace
 }  // namespace lakestream::warehouse

@@ -530,14 +530,15 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
   return rows;
 }
 
-std::string RenderLoadMetrics(const LoadFigures& total, uint64_t polls, int64_t last_success_unix,
-                              const metrics::Labels& labels) {
+std::string RenderLoadMetrics(const LoadFigures& total, uint64_t files_failing, uint64_t polls,
+                              int64_t last_success_unix, const metrics::Labels& labels) {
   metrics::PrometheusText t(labels);
   t.Counter("lakestream_load_files_loaded_total", "Lake files loaded into the warehouse.", total.files_loaded);
   t.Counter("lakestream_load_files_skipped_total", "Lake files found already loaded (in the manifest, unchanged).",
             total.files_skipped);
-  t.Counter("lakestream_load_files_failed_total", "Lake files that could not be loaded (changed after loading, "
-            "unreadable).", total.files_failed);
+  t.Counter("lakestream_load_files_failed_total", "Attempts to load a lake file that failed (changed after loading, "
+            "unreadable; --watch tries a failed file again).", total.files_failed);
+  t.Gauge("lakestream_load_files_failing", "Lake files whose last load attempt failed.", files_failing);
   t.Counter("lakestream_load_rows_loaded_total", "Lake rows loaded.", total.rows_loaded);
   t.Counter("lakestream_load_bytes_loaded_total", "Bytes of the lake files loaded.", total.bytes_loaded);
   t.Counter("lakestream_load_polls_total", "Polls of the lake.", polls);

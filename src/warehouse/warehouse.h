@@ -78,10 +78,12 @@ struct LoadFigures {
 };
 
 // `load --watch --metrics-port`: the loader's totals as Prometheus text (counters
-// `lakestream_load_*_total`; the gauge `lakestream_load_last_success_seconds`, the Unix time
-// of the last poll that loaded a file, is left out before the first).
-std::string RenderLoadMetrics(const LoadFigures& total, uint64_t polls, int64_t last_success_unix,
-                              const metrics::Labels& labels);
+// `lakestream_load_*_total`, failed attempts included in files_failed; the gauges
+// `lakestream_load_files_failing`, files whose last attempt failed, and
+// `lakestream_load_last_success_seconds`, the Unix time of the last poll that loaded a
+// file, left out before the first).
+std::string RenderLoadMetrics(const LoadFigures& total, uint64_t files_failing, uint64_t polls,
+                              int64_t last_success_unix, const metrics::Labels& labels);
 
 struct LoadOptions {
   // Re-hash every listed file, not only those whose size or mtime changed.

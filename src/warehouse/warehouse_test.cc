@@ -99,20 +99,21 @@ TEST(RenderLoadMetrics, TotalsAndTheLastSuccess) {
   LoadFigures f;
   f.files_seen = 9, f.files_loaded = 5, f.files_skipped = 3, f.files_failed = 1, f.rows_loaded = 1681;
   f.bytes_loaded = 40960;
-  const std::string text = RenderLoadMetrics(f, 12, 1763888400, {{"table", "turnstile"}});
+  const std::string text = RenderLoadMetrics(f, 1, 12, 1763888400, {{"table", "turnstile"}});
   for (const char* want : {"\nlakestream_load_files_loaded_total{table=\"turnstile\"} 5\n",
                            "\nlakestream_load_files_skipped_total{table=\"turnstile\"} 3\n",
                            "\nlakestream_load_files_failed_total{table=\"turnstile\"} 1\n",
                            "\nlakestream_load_rows_loaded_total{table=\"turnstile\"} 1681\n",
                            "\nlakestream_load_bytes_loaded_total{table=\"turnstile\"} 40960\n",
                            "\nlakestream_load_polls_total{table=\"turnstile\"} 12\n",
+                           "# TYPE lakestream_load_files_failing gauge\nlakestream_load_files_failing{table=\"turnstile\"} 1\n",
                            "# TYPE lakestream_load_last_success_seconds gauge\n"
                            "lakestream_load_last_success_seconds{table=\"turnstile\"} 1763888400\n"}) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\nin\n" << text;
   }
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 21);  // 7 metrics x (HELP, TYPE, sample)
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 24);  // 8 metrics x (HELP, TYPE, sample)
   // Before the first load: no gauge.
-  EXPECT_EQ(RenderLoadMetrics(LoadFigures{}, 1, 0, {}).find("last_success"), std::string::npos);
+  EXPECT_EQ(RenderLoadMetrics(LoadFigures{}, 0, 1, 0, {}).find("last_success"), std::string::npos);
 }
 
 TEST_F(WarehouseTest, KeysDimensionsFactAndManifestOfOneFile) {
