@@ -69,11 +69,19 @@ void CommitQueue::Run() {
       running_.push_back(job.key);
     }
     changed_.notify_all();  // a Submit may wait for room
-    Status st = job.run();
+    bool stopped;
+    {
+      std::lock_guard lock(mu_);
+      stopped = std::find(failed_.begin(), failed_.end(), job.key) != failed_.end();
+    }
+    Status st = stopped ? Status::Ok() : job.run();  // a stopped key's job is dropped
     {
       std::lock_guard lock(mu_);
       running_.erase(std::find(running_.begin(), running_.end(), job.key));
-      if (!st.ok() && error_.ok()) error_ = st;
+      if (!st.ok()) {
+        if (error_.ok()) error_ = st;
+        failed_.push_back(job.key);
+      }
     }
     changed_.notify_all();  // the key's next job may run now; Drain may be done
   }

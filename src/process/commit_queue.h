@@ -9,6 +9,11 @@
 // Before a partition is released (rebalance) or the job ends, the caller Drain()s: every
 // submitted commit has then either happened or failed.
 //
+// A failed job stops its key: the key's later jobs are dropped, not run. A later snapshot
+// of a partition covers the records of the failed one (its offset is further on), so
+// committing it would pass over rows that never reached the lake; the partition must
+// resume from its last checkpoint instead (a restart).
+//
 // Thread-safety: Submit, Drain and error are called from the processing thread only.
 #pragma once
 
@@ -43,7 +48,7 @@ class CommitQueue {
   CommitQueue& operator=(const CommitQueue&) = delete;
 
   // Queues `job` behind every job of the same `key` (any stable address: the partition's
-  // worker).
+  // worker). Dropped if a job of `key` failed.
   void Submit(const void* key, std::function<Status()> job);
   // Waits until every submitted job has run; returns the first failure so far.
   Status Drain();
@@ -66,6 +71,7 @@ class CommitQueue {
   std::condition_variable changed_;
   std::deque<Job> jobs_;
   std::vector<const void*> running_;  // keys of the jobs running now
+  std::vector<const void*> failed_;   // keys with a failed job: their later jobs are dropped
   bool stopping_ = false;
   Status error_;
   std::vector<std::thread> threads_;

@@ -2,16 +2,53 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "lake/file_writer.h"
 
 namespace lakestream::process {
 
-std::string DeadLetterJson(const lake::DeadLetter& letter) {
+namespace {
+
+// Raw (column 5) and raw_base64 (column 6) of lake::DeadLetterSchema.
+constexpr size_t kReasonColumn = 4, kRawColumn = 5, kBase64Column = 6;
+
+std::string Render(const Row& row) {
   static const Schema schema = lake::DeadLetterSchema();
   std::string out;
-  const Row row = lake::DeadLetterRow(letter);
   lake::AppendJsonObject(schema, ViewOf(row), &out);
   return out;
+}
+
+}  // namespace
+
+std::string DeadLetterJson(const lake::DeadLetter& letter, size_t max_bytes) {
+  Row row = lake::DeadLetterRow(letter);
+  std::string out = Render(row);
+  if (out.size() <= max_bytes) return out;
+  // Without raw (raw_base64 holds the same bytes, exactly).
+  std::string& reason = std::get<std::string>(row[kReasonColumn]);
+  const std::string original_reason = reason;
+  row[kRawColumn] = std::string();
+  reason = original_reason + " [raw left out to fit message.max.bytes; raw_base64 has the record]";
+  out = Render(row);
+  if (out.size() <= max_bytes) return out;
+  // raw_base64 cut to what fits, at a whole 4-character group (3 bytes).
+  std::string& base64 = std::get<std::string>(row[kBase64Column]);
+  const std::string whole = std::move(base64);
+  auto cut_reason = [&](size_t kept) {
+    return fmt::format("{} [raw left out and raw_base64 cut to fit message.max.bytes: the first {} of {} bytes; the "
+                       "whole record is at its position in the source topic]",
+                       original_reason, kept, letter.raw.size());
+  };
+  base64.clear();
+  reason = cut_reason(letter.raw.size());  // the longest the count can be
+  const size_t fixed = Render(row).size();
+  const size_t room = max_bytes > fixed ? (max_bytes - fixed) / 4 * 4 : 0;
+  base64 = whole.substr(0, std::min(room, whole.size()));
+  reason = cut_reason(base64.size() == whole.size() ? letter.raw.size() : base64.size() / 4 * 3);
+  return Render(row);
 }
 
 Result<std::unique_ptr<DeadLetterTopic>> DeadLetterTopic::Open(kafka::ClientConfig config, const std::string& topic,
@@ -25,6 +62,11 @@ Result<std::unique_ptr<DeadLetterTopic>> DeadLetterTopic::Open(kafka::ClientConf
     return Status(producer.status().code(), fmt::format("--dead-letter-topic: {}", producer.status().message()));
   }
   t->producer_ = std::move(*producer);
+  // librdkafka refuses a message over message.max.bytes (key and record overhead included).
+  const std::string configured = config.Get("message.max.bytes");
+  size_t limit = 1000000;
+  if (!configured.empty()) limit = static_cast<size_t>(std::max(0LL, std::atoll(configured.c_str())));
+  t->max_letter_bytes_ = limit > 4096 ? limit - 1024 : limit / 2;  // room for the key and the record's framing
   return t;
 }
 
@@ -33,14 +75,20 @@ Status DeadLetterTopic::Publish(std::span<const lake::DeadLetter> letters) {
   std::lock_guard<std::mutex> lock(mu_);
   const uint64_t failed_before = producer_->failed();
   for (const lake::DeadLetter& l : letters) {
-    LS_RETURN_NOT_OK(producer_->Send(l.position.ToString(), DeadLetterJson(l)));
+    const std::string value = DeadLetterJson(l, max_letter_bytes_);
+    if (Status st = producer_->Send(l.position.ToString(), value); !st.ok()) {
+      return Status(st.code(), fmt::format("dead letter of {} ({} bytes): {}", l.position.ToString(), value.size(),
+                                           st.message()));
+    }
   }
   // Bounded by message.timeout.ms: an undeliverable message fails, it does not hang.
   while (producer_->Flush(1000) > 0) {
   }
   if (producer_->failed() != failed_before) {
-    return Status::Unavailable(fmt::format("cannot publish dead letters to '{}': {} ({} not delivered)", topic_,
-                                           producer_->first_error(), producer_->failed() - failed_before));
+    return Status::Unavailable(fmt::format(
+        "cannot publish dead letters to '{}': {} ({} not delivered; if the broker finds them too large, raise the "
+        "topic's max.message.bytes, or lower -X message.max.bytes so that lakestream cuts big letters to fit)",
+        topic_, producer_->first_error(), producer_->failed() - failed_before));
   }
   published_ += letters.size();
   return Status::Ok();

@@ -9,11 +9,17 @@
 // keys. Consumers dedupe by key, or the topic uses cleanup.policy=compact. (The lake folder
 // output is exactly once: it is written inside the commit.)
 //
+// A letter is bigger than its record (raw as JSON text plus raw_base64), so a record Kafka
+// took may make a letter the producer cannot send (message.max.bytes, 1,000,000 by default).
+// Such a letter leaves raw out, then cuts raw_base64, and its reason says so; the record
+// itself stays in the source topic at its position.
+//
 // Thread-safety: Publish may be called from any thread; calls are serialized.
 #pragma once
 
 #include <memory>
 #include <mutex>
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -44,9 +50,11 @@ class DeadLetterTopic {
   std::unique_ptr<kafka::Producer> producer_;
   std::string topic_;
   uint64_t published_ = 0;
+  size_t max_letter_bytes_ = 0;  // a letter's value at most (message.max.bytes less room for the key)
 };
 
-// The message value of a dead letter: the lake line's JSON object.
-std::string DeadLetterJson(const lake::DeadLetter& letter);
+// The message value of a dead letter: the lake line's JSON object, of at most `max_bytes`
+// (raw left out, then raw_base64 cut, as the reason then says).
+std::string DeadLetterJson(const lake::DeadLetter& letter, size_t max_bytes = SIZE_MAX);
 
 }  // namespace lakestream::process

@@ -142,6 +142,12 @@ void PartitionWorker::OnLate(stream::LateRecord record) {
 }
 
 Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
+  if (failed_) {
+    return Status::FailedPrecondition(fmt::format(
+        "{}/{}: an earlier commit failed, so nothing after it is committed in this run (its rows are not in the "
+        "lake); the next start resumes from the last checkpoint",
+        topic_, partition_));
+  }
   int64_t next = position();
   if (next < 0) return next;  // nothing read yet: nothing to commit
   auto rows = std::make_shared<const stream::ClosedRows>(task_->TakeClosedRows());
@@ -168,6 +174,15 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
 Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
                                        const std::vector<lake::DeadLetter>& letters, int64_t next,
                                        const std::string& state, const std::optional<lake::LastRecord>& last) {
+  Status st = CommitSnapshotSteps(batch, rows, letters, next, state, last);
+  if (!st.ok()) failed_ = true;
+  return st;
+}
+
+Status PartitionWorker::CommitSnapshotSteps(lake::CommitBatch& batch,
+                                            const std::shared_ptr<const stream::ClosedRows>& rows,
+                                            const std::vector<lake::DeadLetter>& letters, int64_t next,
+                                            const std::string& state, const std::optional<lake::LastRecord>& last) {
   // The closed windows go to the writers as ranges of one day each, read in place (no Row
   // objects); rows restored from a checkpoint are already Rows.
   for (const Row& row : rows->built()) {

@@ -86,6 +86,8 @@ class PartitionWorker final : public stream::SideOutput {
   // Commits the closed windows, side outputs, state and offset, taken together now. With a
   // queue the commit itself runs on the queue's thread (Drain the queue before relying on
   // it); without, here. Returns the next offset the commit covers (-1: nothing read yet).
+  // After a failed commit, FailedPrecondition: the partition resumes from its last
+  // checkpoint at the next start.
   Result<int64_t> Commit(CommitQueue* queue = nullptr);
 
   // Records processed since the last commit.
@@ -114,6 +116,9 @@ class PartitionWorker final : public stream::SideOutput {
   Status CommitSnapshot(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
                         const std::vector<lake::DeadLetter>& letters, int64_t next, const std::string& state,
                         const std::optional<lake::LastRecord>& last);
+  Status CommitSnapshotSteps(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
+                             const std::vector<lake::DeadLetter>& letters, int64_t next, const std::string& state,
+                             const std::optional<lake::LastRecord>& last);
 
   std::string topic_;
   int32_t partition_ = 0;
@@ -133,6 +138,9 @@ class PartitionWorker final : public stream::SideOutput {
   uint64_t since_commit_ = 0;
   // Updated by the thread that runs commits, read for progress by the processing thread.
   std::atomic<uint64_t> commits_{0}, files_{0}, rows_{0};
+  // A commit failed: its snapshot's rows are not in the lake, and a later commit (whose
+  // offset is further on) would pass over them. Nothing more is committed.
+  std::atomic<bool> failed_{false};
 };
 
 // Output 0 of every committer: the aggregate table; 1: dead letters; 2: late records.

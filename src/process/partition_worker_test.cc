@@ -159,6 +159,44 @@ TEST(PartitionWorker, AFailedCommitDoesNotTakeTheNextOwnersCheckpointForItsOwn) 
   EXPECT_EQ(got.rows, 3u);  // A001, then B001 and B002; no Z001
 }
 
+// A commit that fails (here: dead letters that could not be published, seen as the hook's
+// failure) leaves its rows out of the lake. A later commit's offset is further on, so it
+// would pass over them: the worker commits nothing more, and the next owner resumes from the
+// last checkpoint that holds.
+TEST(PartitionWorker, NothingIsCommittedAfterAFailedCommit) {
+  const std::string root = FreshDir();
+  LakeOptions opts;
+  opts.root = root;
+  int commits = 0;
+  opts.crash_hook = [&](lake::CrashPoint point, size_t) {
+    if (point == lake::CrashPoint::kAfterTempFiles && ++commits == 2) return Status::Unavailable("publish failed");
+    return Status::Ok();
+  };
+  auto spec = stream::TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  auto w = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+  ASSERT_TRUE(w.ok());
+  (*w)->Process(Line("A001", kTen + 10, 5, "id1"), 0);
+  (*w)->Flush();
+  ASSERT_TRUE((*w)->Commit().ok());
+  (*w)->Process(Line("A002", kTen + 610, 7, "id2"), 1);
+  (*w)->Flush();
+  EXPECT_EQ((*w)->Commit().status().message(), "publish failed");
+  (*w)->Process(Line("A003", kTen + 1210, 9, "id3"), 2);
+  (*w)->Flush();
+  auto later = (*w)->Commit();
+  EXPECT_EQ(later.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(later.status().message(),
+            "mta-turnstile/0: an earlier commit failed, so nothing after it is committed in this run (its rows are "
+            "not in the lake); the next start resumes from the last checkpoint");
+  EXPECT_EQ(commits, 2);
+  EXPECT_EQ(CountTable(root, "turnstile").rows, 1u);
+
+  opts.crash_hook = nullptr;
+  auto next = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ((*next)->position(), 1);
+}
+
 // A resumed partition reads its last committed record again and compares it (timestamp,
 // length, first and last bytes) before going on: a topic re-created with other records at
 // the same offsets stops the partition instead of skipping records never processed.

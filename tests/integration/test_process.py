@@ -1,5 +1,6 @@
 """`lakestream process` against the real broker: the lake must equal an expectation computed
 independently here (streams.expected_lake over the messages as read back with kcat)."""
+import base64
 import collections
 import glob
 import json
@@ -251,6 +252,40 @@ def test_garbage_goes_to_dead_letters(lakestream, bootstrap, source_dir, tmp_pat
         assert on_kafka[(l["partition"], l["offset"])] == l["raw"]
         assert l["position"] == f"{topic}/{l['partition']}@{l['offset']}"
         assert l["reason"]
+
+
+def test_a_record_too_big_for_a_dead_letter_does_not_stop_the_job(lakestream, bootstrap, tmp_path):
+    # A dead letter holds its record twice (raw text and raw_base64): an 800 KB record Kafka
+    # took made a 1.9 MB letter the producer refused, and the failed commit was then passed
+    # over by the next one (the rows of the first lost). Now the letter is cut to fit, and
+    # says so.
+    topic = f"bigbad-{uuid.uuid4().hex[:8]}"
+    dlq = f"{topic}-dlq"
+    for t in (topic, dlq):
+        lakestream.run("topics", "create", t, "--partitions", "1")
+    good = []
+    for i in range(60):
+        values = [f"A{i:03d}", "R001", "02-00-00", "ST", "1", "BMT", "07/22/2024", "10:00:00", "REGULAR",
+                  str(i), str(2 * i), f"id{i}", f"2024-07-22 10:{i:02d}:00"]
+        good.append(",".join(values))
+    big = "B" * 800_000
+    for part in (good[:30], [big], good[30:]):
+        lines = tmp_path / f"part{len(part)}.txt"
+        lines.write_text("\n".join(part) + "\n")
+        subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-X", "message.max.bytes=2000000", "-l",
+                        str(lines)], check=True, timeout=60)
+    lake = str(tmp_path / "lake")
+    p, stats = process(lakestream, topic, lake, "--dead-letter-topic", dlq)
+    assert (stats["records"], stats["bad"]) == (61, 1)
+    assert_lake(lake, streams.expected_lake([streams.parse_csv_message(v) for v in good], 300, 300))
+    [(_, offset, key, value)] = streams.kcat_read(bootstrap, dlq)
+    letter = json.loads(value)
+    assert key == letter["position"] == f"{topic}/0@30"
+    assert letter["raw"] == ""
+    kept = len(base64.b64decode(letter["raw_base64"]))
+    assert 600_000 < kept < 800_000
+    assert letter["reason"].endswith(f"[raw left out and raw_base64 cut to fit message.max.bytes: the first {kept} "
+                                     f"of 800000 bytes; the whole record is at its position in the source topic]")
 
 
 def test_old_records_after_the_week_are_late(lakestream, bootstrap, source_dir, week, tmp_path):

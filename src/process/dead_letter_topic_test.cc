@@ -1,0 +1,59 @@
+#include "process/dead_letter_topic.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "lake/base64.h"
+
+namespace lakestream::process {
+namespace {
+
+// A letter holds its record twice (raw as JSON text, raw_base64), so a record Kafka took may
+// make a letter over the producer's message.max.bytes. Such a letter leaves raw out, then
+// cuts raw_base64 at a whole group, and says so in its reason.
+TEST(DeadLetterJson, BigLettersFitTheLimit) {
+  struct Case {
+    const char* name;
+    size_t raw_bytes;
+    size_t max_bytes;
+    bool has_raw;
+    size_t kept;  // bytes of the record in raw_base64
+    const char* reason_end;
+  };
+  const Case cases[] = {
+      {"fits", 1000, 10000, true, 1000, "expected 13 fields, got 1"},
+      {"raw left out", 3000, 5000, false, 3000,
+       "expected 13 fields, got 1 [raw left out to fit message.max.bytes; raw_base64 has the record]"},
+      {"raw_base64 cut", 30000, 5000, false, 0, nullptr},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    lake::DeadLetter letter{SourcePosition{"t", 1, 42}, std::string(c.raw_bytes, 'A'), "expected 13 fields, got 1",
+                            EventTime{0}};
+    letter.raw[0] = '\xff';  // not UTF-8: raw escapes it, raw_base64 keeps it
+    const std::string json = DeadLetterJson(letter, c.max_bytes);
+    EXPECT_LE(json.size(), c.max_bytes);
+    const auto j = nlohmann::json::parse(json);
+    EXPECT_EQ(j.at("position"), "t/1@42");
+    EXPECT_EQ(j.at("raw").get<std::string>().empty(), !c.has_raw);
+    const auto bytes = lake::Base64Decode(j.at("raw_base64").get<std::string>());
+    ASSERT_TRUE(bytes.has_value());
+    EXPECT_EQ(*bytes, letter.raw.substr(0, bytes->size()));
+    const std::string reason = j.at("reason");
+    if (c.reason_end != nullptr) {
+      EXPECT_EQ(bytes->size(), c.kept);
+      EXPECT_EQ(reason, c.reason_end);
+    } else {
+      // As much as fits: within one 4-character group (and the count's digits) of the limit.
+      EXPECT_GT(json.size() + 8, c.max_bytes);
+      EXPECT_EQ(reason, "expected 13 fields, got 1 [raw left out and raw_base64 cut to fit message.max.bytes: the "
+                        "first " + std::to_string(bytes->size()) + " of 30000 bytes; the whole record is at its "
+                        "position in the source topic]");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lakestream::process
