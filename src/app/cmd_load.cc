@@ -190,8 +190,8 @@ void RunLoad(const LoadArgs& given) {
     loader.WriteStats(interrupted, loader.total().files_failed == 0);
     if (loader.total().files_failed > 0) {
       return Fail(Status::FailedPrecondition(fmt::format(
-          "{} lake file(s) could not be loaded (see above); the other files were loaded",
-          loader.total().files_failed)));
+          "{} lake file(s) could not be loaded (see above); {} other(s) loaded, {} found loaded already",
+          loader.total().files_failed, loader.total().files_loaded, loader.total().files_skipped)));
     }
     if (interrupted) ExitCode() = 130;
     return;
@@ -282,7 +282,7 @@ void AddLoadCommand(CLI::App& root) {
       "  lakestream load --lake ./lake --warehouse warehouse.duckdb\n"
       "  lakestream load --lake ./lake --warehouse warehouse.duckdb --watch --interval 5\n"
       "  duckdb warehouse.duckdb 'SELECT station_name, sum(entries) FROM rpt_turnstile GROUP BY 1 "
-      "ORDER BY 2 DESC LIMIT 5'\n"
+      "ORDER BY 2 DESC LIMIT 5'   # the DuckDB CLI, if installed\n"
       "Each file is loaded in the same transaction as its row in load_manifest (path, size,\n"
       "checksum, rows), so running load again, or after a crash, never counts a file twice. Rows "
       "of one\n"

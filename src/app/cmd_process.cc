@@ -171,8 +171,10 @@ void RunProcess(const ProcessArgs& a) {
                 figures.bad == 0 ? ""
                 : dead_letter_topic ? fmt::format(" (dead letters in topic {})", a.dead_letter_topic).c_str()
                                     : fmt::format(" (dead letters under {}/_dead_letters/)", a.lake).c_str());
-    std::printf("committed %s files (%s rows) in %s commits to %s/%s\n",
-                Thousands(figures.files).c_str(), Thousands(figures.rows_committed).c_str(),
+    const bool side_rows = (figures.bad > 0 && !dead_letter_topic) || (options->lake.late_output && figures.late > 0);
+    std::printf("committed %s files (%s rows%s) in %s commits to %s/%s\n", Thousands(figures.files).c_str(),
+                Thousands(figures.rows_committed).c_str(),
+                side_rows ? ", dead letters and late records under _dead_letters/ and _late/ included" : "",
                 Thousands(figures.commits).c_str(), a.lake.c_str(), options->lake.table.c_str());
     if (figures.skipped_rows > 0) {
       std::printf("skipped %s malformed rows of the files%s\n", Thousands(figures.skipped_rows).c_str(),
@@ -288,8 +290,9 @@ void AddProcessCommand(CLI::App& root) {
       "together\n"
       "with the files they produced; after a crash or a rebalance the next owner resumes from "
       "there.\n"
-      "Ctrl-C / SIGTERM commits what was processed and exits 0. The group's Kafka offsets are committed\n"
-      "about once a second for monitoring only: `lakestream topics lag TOPIC --group G` shows the lag.");
+      "Ctrl-C / SIGTERM commits what was processed and exits 0. The group's Kafka offsets follow the lake's\n"
+      "commits, for monitoring only: `lakestream topics lag TOPIC --group G` shows the lag (up to the next\n"
+      "--trigger behind what was read).");
   cmd->callback([a, cmd] {
     if (!a->pipeline.empty() && (cmd->count("--duration") > 0 || cmd->count("--slide") > 0)) {
       return Fail(Status::InvalidArgument("--duration and --slide set the window of the built-in turnstile query; "

@@ -285,7 +285,7 @@ void RunProduce(const ProduceArgs& a) {
   std::printf("%s %s messages (%s) %s in %.2f s: %.0f msg/s, %.1f MB/s\n",
               producer ? "produced" : "wrote", Thousands(t.messages).c_str(),
               EffectiveFormat(a).c_str(),
-              producer ? fmt::format("to {} ({} partitions at {})", a.topic, producer->partitions(),
+              producer ? fmt::format("to {} ({} partition{} at {})", a.topic, producer->partitions(), producer->partitions() == 1 ? "" : "s",
                                      producer->bootstrap()).c_str()
                        : ("to " + a.dump).c_str(),
               seconds, t.messages / std::max(seconds, 1e-9), t.bytes / std::max(seconds, 1e-9) / 1e6);

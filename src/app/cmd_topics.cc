@@ -279,8 +279,8 @@ void AddTopicsCommand(CLI::App& root) {
   lag->add_flag("--json", args->json, "Print JSON: topic, group, partitions [{partition, committed, end, lag}], lag");
   AddCommonOptions(lag, args.get());
   lag->footer(
-      "`lakestream process` commits the group's offsets about once a second and when it stops, for\n"
-      "monitoring only: it resumes from the lake's checkpoints, never from these offsets.\n"
+      "`lakestream process` commits the group's offsets after each lake commit (--trigger) and when it\n"
+      "stops, for monitoring only: it resumes from the lake's checkpoints, never from these offsets.\n"
       "Examples:\n"
       "  lakestream topics lag mta-turnstile --group mta\n"
       "  lakestream topics lag mta-turnstile -g mta --json");

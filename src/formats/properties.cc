@@ -124,9 +124,14 @@ Result<std::vector<Property>> ReadPropertiesFile(const std::string& path) {
 }
 
 Result<Property> ParsePropertyArg(std::string_view arg) {
-  size_t eq = arg.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
-    return Status::InvalidArgument("-X expects key=value, got '" + std::string(arg.substr(0, eq)) + "'");
+  const size_t eq = arg.find('=');
+  if (eq == 0) return Status::InvalidArgument("-X expects key=value, got an empty key before '='");
+  if (eq == std::string_view::npos) {
+    // Not echoed whole: `-X 'sasl.password hunter2'` must not print the password.
+    const std::string_view word = arg.substr(0, std::min(arg.find_first_of(" \t:"), arg.size()));
+    if (IsSecretKey(arg)) return Status::InvalidArgument("-X expects key=value, got a setting of a secret (not shown)");
+    return Status::InvalidArgument("-X expects key=value, got '" + std::string(word) +
+                                   (word.size() < arg.size() ? " ...'" : "'"));
   }
   return Property{std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1)), "-X"};
 }

@@ -88,6 +88,31 @@ TEST(Properties, ErrorsNameTheLine) {
   }
 }
 
+// -X takes one key=value; a malformed one is named without its value, and never when it
+// names a secret.
+TEST(Properties, PropertyArg) {
+  auto ok = ParsePropertyArg("linger.ms=5");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->key, "linger.ms");
+  EXPECT_EQ(ok->value, "5");
+  struct Case {
+    const char* arg;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"linger.ms", "-X expects key=value, got 'linger.ms'"},
+      {"linger.ms 5", "-X expects key=value, got 'linger.ms ...'"},
+      {"sasl.password hunter2", "-X expects key=value, got a setting of a secret (not shown)"},
+      {"sasl.password:hunter2", "-X expects key=value, got a setting of a secret (not shown)"},
+      {"=5", "-X expects key=value, got an empty key before '='"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParsePropertyArg(c.arg);
+    ASSERT_FALSE(r.ok()) << c.arg;
+    EXPECT_EQ(r.status().message(), c.message);
+  }
+}
+
 TEST(Properties, SecretKeys) {
   for (const char* k : {"sasl.password", "ssl.key.password", "sasl.jaas.config",
                         "sasl.oauthbearer.client.secret", "SASL.PASSWORD"}) {

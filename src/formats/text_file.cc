@@ -127,7 +127,9 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
         }
         if (r != LIBDEFLATE_SUCCESS) {
           return finish(Status::IoError(fmt::format(
-              "cannot read '{}': invalid or truncated gzip data at byte {} (is the gzip file truncated?)", path, pos)));
+              "cannot read '{}': invalid or truncated gzip data in the member that starts at byte {} of {} (is the "
+              "gzip file truncated?)",
+              path, pos, in.size())));
         }
         pos += used_in;
         break;

@@ -56,6 +56,13 @@ Result<ConfPtr> ClientConfig::Build() const {
   }
   for (const auto& p : props_) {
     rd_kafka_conf_res_t res = rd_kafka_conf_set(conf.get(), p.key.c_str(), p.value.c_str(), err, sizeof err);
+    if (p.key == "sasl.jaas.config") {
+      // Java clients read it; librdkafka has no such setting (its value holds the password).
+      return Status::InvalidArgument(fmt::format(
+          "{}: sasl.jaas.config is a Java client setting that librdkafka does not read: give its username and "
+          "password as sasl.username and sasl.password instead (and sasl.mechanism, e.g. PLAIN)",
+          p.origin));
+    }
     if (res == RD_KAFKA_CONF_UNKNOWN) {
       return Status::InvalidArgument(fmt::format(
           "{}: unknown Kafka client property '{}' (librdkafka {} knows the keys listed in its "
@@ -117,6 +124,15 @@ Result<MetadataPtr> FetchMetadata(rd_kafka_t* handle, const std::string& bootstr
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::string last = LastClientError(handle);
+    // A broker that answered but refused the connection's security: not a missing broker.
+    for (const char* sign : {"SASL", "SSL", "Authentication", "authentication"}) {
+      if (last.find(sign) == std::string::npos) continue;
+      return Status::Unavailable(fmt::format(
+          "the Kafka broker at bootstrap.servers={} did not let this client in within {:g} s: {}. Check "
+          "security.protocol, sasl.mechanism and sasl.username / sasl.password (or the ssl.* settings) against the "
+          "cluster's listener",
+          bootstrap, timeout_ms / 1000.0, last));
+    }
     return Status::Unavailable(fmt::format(
         "no Kafka broker answered at bootstrap.servers={} within {:g} s ({}). Start the local one "
         "with `lakestream broker start`, or point --config / -X bootstrap.servers=HOST:PORT at "

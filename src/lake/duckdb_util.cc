@@ -54,6 +54,11 @@ Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
     if (!path.empty() && msg.find("in-memory database in read-only mode") != std::string::npos) {
       return NotADatabaseFile(path);
     }
+    if (msg.find("it is not a valid DuckDB database file") != std::string::npos) {
+      // Another file under that name: the command line is what is wrong (exit 2).
+      return Status::InvalidArgument("cannot open DuckDB database '" + path + "': " + msg +
+                                     " (give the file `lakestream load` writes, or a new name)");
+    }
     return Status::IoError("cannot open DuckDB database '" + (path.empty() ? ":memory:" : path) +
                            "': " + msg);
   }

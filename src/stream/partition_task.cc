@@ -179,7 +179,8 @@ Status PartitionTask::Load(std::string_view bytes, State* s) const {
   uint64_t spec_hash = 0;
   LS_RETURN_NOT_OK(r.U64(&spec_hash));
   if (spec_hash != spec_hash_) {
-    return Status::FailedPrecondition("checkpoint: written by a different pipeline spec than '" + spec_.name +
+    // The request is what differs (window, format, schema): exit 2, as for another table.
+    return Status::InvalidArgument("checkpoint: written by a different pipeline spec than '" + spec_.name +
                                       "' (its window, schema, keys or output changed)");
   }
   std::string topic;

@@ -104,6 +104,16 @@ Result<std::string> FileChecksum(const std::string& path) {
 }
 
 Result<std::string> HeaderOfWholeGzip(const std::string& path) {
+  {
+    // The text reader passes plain text through: a .csv.gz name on another file is damage.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!f) return Status::FromErrno(errno, "open", path);
+    unsigned char magic[2] = {0, 0};
+    if (std::fread(magic, 1, 2, f.get()) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+      return Status::IoError("cannot read '" + path + "': it is not gzip data, though its name ends in .csv.gz (a "
+                             "damaged or foreign file; the lake's writer makes whole gzip files only)");
+    }
+  }
   // The lake's one text reader inflates it (libdeflate checks each member's CRC and size);
   // of the text only the first line is kept.
   std::string header;

@@ -170,8 +170,8 @@ Status CheckLakeHeader(const std::string& relative_path, const std::string& head
       "lake file '{}' has the header '{}' ({} columns), not the {} columns of turnstile windows "
       "(index,CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS) that the "
       "warehouse's star schema is built from: --table must name a table of a turnstile pipeline "
-      "(pipelines/mta-turnstile.yaml). Query other tables straight from the lake, e.g. duckdb -c "
-      "\"SELECT * FROM read_csv('LAKE/TABLE/**/*.csv.gz')\"",
+      "(pipelines/mta-turnstile.yaml). Query other tables straight from the lake, e.g. in DuckDB "
+      "SELECT * FROM read_csv('LAKE/TABLE/*/*.csv.gz', hive_partitioning=false)",
       relative_path, shown, header.empty() ? 0 : fields.size(), kLakeColumnCount));
 }
 
@@ -260,7 +260,7 @@ Status Warehouse::CreateOrCheckSchema(Mode mode) {
                    "AND schema_name = 'main' AND table_name = 'lakestream_meta'"));
   if (t.rows.at(0).at(0) == "0") {
     if (mode == Mode::kReadOnly) {
-      return Status::FailedPrecondition(
+      return Status::InvalidArgument(
           "'" + path_ +
           "' is not a lakestream warehouse (no lakestream_meta table): "
           "give --warehouse the file `lakestream load` writes");

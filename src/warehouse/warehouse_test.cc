@@ -74,6 +74,23 @@ class WarehouseTest : public ::testing::Test {
     return report.ok() ? std::move(*report) : LoadReport{};
   }
 
+  // `bad` (already written) loaded beside a good file of one row: the good one loads, `bad`
+  // fails alone; its error. The warehouse holds the good row only.
+  Status LoadBesideAGoodFile(const std::string& bad) {
+    WriteCsvGz(Part("2023-06-03", 1, 1), {Row59("10:00:00", 5, 6)});
+    auto w = OpenWarehouse();
+    EXPECT_NE(w, nullptr);
+    if (w == nullptr) return Status::Internal("no warehouse");
+    LoadReport r = LoadLake(*w);
+    EXPECT_EQ(r.figures.files_loaded, 1u);
+    EXPECT_EQ(r.failures.size(), 1u);
+    if (r.failures.size() != 1) return Status::Internal("not one failure");
+    EXPECT_EQ(r.failures[0].file.path, bad);
+    EXPECT_EQ(Dump(w->connection(), "SELECT count(*), sum(entries) FROM fact_turnstile"), "1|5\n");
+    EXPECT_EQ(Dump(w->connection(), "SELECT count(*) FROM load_manifest"), "1\n");
+    return r.failures[0].error;
+  }
+
   // The lake loaded into a new warehouse a file at a time (a load per file): its tables.
   std::string SnapshotLoadedFileByFile() {
     std::filesystem::remove(db_);
@@ -513,45 +530,40 @@ TEST_F(WarehouseTest, AFileCutShortFailsAloneAndNothingOfItLoads) {
     std::snprintf(time, sizeof time, "%02d:%02d:00", m / 60, m % 60);
     rows.push_back(RowTimes("00-00-" + std::to_string(m % 7), time, m, 1));
   }
-  const std::string cut = Part("2023-06-03", 0, 1), good = Part("2023-06-03", 1, 1);
+  const std::string cut = Part("2023-06-03", 0, 1);
   WriteCsvGz(cut, rows);
-  WriteCsvGz(good, {Row59("10:00:00", 5, 6)});
   std::filesystem::resize_file(cut, std::filesystem::file_size(cut) - 9);  // its CRC and size, and a byte
-  auto w = OpenWarehouse();
-  ASSERT_NE(w, nullptr);
-  LoadReport r = LoadLake(*w);
-  EXPECT_EQ(r.figures.files_loaded, 1u);
-  ASSERT_EQ(r.failures.size(), 1u);
-  EXPECT_EQ(r.failures[0].file.path, cut);
-  EXPECT_NE(r.failures[0].error.message().find("is not a whole gzip file"), std::string::npos)
-      << r.failures[0].error.message();
-  EXPECT_EQ(Dump(w->connection(), "SELECT count(*), sum(entries) FROM fact_turnstile"), "1|5\n");
-  EXPECT_EQ(Dump(w->connection(), "SELECT count(*) FROM load_manifest"), "1\n");
+  const Status error = LoadBesideAGoodFile(cut);
+  EXPECT_NE(error.message().find("is not a whole gzip file"), std::string::npos) << error.message();
+}
+
+// A .csv.gz name on a file that is not gzip (plain text: the text reader would pass it
+// through) is damage, named as such, not a file of another table.
+TEST_F(WarehouseTest, APlainTextFileUnderACsvGzNameIsDamage) {
+  const std::string plain = Part("2023-06-03", 0, 1);
+  std::filesystem::create_directories(std::filesystem::path(plain).parent_path());
+  std::ofstream(plain) << ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n";
+  const Status error = LoadBesideAGoodFile(plain);
+  EXPECT_NE(error.message().find("it is not gzip data, though its name ends in .csv.gz"), std::string::npos)
+      << error.message();
 }
 
 // The CSV files are read by position: a file of another pipeline (here the taxi one's
 // columns) fails by name with what it holds, and the turnstile file beside it loads.
 TEST_F(WarehouseTest, AFileOfAnotherTableFailsByItsColumns) {
-  const std::string taxi = Part("2023-06-03", 0, 1), good = Part("2023-06-03", 1, 1);
+  const std::string taxi = Part("2023-06-03", 0, 1);
   testing::WriteGzip(taxi, ",PULocationID,window_start,window_end,rides,total_amount\n0,74,2020-06-30 18:05:00,"
                   "2020-06-30 18:15:00,1,5.8\n");
-  WriteCsvGz(good, {Row59("10:00:00", 5, 6)});
-  auto w = OpenWarehouse();
-  ASSERT_NE(w, nullptr);
-  LoadReport r = LoadLake(*w);
-  EXPECT_EQ(r.figures.files_loaded, 1u);
-  ASSERT_EQ(r.failures.size(), 1u);
-  EXPECT_EQ(r.failures[0].file.path, taxi);
-  EXPECT_EQ(r.failures[0].error.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(r.failures[0].error.message().rfind(
-                "lake file '" + r.failures[0].file.relative_path +
-                    "' has the header ',PULocationID,window_start,window_end,rides,total_amount' (6 columns), not the "
-                    "12 columns of turnstile windows (index,CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,"
-                    "ENTRIES,EXITS)",
-                0),
+  const Status error = LoadBesideAGoodFile(taxi);
+  EXPECT_EQ(error.code(), StatusCode::kInvalidArgument);
+  const std::string relative = "turnstile/date=2023-06-03/" + std::filesystem::path(taxi).filename().string();
+  EXPECT_EQ(error.message().rfind("lake file '" + relative +
+                                      "' has the header ',PULocationID,window_start,window_end,rides,total_amount' (6 "
+                                      "columns), not the 12 columns of turnstile windows (index,CA,UNIT,SCP,STATION,"
+                                      "LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS)",
+                                  0),
             0u)
-      << r.failures[0].error.message();
-  EXPECT_EQ(Dump(w->connection(), "SELECT count(*), sum(entries) FROM fact_turnstile"), "1|5\n");
+      << error.message();
 }
 
 // A load's statements list every file of a group: an error shows DuckDB's reason and only
@@ -645,9 +657,19 @@ TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
         << data.status().message();
   }
 
+  // Another kind of file under a .duckdb name.
+  {
+    std::ofstream(dir_ + "/text.duckdb") << "hello\n";
+  }
+  auto text = Warehouse::Open(dir_ + "/text.duckdb", Warehouse::Mode::kReadOnly);
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(text.status().message().find("(give the file `lakestream load` writes, or a new name)"), std::string::npos)
+      << text.status().message();
+
   auto foreign = Warehouse::Open(dir_ + "/other.duckdb", Warehouse::Mode::kReadOnly);
   ASSERT_FALSE(foreign.ok());
-  EXPECT_EQ(foreign.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(foreign.status().code(), StatusCode::kInvalidArgument);  // the command line names the wrong file
   EXPECT_NE(foreign.status().message().find("is not a lakestream warehouse"), std::string::npos);
 
   {

@@ -229,6 +229,16 @@ def test_config_errors_name_the_line_and_hide_secrets(tmp_path):
     assert p.returncode != 0
     assert "hunter2" not in p.stderr + p.stdout
 
+    # The local broker's listener has no SASL: it answers, but does not let this client in.
+    cfg.write_text(f"bootstrap.servers={BOOTSTRAP}\nsecurity.protocol=SASL_PLAINTEXT\n"
+                   "sasl.mechanisms=PLAIN\nsasl.username=u\nsasl.password=hunter2-very-secret\n")
+    p = run("produce", "--source", SUBSET, "--topic", "x", "--config", str(cfg), "--connect-timeout", "3",
+            check=False, timeout=60)
+    assert p.returncode == 1
+    assert f"the Kafka broker at bootstrap.servers={BOOTSTRAP} did not let this client in within 3 s" in p.stderr
+    assert "Check security.protocol, sasl.mechanism and sasl.username / sasl.password" in p.stderr
+    assert "hunter2" not in p.stderr + p.stdout
+
 
 def test_bad_options_say_what_is_wanted():
     # Usage errors exit 2 and name the option and the value wanted.

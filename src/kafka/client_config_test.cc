@@ -1,0 +1,40 @@
+#include "kafka/client_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace lakestream::kafka {
+namespace {
+
+// Configuration errors name where the key came from and what to do, and never show a
+// secret's value.
+TEST(ClientConfig, ErrorsNameTheSourceAndHideSecrets) {
+  struct Case {
+    std::vector<std::string> overrides;
+    const char* message;
+  };
+  const Case cases[] = {
+      {{"linger.mss=5"},
+       "-X: unknown Kafka client property 'linger.mss' (librdkafka VERSION knows the keys listed in its "
+       "CONFIGURATION.md; fix the spelling or remove the line)"},
+      {{"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='u' "
+        "password='hunter2';"},
+       "-X: sasl.jaas.config is a Java client setting that librdkafka does not read: give its username and password "
+       "as sasl.username and sasl.password instead (and sasl.mechanism, e.g. PLAIN)"},
+      {{"ssl.key.password"}, "-X expects key=value, got a setting of a secret (not shown)"},
+  };
+  for (const Case& c : cases) {
+    auto loaded = ClientConfig::Load("", c.overrides);
+    Status st = loaded.ok() ? loaded->Build().status() : loaded.status();
+    ASSERT_FALSE(st.ok()) << c.overrides[0];
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    std::string want = c.message;
+    if (size_t at = want.find("VERSION"); at != std::string::npos) want.replace(at, 7, rd_kafka_version_str());
+    EXPECT_EQ(st.message(), want);
+    EXPECT_EQ(st.message().find("hunter2"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace lakestream::kafka
