@@ -288,7 +288,10 @@ void AddLoadCommand(CLI::App& root) {
       "of one\n"
       "device and window from several files (partitions) are summed. A file changed after it was "
       "loaded\n"
-      "is reported, not reloaded; the command then exits 1 after loading the other files.");
+      "is reported, not reloaded; the command then exits 1 after loading the other files.\n"
+      "Load a lake of tumbling windows (process's default): a hopping lake (--slide below --duration)\n"
+      "holds each reading in several windows, and the warehouse's sums would count it that many times.\n"
+      "One lake per warehouse: files are known by their path under the lake.");
   cmd->callback([a] { RunLoad(*a); });
 }
 

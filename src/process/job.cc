@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <tuple>
 
 #include "kafka/consumer.h"
+#include "lake/checkpoint.h"
+#include "lake/layout.h"
 #include "produce/source.h"
 
 namespace lakestream::process {
@@ -47,6 +51,9 @@ class KafkaJob final : public kafka::RebalanceListener {
     // transaction's commit marker, the last record's offset + 1 falls short of the end, so
     // the end-of-partition event is what says it.
     if (o_.available_now) config.SetDefault("enable.partition.eof", "true");
+    if (const std::string session = config.Get("session.timeout.ms"); !session.empty()) {
+      session_timeout_ms_ = std::atoll(session.c_str());
+    }
     auto made = kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this, o_.connect_timeout_ms, stop);
     if (!made.ok() && stop()) {
       // Ctrl-C / SIGTERM while waiting for the brokers: nothing was read, nothing to commit.
@@ -98,7 +105,7 @@ class KafkaJob final : public kafka::RebalanceListener {
             all_done = false;
           }
         }
-        if (all_done && status.ok()) break;
+        if (all_done && status.ok() && OthersDone()) break;
       }
       if (status.ok()) status = queue_.error();
       if (progress) progress(Figures());
@@ -184,6 +191,70 @@ class KafkaJob final : public kafka::RebalanceListener {
     bool done = false;
   };
   using Key = std::pair<std::string, int32_t>;
+  // The partition's lake checkpoint is at `end` or beyond, with no window left open.
+  bool FlushedToEnd(const kafka::TopicPartition& tp, int64_t end) const {
+    auto c = lake::ReadCheckpoint(lake::CheckpointPath(o_.lake.root, tp.topic, PartitionId{tp.partition}));
+    if (!c.ok() || !c->has_value() || (*c)->next_offset.value < end) return false;
+    auto task = stream::PartitionTask::Make(o_.spec, SourcePosition{tp.topic, tp.partition, -1});
+    return task.ok() && (*task)->Restore((*c)->state).ok() && (*task)->Stats().open_windows == 0;
+  }
+
+  std::map<Key, std::pair<int64_t, int64_t>> other_bounds_;  // OthersDone: first and end offsets
+  Clock::time_point others_checked_{};
+  std::optional<Clock::time_point> others_deadline_;
+  int64_t session_timeout_ms_ = 45000;  // librdkafka's default
+
+  // available-now, once this process's partitions are done: are the topics' other
+  // partitions (not assigned to it) done too? They are when their lake checkpoints reach
+  // the end offsets (read once, at the first check). Otherwise another member of the group
+  // holds them: a member leaving (stopped just before this run started) hands them over at
+  // the next rebalance, which polling serves, and this process then reads them; a live one
+  // commits them itself. Past session.timeout.ms (and 10 s more) without either, the job
+  // ends and names them: they were not processed by this run.
+  bool OthersDone() {
+    const auto now = Clock::now();
+    if (now - others_checked_ < std::chrono::milliseconds(500)) return false;
+    others_checked_ = now;
+    std::vector<kafka::TopicPartition> others;
+    for (const std::string& topic : o_.topics) {
+      auto n = kafka::PartitionCount(consumer_->handle(), topic, consumer_->bootstrap(), o_.connect_timeout_ms);
+      if (!n.ok()) return true;  // the topic is gone: the next run says so
+      for (int32_t p = 0; p < *n; ++p) {
+        if (!workers_.contains({topic, p})) others.push_back({topic, p});
+      }
+    }
+    std::vector<kafka::TopicPartition> unknown;
+    for (const auto& tp : others) {
+      if (!other_bounds_.contains({tp.topic, tp.partition})) unknown.push_back(tp);
+    }
+    if (!unknown.empty()) {
+      auto wm = consumer_->Watermarks(unknown, o_.connect_timeout_ms);
+      if (!wm.ok()) return false;  // asked again at the next check
+      for (size_t i = 0; i < unknown.size(); ++i) other_bounds_[{unknown[i].topic, unknown[i].partition}] = (*wm)[i];
+    }
+    std::string behind;
+    for (const auto& tp : others) {
+      const auto [low, end] = other_bounds_[{tp.topic, tp.partition}];
+      if (end <= low) continue;  // empty
+      if (!FlushedToEnd(tp, end)) behind += fmt::format("{}{}/{}", behind.empty() ? "" : ", ", tp.topic, tp.partition);
+    }
+    if (behind.empty()) return true;
+    if (!others_deadline_) {
+      const int64_t wait_ms = session_timeout_ms_ + 10000;
+      others_deadline_ = now + std::chrono::milliseconds(wait_ms);
+      std::fprintf(stderr,
+                   "lakestream: %s: not assigned to this process, not processed to the end in the lake: waiting up to "
+                   "%lld s for the group's other members (or a rebalance that hands them over)\n",
+                   behind.c_str(), static_cast<long long>(wait_ms / 1000));
+      return false;
+    }
+    if (now < *others_deadline_) return false;
+    std::fprintf(stderr,
+                 "lakestream: warning: %s: not processed by this run: other members of group '%s' hold them and "
+                 "have not committed up to the end (run again when they are gone, or let them finish)\n",
+                 behind.c_str(), o_.group.c_str());
+    return true;
+  }
 
   PartitionWorker* Find(std::string_view topic, int32_t partition) {
     if (cache_ != nullptr && cache_partition_ == partition && cache_topic_ == topic) return cache_;

@@ -308,6 +308,7 @@ Result<std::vector<ManifestEntry>> Warehouse::Manifest() {
 }
 
 Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const LoadOptions& options) {
+  if (!broken_.ok()) return broken_;
   LS_ASSIGN_OR_RETURN(std::vector<ManifestEntry> entries, Manifest());
   std::map<std::string, ManifestEntry, std::less<>> manifest;
   for (auto& e : entries) manifest.emplace(e.file_path, std::move(e));
@@ -337,8 +338,9 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
   std::vector<PendingFile> group;
   int64_t group_bytes = 0;
   auto load_group = [&] {
-    if (group.empty()) return;
+    if (group.empty() || !broken_.ok()) return;
     Result<std::vector<int64_t>> rows = LoadGroup(group, options);
+    if (!broken_.ok()) return;  // no retry on this connection (see broken_); Load says so
     for (size_t k = 0; k < group.size(); ++k) {
       const PendingFile& p = group[k];
       if (!rows.ok() && k > 0 && options.stop && options.stop()) {
@@ -356,6 +358,7 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
         result.error = rows.status();
       } else {
         Result<std::vector<int64_t>> one = LoadGroup({&p, 1}, options);
+        if (!broken_.ok()) return;
         if (one.ok()) {
           result.rows = one->front();
         } else {
@@ -374,6 +377,7 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
     group_bytes = 0;
   };
   for (const LakeFile& file : files) {
+    if (!broken_.ok()) return broken_;
     if (report.interrupted || (options.stop && options.stop())) {
       report.interrupted = true;
       break;
@@ -448,6 +452,7 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
     finish(std::move(result));
   }
   load_group();  // after a stop too: the files gathered before it (none if it came in a retry)
+  if (!broken_.ok()) return broken_;
   return report;
 }
 
@@ -518,13 +523,21 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
     }
     LS_RETURN_NOT_OK(named(conn_->Execute(manifest)));
     LS_RETURN_NOT_OK(hook(LoadStep::kManifest));
-    LS_RETURN_NOT_OK(named(conn_->Execute("COMMIT")));
+    Status commit = hook(LoadStep::kCommit);
+    if (commit.ok()) commit = conn_->Execute("COMMIT");
+    if (!commit.ok()) {
+      broken_ = Status(commit.code(),
+                       fmt::format("cannot load {}: the warehouse failed to commit: {}. Nothing more is loaded in "
+                                   "this run (what was committed before stays); run `lakestream load` again once the "
+                                   "cause (e.g. a full disk) is fixed, and it loads the rest",
+                                   what, commit.message()));
+      return broken_;
+    }
     return rows;
   };
   Result<std::vector<int64_t>> rows = run();
-  if (!rows.ok()) {
-    // Nothing of the group stays: the transaction is the unit of exactly once. After a
-    // failed COMMIT DuckDB has already rolled back, and this ROLLBACK fails harmlessly.
+  if (!rows.ok() && broken_.ok()) {
+    // Nothing of the group stays: the transaction is the unit of exactly once.
     (void)conn_->Execute("ROLLBACK");
   }
   return rows;

@@ -53,7 +53,9 @@ namespace lakestream::warehouse {
 inline constexpr int kSchemaVersion = 1;
 
 // Where a load can be interrupted inside its transaction (fault injection in tests).
-enum class LoadStep { kStaged, kDimensions, kFacts, kManifest };
+// kCommit: tests only, a failing COMMIT (DuckDB's own, e.g. a full disk, cannot be made to
+// fail on demand).
+enum class LoadStep { kStaged, kDimensions, kFacts, kManifest, kCommit };
 // Called at each step with the file's relative path; a non-OK Status aborts that file's
 // transaction as a real failure would. nullptr: no faults.
 using LoadFaultHook = std::function<Status(LoadStep, std::string_view relative_path)>;
@@ -127,7 +129,7 @@ class Warehouse {
   // transactions of up to kGroupFiles files (each file is loaded whole with its manifest
   // row, or not at all). A file that fails (unreadable, bad rows, changed since loaded)
   // is recorded in the report and the next file is tried. The Status is not OK only when
-  // the warehouse itself fails (e.g. reading the manifest).
+  // the warehouse itself fails (e.g. reading the manifest, or a COMMIT: see broken_).
   Result<LoadReport> Load(const std::vector<LakeFile>& files, const LoadOptions& options);
   // A group of new files is loaded in one transaction: every file's rows and manifest row,
   // or nothing. DuckDB's upsert and commit cost grow with the fact table, so a transaction
@@ -154,6 +156,13 @@ class Warehouse {
 
   std::string path_;
   std::unique_ptr<lake::DuckDbConnection> conn_;
+  // Set when a COMMIT failed. DuckDB 1.4 may then keep the transaction's rows visible to
+  // this connection though they are not on disk (a full disk while checkpointing: its
+  // ROLLBACK finds no transaction), so a file-by-file retry, or a later group, on the same
+  // connection counted rows twice or left a WAL DuckDB could not replay. After a failed
+  // COMMIT this Warehouse does nothing more; a new one (a new load) starts from what is on
+  // disk, as after kill -9.
+  Status broken_;
 };
 
 // The SQL query that reads lake files as rows of (ls_file, CA, UNIT, SCP, STATION,

@@ -425,6 +425,50 @@ TEST_F(WarehouseTest, TempFilesAndSideFoldersAreNeverLoaded) {
   EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries) FROM fact_turnstile"), "1\n");
 }
 
+// A failed COMMIT (DuckDB: a full disk while checkpointing) may leave the transaction's rows
+// visible to the connection though not on disk: retrying on it counted rows twice. The load
+// stops there with the reason; the groups committed before stay, and a new load (a new
+// connection) loads the rest, as after kill -9.
+TEST_F(WarehouseTest, AFailedCommitStopsTheLoadAndTheNextLoadFinishesIt) {
+  const int n = static_cast<int>(Warehouse::kGroupFiles) + 2;
+  int64_t entries = 0;
+  for (int i = 0; i < n; ++i) {
+    WriteCsvGz(Part("2023-06-03", 0, i + 1), {Row59("10:00:00", i, 1)});
+    entries += i;
+  }
+  {
+    auto w = OpenWarehouse();
+    ASSERT_NE(w, nullptr);
+    LoadOptions o;
+    o.loaded_at = "2024-01-02 03:04:05";
+    int commits = 0;
+    o.fault_hook = [&](LoadStep step, std::string_view) {
+      // Called once per file of the group: the second group's first call fails.
+      if (step == LoadStep::kCommit && ++commits == static_cast<int>(Warehouse::kGroupFiles) + 1) {
+        return Status::IoError("Could not write file \"w.duckdb\": No space left on device");
+      }
+      return Status::Ok();
+    };
+    auto files = ListLakeFiles(lake_, "turnstile");
+    ASSERT_TRUE(files.ok());
+    auto r = w->Load(*files, o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kIoError);
+    EXPECT_NE(r.status().message().find("the warehouse failed to commit: Could not write file \"w.duckdb\": No space "
+                                        "left on device. Nothing more is loaded in this run"),
+              std::string::npos)
+        << r.status().message();
+    EXPECT_EQ(w->Load(*files, o).status().message(), r.status().message());  // and nothing more after it
+  }
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(Dump(w->connection(), "SELECT count(*) FROM load_manifest"), std::to_string(Warehouse::kGroupFiles) + "\n");
+  LoadReport again = LoadLake(*w);
+  EXPECT_EQ(again.figures.files_loaded, 2u);
+  EXPECT_EQ(again.figures.files_skipped, Warehouse::kGroupFiles);
+  EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries) FROM fact_turnstile"), std::to_string(entries) + "\n");
+}
+
 TEST_F(WarehouseTest, ManyFilesLoadInGroupsAndABadOneFailsAlone) {
   // More files than one transaction takes (Warehouse::kGroupFiles), one of them bad: its
   // group is loaded again a file at a time, so only the bad file fails, by name; the

@@ -196,6 +196,55 @@ def test_two_processes_in_one_group(lakestream, week, tmp_path):
     assert_group_caught_up(lakestream, topic, g)
 
 
+def test_available_now_waits_for_partitions_another_member_holds(lakestream, bootstrap, tmp_path):
+    # A streaming member holds a partition it has read but not committed (trigger 1 h) when
+    # an available-now run joins the group. The run does its partition, then must not end
+    # as if the topic were done: it waits for the other member. Stopped, that one commits
+    # on its way out (its last windows still open), and the rebalance hands the partition
+    # to the run, which emits them.
+    topic = f"held-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", "2")
+    records = []
+    for p in (0, 1):
+        lines = tmp_path / f"p{p}.txt"
+        values = []
+        for i in range(20):
+            r = [f"A{p}{i:02d}", "R001", "02-00-00", "ST", "1", "BMT", "07/22/2024", "10:00:00", "REGULAR", str(i),
+                 str(i), f"id{p}-{i}", f"2024-07-22 10:{3 * i:02d}:00"]
+            values.append(",".join(r))
+        records += [streams.parse_csv_message(v) for v in values]
+        lines.write_text("\n".join(values) + "\n")
+        subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-p", str(p), "-l", str(lines)], check=True,
+                       timeout=60)
+    lake = str(tmp_path / "lake")
+    g = group()
+    streaming = subprocess.Popen(
+        [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake, "--trigger", "1h",
+         "--metrics-port", "0", "-X", f"bootstrap.servers={bootstrap}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = streams.metrics_url(streaming.stderr)
+        deadline = time.monotonic() + 60
+        while streams.scrape_metrics(url)[0]["lakestream_records_total"] < 40:
+            assert time.monotonic() < deadline, "the streaming member did not read both partitions"
+            time.sleep(0.1)
+        backfill = subprocess.Popen(
+            [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake, "--trigger",
+             "available-now", "-X", f"bootstrap.servers={bootstrap}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        note = backfill.stderr.readline()  # printed once its own partition is done
+        assert "not assigned to this process, not processed to the end in the lake: waiting up to" in note, note
+        assert backfill.poll() is None
+    finally:
+        streaming.send_signal(signal.SIGTERM)
+        _, err = streaming.communicate(timeout=60)
+    assert streaming.returncode == 0, err
+    out, err = backfill.communicate(timeout=60)
+    assert backfill.returncode == 0, err
+    assert "not processed by this run" not in err
+    assert_lake(lake, streams.expected_lake(records, 300, 300))
+
+
 @pytest.mark.parametrize("dead_letters", ["lake", "topic"])
 def test_garbage_goes_to_dead_letters(lakestream, bootstrap, source_dir, tmp_path, dead_letters):
     dump = tmp_path / "week.tsv"
