@@ -255,7 +255,8 @@ void AddProcessCommand(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option(
          "--max-records-per-trigger", a->max_records_per_trigger,
-         "Commit a partition after this many records even before its trigger (bounds memory)")
+         "Commit a partition once it has this many records since its last commit, even before its trigger "
+         "(bounds memory; checked after each fetched batch of up to 10,000 records)")
       ->capture_default_str();
   cmd->add_flag("--late-output", a->late_output,
                 "Also write late records to <lake>/_late/<topic>/");

@@ -20,7 +20,7 @@ struct DeadLetter {
   SourcePosition position;  // where it came from (topic/partition@offset or file:line)
   std::string raw;          // its bytes as received, any encoding
   std::string reason;       // why it was rejected, with the field and a hint
-  EventTime time;           // chooses the date folder: the Kafka timestamp or processing time
+  EventTime time;           // chooses the date folder: the latest event time its partition has seen
 };
 
 // Columns of a dead-letter line, in order: position, topic, partition, offset, reason,

@@ -240,8 +240,8 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode
     if (m.find("lock") != std::string::npos) {
       return Status::Unavailable(
           "warehouse '" + path +
-          "' is open for writing in another process (a `lakestream load`, or a DuckDB "
-          "session): DuckDB allows one writer at a time; retry when it has finished. (" +
+          "' is open in another process (a `lakestream load`, or a DuckDB session; a write blocks "
+          "every other process, a read blocks writers): retry when it has finished. (" +
           m + ")");
     }
     return conn.status();
