@@ -48,6 +48,14 @@ std::string DeadLetterJson(const lake::DeadLetter& letter, size_t max_bytes) {
   const size_t room = max_bytes > fixed ? (max_bytes - fixed) / 4 * 4 : 0;
   base64 = whole.substr(0, std::min(room, whole.size()));
   reason = cut_reason(base64.size() == whole.size() ? letter.raw.size() : base64.size() / 4 * 3);
+  out = Render(row);
+  if (out.size() <= max_bytes) return out;
+  // A reason too long itself (the decoder's are short; this is the last resort): cut at a
+  // UTF-8 character boundary.
+  const size_t others = out.size() - reason.size();
+  size_t keep = max_bytes > others + 64 ? max_bytes - others - 64 : 0;
+  while (keep > 0 && (static_cast<unsigned char>(reason[keep]) & 0xC0) == 0x80) --keep;
+  reason = reason.substr(0, keep) + " [reason cut]";
   return Render(row);
 }
 
@@ -57,16 +65,17 @@ Result<std::unique_ptr<DeadLetterTopic>> DeadLetterTopic::Open(kafka::ClientConf
   t->topic_ = topic;
   // Dead letters are few and must not wait for a batch to fill.
   config.SetDefault("linger.ms", "5");
+  // Read before the config moves into the producer. librdkafka refuses a message over
+  // message.max.bytes (key and record overhead included).
+  const std::string configured = config.Get("message.max.bytes");
+  size_t limit = 1000000;
+  if (!configured.empty()) limit = static_cast<size_t>(std::max(0LL, std::atoll(configured.c_str())));
+  t->max_letter_bytes_ = limit > 4096 ? limit - 1024 : limit / 2;  // room for the key and the record's framing
   auto producer = kafka::Producer::Make(std::move(config), topic, connect_timeout_ms);
   if (!producer.ok()) {
     return Status(producer.status().code(), fmt::format("--dead-letter-topic: {}", producer.status().message()));
   }
   t->producer_ = std::move(*producer);
-  // librdkafka refuses a message over message.max.bytes (key and record overhead included).
-  const std::string configured = config.Get("message.max.bytes");
-  size_t limit = 1000000;
-  if (!configured.empty()) limit = static_cast<size_t>(std::max(0LL, std::atoll(configured.c_str())));
-  t->max_letter_bytes_ = limit > 4096 ? limit - 1024 : limit / 2;  // room for the key and the record's framing
   return t;
 }
 

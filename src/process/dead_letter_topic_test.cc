@@ -55,5 +55,18 @@ TEST(DeadLetterJson, BigLettersFitTheLimit) {
   }
 }
 
+// The last resort: a reason too long by itself is cut too, at a character boundary.
+TEST(DeadLetterJson, AHugeReasonIsCutToo) {
+  std::string reason;
+  while (reason.size() < 20000) reason += "caf\xc3\xa9 ";
+  lake::DeadLetter letter{SourcePosition{"t", 0, 7}, std::string(30000, 'x'), reason, EventTime{0}};
+  const std::string json = DeadLetterJson(letter, 5000);
+  EXPECT_LE(json.size(), 5000u);
+  const auto j = nlohmann::json::parse(json);  // throws on invalid UTF-8
+  const std::string cut = j.at("reason");
+  EXPECT_TRUE(cut.ends_with(" [reason cut]")) << cut.substr(cut.size() - 40);
+  EXPECT_TRUE(reason.starts_with(cut.substr(0, cut.size() - 13)));
+}
+
 }  // namespace
 }  // namespace lakestream::process

@@ -105,7 +105,14 @@ class KafkaJob final : public kafka::RebalanceListener {
             all_done = false;
           }
         }
-        if (all_done && status.ok() && OthersDone()) break;
+        if (all_done && status.ok()) {
+          Result<bool> others = OthersDone();
+          if (!others.ok()) {
+            status = others.status();
+          } else if (*others) {
+            break;
+          }
+        }
       }
       if (status.ok()) status = queue_.error();
       if (progress) progress(Figures());
@@ -122,11 +129,14 @@ class KafkaJob final : public kafka::RebalanceListener {
   }
 
   std::vector<int64_t> OnAssigned(const std::vector<kafka::TopicPartition>& parts) override {
+    ever_assigned_ = true;  // an empty assignment too: a member with nothing to do is done
     // The first and end offsets, read before these partitions' fetching starts (a query
     // sent behind a fetch that waits for data waits as long). available-now needs the ends;
     // a resume needs the first to know whether its last record is still there to check.
     std::vector<std::pair<int64_t, int64_t>> bounds(parts.size(), {-1, -1});
-    auto wm = consumer_->Watermarks(parts, o_.connect_timeout_ms);
+    // Inside the rebalance callback: streaming does without them (a warning) rather than
+    // hold the group for a whole connect timeout.
+    auto wm = consumer_->Watermarks(parts, o_.available_now ? o_.connect_timeout_ms : std::min(o_.connect_timeout_ms, 5000));
     if (wm.ok()) {
       bounds = std::move(*wm);
     } else if (o_.available_now && fatal_.ok()) {
@@ -142,9 +152,23 @@ class KafkaJob final : public kafka::RebalanceListener {
       }
       Slot slot;
       std::tie(slot.low, slot.end) = bounds[offsets.size()];
+      // A log that ends before the checkpoint's offset is not the log the lake read (the
+      // seek would fall at or before its end, without an error).
+      if (slot.end >= 0 && (*w)->position() > slot.end && fatal_.ok()) {
+        fatal_ = Status::DataLoss(fmt::format(
+            "{}/{}: the lake's checkpoint is at offset {}, but the partition ends at {}: the topic was deleted and "
+            "re-created, or truncated, since. To process this partition from its start, move its checkpoint away: {}",
+            tp.topic, tp.partition, (*w)->position(), slot.end, (*w)->checkpoint_path()));
+      }
       // The last committed record is checked only where it can be read: not when the first
-      // offsets are unknown (streaming, query failed) or retention has deleted it.
-      if ((*w)->checking_resume() && (slot.low < 0 || slot.low > (*w)->resume_offset())) (*w)->SkipResumeCheck();
+      // offsets are unknown (the query failed) or retention has deleted it.
+      if ((*w)->checking_resume() && (slot.low < 0 || slot.low > (*w)->resume_offset())) {
+        if (slot.low < 0) {
+          std::fprintf(stderr, "lakestream: warning: %s/%d: resumed without checking its last committed record (the "
+                       "partition's first offset could not be read)\n", tp.topic.c_str(), tp.partition);
+        }
+        (*w)->SkipResumeCheck();
+      }
       offsets.push_back((*w)->resume_offset());
       slot.base = (*w)->Stats();
       slot.worker = std::move(*w);
@@ -191,70 +215,95 @@ class KafkaJob final : public kafka::RebalanceListener {
     bool done = false;
   };
   using Key = std::pair<std::string, int32_t>;
-  // The partition's lake checkpoint is at `end` or beyond, with no window left open.
-  bool FlushedToEnd(const kafka::TopicPartition& tp, int64_t end) const {
-    auto c = lake::ReadCheckpoint(lake::CheckpointPath(o_.lake.root, tp.topic, PartitionId{tp.partition}));
-    if (!c.ok() || !c->has_value() || (*c)->next_offset.value < end) return false;
-    auto task = stream::PartitionTask::Make(o_.spec, SourcePosition{tp.topic, tp.partition, -1});
-    return task.ok() && (*task)->Restore((*c)->state).ok() && (*task)->Stats().open_windows == 0;
-  }
-
-  std::map<Key, std::pair<int64_t, int64_t>> other_bounds_;  // OthersDone: first and end offsets
-  Clock::time_point others_checked_{};
-  std::optional<Clock::time_point> others_deadline_;
-  int64_t session_timeout_ms_ = 45000;  // librdkafka's default
-
   // available-now, once this process's partitions are done: are the topics' other
-  // partitions (not assigned to it) done too? They are when their lake checkpoints reach
-  // the end offsets (read once, at the first check). Otherwise another member of the group
-  // holds them: a member leaving (stopped just before this run started) hands them over at
-  // the next rebalance, which polling serves, and this process then reads them; a live one
-  // commits them itself. Past session.timeout.ms (and 10 s more) without either, the job
-  // ends and names them: they were not processed by this run.
-  bool OthersDone() {
+  // partitions (not assigned to it) done too? One is when its lake checkpoint has every
+  // window emitted (as an available-now run leaves it; a streaming member keeps its last
+  // windows open) and was written during this run, or reaches the end offsets read at
+  // the first check. Otherwise another member of the group holds it: a member leaving (a
+  // streaming one stopped just before this run) hands it over at the next rebalance, which
+  // polling serves, and this process then finishes it; a live one may finish it itself.
+  // Past session.timeout.ms (and 10 s more) without either, the job fails naming them.
+  // Returns OK(true) when done, OK(false) to poll on.
+  Result<bool> OthersDone() {
     const auto now = Clock::now();
     if (now - others_checked_ < std::chrono::milliseconds(500)) return false;
     others_checked_ = now;
-    std::vector<kafka::TopicPartition> others;
-    for (const std::string& topic : o_.topics) {
-      auto n = kafka::PartitionCount(consumer_->handle(), topic, consumer_->bootstrap(), o_.connect_timeout_ms);
-      if (!n.ok()) return true;  // the topic is gone: the next run says so
-      for (int32_t p = 0; p < *n; ++p) {
-        if (!workers_.contains({topic, p})) others.push_back({topic, p});
-      }
-    }
-    std::vector<kafka::TopicPartition> unknown;
-    for (const auto& tp : others) {
-      if (!other_bounds_.contains({tp.topic, tp.partition})) unknown.push_back(tp);
-    }
-    if (!unknown.empty()) {
-      auto wm = consumer_->Watermarks(unknown, o_.connect_timeout_ms);
-      if (!wm.ok()) return false;  // asked again at the next check
-      for (size_t i = 0; i < unknown.size(); ++i) other_bounds_[{unknown[i].topic, unknown[i].partition}] = (*wm)[i];
-    }
-    std::string behind;
-    for (const auto& tp : others) {
-      const auto [low, end] = other_bounds_[{tp.topic, tp.partition}];
-      if (end <= low) continue;  // empty
-      if (!FlushedToEnd(tp, end)) behind += fmt::format("{}{}/{}", behind.empty() ? "" : ", ", tp.topic, tp.partition);
-    }
-    if (behind.empty()) return true;
-    if (!others_deadline_) {
-      const int64_t wait_ms = session_timeout_ms_ + 10000;
-      others_deadline_ = now + std::chrono::milliseconds(wait_ms);
+    if (!others_deadline_) others_deadline_ = now + std::chrono::milliseconds(session_timeout_ms_ + 10000);
+    Result<bool> done = OthersFlushed();
+    if (done.ok() && *done) return true;
+    if (!others_noted_) {
+      others_noted_ = true;
       std::fprintf(stderr,
                    "lakestream: %s: not assigned to this process, not processed to the end in the lake: waiting up to "
                    "%lld s for the group's other members (or a rebalance that hands them over)\n",
-                   behind.c_str(), static_cast<long long>(wait_ms / 1000));
-      return false;
+                   done.ok() ? others_behind_.c_str() : done.status().message().c_str(),
+                   static_cast<long long>(session_timeout_ms_ / 1000 + 10));
     }
     if (now < *others_deadline_) return false;
-    std::fprintf(stderr,
-                 "lakestream: warning: %s: not processed by this run: other members of group '%s' hold them and "
-                 "have not committed up to the end (run again when they are gone, or let them finish)\n",
-                 behind.c_str(), o_.group.c_str());
-    return true;
+    return Status::FailedPrecondition(fmt::format(
+        "{}: not processed to the end by this run: other members of group '{}' hold {} and have not finished {} "
+        "(run again when they are gone, or let them finish)",
+        done.ok() ? others_behind_ : done.status().message(), o_.group, done.ok() ? "them" : "partitions",
+        done.ok() ? "them" : "theirs"));
   }
+
+  // OthersDone's check; others_behind_ names the partitions not done.
+  Result<bool> OthersFlushed() {
+    if (other_partitions_.empty()) {
+      for (const std::string& topic : o_.topics) {
+        LS_ASSIGN_OR_RETURN(int n, kafka::PartitionCount(consumer_->handle(), topic, consumer_->bootstrap(),
+                                                         o_.connect_timeout_ms));
+        for (int32_t p = 0; p < n; ++p) other_partitions_.push_back({topic, p});
+      }
+    }
+    std::vector<kafka::TopicPartition> others, unknown;
+    for (const auto& tp : other_partitions_) {
+      if (workers_.contains({tp.topic, tp.partition})) continue;
+      others.push_back(tp);
+      if (!other_bounds_.contains({tp.topic, tp.partition})) unknown.push_back(tp);
+    }
+    if (!unknown.empty()) {
+      LS_ASSIGN_OR_RETURN(auto bounds, consumer_->Watermarks(unknown, o_.connect_timeout_ms));
+      for (size_t i = 0; i < unknown.size(); ++i) other_bounds_[{unknown[i].topic, unknown[i].partition}] = bounds[i];
+    }
+    others_behind_.clear();
+    for (const auto& tp : others) {
+      const auto [low, end] = other_bounds_[{tp.topic, tp.partition}];
+      if (end <= low || Flushed(tp, end)) continue;
+      others_behind_ += fmt::format("{}{}/{}", others_behind_.empty() ? "" : ", ", tp.topic, tp.partition);
+    }
+    return others_behind_.empty();
+  }
+
+  // The partition's lake checkpoint has every window emitted and was written during this
+  // run or reaches `end`. The answer is kept per checkpoint (its first line).
+  bool Flushed(const kafka::TopicPartition& tp, int64_t end) {
+    const std::string path = lake::CheckpointPath(o_.lake.root, tp.topic, PartitionId{tp.partition});
+    auto header = lake::ReadCheckpointHeader(path);
+    if (!header.ok() || !header->has_value()) return false;
+    auto [cached, fresh] = flushed_.try_emplace(path);
+    if (!fresh && cached->second.first == **header) return cached->second.second;
+    bool flushed = false;
+    std::error_code ec;
+    const auto written = std::filesystem::last_write_time(path, ec);
+    auto c = lake::ReadCheckpoint(path);
+    if (!ec && c.ok() && c->has_value() && ((*c)->next_offset.value >= end || written >= started_)) {
+      auto task = stream::PartitionTask::Make(o_.spec, SourcePosition{tp.topic, tp.partition, -1});
+      flushed = task.ok() && (*task)->Restore((*c)->state).ok() && (*task)->Stats().open_windows == 0;
+    }
+    cached->second = {**header, flushed};
+    return flushed;
+  }
+
+  std::vector<kafka::TopicPartition> other_partitions_;       // OthersDone: the topics' partitions
+  std::map<Key, std::pair<int64_t, int64_t>> other_bounds_;  // OthersDone: first and end offsets
+  std::map<std::string, std::pair<std::string, bool>> flushed_;  // checkpoint path -> (header, Flushed)
+  std::string others_behind_;
+  Clock::time_point others_checked_{};
+  std::optional<Clock::time_point> others_deadline_;
+  bool others_noted_ = false;
+  std::filesystem::file_time_type started_ = std::filesystem::file_time_type::clock::now();
+  int64_t session_timeout_ms_ = 45000;  // librdkafka's default
 
   PartitionWorker* Find(std::string_view topic, int32_t partition) {
     if (cache_ != nullptr && cache_partition_ == partition && cache_topic_ == topic) return cache_;
@@ -400,6 +449,12 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
       }
       if (progress) progress(fill());
     }
+  }
+  if (!stopped && worker->checking_resume()) {
+    return Status::DataLoss(fmt::format(
+        "{}: the files hold fewer messages ({}) than the lake's checkpoint counted ({}): they changed since. To "
+        "process them from the start, move the checkpoint away: {}",
+        source_name, offset, worker->resume_offset() + 1, worker->checkpoint_path()));
   }
   // A file source is bounded: its end is the end of input, as with available-now.
   if (!stopped) worker->Flush();

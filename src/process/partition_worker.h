@@ -81,6 +81,7 @@ class PartitionWorker final : public stream::SideOutput {
     return true;
   }
   const Status& resume_status() const { return resume_status_; }
+  const std::string& checkpoint_path() const { return committer_->checkpoint_path(); }
   // End of input (available-now): close every open window.
   void Flush() { task_->Flush(); }
   // Commits the closed windows, side outputs, state and offset, taken together now. With a

@@ -19,6 +19,16 @@ std::string Quote(std::string_view s) {
   return "'" + std::string(s.substr(0, kMax)) + "...'";
 }
 
+// A JSON value in a reason, at most ~64 bytes of it: a reason travels in every dead letter,
+// which must stay within a Kafka message (process/dead_letter_topic.h).
+template <typename Json>
+std::string Shown(const Json& j) {
+  std::string text = j.dump();
+  constexpr size_t kMax = 64;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
+
 const char* FormatText(TimestampFormat f) {
   switch (f) {
     case TimestampFormat::kIsoSpace: return "YYYY-MM-DD HH:MM:SS";
@@ -460,7 +470,7 @@ bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason
       case ColumnType::kInt64:
         if (j.is_number_integer()) {
           if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
-            *reason = "field '" + f.name + "': int64 out of range " + j.dump();
+            *reason = "field '" + f.name + "': int64 out of range " + Shown(j);
             return false;
           }
           v.i = j.get<int64_t>();
@@ -468,7 +478,7 @@ bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason
         }
         if (j.is_number_float()) {
           if (IntegralDouble(j.get<double>(), &v.i)) continue;
-          *reason = "field '" + f.name + "': bad int64 " + j.dump();
+          *reason = "field '" + f.name + "': bad int64 " + Shown(j);
           return false;
         }
         break;
@@ -483,7 +493,7 @@ bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason
             v.i = j.get<int64_t>();
             if (InEventTimeRange(v.i)) continue;
           }
-          *reason = "field '" + f.name + "': bad timestamp " + j.dump() + " (expected " +
+          *reason = "field '" + f.name + "': bad timestamp " + Shown(j) + " (expected " +
                     FormatText(f.timestamp_format) + ")";
           return false;
         }

@@ -407,17 +407,27 @@ def test_a_re_created_topic_is_not_resumed_as_the_old_one(lakestream, bootstrap,
     assert stats["records"] == 10
     before = sorted(glob.glob(os.path.join(lake, "**", "*"), recursive=True))
 
-    lakestream.run("topics", "delete", topic)
-    deadline = time.monotonic() + 60
-    while lakestream.run("topics", "create", topic, "--partitions", "1", expect=None).returncode != 0:
-        assert time.monotonic() < deadline, "the deleted topic could not be created again within 60 s"
-        time.sleep(0.5)  # the broker deletes the old topic in the background
-    publish(0, 40)  # the same values, published again: other record timestamps
+    def recreate(count):
+        lakestream.run("topics", "delete", topic)
+        deadline = time.monotonic() + 60
+        while lakestream.run("topics", "create", topic, "--partitions", "1", expect=None).returncode != 0:
+            assert time.monotonic() < deadline, "the deleted topic could not be created again within 60 s"
+            time.sleep(0.5)  # the broker deletes the old topic in the background
+        publish(0, count)
+
+    recreate(40)  # the same values, published again: other record timestamps
     p = lakestream.run("process", "--topic", topic, "--group", group(), "--lake", lake, "--trigger", "available-now",
                        expect=1, timeout=120)
     assert (f"{topic}/0: the record at offset 39 is not the one the lake's checkpoint last processed there"
             in p.stderr), p.stderr
     assert "move its checkpoint away" in p.stderr
+    assert sorted(glob.glob(os.path.join(lake, "**", "*"), recursive=True)) == before
+
+    # One record short of the checkpoint's offset: the seek lands at the end, without an error.
+    recreate(39)
+    p = lakestream.run("process", "--topic", topic, "--group", group(), "--lake", lake, "--trigger", "available-now",
+                       expect=1, timeout=120)
+    assert f"{topic}/0: the lake's checkpoint is at offset 40, but the partition ends at 39" in p.stderr, p.stderr
     assert sorted(glob.glob(os.path.join(lake, "**", "*"), recursive=True)) == before
 
 
@@ -722,3 +732,21 @@ def test_file_source_keeps_malformed_rows_aside(lakestream, source_dir, tmp_path
                    "--lake", str(tmp_path / "b"), broker=False)
     good = streams.read_lake_python(str(tmp_path / "b"))
     assert sum(good.values()) > 0 and streams.read_lake_python(str(tmp_path / "a")) == good
+
+
+def test_a_file_source_changed_in_place_is_not_resumed(lakestream, source_dir, tmp_path):
+    # The checkpoint of a file source keeps the files' names and sizes, and the last message
+    # it read. A file rewritten to the same size with rows damaged yields fewer messages (or
+    # others at the resume point): the run stops instead of skipping into the new content.
+    lines = open(f"{source_dir}/data/mta/turnstile_150627_subset.csv").read().splitlines()
+    week = tmp_path / "week.csv"
+    week.write_text("\n".join(lines) + "\n")
+    lake = str(tmp_path / "lake")
+    lakestream.run("process", "--source", str(week), "--lake", lake, broker=False)
+    before = sorted(glob.glob(os.path.join(lake, "**", "*"), recursive=True))
+    damaged = lines[:-5] + ["#" * len(line) for line in lines[-5:]]  # same bytes, 5 rows fewer
+    week.write_text("\n".join(damaged) + "\n")
+    p = lakestream.run("process", "--source", str(week), "--lake", lake, broker=False, expect=1)
+    assert "files: the files hold fewer messages (" in p.stderr, p.stderr
+    assert "than the lake's checkpoint counted" in p.stderr and "move the checkpoint away" in p.stderr
+    assert sorted(glob.glob(os.path.join(lake, "**", "*"), recursive=True)) == before
