@@ -109,9 +109,9 @@ void ProgressLine::Clear() {
 
 void KafkaOptions::AddTo(CLI::App* cmd) {
   cmd->add_option("--config", config_file,
-                  "Kafka client properties file (key=value lines, # comments; Java's client.properties "
-                  "syntax, \\ continuations included), e.g. bootstrap.servers, security.protocol, sasl.* for "
-                  "Confluent Cloud")
+                  "Kafka client properties file (key=value lines, # comments; a Java client.properties "
+                  "layout reads too: ':' separators, \\ continuations), e.g. bootstrap.servers, security.protocol, "
+                  "sasl.* for Confluent Cloud")
       ->check(CLI::ExistingFile);
   cmd->add_option("-X", overrides, "Kafka client property key=value, overrides --config (repeatable)");
 }

@@ -60,7 +60,9 @@ class Loader {
     options.verify_checksums = a_.verify_checksums;
     options.stop = StopRequested;
     const uint64_t batch_files = files.size();
+    LoadFigures reported;  // of the files reported so far (kept if the warehouse fails midway)
     options.on_file = [&](const LoadFigures& f, const FileResult& r) {
+      reported = f;
       if (r.outcome == FileOutcome::kFailed) {
         progress_.Clear();
         const auto delay = watched_.Failed(r.file, std::chrono::steady_clock::now());
@@ -83,7 +85,11 @@ class Loader {
     };
     auto report = (*w)->Load(files, options);
     progress_.Clear();
-    if (!report.ok()) return report.status();
+    if (!report.ok()) {
+      Add(total_, reported);  // the groups committed before the failure
+      last_batch_ = reported;
+      return report.status();
+    }
     Add(total_, report->figures);
     last_batch_ = report->figures;
     *interrupted = report->interrupted;
@@ -93,7 +99,7 @@ class Loader {
   }
 
   // --watch: the files to load at this poll (new, changed, or failed and due again).
-  std::vector<LakeFile> Due(const std::vector<LakeFile>& files) const {
+  std::vector<LakeFile> Due(const std::vector<LakeFile>& files) {
     return watched_.Due(files, std::chrono::steady_clock::now());
   }
   size_t failing() const { return watched_.failing(); }
@@ -251,9 +257,11 @@ void RunLoad(const LoadArgs& given) {
     }
   }
   loader.PrintSummary(false);
-  // Files that failed and loaded on a later try do not fail the run.
-  loader.WriteStats(false, loader.failing() == 0);
-  ExitCode() = loader.failing() > 0 ? 1 : 0;
+  // Files that failed and loaded on a later try do not fail the run; files still failing,
+  // or a warehouse that failed at the last poll, do.
+  const bool ok = loader.failing() == 0 && last_error.ok();
+  loader.WriteStats(false, ok);
+  ExitCode() = ok ? 0 : 1;
 }
 
 }  // namespace

@@ -14,51 +14,6 @@ namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\f'; }
 
-// Java's escapes: \t \n \r \f, \uXXXX (written as UTF-8), and \X for any other X (so
-// `\=`, `\:`, `\ `, `\\`). False on a malformed \u.
-bool Unescape(std::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '\\' || i + 1 == in.size()) {
-      out->push_back(in[i]);
-      continue;
-    }
-    const char c = in[++i];
-    switch (c) {
-      case 't': out->push_back('\t'); break;
-      case 'n': out->push_back('\n'); break;
-      case 'r': out->push_back('\r'); break;
-      case 'f': out->push_back('\f'); break;
-      case 'u': {
-        if (in.size() - i - 1 < 4) return false;
-        unsigned cp = 0;
-        for (size_t k = 1; k <= 4; ++k) {
-          const char h = in[i + k];
-          cp <<= 4;
-          if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
-          else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
-          else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
-          else return false;
-        }
-        i += 4;
-        if (cp < 0x80) {
-          out->push_back(static_cast<char>(cp));
-        } else if (cp < 0x800) {
-          out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-          out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        } else {
-          out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-          out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-          out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        }
-        break;
-      }
-      default: out->push_back(c);
-    }
-  }
-  return true;
-}
-
 // A line ends in a continuation when it ends in an odd number of backslashes.
 bool Continues(std::string_view line) {
   size_t n = 0;
@@ -76,24 +31,16 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
   auto finish = [&]() -> Status {
     std::string_view line = TrimSpaces(logical);
     const std::string where = origin + ":" + std::to_string(first_line);
-    // The key ends at the first unescaped '=', ':' or space; the separator may have spaces
-    // around it.
+    // The key ends at the first '=', ':' or space; the separator may have spaces around it.
     size_t end = 0;
-    while (end < line.size() && line[end] != '=' && line[end] != ':' && !IsSpace(line[end])) {
-      end += line[end] == '\\' ? 2 : 1;
-    }
-    end = std::min(end, line.size());
+    while (end < line.size() && line[end] != '=' && line[end] != ':' && !IsSpace(line[end])) ++end;
     if (end == line.size()) {
       return Status::InvalidArgument(where + ": expected key=value, got a line without '=' (comment it out with '#')");
     }
     size_t at = end;
     while (at < line.size() && IsSpace(line[at])) ++at;
     if (at < line.size() && (line[at] == '=' || line[at] == ':')) ++at;
-    Property p;
-    p.origin = where;
-    if (!Unescape(line.substr(0, end), &p.key) || !Unescape(TrimSpaces(line.substr(at)), &p.value)) {
-      return Status::InvalidArgument(where + ": a \\u escape needs four hex digits (write a backslash as \\\\)");
-    }
+    Property p{std::string(line.substr(0, end)), std::string(TrimSpaces(line.substr(at))), where};
     if (p.key.empty()) return Status::InvalidArgument(where + ": empty key before '='");
     out.push_back(std::move(p));
     return Status::Ok();

@@ -1,8 +1,8 @@
-// Client configuration files: Java's properties format, as Kafka's Java clients read a
-// client.properties (the seed's `key=value` lines are a subset). A key ends at the first
-// unescaped `=`, `:` or space; `#` and `!` start comments; a line ending in `\` goes on on
-// the next one (leading spaces dropped); escapes `\t \n \r \f \uXXXX` and `\X` for any
-// other X. Keys and values are trimmed. Errors name the file and the line.
+// Client configuration files: the seed's `key=value` lines, and the layout of a Java
+// client's client.properties: a key ends at the first `=`, `:` or space; `#` and `!` start
+// comments; a line ending in `\` goes on on the next one (its leading spaces dropped).
+// Other backslashes are kept as written (no Java escapes: a seed-format password with a
+// `\` keeps it). Keys and values are trimmed. Errors name the file and the line.
 #pragma once
 
 #include <string>

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <set>
+#include <string_view>
 
 #include "formats/text_file.h"
 #include "lake/fs_util.h"
@@ -130,7 +132,17 @@ Result<std::string> HeaderOfWholeGzip(const std::string& path) {
   return header;
 }
 
-std::vector<LakeFile> WatchedFiles::Due(const std::vector<LakeFile>& listed, Clock::time_point now) const {
+std::vector<LakeFile> WatchedFiles::Due(const std::vector<LakeFile>& listed, Clock::time_point now) {
+  std::set<std::string_view> names;
+  for (const LakeFile& f : listed) names.insert(f.relative_path);
+  for (auto it = files_.begin(); it != files_.end();) {
+    if (names.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    if (it->second.failures > 0) --failing_;
+    it = files_.erase(it);
+  }
   std::vector<LakeFile> out;
   for (const LakeFile& f : listed) {
     auto it = files_.find(f.relative_path);

@@ -61,7 +61,9 @@ class WatchedFiles {
   static constexpr std::chrono::seconds kFirstRetry{30};
   static constexpr std::chrono::seconds kMaxRetry{600};
 
-  std::vector<LakeFile> Due(const std::vector<LakeFile>& listed, Clock::time_point now) const;
+  // Also forgets the files no longer listed (a damaged file removed from the lake does not
+  // fail forever).
+  std::vector<LakeFile> Due(const std::vector<LakeFile>& listed, Clock::time_point now);
   void Settled(const LakeFile& file);  // loaded, or found loaded already
   // Returns the delay until it is due again.
   Clock::duration Failed(const LakeFile& file, Clock::time_point now);

@@ -145,6 +145,11 @@ TEST(WatchedFiles, WhatIsDueAtEachPoll) {
   EXPECT_EQ(names(w.Due({a, b2}, t0 + seconds(100000))), "");
   // A settled file that changes is due again (the load then says what to do).
   EXPECT_EQ(names(w.Due({file("a", 11, 1), b2}, t0 + seconds(100000))), "a");
+  // A failed file removed from the lake fails no more.
+  w.Failed(b2, t0 + seconds(100000));
+  EXPECT_EQ(w.failing(), 1u);
+  EXPECT_EQ(names(w.Due({a}, t0 + seconds(100001))), "");
+  EXPECT_EQ(w.failing(), 0u);
 }
 
 }  // namespace
