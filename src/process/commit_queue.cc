@@ -39,6 +39,11 @@ Status CommitQueue::Drain() {
   return error_;
 }
 
+void CommitQueue::Forget(const void* key) {
+  std::lock_guard lock(mu_);
+  failed_.erase(std::remove(failed_.begin(), failed_.end(), key), failed_.end());
+}
+
 Status CommitQueue::error() {
   std::lock_guard lock(mu_);
   return error_;

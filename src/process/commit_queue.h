@@ -52,6 +52,9 @@ class CommitQueue {
   void Submit(const void* key, std::function<Status()> job);
   // Waits until every submitted job has run; returns the first failure so far.
   Status Drain();
+  // After a Drain, before `key`'s owner goes: a new owner at the same address (a worker
+  // allocated where a failed one was) starts unstopped. The first failure stays.
+  void Forget(const void* key);
   // The first failure so far, without waiting.
   Status error();
 

@@ -158,6 +158,11 @@ TEST(CommitQueue, AFailedJobStopsItsKeysLaterJobs) {
   q.Submit(&b, job("b2", Status::Ok()));
   EXPECT_EQ(q.Drain().message(), "publish failed");
   EXPECT_EQ(ran, (std::vector<std::string>{"a1", "a2", "b1", "b2"}));
+  // Forgotten (its owner gone): a new owner at the same address runs; the failure stays.
+  q.Forget(&a);
+  q.Submit(&a, job("a5", Status::Ok()));
+  EXPECT_EQ(q.Drain().message(), "publish failed");
+  EXPECT_EQ(ran.back(), "a5");
 }
 
 TEST(CommitQueue, SubmitWaitsForRoomBeyondMaxQueued) {

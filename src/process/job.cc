@@ -200,6 +200,7 @@ class KafkaJob final : public kafka::RebalanceListener {
       auto it = workers_.find({tp.topic, tp.partition});
       if (it == workers_.end()) continue;
       Retire(it->second, /*count_records=*/!lost);  // dropped records are counted by their next reader
+      queue_.Forget(it->second.worker.get());
       workers_.erase(it);
     }
     cache_ = nullptr;
