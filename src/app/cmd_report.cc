@@ -37,7 +37,7 @@ void RunReport(const ReportArgs& a) {
   if (Status st = warehouse::ValidateReportOptions(o); !st.ok()) return Fail(st, 2);
 
   auto w = warehouse::Warehouse::Open(a.warehouse, warehouse::Warehouse::Mode::kReadOnly);
-  if (!w.ok()) return Fail(w.status(), w.status().code() == StatusCode::kNotFound ? 2 : 1);
+  if (!w.ok()) return Fail(w.status());  // a missing or foreign file: 2; a lock: 1
   auto table = warehouse::RunReport((*w)->connection(), o);
   if (!table.ok()) return Fail(table.status());
   std::string text = warehouse::FormatReport(*table, *format);

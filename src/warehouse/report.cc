@@ -129,6 +129,17 @@ Result<ReportTable> RunReport(lake::DuckDbConnection& conn, const ReportOptions&
     auto& r = out.rows.emplace_back();
     for (auto& cell : row) r.push_back(cell.value_or(""));
   }
+  if (out.rows.empty() && !options.station.empty()) {
+    // No rows because no such station (a typo), or none in the dates asked: only the first
+    // is an error.
+    LS_ASSIGN_OR_RETURN(lake::QueryTable known,
+                        conn.Query("SELECT count(*) FROM dim_station WHERE upper(station_name) = upper(" +
+                                   lake::SqlStringLiteral(options.station) + ")"));
+    if (!known.rows.empty() && known.rows[0][0].value_or("0") == "0") {
+      return Status::NotFound("no station named '" + options.station +
+                              "' in the warehouse (`lakestream report --limit 1000` lists them; any case matches)");
+    }
+  }
   return out;
 }
 

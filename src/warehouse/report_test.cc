@@ -130,10 +130,16 @@ TEST_F(ReportTest, HourlyBusiestStationHours) {
 
 TEST_F(ReportTest, EmptyResultsAndBadOptions) {
   ReportOptions o;
-  o.station = "NOWHERE";
+  o.station = "14 st";  // known, but not in these dates
+  o.from = "2030-01-01";
   EXPECT_EQ(Run(o, ReportFormat::kTable), "(no rows)\n");
   EXPECT_EQ(Run(o, ReportFormat::kCsv), "station,entries,exits\n");
   EXPECT_EQ(Run(o, ReportFormat::kJson), "[]\n");
+  // A station the warehouse does not know is a wrong request, not an empty answer.
+  o.station = "NOWHERE";
+  EXPECT_EQ(Run(o, ReportFormat::kTable),
+            "<NotFound: no station named 'NOWHERE' in the warehouse (`lakestream report --limit 1000` lists them; any "
+            "case matches)>");
 
   struct Case {
     ReportOptions options;
