@@ -29,7 +29,7 @@ echo "== load" && $ls load --lake $out/lake --warehouse $out/warehouse.duckdb
 echo "== report: top stations" && $ls report --warehouse $out/warehouse.duckdb --limit 5
 echo "== report: daily totals" && $ls report --warehouse $out/warehouse.duckdb --query daily
 echo
-echo "lake:      $(pwd)/$out/lake/turnstile  (CSV.gz; DuckDB: read_csv('$out/lake/turnstile/*/*.csv.gz', hive_partitioning=false))"
+echo "lake:      $(pwd)/$out/lake/turnstile  (CSV.gz; DuckDB: read_csv('$out/lake/turnstile/*/*.csv.gz', hive_partitioning=false, types={'SCP': 'VARCHAR', 'DATE': 'VARCHAR'}))"
 echo "warehouse: $(pwd)/$out/warehouse.duckdb  (tables dim_station, dim_booth, dim_date, fact_turnstile; view rpt_turnstile)"
 $ls broker status || true
 echo "The broker keeps running; stop it with: $ls broker stop"
