@@ -27,7 +27,7 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
   std::vector<Property> out;
   std::string logical;        // a line with its continuations joined
   uint32_t first_line = 0;    // where it started
-  bool continuing = false;
+  bool continuing = false;  // the line just read ends in a continuing backslash
   auto finish = [&]() -> Status {
     std::string_view line = TrimSpaces(logical);
     const std::string where = origin + ":" + std::to_string(first_line);
@@ -45,20 +45,42 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
     out.push_back(std::move(p));
     return Status::Ok();
   };
-  LS_RETURN_NOT_OK(ForEachLine(text, [&](uint32_t line_no, std::string_view line) -> Status {
-    if (!continuing) {
-      line = TrimSpaces(line);
-      if (line.empty() || line.front() == '#' || line.front() == '!') return Status::Ok();  // Java's two comment marks
-      logical.clear();
-      first_line = line_no;
-    } else {
-      line = TrimSpaces(line);  // a continuation line's leading spaces are not part of the value
+  // A line ending in a backslash goes on on the next line only if that one is indented (as
+  // a multi-line value is written); otherwise the backslash is the value's last character
+  // (a password may end in one). `pending`: a line that ended in a backslash, waiting to see.
+  bool pending = false;
+  LS_RETURN_NOT_OK(ForEachLine(text, [&](uint32_t line_no, std::string_view raw) -> Status {
+    if (pending) {
+      pending = false;
+      if (!raw.empty() && IsSpace(raw.front())) {
+        std::string_view line = TrimSpaces(raw);
+        continuing = Continues(line) && !line.empty();
+        logical.append(continuing ? line.substr(0, line.size() - 1) : line);
+        if (continuing) {
+          pending = true;
+          return Status::Ok();
+        }
+        return finish();
+      }
+      logical.push_back('\\');  // not continued: the backslash stays
+      LS_RETURN_NOT_OK(finish());
     }
+    std::string_view line = TrimSpaces(raw);
+    if (line.empty() || line.front() == '#' || line.front() == '!') return Status::Ok();  // Java's two comment marks
+    logical.clear();
+    first_line = line_no;
     continuing = Continues(line);
     logical.append(continuing ? line.substr(0, line.size() - 1) : line);
-    return continuing ? Status::Ok() : finish();
+    if (continuing) {
+      pending = true;
+      return Status::Ok();
+    }
+    return finish();
   }));
-  if (continuing) LS_RETURN_NOT_OK(finish());  // a backslash on the last line: Java ends there too
+  if (pending) {  // a backslash on the last line is the value's
+    logical.push_back('\\');
+    LS_RETURN_NOT_OK(finish());
+  }
   return out;
 }
 

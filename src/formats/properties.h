@@ -1,8 +1,9 @@
 // Client configuration files: the seed's `key=value` lines, and the layout of a Java
 // client's client.properties: a key ends at the first `=`, `:` or space; `#` and `!` start
-// comments; a line ending in `\` goes on on the next one (its leading spaces dropped).
-// Other backslashes are kept as written (no Java escapes: a seed-format password with a
-// `\` keeps it). Keys and values are trimmed. Errors name the file and the line.
+// comments; a line ending in `\` goes on on the next one if that one is indented (its
+// leading spaces dropped). Other backslashes are kept as written (no Java escapes: a
+// seed-format password with a `\`, even a last one, keeps it). Keys and values are
+// trimmed. Errors name the file and the line.
 #pragma once
 
 #include <string>

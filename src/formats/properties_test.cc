@@ -50,12 +50,14 @@ TEST(Properties, JavaSyntax) {
                              "password='p';"},
         {"linger.ms", "5"}},
        {"k:1", "k:4"}},
-      {"a '#' on a continuation line is not a comment", "a=1,\\\n#2\n", {{"a", "1,#2"}}, {"k:1"}},
+      {"a '#' on a continuation line is not a comment", "a=1,\\\n  #2\n", {{"a", "1,#2"}}, {"k:1"}},
+      {"a backslash before a line that is not indented is the value's", "sasl.password=abc\\\nlinger.ms=5\n",
+       {{"sasl.password", "abc\\"}, {"linger.ms", "5"}}, {"k:1", "k:2"}},
       {"two backslashes at the end are no continuation, and stay", "a=x\\\\\nb=y\n", {{"a", "x\\\\"}, {"b", "y"}},
        {"k:1", "k:2"}},
       {"backslashes are kept", "ssl.ca.location=C:\\certs\\ca.pem\nsasl.password=a\\tb\n",
        {{"ssl.ca.location", "C:\\certs\\ca.pem"}, {"sasl.password", "a\\tb"}}, {"k:1", "k:2"}},
-      {"continuation on the last line", "a=1\\", {{"a", "1"}}, {"k:1"}},
+      {"a backslash on the last line is the value's", "a=1\\", {{"a", "1\\"}}, {"k:1"}},
   };
   for (const Case& c : cases) {
     auto r = ParseProperties(c.text, "k");

@@ -23,17 +23,27 @@ std::string Render(const Row& row) {
 
 }  // namespace
 
+// `text` cut at a UTF-8 character boundary to at most `bytes`.
+std::string CutAtCharacter(const std::string& text, size_t bytes) {
+  if (text.size() <= bytes) return text;
+  while (bytes > 0 && (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) --bytes;
+  return text.substr(0, bytes);
+}
+
 std::string DeadLetterJson(const lake::DeadLetter& letter, size_t max_bytes) {
   Row row = lake::DeadLetterRow(letter);
   std::string out = Render(row);
   if (out.size() <= max_bytes) return out;
   // Without raw (raw_base64 holds the same bytes, exactly).
   std::string& reason = std::get<std::string>(row[kReasonColumn]);
-  const std::string original_reason = reason;
+  std::string original_reason = reason;
   row[kRawColumn] = std::string();
   reason = original_reason + " [raw left out to fit message.max.bytes; raw_base64 has the record]";
   out = Render(row);
   if (out.size() <= max_bytes) return out;
+  // The decoder's reasons are short; a long one (the last resort) keeps its first 1,000
+  // bytes, so that the record's bytes get the room.
+  if (original_reason.size() > 1000) original_reason = CutAtCharacter(original_reason, 1000) + " [reason cut]";
   // raw_base64 cut to what fits, at a whole 4-character group (3 bytes).
   std::string& base64 = std::get<std::string>(row[kBase64Column]);
   const std::string whole = std::move(base64);
@@ -50,12 +60,16 @@ std::string DeadLetterJson(const lake::DeadLetter& letter, size_t max_bytes) {
   reason = cut_reason(base64.size() == whole.size() ? letter.raw.size() : base64.size() / 4 * 3);
   out = Render(row);
   if (out.size() <= max_bytes) return out;
-  // A reason too long itself (the decoder's are short; this is the last resort): cut at a
-  // UTF-8 character boundary.
-  const size_t others = out.size() - reason.size();
-  size_t keep = max_bytes > others + 64 ? max_bytes - others - 64 : 0;
-  while (keep > 0 && (static_cast<unsigned char>(reason[keep]) & 0xC0) == 0x80) --keep;
-  reason = reason.substr(0, keep) + " [reason cut]";
+  // A limit smaller than the letter's frame: the longest prefix of the reason that fits
+  // (its escaped size is what counts), found by halving.
+  const std::string full = reason;
+  size_t fits = 0, over = full.size();
+  while (fits + 1 < over) {
+    const size_t mid = (fits + over) / 2;
+    reason = CutAtCharacter(full, mid);
+    (Render(row).size() <= max_bytes ? fits : over) = mid;
+  }
+  reason = CutAtCharacter(full, fits);
   return Render(row);
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include "kafka/consumer.h"
@@ -61,6 +62,9 @@ class KafkaJob final : public kafka::RebalanceListener {
       return Status::Ok();
     }
     LS_ASSIGN_OR_RETURN(consumer_, std::move(made));
+    // available-now: what the topics' partitions look like before any of this run's commits
+    // (OthersDone). Retried at the first check if a broker does not answer now.
+    if (o_.available_now) (void)SnapshotOthers();
     Status status;
     auto last_trigger = Clock::now();
     auto dispatch = [this](const kafka::ConsumedMessage& m) {
@@ -219,26 +223,31 @@ class KafkaJob final : public kafka::RebalanceListener {
   // available-now, once this process's partitions are done: are the topics' other
   // partitions (not assigned to it) done too? One is when its lake checkpoint has every
   // window emitted (as an available-now run leaves it; a streaming member keeps its last
-  // windows open) and was written during this run, or reaches the end offsets read at
-  // the first check. Otherwise another member of the group holds it: a member leaving (a
-  // streaming one stopped just before this run) hands it over at the next rebalance, which
-  // polling serves, and this process then finishes it; a live one may finish it itself.
-  // Past session.timeout.ms (and 10 s more) without either, the job fails naming them.
+  // windows open) and reaches the end offset read when this run started, or was written
+  // since then (its first line changed: another available-now run flushed it, e.g. at a
+  // transaction marker's end). Otherwise another member of the group holds it: a member
+  // leaving (a streaming one stopped just before this run) hands it over at the next
+  // rebalance, which polling serves, and this process then finishes it; a live one may
+  // finish it itself. The wait ends session.timeout.ms + 10 s after the last progress seen
+  // in those partitions' checkpoints; then the job fails naming them.
   // Returns OK(true) when done, OK(false) to poll on.
   Result<bool> OthersDone() {
     const auto now = Clock::now();
     if (now - others_checked_ < std::chrono::milliseconds(500)) return false;
     others_checked_ = now;
-    if (!others_deadline_) others_deadline_ = now + std::chrono::milliseconds(session_timeout_ms_ + 10000);
-    Result<bool> done = OthersFlushed();
+    const auto patience = std::chrono::milliseconds(session_timeout_ms_ + 10000);
+    if (!others_deadline_) others_deadline_ = now + patience;
+    bool progress = false;
+    Result<bool> done = OthersFlushed(&progress);
     if (done.ok() && *done) return true;
+    if (progress) others_deadline_ = now + patience;  // a member still working on them
     if (!others_noted_) {
       others_noted_ = true;
       std::fprintf(stderr,
-                   "lakestream: %s: not assigned to this process, not processed to the end in the lake: waiting up to "
-                   "%lld s for the group's other members (or a rebalance that hands them over)\n",
+                   "lakestream: %s: not assigned to this process, not processed to the end in the lake: waiting for "
+                   "the group's other members (or a rebalance that hands them over), up to %lld s without progress\n",
                    done.ok() ? others_behind_.c_str() : done.status().message().c_str(),
-                   static_cast<long long>(session_timeout_ms_ / 1000 + 10));
+                   static_cast<long long>(patience.count() / 1000));
     }
     if (now < *others_deadline_) return false;
     return Status::FailedPrecondition(fmt::format(
@@ -248,62 +257,83 @@ class KafkaJob final : public kafka::RebalanceListener {
         done.ok() ? "them" : "theirs"));
   }
 
-  // OthersDone's check; others_behind_ names the partitions not done.
-  Result<bool> OthersFlushed() {
-    if (other_partitions_.empty()) {
-      for (const std::string& topic : o_.topics) {
-        LS_ASSIGN_OR_RETURN(int n, kafka::PartitionCount(consumer_->handle(), topic, consumer_->bootstrap(),
-                                                         o_.connect_timeout_ms));
-        for (int32_t p = 0; p < n; ++p) other_partitions_.push_back({topic, p});
-      }
+  // The topics' partitions, their first and end offsets, and their checkpoints' first lines,
+  // as when this run starts (available-now): what OthersDone compares against.
+  Status SnapshotOthers() {
+    if (!other_partitions_.empty()) return Status::Ok();
+    std::vector<kafka::TopicPartition> all;
+    for (const std::string& topic : o_.topics) {
+      LS_ASSIGN_OR_RETURN(int n, kafka::PartitionCount(consumer_->handle(), topic, consumer_->bootstrap(),
+                                                       o_.connect_timeout_ms));
+      for (int32_t p = 0; p < n; ++p) all.push_back({topic, p});
     }
-    std::vector<kafka::TopicPartition> others, unknown;
-    for (const auto& tp : other_partitions_) {
-      if (workers_.contains({tp.topic, tp.partition})) continue;
-      others.push_back(tp);
-      if (!other_bounds_.contains({tp.topic, tp.partition})) unknown.push_back(tp);
+    LS_ASSIGN_OR_RETURN(auto bounds, consumer_->Watermarks(all, o_.connect_timeout_ms));
+    for (size_t i = 0; i < all.size(); ++i) {
+      other_bounds_[{all[i].topic, all[i].partition}] = bounds[i];
+      auto header = lake::ReadCheckpointHeader(CheckpointOf(all[i]));
+      start_headers_[{all[i].topic, all[i].partition}] = header.ok() ? header->value_or("") : "?";
     }
-    if (!unknown.empty()) {
-      LS_ASSIGN_OR_RETURN(auto bounds, consumer_->Watermarks(unknown, o_.connect_timeout_ms));
-      for (size_t i = 0; i < unknown.size(); ++i) other_bounds_[{unknown[i].topic, unknown[i].partition}] = bounds[i];
-    }
+    other_partitions_ = std::move(all);
+    return Status::Ok();
+  }
+
+  std::string CheckpointOf(const kafka::TopicPartition& tp) const {
+    return lake::CheckpointPath(o_.lake.root, tp.topic, PartitionId{tp.partition});
+  }
+
+  // OthersDone's check; others_behind_ names the partitions not done. `progress`: a
+  // partition not done has a checkpoint further on than at the last check.
+  Result<bool> OthersFlushed(bool* progress) {
+    LS_RETURN_NOT_OK(SnapshotOthers());
     others_behind_.clear();
-    for (const auto& tp : others) {
-      const auto [low, end] = other_bounds_[{tp.topic, tp.partition}];
-      if (end <= low || Flushed(tp, end)) continue;
+    for (const auto& tp : other_partitions_) {
+      const Key key{tp.topic, tp.partition};
+      if (workers_.contains(key) || others_done_.contains(key)) continue;
+      const auto [low, end] = other_bounds_[key];
+      if (end <= low || Flushed(tp, end, progress)) {
+        others_done_.insert(key);  // done stays done (a later owner may open windows again)
+        continue;
+      }
       others_behind_ += fmt::format("{}{}/{}", others_behind_.empty() ? "" : ", ", tp.topic, tp.partition);
     }
     return others_behind_.empty();
   }
 
-  // The partition's lake checkpoint has every window emitted and was written during this
-  // run or reaches `end`. The answer is kept per checkpoint (its first line).
-  bool Flushed(const kafka::TopicPartition& tp, int64_t end) {
-    const std::string path = lake::CheckpointPath(o_.lake.root, tp.topic, PartitionId{tp.partition});
+  // See OthersDone. The answer is kept per checkpoint (its first line).
+  bool Flushed(const kafka::TopicPartition& tp, int64_t end, bool* progress) {
+    const Key key{tp.topic, tp.partition};
+    const std::string path = CheckpointOf(tp);
     auto header = lake::ReadCheckpointHeader(path);
     if (!header.ok() || !header->has_value()) return false;
-    auto [cached, fresh] = flushed_.try_emplace(path);
+    auto [cached, fresh] = flushed_.try_emplace(key);
     if (!fresh && cached->second.first == **header) return cached->second.second;
     bool flushed = false;
-    std::error_code ec;
-    const auto written = std::filesystem::last_write_time(path, ec);
     auto c = lake::ReadCheckpoint(path);
-    if (!ec && c.ok() && c->has_value() && ((*c)->next_offset.value >= end || written >= started_)) {
-      auto task = stream::PartitionTask::Make(o_.spec, SourcePosition{tp.topic, tp.partition, -1});
-      flushed = task.ok() && (*task)->Restore((*c)->state).ok() && (*task)->Stats().open_windows == 0;
+    if (c.ok() && c->has_value()) {
+      const int64_t next = (*c)->next_offset.value;
+      auto [seen, first] = others_next_.try_emplace(key, next);
+      if (!first && next > seen->second) *progress = true;
+      seen->second = next;
+      const bool written_since_start = start_headers_[key] != **header;
+      if (next >= end || written_since_start) {
+        auto task = stream::PartitionTask::Make(o_.spec, SourcePosition{tp.topic, tp.partition, -1});
+        flushed = task.ok() && (*task)->Restore((*c)->state).ok() && (*task)->Stats().open_windows == 0;
+      }
     }
     cached->second = {**header, flushed};
     return flushed;
   }
 
   std::vector<kafka::TopicPartition> other_partitions_;       // OthersDone: the topics' partitions
-  std::map<Key, std::pair<int64_t, int64_t>> other_bounds_;  // OthersDone: first and end offsets
-  std::map<std::string, std::pair<std::string, bool>> flushed_;  // checkpoint path -> (header, Flushed)
+  std::map<Key, std::pair<int64_t, int64_t>> other_bounds_;  // ... their first and end offsets at start
+  std::map<Key, std::string> start_headers_;                 // ... their checkpoints' first lines at start
+  std::map<Key, std::pair<std::string, bool>> flushed_;      // ... (header, Flushed) last seen
+  std::map<Key, int64_t> others_next_;                       // ... checkpoint offsets last seen
+  std::set<Key> others_done_;
   std::string others_behind_;
   Clock::time_point others_checked_{};
   std::optional<Clock::time_point> others_deadline_;
   bool others_noted_ = false;
-  std::filesystem::file_time_type started_ = std::filesystem::file_time_type::clock::now();
   int64_t session_timeout_ms_ = 45000;  // librdkafka's default
 
   PartitionWorker* Find(std::string_view topic, int32_t partition) {

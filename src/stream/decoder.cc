@@ -25,7 +25,11 @@ template <typename Json>
 std::string Shown(const Json& j) {
   std::string text = j.dump();
   constexpr size_t kMax = 64;
-  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  if (text.size() > kMax) {
+    size_t keep = kMax;
+    while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;  // a character's start
+    text = text.substr(0, keep) + "...";
+  }
   return text;
 }
 

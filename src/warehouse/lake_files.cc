@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <string_view>
@@ -136,7 +137,9 @@ std::vector<LakeFile> WatchedFiles::Due(const std::vector<LakeFile>& listed, Clo
   std::set<std::string_view> names;
   for (const LakeFile& f : listed) names.insert(f.relative_path);
   for (auto it = files_.begin(); it != files_.end();) {
-    if (names.contains(it->first)) {
+    // Not listed, and gone: a folder the listing could not read keeps its files.
+    std::error_code ec;
+    if (names.contains(it->first) || std::filesystem::exists(it->second.path, ec) || ec) {
       ++it;
       continue;
     }
@@ -157,7 +160,7 @@ std::vector<LakeFile> WatchedFiles::Due(const std::vector<LakeFile>& listed, Clo
 void WatchedFiles::Settled(const LakeFile& file) {
   Entry& e = files_[file.relative_path];
   if (e.failures > 0) --failing_;
-  e = Entry{file.size, file.mtime_ns, 0, {}};
+  e = Entry{file.path, file.size, file.mtime_ns, 0, {}};
 }
 
 WatchedFiles::Clock::duration WatchedFiles::Failed(const LakeFile& file, Clock::time_point now) {
@@ -165,6 +168,7 @@ WatchedFiles::Clock::duration WatchedFiles::Failed(const LakeFile& file, Clock::
   if (e.failures == 0) ++failing_;
   const bool same = e.failures > 0 && e.size == file.size && e.mtime_ns == file.mtime_ns;
   e.failures = same ? e.failures + 1 : 1;
+  e.path = file.path;
   e.size = file.size;
   e.mtime_ns = file.mtime_ns;
   Clock::duration delay = kFirstRetry;

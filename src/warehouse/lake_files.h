@@ -61,8 +61,8 @@ class WatchedFiles {
   static constexpr std::chrono::seconds kFirstRetry{30};
   static constexpr std::chrono::seconds kMaxRetry{600};
 
-  // Also forgets the files no longer listed (a damaged file removed from the lake does not
-  // fail forever).
+  // Also forgets the files no longer listed that are gone (a damaged file removed from the
+  // lake does not fail forever; one in a folder the listing could not read still does).
   std::vector<LakeFile> Due(const std::vector<LakeFile>& listed, Clock::time_point now);
   void Settled(const LakeFile& file);  // loaded, or found loaded already
   // Returns the delay until it is due again.
@@ -72,6 +72,7 @@ class WatchedFiles {
 
  private:
   struct Entry {
+    std::string path;
     int64_t size = 0;
     int64_t mtime_ns = 0;
     int failures = 0;  // in a row, at this size and mtime; 0: settled

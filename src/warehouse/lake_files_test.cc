@@ -1,6 +1,8 @@
 #include "warehouse/lake_files.h"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <xxhash.h>
 
 #include <cstdio>
@@ -145,10 +147,17 @@ TEST(WatchedFiles, WhatIsDueAtEachPoll) {
   EXPECT_EQ(names(w.Due({a, b2}, t0 + seconds(100000))), "");
   // A settled file that changes is due again (the load then says what to do).
   EXPECT_EQ(names(w.Due({file("a", 11, 1), b2}, t0 + seconds(100000))), "a");
-  // A failed file removed from the lake fails no more.
-  w.Failed(b2, t0 + seconds(100000));
+  // A failed file not listed: still failing while it exists (the listing may have skipped
+  // a folder it could not read), forgotten once it is gone.
+  LakeFile c = file("c", 5, 1);
+  c.path = ::testing::TempDir() + "/watched-c.csv.gz";
+  std::ofstream(c.path) << "x";
+  w.Failed(c, t0 + seconds(100000));
   EXPECT_EQ(w.failing(), 1u);
   EXPECT_EQ(names(w.Due({a}, t0 + seconds(100001))), "");
+  EXPECT_EQ(w.failing(), 1u);
+  std::filesystem::remove(c.path);
+  EXPECT_EQ(names(w.Due({a}, t0 + seconds(100002))), "");
   EXPECT_EQ(w.failing(), 0u);
 }
 
