@@ -2,7 +2,7 @@
 # Runs every lakestream test on a fresh machine: installs what is missing
 # (scripts/setup.sh), builds with AddressSanitizer + UndefinedBehaviorSanitizer,
 # and runs the unit tests and the integration tests (a real local Kafka broker on
-# 127.0.0.1:39092, real DuckDB files) through CTest.
+# 127.0.0.1:19092, real DuckDB files) through CTest.
 #
 #   scripts/test.sh                 # everything, asan+ubsan build
 #   scripts/test.sh --preset debug  # another CMake preset (debug, release, asan)

@@ -3,11 +3,11 @@
 CTest (tests/CMakeLists.txt, lakestream_pytest) runs each test file against the broker its
 "kafka" fixture started, and passes:
   LAKESTREAM_BIN             the lakestream binary under test
-  LAKESTREAM_TEST_BOOTSTRAP  that broker, e.g. 127.0.0.1:39092
+  LAKESTREAM_TEST_BOOTSTRAP  that broker, e.g. 127.0.0.1:19092
   LAKESTREAM_SOURCE_DIR      the source tree (test data)
   LAKESTREAM_TEST_TMP        a scratch folder in the build tree
   LAKESTREAM_TEST_BROKER_DIR the folder of that broker
-To run a file by hand, start a broker (`lakestream broker start --port 39092 --dir ...`) and
+To run a file by hand, start a broker (`lakestream broker start --port 19092 --dir ...`) and
 set the same variables.
 """
 import os
