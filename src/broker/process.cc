@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -193,17 +194,36 @@ std::optional<std::string> ReapIfExited(pid_t pid) {
 bool IsProcessAlive(pid_t pid, std::string_view marker) {
   if (pid <= 0) return false;
   if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+  // A thread's state: "pid (comm) S ...", comm may contain spaces and parentheses, the state
+  // follows the last ')'.
+  auto running = [](const std::string& stat) {
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) return false;
+    const char state = stat[close + 2];
+    return state != 'Z' && state != 'X';
+  };
+  auto marked = [&](const std::string& cmdline_path) {
+    std::ifstream in(cmdline_path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string cmdline = ss.str();
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    return !cmdline.empty() && cmdline.find(marker) != std::string::npos;
+  };
   std::string stat;
   if (!ReadProcFile(pid, "stat", &stat)) return false;
-  // "pid (comm) S ...": comm may contain spaces and parentheses, the state follows the last ')'.
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return false;
-  char state = stat[close + 2];
-  if (state == 'Z' || state == 'X') return false;
-  std::string cmdline;
-  if (!ReadProcFile(pid, "cmdline", &cmdline)) return false;
-  std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-  return cmdline.find(marker) != std::string::npos;
+  if (running(stat)) return marked(fmt::format("/proc/{}/cmdline", pid));
+  // A zombie main thread does not mean a process gone: a JVM's main thread may exit before
+  // its others, which still hold the broker's ports (a restart then found them in use). The
+  // process lives while any of its threads does.
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    std::string task_stat;
+    std::ifstream in(task.path() / "stat", std::ios::binary);
+    std::getline(in, task_stat);
+    if (running(task_stat)) return marked((task.path() / "cmdline").string());
+  }
+  return false;
 }
 
 bool WaitForExit(pid_t pid, std::string_view marker, Clock::time_point deadline) {

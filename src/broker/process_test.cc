@@ -4,10 +4,16 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <string>
+#include <thread>
+#include <iterator>
+#include <chrono>
 
 namespace lakestream::broker {
 namespace {
@@ -63,6 +69,40 @@ TEST(IsProcessAlive, ChecksTheCommandLineMarker) {
   EXPECT_TRUE(IsProcessAlive(::getpid(), "broker_test"));
   EXPECT_FALSE(IsProcessAlive(::getpid(), "kafka.Kafka /nowhere/server.properties"));
   EXPECT_FALSE(IsProcessAlive(0, ""));
+}
+
+// A process whose main thread has exited while another runs: its /proc stat says zombie,
+// yet it is alive (a JVM shutting down holds its ports until its last thread ends).
+TEST(IsProcessAlive, AZombieMainThreadWithLiveThreadsIsAlive) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::thread([] { ::pause(); }).detach();
+    ::close(ready[0]);
+    (void)::write(ready[1], "x", 1);
+    ::syscall(SYS_exit, 0);  // this thread only (no unwinding into the test framework)
+  }
+  ::close(ready[1]);
+  char byte;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+  // Await the main thread's exit (its state turns Z).
+  std::string state;
+  for (int i = 0; i < 2000 && state != "Z"; ++i) {
+    std::ifstream in("/proc/" + std::to_string(child) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');
+    state = close != std::string::npos && close + 2 < stat.size() ? stat.substr(close + 2, 1) : "";
+    if (state != "Z") std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(state, "Z");
+  EXPECT_TRUE(IsProcessAlive(child, "broker_test"));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_FALSE(IsProcessAlive(child, "broker_test"));
 }
 
 TEST(TailFile, KeepsTheLastLines) {
