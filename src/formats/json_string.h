@@ -21,5 +21,8 @@ bool DecodeJsonString(std::string_view literal, std::string* out);
 bool IsValidUtf8(std::string_view text);
 // `text` with each byte that starts no valid UTF-8 sequence replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view text);
+// The longest prefix of `text` of at most `max_bytes` that ends at a character boundary
+// (for cutting text shown in messages without splitting a character).
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);
 
 }  // namespace lakestream

@@ -31,6 +31,13 @@ TEST(JsonString, MatchesPythonJsonDumps) {
   }
 }
 
+TEST(JsonString, Utf8PrefixNeverSplitsACharacter) {
+  const std::string text = "ab\xc3\xa9\xe2\x82\xac!";  // a b é € !
+  const char* want[] = {"", "a", "ab", "ab", "ab\xc3\xa9", "ab\xc3\xa9", "ab\xc3\xa9",
+                        "ab\xc3\xa9\xe2\x82\xac", "ab\xc3\xa9\xe2\x82\xac!", "ab\xc3\xa9\xe2\x82\xac!"};
+  for (size_t n = 0; n < std::size(want); ++n) EXPECT_EQ(Utf8Prefix(text, n), want[n]) << n;
+}
+
 TEST(JsonString, DecodeRejectsMalformed) {
   std::string out;
   for (const char* bad : {"", "\"", "abc", "\"a\"b\"", "\"\\x\"", "\"\\u12\"", "\"\\ud83d\""}) {

@@ -27,7 +27,6 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
   std::vector<Property> out;
   std::string logical;        // a line with its continuations joined
   uint32_t first_line = 0;    // where it started
-  bool continuing = false;  // the line just read ends in a continuing backslash
   auto finish = [&]() -> Status {
     std::string_view line = TrimSpaces(logical);
     const std::string where = origin + ":" + std::to_string(first_line);
@@ -49,19 +48,15 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
   // a multi-line value is written); otherwise the backslash is the value's last character
   // (a password may end in one). `pending`: a line that ended in a backslash, waiting to see.
   bool pending = false;
+  auto take = [&](std::string_view line) -> Status {  // a trimmed line, or its continuation
+    pending = Continues(line);
+    logical.append(pending ? line.substr(0, line.size() - 1) : line);
+    return pending ? Status::Ok() : finish();
+  };
   LS_RETURN_NOT_OK(ForEachLine(text, [&](uint32_t line_no, std::string_view raw) -> Status {
     if (pending) {
+      if (!raw.empty() && IsSpace(raw.front())) return take(TrimSpaces(raw));
       pending = false;
-      if (!raw.empty() && IsSpace(raw.front())) {
-        std::string_view line = TrimSpaces(raw);
-        continuing = Continues(line) && !line.empty();
-        logical.append(continuing ? line.substr(0, line.size() - 1) : line);
-        if (continuing) {
-          pending = true;
-          return Status::Ok();
-        }
-        return finish();
-      }
       logical.push_back('\\');  // not continued: the backslash stays
       LS_RETURN_NOT_OK(finish());
     }
@@ -69,13 +64,7 @@ Result<std::vector<Property>> ParseProperties(std::string_view text, const std::
     if (line.empty() || line.front() == '#' || line.front() == '!') return Status::Ok();  // Java's two comment marks
     logical.clear();
     first_line = line_no;
-    continuing = Continues(line);
-    logical.append(continuing ? line.substr(0, line.size() - 1) : line);
-    if (continuing) {
-      pending = true;
-      return Status::Ok();
-    }
-    return finish();
+    return take(line);
   }));
   if (pending) {  // a backslash on the last line is the value's
     logical.push_back('\\');

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "formats/json_string.h"
 #include "lake/file_writer.h"
 
 namespace lakestream::process {
@@ -23,13 +24,6 @@ std::string Render(const Row& row) {
 
 }  // namespace
 
-// `text` cut at a UTF-8 character boundary to at most `bytes`.
-std::string CutAtCharacter(const std::string& text, size_t bytes) {
-  if (text.size() <= bytes) return text;
-  while (bytes > 0 && (static_cast<unsigned char>(text[bytes]) & 0xC0) == 0x80) --bytes;
-  return text.substr(0, bytes);
-}
-
 std::string DeadLetterJson(const lake::DeadLetter& letter, size_t max_bytes) {
   Row row = lake::DeadLetterRow(letter);
   std::string out = Render(row);
@@ -43,7 +37,7 @@ std::string DeadLetterJson(const lake::DeadLetter& letter, size_t max_bytes) {
   if (out.size() <= max_bytes) return out;
   // The decoder's reasons are short; a long one (the last resort) keeps its first 1,000
   // bytes, so that the record's bytes get the room.
-  if (original_reason.size() > 1000) original_reason = CutAtCharacter(original_reason, 1000) + " [reason cut]";
+  if (original_reason.size() > 1000) original_reason = std::string(Utf8Prefix(original_reason, 1000)) + " [reason cut]";
   // raw_base64 cut to what fits, at a whole 4-character group (3 bytes).
   std::string& base64 = std::get<std::string>(row[kBase64Column]);
   const std::string whole = std::move(base64);
@@ -66,10 +60,10 @@ std::string DeadLetterJson(const lake::DeadLetter& letter, size_t max_bytes) {
   size_t fits = 0, over = full.size();
   while (fits + 1 < over) {
     const size_t mid = (fits + over) / 2;
-    reason = CutAtCharacter(full, mid);
+    reason = Utf8Prefix(full, mid);
     (Render(row).size() <= max_bytes ? fits : over) = mid;
   }
-  reason = CutAtCharacter(full, fits);
+  reason = Utf8Prefix(full, fits);
   return Render(row);
 }
 

@@ -250,11 +250,15 @@ class KafkaJob final : public kafka::RebalanceListener {
                    static_cast<long long>(patience.count() / 1000));
     }
     if (now < *others_deadline_) return false;
+    if (!done.ok()) {
+      return Status(done.status().code(),
+                    fmt::format("cannot tell whether the partitions other members of group '{}' hold are done: {}",
+                                o_.group, done.status().message()));
+    }
     return Status::FailedPrecondition(fmt::format(
-        "{}: not processed to the end by this run: other members of group '{}' hold {} and have not finished {} "
-        "(run again when they are gone, or let them finish)",
-        done.ok() ? others_behind_ : done.status().message(), o_.group, done.ok() ? "them" : "partitions",
-        done.ok() ? "them" : "theirs"));
+        "{}: not processed to the end by this run: other members of group '{}' hold them and have not finished "
+        "them (run again when they are gone, or let them finish)",
+        others_behind_, o_.group));
   }
 
   // The topics' partitions, their first and end offsets, and their checkpoints' first lines,

@@ -13,24 +13,17 @@ namespace lakestream::stream {
 namespace {
 
 // Field text quoted into a reason, cut so one huge value cannot bloat the dead letter.
-std::string Quote(std::string_view s) {
+// At most 64 bytes of `s` (a reason travels in every dead letter, which must stay within a
+// Kafka message: process/dead_letter_topic.h), cut at a character.
+std::string Cut(std::string_view s) {
   constexpr size_t kMax = 64;
-  if (s.size() <= kMax) return "'" + std::string(s) + "'";
-  return "'" + std::string(s.substr(0, kMax)) + "...'";
+  return s.size() <= kMax ? std::string(s) : std::string(Utf8Prefix(s, kMax)) + "...";
 }
-
-// A JSON value in a reason, at most ~64 bytes of it: a reason travels in every dead letter,
-// which must stay within a Kafka message (process/dead_letter_topic.h).
+std::string Quote(std::string_view s) { return "'" + Cut(s) + "'"; }
+// A JSON value in a reason.
 template <typename Json>
 std::string Shown(const Json& j) {
-  std::string text = j.dump();
-  constexpr size_t kMax = 64;
-  if (text.size() > kMax) {
-    size_t keep = kMax;
-    while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;  // a character's start
-    text = text.substr(0, keep) + "...";
-  }
-  return text;
+  return Cut(j.dump());
 }
 
 const char* FormatText(TimestampFormat f) {

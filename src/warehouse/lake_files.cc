@@ -107,28 +107,28 @@ Result<std::string> FileChecksum(const std::string& path) {
 }
 
 Result<std::string> HeaderOfWholeGzip(const std::string& path) {
-  {
-    // The text reader passes plain text through: a .csv.gz name on another file is damage.
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!f) return Status::FromErrno(errno, "open", path);
-    unsigned char magic[2] = {0, 0};
-    if (std::fread(magic, 1, 2, f.get()) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
-      return Status::IoError("cannot read '" + path + "': it is not gzip data, though its name ends in .csv.gz (a "
-                             "damaged or foreign file; the lake's writer makes whole gzip files only)");
-    }
-  }
   // The lake's one text reader inflates it (libdeflate checks each member's CRC and size);
-  // of the text only the first line is kept.
+  // of the text only the first line is kept. It passes plain text through (slot -1): a
+  // .csv.gz name on another file is damage.
   std::string header;
   bool header_done = false;
-  LS_RETURN_NOT_OK(ForEachTextPiece(path, [&](std::string_view piece, double) {
-    if (header_done) return Status::Ok();
-    constexpr size_t kMaxHeader = 64 * 1024;  // a file without line ends is not a lake file
-    const size_t end = piece.find('\n');
-    header.append(piece.substr(0, std::min(end, kMaxHeader - header.size())));
-    header_done = end != std::string_view::npos || header.size() >= kMaxHeader;
-    return Status::Ok();
-  }));
+  bool gzip = true;
+  LS_RETURN_NOT_OK(ForEachTextPiece(
+      path,
+      [&](std::string_view piece, double, int slot) {
+        gzip = slot >= 0;
+        if (header_done || !gzip) return Status::Ok();
+        constexpr size_t kMaxHeader = 64 * 1024;  // a file without line ends is not a lake file
+        const size_t end = piece.find('\n');
+        header.append(piece.substr(0, std::min(end, kMaxHeader - header.size())));
+        header_done = end != std::string_view::npos || header.size() >= kMaxHeader;
+        return Status::Ok();
+      },
+      nullptr));
+  if (!gzip) {
+    return Status::IoError("cannot read '" + path + "': it is not gzip data, though its name ends in .csv.gz (a "
+                           "damaged or foreign file; the lake's writer makes whole gzip files only)");
+  }
   if (!header.empty() && header.back() == '\r') header.pop_back();
   return header;
 }
