@@ -181,6 +181,12 @@ RecordDecoder::RecordDecoder(const PipelineSpec& spec)
 }
 
 bool RecordDecoder::Decode(std::string_view value, std::string* reason) {
+  // Kafka tells a null value (a tombstone, for compacted topics) from an empty one: the
+  // consumer passes the first with no data pointer.
+  if (value.data() == nullptr) {
+    *reason = "null value (a Kafka tombstone): no record to decode";
+    return false;
+  }
   switch (format_) {
     case WireFormat::kCsv:
       return DecodeCsvLine(value, reason);

@@ -158,6 +158,20 @@ TEST(RecordDecoder, BadRecordsAndTheirReasons) {
   }
 }
 
+// A Kafka tombstone (no value at all) is named as such in every format; an empty value is
+// decoded like any other text.
+TEST(RecordDecoder, TombstoneIsNamedApartFromAnEmptyValue) {
+  const std::string tombstone = "null value (a Kafka tombstone): no record to decode";
+  for (WireFormat format : {WireFormat::kCsv, WireFormat::kSeed, WireFormat::kJson}) {
+    RecordDecoder d(format == WireFormat::kJson ? Taxi() : Turnstile(format));
+    std::string reason;
+    EXPECT_FALSE(d.Decode(std::string_view(), &reason));
+    EXPECT_EQ(reason, tombstone);
+    EXPECT_FALSE(d.Decode(std::string_view("", 0), &reason));
+    EXPECT_NE(reason, tombstone);
+  }
+}
+
 // ENTRIES is read by a digit loop up to 18 digits and by from_chars beyond: both must
 // accept and reject exactly what from_chars does, at every length and edge.
 TEST(RecordDecoder, IntegersDecodeAsFromCharsDoes) {
