@@ -175,6 +175,44 @@ Status CheckLakeHeader(const std::string& relative_path, const std::string& head
       relative_path, shown, header.empty() ? 0 : fields.size(), kLakeColumnCount));
 }
 
+// The Parquet files are read by column name: a file without one of the names that
+// LakeFilesSelectSql reads (another pipeline's) is caught here, by name, before DuckDB's
+// binder error, which names neither the file nor the cause.
+Status CheckParquetColumns(lake::DuckDbConnection& conn, const LakeFile& file) {
+  const std::string path = lake::SqlStringLiteral(std::filesystem::absolute(file.path).string());
+  auto schema = conn.Query("SELECT name FROM parquet_schema(" + path + ")");
+  if (!schema.ok()) {
+    return Status::InvalidArgument(fmt::format(
+        "lake file '{}' is not a readable Parquet file, so it was not loaded ({}). Lake files are written "
+        "whole and never change: restore it, or remove it and reprocess its partition",
+        file.relative_path, schema.status().message()));
+  }
+  std::vector<std::string> names;  // the first row is the schema's root, not a column
+  for (size_t i = 1; i < schema->rows.size(); ++i) names.push_back(schema->rows[i][0].value_or(""));
+  auto has = [&](std::string_view want) {
+    return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+      return n.size() == want.size() && std::equal(n.begin(), n.end(), want.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+             });
+    });
+  };
+  std::string missing;
+  for (std::string_view c : {"CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DATE", "TIME", "ENTRIES",
+                             "EXITS"}) {
+    if (!has(c)) missing += (missing.empty() ? "" : ",") + std::string(c);
+  }
+  if (missing.empty()) return Status::Ok();
+  std::string shown;
+  for (const std::string& n : names) shown += (shown.empty() ? "" : ",") + n;
+  if (shown.size() > 200) shown = shown.substr(0, 200) + " ...";
+  return Status::InvalidArgument(fmt::format(
+      "lake file '{}' has the columns '{}', without {} of the turnstile windows that the warehouse's star "
+      "schema is built from: --table must name a table of a turnstile pipeline (pipelines/mta-turnstile.yaml). "
+      "Query other tables straight from the lake, e.g. in DuckDB SELECT * FROM "
+      "read_parquet('LAKE/TABLE/*/*.parquet', hive_partitioning=false)",
+      file.relative_path, shown, missing));
+}
+
 }  // namespace
 
 std::string LakeFilesSelectSql(std::span<const LakeFile> files) {
@@ -435,6 +473,8 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
         } else if (Status columns = CheckLakeHeader(file.relative_path, *header); !columns.ok()) {
           sum = columns;
         }
+      } else if (sum.ok()) {
+        if (Status columns = CheckParquetColumns(*conn_, file); !columns.ok()) sum = columns;
       }
       if (sum.ok()) {
         group.push_back(PendingFile{file, *sum});

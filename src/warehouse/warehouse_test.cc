@@ -610,6 +610,38 @@ TEST_F(WarehouseTest, AFileOfAnotherTableFailsByItsColumns) {
       << error.message();
 }
 
+// Parquet files are read by column name: a file of another pipeline fails by name with the
+// columns it lacks, and the turnstile file beside it loads.
+TEST_F(WarehouseTest, AParquetFileOfAnotherTableFailsByItsColumns) {
+  const std::string taxi = Part("2023-06-03", 0, 1, "parquet");
+  std::filesystem::create_directories(std::filesystem::path(taxi).parent_path());
+  auto conn = lake::DuckDbConnection::Open();
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Execute("COPY (SELECT 74 AS PULocationID, 1 AS rides, 'x' AS station) TO " +
+                               lake::SqlStringLiteral(taxi) + " (FORMAT parquet)")
+                  .ok());
+  const Status error = LoadBesideAGoodFile(taxi);
+  EXPECT_EQ(error.code(), StatusCode::kInvalidArgument);
+  const std::string relative = "turnstile/date=2023-06-03/" + std::filesystem::path(taxi).filename().string();
+  EXPECT_EQ(error.message().rfind("lake file '" + relative +
+                                      "' has the columns 'PULocationID,rides,station', without "
+                                      "CA,UNIT,SCP,LINENAME,DIVISION,DATE,TIME,ENTRIES,EXITS of the turnstile windows",
+                                  0),
+            0u)
+      << error.message();
+}
+
+// Not Parquet at all under a .parquet name: damage, named as such.
+TEST_F(WarehouseTest, ADamagedParquetFileIsNamed) {
+  const std::string bad = Part("2023-06-03", 0, 1, "parquet");
+  std::filesystem::create_directories(std::filesystem::path(bad).parent_path());
+  std::ofstream(bad) << "not parquet";
+  const Status error = LoadBesideAGoodFile(bad);
+  EXPECT_EQ(error.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(error.message().find("is not a readable Parquet file, so it was not loaded"), std::string::npos)
+      << error.message();
+}
+
 // A load's statements list every file of a group: an error shows DuckDB's reason and only
 // the statement's start.
 TEST_F(WarehouseTest, AFailedStatementShowsItsReasonAndOnlyItsStart) {
