@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -35,6 +36,16 @@ Value RenderTime(int64_t seconds, TimeRender render) {
   return t;
 }
 
+// avg over int64 does not wrap like sum: the exact sum is the wrapped one (acc.i) plus a
+// multiple of 2^64, and the double sum beside it (acc.d, off by far less than 2^63 for
+// any count below ~10^7 per window and group) picks that multiple.
+double AvgOfInt64(const Accumulator& acc) {
+  const double turns = std::nearbyint((acc.d - static_cast<double>(acc.i)) / 0x1p64);
+  __extension__ using Int128 = __int128;  // GCC and Clang; __extension__ keeps -Wpedantic quiet
+  const Int128 sum = static_cast<Int128>(turns) * (static_cast<Int128>(1) << 64) + acc.i;
+  return static_cast<double>(static_cast<long double>(sum) / static_cast<long double>(acc.n));
+}
+
 // The aggregate's value, assigned in place: a row's values are overwritten for every row,
 // and assigning the alternative a Value already holds is a plain store (no temporary).
 void FinishInto(const AggregatePlan& a, const Accumulator& acc, Value* out) {
@@ -49,7 +60,7 @@ void FinishInto(const AggregatePlan& a, const Accumulator& acc, Value* out) {
   const bool is_double = a.type == ColumnType::kDouble;
   switch (a.function) {
     case AggregateFunction::kAvg:
-      *out = (is_double ? acc.d : static_cast<double>(acc.i)) / static_cast<double>(acc.n);
+      *out = is_double ? acc.d / static_cast<double>(acc.n) : AvgOfInt64(acc);
       return;
     case AggregateFunction::kSum:
     case AggregateFunction::kMin:
@@ -405,12 +416,21 @@ void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
         case AggregateFunction::kCount:
           break;
         case AggregateFunction::kSum:
-        case AggregateFunction::kAvg:
           if (is_double) {
             acc->d += v.d;
           } else {
             // Wraps on overflow (defined behaviour) instead of trapping.
             acc->i = static_cast<int64_t>(static_cast<uint64_t>(acc->i) + static_cast<uint64_t>(v.i));
+          }
+          break;
+        case AggregateFunction::kAvg:
+          if (is_double) {
+            acc->d += v.d;
+          } else {
+            // The wrapped sum, and beside it the sum as a double, which tells how many
+            // times the wrapped one went round (see AvgOfInt64).
+            acc->i = static_cast<int64_t>(static_cast<uint64_t>(acc->i) + static_cast<uint64_t>(v.i));
+            acc->d += static_cast<double>(v.i);
           }
           break;
         case AggregateFunction::kMin:
