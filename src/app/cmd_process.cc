@@ -1,4 +1,5 @@
 // `lakestream process`: exactly-once windowed aggregation from Kafka (or files) into the lake.
+#include <algorithm>
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -68,8 +69,19 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
                                    "dead-letter output (<lake>/_dead_letters/<topic>/ or --dead-letter-topic)");
   }
   o.bad_rows_file = a.bad_rows;
+  // Checked here, not first when a partition is assigned (after joining the group).
+  LS_RETURN_NOT_OK(stream::ValidatePipelineSpec(o.spec));
   o.lake.table = !a.table.empty() ? a.table : (a.pipeline.empty() ? "turnstile" : o.spec.name);
+  if (Status st = stream::ValidateTableName(o.lake.table); !st.ok()) {
+    return Status::InvalidArgument((a.table.empty() ? "the pipeline's name: " : "--table: ") + st.message());
+  }
   LS_ASSIGN_OR_RETURN(o.lake.format, lake::ParseFileFormat(a.lake_format));
+  if (o.lake.format == lake::FileFormat::kCsvGz &&
+      std::none_of(o.spec.output.begin(), o.spec.output.end(), [](const auto& c) { return c.csv; })) {
+    return Status::InvalidArgument("pipeline '" + o.spec.name +
+                                   "': every output column has `csv: false`, so CSV.gz files would hold only the "
+                                   "row numbers: keep a column in CSV, or use --lake-format parquet");
+  }
   o.lake.late_output = a.late_output;
   if (a.trigger == "available-now") {
     o.available_now = true;

@@ -1,11 +1,13 @@
 #include "stream/pipeline_spec.h"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -113,9 +115,39 @@ PipelineSpec TurnstilePipeline(std::chrono::seconds size, std::chrono::seconds s
   return s;
 }
 
+Status ValidateTableName(std::string_view name) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument(fmt::format("table name '{}' {}: it is the lake's table folder, so give one "
+                                               "folder name such as 'turnstile' or 'taxi-rides'",
+                                               name, why));
+  };
+  if (name.empty()) return Status::InvalidArgument("name: must not be empty");
+  if (name.front() == '_') return bad("starts with '_', as the lake's own folders do (_checkpoints, _dead_letters, _late)");
+  if (name.front() == '.') return bad("starts with '.', as hidden and temporary files do");
+  if (name.find_first_of("/\\") != std::string_view::npos) return bad("holds a '/' or '\\'");
+  if (name.size() > 200) return bad("is longer than 200 bytes");
+  return Status::Ok();
+}
+
+// The window has a size and a slide in (0, size].
+Status CheckWindowsPerRecord(const WindowSpec& w) {
+  const int64_t per_record = (w.size + w.slide - 1) / w.slide;
+  if (per_record <= kMaxWindowsPerRecord) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "size {}s sliding by {}s puts each record in {} windows, more than the {} allowed: make the slide longer (at "
+      "least {}s) or the window shorter",
+      w.size, w.slide, per_record, kMaxWindowsPerRecord, (w.size + kMaxWindowsPerRecord - 1) / kMaxWindowsPerRecord));
+}
+
+bool HasWindowEndTimestamp(const PipelineSpec& spec) {
+  return std::any_of(spec.output.begin(), spec.output.end(), [](const OutputColumnSpec& c) {
+    return c.from == kWindowEnd && c.render == TimeRender::kTimestamp;
+  });
+}
+
 Status ValidatePipelineSpec(const PipelineSpec& spec) {
   auto bad = [](std::string m) { return Status::InvalidArgument(std::move(m)); };
-  if (spec.name.empty()) return bad("name: must not be empty");
+  LS_RETURN_NOT_OK(ValidateTableName(spec.name));
   if (spec.schema.empty()) return bad("schema: no fields");
   std::set<std::string, std::less<>> names;
   for (const FieldSpec& f : spec.schema) {
@@ -126,6 +158,7 @@ Status ValidatePipelineSpec(const PipelineSpec& spec) {
   if (spec.window.slide <= 0 || spec.window.slide > spec.window.size) {
     return bad("window.slide must be > 0 and <= window.size");
   }
+  if (Status st = CheckWindowsPerRecord(spec.window); !st.ok()) return bad("window: " + st.message());
   if (spec.watermark_delay < 0) return bad("watermark_delay must be >= 0");
   const FieldSpec* et = FindField(spec, spec.event_time_field);
   if (et == nullptr) return bad("event_time.field '" + spec.event_time_field + "' is not in the schema");
@@ -253,6 +286,7 @@ class YamlLoader {
     }
     spec.name = Scalar(Required(root, "name", "pipeline"), "name");
     if (spec.name.empty()) Fail(root["name"], "'name': must not be empty: it names the lake's table folder");
+    if (Status st = ValidateTableName(spec.name); !st.ok()) Fail(root["name"], "'name': " + st.message());
     std::string format = Scalar(Required(root, "format", "pipeline"), "format");
     if (format == "csv") {
       spec.format = WireFormat::kCsv;
@@ -265,6 +299,7 @@ class YamlLoader {
     }
 
     YAML::Node schema = Required(root, "schema", "pipeline");
+    std::map<std::string, std::string, std::less<>> field_formats;  // as written in the schema
     if (!schema.IsSequence() || schema.size() == 0) Fail(schema, "'schema': expected a non-empty list of {name, type}");
     for (const YAML::Node& f : schema) {
       if (!f.IsMap()) Fail(f, "'schema': expected {name: ..., type: ...}");
@@ -287,6 +322,7 @@ class YamlLoader {
       if (YAML::Node fmt = f["format"]) {
         if (field.type != ColumnType::kTimestamp) Fail(fmt, "'format' of field '" + field.name + "': only timestamp fields have a format");
         field.timestamp_format = TimestampFormatOf(fmt);
+        field_formats[field.name] = fmt.Scalar();
       }
       if (FindField(spec, field.name) != nullptr) Fail(f, "'schema': field '" + field.name + "' appears twice");
       spec.schema.push_back(field);
@@ -303,7 +339,14 @@ class YamlLoader {
     }
     if (etf == nullptr) Fail(et_field, "'event_time.field': '" + spec.event_time_field + "' is not in the schema");
     if (etf->type != ColumnType::kTimestamp) Fail(et_field, "'event_time.field': '" + etf->name + "' must have type timestamp");
-    if (YAML::Node fmt = et["format"]) etf->timestamp_format = TimestampFormatOf(fmt);
+    if (YAML::Node fmt = et["format"]) {
+      const TimestampFormat given = TimestampFormatOf(fmt);
+      if (auto it = field_formats.find(etf->name); it != field_formats.end() && given != etf->timestamp_format) {
+        Fail(fmt, "'event_time.format': '" + fmt.Scalar() + "' contradicts the format of field '" + etf->name +
+                      "' in the schema ('" + it->second + "'): give the format in one place");
+      }
+      etf->timestamp_format = given;
+    }
 
     if (YAML::Node key = root["dedup_key"]) spec.dedup_key = FieldList(spec, key, "dedup_key");
 
@@ -316,6 +359,7 @@ class YamlLoader {
     if (spec.window.slide <= 0 || spec.window.slide > spec.window.size) {
       Fail(window["slide"] ? window["slide"] : window, "'slide': must be > 0 and <= size");
     }
+    if (Status st = CheckWindowsPerRecord(spec.window); !st.ok()) Fail(window, "'window': " + st.message());
     spec.watermark_delay = root["watermark_delay"] ? Duration(root["watermark_delay"], "watermark_delay") : spec.window.size;
 
     if (YAML::Node g = root["group_by"]) spec.group_by = FieldList(spec, g, "group_by");
@@ -384,6 +428,12 @@ class YamlLoader {
       }
       spec.output.push_back(col);
       CheckAt(spec, c);
+    }
+    // The lake needs it (the engine does not): checked here, before a job starts.
+    if (!HasWindowEndTimestamp(spec)) {
+      Fail(out, "'output': needs a column `from: window_end` as a timestamp (format: timestamp, the default): it "
+                "chooses each row's date= folder in the lake; add `- {name: WINDOW_END, from: window_end, csv: "
+                "false}` to keep it out of CSV files");
     }
     CheckAt(spec, root);
     return spec;

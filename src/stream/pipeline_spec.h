@@ -99,6 +99,15 @@ PipelineSpec TurnstilePipeline(std::chrono::seconds size, std::chrono::seconds s
 // Checks names, types and references. Errors are InvalidArgument naming the bad item.
 Status ValidatePipelineSpec(const PipelineSpec& spec);
 
+// A pipeline's name is its lake table's folder (`process --table` overrides it): one
+// folder name, not starting with '_' (the lake's own folders: _checkpoints, _dead_letters,
+// _late) or '.', without '/' or '\'.
+Status ValidateTableName(std::string_view name);
+
+// A record falls in size / slide windows (rounded up): more would take memory per record
+// beyond what any dashboard needs (a day sliding by 10 s is 8,640).
+inline constexpr int64_t kMaxWindowsPerRecord = 10000;
+
 // The typed columns PartitionTask emits; the spec must be valid.
 Schema OutputSchema(const PipelineSpec& spec);
 

@@ -79,6 +79,7 @@ output:
   - {name: day, from: window_end, format: YYYY-MM-DD}
   - {name: total}
   - {name: n}
+  - {name: end, from: window_end}
 )";
 
 TEST(PipelineSpec, DefaultsSlideAndDelayToSize) {
@@ -133,6 +134,23 @@ TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
       {"{name: k, from: k}", "{name: k, from: k, csv: no}",
        "p.yaml:14: 'csv' of output column 'k': expected true or false, got 'no'"},
       {"name: p\n", "name: ''\n", "p.yaml:1: 'name': must not be empty: it names the lake's table folder"},
+      {"{size: 1h}", "{size: 1d, slide: 1s}",
+       "p.yaml:8: 'window': size 86400s sliding by 1s puts each record in 86400 windows, more than the 10000 "
+       "allowed: make the slide longer (at least 9s) or the window shorter"},
+      {"name: p\n", "name: _dead_letters\n",
+       "p.yaml:1: 'name': table name '_dead_letters' starts with '_', as the lake's own folders do (_checkpoints, "
+       "_dead_letters, _late): it is the lake's table folder, so give one folder name such as 'turnstile' or "
+       "'taxi-rides'"},
+      {"name: p\n", "name: ../escape\n",
+       "p.yaml:1: 'name': table name '../escape' starts with '.', as hidden and temporary files do: it is the lake's "
+       "table folder, so give one folder name such as 'turnstile' or 'taxi-rides'"},
+      {"name: p\n", "name: a/b\n",
+       "p.yaml:1: 'name': table name 'a/b' holds a '/' or '\\': it is the lake's table folder, so give one folder "
+       "name such as 'turnstile' or 'taxi-rides'"},
+      {"  - {name: end, from: window_end}\n", "  - {name: end, from: window_end, format: YYYY-MM-DD}\n",
+       "p.yaml:14: 'output': needs a column `from: window_end` as a timestamp (format: timestamp, the default): it "
+       "chooses each row's date= folder in the lake; add `- {name: WINDOW_END, from: window_end, csv: false}` to "
+       "keep it out of CSV files"},
       {"schema:\n", "schema: [\n", ""},  // YAML syntax error: message from yaml-cpp, line checked below
   };
   for (const Case& c : cases) {
@@ -161,6 +179,20 @@ TEST(PipelineSpec, AFileWithoutADocumentSaysSo) {
   EXPECT_EQ(list.status().message(), "p.yaml:1: a pipeline must be a mapping of keys");
 }
 
+// The event time's format is given in the schema or in event_time, or in both alike.
+TEST(PipelineSpec, EventTimeFormatInTwoPlacesMustAgree) {
+  const std::string in_schema =
+      Replace(kMinimal, "{name: ts, type: timestamp}", "{name: ts, type: timestamp, format: unix_seconds}");
+  EXPECT_TRUE(ParsePipelineYaml(in_schema, "p.yaml").ok());
+  EXPECT_TRUE(ParsePipelineYaml(Replace(in_schema, "{field: ts}", "{field: ts, format: unix_seconds}"), "p.yaml").ok());
+  Result<PipelineSpec> s =
+      ParsePipelineYaml(Replace(in_schema, "{field: ts}", "{field: ts, format: 'YYYY-MM-DD HH:MM:SS'}"), "p.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(),
+            "p.yaml:7: 'event_time.format': 'YYYY-MM-DD HH:MM:SS' contradicts the format of field 'ts' in the schema "
+            "('unix_seconds'): give the format in one place");
+}
+
 TEST(PipelineSpec, MissingFileIsAnIoError) {
   Result<PipelineSpec> s = LoadPipelineYaml("pipelines/no-such-pipeline.yaml");
   ASSERT_FALSE(s.ok());
@@ -181,6 +213,16 @@ TEST(PipelineSpec, ValidateRejectsBadSpecs) {
   s = TurnstilePipeline(minutes(5), minutes(5));
   s.name.clear();
   EXPECT_EQ(ValidatePipelineSpec(s).message(), "name: must not be empty");
+  s = TurnstilePipeline(minutes(5), minutes(5));
+  s.name = "_late";
+  EXPECT_EQ(ValidatePipelineSpec(s).message().rfind("table name '_late' starts with '_'", 0), 0u);
+  // 10,000 windows a record is the most: a day sliding by 9 s is 9,600.
+  s = TurnstilePipeline(minutes(24 * 60), std::chrono::seconds(9));
+  EXPECT_TRUE(ValidatePipelineSpec(s).ok());
+  s.window.slide = 8;
+  EXPECT_EQ(ValidatePipelineSpec(s).message().rfind("window: size 86400s sliding by 8s puts each record in 10800 "
+                                                    "windows", 0),
+            0u);
 }
 
 TEST(ParseDuration, Table) {
