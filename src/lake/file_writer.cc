@@ -107,8 +107,19 @@ size_t CsvCellBound(const Value& v) {
   const auto* str = std::get_if<std::string>(&v);
   return str != nullptr ? CsvFieldBound(str->size()) : kValueTextBound;
 }
+//
+// NULL is an empty cell and an empty string is "" (as Spark writes them), so a NULL group
+// value and an empty one stay two visible keys. (DuckDB reads "" as NULL unless told
+// allow_quoted_nulls = false.)
 [[gnu::always_inline]] inline char* PutCsvCell(char* p, const Value& v) {
-  if (const auto* str = std::get_if<std::string>(&v)) return PutCsvField(p, *str);
+  if (const auto* str = std::get_if<std::string>(&v)) {
+    if (str->empty()) {
+      p[0] = '"';
+      p[1] = '"';
+      return p + 2;
+    }
+    return PutCsvField(p, *str);
+  }
   if (const auto* i = std::get_if<int64_t>(&v)) return PutDecimal(p, *i);
   return PutValueText(p, v);
 }

@@ -62,7 +62,7 @@ TEST(CsvGzWriter, ExactBytesInTheSeedLayout) {
             ",CA,UNIT,STATION,ENTRIES,RATIO,NOTE\n"
             "0,A001,R001,59 ST,12,0.1,plain\n"
             "1,A002,R002,\"ST, \"\"X\"\"\",-5,1e+21,\n"
-            "2,A003,,\"line\nbreak\",,,\n");
+            "2,A003,,\"line\nbreak\",,,\"\"\n");  // NULL is empty, an empty string ""
   // gzip bytes are deterministic (no name, no mtime), so a re-run writes identical files,
   // also after other files went through the same (per-thread) compression buffers.
   ASSERT_TRUE((*writer)->WriteFile(dir + "/other.csv.gz", std::vector<Row>(20000, rows[1])).ok());
@@ -87,7 +87,7 @@ TEST(CsvRow, WrittenWithinItsBound) {
   const std::vector<Case> cases = {
       {{std::string(5, '"'), std::numeric_limits<int64_t>::min(), -1.7976931348623157e308, At(23, 59)},
        "18446744073709551615,\"\"\"\"\"\"\"\"\"\"\"\",-9223372036854775808,-1.7976931348623157e+308,2024-07-22 23:59:00\n"},
-      {{std::string(""), std::monostate{}, 5e-324, std::monostate{}}, "18446744073709551615,,,5e-324,\n"},
+      {{std::string(""), std::monostate{}, 5e-324, std::monostate{}}, "18446744073709551615,\"\",,5e-324,\n"},
       {{std::string("a,b\r\n"), int64_t{0}, -2.2250738585072014e-308, EventTime{0}},
        "18446744073709551615,\"a,b\r\n\",0,-2.2250738585072014e-308,1970-01-01 00:00:00\n"},
   };
@@ -123,6 +123,11 @@ TEST(CsvGzWriter, ReadableByDuckDbReadCsv) {
                             {"1", "A002", "R002", "ST, \"X\"", "-5", "1e+21", std::nullopt},
                             {"2", "A003", std::nullopt, "line\nbreak", std::nullopt, std::nullopt,
                              std::nullopt}}));
+  // Told that "" is not NULL, DuckDB reads the NULL NOTE and the empty one apart.
+  auto apart = db->Query("SELECT NOTE IS NULL, length(NOTE) FROM read_csv(" + SqlStringLiteral(dir + "/a.csv.gz") +
+                         ", allow_quoted_nulls = false) WHERE CA IN ('A002', 'A003') ORDER BY CA");
+  ASSERT_TRUE(apart.ok()) << apart.status().ToString();
+  EXPECT_EQ(apart->rows, (Cells{{"true", std::nullopt}, {"false", "0"}}));
 }
 
 // Gzip members in `bytes` (0 if it is not valid gzip).
