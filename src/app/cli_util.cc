@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "formats/properties.h"
+
 namespace lakestream::app {
 namespace {
 
@@ -30,8 +32,26 @@ int ExitCodeFor(const Status& status) {
 void Fail(const Status& status) { Fail(status, ExitCodeFor(status)); }
 
 void Fail(const Status& status, int code) {
-  std::fprintf(stderr, "lakestream: error: %s\n", status.message().c_str());
+  // A message may quote a librdkafka error, and that may quote a secret setting.
+  std::fprintf(stderr, "lakestream: error: %s\n", RedactSecrets(status.message()).c_str());
   ExitCode() = code;
+}
+
+void RememberSecretArgs(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (!arg.starts_with("-X")) continue;
+    int at = i;
+    std::string_view setting = arg.substr(2);
+    if (setting.empty()) {
+      if (++at >= argc) break;
+      setting = argv[at];
+    }
+    const size_t eq = setting.find('=');
+    if (!IsSecretKey(setting.substr(0, eq))) continue;
+    if (eq != std::string_view::npos) RememberSecretValue(setting.substr(eq + 1));
+    if (at + 1 < argc && argv[at + 1][0] != '-') RememberSecretValue(argv[at + 1]);
+  }
 }
 
 void InstallStopHandler() {

@@ -35,6 +35,13 @@ int ExitCodeFor(const Status& status);
 void Fail(const Status& status);
 void Fail(const Status& status, int code);
 
+// Before parsing: the values of secret -X settings on the command line are remembered
+// (formats/properties.h RememberSecretValue), so no message shows them, a usage error
+// included. So is the word after a secret key given without '=' (`-X sasl.password VALUE`)
+// or after a secret setting (`-X sasl.password=two words` unquoted): it may be the secret
+// or a part of it.
+void RememberSecretArgs(int argc, const char* const* argv);
+
 // Ctrl-C / SIGTERM: the first sets StopRequested(); the second ends the process at once.
 void InstallStopHandler();
 bool StopRequested();

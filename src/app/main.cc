@@ -5,10 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <iostream>
+#include <sstream>
 #include <string>
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "formats/properties.h"
 #include "kafka/client_config.h"
 #include "lake/duckdb_api.h"
 
@@ -49,12 +52,17 @@ int main(int argc, char** argv) {
   lakestream::app::AddProcessCommand(root);
   lakestream::app::AddLoadCommand(root);
   lakestream::app::AddReportCommand(root);
+  lakestream::app::RememberSecretArgs(argc, argv);
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // Prints the message (or the help); a usage error exits 2, as the commands' own
-    // argument and config errors do (CLI11's codes are 105, 106, ...).
-    return root.exit(e) == 0 ? 0 : 2;
+    // argument and config errors do (CLI11's codes are 105, 106, ...). The message may
+    // quote an argument, and that may be a secret.
+    std::ostringstream err;
+    const int code = root.exit(e, std::cout, err);
+    std::fputs(lakestream::RedactSecrets(err.str()).c_str(), stderr);
+    return code == 0 ? 0 : 2;
   }
   const int code = lakestream::app::ExitCode();
   if (lakestream::kafka::HandlesLeftBehind() > 0) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "formats/csv.h"
@@ -97,13 +98,57 @@ Result<Property> ParsePropertyArg(std::string_view arg) {
 bool IsSecretKey(std::string_view key) {
   std::string k(key);
   std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
+  // sasl.oauthbearer.config holds the client secret among its k=v words.
   for (const char* word : {"password", "secret", "jaas", "token", "credential", "private.key",
-                           "key.pem", "api.key", "apikey"}) {
+                           "key.pem", "api.key", "apikey", "passphrase", "oauthbearer.config"}) {
     if (k.find(word) != std::string::npos) return true;
   }
   return false;
 }
 
 std::string DisplayValue(const Property& p) { return IsSecretKey(p.key) ? "[redacted]" : p.value; }
+
+namespace {
+
+struct Secrets {
+  std::mutex mu;
+  std::vector<std::string> values;  // longest first, so a value goes before its parts
+};
+Secrets& RememberedSecrets() {
+  static Secrets secrets;
+  return secrets;
+}
+
+}  // namespace
+
+void RememberSecretValue(std::string_view value) {
+  std::vector<std::string_view> parts = {value};
+  for (size_t start = 0; start < value.size();) {
+    size_t end = value.find_first_of(" \t", start);
+    if (end == std::string_view::npos) end = value.size();
+    const std::string_view part = value.substr(start, end - start);
+    parts.push_back(part);
+    if (size_t eq = part.find('='); eq != std::string_view::npos) parts.push_back(part.substr(eq + 1));
+    start = end + 1;
+  }
+  Secrets& s = RememberedSecrets();
+  std::lock_guard<std::mutex> lock(s.mu);
+  for (std::string_view p : parts) {
+    if (p.size() < 4 || std::find(s.values.begin(), s.values.end(), p) != s.values.end()) continue;
+    s.values.emplace_back(p);
+  }
+  std::stable_sort(s.values.begin(), s.values.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
+
+std::string RedactSecrets(std::string_view text) {
+  std::string out(text);
+  Secrets& s = RememberedSecrets();
+  std::lock_guard<std::mutex> lock(s.mu);
+  for (const std::string& v : s.values) {
+    for (size_t at = out.find(v); at != std::string::npos; at = out.find(v, at + 10)) out.replace(at, v.size(), "[redacted]");
+  }
+  return out;
+}
 
 }  // namespace lakestream

@@ -31,4 +31,12 @@ bool IsSecretKey(std::string_view key);
 // The value as it may be shown to a person: "[redacted]" for secret keys.
 std::string DisplayValue(const Property& p);
 
+// Secret values this process was given (kafka::ClientConfig remembers them): text from
+// outside, such as librdkafka's errors ("Unrecognized sasl.oauthbearer.config beginning
+// at: ..."), may quote one, or a part of one. RedactSecrets replaces each remembered
+// value, and each space-separated part of it and each part's text after '=', of 4 bytes or
+// more, with "[redacted]". Thread-safe.
+void RememberSecretValue(std::string_view value);
+std::string RedactSecrets(std::string_view text);
+
 }  // namespace lakestream

@@ -117,12 +117,35 @@ TEST(Properties, PropertyArg) {
 
 TEST(Properties, SecretKeys) {
   for (const char* k : {"sasl.password", "ssl.key.password", "sasl.jaas.config",
-                        "sasl.oauthbearer.client.secret", "SASL.PASSWORD"}) {
+                        "sasl.oauthbearer.client.secret", "SASL.PASSWORD", "sasl.oauthbearer.config",
+                        "sasl.oauthbearer.assertion.private.key.passphrase"}) {
     EXPECT_TRUE(IsSecretKey(k)) << k;
   }
   for (const char* k : {"bootstrap.servers", "sasl.username", "sasl.mechanisms"}) {
     EXPECT_FALSE(IsSecretKey(k)) << k;
   }
+}
+
+// A remembered secret is hidden in any text, whole or by the parts an error may quote: a
+// space-separated word, or a word's value after '='. Parts under 4 bytes are left alone.
+TEST(Properties, RedactSecretsHidesRememberedValuesAndTheirParts) {
+  RememberSecretValue("principal=admin scope=x clientsecret=Qz8w7Rt");
+  RememberSecretValue("pa55 word");
+  struct Case {
+    const char* text;
+    const char* shown;
+  };
+  const Case cases[] = {
+      {"Unrecognized sasl.oauthbearer.config beginning at: clientsecret=Qz8w7Rt",
+       "Unrecognized sasl.oauthbearer.config beginning at: [redacted]"},
+      {"value 'Qz8w7Rt' twice: Qz8w7Rt", "value '[redacted]' twice: [redacted]"},
+      {"principal=admin scope=x clientsecret=Qz8w7Rt", "[redacted]"},
+      {"got 'pa55 word'", "got '[redacted]'"},
+      {"got 'pa55'", "got '[redacted]'"},
+      {"scope=x and word", "[redacted] and [redacted]"},
+      {"x marks the spot", "x marks the spot"},  // "x" (the value of scope=x) is under 4 bytes
+  };
+  for (const Case& c : cases) EXPECT_EQ(RedactSecrets(c.text), c.shown) << c.text;
 }
 
 }  // namespace

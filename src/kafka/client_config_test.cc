@@ -23,6 +23,9 @@ TEST(ClientConfig, ErrorsNameTheSourceAndHideSecrets) {
        "-X: sasl.jaas.config is a Java client setting that librdkafka does not read: give its username and password "
        "as sasl.username and sasl.password instead (and sasl.mechanism, e.g. PLAIN)"},
       {{"ssl.key.password"}, "-X expects key=value, got a setting of a secret (not shown)"},
+      {{"bootstrap.servers="},
+       "-X: bootstrap.servers is empty: give the brokers as HOST:PORT[,HOST:PORT...] (or leave the key out for "
+       "127.0.0.1:9092)"},
   };
   for (const Case& c : cases) {
     auto loaded = ClientConfig::Load("", c.overrides);
@@ -34,6 +37,16 @@ TEST(ClientConfig, ErrorsNameTheSourceAndHideSecrets) {
     EXPECT_EQ(st.message(), want);
     EXPECT_EQ(st.message().find("hunter2"), std::string::npos);
   }
+}
+
+// A secret setting's value is remembered when the configuration is built: librdkafka's
+// own errors about it (which quote it) are then shown redacted.
+TEST(ClientConfig, BuildRemembersSecretValues) {
+  auto loaded = ClientConfig::Load("", {"sasl.oauthbearer.config=principal=u extension_k=Xy7Secret9"});
+  ASSERT_TRUE(loaded.ok());
+  (void)loaded->Build();
+  EXPECT_EQ(RedactSecrets("Unrecognized sasl.oauthbearer.config beginning at: extension_k=Xy7Secret9"),
+            "Unrecognized sasl.oauthbearer.config beginning at: [redacted]");
 }
 
 }  // namespace

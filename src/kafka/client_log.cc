@@ -7,6 +7,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "formats/properties.h"
+
 namespace lakestream::kafka {
 namespace {
 
@@ -57,13 +59,14 @@ bool IsSummary(std::string_view text) { return text.find("brokers are down") != 
 void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
   LogState& s = State();
   if (s.echo_all) {
-    std::fprintf(stderr, "%%%d|%s|%s\n", level, facility, line);
+    std::fprintf(stderr, "%%%d|%s|%s\n", level, facility, RedactSecrets(line).c_str());
     return;
   }
   // Warnings are transient states librdkafka retries by itself (a coordinator still
   // loading, a leader moving): printing them would alarm more than inform.
   if (level > kErrorLevel) return;
-  const std::string_view text = WithoutPrefixes(rk, line);
+  const std::string safe = RedactSecrets(WithoutPrefixes(rk, line));
+  const std::string_view text = safe;
   std::lock_guard<std::mutex> lock(s.mu);
   Client& c = s.clients[rk];
   // "1/1 brokers are down" only follows the error that says why (printed, or counted as a

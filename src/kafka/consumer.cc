@@ -99,7 +99,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
       if (e != nullptr) {
-        fmt::print(stderr, "lakestream: warning: incremental assign failed: {}\n", rd_kafka_error_string(e));
+        fmt::print(stderr, "lakestream: warning: incremental assign failed: {}\n", RedactSecrets(rd_kafka_error_string(e)));
         rd_kafka_error_destroy(e);
       }
     } else {
@@ -137,7 +137,7 @@ Status Consumer::PollError(rd_kafka_message_t* m) {
     return Status::Unavailable(fmt::format("{}: fatal consumer error: {}", where, rd_kafka_message_errstr(m)));
   }
   // Transient (broker down, transport): librdkafka retries by itself.
-  fmt::print(stderr, "lakestream: warning: {}: {}\n", where, rd_kafka_message_errstr(m));
+  fmt::print(stderr, "lakestream: warning: {}: {}\n", where, RedactSecrets(rd_kafka_message_errstr(m)));
   return Status::Ok();
 }
 

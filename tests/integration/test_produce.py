@@ -240,6 +240,24 @@ def test_config_errors_name_the_line_and_hide_secrets(tmp_path):
     assert "hunter2" not in p.stderr + p.stdout
 
 
+def test_secrets_stay_hidden_in_usage_errors_and_librdkafka_errors():
+    # A secret split from its key by the shell comes back in CLI11's usage error, or in
+    # -X's; an OAUTHBEARER config comes back in librdkafka's error: never shown.
+    for args in (["topics", "list", "-X", "sasl.password", "S3CRET-split"],
+                 ["topics", "list", "-X", "sasl.password=my", "S3CRET-split"]):
+        p = run(*args, "-X", f"bootstrap.servers={BOOTSTRAP}", check=False, timeout=60)
+        assert p.returncode == 2, p.stderr
+        assert "S3CRET" not in p.stderr + p.stdout
+        assert "[redacted]" in p.stderr
+    p = run("topics", "list", "-X", f"bootstrap.servers={BOOTSTRAP}", "--timeout", "4",
+            "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanism=OAUTHBEARER",
+            "-X", "enable.sasl.oauthbearer.unsecure.jwt=true",
+            "-X", "sasl.oauthbearer.config=principal=admin foo=S3CRET-oauth", check=False, timeout=60)
+    assert p.returncode == 1
+    assert "Unrecognized sasl.oauthbearer.config beginning at: [redacted]" in p.stderr
+    assert "S3CRET" not in p.stderr + p.stdout
+
+
 def test_bad_options_say_what_is_wanted():
     # Usage errors exit 2 and name the option and the value wanted.
     for args, message in [(["--rate", "0"], "--rate: must be above 0, got '0'"),
