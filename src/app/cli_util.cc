@@ -6,6 +6,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
 
 #include "formats/properties.h"
 
@@ -35,6 +39,22 @@ void Fail(const Status& status, int code) {
   // A message may quote a librdkafka error, and that may quote a secret setting.
   std::fprintf(stderr, "lakestream: error: %s\n", RedactSecrets(status.message()).c_str());
   ExitCode() = code;
+}
+
+Status CheckWritableFile(const std::string& option, const std::string& path) {
+  if (path.empty()) return Status::Ok();
+  std::ofstream probe(path, std::ios::app);
+  if (!probe) {
+    return Status::InvalidArgument(fmt::format("cannot write {} file '{}': {}", option, path, std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
+void WriteStatsJson(const std::string& path, const std::string& json) {
+  if (path.empty()) return;
+  std::ofstream out(path);
+  out << json << "\n";
+  if (!out) Fail(Status::IoError("cannot write --stats-json file '" + path + "'"));
 }
 
 void RememberSecretArgs(int argc, const char* const* argv) {

@@ -35,6 +35,14 @@ int ExitCodeFor(const Status& status);
 void Fail(const Status& status);
 void Fail(const Status& status, int code);
 
+// An output file written at the end of a run (--stats-json, --bad-rows), checked before any
+// work (InvalidArgument naming `option`: the folder does not exist, the path is a folder,
+// no permission): a path found unwritable only at the end would fail a run whose work is
+// done (and a retry does it again). Empty: nothing to check.
+Status CheckWritableFile(const std::string& option, const std::string& path);
+// --stats-json FILE of every command, written at the end; a failure is Fail(IoError).
+void WriteStatsJson(const std::string& path, const std::string& json);
+
 // Before parsing: the values of secret -X settings on the command line are remembered
 // (formats/properties.h RememberSecretValue), so no message shows them, a usage error
 // included. So is the word after a secret key given without '=' (`-X sasl.password VALUE`)

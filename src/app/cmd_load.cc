@@ -131,7 +131,7 @@ class Loader {
                         {"rows_per_second", total_.rows_loaded / std::max(s, 1e-9)},
                         {"interrupted", interrupted},
                         {"ok", ok}};
-    std::ofstream(a_.stats_json) << j.dump(2) << "\n";
+    WriteStatsJson(a_.stats_json, j.dump(2));
   }
 
   const LoadFigures& total() const { return total_; }
@@ -181,6 +181,7 @@ void RunLoad(const LoadArgs& given) {
   if (a.metrics.port >= 0 && !a.watch) {
     return Fail(Status::InvalidArgument("--metrics-port is for --watch (a one-shot load ends before a scrape)"));
   }
+  if (Status st = CheckWritableFile("--stats-json", a.stats_json); !st.ok()) return Fail(st, 2);
   Loader loader(a);
   bool interrupted = false;
   if (!a.watch) {

@@ -1,5 +1,6 @@
 // `lakestream process`: exactly-once windowed aggregation from Kafka (or files) into the lake.
 #include <algorithm>
+#include <filesystem>
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -64,6 +65,15 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   o.topics = a.topics.empty() ? std::vector<std::string>{"mta-turnstile"} : a.topics;
   o.group = a.group;
   LS_ASSIGN_OR_RETURN(o.lake.root, lake::LocalLakeRoot(a.lake));
+  if (std::error_code ec; std::filesystem::exists(o.lake.root, ec) && !std::filesystem::is_directory(o.lake.root, ec)) {
+    return Status::InvalidArgument("--lake '" + o.lake.root + "' is a file: give the lake's folder (created if missing)");
+  }
+  if (o.lake.root.find_first_of("*?[") != std::string::npos) {
+    // `load` (DuckDB) would read them as a glob and never find the files.
+    return Status::InvalidArgument("--lake '" + o.lake.root +
+                                   "' holds '*', '?' or '[', which DuckDB and most readers of the lake take for a "
+                                   "glob: choose a folder without them");
+  }
   if (!a.bad_rows.empty() && a.sources.empty()) {
     return Status::InvalidArgument("--bad-rows is for --source files; records from Kafka that do not parse go to the "
                                    "dead-letter output (<lake>/_dead_letters/<topic>/ or --dead-letter-topic)");
@@ -107,6 +117,8 @@ void RunProcess(const ProcessArgs& a) {
   InstallStopHandler();
   auto options = BuildOptions(a);
   if (!options.ok()) return Fail(options.status(), 2);
+  if (Status st = CheckWritableFile("--stats-json", a.stats_json); !st.ok()) return Fail(st, 2);
+  if (Status st = CheckWritableFile("--bad-rows", a.bad_rows); !st.ok()) return Fail(st, 2);
 
   ProgressLine progress;
   const auto start = std::chrono::steady_clock::now();
@@ -221,7 +233,7 @@ void RunProcess(const ProcessArgs& a) {
                         {"peak_rss_mb", rss_mb},
                         {"interrupted", StopRequested()},
                         {"ok", st.ok()}};
-    std::ofstream(a.stats_json) << j.dump(2) << "\n";
+    WriteStatsJson(a.stats_json, j.dump(2));
   }
   if (!st.ok()) return Fail(st);
 }

@@ -139,9 +139,7 @@ void WriteStats(const ProduceArgs& a, const produce::MessageSource& src, const T
       {"bad_rows", src.Issues().size()},
       {"interrupted", interrupted},
   };
-  std::ofstream out(a.stats_json);
-  out << j.dump(2) << "\n";
-  if (!out) Fail(Status::IoError("cannot write --stats-json file '" + a.stats_json + "'"));
+  WriteStatsJson(a.stats_json, j.dump(2));
 }
 
 void RunProduce(const ProduceArgs& a) {
@@ -153,16 +151,7 @@ void RunProduce(const ProduceArgs& a) {
   // The producer is created on a helper thread while the source is read (librdkafka then
   // connects in the background); its errors (config) come first, as if created before.
   std::future<Result<std::unique_ptr<kafka::Producer>>> creating;
-  if (!a.stats_json.empty()) {
-    // Checked before anything is published: a path found unwritable only at the end would
-    // fail a run whose messages are already in the topic (and a retry sends them again).
-    std::ofstream probe(a.stats_json, std::ios::app);
-    if (!probe) {
-      return Fail(Status::InvalidArgument(fmt::format("cannot write --stats-json file '{}': {}", a.stats_json,
-                                                      std::strerror(errno))),
-                  2);
-    }
-  }
+  if (Status st = CheckWritableFile("--stats-json", a.stats_json); !st.ok()) return Fail(st, 2);
   if (!a.dump.empty()) {
     dump.open(a.dump, std::ios::binary);
     if (!dump) return Fail(Status::IoError("cannot write --dump file '" + a.dump + "'"), 2);

@@ -46,7 +46,11 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   // Growing by doubling otherwise (a pipe, a file that grows).
   struct stat st {};
   size_t room = size_t{1} << 16;
-  if (fstat(fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+  const bool stat_ok = fstat(fileno(f.get()), &st) == 0;
+  if (stat_ok && S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument("cannot read '" + path + "': it is a folder, not a file");
+  }
+  if (stat_ok && S_ISREG(st.st_mode) && st.st_size > 0) {
     room = static_cast<size_t>(st.st_size) + 1;  // + 1: the read that finds the end
   }
   std::string out(room, '\0');

@@ -39,7 +39,10 @@ Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
     duckdb_config* c;
     ~ConfigGuard() { Duck().duckdb_destroy_config(c); }
   } guard{&config};
-  for (const auto& [name, value] : settings) {
+  // Nothing from the network: lakestream needs only what libduckdb holds (Parquet, CSV).
+  std::vector<std::pair<std::string, std::string>> all = {{"autoinstall_known_extensions", "false"}};
+  all.insert(all.end(), settings.begin(), settings.end());
+  for (const auto& [name, value] : all) {
     if (Duck().duckdb_set_config(config, name.c_str(), value.c_str()) != DuckDBSuccess) {
       return Status::InvalidArgument("DuckDB rejected setting " + name + "=" + value);
     }

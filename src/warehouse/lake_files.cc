@@ -48,6 +48,10 @@ bool IsCommittedFileName(const std::string& name) {
 
 Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
                                             const std::string& table) {
+  if (std::error_code ec; std::filesystem::exists(lake_root, ec) && !IsDir(lake_root)) {
+    return Status::InvalidArgument("lake folder '" + lake_root + "' is a file (give --lake the folder that " +
+                                   "`lakestream process --lake` writes)");
+  }
   if (!IsDir(lake_root)) {
     return Status::NotFound("lake folder '" + lake_root +
                             "' does not exist (give --lake the folder that " +

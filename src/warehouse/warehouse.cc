@@ -265,6 +265,18 @@ std::string LakeFilesSelectSql(std::span<const LakeFile> files) {
 
 Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode mode) {
   if (path.empty()) return Status::InvalidArgument("the warehouse path is empty");
+  // DuckDB would take a URL (s3://, http://, md:) as a remote database and fetch the
+  // extension that reads it from the network.
+  if (path.find("://") != std::string::npos || path.starts_with("md:") || path.starts_with("motherduck:")) {
+    return Status::InvalidArgument("warehouse '" + path +
+                                   "' is a URL: the warehouse is a local DuckDB file (a path such as "
+                                   "warehouse.duckdb, created if missing)");
+  }
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("warehouse '" + path +
+                                   "' is a folder: --warehouse names a DuckDB file (such as warehouse.duckdb, "
+                                   "created if missing)");
+  }
   if (mode == Mode::kReadOnly && !lake::PathExists(path)) {
     return Status::NotFound("warehouse '" + path +
                             "' does not exist: run `lakestream load --warehouse " + path +
