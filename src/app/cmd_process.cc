@@ -109,6 +109,16 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   return o;
 }
 
+// This process's peak resident memory: VmHWM of its own memory map. (ru_maxrss survives
+// exec: started from a big process, e.g. a test runner, it reported that one's size.)
+double PeakRssMb(const rusage& ru) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;  // kB
+  }
+  return ru.ru_maxrss / 1024.0;
+}
+
 std::string FormatWatermark(int64_t w) {
   return w == INT64_MIN ? std::string("-") : FormatTimestamp(EventTime{w});
 }
@@ -179,7 +189,7 @@ void RunProcess(const ProcessArgs& a) {
   getrusage(RUSAGE_SELF, &ru);
   double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
                ru.ru_stime.tv_usec / 1e6;
-  double rss_mb = ru.ru_maxrss / 1024.0;
+  double rss_mb = PeakRssMb(ru);
 
   // A job that failed before reading anything has nothing to summarize: only the error.
   const bool summarize = st.ok() || figures.records > 0 || figures.commits > 0;

@@ -55,6 +55,9 @@ class KafkaJob final : public kafka::RebalanceListener {
     if (const std::string session = config.Get("session.timeout.ms"); !session.empty()) {
       session_timeout_ms_ = std::atoll(session.c_str());
     }
+    if (const std::string beat = config.Get("heartbeat.interval.ms"); !beat.empty()) {
+      heartbeat_ms_ = std::atoll(beat.c_str());
+    }
     auto made = kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this, o_.connect_timeout_ms, stop);
     if (!made.ok() && stop()) {
       // Ctrl-C / SIGTERM while waiting for the brokers: nothing was read, nothing to commit.
@@ -67,6 +70,8 @@ class KafkaJob final : public kafka::RebalanceListener {
     if (o_.available_now) (void)SnapshotOthers();
     Status status;
     auto last_trigger = Clock::now();
+    auto last_turn = Clock::now();
+    auto settle_until = Clock::time_point::min();
     auto dispatch = [this](const kafka::ConsumedMessage& m) {
       if (m.end_of_partition) {
         auto it = workers_.find({std::string(m.topic), m.partition});
@@ -82,6 +87,17 @@ class KafkaJob final : public kafka::RebalanceListener {
         status = polled.status();
         break;
       }
+      // A turn of this loop that took longer than the group session (the process was
+      // stopped or starved): the group may have given its partitions to another member,
+      // which librdkafka learns only at its next heartbeat. Nothing is committed until
+      // three heartbeats had time to tell; a lost assignment then drops the work (OnRevoked)
+      // instead of committing over the new owner, and failing it by the fencing check.
+      const auto turn = Clock::now();
+      if (turn - last_turn > std::chrono::milliseconds(session_timeout_ms_)) {
+        settle_until = turn + std::chrono::milliseconds(3 * heartbeat_ms_);
+      }
+      last_turn = turn;
+      if (turn < settle_until) continue;
       for (auto& [tp, slot] : workers_) {
         if (status.ok() && (slot.worker->since_commit() >= o_.max_records_per_trigger ||
                             slot.worker->pending_rows() >= o_.max_pending_rows)) {
@@ -122,6 +138,10 @@ class KafkaJob final : public kafka::RebalanceListener {
       if (progress) progress(Figures());
     }
     if (!fatal_.ok() && status.ok()) status = fatal_;
+    // A stop while settling after a stall: the heartbeats still tell first.
+    while (Clock::now() < settle_until && fatal_.ok()) {
+      if (!consumer_->Poll(10000, 100, dispatch).ok()) break;
+    }
     // Commit what was processed, then leave the group (revocation commits again: a no-op).
     Status final_commit = CommitAll();
     if (final_commit.ok()) final_commit = queue_.Drain();
@@ -203,7 +223,9 @@ class KafkaJob final : public kafka::RebalanceListener {
     for (const auto& tp : parts) {
       auto it = workers_.find({tp.topic, tp.partition});
       if (it == workers_.end()) continue;
-      Retire(it->second, /*count_records=*/!lost);  // dropped records are counted by their next reader
+      // Counted here too when lost (the counters count work, and only go up): its next owner
+      // processes and counts the uncommitted ones again.
+      Retire(it->second);
       queue_.Forget(it->second.worker.get());
       workers_.erase(it);
     }
@@ -339,6 +361,7 @@ class KafkaJob final : public kafka::RebalanceListener {
   std::optional<Clock::time_point> others_deadline_;
   bool others_noted_ = false;
   int64_t session_timeout_ms_ = 45000;  // librdkafka's default
+  int64_t heartbeat_ms_ = 3000;          // librdkafka's default
 
   PartitionWorker* Find(std::string_view topic, int32_t partition) {
     if (cache_ != nullptr && cache_partition_ == partition && cache_topic_ == topic) return cache_;
@@ -368,8 +391,8 @@ class KafkaJob final : public kafka::RebalanceListener {
     return first;
   }
 
-  void Retire(const Slot& slot, bool count_records = true) {
-    if (count_records) AddStatsSince(slot.worker->Stats(), slot.base, &retired_);
+  void Retire(const Slot& slot) {
+    AddStatsSince(slot.worker->Stats(), slot.base, &retired_);
     AddCommits(slot.worker->commits(), &retired_);
   }
 

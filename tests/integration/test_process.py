@@ -196,6 +196,60 @@ def test_two_processes_in_one_group(lakestream, week, tmp_path):
     assert_group_caught_up(lakestream, topic, g)
 
 
+def test_a_paused_member_drops_its_work_and_the_new_owner_goes_on(lakestream, source_dir, week, tmp_path):
+    # A member stopped past its group session (a stall, a starved container) and then
+    # resumed holds uncommitted work of partitions the group gave to the other member. It
+    # must learn that before it commits: its commit would pass the fencing check (the new
+    # owner has not committed yet) and the new owner's next commit would then be refused,
+    # stopping the healthy process (exit 1). Streaming members while the week is produced.
+    _, records = week
+    topic = f"paused-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 4)
+    lake = str(tmp_path / "lake")
+    g = group()
+    settings = ["-X", f"bootstrap.servers={lakestream.bootstrap}", "-X", "session.timeout.ms=6000",
+                "-X", "heartbeat.interval.ms=500"]
+
+    def member(name, *extra):
+        return subprocess.Popen(
+            [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake, *extra,
+             "--stats-json", str(tmp_path / f"{name}.json"), *settings],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    paused, other = member("paused", "--trigger", "1s"), member("other", "--trigger", "1s")
+    producer = subprocess.Popen(
+        [lakestream.binary, "produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz",
+         "--topic", topic, "--speed", "25000", "-X", f"bootstrap.servers={lakestream.bootstrap}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Both members have committed (each owns partitions and works) before the pause.
+    checkpoints = os.path.join(lake, "_checkpoints", topic, "*")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(glob.glob(checkpoints)) < 4:
+        assert paused.poll() is None and other.poll() is None
+        time.sleep(0.05)
+    time.sleep(2)
+    paused.send_signal(signal.SIGSTOP)
+    time.sleep(9)  # > session.timeout.ms: the group gives its partitions to `other`
+    paused.send_signal(signal.SIGCONT)
+    _, err = producer.communicate(timeout=300)
+    assert producer.returncode == 0, err
+    time.sleep(3)  # commits of the last records, on both members
+    for p in (paused, other):
+        assert p.poll() is None, p.communicate()
+        p.send_signal(signal.SIGTERM)
+    errs = {}
+    for name, p in (("paused", paused), ("other", other)):
+        _, errs[name] = p.communicate(timeout=60)
+        assert p.returncode == 0, errs[name]
+    assert "assignment lost (session expired)" in errs["paused"]
+    # Counters count work and only go up: together, every record at least once.
+    counted = sum(json.loads((tmp_path / f"{n}.json").read_text())["records"] for n in ("paused", "other"))
+    assert counted >= WEEK_MESSAGES
+    # The windows still open are flushed by a last run; the lake is then exactly the week's.
+    process(lakestream, topic, lake, g=g)
+    assert_lake(lake, expected_week(records, 300, 300))
+
+
 def test_available_now_waits_for_partitions_another_member_holds(lakestream, bootstrap, tmp_path):
     # A streaming member holds a partition it has read but not committed (trigger 1 h) when
     # an available-now run joins the group. The run does its partition, then must not end
