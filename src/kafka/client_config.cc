@@ -81,6 +81,17 @@ Result<ConfPtr> ClientConfig::Build() const {
       return Status::InvalidArgument(fmt::format("{}: property '{}': {}", p.origin, p.key, why));
     }
   }
+  // OAUTHBEARER without a way to get a token: librdkafka waits for one that never comes and
+  // never connects, which looked like a broker that does not answer.
+  std::string mechanism = Get("sasl.mechanism");
+  if (mechanism.empty()) mechanism = Get("sasl.mechanisms");
+  if (mechanism == "OAUTHBEARER" && Get("sasl.oauthbearer.method") != "oidc" &&
+      Get("enable.sasl.oauthbearer.unsecure.jwt") != "true") {
+    return Status::InvalidArgument(
+        "sasl.mechanism=OAUTHBEARER needs a way to get tokens: sasl.oauthbearer.method=oidc with "
+        "sasl.oauthbearer.token.endpoint.url, sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret (or, for "
+        "a test broker only, enable.sasl.oauthbearer.unsecure.jwt=true)");
+  }
   return conf;
 }
 

@@ -23,6 +23,10 @@ TEST(ClientConfig, ErrorsNameTheSourceAndHideSecrets) {
        "-X: sasl.jaas.config is a Java client setting that librdkafka does not read: give its username and password "
        "as sasl.username and sasl.password instead (and sasl.mechanism, e.g. PLAIN)"},
       {{"ssl.key.password"}, "-X expects key=value, got a setting of a secret (not shown)"},
+      {{"sasl.mechanism=OAUTHBEARER"},
+       "sasl.mechanism=OAUTHBEARER needs a way to get tokens: sasl.oauthbearer.method=oidc with "
+       "sasl.oauthbearer.token.endpoint.url, sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret (or, for a "
+       "test broker only, enable.sasl.oauthbearer.unsecure.jwt=true)"},
       {{"bootstrap.servers="},
        "-X: bootstrap.servers is empty: give the brokers as HOST:PORT[,HOST:PORT...] (or leave the key out for "
        "127.0.0.1:9092)"},
