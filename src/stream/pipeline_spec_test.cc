@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -191,6 +192,34 @@ TEST(PipelineSpec, EventTimeFormatInTwoPlacesMustAgree) {
   EXPECT_EQ(s.status().message(),
             "p.yaml:7: 'event_time.format': 'YYYY-MM-DD HH:MM:SS' contradicts the format of field 'ts' in the schema "
             "('unix_seconds'): give the format in one place");
+}
+
+// Seeded mutations of a good pipeline: each loads or is refused as InvalidArgument
+// "p.yaml:..." (yaml-cpp's exceptions included), never a crash or another code.
+TEST(PipelineSpec, MutatedYamlLoadsOrFailsWithFileAndLine) {
+  const std::string good = kMinimal;
+  const char specials[] = {':', '-', '[', ']', '{', '}', ' ', '\n', '#', '&', '*', '!', '|', '>', '"', '\'', '\t',
+                           '\0', '9', 'x'};
+  std::mt19937 rng(20261124);
+  size_t refused = 0;
+  for (int k = 0; k < 3000; ++k) {
+    std::string text = good;
+    const int changes = 1 + static_cast<int>(rng() % 3);
+    for (int c = 0; c < changes && !text.empty(); ++c) {
+      const size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = specials[rng() % sizeof specials]; break;
+        case 1: text.erase(at, 1 + rng() % 8); break;
+        default: text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 12)); break;
+      }
+    }
+    Result<PipelineSpec> s = ParsePipelineYaml(text, "p.yaml");
+    if (s.ok()) continue;
+    ++refused;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << k << ": " << s.status().ToString();
+    EXPECT_EQ(s.status().message().rfind("p.yaml", 0), 0u) << k << ": " << s.status().message();
+  }
+  EXPECT_GT(refused, 1000u);
 }
 
 TEST(PipelineSpec, MissingFileIsAnIoError) {
