@@ -1,4 +1,4 @@
-// Test helpers: temporary files (plain or gzip members).
+// Test helpers: temporary files (plain or gzip members), mutated text for parser tests.
 #pragma once
 
 #include <unistd.h>
@@ -6,7 +6,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <string>
+#include <string_view>
 
 namespace lakestream::testing {
 
@@ -41,6 +43,23 @@ class TempFile {
 inline std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `text` with 1 to 3 seeded changes, for tests that a parser takes any input: a byte set to
+// one of `specials` (the bytes its syntax cares about) or to any byte, a cut, a piece of
+// the text repeated.
+inline std::string Mutate(std::string text, std::string_view specials, std::mt19937& rng) {
+  const int changes = 1 + static_cast<int>(rng() % 3);
+  for (int c = 0; c < changes && !text.empty(); ++c) {
+    const size_t at = rng() % text.size();
+    switch (rng() % 4) {
+      case 0: text[at] = specials[rng() % specials.size()]; break;
+      case 1: text[at] = static_cast<char>(rng() & 0xFF); break;
+      case 2: text.erase(at, 1 + rng() % 8); break;
+      default: text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 12)); break;
+    }
+  }
+  return text;
 }
 
 }  // namespace lakestream::testing

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "formats/test_util.h"
+
 namespace lakestream::stream {
 namespace {
 
@@ -181,23 +183,13 @@ TEST(RecordDecoder, MutatedRecordsAreDecodedOrRefusedWithAReason) {
       R"({"id": 7, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 8.5, "epoch": 1593563132})";
   const std::pair<WireFormat, std::string> seeds[] = {
       {WireFormat::kCsv, kLine}, {WireFormat::kSeed, std::string("\"") + kLine + "\""}, {WireFormat::kJson, json}};
-  const char specials[] = {',', '"', '\\', '{', '}', ':', '\0', '\n', '\xC3', '\xFF', '-', '9', ' '};
+  const std::string_view specials(",\"\\{}:\0\n\xC3\xFF-9 ", 13);
   std::mt19937 rng(20261124);
   for (const auto& [format, seed] : seeds) {
     RecordDecoder d(format == WireFormat::kJson ? Taxi() : Turnstile(format));
     size_t refused = 0;
     for (int k = 0; k < 4000; ++k) {
-      std::string value = seed;
-      const int changes = 1 + static_cast<int>(rng() % 3);
-      for (int c = 0; c < changes && !value.empty(); ++c) {
-        const size_t at = rng() % value.size();
-        switch (rng() % 4) {
-          case 0: value[at] = specials[rng() % sizeof specials]; break;
-          case 1: value[at] = static_cast<char>(rng() & 0xFF); break;
-          case 2: value.resize(at); break;
-          default: value.insert(at, value.substr(at, rng() % 16)); break;
-        }
-      }
+      const std::string value = testing::Mutate(seed, specials, rng);
       std::string reason;
       if (!d.Decode(value, &reason)) {
         ++refused;

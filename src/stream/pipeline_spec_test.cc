@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "formats/test_util.h"
+
 namespace lakestream::stream {
 namespace {
 
@@ -198,21 +200,11 @@ TEST(PipelineSpec, EventTimeFormatInTwoPlacesMustAgree) {
 // "p.yaml:..." (yaml-cpp's exceptions included), never a crash or another code.
 TEST(PipelineSpec, MutatedYamlLoadsOrFailsWithFileAndLine) {
   const std::string good = kMinimal;
-  const char specials[] = {':', '-', '[', ']', '{', '}', ' ', '\n', '#', '&', '*', '!', '|', '>', '"', '\'', '\t',
-                           '\0', '9', 'x'};
+  const std::string_view specials(":-[]{} \n#&*!|>\"'\t\0" "9x", 20);
   std::mt19937 rng(20261124);
   size_t refused = 0;
   for (int k = 0; k < 3000; ++k) {
-    std::string text = good;
-    const int changes = 1 + static_cast<int>(rng() % 3);
-    for (int c = 0; c < changes && !text.empty(); ++c) {
-      const size_t at = rng() % text.size();
-      switch (rng() % 3) {
-        case 0: text[at] = specials[rng() % sizeof specials]; break;
-        case 1: text.erase(at, 1 + rng() % 8); break;
-        default: text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 12)); break;
-      }
-    }
+    const std::string text = testing::Mutate(good, specials, rng);
     Result<PipelineSpec> s = ParsePipelineYaml(text, "p.yaml");
     if (s.ok()) continue;
     ++refused;
