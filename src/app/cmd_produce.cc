@@ -59,6 +59,10 @@ Result<std::unique_ptr<produce::MessageSource>> OpenSource(const ProduceArgs& a)
       return Status::InvalidArgument("--source " + s + " stands alone: give it without other sources");
     }
   }
+  if (first != "synthetic" && (a.count != 0 || a.rate != 0)) {
+    return Status::InvalidArgument("--count and --rate drive the synthetic source; files (MTA weeks, taxi rides) are "
+                                   "replayed whole (use --speed)");
+  }
   if (first == "synthetic" || IsRides(a)) {
     if (a.sources.size() > 1) {
       return Status::InvalidArgument("--source " + first + " takes no other sources");
@@ -74,9 +78,6 @@ Result<std::unique_ptr<produce::MessageSource>> OpenSource(const ProduceArgs& a)
     produce::RidesOptions o;
     o.shift_to_now = a.shift_to_now;
     return produce::MakeRidesSource(std::string(*produce::RidesPath(first)), o);
-  }
-  if (a.count != 0 || a.rate != 0) {
-    return Status::InvalidArgument("--count and --rate drive the synthetic source; files are replayed whole (use --speed)");
   }
   produce::MtaFileOptions o;
   o.format = format;
@@ -239,6 +240,15 @@ void RunProduce(const ProduceArgs& a) {
     if (producer) {
       if (++held == batch.size()) send_held();
     } else {
+      // One `key<TAB>value` line a message (what `kcat -K'\t' -l` publishes): a tab in the key,
+      // or a line break anywhere, would be read back as another message.
+      if (m.key.find_first_of("\t\r\n") != std::string::npos || m.value.find_first_of("\r\n") != std::string::npos) {
+        error = Status::InvalidArgument(fmt::format(
+            "--dump: message {} (key '{}') holds a tab in its key or a line break, which --dump's key<TAB>value "
+            "lines cannot hold; publish it to Kafka instead, or fix the source row",
+            t.messages + 1, m.key.substr(0, 64)));
+        break;
+      }
       dump << m.key << '\t' << m.value << '\n';
     }
     ++t.messages;
@@ -294,7 +304,7 @@ void RunProduce(const ProduceArgs& a) {
   }
   std::fflush(stdout);
   WriteStats(a, src, t, producer.get(), seconds, interrupted);
-  if (!error.ok()) return Fail(error, 1);
+  if (!error.ok()) return Fail(error, error.code() == StatusCode::kInvalidArgument ? 2 : 1);
   if (producer && (producer->failed() > 0 || left > 0)) {
     return Fail(Status::Unavailable(fmt::format("{} messages were not delivered", producer->failed() + left)), 1);
   }

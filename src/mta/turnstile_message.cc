@@ -145,9 +145,13 @@ void RenderValue(const TurnstileMessage& m, WireFormat format, std::string* out,
 
 void RenderDeviceKey(std::string_view ca, std::string_view unit, std::string_view scp,
                      std::string* out) {
-  out->append(ca).push_back(',');
-  out->append(unit).push_back(',');
-  out->append(scp);
+  // A CSV row: a part holding a comma (or a quote) is quoted, so ("A,B", C, D) and
+  // (A, "B,C", D) stay two devices, with two keys and two IDs. Real parts need no quotes.
+  AppendCsvField(out, ca);
+  out->push_back(',');
+  AppendCsvField(out, unit);
+  out->push_back(',');
+  AppendCsvField(out, scp);
 }
 
 void AppendMessageId(std::string_view device_key, EventTime time, std::string* out) {

@@ -34,7 +34,8 @@ void RenderValue(const TurnstileMessage& m, WireFormat format, std::string* out,
                  std::string_view csv_head = {});
 // The CSV line's first six fields, CA to DIVISION, each followed by its comma.
 void AppendCsvHead(const TurnstileMessage& m, std::string* out);
-// The message key: the device, `CA,UNIT,SCP`, so one device stays in one partition.
+// The message key: the device, `CA,UNIT,SCP` as a CSV row (a part with a comma or quote is
+// quoted), so one device stays in one partition and two devices never share a key.
 void RenderDeviceKey(std::string_view ca, std::string_view unit, std::string_view scp,
                      std::string* out);
 // A deterministic ID for (device, timestamp), formatted as a UUID (version 8, RFC 9562:

@@ -121,9 +121,20 @@ TEST(TurnstileMessage, IdsStayTheSameAcrossReleases) {
 }
 
 TEST(TurnstileMessage, DeviceKey) {
-  std::string k;
-  RenderDeviceKey("A002", "R051", "02-00-00", &k);
-  EXPECT_EQ(k, "A002,R051,02-00-00");
+  const std::vector<std::array<std::string, 4>> cases = {
+      {"A002", "R051", "02-00-00", "A002,R051,02-00-00"},
+      {"A,B", "C", "D", "\"A,B\",C,D"},
+      {"A", "B,C", "D", "A,\"B,C\",D"},
+      {"A", "B", "say \"x\"", "A,B,\"say \"\"x\"\"\""},
+  };
+  for (const auto& [ca, unit, scp, key] : cases) {
+    std::string k;
+    RenderDeviceKey(ca, unit, scp, &k);
+    EXPECT_EQ(k, key);
+  }
+  // Two devices that a plain join would merge keep two IDs.
+  const EventTime t{1685750400};
+  EXPECT_NE(MakeMessageId("A,B", "C", "D", t), MakeMessageId("A", "B,C", "D", t));
 }
 
 }  // namespace

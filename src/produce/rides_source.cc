@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <cmath>
 #include <chrono>
 
@@ -33,10 +34,11 @@ constexpr RideColumn kRideColumns[] = {
 };
 constexpr size_t kPickup = 1, kDropoff = 2, kPuLocation = 7;
 
-bool IsInt(std::string_view s) {
+std::optional<int64_t> ParseInt(std::string_view s) {
   int64_t v;
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return v;
 }
 
 bool IsJsonNumber(std::string_view s) {
@@ -175,10 +177,18 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
         continue;
       }
       switch (c.kind) {
-        case Kind::kInt:
-          if (!IsInt(v)) why = fmt::format("bad {} `{}` (expected an integer)", c.name, v);
-          ride.json.append(v);
+        case Kind::kInt: {
+          // Written as the number, not as the text: `007` is no JSON number, and as a key it
+          // would be another location than `7`.
+          const std::optional<int64_t> n = ParseInt(v);
+          if (!n) {
+            why = fmt::format("bad {} `{}` (expected an integer)", c.name, v);
+            break;
+          }
+          ride.json.append(std::to_string(*n));
+          if (i == kPuLocation) ride.key = std::to_string(*n);
           break;
+        }
         case Kind::kDouble:
           if (!AppendJsonNumber(&ride.json, v)) {
             why = fmt::format("bad {} `{}` (expected a number a double holds)", c.name, v);
@@ -198,7 +208,6 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
           break;
         }
       }
-      if (i == kPuLocation) ride.key = std::string(v);
     }
     if (!why.empty()) {
       bad(line_no, std::move(why), line);

@@ -202,12 +202,18 @@ TEST(RidesSource, BadRowsAreReportedWithFileAndLine) {
           ",2020-07-01 00:25:32,2020-07-01 00:33:39,,,,,238,75,,8,0.5,0.5,0,0,0.3,9.3,\n"
           "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,1e400,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
           "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,1.5,1,N,238,75,2,8,0.5,0.5,0,0,0.3,-1e-400,0\n"
-          "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,2.5e3,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n");
+          "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,2.5e3,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
+          "1,2020-07-01 00:26:00,2020-07-01 00:33:39,01,1.5,1,N,007,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n");
   auto src = MakeRidesSource(f.path(), RidesOptions{});
   ASSERT_TRUE(src.ok());
   auto msgs = Drain(**src);
-  EXPECT_EQ(msgs.size(), 3u);
+  EXPECT_EQ(msgs.size(), 4u);
   EXPECT_NE(msgs[2].value.find("\"trip_distance\":2.5e3,"), std::string::npos) << msgs[2].value;
+  // Integers are written as numbers (JSON has no leading zeros), and key their location so.
+  EXPECT_TRUE(nlohmann::json::accept(msgs[3].value)) << msgs[3].value;
+  EXPECT_NE(msgs[3].value.find("\"passenger_count\":1,"), std::string::npos) << msgs[3].value;
+  EXPECT_NE(msgs[3].value.find("\"PULocationID\":7,"), std::string::npos) << msgs[3].value;
+  EXPECT_EQ(msgs[3].key, "7");
   const auto& issues = (*src)->Issues();
   ASSERT_EQ(issues.size(), 5u);
   EXPECT_EQ(issues[3].ToString(), f.path() + ":7: bad trip_distance `1e400` (expected a number a double holds)");
