@@ -224,6 +224,26 @@ rd_kafka_resp_err_t Consumer::FlushOffsets(bool drop, std::chrono::milliseconds 
   return err;
 }
 
+bool Consumer::ConfirmMembership(std::chrono::milliseconds wait) {
+  const auto confirmed = offsets_.Confirmed();
+  if (confirmed.empty()) return true;
+  PartitionListPtr l(rd_kafka_topic_partition_list_new(static_cast<int>(confirmed.size())));
+  for (const auto& [tp, offset] : confirmed) {
+    rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+  }
+  QueuePtr q(rd_kafka_queue_new(handle_.get()));
+  if (rd_kafka_commit_queue(handle_.get(), l.get(), q.get(), nullptr, nullptr) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return false;
+  }
+  EventPtr answer(rd_kafka_queue_poll(q.get(), static_cast<int>(wait.count())));
+  if (!answer || rd_kafka_event_error(answer.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  const rd_kafka_topic_partition_list_t* parts = rd_kafka_event_topic_partition_list(answer.get());
+  for (int i = 0; parts != nullptr && i < parts->cnt; ++i) {
+    if (parts->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  }
+  return true;
+}
+
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;

@@ -99,6 +99,15 @@ class Consumer {
   static constexpr std::chrono::milliseconds kCloseCommitTimeout{2000};
   static constexpr std::chrono::milliseconds kCloseDestroyTimeout{1000};
 
+  // After a stall (the job did not run for longer than the group session: stopped,
+  // starved): does the group coordinator still take this member's commits? Asked with a
+  // synchronous commit of offsets it confirmed already, so nothing moves. false when it
+  // refuses (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, ...) or does not
+  // answer within `wait`; librdkafka, refused, rejoins and serves the loss of the
+  // assignment at a next Poll. true when it confirms, or when there is nothing to ask with
+  // (no offset confirmed yet).
+  bool ConfirmMembership(std::chrono::milliseconds wait);
+
   rd_kafka_t* handle() { return handle_.get(); }
   const std::string& bootstrap() const { return bootstrap_; }
 

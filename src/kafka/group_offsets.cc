@@ -27,6 +27,14 @@ std::vector<std::pair<TopicPartition, int64_t>> GroupOffsets::TakeUnsent() {
   return out;
 }
 
+std::vector<std::pair<TopicPartition, int64_t>> GroupOffsets::Confirmed() const {
+  std::vector<std::pair<TopicPartition, int64_t>> out;
+  for (const Entry& e : entries_) {
+    if (e.confirmed >= 0) out.emplace_back(e.tp, e.confirmed);
+  }
+  return out;
+}
+
 void GroupOffsets::OnAnswer(const TopicPartition& tp, int64_t offset, bool confirmed) {
   Entry* e = Find(tp);
   if (e == nullptr || e->sent != offset) return;

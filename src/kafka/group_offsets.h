@@ -35,6 +35,8 @@ class GroupOffsets {
   // The partitions are no longer this member's: their offsets are forgotten (a refused
   // one is the next owner's to commit, from the lake's checkpoint).
   void Forget(const std::vector<TopicPartition>& parts);
+  // The offsets the coordinator has confirmed, one per partition that has one.
+  std::vector<std::pair<TopicPartition, int64_t>> Confirmed() const;
   // At the stop: every recorded offset the coordinator has not confirmed (sent but not
   // answered yet, or answered and not yet seen) is to be sent again.
   void ResendUnconfirmed();

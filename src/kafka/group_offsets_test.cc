@@ -11,10 +11,11 @@ namespace {
 
 // One step of a scenario on partitions of topic "t".
 struct Step {
-  enum Op { kRecord, kSend, kConfirm, kRefuse, kForget, kResendUnconfirmed } op;
+  enum Op { kRecord, kSend, kConfirm, kRefuse, kForget, kResendUnconfirmed, kConfirmed } op;
   int32_t partition = 0;
   int64_t offset = -1;
   // kSend: what TakeUnsent must give, as (partition, offset); has_unsent() must agree.
+  // kConfirmed: what Confirmed() must give.
   std::vector<std::pair<int32_t, int64_t>> sent = {};
 };
 
@@ -70,6 +71,22 @@ TEST(GroupOffsets, Scenarios) {
         {Step::kForget, 0},
         {Step::kRecord, 0, 10},
         {Step::kSend, 0, -1, {{0, 10}}}}},
+      {"the confirmed offsets (a membership check commits them again): the last confirmed of each partition still "
+       "held",
+       {{Step::kRecord, 0, 10},
+        {Step::kRecord, 1, 20},
+        {Step::kRecord, 2, 30},
+        {Step::kConfirmed},
+        {Step::kSend, 0, -1, {{0, 10}, {1, 20}, {2, 30}}},
+        {Step::kConfirm, 0, 10},
+        {Step::kConfirm, 1, 20},
+        {Step::kRefuse, 2, 30},
+        {Step::kRecord, 0, 15},
+        {Step::kSend, 0, -1, {{0, 15}, {2, 30}}},
+        {Step::kConfirmed, 0, -1, {{0, 10}, {1, 20}}},
+        {Step::kForget, 1},
+        {Step::kConfirm, 0, 15},
+        {Step::kConfirmed, 0, -1, {{0, 15}}}}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -83,6 +100,12 @@ TEST(GroupOffsets, Scenarios) {
         case Step::kRefuse: offsets.OnAnswer(P(s.partition), s.offset, false); break;
         case Step::kForget: offsets.Forget({P(s.partition)}); break;
         case Step::kResendUnconfirmed: offsets.ResendUnconfirmed(); break;
+        case Step::kConfirmed: {
+          std::vector<std::pair<int32_t, int64_t>> got;
+          for (const auto& [tp, offset] : offsets.Confirmed()) got.emplace_back(tp.partition, offset);
+          EXPECT_EQ(got, s.sent);
+          break;
+        }
         case Step::kSend: {
           EXPECT_EQ(offsets.has_unsent(), !s.sent.empty());
           std::vector<std::pair<int32_t, int64_t>> got;

@@ -55,9 +55,6 @@ class KafkaJob final : public kafka::RebalanceListener {
     if (const std::string session = config.Get("session.timeout.ms"); !session.empty()) {
       session_timeout_ms_ = std::atoll(session.c_str());
     }
-    if (const std::string beat = config.Get("heartbeat.interval.ms"); !beat.empty()) {
-      heartbeat_ms_ = std::atoll(beat.c_str());
-    }
     auto made = kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this, o_.connect_timeout_ms, stop);
     if (!made.ok() && stop()) {
       // Ctrl-C / SIGTERM while waiting for the brokers: nothing was read, nothing to commit.
@@ -71,7 +68,14 @@ class KafkaJob final : public kafka::RebalanceListener {
     Status status;
     auto last_trigger = Clock::now();
     auto last_turn = Clock::now();
-    auto settle_until = Clock::time_point::min();
+    // A stall was seen, and the group coordinator has not confirmed this member since.
+    bool unconfirmed = false;
+    auto stalled = [&] {
+      const auto turn = Clock::now();
+      const bool long_turn = turn - last_turn > std::chrono::milliseconds(session_timeout_ms_);
+      last_turn = turn;
+      return long_turn;
+    };
     auto dispatch = [this](const kafka::ConsumedMessage& m) {
       if (m.end_of_partition) {
         auto it = workers_.find({std::string(m.topic), m.partition});
@@ -87,28 +91,26 @@ class KafkaJob final : public kafka::RebalanceListener {
         status = polled.status();
         break;
       }
-      // A turn of this loop that took longer than the group session (the process was
-      // stopped or starved): the group may have given its partitions to another member,
-      // which librdkafka learns only at its next heartbeat. Nothing is committed until
-      // three heartbeats had time to tell; a lost assignment then drops the work (OnRevoked)
-      // instead of committing over the new owner, and failing it by the fencing check.
-      const auto turn = Clock::now();
-      if (turn - last_turn > std::chrono::milliseconds(session_timeout_ms_)) {
-        settle_until = turn + std::chrono::milliseconds(3 * heartbeat_ms_);
-      }
-      last_turn = turn;
-      if (turn < settle_until) continue;
+      // A turn of this loop longer than the group session (the process was stopped or
+      // starved, or a batch or commit was that slow): the group may have given the
+      // partitions to another member, which librdkafka learns only at its next heartbeat.
+      // Nothing is committed until the coordinator confirms this member (one round trip);
+      // refused, librdkafka serves the loss at the next Poll and OnRevoked drops the work,
+      // instead of committing over the new owner and so failing it by the fencing check.
+      if (stalled()) unconfirmed = true;
+      if (unconfirmed) unconfirmed = !consumer_->ConfirmMembership(kConfirmWait);
       for (auto& [tp, slot] : workers_) {
+        if (unconfirmed) break;
         if (status.ok() && (slot.worker->since_commit() >= o_.max_records_per_trigger ||
                             slot.worker->pending_rows() >= o_.max_pending_rows)) {
           status = CommitOne(slot);
         }
       }
-      if (!o_.available_now && Clock::now() - last_trigger >= o_.trigger) {
+      if (!unconfirmed && !o_.available_now && Clock::now() - last_trigger >= o_.trigger) {
         status = CommitAll();
         last_trigger = Clock::now();
       }
-      if (o_.available_now) {
+      if (o_.available_now && !unconfirmed) {
         bool all_done = ever_assigned_;
         for (auto& [tp, slot] : workers_) {
           if (slot.done) continue;
@@ -138,9 +140,13 @@ class KafkaJob final : public kafka::RebalanceListener {
       if (progress) progress(Figures());
     }
     if (!fatal_.ok() && status.ok()) status = fatal_;
-    // A stop while settling after a stall: the heartbeats still tell first.
-    while (Clock::now() < settle_until && fatal_.ok()) {
-      if (!consumer_->Poll(10000, 100, dispatch).ok()) break;
+    // A stop right after a stall: confirmed first too. Refused, the work is dropped (the
+    // next owner, or the next start, reads it again from the last checkpoint).
+    if (stalled()) unconfirmed = true;
+    if (unconfirmed && !consumer_->ConfirmMembership(kConfirmWait)) {
+      std::fprintf(stderr, "lakestream: warning: the group did not confirm this member after a stall; its "
+                   "uncommitted work is dropped, to be read again from the last checkpoint\n");
+      DropAll();
     }
     // Commit what was processed, then leave the group (revocation commits again: a no-op).
     Status final_commit = CommitAll();
@@ -361,7 +367,7 @@ class KafkaJob final : public kafka::RebalanceListener {
   std::optional<Clock::time_point> others_deadline_;
   bool others_noted_ = false;
   int64_t session_timeout_ms_ = 45000;  // librdkafka's default
-  int64_t heartbeat_ms_ = 3000;          // librdkafka's default
+  static constexpr std::chrono::milliseconds kConfirmWait{2000};
 
   PartitionWorker* Find(std::string_view topic, int32_t partition) {
     if (cache_ != nullptr && cache_partition_ == partition && cache_topic_ == topic) return cache_;
@@ -380,6 +386,19 @@ class KafkaJob final : public kafka::RebalanceListener {
     if (!next.ok()) return next.status();
     if (*next >= 0) consumer_->CommitOffset({slot.worker->topic(), slot.worker->partition()}, *next);
     return Status::Ok();
+  }
+
+  // Every partition's uncommitted work is dropped (commits already taken still finish): the
+  // partitions are read again from their last checkpoints by whoever owns them next.
+  void DropAll() {
+    Status st = queue_.Drain();
+    if (!st.ok() && fatal_.ok()) fatal_ = st;
+    for (auto& [tp, slot] : workers_) {
+      Retire(slot);
+      queue_.Forget(slot.worker.get());
+    }
+    workers_.clear();
+    cache_ = nullptr;
   }
 
   Status CommitAll() {

@@ -234,8 +234,8 @@ def test_a_paused_member_drops_its_work_and_the_new_owner_goes_on(lakestream, so
     _, err = producer.communicate(timeout=300)
     assert producer.returncode == 0, err
     time.sleep(3)  # commits of the last records, on both members
-    for p in (paused, other):
-        assert p.poll() is None, p.communicate()
+    for name, p in (("paused", paused), ("other", other)):
+        assert p.poll() is None, (name, p.communicate())
         p.send_signal(signal.SIGTERM)
     errs = {}
     for name, p in (("paused", paused), ("other", other)):
