@@ -57,7 +57,8 @@ void WriteStatsJson(const std::string& path, const std::string& json) {
   if (!out) Fail(Status::IoError("cannot write --stats-json file '" + path + "'"));
 }
 
-void RememberSecretArgs(int argc, const char* const* argv) {
+std::vector<std::string> RememberSecretArgs(int argc, const char* const* argv) {
+  std::vector<std::string> maybe;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (!arg.starts_with("-X")) continue;
@@ -69,9 +70,15 @@ void RememberSecretArgs(int argc, const char* const* argv) {
     }
     const size_t eq = setting.find('=');
     if (!IsSecretKey(setting.substr(0, eq))) continue;
-    if (eq != std::string_view::npos) RememberSecretValue(setting.substr(eq + 1));
-    if (at + 1 < argc && argv[at + 1][0] != '-') RememberSecretValue(argv[at + 1]);
+    const bool next_is_word = at + 1 < argc && argv[at + 1][0] != '-';
+    if (eq != std::string_view::npos) {
+      RememberSecretValue(setting.substr(eq + 1));
+      if (next_is_word) maybe.emplace_back(argv[at + 1]);
+    } else if (next_is_word) {
+      RememberSecretValue(argv[at + 1]);  // `-X sasl.password VALUE`: the value came apart
+    }
   }
+  return maybe;
 }
 
 void InstallStopHandler() {

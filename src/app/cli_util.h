@@ -45,10 +45,11 @@ void WriteStatsJson(const std::string& path, const std::string& json);
 
 // Before parsing: the values of secret -X settings on the command line are remembered
 // (formats/properties.h RememberSecretValue), so no message shows them, a usage error
-// included. So is the word after a secret key given without '=' (`-X sasl.password VALUE`)
-// or after a secret setting (`-X sasl.password=two words` unquoted): it may be the secret
-// or a part of it.
-void RememberSecretArgs(int argc, const char* const* argv);
+// included. So is the word after a secret key given without '=' (`-X sasl.password
+// VALUE`): it is the secret. Returned: the word after a secret setting (`-X
+// sasl.password=two words`, unquoted), which may be the rest of the secret or an ordinary
+// argument (`topics create -X sasl.password=pw NAME`): only a usage error hides it.
+std::vector<std::string> RememberSecretArgs(int argc, const char* const* argv);
 
 // Ctrl-C / SIGTERM: the first sets StopRequested(); the second ends the process at once.
 void InstallStopHandler();

@@ -56,6 +56,13 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
       return Status::InvalidArgument(
           "--duration must be > 0 and --slide between 1 and --duration (minutes)");
     }
+    if (const int64_t per_record = (int64_t{a.duration} + slide - 1) / slide; per_record > stream::kMaxWindowsPerRecord) {
+      return Status::InvalidArgument(fmt::format(
+          "--duration {} with --slide {} puts each record in {} windows, more than the {} allowed: use --slide {} or "
+          "more",
+          a.duration, slide, per_record, stream::kMaxWindowsPerRecord,
+          (a.duration + stream::kMaxWindowsPerRecord - 1) / stream::kMaxWindowsPerRecord));
+    }
     o.spec =
         stream::TurnstilePipeline(std::chrono::minutes(a.duration), std::chrono::minutes(slide));
   }

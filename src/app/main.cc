@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   lakestream::app::AddProcessCommand(root);
   lakestream::app::AddLoadCommand(root);
   lakestream::app::AddReportCommand(root);
-  lakestream::app::RememberSecretArgs(argc, argv);
+  const std::vector<std::string> maybe_secret = lakestream::app::RememberSecretArgs(argc, argv);
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,7 +61,13 @@ int main(int argc, char** argv) {
     // quote an argument, and that may be a secret.
     std::ostringstream err;
     const int code = root.exit(e, std::cout, err);
-    std::fputs(lakestream::RedactSecrets(err.str()).c_str(), stderr);
+    std::string text = lakestream::RedactSecrets(err.str());
+    for (const std::string& word : maybe_secret) {
+      for (size_t at = text.find(word); !word.empty() && at != std::string::npos; at = text.find(word, at + 10)) {
+        text.replace(at, word.size(), "[redacted]");
+      }
+    }
+    std::fputs(text.c_str(), stderr);
     return code == 0 ? 0 : 2;
   }
   const int code = lakestream::app::ExitCode();

@@ -86,11 +86,12 @@ Result<Property> ParsePropertyArg(std::string_view arg) {
   const size_t eq = arg.find('=');
   if (eq == 0) return Status::InvalidArgument("-X expects key=value, got an empty key before '='");
   if (eq == std::string_view::npos) {
-    // Not echoed whole: `-X 'sasl.password hunter2'` must not print the password.
-    const std::string_view word = arg.substr(0, std::min(arg.find_first_of(" \t:"), arg.size()));
+    // Not echoed: `-X 'sasl.password hunter2'` must not print the password, and a lone
+    // word may be the rest of one the shell split (`-X sasl.password=two words`).
     if (IsSecretKey(arg)) return Status::InvalidArgument("-X expects key=value, got a setting of a secret (not shown)");
-    return Status::InvalidArgument("-X expects key=value, got '" + std::string(word) +
-                                   (word.size() < arg.size() ? " ...'" : "'"));
+    return Status::InvalidArgument(
+        "-X expects key=value, got a word without '=' (not shown: it may be part of a secret); quote a value "
+        "with spaces: -X 'key=two words'");
   }
   return Property{std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1)), "-X"};
 }
@@ -126,9 +127,16 @@ void RememberSecretValue(std::string_view value) {
   for (size_t start = 0; start < value.size();) {
     size_t end = value.find_first_of(" \t", start);
     if (end == std::string_view::npos) end = value.size();
-    const std::string_view part = value.substr(start, end - start);
-    parts.push_back(part);
-    if (size_t eq = part.find('='); eq != std::string_view::npos) parts.push_back(part.substr(eq + 1));
+    // What an error may quote: the rest of the value from a word on ("... beginning at:
+    // foo=..."), and the value of a secret-named word (a JAAS line's password="...").
+    if (start > 0) parts.push_back(value.substr(start));
+    const std::string_view word = value.substr(start, end - start);
+    if (size_t eq = word.find('='); eq != std::string_view::npos && IsSecretKey(word.substr(0, eq))) {
+      std::string_view v = word.substr(eq + 1);
+      while (!v.empty() && (v.back() == ';' || v.back() == '"' || v.back() == '\'')) v.remove_suffix(1);
+      while (!v.empty() && (v.front() == '"' || v.front() == '\'')) v.remove_prefix(1);
+      parts.push_back(v);
+    }
     start = end + 1;
   }
   Secrets& s = RememberedSecrets();

@@ -34,8 +34,9 @@ std::string DisplayValue(const Property& p);
 // Secret values this process was given (kafka::ClientConfig remembers them): text from
 // outside, such as librdkafka's errors ("Unrecognized sasl.oauthbearer.config beginning
 // at: ..."), may quote one, or a part of one. RedactSecrets replaces each remembered
-// value, and each space-separated part of it and each part's text after '=', of 4 bytes or
-// more, with "[redacted]". Thread-safe.
+// value, the rest of it from each of its words on, and the value of each `key=value` word
+// whose key is a secret's (a JAAS line's password="..."), of 4 bytes or more, with
+// "[redacted]". Thread-safe.
 void RememberSecretValue(std::string_view value);
 std::string RedactSecrets(std::string_view text);
 

@@ -102,8 +102,11 @@ TEST(Properties, PropertyArg) {
     const char* message;
   };
   const Case cases[] = {
-      {"linger.ms", "-X expects key=value, got 'linger.ms'"},
-      {"linger.ms 5", "-X expects key=value, got 'linger.ms ...'"},
+      // A lone word is not shown: it may be the part of a secret that the shell split off.
+      {"linger.ms", "-X expects key=value, got a word without '=' (not shown: it may be part of a secret); quote a "
+                    "value with spaces: -X 'key=two words'"},
+      {"S3CRET", "-X expects key=value, got a word without '=' (not shown: it may be part of a secret); quote a "
+                 "value with spaces: -X 'key=two words'"},
       {"sasl.password hunter2", "-X expects key=value, got a setting of a secret (not shown)"},
       {"sasl.password:hunter2", "-X expects key=value, got a setting of a secret (not shown)"},
       {"=5", "-X expects key=value, got an empty key before '='"},
@@ -126,11 +129,12 @@ TEST(Properties, SecretKeys) {
   }
 }
 
-// A remembered secret is hidden in any text, whole or by the parts an error may quote: a
-// space-separated word, or a word's value after '='. Parts under 4 bytes are left alone.
+// A remembered secret is hidden in any text, whole or by the parts an error may quote: the
+// rest of it from a word on, or a secret-named word's value. Other words stay readable.
 TEST(Properties, RedactSecretsHidesRememberedValuesAndTheirParts) {
   RememberSecretValue("principal=admin scope=x clientsecret=Qz8w7Rt");
   RememberSecretValue("pa55 word");
+  RememberSecretValue("org.apache.kafka.PlainLoginModule required username=\"alice\" password=\"al1ce-pw\";");
   struct Case {
     const char* text;
     const char* shown;
@@ -140,10 +144,11 @@ TEST(Properties, RedactSecretsHidesRememberedValuesAndTheirParts) {
        "Unrecognized sasl.oauthbearer.config beginning at: [redacted]"},
       {"value 'Qz8w7Rt' twice: Qz8w7Rt", "value '[redacted]' twice: [redacted]"},
       {"principal=admin scope=x clientsecret=Qz8w7Rt", "[redacted]"},
+      {"beginning at: scope=x clientsecret=Qz8w7Rt", "beginning at: [redacted]"},
       {"got 'pa55 word'", "got '[redacted]'"},
-      {"got 'pa55'", "got '[redacted]'"},
-      {"scope=x and word", "[redacted] and [redacted]"},
-      {"x marks the spot", "x marks the spot"},  // "x" (the value of scope=x) is under 4 bytes
+      {"login failed for al1ce-pw", "login failed for [redacted]"},
+      // Words that are not secrets stay: a group option's "required", a principal, a scope.
+      {"--group is required for alice, admin, scope=x", "--group is required for alice, admin, scope=x"},
   };
   for (const Case& c : cases) EXPECT_EQ(RedactSecrets(c.text), c.shown) << c.text;
 }

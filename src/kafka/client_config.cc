@@ -54,13 +54,21 @@ Result<ConfPtr> ClientConfig::Build() const {
   if (Get("bootstrap.servers").empty() && Get("metadata.broker.list").empty()) {
     rd_kafka_conf_set(conf.get(), "bootstrap.servers", kDefaultBootstrap, err, sizeof err);
   }
+  // An empty broker list where it is finally set (the last setting wins, as in librdkafka:
+  // a template's `bootstrap.servers=` may be filled in by -X).
+  for (const char* key : {"bootstrap.servers", "metadata.broker.list"}) {
+    const Property* last = nullptr;
+    for (const auto& p : props_) {
+      if (p.key == key) last = &p;
+    }
+    if (last != nullptr && last->value.empty()) {
+      return Status::InvalidArgument(fmt::format(
+          "{}: {} is empty: give the brokers as HOST:PORT[,HOST:PORT...] (or leave the key out for {})", last->origin,
+          key, kDefaultBootstrap));
+    }
+  }
   for (const auto& p : props_) {
     if (IsSecretKey(p.key)) RememberSecretValue(p.value);  // librdkafka's errors may quote it
-    if ((p.key == "bootstrap.servers" || p.key == "metadata.broker.list") && p.value.empty()) {
-      return Status::InvalidArgument(fmt::format(
-          "{}: {} is empty: give the brokers as HOST:PORT[,HOST:PORT...] (or leave the key out for {})", p.origin,
-          p.key, kDefaultBootstrap));
-    }
     rd_kafka_conf_res_t res = rd_kafka_conf_set(conf.get(), p.key.c_str(), p.value.c_str(), err, sizeof err);
     if (p.key == "sasl.jaas.config") {
       // Java clients read it; librdkafka has no such setting (its value holds the password).

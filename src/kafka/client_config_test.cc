@@ -27,7 +27,7 @@ TEST(ClientConfig, ErrorsNameTheSourceAndHideSecrets) {
        "sasl.mechanism=OAUTHBEARER needs a way to get tokens: sasl.oauthbearer.method=oidc with "
        "sasl.oauthbearer.token.endpoint.url, sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret (or, for a "
        "test broker only, enable.sasl.oauthbearer.unsecure.jwt=true)"},
-      {{"bootstrap.servers="},
+      {{"bootstrap.servers=127.0.0.1:1", "bootstrap.servers="},
        "-X: bootstrap.servers is empty: give the brokers as HOST:PORT[,HOST:PORT...] (or leave the key out for "
        "127.0.0.1:9092)"},
   };
@@ -51,6 +51,14 @@ TEST(ClientConfig, BuildRemembersSecretValues) {
   (void)loaded->Build();
   EXPECT_EQ(RedactSecrets("Unrecognized sasl.oauthbearer.config beginning at: extension_k=Xy7Secret9"),
             "Unrecognized sasl.oauthbearer.config beginning at: [redacted]");
+}
+
+// The last setting wins, as in librdkafka: a template's empty broker list filled in by -X.
+TEST(ClientConfig, AnEmptyBrokerListSetAgainLaterIsFine) {
+  auto loaded = ClientConfig::Load("", {"bootstrap.servers=", "bootstrap.servers=127.0.0.1:1"});
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->Build().ok());
+  EXPECT_EQ(loaded->Bootstrap(), "127.0.0.1:1");
 }
 
 }  // namespace
