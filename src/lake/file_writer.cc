@@ -482,7 +482,18 @@ char* PutValueText(char* p, const Value& value) {
       return p + str.size();
     }
     case 2: return PutDecimal(p, std::get<int64_t>(value));
-    case 3: return std::to_chars(p, p + kValueTextBound, std::get<double>(value)).ptr;  // shortest round-trip
+    case 3: {
+      const double d = std::get<double>(value);
+      char* end = std::to_chars(p, p + kValueTextBound, d).ptr;  // shortest round-trip
+      // A whole number keeps ".0" (14.0, as Spark writes it): a file whose values are all
+      // whole would otherwise read as integers (pandas, pyarrow, BigQuery's detection),
+      // and the next file's 5.8 then fails or splits the column's type.
+      if (std::isfinite(d) && std::find_if(p, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
+        *end++ = '.';
+        *end++ = '0';
+      }
+      return end;
+    }
     case 4: {
       const std::string ts = FormatTimestamp(std::get<EventTime>(value));
       std::memcpy(p, ts.data(), ts.size());
