@@ -61,13 +61,7 @@ int main(int argc, char** argv) {
     // quote an argument, and that may be a secret.
     std::ostringstream err;
     const int code = root.exit(e, std::cout, err);
-    std::string text = lakestream::RedactSecrets(err.str());
-    for (const std::string& word : maybe_secret) {
-      for (size_t at = text.find(word); !word.empty() && at != std::string::npos; at = text.find(word, at + 10)) {
-        text.replace(at, word.size(), "[redacted]");
-      }
-    }
-    std::fputs(text.c_str(), stderr);
+    std::fputs(lakestream::RedactSecrets(err.str(), maybe_secret).c_str(), stderr);
     return code == 0 ? 0 : 2;
   }
   const int code = lakestream::app::ExitCode();

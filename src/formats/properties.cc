@@ -149,13 +149,16 @@ void RememberSecretValue(std::string_view value) {
                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
 
-std::string RedactSecrets(std::string_view text) {
+std::string RedactSecrets(std::string_view text, const std::vector<std::string>& also) {
   std::string out(text);
+  auto redact = [&out](const std::string& v) {
+    if (v.empty()) return;
+    for (size_t at = out.find(v); at != std::string::npos; at = out.find(v, at + 10)) out.replace(at, v.size(), "[redacted]");
+  };
   Secrets& s = RememberedSecrets();
   std::lock_guard<std::mutex> lock(s.mu);
-  for (const std::string& v : s.values) {
-    for (size_t at = out.find(v); at != std::string::npos; at = out.find(v, at + 10)) out.replace(at, v.size(), "[redacted]");
-  }
+  for (const std::string& v : s.values) redact(v);
+  for (const std::string& v : also) redact(v);
   return out;
 }
 

@@ -38,6 +38,7 @@ std::string DisplayValue(const Property& p);
 // whose key is a secret's (a JAAS line's password="..."), of 4 bytes or more, with
 // "[redacted]". Thread-safe.
 void RememberSecretValue(std::string_view value);
-std::string RedactSecrets(std::string_view text);
+// `also`: more words to hide in this text only (a usage error's maybe-secret arguments).
+std::string RedactSecrets(std::string_view text, const std::vector<std::string>& also = {});
 
 }  // namespace lakestream
