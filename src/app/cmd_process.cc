@@ -56,7 +56,8 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
       return Status::InvalidArgument(
           "--duration must be > 0 and --slide between 1 and --duration (minutes)");
     }
-    if (const int64_t per_record = (int64_t{a.duration} + slide - 1) / slide; per_record > stream::kMaxWindowsPerRecord) {
+    if (const int64_t per_record = stream::WindowsPerRecord({a.duration, slide});
+        per_record > stream::kMaxWindowsPerRecord) {
       return Status::InvalidArgument(fmt::format(
           "--duration {} with --slide {} puts each record in {} windows, more than the {} allowed: use --slide {} or "
           "more",
@@ -88,6 +89,9 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   o.bad_rows_file = a.bad_rows;
   // Checked here, not first when a partition is assigned (after joining the group).
   LS_RETURN_NOT_OK(stream::ValidatePipelineSpec(o.spec));
+  if (Status st = stream::CheckLakeOutput(o.spec); !st.ok()) {
+    return Status::InvalidArgument("pipeline '" + o.spec.name + "': output " + st.message());
+  }
   o.lake.table = !a.table.empty() ? a.table : (a.pipeline.empty() ? "turnstile" : o.spec.name);
   if (Status st = stream::ValidateTableName(o.lake.table); !st.ok()) {
     return Status::InvalidArgument((a.table.empty() ? "the pipeline's name: " : "--table: ") + st.message());

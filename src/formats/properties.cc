@@ -107,7 +107,9 @@ bool IsSecretKey(std::string_view key) {
   return false;
 }
 
-std::string DisplayValue(const Property& p) { return IsSecretKey(p.key) ? "[redacted]" : p.value; }
+constexpr std::string_view kRedacted = "[redacted]";
+
+std::string DisplayValue(const Property& p) { return IsSecretKey(p.key) ? std::string(kRedacted) : p.value; }
 
 namespace {
 
@@ -153,7 +155,9 @@ std::string RedactSecrets(std::string_view text, const std::vector<std::string>&
   std::string out(text);
   auto redact = [&out](const std::string& v) {
     if (v.empty()) return;
-    for (size_t at = out.find(v); at != std::string::npos; at = out.find(v, at + 10)) out.replace(at, v.size(), "[redacted]");
+    for (size_t at = out.find(v); at != std::string::npos; at = out.find(v, at + kRedacted.size())) {
+      out.replace(at, v.size(), kRedacted);
+    }
   };
   Secrets& s = RememberedSecrets();
   std::lock_guard<std::mutex> lock(s.mu);

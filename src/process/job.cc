@@ -99,18 +99,21 @@ class KafkaJob final : public kafka::RebalanceListener {
       // instead of committing over the new owner and so failing it by the fencing check.
       if (stalled()) unconfirmed = true;
       if (unconfirmed) unconfirmed = !consumer_->ConfirmMembership(kConfirmWait);
+      if (unconfirmed) {
+        if (progress) progress(Figures());
+        continue;
+      }
       for (auto& [tp, slot] : workers_) {
-        if (unconfirmed) break;
         if (status.ok() && (slot.worker->since_commit() >= o_.max_records_per_trigger ||
                             slot.worker->pending_rows() >= o_.max_pending_rows)) {
           status = CommitOne(slot);
         }
       }
-      if (!unconfirmed && !o_.available_now && Clock::now() - last_trigger >= o_.trigger) {
+      if (!o_.available_now && Clock::now() - last_trigger >= o_.trigger) {
         status = CommitAll();
         last_trigger = Clock::now();
       }
-      if (o_.available_now && !unconfirmed) {
+      if (o_.available_now) {
         bool all_done = ever_assigned_;
         for (auto& [tp, slot] : workers_) {
           if (slot.done) continue;
@@ -143,9 +146,12 @@ class KafkaJob final : public kafka::RebalanceListener {
     // A stop right after a stall: confirmed first too. Refused, the work is dropped (the
     // next owner, or the next start, reads it again from the last checkpoint).
     if (stalled()) unconfirmed = true;
-    if (unconfirmed && !consumer_->ConfirmMembership(kConfirmWait)) {
-      std::fprintf(stderr, "lakestream: warning: the group did not confirm this member after a stall; its "
-                   "uncommitted work is dropped, to be read again from the last checkpoint\n");
+    if (unconfirmed && !consumer_->ConfirmMembership(kConfirmWait) && !workers_.empty()) {
+      std::string parts;
+      for (const auto& [tp, slot] : workers_) parts += fmt::format("{}{}/{}", parts.empty() ? "" : ", ", tp.first, tp.second);
+      std::fprintf(stderr, "lakestream: warning: %s: group '%s' did not confirm this member after a stall; their "
+                   "uncommitted work is dropped, to be read again from their last checkpoints\n",
+                   parts.c_str(), o_.group.c_str());
       DropAll();
     }
     // Commit what was processed, then leave the group (revocation commits again: a no-op).

@@ -28,20 +28,11 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   w->late_output_ = lake.late_output;
   w->dead_letter_topic_ = lake.dead_letter_topic;
 
-  bool found = false;
-  for (size_t i = 0; i < spec.output.size(); ++i) {
-    if (spec.output[i].from == stream::kWindowEnd && spec.output[i].render == stream::TimeRender::kTimestamp) {
-      w->window_end_column_ = i;
-      found = true;
-      break;
-    }
+  const std::optional<size_t> window_end = stream::LakeOutputColumn(spec);
+  if (!window_end) {
+    return Status::InvalidArgument("pipeline '" + spec.name + "': output " + stream::CheckLakeOutput(spec).message());
   }
-  if (!found) {
-    return Status::InvalidArgument(fmt::format(
-        "pipeline '{}': the output needs a column `from: window_end` (a timestamp): it chooses "
-        "the lake's date= folder",
-        spec.name));
-  }
+  w->window_end_column_ = *window_end;
 
   LS_ASSIGN_OR_RETURN(w->task_, stream::PartitionTask::Make(spec, SourcePosition{topic, partition, -1}));
 

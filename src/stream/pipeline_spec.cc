@@ -131,7 +131,7 @@ Status ValidateTableName(std::string_view name) {
 
 // The window has a size and a slide in (0, size].
 Status CheckWindowsPerRecord(const WindowSpec& w) {
-  const int64_t per_record = (w.size + w.slide - 1) / w.slide;
+  const int64_t per_record = WindowsPerRecord(w);
   if (per_record <= kMaxWindowsPerRecord) return Status::Ok();
   return Status::InvalidArgument(fmt::format(
       "size {}s sliding by {}s puts each record in {} windows, more than the {} allowed: make the slide longer (at "
@@ -139,11 +139,6 @@ Status CheckWindowsPerRecord(const WindowSpec& w) {
       w.size, w.slide, per_record, kMaxWindowsPerRecord, (w.size + kMaxWindowsPerRecord - 1) / kMaxWindowsPerRecord));
 }
 
-bool HasWindowEndTimestamp(const PipelineSpec& spec) {
-  return std::any_of(spec.output.begin(), spec.output.end(), [](const OutputColumnSpec& c) {
-    return c.from == kWindowEnd && c.render == TimeRender::kTimestamp;
-  });
-}
 
 Status ValidatePipelineSpec(const PipelineSpec& spec) {
   auto bad = [](std::string m) { return Status::InvalidArgument(std::move(m)); };
@@ -212,6 +207,21 @@ Status ValidatePipelineSpec(const PipelineSpec& spec) {
     }
   }
   return Status::Ok();
+}
+
+std::optional<size_t> LakeOutputColumn(const PipelineSpec& spec) {
+  for (size_t i = 0; i < spec.output.size(); ++i) {
+    if (spec.output[i].from == kWindowEnd && spec.output[i].render == TimeRender::kTimestamp) return i;
+  }
+  return std::nullopt;
+}
+
+Status CheckLakeOutput(const PipelineSpec& spec) {
+  if (LakeOutputColumn(spec)) return Status::Ok();
+  return Status::InvalidArgument(
+      "needs a column `from: window_end` as a timestamp (format: timestamp, the default): it chooses each row's "
+      "date= folder in the lake; add `- {name: WINDOW_END, from: window_end, csv: false}` to keep it out of CSV "
+      "files");
 }
 
 Schema OutputSchema(const PipelineSpec& spec) {
@@ -430,11 +440,7 @@ class YamlLoader {
       CheckAt(spec, c);
     }
     // The lake needs it (the engine does not): checked here, before a job starts.
-    if (!HasWindowEndTimestamp(spec)) {
-      Fail(out, "'output': needs a column `from: window_end` as a timestamp (format: timestamp, the default): it "
-                "chooses each row's date= folder in the lake; add `- {name: WINDOW_END, from: window_end, csv: "
-                "false}` to keep it out of CSV files");
-    }
+    if (Status st = CheckLakeOutput(spec); !st.ok()) Fail(out, "'output': " + st.message());
     CheckAt(spec, root);
     return spec;
   }

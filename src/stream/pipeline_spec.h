@@ -105,8 +105,16 @@ Status ValidatePipelineSpec(const PipelineSpec& spec);
 Status ValidateTableName(std::string_view name);
 
 // A record falls in size / slide windows (rounded up): more would take memory per record
-// beyond what any dashboard needs (a day sliding by 10 s is 8,640).
+// beyond what any dashboard needs (a day sliding by 10 s is 8,640). ValidatePipelineSpec
+// refuses more.
 inline constexpr int64_t kMaxWindowsPerRecord = 10000;
+inline int64_t WindowsPerRecord(const WindowSpec& w) { return (w.size + w.slide - 1) / w.slide; }
+
+// What a pipeline needs to write a lake (the engine alone does not): an output column
+// `from: window_end` rendered as a timestamp, which chooses each row's date= folder.
+// LakeOutputColumn is its index; CheckLakeOutput's error says what to add.
+std::optional<size_t> LakeOutputColumn(const PipelineSpec& spec);
+Status CheckLakeOutput(const PipelineSpec& spec);
 
 // The typed columns PartitionTask emits; the spec must be valid.
 Schema OutputSchema(const PipelineSpec& spec);
