@@ -26,7 +26,8 @@ namespace lakestream::app {
 //      pipeline) that does not exist. Fix the command line; retrying the same fails again;
 //   3, 4  `broker status`: no broker running; running but not answering;
 //   130  `produce` or `load` stopped by Ctrl-C or SIGTERM (what was read is published or
-//      loaded), or any command by a second one. (`process` checkpoints and exits 0.)
+//      loaded), or one of `produce`, `process`, `load` by a second one. (`process` checkpoints
+//      and exits 0.) The other commands end at the first signal, by its default action.
 int& ExitCode();
 // 2 for a wrong request (invalid argument, not found), 1 for anything else.
 int ExitCodeFor(const Status& status);

@@ -108,7 +108,7 @@ void AddDirOption(CLI::App* cmd, BrokerArgs* args) {
   cmd->add_option("--dir", args->dir,
                   "Broker folder (server.properties, data/, logs/, broker.pid); default "
                   "$LAKESTREAM_BROKER_DIR, "
-                  "else ~/.local/state/lakestream/broker");
+                  "else ${XDG_STATE_HOME:-~/.local/state}/lakestream/broker");
 }
 
 }  // namespace

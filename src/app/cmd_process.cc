@@ -296,7 +296,9 @@ void AddProcessCommand(CLI::App& root) {
   cmd->add_option(
          "--trigger", a->trigger,
          "How often closed windows are committed (30s, 5m, ...), or `available-now`: process up to "
-         "the end offsets seen at start, emit every open window, commit and exit")
+         "the end offsets seen at start, emit every open window (a later run counts records that fall in "
+         "them as late), commit and exit. With --source the job always emits every open window at the end of "
+         "the files")
       ->capture_default_str();
   cmd->add_option(
          "--max-records-per-trigger", a->max_records_per_trigger,
@@ -311,7 +313,9 @@ void AddProcessCommand(CLI::App& root) {
                   "once: dedupe by key or use cleanup.policy=compact");
   cmd->add_option(
       "--source", a->sources,
-      "Process MTA weekly FILE... (replayed like `produce` does) or rides:FILE instead of Kafka (then the Kafka options --topic, --group, --client, --config, -X do not apply)");
+      "Process MTA weekly FILE... (replayed like `produce` does) or rides:FILE (with a json pipeline) instead of "
+      "Kafka; the Kafka options --topic, --group, --client, --config, -X, --connect-timeout and "
+      "--dead-letter-topic are then refused (exit 2)");
   cmd->add_option("--source-name", a->source_name,
                   "With --source: the name its checkpoint and files carry in the lake")
       ->capture_default_str();
