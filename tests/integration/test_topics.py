@@ -94,6 +94,12 @@ def test_delete(lakestream, bootstrap, topic_name):
     lakestream.run("topics", "delete", topic_name, "--if-exists")
 
 
+def test_delete_refuses_internal_topics(lakestream, bootstrap):
+    # Deleting __consumer_offsets would erase every group's committed offsets on the cluster.
+    p = lakestream.run("topics", "delete", "__consumer_offsets", expect=2)
+    assert "'__consumer_offsets' is an internal topic of the cluster" in p.stderr
+
+
 def test_lag_of_a_group_that_never_committed(lakestream, bootstrap, topic_name):
     lakestream.run("topics", "create", topic_name, "--partitions", 2)
     for partition, count in ((0, 3), (1, 2)):
