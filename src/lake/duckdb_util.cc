@@ -20,10 +20,8 @@ std::string FailedSql(const char* what, const std::string& sql, const char* erro
 // where everything written would be lost at exit without a word (read-only, it refuses with
 // "Cannot launch in-memory database in read-only mode").
 Status NotADatabaseFile(const std::string& path) {
-  return Status::InvalidArgument(
-      "'" + path + "' is not a DuckDB database file: DuckDB reads it as data, in memory, so " +
-      "nothing written would be kept. Give the path of a DuckDB file (a new name, such as " +
-      "warehouse.duckdb, creates one)");
+  return Status::InvalidArgument("'" + path + "' is not a DuckDB database file: DuckDB reads it as data, in memory, "
+                                 "so nothing written would be kept");
 }
 
 }  // namespace
@@ -59,8 +57,7 @@ Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Open(
     }
     if (msg.find("it is not a valid DuckDB database file") != std::string::npos) {
       // Another file under that name: the command line is what is wrong (exit 2).
-      return Status::InvalidArgument("cannot open DuckDB database '" + path + "': " + msg +
-                                     " (give the file `lakestream load` writes, or a new name)");
+      return Status::InvalidArgument("cannot open DuckDB database '" + path + "': " + msg);
     }
     return Status::IoError("cannot open DuckDB database '" + (path.empty() ? ":memory:" : path) +
                            "': " + msg);

@@ -265,22 +265,31 @@ std::string LakeFilesSelectSql(std::span<const LakeFile> files) {
 
 Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode mode) {
   if (path.empty()) return Status::InvalidArgument("the warehouse path is empty");
+  // What to give instead: `load` creates the file, `report` reads the one `load` wrote.
+  const std::string give = mode == Mode::kReadOnly
+                               ? "give the DuckDB file `lakestream load` writes"
+                               : "give a DuckDB file (such as warehouse.duckdb, created if missing)";
   // DuckDB would take a URL (s3://, http://, md:) as a remote database and fetch the
   // extension that reads it from the network.
   if (path.find("://") != std::string::npos || path.starts_with("md:") || path.starts_with("motherduck:")) {
-    return Status::InvalidArgument("warehouse '" + path +
-                                   "' is a URL: the warehouse is a local DuckDB file (a path such as "
-                                   "warehouse.duckdb, created if missing)");
+    return Status::InvalidArgument("warehouse '" + path + "' is a URL: the warehouse is a local file; " + give);
   }
   if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
-    return Status::InvalidArgument("warehouse '" + path +
-                                   "' is a folder: --warehouse names a DuckDB file (such as warehouse.duckdb, "
-                                   "created if missing)");
+    return Status::InvalidArgument("warehouse '" + path + "' is a folder: " + give);
   }
   if (mode == Mode::kReadOnly && !lake::PathExists(path)) {
     return Status::NotFound("warehouse '" + path +
                             "' does not exist: run `lakestream load --warehouse " + path +
                             "` first");
+  }
+  // DuckDB creates the file, not its folder (its error would be a bare "No such file").
+  if (const auto folder = std::filesystem::path(path).parent_path(); mode == Mode::kReadWrite && !folder.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(folder, ec)) {
+      return Status::InvalidArgument("warehouse '" + path + "': the folder '" + folder.string() +
+                                     (std::filesystem::exists(folder, ec) ? "' is not a folder"
+                                                                          : "' does not exist: create it first"));
+    }
   }
   std::vector<std::pair<std::string, std::string>> settings;
   if (mode == Mode::kReadOnly) settings.emplace_back("access_mode", "READ_ONLY");
@@ -293,6 +302,10 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode
           "' is open in another process (a `lakestream load`, or a DuckDB session; a write blocks "
           "every other process, a read blocks writers): retry when it has finished. (" +
           m + ")");
+    }
+    // Another kind of file under that name: the command line is what is wrong (exit 2).
+    if (conn.status().code() == StatusCode::kInvalidArgument) {
+      return Status::InvalidArgument(m + " (" + give + (mode == Mode::kReadWrite ? ", or a new name)" : ")"));
     }
     return conn.status();
   }

@@ -737,11 +737,38 @@ TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
   {
     std::ofstream(dir_ + "/text.duckdb") << "hello\n";
   }
-  auto text = Warehouse::Open(dir_ + "/text.duckdb", Warehouse::Mode::kReadOnly);
-  ASSERT_FALSE(text.ok());
-  EXPECT_EQ(text.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(text.status().message().find("(give the file `lakestream load` writes, or a new name)"), std::string::npos)
-      << text.status().message();
+  // Each mode's hint: `report` reads what `load` wrote; `load` may create a new file.
+  struct HintCase {
+    std::string path;
+    Warehouse::Mode mode;
+    StatusCode code;
+    std::string message;
+  };
+  std::filesystem::create_directories(dir_ + "/folder");
+  const std::vector<HintCase> cases = {
+      {dir_ + "/text.duckdb", Warehouse::Mode::kReadOnly, StatusCode::kInvalidArgument,
+       "(give the DuckDB file `lakestream load` writes)"},
+      {dir_ + "/text.duckdb", Warehouse::Mode::kReadWrite, StatusCode::kInvalidArgument,
+       "(give a DuckDB file (such as warehouse.duckdb, created if missing), or a new name)"},
+      {dir_ + "/folder", Warehouse::Mode::kReadOnly, StatusCode::kInvalidArgument,
+       "warehouse '" + dir_ + "/folder' is a folder: give the DuckDB file `lakestream load` writes"},
+      {dir_ + "/folder", Warehouse::Mode::kReadWrite, StatusCode::kInvalidArgument,
+       "warehouse '" + dir_ + "/folder' is a folder: give a DuckDB file (such as warehouse.duckdb, created if missing)"},
+      {"s3://bucket/w.duckdb", Warehouse::Mode::kReadOnly, StatusCode::kInvalidArgument,
+       "warehouse 's3://bucket/w.duckdb' is a URL: the warehouse is a local file; give the DuckDB file"},
+      // DuckDB creates the file, not its folder.
+      {dir_ + "/nodir/w.duckdb", Warehouse::Mode::kReadWrite, StatusCode::kInvalidArgument,
+       "warehouse '" + dir_ + "/nodir/w.duckdb': the folder '" + dir_ + "/nodir' does not exist: create it first"},
+      {dir_ + "/text.duckdb/w.duckdb", Warehouse::Mode::kReadWrite, StatusCode::kInvalidArgument,
+       "the folder '" + dir_ + "/text.duckdb' is not a folder"},
+  };
+  for (const auto& c : cases) {
+    auto opened = Warehouse::Open(c.path, c.mode);
+    ASSERT_FALSE(opened.ok()) << c.path;
+    EXPECT_EQ(opened.status().code(), c.code) << opened.status().message();
+    EXPECT_NE(opened.status().message().find(c.message), std::string::npos) << opened.status().message();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/nodir"));
 
   auto foreign = Warehouse::Open(dir_ + "/other.duckdb", Warehouse::Mode::kReadOnly);
   ASSERT_FALSE(foreign.ok());
