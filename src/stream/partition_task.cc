@@ -1,5 +1,6 @@
 #include "stream/partition_task.h"
 
+#include <fmt/format.h>
 #include <xxhash.h>
 
 #include <cstring>
@@ -47,6 +48,7 @@ PartitionTask::PartitionTask(const PipelineSpec& spec, SourcePosition base)
       topic_(std::move(base.topic)),
       partition_(base.partition),
       decoder_(spec_),
+      window_bounds_(spec_.window),
       state_(spec_, plan_) {
   if (base.offset >= 0) state_.next_offset = KafkaOffset{base.offset};
 }
@@ -67,6 +69,15 @@ RecordOutcome PartitionTask::Process(std::string_view value, KafkaOffset offset,
     return RecordOutcome::kBad;
   }
   const EventTime t = decoder_.event_time();
+  if (!window_bounds_.Fits(t)) [[unlikely]] {
+    ++s.counters.bad;
+    side.OnDeadLetter(DeadLetter{
+        SourcePosition{topic_, partition_, offset.value}, std::string(value),
+        fmt::format("event time {}: a window containing it would end after 9999-12-31 23:59:59 or start "
+                    "before 0000-01-01, outside the timestamps lake readers take",
+                    FormatTimestamp(t))});
+    return RecordOutcome::kBad;
+  }
   if (!s.watermark.Admit(t)) {
     side.OnLate(LateRecord{SourcePosition{topic_, partition_, offset.value}, std::string(value), t,
                            s.watermark.current()});

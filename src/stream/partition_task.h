@@ -196,6 +196,7 @@ class PartitionTask {
   const std::string topic_;
   const int32_t partition_;
   RecordDecoder decoder_;
+  WindowBoundsCheck window_bounds_;
   std::string reason_;     // scratch
   std::string dedup_key_buffer_;  // scratch (EncodeKey)
   State state_;

@@ -347,6 +347,26 @@ TEST(PartitionTask, BadRecordsGoToDeadLettersAndProcessingContinues) {
   EXPECT_EQ(st.bytes, 20u + Line("A001", "02-00-00", kDay, 1, 1, "k").size());
 }
 
+// A window bound past 9999-12-31 23:59:59 would be written +10000-01-01 00:00:00, which
+// readers take as text: such records are bad, not windows.
+TEST(PartitionTask, RecordsWhoseWindowsLeaveYear9999AreBad) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  EXPECT_EQ(feed(Line("A001", "02-00-00", kMaxEventSeconds - 300, 1, 1, "a")), RecordOutcome::kAccepted);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", kMaxEventSeconds - 299, 1, 1, "b")), RecordOutcome::kBad);
+  EXPECT_EQ(feed(Line("A001", "02-00-00", kMaxEventSeconds, 1, 1, "c")), RecordOutcome::kBad);
+  ASSERT_EQ(feed.side.dead_letters.size(), 2u);
+  EXPECT_EQ(feed.side.dead_letters[0].position.offset, 1);
+  EXPECT_EQ(feed.side.dead_letters[0].reason,
+            "event time 9999-12-31 23:55:00: a window containing it would end after 9999-12-31 23:59:59 or start "
+            "before 0000-01-01, outside the timestamps lake readers take");
+  task->Flush();
+  const std::vector<Row> rows = task->TakeClosed();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].back(), Value(EventTime{kMaxEventSeconds - 299}));  // window_end 9999-12-31 23:55:00
+  EXPECT_EQ(task->Stats().bad, 2u);
+}
+
 TEST(PartitionTask, OffsetsAlreadyInTheStateAreSkipped) {
   Result<std::unique_ptr<PartitionTask>> made =
       PartitionTask::Make(TurnstilePipeline(minutes(5), minutes(5)), SourcePosition{"t", 0, 10});

@@ -69,4 +69,23 @@ inline bool IsClosed(int64_t window_end, int64_t watermark) { return window_end 
 // getLastFinalizedWindow): the largest start + size <= watermark with start % slide == 0.
 int64_t LastClosedWindowEnd(int64_t watermark, WindowSpec spec);
 
+// Whether every window that contains an event time lies in the times the lake can write
+// (core/time.h: kMinEventSeconds..kMaxEventSeconds, years 0000-9999). A record near either
+// end would otherwise give a window bound such as +10000-01-01, which readers (DuckDB,
+// Spark, BigQuery) do not take as a timestamp: a whole glob of files then reads as text.
+class WindowBoundsCheck {
+ public:
+  explicit WindowBoundsCheck(WindowSpec spec);
+  // Cheap for every time at least a window away from either end.
+  bool Fits(EventTime t) const {
+    if (t.seconds >= lo_ && t.seconds <= hi_) [[likely]] return true;
+    return FitsExactly(t);
+  }
+
+ private:
+  bool FitsExactly(EventTime t) const;
+  WindowSpec spec_;
+  int64_t lo_, hi_;  // every time in [lo_, hi_] fits; outside, FitsExactly decides
+};
+
 }  // namespace lakestream::stream

@@ -83,6 +83,45 @@ TEST(LastClosedWindowEnd, Table) {
   }
 }
 
+// Each spec checked at the times around both ends against the windows themselves, and at
+// hand-computed edges: with 5-minute windows, 9999-12-31 23:54:59 is the last time whose
+// window ends by 23:59:59 (23:55:00 is in [23:55, +10000-01-01 00:00)).
+TEST(WindowBoundsCheck, AcceptsExactlyTheTimesWhoseWindowsAreWritable) {
+  struct Edge {
+    WindowSpec spec;
+    int64_t last_fit;   // the largest time that fits
+    int64_t first_fit;  // the smallest time that fits
+  };
+  const std::vector<Edge> edges = {
+      {{300, 300}, kMaxEventSeconds - 300, kMinEventSeconds},
+      {{600, 300}, kMaxEventSeconds - 600, kMinEventSeconds + 300},
+      {{86400, 60}, kMaxEventSeconds - 86400, kMinEventSeconds + 86400 - 60},
+  };
+  for (const Edge& e : edges) {
+    SCOPED_TRACE(testing::Message() << e.spec.size << "/" << e.spec.slide);
+    const WindowBoundsCheck check(e.spec);
+    EXPECT_TRUE(check.Fits(EventTime{e.last_fit}));
+    EXPECT_FALSE(check.Fits(EventTime{e.last_fit + 1}));
+    EXPECT_TRUE(check.Fits(EventTime{e.first_fit}));
+    EXPECT_FALSE(check.Fits(EventTime{e.first_fit - 1}));
+    EXPECT_TRUE(check.Fits(EventTime{0}));
+  }
+  for (WindowSpec spec : {WindowSpec{300, 300}, WindowSpec{600, 300}, WindowSpec{700, 300}, WindowSpec{300, 700},
+                          WindowSpec{3600, 900}, WindowSpec{7, 3}}) {
+    SCOPED_TRACE(testing::Message() << spec.size << "/" << spec.slide);
+    const WindowBoundsCheck check(spec);
+    for (int64_t base : {kMinEventSeconds, kMaxEventSeconds - 2 * spec.size - 2 * spec.slide}) {
+      for (int64_t t = base; t <= base + 2 * spec.size + 2 * spec.slide && t <= kMaxEventSeconds; ++t) {
+        bool fits = true;
+        for (Window w : WindowsContaining(EventTime{t}, spec)) {
+          fits = fits && w.start >= kMinEventSeconds && w.end <= kMaxEventSeconds;
+        }
+        ASSERT_EQ(check.Fits(EventTime{t}), fits) << t;
+      }
+    }
+  }
+}
+
 TEST(FloorDiv, RoundsTowardNegativeInfinity) {
   EXPECT_EQ(FloorDiv(7, 3), 2);
   EXPECT_EQ(FloorDiv(-7, 3), -3);
