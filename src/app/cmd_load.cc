@@ -299,7 +299,8 @@ void AddLoadCommand(CLI::App& root) {
       "loaded\n"
       "is reported, not reloaded; the command then exits 1 after loading the other files.\n"
       "Load a lake of tumbling windows (process's default): a hopping lake (--slide below --duration)\n"
-      "holds each reading in several windows, and the warehouse's sums would count it that many times.\n"
+      "holds each reading in several windows, and the warehouse's sums would count it that many times;\n"
+      "load refuses a table that process marked as hopping (exit 2).\n"
       "One lake per warehouse: files are known by their path under the lake.");
   cmd->callback([a] { RunLoad(*a); });
 }

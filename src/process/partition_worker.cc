@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "lake/side_outputs.h"
+#include "lake/table_windows.h"
 
 namespace lakestream::process {
 
@@ -59,6 +60,8 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   co.outputs = {table, lake::DeadLetterOutput(topic, lake.max_rows_per_file),
                 lake::LateDataOutput(topic, late_file, lake.max_rows_per_file)};
   LS_ASSIGN_OR_RETURN(w->committer_, lake::PartitionCommitter::Make(std::move(co)));
+  // For `load`, which refuses a table of hopping windows (lake/table_windows.h).
+  LS_RETURN_NOT_OK(lake::MarkTableWindow(lake.root, lake.table, {spec.window.size, spec.window.slide}));
   LS_ASSIGN_OR_RETURN(lake::RecoveredState rec, w->committer_->Recover());
   if (rec.has_checkpoint) {
     Status st = w->task_->Restore(rec.state);

@@ -10,6 +10,7 @@
 #include "lake/checkpoint.h"
 #include "lake/fs_util.h"
 #include "lake/layout.h"
+#include "lake/table_windows.h"
 
 namespace lakestream::process {
 namespace {
@@ -52,6 +53,22 @@ LakeRows CountTable(const std::string& root, const std::string& table) {
     --out.rows;  // the header line
   }
   return out;
+}
+
+// Opening a partition marks its table with the job's window, for `load` (which refuses a
+// hopping table); the members of a group, and other topics, add to the marks.
+TEST(PartitionWorker, OpeningMarksTheTablesWindow) {
+  const std::string root = FreshDir();
+  LakeOptions opts;
+  opts.root = root;
+  opts.table = "turnstile";
+  using std::chrono::minutes;
+  for (int32_t partition : {0, 1}) {
+    ASSERT_TRUE(PartitionWorker::Open(stream::TurnstilePipeline(minutes(5), minutes(5)), opts, "mta", partition).ok());
+  }
+  EXPECT_EQ(*lake::TableWindows(root, "turnstile"), (std::vector<lake::TableWindow>{{300, 300}}));
+  ASSERT_TRUE(PartitionWorker::Open(stream::TurnstilePipeline(minutes(60), minutes(15)), opts, "other", 0).ok());
+  EXPECT_EQ(*lake::TableWindows(root, "turnstile"), (std::vector<lake::TableWindow>{{300, 300}, {3600, 900}}));
 }
 
 // A commit whose checkpoint rename succeeded but whose next step failed with an I/O error

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fmt/format.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 
 #include "formats/text_file.h"
 #include "lake/fs_util.h"
+#include "lake/table_windows.h"
 
 namespace lakestream::warehouse {
 namespace {
@@ -60,6 +62,18 @@ Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
   std::vector<LakeFile> files;
   const std::string table_dir = lake_root + "/" + table;
   if (!IsDir(table_dir)) return files;
+  // Each record of a hopping lake is in several windows: the sums would count it that often.
+  LS_ASSIGN_OR_RETURN(std::vector<lake::TableWindow> windows, lake::TableWindows(lake_root, table));
+  for (const lake::TableWindow& w : windows) {
+    if (!w.hopping()) continue;
+    return Status::InvalidArgument(fmt::format(
+        "lake table '{}' holds hopping windows ({} s sliding by {} s: each reading is in {}{} windows), so the "
+        "warehouse's sums would count every reading that many times. Load a lake of tumbling windows "
+        "(process without --slide, or --slide equal to --duration, into another --lake or --table); "
+        "query a hopping lake with DuckDB directly. The windows are marked in '{}/{}'",
+        table, w.size, w.slide, w.size % w.slide == 0 ? "" : "up to ", (w.size + w.slide - 1) / w.slide, table_dir,
+        lake::kWindowsDir));
+  }
   LS_ASSIGN_OR_RETURN(std::vector<std::string> dates, lake::ListDir(table_dir));
   for (const auto& date : dates) {
     // Only "date=..." partitions: '_' folders and hidden entries are not table data.

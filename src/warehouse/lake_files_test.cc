@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "lake/table_windows.h"
 #include "warehouse/warehouse_test_util.h"
 
 namespace lakestream::warehouse {
@@ -66,6 +67,42 @@ TEST(LakeFilesTest, ListsOnlyCommittedFilesOfTheTableSortedByPath) {
   EXPECT_EQ((*files)[2].size, 3);
   EXPECT_EQ((*files)[2].path, root + "/" + (*files)[2].relative_path);
   EXPECT_GT((*files)[2].mtime_ns, 0);
+}
+
+// A table marked with hopping windows by `process` is refused: its sums would count each
+// reading in every window that holds it. Tumbling marks, and no marks (older lakes), load.
+TEST(LakeFilesTest, AHoppingTableIsRefused) {
+  std::string root = FreshTestDir();
+  Touch(root + "/turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz");
+  ASSERT_TRUE(ListLakeFiles(root, "turnstile").ok());
+  ASSERT_TRUE(lake::MarkTableWindow(root, "turnstile", {300, 300}).ok());
+  ASSERT_EQ(ListLakeFiles(root, "turnstile")->size(), 1u);
+  ASSERT_TRUE(lake::MarkTableWindow(root, "hop", {600, 300}).ok());  // another table
+  ASSERT_EQ(ListLakeFiles(root, "turnstile")->size(), 1u);
+
+  struct Case {
+    lake::TableWindow window;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{600, 300}, "(600 s sliding by 300 s: each reading is in 2 windows)"},
+      {{700, 300}, "(700 s sliding by 300 s: each reading is in up to 3 windows)"},
+  };
+  for (const Case& c : cases) {
+    const std::string table = "t" + std::to_string(c.window.size);
+    Touch(root + "/" + table + "/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz");
+    ASSERT_TRUE(lake::MarkTableWindow(root, table, {300, 300}).ok());
+    ASSERT_TRUE(lake::MarkTableWindow(root, table, c.window).ok());
+    auto files = ListLakeFiles(root, table);
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(files.status().message(),
+              "lake table '" + table + "' holds hopping windows " + c.says +
+                  ", so the warehouse's sums would count every reading that many times. Load a lake of tumbling "
+                  "windows (process without --slide, or --slide equal to --duration, into another --lake or "
+                  "--table); query a hopping lake with DuckDB directly. The windows are marked in '" +
+                  root + "/" + table + "/_windows'");
+  }
 }
 
 TEST(LakeFilesTest, MissingTableIsEmptyMissingRootIsNotFound) {

@@ -108,6 +108,11 @@ def test_hopping_60_minutes_by_15(lakestream, week, tmp_path):
     lake = str(tmp_path / "lake")
     process(lakestream, topic, lake, "--duration", 60, "--slide", 15)
     assert_lake(lake, expected_week(records, 3600, 900))
+    # Each reading is in 4 of these windows: the warehouse would count it 4 times.
+    p = lakestream.run("load", "--lake", lake, "--warehouse", str(tmp_path / "w.duckdb"), expect=2, broker=False)
+    assert (f"lakestream: error: lake table 'turnstile' holds hopping windows (3600 s sliding by 900 s: each "
+            f"reading is in 4 windows)") in p.stderr
+    assert sorted(os.listdir(f"{lake}/turnstile/_windows")) == ["3600s-900s"]
 
 
 def test_week_produced_twice_gives_the_same_lake(lakestream, bootstrap, source_dir, week, tmp_path):
