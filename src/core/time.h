@@ -47,9 +47,10 @@ std::string FormatIsoDate(EventTime t);  // YYYY-MM-DD
 std::string FormatTimeOfDay(EventTime t);  // HH:MM:SS
 
 // The event times lakestream accepts: those the text formats can write, years 0000-9999
-// (BigQuery and Spark take 0001-9999). A `unix_seconds` field outside them is a bad record;
-// window bounds may still fall a window past either end, and are written with their sign
-// and every digit of the year (ISO 8601's expanded years: -0001-12-31, +10000-01-01).
+// (BigQuery and Spark take 0001-9999). A `unix_seconds` field outside them is a bad record,
+// and so is a record whose windows would reach past either end (stream::WindowBoundsCheck).
+// A time outside is still formatted with its sign and every digit of the year (ISO 8601's
+// expanded years: -0001-12-31, +10000-01-01), never with stray characters.
 inline constexpr int64_t kMinEventSeconds = -62167219200;  // 0000-01-01 00:00:00
 inline constexpr int64_t kMaxEventSeconds = 253402300799;  // 9999-12-31 23:59:59
 inline bool InEventTimeRange(int64_t seconds) { return seconds >= kMinEventSeconds && seconds <= kMaxEventSeconds; }
