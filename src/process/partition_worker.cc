@@ -135,6 +135,23 @@ void PartitionWorker::OnLate(stream::LateRecord record) {
                  EventTime{record.watermark}, std::move(record.value)});
 }
 
+void PartitionWorker::OnEventTimeJump(const stream::EventTimeJump& jump) {
+  constexpr int kJumpsShown = 3;
+  if (jumps_shown_ > kJumpsShown) return;
+  if (jumps_shown_++ == kJumpsShown) {
+    std::fprintf(stderr, "lakestream: warning: %s/%d: more event-time jumps; not shown\n", topic_.c_str(), partition_);
+    return;
+  }
+  std::fprintf(stderr,
+               "lakestream: warning: %s: event time %s is %lld days after every earlier record of the partition "
+               "(newest %s), and its watermark follows: records before %s are late from now on. If that time "
+               "is wrong (a clock or data error), the records after it are in the late count (and in _late/ "
+               "with --late-output)\n",
+               jump.position.ToString().c_str(), FormatTimestamp(jump.to).c_str(),
+               static_cast<long long>((jump.to.seconds - jump.from.seconds) / 86400),
+               FormatTimestamp(jump.from).c_str(), FormatTimestamp(EventTime{jump.watermark}).c_str());
+}
+
 Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   if (failed_) {
     return Status::FailedPrecondition(fmt::format(

@@ -103,6 +103,7 @@ class PartitionWorker final : public stream::SideOutput {
   // stream::SideOutput
   void OnDeadLetter(stream::DeadLetter letter) override;
   void OnLate(stream::LateRecord record) override;
+  void OnEventTimeJump(const stream::EventTimeJump& jump) override;
 
  private:
   PartitionWorker() : batch_(3) {}
@@ -124,6 +125,7 @@ class PartitionWorker final : public stream::SideOutput {
   std::string topic_;
   int32_t partition_ = 0;
   bool late_output_ = false;
+  int jumps_shown_ = 0;  // OnEventTimeJump warnings printed (the first kJumpsShown)
   size_t window_end_column_ = 0;  // the output column that chooses the date= folder
   std::unique_ptr<stream::PartitionTask> task_;
   std::unique_ptr<lake::PartitionCommitter> committer_;

@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <limits>
 
 namespace lakestream::stream {
 namespace {
@@ -78,10 +79,15 @@ RecordOutcome PartitionTask::Process(std::string_view value, KafkaOffset offset,
                     FormatTimestamp(t))});
     return RecordOutcome::kBad;
   }
+  const int64_t newest = s.watermark.max_event_or(std::numeric_limits<int64_t>::max());
   if (!s.watermark.Admit(t)) {
     side.OnLate(LateRecord{SourcePosition{topic_, partition_, offset.value}, std::string(value), t,
                            s.watermark.current()});
     return RecordOutcome::kLate;
+  }
+  if (t.seconds > newest && t.seconds - newest > kEventTimeJumpSeconds) [[unlikely]] {
+    side.OnEventTimeJump(EventTimeJump{SourcePosition{topic_, partition_, offset.value}, EventTime{newest}, t,
+                                      s.watermark.current()});
   }
   // Closed as soon as the watermark passes them, even when this record turns out to be a
   // duplicate (which still moves the watermark). A record that is not late falls only in

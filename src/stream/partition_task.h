@@ -56,11 +56,24 @@ struct LateRecord {
 };
 
 // Receives the records a task sets aside, synchronously, on the task's thread.
+// A record whose event time is more than kEventTimeJumpSeconds after every earlier one in its
+// partition: the watermark follows it, so if its time is wrong (a clock or data error, a
+// year 2099) every record after it is late. Not an error (a gap in the data looks the same);
+// the job says so, naming the record.
+inline constexpr int64_t kEventTimeJumpSeconds = 30 * 86400;
+struct EventTimeJump {
+  SourcePosition position;
+  EventTime from;  // the newest event time before the record
+  EventTime to;    // the record's
+  int64_t watermark;  // the partition's, after it
+};
+
 class SideOutput {
  public:
   virtual ~SideOutput() = default;
   virtual void OnDeadLetter(DeadLetter letter) = 0;
   virtual void OnLate(LateRecord record) = 0;
+  virtual void OnEventTimeJump(const EventTimeJump&) {}
 };
 
 // Keeps everything; for tests and small tools.
@@ -68,8 +81,10 @@ class CollectingSideOutput final : public SideOutput {
  public:
   void OnDeadLetter(DeadLetter letter) override { dead_letters.push_back(std::move(letter)); }
   void OnLate(LateRecord record) override { late.push_back(std::move(record)); }
+  void OnEventTimeJump(const EventTimeJump& jump) override { jumps.push_back(jump); }
   std::vector<DeadLetter> dead_letters;
   std::vector<LateRecord> late;
+  std::vector<EventTimeJump> jumps;
 };
 
 // Drops everything (the counters still count).

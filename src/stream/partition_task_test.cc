@@ -367,6 +367,37 @@ TEST(PartitionTask, RecordsWhoseWindowsLeaveYear9999AreBad) {
   EXPECT_EQ(task->Stats().bad, 2u);
 }
 
+// A record far ahead of its partition moves the watermark with it; the task names it, so the
+// job can say why the records after it are late.
+TEST(PartitionTask, AJumpInEventTimeIsReported) {
+  auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
+  Feeder feed{task.get()};
+  const int64_t jump = kEventTimeJumpSeconds;
+  const struct {
+    int64_t t;
+    RecordOutcome outcome;
+    bool reported;
+  } records[] = {
+      {kDay, RecordOutcome::kAccepted, false},                          // the first: nothing before it
+      {kDay + jump, RecordOutcome::kAccepted, false},                   // exactly the limit
+      {kDay - 2 * jump, RecordOutcome::kLate, false},                   // late, not a jump
+      {kDay + 2 * jump + 1, RecordOutcome::kAccepted, true},            // one second past it
+      {kDay + 2 * jump + 1 + 600 * 86400, RecordOutcome::kAccepted, true},  // 600 days
+      {kDay + 2 * jump + 2, RecordOutcome::kLate, false},              // behind it: late
+  };
+  for (const auto& r : records) {
+    SCOPED_TRACE(Ts(r.t));
+    EXPECT_EQ(feed(Line("A001", "02-00-00", r.t, 1, 1, Ts(r.t))), r.outcome);
+  }
+  ASSERT_EQ(feed.side.jumps.size(), 2u);
+  const EventTimeJump& j = feed.side.jumps[1];
+  EXPECT_EQ(j.position.ToString(), "mta-turnstile/0@4");
+  EXPECT_EQ(j.from.seconds, kDay + 2 * jump + 1);
+  EXPECT_EQ(j.to.seconds, kDay + 2 * jump + 1 + 600 * 86400);
+  EXPECT_EQ(j.watermark, j.to.seconds - 300);
+  EXPECT_EQ(feed.side.jumps[0].position.offset, 3);
+}
+
 TEST(PartitionTask, OffsetsAlreadyInTheStateAreSkipped) {
   Result<std::unique_ptr<PartitionTask>> made =
       PartitionTask::Make(TurnstilePipeline(minutes(5), minutes(5)), SourcePosition{"t", 0, 10});

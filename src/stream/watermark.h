@@ -57,6 +57,8 @@ class Watermark {
     return has_max_ ? std::optional<EventTime>(EventTime{max_event_}) : std::nullopt;
   }
   uint64_t late_count() const { return late_; }
+  // The newest event time seen, or `none` before any.
+  int64_t max_event_or(int64_t none) const { return has_max_ ? max_event_ : none; }
 
   // Layout: u8 has_max, i64 max_event, i64 floor, i64 current, u64 late. The delay is part
   // of the pipeline spec, not of the state.

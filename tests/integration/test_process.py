@@ -2,6 +2,7 @@
 independently here (streams.expected_lake over the messages as read back with kcat)."""
 import base64
 import collections
+import datetime
 import glob
 import json
 import os
@@ -438,6 +439,24 @@ def test_old_records_after_the_week_are_late(lakestream, bootstrap, source_dir, 
     for path in glob.glob(os.path.join(lake, "_late", topic, "date=*", "*.jsonl")):
         written += [json.loads(l)["value"] for l in open(path)]
     assert sorted(written) == sorted(late)
+
+
+def test_a_record_far_in_the_future_is_named_when_it_makes_the_rest_late(lakestream, bootstrap, week, tmp_path):
+    _, records = week
+    topic = f"future-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 1)
+    stamped = [dict(records[0], ID="a"), dict(records[0], ID="b", TIMESTAMP="2099-01-01 00:00:00"),
+               dict(records[1], ID="c")]
+    lines = tmp_path / "future.tsv"
+    lines.write_text("".join("k\t" + ",".join(r[f] for f in streams.TURNSTILE_FIELDS) + "\n" for r in stamped))
+    streams.kcat_publish(bootstrap, topic, str(lines))
+    p, stats = process(lakestream, topic, str(tmp_path / "lake"))
+    assert stats["late"] == 1
+    first = records[0]["TIMESTAMP"]
+    assert (f"lakestream: warning: {topic}/0@1: event time 2099-01-01 00:00:00 is "
+            f"{(datetime.datetime(2099, 1, 1) - datetime.datetime.fromisoformat(first)).days} days after every "
+            f"earlier record of the partition (newest {first}), and its watermark follows: records before "
+            f"2098-12-31 23:55:00 are late from now on.") in p.stderr
 
 
 def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path):
