@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -43,10 +44,17 @@ void Fail(const Status& status, int code) {
 
 Status CheckWritableFile(const std::string& option, const std::string& path) {
   if (path.empty()) return Status::Ok();
-  std::ofstream probe(path, std::ios::app);
-  if (!probe) {
-    return Status::InvalidArgument(fmt::format("cannot write {} file '{}': {}", option, path, std::strerror(errno)));
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(std::filesystem::symlink_status(path, ec));
+  {
+    std::ofstream probe(path, std::ios::app);
+    if (!probe) {
+      return Status::InvalidArgument(fmt::format("cannot write {} file '{}': {}", option, path, std::strerror(errno)));
+    }
   }
+  // The probe leaves nothing behind: a run that fails later (a bad option, no broker) must
+  // not leave an empty stats file for a scheduler to read as a result.
+  if (!existed) std::filesystem::remove(path, ec);
   return Status::Ok();
 }
 

@@ -277,6 +277,12 @@ def test_bad_options_say_what_is_wanted():
             check=False)
     assert p.returncode == 2 and "cannot write --stats-json file" in p.stderr, p.stderr
     assert "wrote" not in p.stdout, p.stdout
+    # The check leaves no empty file behind when the run then fails.
+    stats = os.path.join(os.environ["LAKESTREAM_TEST_TMP"], f"probe-{os.getpid()}.json")
+    p = run("produce", "--source", "/nonexistent-dir/week.csv", "--dump", "/dev/null", "--stats-json", stats,
+            check=False)
+    assert p.returncode == 2 and "cannot open '/nonexistent-dir/week.csv'" in p.stderr, p.stderr
+    assert not os.path.exists(stats)
     p = run("produce", "--source", f"rides:{SRC}/data/taxi/rides.csv", "--format", "csv", "--dump", "/dev/null",
             check=False)
     assert p.returncode == 2 and "taxi rides are published as JSON objects only" in p.stderr, p.stderr
