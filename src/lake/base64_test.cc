@@ -13,6 +13,9 @@ TEST(Base64, Rfc4648Vectors) {
   };
   for (const auto& [raw, text] : cases) {
     EXPECT_EQ(Base64Encode(raw), text);
+    std::string appended = "x";
+    AppendBase64(raw, &appended);
+    EXPECT_EQ(appended, "x" + text);
     EXPECT_EQ(Base64Decode(text), std::optional<std::string>(raw)) << text;
   }
 }

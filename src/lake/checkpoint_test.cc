@@ -4,6 +4,12 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "lake/base64.h"
 
 #include "lake/lake_test_util.h"
 
@@ -41,6 +47,43 @@ TEST(Checkpoint, ExactEncodingAndRoundTrip) {
   auto decoded = DecodeCheckpoint(encoded, "/l/_checkpoints/mta-turnstile/2");
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(*decoded, Sample());
+}
+
+// EncodeCheckpoint writes the body in pieces; it must stay byte for byte the compact dump of
+// the one JSON object it stands for, whatever the fields hold.
+TEST(Checkpoint, EncodingIsTheDumpOfTheWholeObject) {
+  std::mt19937 rng(20261124);
+  for (int i = 0; i < 200; ++i) {
+    Checkpoint c = Sample();
+    c.topic = i % 3 == 0 ? "t\"q\\u\u00e9\n" : "files";
+    c.commit_seq = rng();
+    c.next_offset = KafkaOffset{static_cast<int64_t>(rng()) - 5};
+    c.state.assign(static_cast<size_t>(i < 20 ? i : rng() % 5000), '\0');
+    for (char& b : c.state) b = static_cast<char>(rng());
+    if (i % 2) c.pending.clear();
+    if (i % 4 == 1) c.source = "files \"a\".csv (10 bytes)";
+    if (i % 5 == 2) c.outputs = {"t (csv.gz)", "_late/x (jsonl)"};
+    if (i % 3 == 1) c.last_record = LastRecord{c.next_offset.value - 1, rng()};
+    nlohmann::ordered_json whole;
+    whole["format_version"] = kCheckpointFormatVersion;
+    whole["topic"] = c.topic;
+    whole["partition"] = c.partition.value;
+    whole["commit_seq"] = c.commit_seq;
+    whole["next_offset"] = c.next_offset.value;
+    whole["state_base64"] = Base64Encode(c.state);
+    whole["pending"] = nlohmann::ordered_json::array();
+    for (const auto& p : c.pending) whole["pending"].push_back({{"temp", p.temp}, {"final", p.final}, {"rows", p.rows}});
+    if (!c.source.empty()) whole["source"] = c.source;
+    if (!c.outputs.empty()) whole["outputs"] = c.outputs;
+    if (c.last_record) {
+      whole["last_record"] = {{"offset", c.last_record->offset}, {"check", fmt::format("{:016x}", c.last_record->check)}};
+    }
+    const std::string encoded = EncodeCheckpoint(c);
+    ASSERT_EQ(encoded, WithHeader(kCheckpointFormatVersion, whole.dump())) << i;
+    auto decoded = DecodeCheckpoint(encoded, "/l/_checkpoints/x/2");
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(*decoded, c);
+  }
 }
 
 TEST(Checkpoint, SourceAndOutputsAreKeptWhenKnown) {
