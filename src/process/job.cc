@@ -105,7 +105,7 @@ class KafkaJob final : public kafka::RebalanceListener {
       }
       for (auto& [tp, slot] : workers_) {
         if (status.ok() && (slot.worker->since_commit() >= o_.max_records_per_trigger ||
-                            slot.worker->pending_rows() >= o_.max_pending_rows)) {
+                            slot.worker->OutputDue(o_.max_pending_rows))) {
           status = CommitOne(slot);
         }
       }
@@ -523,7 +523,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
         break;
       }
       bool due = worker->since_commit() >= options.max_records_per_trigger ||
-                 worker->pending_rows() >= options.max_pending_rows ||
+                 worker->OutputDue(options.max_pending_rows) ||
                  (!options.available_now && Clock::now() - last_trigger >= options.trigger);
       if (due) {
         LS_RETURN_NOT_OK(worker->Commit(&queue).status());

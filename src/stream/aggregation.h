@@ -245,6 +245,12 @@ class AggregationState {
   // The end of the latest open window, if any.
   std::optional<int64_t> last_end() const;
   size_t open_windows() const { return windows_.size(); }
+  // (group, window) cells of the open windows: what a checkpoint of the state mostly holds.
+  size_t open_cells() const {
+    size_t n = 0;
+    for (const auto& [start, w] : windows_) n += w.group_of_cell.size();
+    return n;
+  }
   size_t groups() const { return groups_.size(); }
 
   // Layout: u32 group count G, G x Row (group values; ids are renumbered 0..G-1);

@@ -145,6 +145,7 @@ TaskStats PartitionTask::Stats() const {
   st.max_event_time = state_.watermark.max_event_time();
   st.next_offset = state_.next_offset;
   st.open_windows = state_.aggregation.open_windows();
+  st.open_cells = state_.aggregation.open_cells();
   st.groups = state_.aggregation.groups();
   st.dedup_keys = state_.dedup.size();
   st.pending_rows = state_.pending.size();

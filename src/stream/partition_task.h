@@ -122,6 +122,7 @@ struct TaskStats {
   std::optional<EventTime> max_event_time;
   std::optional<KafkaOffset> next_offset;
   size_t open_windows = 0;
+  size_t open_cells = 0;  // (group, window) cells of the open windows
   size_t groups = 0;
   size_t dedup_keys = 0;  // stored, including expired keys not yet swept
   size_t pending_rows = 0;
