@@ -18,6 +18,7 @@ constexpr auto kRepeatInterval = std::chrono::seconds(30);
 struct Client {
   bool connected = false;
   std::string last_error;
+  std::chrono::steady_clock::time_point last_error_at{};
 };
 
 struct Repeat {
@@ -72,10 +73,11 @@ void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* li
   // "1/1 brokers are down" only follows the error that says why (printed, or counted as a
   // repeat of it): it is not printed on its own.
   if (IsSummary(text)) return;
+  const auto now = std::chrono::steady_clock::now();
   c.last_error = text;
+  c.last_error_at = now;
   if (!c.connected) return;  // WaitForBroker reports it
   const std::string key = RepeatKey(text);
-  const auto now = std::chrono::steady_clock::now();
   auto [it, first] = s.repeats.try_emplace(key);
   Repeat& r = it->second;
   if (!first && now - r.printed < kRepeatInterval) {
@@ -112,6 +114,14 @@ std::string LastClientError(const rd_kafka_t* handle) {
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.clients.find(handle);
   return it == s.clients.end() ? std::string() : it->second.last_error;
+}
+
+std::string RecentClientError(const rd_kafka_t* handle, std::chrono::steady_clock::duration within) {
+  LogState& s = State();
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.clients.find(handle);
+  if (it == s.clients.end() || it->second.last_error.empty()) return {};
+  return std::chrono::steady_clock::now() - it->second.last_error_at <= within ? it->second.last_error : std::string();
 }
 
 void ForgetClient(const rd_kafka_t* handle) {

@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,6 +28,9 @@ void MarkConnected(const rd_kafka_t* handle);
 // The last error-level line the client logged (not "N/N brokers are down", which only
 // follows the one that says why), without librdkafka's prefixes.
 std::string LastClientError(const rd_kafka_t* handle);
+// The same, if logged within `within` of now; else empty (the cluster answered since, or
+// the client never failed).
+std::string RecentClientError(const rd_kafka_t* handle, std::chrono::steady_clock::duration within);
 // The handle is destroyed: drop what is kept for it.
 void ForgetClient(const rd_kafka_t* handle);
 // Lines not printed because the same text was printed less than 30 s before (all clients).

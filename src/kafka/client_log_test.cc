@@ -61,6 +61,8 @@ TEST(ClientLog, ConnectingClientIsQuietAndItsLastErrorEndsTheMessage) {
       << st.message();
   EXPECT_EQ(err, "");
   EXPECT_EQ(LastClientError(h.get()).rfind("127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed", 0), 0u);
+  EXPECT_EQ(RecentClientError(h.get(), std::chrono::seconds(60)), LastClientError(h.get()));
+  EXPECT_EQ(RecentClientError(h.get(), std::chrono::nanoseconds(-1)), "");  // none that recent
 }
 
 TEST(ClientLog, AfterConnectingARepeatedErrorIsPrintedOnce) {

@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "kafka/client_log.h"
 #include "kafka/consumer.h"
 #include "lake/checkpoint.h"
 #include "lake/layout.h"
@@ -288,6 +289,14 @@ class KafkaJob final : public kafka::RebalanceListener {
       return Status(done.status().code(),
                     fmt::format("cannot tell whether the partitions other members of group '{}' hold are done: {}",
                                 o_.group, done.status().message()));
+    }
+    // Partitions nobody finished while the brokers failed: this member's own, lost when its
+    // session expired, and never handed back (no rebalance without a coordinator).
+    if (const std::string down = kafka::RecentClientError(consumer_->handle(), patience); !down.empty()) {
+      return Status::Unavailable(fmt::format(
+          "{}: not processed to the end by this run: the brokers failed while it waited for them ({}). When "
+          "the cluster answers again, run again: it resumes from the lake's checkpoints",
+          others_behind_, down));
     }
     return Status::FailedPrecondition(fmt::format(
         "{}: not processed to the end by this run: other members of group '{}' hold them and have not finished "
