@@ -797,6 +797,11 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     assert "every record was bad: the messages do not fit pipeline 'taxi-rides' (wire format json" in p.stderr
     p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--bad-rows", str(tmp_path / "b.jsonl"), expect=2)
     assert "--bad-rows is for --source files" in p.stderr and not (tmp_path / "b.jsonl").exists()
+    # A file where a folder of the lake's path should be is named.
+    (tmp_path / "afile").write_text("x")
+    p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
+                       "--lake", str(tmp_path / "afile" / "lake"), expect=2, broker=False)
+    assert f"--lake '{tmp_path}/afile/lake': '{tmp_path}/afile' is a file, not a folder" in p.stderr
     # The built-in query's window options: in range, and not mixed with a pipeline file's window.
     p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--slide", "0", expect=2, broker=False)
     assert "--slide: Value 0 not in range 1 to 5256000" in p.stderr
