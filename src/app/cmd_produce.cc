@@ -268,7 +268,11 @@ void RunProduce(const ProduceArgs& a) {
   if (producer) {
     if (interrupted) {
       progress.Clear();  // the line ends there on a terminal (^C); nothing to end in a pipe
-      std::fprintf(stderr, "%sinterrupted: flushing messages in flight...\n", progress.enabled() ? "\n" : "");
+      std::fprintf(stderr,
+                   "%sinterrupted: flushing messages in flight (while the brokers do not answer, up to "
+                   "message.timeout.ms: 60 s unless set; Ctrl-C again stops at once, and whether those were "
+                   "delivered is then unknown)...\n",
+                   progress.enabled() ? "\n" : "");
     }
     while ((left = producer->Flush(500)) > 0) {
       if (progress.Due()) {
