@@ -180,8 +180,10 @@ void MetricsOptions::AddTo(CLI::App* cmd, const std::string& figures) {
       ->capture_default_str();
 }
 
-Status MetricsEndpoint::Start() {
+Status MetricsEndpoint::Start(const std::function<std::string()>& first_page) {
   if (options_.port < 0) return Status::Ok();
+  page_ = first_page();
+  published_ = std::chrono::steady_clock::now();
   LS_ASSIGN_OR_RETURN(server_, metrics::Server::Start(options_.bind, options_.port, [this] {
                         std::lock_guard<std::mutex> lock(mu_);
                         return page_;

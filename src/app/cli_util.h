@@ -101,8 +101,10 @@ struct MetricsOptions {
 class MetricsEndpoint {
  public:
   explicit MetricsEndpoint(MetricsOptions options) : options_(std::move(options)) {}
-  // Starts serving when --metrics-port was given, and says where on stderr.
-  Status Start();
+  // Starts serving `first_page` when --metrics-port was given, and says where on stderr.
+  // The page is there before the server answers: a scrape as soon as the address is printed
+  // never finds an empty page.
+  Status Start(const std::function<std::string()>& first_page);
   // At most every 200 ms (and always with `force`): the page scrapes get from now on,
   // rendered by `render` only then.
   void Publish(const std::function<std::string()>& render, bool force = false);

@@ -207,15 +207,12 @@ void RunLoad(const LoadArgs& given) {
   // --watch: poll the lake; the warehouse is opened only while there is something to
   // load, so `lakestream report` (a second DuckDB process) can read between polls.
   MetricsEndpoint metrics(a.metrics);
-  if (Status st = metrics.Start(); !st.ok()) return Fail(st, 2);
   const metrics::Labels labels = {{"table", a.table}, {"warehouse", a.warehouse}};
   uint64_t polls = 0;
   int64_t last_success = 0;
-  auto publish = [&] {
-    metrics.Publish([&] { return warehouse::RenderLoadMetrics(loader.total(), loader.failing(), polls, last_success, labels); },
-                    /*force=*/true);
-  };
-  publish();
+  auto page = [&] { return warehouse::RenderLoadMetrics(loader.total(), loader.failing(), polls, last_success, labels); };
+  if (Status st = metrics.Start(page); !st.ok()) return Fail(st, 2);
+  auto publish = [&] { metrics.Publish(page, /*force=*/true); };
   std::printf("watching %s/%s every %g s; loading into %s (Ctrl-C to stop)\n", a.lake.c_str(),
               a.table.c_str(), a.interval, a.warehouse.c_str());
   std::fflush(stdout);

@@ -159,8 +159,9 @@ void RunProcess(const ProcessArgs& a) {
   const metrics::Labels labels = {{files ? "source" : "group", files ? a.source_name : a.group},
                                   {"pipeline", options->spec.name}};
   MetricsEndpoint metrics(a.metrics);
-  if (Status st = metrics.Start(); !st.ok()) return Fail(st, 2);
-  metrics.Publish([&] { return process::RenderPrometheus(process::JobFigures{}, labels); }, /*force=*/true);
+  if (Status st = metrics.Start([&] { return process::RenderPrometheus(process::JobFigures{}, labels); }); !st.ok()) {
+    return Fail(st, 2);
+  }
   auto show = [&](const process::JobFigures& f) {
     metrics.Publish([&] { return process::RenderPrometheus(f, labels); });
     if (!progress.Due(std::chrono::milliseconds(500))) return;
