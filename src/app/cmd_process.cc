@@ -219,6 +219,11 @@ void RunProcess(const ProcessArgs& a) {
         "processed %s records from %s in %.2f s: %.0f records/s (cpu %.2f s, peak RSS %.0f MB)\n",
         Thousands(figures.records).c_str(), from.c_str(), seconds,
         figures.records / std::max(seconds, 1e-9), cpu, rss_mb);
+    if (figures.records_dropped > 0) {
+      std::printf("(%s of them dropped uncommitted with a lost assignment, and read again, here or by the "
+                  "partition's next owner: the lake holds each once)\n",
+                  Thousands(figures.records_dropped).c_str());
+    }
     std::printf("windows emitted %s (%s rows); late %s, duplicates %s, bad records %s%s\n",
                 Thousands(figures.windows_emitted).c_str(), Thousands(figures.rows_emitted).c_str(),
                 Thousands(figures.late).c_str(), Thousands(figures.duplicates).c_str(),
@@ -251,6 +256,7 @@ void RunProcess(const ProcessArgs& a) {
                         {"bytes", figures.bytes},
                         {"bad", figures.bad},
                         {"skipped_rows", figures.skipped_rows},
+                        {"records_dropped", figures.records_dropped},
                         {"late", figures.late},
                         {"duplicates", figures.duplicates},
                         {"windows_emitted", figures.windows_emitted},

@@ -225,6 +225,7 @@ class KafkaJob final : public kafka::RebalanceListener {
         // now would replace its checkpoint and files. The next owner reprocesses this work.
         std::fprintf(stderr, "lakestream: warning: %s/%d: assignment lost (session expired); dropping its "
                      "uncommitted work, the partition's next owner reprocesses it\n", tp.topic.c_str(), tp.partition);
+        retired_.records_dropped += it->second.worker->since_commit();
         continue;
       }
       Status st = CommitOne(it->second);
@@ -276,6 +277,14 @@ class KafkaJob final : public kafka::RebalanceListener {
     Result<bool> done = OthersFlushed(&progress);
     if (done.ok() && *done) return true;
     if (progress) others_deadline_ = now + patience;  // a member still working on them
+    // While the brokers fail, no rebalance can hand partitions over and no progress shows:
+    // the wait starts again once they answer, for outages up to --connect-timeout.
+    if (!kafka::RecentClientError(consumer_->handle(), kBrokersQuiet).empty()) {
+      if (!outage_since_) outage_since_ = now;
+      if (now - *outage_since_ < std::chrono::milliseconds(o_.connect_timeout_ms)) others_deadline_ = now + patience;
+    } else {
+      outage_since_.reset();
+    }
     if (!others_noted_) {
       others_noted_ = true;
       std::fprintf(stderr,
@@ -294,8 +303,9 @@ class KafkaJob final : public kafka::RebalanceListener {
     // session expired, and never handed back (no rebalance without a coordinator).
     if (const std::string down = kafka::RecentClientError(consumer_->handle(), patience); !down.empty()) {
       return Status::Unavailable(fmt::format(
-          "{}: not processed to the end by this run: the brokers failed while it waited for them ({}). When "
-          "the cluster answers again, run again: it resumes from the lake's checkpoints",
+          "{}: not processed to the end by this run: the brokers failed while it waited for them ({}; "
+          "--connect-timeout sets how long an outage is waited out). When the cluster answers again, run "
+          "again: it resumes from the lake's checkpoints",
           others_behind_, down));
     }
     return Status::FailedPrecondition(fmt::format(
@@ -380,9 +390,13 @@ class KafkaJob final : public kafka::RebalanceListener {
   std::string others_behind_;
   Clock::time_point others_checked_{};
   std::optional<Clock::time_point> others_deadline_;
+  std::optional<Clock::time_point> outage_since_;  // the brokers failing since, as OthersDone saw
   bool others_noted_ = false;
   int64_t session_timeout_ms_ = 45000;  // librdkafka's default
   static constexpr std::chrono::milliseconds kConfirmWait{2000};
+  // The brokers count as failing while a client error is this recent: librdkafka retries a
+  // connection at most every reconnect.backoff.max.ms (10 s by default), logging each failure.
+  static constexpr std::chrono::seconds kBrokersQuiet{12};
 
   PartitionWorker* Find(std::string_view topic, int32_t partition) {
     if (cache_ != nullptr && cache_partition_ == partition && cache_topic_ == topic) return cache_;
@@ -409,6 +423,7 @@ class KafkaJob final : public kafka::RebalanceListener {
     Status st = queue_.Drain();
     if (!st.ok() && fatal_.ok()) fatal_ = st;
     for (auto& [tp, slot] : workers_) {
+      retired_.records_dropped += slot.worker->since_commit();
       Retire(slot);
       queue_.Forget(slot.worker.get());
     }

@@ -64,6 +64,9 @@ struct JobFigures {
   uint64_t windows_emitted = 0, rows_emitted = 0;
   uint64_t commits = 0, files = 0, rows_committed = 0;
   uint64_t skipped_rows = 0;               // file source: malformed rows of the files
+  // Of `records`, those dropped uncommitted with a lost assignment: the partition's next
+  // owner (or this process, given it back) reads and counts them again.
+  uint64_t records_dropped = 0;
   size_t partitions = 0;                   // assigned now
   int64_t lag = -1;                        // records behind the high watermarks, -1 unknown
   int64_t min_watermark = INT64_MIN, max_watermark = INT64_MIN;
