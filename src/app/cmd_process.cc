@@ -341,7 +341,8 @@ void AddProcessCommand(CLI::App& root) {
   cmd->add_option("--stats-json", a->stats_json, "Write the final figures to this JSON file");
   a->metrics.AddTo(cmd, "records, bad, late, duplicates, windows, files, lag, watermarks");
   cmd->add_option("--connect-timeout", a->connect_timeout,
-                  "Seconds to wait for the cluster to answer")
+                  "Seconds to wait for the cluster to answer (at start, and with available-now an outage "
+                  "that took this process's partitions)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   a->kafka.AddTo(cmd);
