@@ -44,8 +44,16 @@ void Fail(const Status& status, int code) {
 
 Status CheckWritableFile(const std::string& option, const std::string& path) {
   if (path.empty()) return Status::Ok();
+  // What opening `path` creates if nothing is there: the path itself, or the file a
+  // dangling symbolic link names (the link stays).
   std::error_code ec;
-  const bool existed = std::filesystem::exists(std::filesystem::symlink_status(path, ec));
+  std::filesystem::path target = path;
+  for (int hops = 0; hops < 40 && std::filesystem::is_symlink(std::filesystem::symlink_status(target, ec)); ++hops) {
+    const std::filesystem::path next = std::filesystem::read_symlink(target, ec);
+    if (ec) break;
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+  const bool existed = std::filesystem::exists(std::filesystem::symlink_status(target, ec));
   {
     std::ofstream probe(path, std::ios::app);
     if (!probe) {
@@ -54,7 +62,7 @@ Status CheckWritableFile(const std::string& option, const std::string& path) {
   }
   // The probe leaves nothing behind: a run that fails later (a bad option, no broker) must
   // not leave an empty stats file for a scheduler to read as a result.
-  if (!existed) std::filesystem::remove(path, ec);
+  if (!existed) std::filesystem::remove(target, ec);
   return Status::Ok();
 }
 

@@ -219,8 +219,14 @@ void RunLoad(const LoadArgs& given) {
   Status last_error;
   while (!StopRequested()) {
     auto files = warehouse::ListLakeFiles(a.lake, a.table);
+    if (!files.ok() && files.status().code() == StatusCode::kInvalidArgument) {
+      // The lake is wrong (a file, a hopping table): polling would only repeat it.
+      loader.PrintSummary(false);
+      loader.WriteStats(false, false);
+      return Fail(files.status());
+    }
     if (!files.ok()) {
-      // Only the lake root can be missing; keep polling (it may be mounted or created later).
+      // The lake root is missing; keep polling (it may be mounted or created later).
       if (files.status().ToString() != last_error.ToString()) Fail(files.status());
       last_error = files.status();
     } else {

@@ -286,7 +286,7 @@ void AddTopicsCommand(CLI::App& root) {
       "  lakestream topics lag mta-turnstile -g mta --json");
   lag->callback([args] { RunLag(*args); });
 
-  CLI::App* del = cmd->add_subcommand("delete", "Delete a topic and all its messages (not the cluster's internal __ topics)");
+  CLI::App* del = cmd->add_subcommand("delete", "Delete a topic and all its messages (not the brokers' own, such as __consumer_offsets)");
   AddTopicArgument(del, args.get());
   del->add_flag("--if-exists", args->if_exists, "Succeed if the topic does not exist");
   AddCommonOptions(del, args.get());

@@ -397,12 +397,15 @@ Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
 Result<bool> Admin::DeleteTopic(const std::string& name, bool if_exists) {
   LS_RETURN_NOT_OK(ValidateTopicName(name));
   // Kafka's own tools refuse too: deleting __consumer_offsets erases every group's offsets
-  // on the cluster, __transaction_state every producer's transactions.
-  if (IsInternalTopic(name)) {
-    return Status::InvalidArgument(
-        fmt::format("'{}' is an internal topic of the cluster (names starting with '__' are the brokers' own); "
-                    "lakestream does not delete it",
-                    name));
+  // on the cluster, __transaction_state every producer's transactions. (Other '__' names
+  // are listed as internal by convention, but may be anybody's.)
+  for (std::string_view broker_topic : {"__consumer_offsets", "__transaction_state", "__share_group_state",
+                                        "__cluster_metadata"}) {
+    if (name == broker_topic) {
+      return Status::InvalidArgument(fmt::format(
+          "'{}' is one of the brokers' own topics (group offsets, transactions): lakestream does not delete it",
+          name));
+    }
   }
   DeleteTopicPtr request(rd_kafka_DeleteTopic_new(name.c_str()));
   LS_ASSIGN_OR_RETURN(AdminOptionsPtr options, Options(RD_KAFKA_ADMIN_OP_DELETETOPICS, true));

@@ -279,7 +279,7 @@ class KafkaJob final : public kafka::RebalanceListener {
     if (progress) others_deadline_ = now + patience;  // a member still working on them
     // While the brokers fail, no rebalance can hand partitions over and no progress shows:
     // the wait starts again once they answer, for outages up to --connect-timeout.
-    if (!kafka::RecentClientError(consumer_->handle(), kBrokersQuiet).empty()) {
+    if (!kafka::AllBrokersDownRecently(consumer_->handle(), kBrokersQuiet).empty()) {
       if (!outage_since_) outage_since_ = now;
       if (now - *outage_since_ < std::chrono::milliseconds(o_.connect_timeout_ms)) others_deadline_ = now + patience;
     } else {
@@ -301,7 +301,7 @@ class KafkaJob final : public kafka::RebalanceListener {
     }
     // Partitions nobody finished while the brokers failed: this member's own, lost when its
     // session expired, and never handed back (no rebalance without a coordinator).
-    if (const std::string down = kafka::RecentClientError(consumer_->handle(), patience); !down.empty()) {
+    if (const std::string down = kafka::AllBrokersDownRecently(consumer_->handle(), patience); !down.empty()) {
       return Status::Unavailable(fmt::format(
           "{}: not processed to the end by this run: the brokers failed while it waited for them ({}; "
           "--connect-timeout sets how long an outage is waited out). When the cluster answers again, run "

@@ -60,8 +60,6 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   co.outputs = {table, lake::DeadLetterOutput(topic, lake.max_rows_per_file),
                 lake::LateDataOutput(topic, late_file, lake.max_rows_per_file)};
   LS_ASSIGN_OR_RETURN(w->committer_, lake::PartitionCommitter::Make(std::move(co)));
-  // For `load`, which refuses a table of hopping windows (lake/table_windows.h).
-  LS_RETURN_NOT_OK(lake::MarkTableWindow(lake.root, lake.table, {spec.window.size, spec.window.slide}));
   LS_ASSIGN_OR_RETURN(lake::RecoveredState rec, w->committer_->Recover());
   if (rec.has_checkpoint) {
     Status st = w->task_->Restore(rec.state);
@@ -74,6 +72,10 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
     w->committed_offset_ = rec.next_offset.value;
     if (rec.last_record && rec.last_record->offset >= 0) w->check_ = w->recovered_ = rec.last_record;
   }
+  // For `load`, which refuses a table of hopping windows (lake/table_windows.h): marked once
+  // the worker may write the table (a job refused by the checkpoint writes nothing), before
+  // any of its files.
+  LS_RETURN_NOT_OK(lake::MarkTableWindow(lake.root, lake.table, {spec.window.size, spec.window.slide}));
   return w;
 }
 

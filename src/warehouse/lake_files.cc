@@ -62,18 +62,6 @@ Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
   std::vector<LakeFile> files;
   const std::string table_dir = lake_root + "/" + table;
   if (!IsDir(table_dir)) return files;
-  // Each record of a hopping lake is in several windows: the sums would count it that often.
-  LS_ASSIGN_OR_RETURN(std::vector<lake::TableWindow> windows, lake::TableWindows(lake_root, table));
-  for (const lake::TableWindow& w : windows) {
-    if (!w.hopping()) continue;
-    return Status::InvalidArgument(fmt::format(
-        "lake table '{}' holds hopping windows ({} s sliding by {} s: each reading is in {}{} windows), so the "
-        "warehouse's sums would count every reading that many times. Load a lake of tumbling windows "
-        "(process without --slide, or --slide equal to --duration, into another --lake or --table); "
-        "query a hopping lake with DuckDB directly. The windows are marked in '{}/{}'",
-        table, w.size, w.slide, w.size % w.slide == 0 ? "" : "up to ", (w.size + w.slide - 1) / w.slide, table_dir,
-        lake::kWindowsDir));
-  }
   LS_ASSIGN_OR_RETURN(std::vector<std::string> dates, lake::ListDir(table_dir));
   for (const auto& date : dates) {
     // Only "date=..." partitions: '_' folders and hidden entries are not table data.
@@ -95,6 +83,21 @@ Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
       f.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
       files.push_back(std::move(f));
     }
+  }
+  // Each record of a hopping lake is in several windows: the sums would count it that often.
+  // Read after the listing: a job marks the table before it writes any file there, so a file
+  // listed above has its job's mark here.
+  LS_ASSIGN_OR_RETURN(std::vector<lake::TableWindow> windows, lake::TableWindows(lake_root, table));
+  for (const lake::TableWindow& w : windows) {
+    if (!w.hopping()) continue;
+    return Status::InvalidArgument(fmt::format(
+        "lake table '{}' holds hopping windows ({} s sliding by {} s: each reading is in {}{} windows), so the "
+        "warehouse's sums would count every reading that many times. Load a lake of tumbling windows "
+        "(process without --slide, or --slide equal to --duration, into another --lake or --table); "
+        "query a hopping lake with DuckDB directly. The windows are marked in '{}/{}' (a mark no job of yours "
+        "wrote there may be deleted)",
+        table, w.size, w.slide, w.size % w.slide == 0 ? "" : "up to ", (w.size + w.slide - 1) / w.slide, table_dir,
+        lake::kWindowsDir));
   }
   std::sort(files.begin(), files.end(),
             [](const LakeFile& a, const LakeFile& b) { return a.relative_path < b.relative_path; });

@@ -101,7 +101,7 @@ TEST(LakeFilesTest, AHoppingTableIsRefused) {
                   ", so the warehouse's sums would count every reading that many times. Load a lake of tumbling "
                   "windows (process without --slide, or --slide equal to --duration, into another --lake or "
                   "--table); query a hopping lake with DuckDB directly. The windows are marked in '" +
-                  root + "/" + table + "/_windows'");
+                  root + "/" + table + "/_windows' (a mark no job of yours wrote there may be deleted)");
   }
 }
 

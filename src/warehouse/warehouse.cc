@@ -285,10 +285,15 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode
   // DuckDB creates the file, not its folder (its error would be a bare "No such file").
   if (const auto folder = std::filesystem::path(path).parent_path(); mode == Mode::kReadWrite && !folder.empty()) {
     std::error_code ec;
-    if (!std::filesystem::is_directory(folder, ec)) {
+    const auto st = std::filesystem::status(folder, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      return Status::InvalidArgument("warehouse '" + path + "': cannot reach the folder '" + folder.string() +
+                                     "': " + ec.message());
+    }
+    if (!std::filesystem::is_directory(st)) {
       return Status::InvalidArgument("warehouse '" + path + "': the folder '" + folder.string() +
-                                     (std::filesystem::exists(folder, ec) ? "' is not a folder"
-                                                                          : "' does not exist: create it first"));
+                                     (std::filesystem::exists(st) ? "' is not a folder"
+                                                                  : "' does not exist: create it first"));
     }
   }
   std::vector<std::pair<std::string, std::string>> settings;
@@ -296,7 +301,9 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode
   auto conn = lake::DuckDbConnection::Open(path, settings);
   if (!conn.ok()) {
     const std::string& m = conn.status().message();
-    if (m.find("lock") != std::string::npos) {
+    // DuckDB's words for a file another process holds (not "lock" anywhere: the path is in
+    // the message too).
+    if (m.find("Could not set lock") != std::string::npos || m.find("Conflicting lock") != std::string::npos) {
       return Status::Unavailable(
           "warehouse '" + path +
           "' is open in another process (a `lakestream load`, or a DuckDB session; a write blocks "

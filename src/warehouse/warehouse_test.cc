@@ -736,6 +736,7 @@ TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
   // Another kind of file under a .duckdb name.
   {
     std::ofstream(dir_ + "/text.duckdb") << "hello\n";
+    std::ofstream(dir_ + "/blocked.duckdb") << "hello\n";  // "lock" in the name is not a lock
   }
   // Each mode's hint: `report` reads what `load` wrote; `load` may create a new file.
   struct HintCase {
@@ -749,6 +750,8 @@ TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
       {dir_ + "/text.duckdb", Warehouse::Mode::kReadOnly, StatusCode::kInvalidArgument,
        "(give the DuckDB file `lakestream load` writes)"},
       {dir_ + "/text.duckdb", Warehouse::Mode::kReadWrite, StatusCode::kInvalidArgument,
+       "(give a DuckDB file (such as warehouse.duckdb, created if missing), or a new name)"},
+      {dir_ + "/blocked.duckdb", Warehouse::Mode::kReadWrite, StatusCode::kInvalidArgument,
        "(give a DuckDB file (such as warehouse.duckdb, created if missing), or a new name)"},
       {dir_ + "/folder", Warehouse::Mode::kReadOnly, StatusCode::kInvalidArgument,
        "warehouse '" + dir_ + "/folder' is a folder: give the DuckDB file `lakestream load` writes"},

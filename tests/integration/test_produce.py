@@ -283,6 +283,13 @@ def test_bad_options_say_what_is_wanted():
             check=False)
     assert p.returncode == 2 and "cannot open '/nonexistent-dir/week.csv'" in p.stderr, p.stderr
     assert not os.path.exists(stats)
+    # Through a dangling link: the link stays, its target is not created.
+    link = stats + ".link"
+    os.symlink(stats, link)
+    p = run("produce", "--source", "/nonexistent-dir/week.csv", "--dump", "/dev/null", "--stats-json", link,
+            check=False)
+    assert p.returncode == 2 and os.path.islink(link) and not os.path.exists(stats), p.stderr
+    os.remove(link)
     p = run("produce", "--source", f"rides:{SRC}/data/taxi/rides.csv", "--format", "csv", "--dump", "/dev/null",
             check=False)
     assert p.returncode == 2 and "taxi rides are published as JSON objects only" in p.stderr, p.stderr

@@ -244,6 +244,18 @@ def test_a_lake_without_the_table_says_why_nothing_was_loaded(lakestream, tmp_pa
     assert f"no lake files in '{lake}/turnstile'; the lake holds: taxi-rides." in p.stderr
 
 
+def test_a_hopping_table_is_refused_by_load_and_load_watch(lakestream, tmp_path):
+    lake, db = tmp_path / "lake", str(tmp_path / "w.duckdb")
+    (lake / "turnstile" / "_windows").mkdir(parents=True)
+    (lake / "turnstile" / "_windows" / "300s-300s").write_text("")
+    load(lakestream, lake, db)  # tumbling: loads (nothing here)
+    (lake / "turnstile" / "_windows" / "600s-300s").write_text("")  # a hopping job wrote there too
+    for watch in ([], ["--watch", "--interval", "0.1"]):
+        p = lakestream.run("load", "--lake", str(lake), "--warehouse", db, *watch, expect=2, broker=False, timeout=30)
+        assert "lake table 'turnstile' holds hopping windows (600 s sliding by 300 s: each reading is in 2 windows)" \
+            in p.stderr, p.stderr
+
+
 def test_partial_aggregates_of_uuid_keyed_messages_are_summed(lakestream, bootstrap, reference, tmp_path):
     # The same week, each message under a random key: one device's readings spread over all
     # partitions, so each partition's lake files hold partial sums of the same windows.
