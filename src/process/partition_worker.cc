@@ -114,7 +114,7 @@ int64_t PartitionWorker::position() const {
 EventTime PartitionWorker::SideOutputTime() const {
   // Deterministic (a re-run after a crash files a dead letter under the same date):
   // the latest event time this partition has seen.
-  auto t = task_->Stats().max_event_time;
+  auto t = task_->max_event_time();
   return t ? *t : EventTime{0};
 }
 

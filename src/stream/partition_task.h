@@ -165,6 +165,8 @@ class PartitionTask {
   Status Restore(std::string_view bytes);
 
   TaskStats Stats() const;
+  // Stats().max_event_time without the rest (Stats walks the open windows).
+  std::optional<EventTime> max_event_time() const { return state_.watermark.max_event_time(); }
   int64_t watermark() const { return state_.watermark.current(); }
   std::optional<KafkaOffset> next_offset() const { return state_.next_offset; }
   const Schema& output_schema() const { return output_schema_; }
