@@ -1,6 +1,5 @@
 #include "kafka/client_log.h"
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -19,11 +18,6 @@ constexpr auto kRepeatInterval = std::chrono::seconds(30);
 struct Client {
   bool connected = false;
   std::string last_error;
-  std::chrono::steady_clock::time_point last_error_at{};
-  // The last "N/N brokers are down" of an outage still going: errors have come at most
-  // kOutageGap apart since (librdkafka says it once, when the last broker fails; then each
-  // reconnect attempt logs its own failure).
-  std::chrono::steady_clock::time_point all_down_at{};
 };
 
 struct Repeat {
@@ -62,19 +56,6 @@ std::string_view WithoutPrefixes(const rd_kafka_t* rk, std::string_view text) {
 // "1/1 brokers are down" follows the error that says why: keep that one for messages.
 bool IsSummary(std::string_view text) { return text.find("brokers are down") != std::string_view::npos; }
 
-// Errors further apart than this end an outage: reconnect attempts come at most every
-// reconnect.backoff.max.ms (10 s by default), each logging its failure.
-constexpr std::chrono::seconds kOutageGap{12};
-
-// "N/N brokers are down": every broker the client knows failed, not one of several.
-bool AllBrokersDown(std::string_view text) {
-  const size_t slash = text.find('/');
-  const size_t space = text.find(' ', slash == std::string_view::npos ? 0 : slash);
-  if (slash == 0 || slash == std::string_view::npos || space == std::string_view::npos) return false;
-  const std::string_view down = text.substr(0, slash), known = text.substr(slash + 1, space - slash - 1);
-  return down == known && text.substr(space) == " brokers are down";
-}
-
 void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
   LogState& s = State();
   if (s.echo_all) {
@@ -90,16 +71,11 @@ void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* li
   Client& c = s.clients[rk];
   // "1/1 brokers are down" only follows the error that says why (printed, or counted as a
   // repeat of it): it is not printed on its own.
-  const auto now = std::chrono::steady_clock::now();
-  if (IsSummary(text)) {
-    if (AllBrokersDown(text)) c.all_down_at = c.last_error_at = now;
-    return;
-  }
-  if (now - c.last_error_at > kOutageGap) c.all_down_at = {};  // that outage ended
+  if (IsSummary(text)) return;
   c.last_error = text;
-  c.last_error_at = now;
   if (!c.connected) return;  // WaitForBroker reports it
   const std::string key = RepeatKey(text);
+  const auto now = std::chrono::steady_clock::now();
   auto [it, first] = s.repeats.try_emplace(key);
   Repeat& r = it->second;
   if (!first && now - r.printed < kRepeatInterval) {
@@ -137,18 +113,6 @@ std::string LastClientError(const rd_kafka_t* handle) {
   auto it = s.clients.find(handle);
   return it == s.clients.end() ? std::string() : it->second.last_error;
 }
-
-std::string AllBrokersDownRecently(const rd_kafka_t* handle, std::chrono::steady_clock::duration within) {
-  LogState& s = State();
-  std::lock_guard<std::mutex> lock(s.mu);
-  auto it = s.clients.find(handle);
-  if (it == s.clients.end() || it->second.all_down_at == std::chrono::steady_clock::time_point{}) return {};
-  const auto now = std::chrono::steady_clock::now();
-  if (now - it->second.last_error_at > std::min<std::chrono::steady_clock::duration>(within, kOutageGap)) return {};
-  return it->second.last_error.empty() ? std::string("all brokers are down") : it->second.last_error;
-}
-
-bool IsAllBrokersDownLine(std::string_view text) { return AllBrokersDown(text); }
 
 void ForgetClient(const rd_kafka_t* handle) {
   LogState& s = State();

@@ -14,7 +14,6 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,12 +27,6 @@ void MarkConnected(const rd_kafka_t* handle);
 // The last error-level line the client logged (not "N/N brokers are down", which only
 // follows the one that says why), without librdkafka's prefixes.
 std::string LastClientError(const rd_kafka_t* handle);
-// While an outage goes on: librdkafka said every broker it knows is down ("N/N brokers are
-// down", not one of several), and failures have gone on since, the last within `within`
-// of now. Then the error that says why (LastClientError); else empty.
-std::string AllBrokersDownRecently(const rd_kafka_t* handle, std::chrono::steady_clock::duration within);
-// Whether a log line (without prefixes) is librdkafka's "N/N brokers are down".
-bool IsAllBrokersDownLine(std::string_view text);
 // The handle is destroyed: drop what is kept for it.
 void ForgetClient(const rd_kafka_t* handle);
 // Lines not printed because the same text was printed less than 30 s before (all clients).

@@ -63,28 +63,6 @@ TEST(ClientLog, ConnectingClientIsQuietAndItsLastErrorEndsTheMessage) {
   EXPECT_EQ(LastClientError(h.get()).rfind("127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed", 0), 0u);
 }
 
-// One broker of several failing is not an outage; all of them is.
-TEST(ClientLog, AllBrokersDown) {
-  struct Case {
-    const char* line;
-    bool all;
-  } cases[] = {
-      {"1/1 brokers are down", true}, {"3/3 brokers are down", true}, {"2/3 brokers are down", false},
-      {"10/1 brokers are down", false}, {"/ brokers are down", false}, {"1/1 brokers are up", false},
-      {"1/1 brokers are down now", false},
-  };
-  for (const Case& c : cases) EXPECT_EQ(IsAllBrokersDownLine(c.line), c.all) << c.line;
-
-  HandlePtr h = RefusedClient();  // its one broker refuses: librdkafka says 1/1 are down
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (AllBrokersDownRecently(h.get(), std::chrono::seconds(60)).empty() && std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_poll(h.get(), 10);
-  }
-  EXPECT_EQ(AllBrokersDownRecently(h.get(), std::chrono::seconds(60)), LastClientError(h.get()));
-  EXPECT_NE(LastClientError(h.get()).find("Connection refused"), std::string::npos);
-  EXPECT_EQ(AllBrokersDownRecently(h.get(), std::chrono::nanoseconds(-1)), "");  // none that recent
-}
-
 TEST(ClientLog, AfterConnectingARepeatedErrorIsPrintedOnce) {
   HandlePtr h = RefusedClient();
   // Captured from before MarkConnected: the first failure may be printed right after it.

@@ -277,13 +277,19 @@ class KafkaJob final : public kafka::RebalanceListener {
     Result<bool> done = OthersFlushed(&progress);
     if (done.ok() && *done) return true;
     if (progress) others_deadline_ = now + patience;  // a member still working on them
-    // While the brokers fail, no rebalance can hand partitions over and no progress shows:
-    // the wait starts again once they answer, for outages up to --connect-timeout.
-    if (!kafka::AllBrokersDownRecently(consumer_->handle(), kBrokersQuiet).empty()) {
+    // Is the cluster there? While it does not answer, no rebalance can hand partitions over
+    // (an outage that cost this member its own does not end by waiting for members): the
+    // wait goes on, for outages up to --connect-timeout, and starts again when it answers.
+    // Asked, not read from librdkafka's log: its "brokers are down" may not come, and
+    // failed reconnects are logged only now and then.
+    if (!kafka::PartitionCount(consumer_->handle(), o_.topics.front(), consumer_->bootstrap(), kProbeWaitMs).ok()) {
       if (!outage_since_) outage_since_ = now;
-      if (now - *outage_since_ < std::chrono::milliseconds(o_.connect_timeout_ms)) others_deadline_ = now + patience;
-    } else {
+      if (now - *outage_since_ < std::chrono::milliseconds(o_.connect_timeout_ms)) {
+        others_deadline_ = Clock::now() + patience;
+      }
+    } else if (outage_since_) {
       outage_since_.reset();
+      others_deadline_ = Clock::now() + patience;  // time for the rebalance that hands them back
     }
     if (!others_noted_) {
       others_noted_ = true;
@@ -293,20 +299,20 @@ class KafkaJob final : public kafka::RebalanceListener {
                    done.ok() ? others_behind_.c_str() : done.status().message().c_str(),
                    static_cast<long long>(patience.count() / 1000));
     }
-    if (now < *others_deadline_) return false;
+    if (Clock::now() < *others_deadline_) return false;
+    if (outage_since_) {
+      return Status::Unavailable(fmt::format(
+          "{}: not processed to the end by this run: the cluster did not answer for {} s while it waited for "
+          "them (last error: {}; --connect-timeout sets how long an outage is waited out). When the cluster "
+          "answers again, run again: it resumes from the lake's checkpoints",
+          others_behind_,
+          std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - *outage_since_).count(),
+          kafka::LastClientError(consumer_->handle())));
+    }
     if (!done.ok()) {
       return Status(done.status().code(),
                     fmt::format("cannot tell whether the partitions other members of group '{}' hold are done: {}",
                                 o_.group, done.status().message()));
-    }
-    // Partitions nobody finished while the brokers failed: this member's own, lost when its
-    // session expired, and never handed back (no rebalance without a coordinator).
-    if (const std::string down = kafka::AllBrokersDownRecently(consumer_->handle(), patience); !down.empty()) {
-      return Status::Unavailable(fmt::format(
-          "{}: not processed to the end by this run: the brokers failed while it waited for them ({}; "
-          "--connect-timeout sets how long an outage is waited out). When the cluster answers again, run "
-          "again: it resumes from the lake's checkpoints",
-          others_behind_, down));
     }
     return Status::FailedPrecondition(fmt::format(
         "{}: not processed to the end by this run: other members of group '{}' hold them and have not finished "
@@ -394,9 +400,8 @@ class KafkaJob final : public kafka::RebalanceListener {
   bool others_noted_ = false;
   int64_t session_timeout_ms_ = 45000;  // librdkafka's default
   static constexpr std::chrono::milliseconds kConfirmWait{2000};
-  // The brokers count as failing while a client error is this recent: librdkafka retries a
-  // connection at most every reconnect.backoff.max.ms (10 s by default), logging each failure.
-  static constexpr std::chrono::seconds kBrokersQuiet{12};
+  // How long OthersDone waits for the cluster to answer whether it is there.
+  static constexpr int kProbeWaitMs = 1000;
 
   PartitionWorker* Find(std::string_view topic, int32_t partition) {
     if (cache_ != nullptr && cache_partition_ == partition && cache_topic_ == topic) return cache_;
