@@ -50,14 +50,18 @@ bool IsCommittedFileName(const std::string& name) {
 
 Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
                                             const std::string& table) {
-  if (std::error_code ec; std::filesystem::exists(lake_root, ec) && !IsDir(lake_root)) {
-    return Status::InvalidArgument("lake folder '" + lake_root + "' is a file (give --lake the folder that " +
-                                   "`lakestream process --lake` writes)");
-  }
-  if (!IsDir(lake_root)) {
+  // One stat: a mount that fails for a moment (EIO, ENOTCONN) is an I/O error, retried by
+  // `load --watch`, not "a file" (a wrong command line, which ends it).
+  struct stat root_stat {};
+  if (stat(lake_root.c_str(), &root_stat) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) return Status::FromErrno(errno, "read the lake folder", lake_root);
     return Status::NotFound("lake folder '" + lake_root +
                             "' does not exist (give --lake the folder that " +
                             "`lakestream process --lake` writes)");
+  }
+  if (!S_ISDIR(root_stat.st_mode)) {
+    return Status::InvalidArgument("lake folder '" + lake_root + "' is a file (give --lake the folder that " +
+                                   "`lakestream process --lake` writes)");
   }
   std::vector<LakeFile> files;
   const std::string table_dir = lake_root + "/" + table;
