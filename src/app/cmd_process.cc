@@ -73,17 +73,15 @@ Result<process::JobOptions> BuildOptions(const ProcessArgs& a) {
   o.topics = a.topics.empty() ? std::vector<std::string>{"mta-turnstile"} : a.topics;
   o.group = a.group;
   LS_ASSIGN_OR_RETURN(o.lake.root, lake::LocalLakeRoot(a.lake));
-  if (std::error_code ec; std::filesystem::exists(o.lake.root, ec) && !std::filesystem::is_directory(o.lake.root, ec)) {
-    return Status::InvalidArgument("--lake '" + o.lake.root + "' is a file: give the lake's folder (created if missing)");
-  }
-  // A file on the way there: the lake's folders could not be made (only "Not a directory"
-  // on a checkpoint path would say so).
-  for (std::filesystem::path up = std::filesystem::path(o.lake.root).parent_path(); !up.empty() && up != up.root_path();
-       up = up.parent_path()) {
-    if (std::error_code ec; std::filesystem::exists(up, ec) && !std::filesystem::is_directory(up, ec)) {
-      return Status::InvalidArgument("--lake '" + o.lake.root + "': '" + up.string() +
-                                     "' is a file, not a folder: give a lake folder whose parents are folders");
+  // The lake, or a folder on the way there, is a file: its folders could not be made (only
+  // "Not a directory" on a checkpoint path would say so).
+  for (std::filesystem::path up = o.lake.root; !up.empty() && up != up.root_path(); up = up.parent_path()) {
+    if (std::error_code ec; !std::filesystem::exists(up, ec) || std::filesystem::is_directory(up, ec)) continue;
+    if (up == o.lake.root) {
+      return Status::InvalidArgument("--lake '" + o.lake.root + "' is a file: give the lake's folder (created if missing)");
     }
+    return Status::InvalidArgument("--lake '" + o.lake.root + "': '" + up.string() +
+                                   "' is a file, not a folder: give a lake folder whose parents are folders");
   }
   if (o.lake.root.find_first_of("*?[") != std::string::npos) {
     // `load` (DuckDB) would read them as a glob and never find the files.

@@ -28,7 +28,17 @@ using ConfigResourcePtr = std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResou
 // librdkafka reports request timeouts itself; this margin only guards against a lost event.
 constexpr int kEventMarginMs = 5000;
 
+// Listed as internal by convention: '__' names (some may be anybody's).
 bool IsInternalTopic(const std::string& name) { return name.rfind("__", 0) == 0; }
+
+// The brokers' own topics, which Kafka's tools refuse to delete: __consumer_offsets holds
+// every group's offsets on the cluster, __transaction_state every producer's transactions.
+bool IsBrokersOwnTopic(std::string_view name) {
+  for (std::string_view own : {"__consumer_offsets", "__transaction_state", "__share_group_state", "__cluster_metadata"}) {
+    if (name == own) return true;
+  }
+  return false;
+}
 
 // Kafka's own rule (org.apache.kafka.common.internals.Topic.validate).
 Status ValidateTopicName(const std::string& name) {
@@ -396,16 +406,9 @@ Result<TopicDescription> Admin::DescribeTopic(const std::string& name) {
 
 Result<bool> Admin::DeleteTopic(const std::string& name, bool if_exists) {
   LS_RETURN_NOT_OK(ValidateTopicName(name));
-  // Kafka's own tools refuse too: deleting __consumer_offsets erases every group's offsets
-  // on the cluster, __transaction_state every producer's transactions. (Other '__' names
-  // are listed as internal by convention, but may be anybody's.)
-  for (std::string_view broker_topic : {"__consumer_offsets", "__transaction_state", "__share_group_state",
-                                        "__cluster_metadata"}) {
-    if (name == broker_topic) {
-      return Status::InvalidArgument(fmt::format(
-          "'{}' is one of the brokers' own topics (group offsets, transactions): lakestream does not delete it",
-          name));
-    }
+  if (IsBrokersOwnTopic(name)) {
+    return Status::InvalidArgument(fmt::format(
+        "'{}' is one of the brokers' own topics (group offsets, transactions): lakestream does not delete it", name));
   }
   DeleteTopicPtr request(rd_kafka_DeleteTopic_new(name.c_str()));
   LS_ASSIGN_OR_RETURN(AdminOptionsPtr options, Options(RD_KAFKA_ADMIN_OP_DELETETOPICS, true));

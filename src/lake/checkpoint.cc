@@ -48,32 +48,33 @@ uint64_t RecordSample::Check() const {
 
 std::string EncodeCheckpoint(const Checkpoint& c) {
   // The body is nlohmann's compact dump of one object, built in three pieces: the keys
-  // before state_base64, state_base64, the keys after it. The state (tens of MB with many
-  // open windows) is encoded straight into the text: base64 needs no JSON escaping, and
-  // the dump's character-by-character escaping of it was most of a large commit's time.
+  // before state_base64 (`head`), state_base64, the keys after it (`rest`). The state (tens
+  // of MB with many open windows) is encoded straight into the text: base64 needs no JSON
+  // escaping, and the dump's character-by-character escaping of it was most of a large
+  // commit's time.
   nlohmann::ordered_json head;
   head["format_version"] = kCheckpointFormatVersion;
   head["topic"] = c.topic;
   head["partition"] = c.partition.value;
   head["commit_seq"] = c.commit_seq;
   head["next_offset"] = c.next_offset.value;
-  nlohmann::ordered_json body;
+  nlohmann::ordered_json rest;
   nlohmann::ordered_json pending = nlohmann::ordered_json::array();
   for (const auto& p : c.pending) {
     pending.push_back({{"temp", p.temp}, {"final", p.final}, {"rows", p.rows}});
   }
-  body["pending"] = std::move(pending);
-  if (!c.source.empty()) body["source"] = c.source;
-  if (!c.outputs.empty()) body["outputs"] = c.outputs;
+  rest["pending"] = std::move(pending);
+  if (!c.source.empty()) rest["source"] = c.source;
+  if (!c.outputs.empty()) rest["outputs"] = c.outputs;
   if (c.last_record) {
-    body["last_record"] = {{"offset", c.last_record->offset}, {"check", fmt::format("{:016x}", c.last_record->check)}};
+    rest["last_record"] = {{"offset", c.last_record->offset}, {"check", fmt::format("{:016x}", c.last_record->check)}};
   }
   std::string text = head.dump();
   text.pop_back();  // '}'
   text += R"(,"state_base64":")";
   AppendBase64(c.state, &text);
   text += R"(",)";
-  const std::string tail = body.dump();  // never empty: "pending" is always there
+  const std::string tail = rest.dump();  // never empty: "pending" is always there
   text.append(tail, 1);  // without its '{'
   char header[96];
   std::snprintf(header, sizeof header, "%s %d %zu %08x\n", kMagic.data(), kCheckpointFormatVersion,

@@ -55,7 +55,6 @@ struct LateRecord {
   int64_t watermark = 0;  // when it was read
 };
 
-// Receives the records a task sets aside, synchronously, on the task's thread.
 // A record whose event time is more than kEventTimeJumpSeconds after every earlier one in its
 // partition: the watermark follows it, so if its time is wrong (a clock or data error, a
 // year 2099) every record after it is late. Not an error (a gap in the data looks the same);
@@ -68,6 +67,7 @@ struct EventTimeJump {
   int64_t watermark;  // the partition's, after it
 };
 
+// Receives the records a task sets aside, synchronously, on the task's thread.
 class SideOutput {
  public:
   virtual ~SideOutput() = default;

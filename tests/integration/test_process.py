@@ -802,6 +802,9 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
                        "--lake", str(tmp_path / "afile" / "lake"), expect=2, broker=False)
     assert f"--lake '{tmp_path}/afile/lake': '{tmp_path}/afile' is a file, not a folder" in p.stderr
+    p = lakestream.run("process", "--source", f"{source_dir}/data/mta/turnstile_150627_subset.csv",
+                       "--lake", str(tmp_path / "afile"), expect=2, broker=False)
+    assert f"--lake '{tmp_path}/afile' is a file: give the lake's folder" in p.stderr
     # The built-in query's window options: in range, and not mixed with a pipeline file's window.
     p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--slide", "0", expect=2, broker=False)
     assert "--slide: Value 0 not in range 1 to 5256000" in p.stderr
