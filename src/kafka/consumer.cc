@@ -127,7 +127,8 @@ Status Consumer::PollError(rd_kafka_message_t* m) {
     return Status::DataLoss(fmt::format(
         "{}: the offset in the lake's checkpoint is not in the topic any more (retention deleted "
         "it, or the topic was re-created): {}. Records were lost before lakestream read them; to "
-        "start this partition over, delete its checkpoint under <lake>/_checkpoints/",
+        "start this partition over, delete its checkpoint under <lake>/_checkpoints/<topic>/ (the file "
+        "<partition> and the folder <partition>.commits/)",
         where, rd_kafka_message_errstr(m)));
   }
   if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {

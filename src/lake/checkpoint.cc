@@ -34,9 +34,9 @@ uint32_t Crc32(std::string_view bytes) {
 Status Corrupt(const std::string& path, const std::string& what) {
   return Status::DataLoss(
       "checkpoint '" + path + "' is corrupt: " + what +
-      ". The partition cannot resume safely: restore the file from a backup, or delete it to "
-      "reprocess the partition from its earliest offset (which may duplicate rows already in "
-      "the lake)");
+      ". The partition cannot resume safely: restore the file from a backup, or delete the "
+      "partition's checkpoint to reprocess the partition from its earliest offset (which may "
+      "duplicate rows already in the lake)");
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The per-partition checkpoint: the commit record of the lake's exactly-once protocol.
 //
-// Renaming a new checkpoint over `<lake root>/_checkpoints/<topic>/<partition>` is THE
-// commit point of a partition task (see committer.h). What it says is true of the lake:
+// Claiming a new checkpoint as `<lake root>/_checkpoints/<topic>/<partition>.commits/<commit_seq>`
+// (a hard link, created only if the name is free) is THE commit point of a partition task;
+// `<lake root>/_checkpoints/<topic>/<partition>` is its copy (see committer.h). What it says
+// is true of the lake:
 //   - `next_offset` is one past the last Kafka record reflected in `state` and in the
 //     lake files of this and all earlier commits (exclusive bound: seek there to resume);
 //   - `pending` lists the files of commit `commit_seq` as temp -> final; each final file

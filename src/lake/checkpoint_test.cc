@@ -162,9 +162,9 @@ TEST(Checkpoint, CorruptOrUnknownIsDataLoss) {
     std::string message_part;
   };
   const std::string tail =
-      ". The partition cannot resume safely: restore the file from a backup, or delete it to "
-      "reprocess the partition from its earliest offset (which may duplicate rows already in the "
-      "lake)";
+      ". The partition cannot resume safely: restore the file from a backup, or delete the partition's "
+      "checkpoint to reprocess the partition from its earliest offset (which may duplicate rows already in "
+      "the lake)";
   const Case cases[] = {
       {"empty", "", "checkpoint '/c' is corrupt: no header line" + tail},
       {"bad magic", "hello 1 2 00000000\n{}\n",

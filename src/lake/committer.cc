@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -69,15 +70,17 @@ PartitionCommitter::PartitionCommitter(CommitterOptions options) : options_(std:
   }
   checkpoint_path_ = CheckpointPath(options_.lake_root, options_.topic, options_.partition);
   checkpoint_temp_path_ = ParentDir(checkpoint_path_) + "/" + CheckpointTempName(options_.partition, owner_);
+  claims_dir_ = CommitClaimsDir(checkpoint_path_);
+  hard_links_ = options_.hard_links;
 }
 
 Status PartitionCommitter::CheckStillOwner() const {
-  // Fence against a zombie owner (a process whose group session expired, or that was
-  // stopped, while another member took the partition over): if the checkpoint is no longer
-  // the one this committer recovered or last wrote, another owner has committed since, and
-  // committing now would roll the partition back over that owner's commits. Not atomic with
-  // the rename (two owners committing in the same moment are not excluded), but it turns
-  // the usual case into an error instead of a silent loss.
+  // Without hard links, the fence against a zombie owner (a process whose group session
+  // expired, or that was stopped, while another member took the partition over): if the
+  // checkpoint is no longer the one this committer recovered or last wrote, another owner
+  // has committed since, and committing now would roll the partition back over that
+  // owner's commits. Not atomic with the rename (two owners committing in the same moment
+  // are not excluded); claims are (ClaimCommit).
   // Usually the file is the one this committer last saw: its first line says so (length
   // and crc32 of the body) without reading and decoding the state.
   LS_ASSIGN_OR_RETURN(std::optional<std::string> header, ReadCheckpointHeader(checkpoint_path_));
@@ -85,12 +88,54 @@ Status PartitionCommitter::CheckStillOwner() const {
   LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> current, ReadCheckpoint(checkpoint_path_));
   const uint64_t on_disk = current ? current->commit_seq : 0;
   if (on_disk == commit_seq_) return Status::Ok();
+  return AnotherOwner(on_disk);
+}
+
+Status PartitionCommitter::AnotherOwner(uint64_t seen) const {
   return Status::FailedPrecondition(
       "partition " + options_.topic + "/" + std::to_string(options_.partition.value) + ": the checkpoint '" +
-      checkpoint_path_ + "' is at commit " + std::to_string(on_disk) + ", this process last saw commit " +
+      checkpoint_path_ + "' is at commit " + std::to_string(seen) + ", this process last saw commit " +
       std::to_string(commit_seq_) +
       ": another process owns the partition now; this one's uncommitted work is dropped (the new owner "
       "reprocesses it)");
+}
+
+Result<std::vector<uint64_t>> PartitionCommitter::Claims() const {
+  std::vector<uint64_t> seqs;
+  Result<std::vector<std::string>> names = ListDir(claims_dir_);
+  if (!names.ok()) {
+    if (names.status().code() == StatusCode::kNotFound) return seqs;
+    return names.status();
+  }
+  for (const std::string& name : *names) {
+    if (std::optional<uint64_t> seq = ParseCommitClaimName(name)) seqs.push_back(*seq);
+  }
+  std::sort(seqs.begin(), seqs.end());
+  return seqs;
+}
+
+std::string PartitionCommitter::ClaimPath(uint64_t seq) const { return claims_dir_ + "/" + CommitClaimName(seq); }
+
+Result<bool> PartitionCommitter::Fence(const std::string& path, uint64_t top, const std::string& header) {
+  LS_RETURN_NOT_OK(MakeDirsDurable(claims_dir_));
+  const std::string claim = ClaimPath(top + 1);
+  LS_ASSIGN_OR_RETURN(LinkOutcome outcome, LinkFile(path, claim));
+  if (outcome == LinkOutcome::kExists) return false;
+  if (outcome == LinkOutcome::kUnsupported) {
+    hard_links_ = false;
+    claim_seq_ = top;
+    own_fence_ = false;
+    return true;
+  }
+  LS_RETURN_NOT_OK(FsyncDir(claims_dir_));
+  // The link names the file `path` named at that moment: another owner may have replaced it
+  // since it was read (by renaming its commit over its own fence). Then the fence holds that
+  // commit, a valid claim like any other, and recovery starts again from it.
+  LS_ASSIGN_OR_RETURN(std::optional<std::string> linked, ReadCheckpointHeader(claim));
+  if (linked.value_or("") != header) return false;
+  claim_seq_ = top + 1;
+  own_fence_ = true;
+  return true;
 }
 
 Result<std::unique_ptr<PartitionCommitter>> PartitionCommitter::Make(CommitterOptions options) {
@@ -144,15 +189,20 @@ Status PartitionCommitter::FinishRenames(const std::vector<PendingFile>& pending
     // beside it is another attempt's, which must not replace it; DeleteOrphans removes it).
     const bool done = PathExists(final);
     if (!done && PathExists(temp)) {
-      LS_RETURN_NOT_OK(RenameFile(temp, final));
-      ++*renamed;
-      dirs.insert(ParentDir(final));
+      if (Status st = RenameFile(temp, final); !st.ok()) {
+        // Renamed in between by the partition's previous owner, finishing its own commit.
+        if (!PathExists(final)) return st;
+      } else {
+        ++*renamed;
+        dirs.insert(ParentDir(final));
+      }
     } else if (!done) {
       return Status::DataLoss(
           "checkpoint '" + checkpoint_path_ + "' (commit " + std::to_string(commit_seq_) +
           ") lists '" + final + "' but neither it nor its temp file '" + temp +
           "' exists: someone removed committed lake files. Restore the file, or delete the "
-          "checkpoint to reprocess the partition from its earliest offset");
+          "checkpoint ('" + checkpoint_path_ + "' and '" + claims_dir_ +
+          "/') to reprocess the partition from its earliest offset");
     }
     if (call_hook) LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterFinalRename, i));
   }
@@ -233,32 +283,81 @@ Status PartitionCommitter::CheckSameJob(const Checkpoint& checkpoint) const {
 
 Result<RecoveredState> PartitionCommitter::Recover() {
   ready_ = false;
-  std::string header;
-  LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint, ReadCheckpoint(checkpoint_path_, &header));
-  checkpoint_header_ = std::move(header);
   RecoveredState r;
-  if (checkpoint) {
-    if (checkpoint->topic != options_.topic || checkpoint->partition != options_.partition) {
-      return Status::DataLoss("checkpoint '" + checkpoint_path_ + "' belongs to topic '" +
-                              checkpoint->topic + "' partition " +
-                              std::to_string(checkpoint->partition.value) +
-                              ", not to this task: the lake's _checkpoints folder was edited; "
-                              "restore the right file");
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == 20) {
+      return Status::Unavailable(fmt::format(
+          "partition {}/{}: other processes kept committing it while this one recovered it ('{}'); is another "
+          "job writing the same lake from the same topic?",
+          options_.topic, options_.partition.value, claims_dir_));
     }
-    LS_RETURN_NOT_OK(CheckSameJob(*checkpoint));
-    commit_seq_ = checkpoint->commit_seq;
-    next_offset_ = checkpoint->next_offset;
-    LS_RETURN_NOT_OK(FinishRenames(checkpoint->pending, /*call_hook=*/false, &r.renames_finished));
-    r.has_checkpoint = true;
-    r.commit_seq = checkpoint->commit_seq;
-    r.next_offset = checkpoint->next_offset;
-    r.last_record = checkpoint->last_record;
-    r.state = std::move(checkpoint->state);
-  } else {
-    commit_seq_ = 0;
-    next_offset_ = KafkaOffset{0};
+    // The checkpoint: the highest claim; without claims (a lake written before them, or a
+    // file system without hard links), the renamed copy.
+    std::vector<uint64_t> claims;
+    if (hard_links_) {
+      LS_ASSIGN_OR_RETURN(claims, Claims());
+    }
+    const std::string path = claims.empty() ? checkpoint_path_ : ClaimPath(claims.back());
+    std::string header;
+    Result<std::optional<Checkpoint>> read = ReadCheckpoint(path, &header);
+    if (!read.ok() && read.status().code() == StatusCode::kDataLoss) {
+      return Status::DataLoss(fmt::format("{} (the partition's checkpoint: '{}' and the claims in '{}')",
+                                          read.status().message(), checkpoint_path_, claims_dir_));
+    }
+    LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint, std::move(read));
+    if (!claims.empty() && !checkpoint) continue;  // gone since listed: read again
+    const uint64_t top = !claims.empty() ? claims.back() : checkpoint ? checkpoint->commit_seq : 0;
+    if (checkpoint) {
+      if (checkpoint->topic != options_.topic || checkpoint->partition != options_.partition) {
+        return Status::DataLoss("checkpoint '" + path + "' belongs to topic '" + checkpoint->topic +
+                                "' partition " + std::to_string(checkpoint->partition.value) +
+                                ", not to this task: the lake's _checkpoints folder was edited; "
+                                "restore the right file");
+      }
+      LS_RETURN_NOT_OK(CheckSameJob(*checkpoint));
+    }
+    if (checkpoint && hard_links_) {
+      // This committer's own fence, still the highest claim, needs no other.
+      const bool own = own_fence_ && top == claim_seq_ && header == checkpoint_header_;
+      if (!own) {
+        LS_ASSIGN_OR_RETURN(bool fenced, Fence(path, top, header));
+        if (!fenced) continue;
+      }
+    } else {
+      claim_seq_ = top;
+      own_fence_ = false;
+    }
+    checkpoint_header_ = std::move(header);
+    commit_seq_ = checkpoint ? checkpoint->commit_seq : 0;
+    next_offset_ = checkpoint ? checkpoint->next_offset : KafkaOffset{0};
+    if (checkpoint) {
+      LS_RETURN_NOT_OK(FinishRenames(checkpoint->pending, /*call_hook=*/false, &r.renames_finished));
+      r.has_checkpoint = true;
+      r.commit_seq = checkpoint->commit_seq;
+      r.next_offset = checkpoint->next_offset;
+      r.last_record = checkpoint->last_record;
+      r.state = std::move(checkpoint->state);
+    }
+    // Temp files not listed are uncommitted attempts, once this owner has fenced: no other
+    // can commit them any more. A partition never committed has no fence to claim, and a
+    // first commit in flight elsewhere could still claim commit 1 with its files: they stay
+    // until this committer's first commit has claimed it.
+    orphans_left_ = !r.has_checkpoint && hard_links_;
+    if (!orphans_left_) LS_RETURN_NOT_OK(DeleteOrphans(&r.orphans_deleted));
+    // The renamed copy, brought up to date if a crash came between a claim and its rename.
+    if (r.has_checkpoint && hard_links_ && path != checkpoint_path_) {
+      LS_ASSIGN_OR_RETURN(std::optional<std::string> copy, ReadCheckpointHeader(checkpoint_path_));
+      if (copy.value_or("") != checkpoint_header_) {
+        LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
+        LS_ASSIGN_OR_RETURN(LinkOutcome linked, LinkFile(path, checkpoint_temp_path_));
+        if (linked == LinkOutcome::kLinked) {
+          LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
+          LS_RETURN_NOT_OK(FsyncDir(ParentDir(checkpoint_path_)));
+        }
+      }
+    }
+    break;
   }
-  LS_RETURN_NOT_OK(DeleteOrphans(&r.orphans_deleted));
   ready_ = true;
   return r;
 }
@@ -281,7 +380,9 @@ Result<CommitResult> PartitionCommitter::Commit(const CommitBatch& batch, KafkaO
                                    std::to_string(next_offset_.value) + " for " + options_.topic +
                                    "/" + std::to_string(options_.partition.value));
   }
-  attempt_from_seq_ = commit_seq_;
+  attempt_seq_ = hard_links_ && own_fence_ ? claim_seq_ : claim_seq_ + 1;
+  attempt_over_fence_ = hard_links_ && own_fence_;
+  attempt_header_.clear();
   attempt_next_offset_ = next_offset;
   if (last && last->offset != next_offset.value - 1) {
     return Status::InvalidArgument("the last record's offset " + std::to_string(last->offset) + " is not next_offset " +
@@ -293,37 +394,115 @@ Result<CommitResult> PartitionCommitter::Commit(const CommitBatch& batch, KafkaO
 }
 
 Result<std::optional<CommitResult>> PartitionCommitter::RecoverFailedCommit() {
-  LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> on_disk, ReadCheckpoint(checkpoint_path_));
-  const uint64_t disk_seq = on_disk ? on_disk->commit_seq : 0;
-  const bool passed = on_disk && disk_seq == attempt_from_seq_ + 1 && on_disk->next_offset == attempt_next_offset_;
-  if (!passed && disk_seq != attempt_from_seq_) {
-    return Status::FailedPrecondition(fmt::format(
-        "partition {}/{}: the checkpoint '{}' is at commit {}, not this process's (commit {}, or {} of the commit "
-        "that failed): another process owns the partition now; this one's uncommitted work is dropped (the new "
-        "owner reprocesses it)",
-        options_.topic, options_.partition.value, checkpoint_path_, disk_seq, attempt_from_seq_,
-        attempt_from_seq_ + 1));
+  std::optional<Checkpoint> done_checkpoint;  // the failed commit's, if it happened
+  if (hard_links_) {
+    LS_ASSIGN_OR_RETURN(std::vector<uint64_t> claims, Claims());
+    const uint64_t top = claims.empty() ? 0 : claims.back();
+    std::string header;
+    LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> claimed, ReadCheckpoint(ClaimPath(attempt_seq_), &header));
+    const bool passed = claimed && !attempt_header_.empty() && header == attempt_header_;
+    // Not passed: the claim below it (or this committer's fence, still in place) is the
+    // highest. Anything else was claimed by another owner.
+    const uint64_t expected = passed || attempt_over_fence_ ? attempt_seq_ : attempt_seq_ - 1;
+    if (top != expected) return AnotherOwner(top);
+    if (passed) {
+      done_checkpoint = std::move(claimed);
+      // Committed: not a fence of this committer any more; recovery fences after it.
+      commit_seq_ = claim_seq_ = attempt_seq_;
+      own_fence_ = false;
+      checkpoint_header_ = header;
+    }
+  } else {
+    LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> on_disk, ReadCheckpoint(checkpoint_path_));
+    const uint64_t disk_seq = on_disk ? on_disk->commit_seq : 0;
+    const bool passed = on_disk && disk_seq == attempt_seq_ && on_disk->next_offset == attempt_next_offset_;
+    if (!passed && disk_seq != attempt_seq_ - 1) return AnotherOwner(disk_seq);
+    if (passed) done_checkpoint = std::move(on_disk);
   }
   LS_RETURN_NOT_OK(Recover().status());
-  if (!passed) return std::optional<CommitResult>();
+  if (!done_checkpoint) return std::optional<CommitResult>();
   CommitResult done;
-  done.commit_seq = disk_seq;
-  for (const PendingFile& f : on_disk->pending) {
+  done.commit_seq = attempt_seq_;
+  for (const PendingFile& f : done_checkpoint->pending) {
     done.files.push_back(f.final);
     done.rows += f.rows;
   }
   return std::optional<CommitResult>(std::move(done));
 }
 
+Status PartitionCommitter::ClaimCommit(uint64_t seq, const std::string& header) {
+  LS_RETURN_NOT_OK(MakeDirsDurable(claims_dir_));
+  const std::string claim = ClaimPath(seq);
+  if (attempt_over_fence_) {
+    // This committer's own fence: no one else writes that name (another owner fences above it).
+    LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, claim));
+  } else {
+    Result<LinkOutcome> linked = LinkFile(checkpoint_temp_path_, claim);
+    if (!linked.ok() && !PathExists(checkpoint_temp_path_)) {
+      // Its checkpoint deleted under it: the recovery of an owner that took over since.
+      LS_ASSIGN_OR_RETURN(std::vector<uint64_t> claims, Claims());
+      return AnotherOwner(claims.empty() ? 0 : claims.back());
+    }
+    LS_ASSIGN_OR_RETURN(LinkOutcome outcome, std::move(linked));
+    if (outcome == LinkOutcome::kExists) return AnotherOwner(seq);
+    if (outcome == LinkOutcome::kUnsupported) {
+      hard_links_ = false;
+      return RenameCommit(seq, header);
+    }
+  }
+  // Committed from here on, even if what follows fails.
+  commit_seq_ = claim_seq_ = seq;
+  own_fence_ = false;
+  checkpoint_header_ = header;
+  next_offset_ = attempt_next_offset_;
+  LS_RETURN_NOT_OK(FsyncDir(claims_dir_));
+  // A claim below a higher one: this process is a zombie that won a number whose claim
+  // had been removed after newer commits. That claim counts for nothing, and its files must
+  // not be published.
+  LS_ASSIGN_OR_RETURN(std::vector<uint64_t> claims, Claims());
+  if (!claims.empty() && claims.back() > seq) {
+    LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
+    return AnotherOwner(claims.back());
+  }
+  // The renamed copy, for people and the job's progress checks.
+  if (attempt_over_fence_) {
+    LS_ASSIGN_OR_RETURN(LinkOutcome outcome, LinkFile(claim, checkpoint_temp_path_));
+    if (outcome != LinkOutcome::kLinked) {
+      return Status::IoError("cannot link '" + claim + "' to '" + checkpoint_temp_path_ + "'");
+    }
+  }
+  LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
+  LS_RETURN_NOT_OK(FsyncDir(ParentDir(checkpoint_path_)));
+  for (uint64_t older : claims) {
+    if (older < seq) LS_RETURN_NOT_OK(RemoveFileIfExists(ClaimPath(older)));
+  }
+  return Status::Ok();
+}
+
+Status PartitionCommitter::RenameCommit(uint64_t seq, const std::string& header) {
+  LS_RETURN_NOT_OK(CheckStillOwner());
+  LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
+  commit_seq_ = claim_seq_ = seq;  // committed from here on, even if the fsync below fails
+  checkpoint_header_ = header;
+  next_offset_ = attempt_next_offset_;
+  return FsyncDir(ParentDir(checkpoint_path_));
+}
+
 Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, KafkaOffset next_offset,
                                                      std::string_view state, const std::optional<LastRecord>& last) {
-  const uint64_t seq = commit_seq_ + 1;
+  const uint64_t seq = attempt_seq_;
   CommitResult result;
   result.commit_seq = seq;
   std::vector<PendingFile> pending;
-  // Before writing anything: a zombie stops here, its files unwritten (checked again before
-  // the commit point).
-  LS_RETURN_NOT_OK(CheckStillOwner());
+  // Before writing anything: a zombie usually stops here, its files unwritten (the claim
+  // decides).
+  if (hard_links_) {
+    LS_ASSIGN_OR_RETURN(std::vector<uint64_t> claims, Claims());
+    const uint64_t top = claims.empty() ? 0 : claims.back();
+    if (top != claim_seq_) return AnotherOwner(top);
+  } else {
+    LS_RETURN_NOT_OK(CheckStillOwner());
+  }
 
   // Step 1: temp files, fsynced, and their folders.
   std::set<std::string> temp_dirs;
@@ -359,24 +538,25 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, K
   for (const auto& dir : temp_dirs) LS_RETURN_NOT_OK(FsyncDir(dir));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterTempFiles, 0));
 
-  // Step 2: the checkpoint. The rename is the commit point.
+  // Step 2: the checkpoint. Its claim is the commit point.
   Checkpoint checkpoint{options_.topic, options_.partition, seq,          next_offset, std::string(state),
                         pending,         options_.source,    OutputNames(), last};
   const std::string encoded = EncodeCheckpoint(checkpoint);
+  attempt_header_ = std::string(CheckpointHeader(encoded));
   LS_RETURN_NOT_OK(MakeDirsDurable(ParentDir(checkpoint_path_)));
   LS_RETURN_NOT_OK(WriteFileDurable(checkpoint_temp_path_, encoded));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointTemp, 0));
-  LS_RETURN_NOT_OK(CheckStillOwner());
-  LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
-  commit_seq_ = seq;  // committed from here on, even if the fsync below fails
-  checkpoint_header_ = CheckpointHeader(encoded);
-  next_offset_ = next_offset;
-  LS_RETURN_NOT_OK(FsyncDir(ParentDir(checkpoint_path_)));
+  LS_RETURN_NOT_OK(hard_links_ ? ClaimCommit(seq, attempt_header_) : RenameCommit(seq, attempt_header_));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointRename, 0));
 
   // Step 3: publish the files.
   size_t renamed = 0;
   LS_RETURN_NOT_OK(FinishRenames(pending, /*call_hook=*/true, &renamed));
+  if (orphans_left_) {
+    size_t deleted = 0;
+    LS_RETURN_NOT_OK(DeleteOrphans(&deleted));
+    orphans_left_ = false;
+  }
   for (const auto& f : pending) result.files.push_back(f.final);
   return result;
 }

@@ -9,11 +9,15 @@
 //      file (once all are written: each one's writeback starts as soon as it is closed, so
 //      disk writes overlap formatting) and each folder holding one.
 //   2. Write the new checkpoint {commit_seq, next_offset, state, pending [temp -> final]}
-//      to "_checkpoints/<topic>/.<partition>.tmp", fsync, rename it over
-//      "_checkpoints/<topic>/<partition>", fsync the folder.
-//      >>> THIS RENAME IS THE COMMIT POINT. <<<  Before it the commit did not happen (its
+//      to "_checkpoints/<topic>/.<partition>.<owner>.tmp" and fsync it. Claim the commit
+//      number: a hard link of it as "_checkpoints/<topic>/<partition>.commits/<commit_seq>"
+//      (link(2) creates a name only if it is free: of two owners claiming one number, one
+//      wins), fsync that folder.
+//      >>> THIS CLAIM IS THE COMMIT POINT. <<<  Before it the commit did not happen (its
 //      temp files are orphans that recovery deletes); after it the commit happened, whatever
-//      crashes next.
+//      crashes next. Then the checkpoint is renamed over "_checkpoints/<topic>/<partition>",
+//      a copy kept current for people and for the job's progress checks, and older claims
+//      are removed.
 //   3. Rename each pending temp file to its final name and fsync the folders. Idempotent;
 //      recovery finishes it. The checkpoint keeps its pending list (harmless: a final file
 //      already present counts as done).
@@ -21,10 +25,16 @@
 //      checkpoint, not Kafka, is the source of truth for where to resume.
 //
 // Recover() at task start (and after any failed Commit):
-//   - reads the checkpoint (none: the partition starts from the beginning);
+//   - reads the checkpoint: the highest claim (none: the renamed copy, as lakes written
+//     before claims have only it; none either: the partition starts from the beginning);
+//   - fences: claims the next commit number with a link to that same checkpoint (a claim
+//     whose number is above its checkpoint's commit_seq is a fence: it commits nothing new).
+//     From here any other owner's commit in flight fails its claim, so it can never land
+//     over this owner. This owner's next commit replaces its own fence (rename), so commit
+//     numbers and file names stay those of an uninterrupted run;
 //   - finishes pending renames whose temp exists (final present = done; neither = DataLoss);
-//   - deletes this partition's temp files not listed by the checkpoint (uncommitted attempts;
-//     other partitions' temp files are never touched);
+//   - deletes this partition's temp files not listed by the checkpoint (uncommitted attempts,
+//     none of which can be committed any more; other partitions' temp files are never touched);
 //   - returns {commit_seq, next_offset, state}: the caller restores state and seeks there.
 //
 // Invariants (tested in committer_test.cc):
@@ -35,13 +45,17 @@
 //       re-processing from next_offset reproduces exactly the uncommitted output.
 //   I3. Names are deterministic (commit_seq, partition, file index): a re-run of an
 //       uncommitted commit writes the same names, and a committed name is never written again
-//       (commit_seq only grows), so nothing committed is ever written twice.
+//       (commit numbers are claimed once and only grow), so nothing committed is ever written
+//       twice. (An owner that recovered and stopped before committing leaves its fence's
+//       number unused: the next owner's files skip it.)
 //   I4. Two processes taking the partition over one after the other (rebalance) recover the
 //       same {commit_seq, next_offset, state} and the same lake.
-//
-// Assumption: at most one live owner per (topic, partition). The group's revocation
-// callback must finish or abandon a commit before the partition is reassigned; a zombie
-// owner still writing would race with the new owner's recovery (no fencing here).
+//   I5. A zombie owner (stopped or paused while another member took the partition over)
+//       never commits over the new owner: its claim fails once the new owner has fenced,
+//       and a claim it wins below a higher one (a number whose claim was already removed)
+//       publishes nothing. On a file system without hard links (link(2) refused) the
+//       committer falls back to checking the checkpoint before renaming it, which leaves a
+//       moment in which two owners may both commit.
 //
 // Thread-safety: none; a committer belongs to its partition task.
 #pragma once
@@ -141,6 +155,8 @@ struct CommitterOptions {
   // The tag in this committer's temp file names (layout.h TempFileName); unset: 8 random hex
   // digits. Tests set it ("" = untagged names) to compare whole lakes, checkpoints included.
   std::optional<std::string> owner;
+  // False: commit as on a file system without hard links (tests of that fallback).
+  bool hard_links = true;
 };
 
 struct RecoveredState {
@@ -175,9 +191,9 @@ class PartitionCommitter {
   // - The failed commit's own (its number and offset): after the commit point (an fsync of
   //   the checkpoint folder, a rename of its files); recovery finishes it, and its files and
   //   rows are returned: committing it again would double them.
-  // - Another: another process owns the partition now (this one is a zombie):
-  //   FailedPrecondition, and nothing is touched (its recovery could delete the owner's
-  //   temp files in flight).
+  // - Another (a higher claim, or this number claimed by someone else): another process
+  //   owns the partition now (this one is a zombie): FailedPrecondition, and nothing is
+  //   touched.
   Result<std::optional<CommitResult>> RecoverFailedCommit();
 
   // Commits `batch` and the task's state. `next_offset`: one past the last record reflected
@@ -188,6 +204,7 @@ class PartitionCommitter {
   Result<CommitResult> Commit(const CommitBatch& batch, KafkaOffset next_offset, std::string_view state,
                               std::optional<LastRecord> last = std::nullopt);
 
+  // The last commit's number (0 if none), not counting fences.
   uint64_t commit_seq() const { return commit_seq_; }
   const std::string& checkpoint_path() const { return checkpoint_path_; }
 
@@ -202,20 +219,40 @@ class PartitionCommitter {
   std::vector<std::string> OutputNames() const;  // Checkpoint::outputs
   Status CheckSameJob(const Checkpoint& checkpoint) const;
   Status CheckStillOwner() const;  // FailedPrecondition if another owner committed since
+  Status AnotherOwner(uint64_t seen) const;  // that FailedPrecondition
+  // The commit numbers claimed in claims_dir_, ascending (none if the folder is missing).
+  Result<std::vector<uint64_t>> Claims() const;
+  std::string ClaimPath(uint64_t seq) const;
+  // Recover's step for the checkpoint read from `path` (commit `top`, claimed or not):
+  // claims top + 1 with a link to it. False: someone claimed a number first; read again.
+  Result<bool> Fence(const std::string& path, uint64_t top, const std::string& header);
+  // Step 2 with claims: the claim, the renamed copy, older claims removed.
+  Status ClaimCommit(uint64_t seq, const std::string& header);
+  // Step 2 without hard links: check, then rename (not one atomic step).
+  Status RenameCommit(uint64_t seq, const std::string& header);
 
   CommitterOptions options_;
   std::vector<std::unique_ptr<FileWriter>> writers_;
   std::string checkpoint_path_;
   std::string checkpoint_temp_path_;
+  std::string claims_dir_;
   std::string owner_;  // 8 random hex digits in this committer's temp file names
-  uint64_t commit_seq_ = 0;
+  uint64_t commit_seq_ = 0;  // the last commit's number (its checkpoint's commit_seq)
+  // The highest claim this committer made or recovered: its fence or its last commit.
+  uint64_t claim_seq_ = 0;
+  bool own_fence_ = false;   // claim_seq_ is this committer's fence: the next commit replaces it
+  bool hard_links_ = true;   // false: the lake's file system refused a link; RenameCommit
   // The header line of the checkpoint this committer recovered or last wrote ("" if none):
   // its length and crc32 identify the file for CheckStillOwner without decoding it.
   std::string checkpoint_header_;
   KafkaOffset next_offset_;
   bool ready_ = false;  // recovered, and no commit failed since
-  // The last Commit's: the commit number before it, and the offset it was given.
-  uint64_t attempt_from_seq_ = 0;
+  bool orphans_left_ = false;  // Recover left other attempts' temp files for the first commit
+  // The last Commit's: its number, whether it replaced this committer's fence, the header
+  // of the checkpoint it wrote and the offset it was given.
+  uint64_t attempt_seq_ = 0;
+  bool attempt_over_fence_ = false;
+  std::string attempt_header_;
   KafkaOffset attempt_next_offset_;
 };
 

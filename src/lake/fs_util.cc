@@ -106,6 +106,17 @@ Status RenameFile(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+Result<LinkOutcome> LinkFile(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) return LinkOutcome::kLinked;
+  switch (errno) {
+    case EEXIST: return LinkOutcome::kExists;
+    case EPERM:  // Linux's answer when the file system does not do hard links
+    case EOPNOTSUPP:
+    case ENOSYS: return LinkOutcome::kUnsupported;
+    default: return Status::FromErrno(errno, "link", from + "' to '" + to);
+  }
+}
+
 Status RemoveFileIfExists(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     return Status::FromErrno(errno, "remove", path);

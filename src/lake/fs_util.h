@@ -26,6 +26,11 @@ Status FsyncDir(const std::string& path);
 Status MakeDirsDurable(const std::string& path);
 // rename(2): atomic replacement of `to` within one file system.
 Status RenameFile(const std::string& from, const std::string& to);
+// link(2): a second name for the file at `from`, created only if `to` does not exist (the
+// check and the creation are one atomic step). kExists: `to` exists (left as it is);
+// kUnsupported: the file system has no hard links (some FUSE mounts of object stores).
+enum class LinkOutcome { kLinked, kExists, kUnsupported };
+Result<LinkOutcome> LinkFile(const std::string& from, const std::string& to);
 // Removes a file; a missing file is not an error.
 Status RemoveFileIfExists(const std::string& path);
 // Writes `data` to a new file (truncating), fsyncs it and closes it.

@@ -55,6 +55,26 @@ std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
   return p;
 }
 
+std::string CommitClaimsDir(std::string_view checkpoint_path) {
+  return std::string(checkpoint_path) + ".commits";
+}
+
+std::string CommitClaimName(uint64_t commit_seq) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%012llu", static_cast<unsigned long long>(commit_seq));
+  return buf;
+}
+
+std::optional<uint64_t> ParseCommitClaimName(std::string_view name) {
+  if (name.size() != 12) return std::nullopt;
+  uint64_t seq = 0;
+  for (char ch : name) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    seq = seq * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  return seq;
+}
+
 Status ValidateTopicName(std::string_view topic) {
   if (topic.empty() || topic == "." || topic == ".." || topic.size() > 249) {
     return Status::InvalidArgument("'" + std::string(topic) + "' is not a valid topic name");

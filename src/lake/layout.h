@@ -3,6 +3,7 @@
 //   <lake root>/<output dir>/date=YYYY-MM-DD/part-<topic>-p<partition>-<commit seq>-<n>.<ext>
 //   <lake root>/<output dir>/date=YYYY-MM-DD/.part-<topic>-p<partition>-<commit seq>-<n>.<ext>.<owner>.tmp
 //   <lake root>/_checkpoints/<topic>/<partition>
+//   <lake root>/_checkpoints/<topic>/<partition>.commits/<commit seq>
 //   <lake root>/_dead_letters/<topic>/date=.../part-....jsonl
 //
 // Names are deterministic: the same commit of the same partition always produces the
@@ -48,6 +49,13 @@ bool IsCheckpointTempOfPartition(std::string_view name, PartitionId partition);
 // "<root>/_checkpoints/<topic>/<partition>".
 std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
                            PartitionId partition);
+// "<root>/_checkpoints/<topic>/<partition>.commits": the partition's commit claims, one
+// file per commit number (committer.h).
+std::string CommitClaimsDir(std::string_view checkpoint_path);
+// "000000000042": the claim of commit 42 in CommitClaimsDir.
+std::string CommitClaimName(uint64_t commit_seq);
+// The commit number of a claim's name; nullopt for any other name (a temp file, ...).
+std::optional<uint64_t> ParseCommitClaimName(std::string_view name);
 // InvalidArgument unless `topic` is a Kafka topic name ([A-Za-z0-9._-], not "." or "..").
 Status ValidateTopicName(std::string_view topic);
 // InvalidArgument unless `dir` is a relative path of plain components (no "", ".", "..").

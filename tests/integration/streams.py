@@ -6,6 +6,7 @@ import csv
 import datetime
 import glob
 import gzip
+import json
 import os
 import re
 import subprocess
@@ -83,6 +84,22 @@ def parse_csv_message(value):
     fields = next(csv.reader([value]))
     assert len(fields) == 13, value
     return dict(zip(TURNSTILE_FIELDS, fields))
+
+
+def checkpoints(lake, topic):
+    """The topic's partition checkpoints in the lake, {partition: body}: each the newest claim
+    in `_checkpoints/<topic>/<partition>.commits/` (the commit record), or the file
+    `<partition>` where there is no claim."""
+    out = {}
+    for path in glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
+        name = os.path.basename(path)
+        if not name.isdigit():
+            continue  # the claims' folders, temp files
+        claims = sorted(glob.glob(os.path.join(path + ".commits", "[0-9]" * 12)))
+        with open(claims[-1] if claims else path) as f:
+            f.readline()
+            out[int(name)] = json.loads(f.readline())
+    return out
 
 
 def lake_files(lake, table="turnstile", ext="csv.gz"):

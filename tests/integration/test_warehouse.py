@@ -322,14 +322,7 @@ def test_kill_9_during_load_then_load_again(lakestream, reference, tmp_path):
 
 
 def checkpoint_offsets(lake, topic):
-    out = {}
-    for path in glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
-        if os.path.basename(path).startswith("."):
-            continue
-        with open(path) as f:
-            f.readline()
-            out[int(os.path.basename(path))] = json.loads(f.readline())["next_offset"]
-    return out
+    return {p: body["next_offset"] for p, body in streams.checkpoints(lake, topic).items()}
 
 
 def end_offsets(bootstrap, topic):
