@@ -227,12 +227,25 @@ bool IsProcessAlive(pid_t pid, std::string_view marker) {
 }
 
 bool WaitForExit(pid_t pid, std::string_view marker, Clock::time_point deadline) {
+  // Our own child keeps its pid until we reap it, so no other program can be behind that pid
+  // and its exit is all there is to wait for. Its command line would be no test of that: while
+  // it is between two programs (exec has dropped the old one, the new one's arguments are not
+  // set up yet) /proc/<pid>/cmdline reads empty and IsProcessAlive calls it gone.
+  siginfo_t info{};
+  int w;
+  do {
+    w = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+  } while (w < 0 && errno == EINTR);
+  const bool our_child = w == 0;
+  auto exited = [&] {
+    return our_child ? ReapIfExited(pid).has_value() : !IsProcessAlive(pid, marker);
+  };
   // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C" and does not link from C++.
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (pidfd.Get() >= 0) {
     // A pidfd turns readable when the process exits (for non-children too).
     for (;;) {
-      if (!IsProcessAlive(pid, marker)) return true;
+      if (exited()) return true;
       pollfd pfd{pidfd.Get(), POLLIN, 0};
       int ready = ::poll(&pfd, 1, MillisUntil(deadline));
       if (ready < 0 && errno == EINTR) continue;
@@ -240,10 +253,10 @@ bool WaitForExit(pid_t pid, std::string_view marker, Clock::time_point deadline)
         ReapIfExited(pid);
         return true;
       }
-      return !IsProcessAlive(pid, marker);
+      return exited();
     }
   }
-  while (IsProcessAlive(pid, marker)) {
+  while (!exited()) {
     if (Clock::now() >= deadline) return false;
     ReapIfExited(pid);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -48,7 +48,9 @@ std::optional<std::string> ReapIfExited(pid_t pid);
 bool IsProcessAlive(pid_t pid, std::string_view marker);
 
 // Waits until `pid` has exited or `deadline` passes; true if it exited. Uses a pidfd
-// where the kernel has one, else polls /proc.
+// where the kernel has one, else polls /proc. A child of this process is waited for (and
+// reaped) by its exit alone, `marker` unused: until reaped its pid cannot be another
+// program's, and just after SpawnDetached or during its own exec its command line is empty.
 bool WaitForExit(pid_t pid, std::string_view marker, Clock::time_point deadline);
 
 // The last `max_lines` lines of a text file from byte `from` on; empty if it cannot be read.

@@ -58,10 +58,28 @@ TEST(SpawnDetached, RunsInItsOwnSessionAndIsReaped) {
   EXPECT_EQ(::getsid(*pid), *pid);
   EXPECT_FALSE(ReapIfExited(*pid).has_value());
   ::kill(*pid, SIGTERM);
-  // Our own child turns into a zombie until reaped: it must count as exited.
-  EXPECT_TRUE(WaitForExit(*pid, "", Clock::now() + 10s));
+  // Our own child turns into a zombie until reaped: it must count as exited. (Await the
+  // zombie itself: the child may be between `sh` and `sleep`, its command line empty.)
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(*pid), &info, WEXITED | WNOWAIT), 0);
+  EXPECT_EQ(info.si_code, CLD_KILLED);
+  EXPECT_EQ(info.si_status, SIGTERM);
   EXPECT_FALSE(IsProcessAlive(*pid, ""));
-  ReapIfExited(*pid);
+  EXPECT_TRUE(WaitForExit(*pid, "", Clock::now() + 10s));
+  EXPECT_EQ(ReapIfExited(*pid), "exited");  // WaitForExit reaped it
+  std::filesystem::remove_all(log.parent_path());
+}
+
+// A child whose command line does not (yet) show the marker, as one mid-exec shows none,
+// is still running: WaitForExit must not call it gone.
+TEST(SpawnDetached, WaitForExitWaitsForAChildWhateverItsCommandLine) {
+  const auto log = TempDir() / "spawn.out";
+  Result<pid_t> pid = SpawnDetached({"sleep", "30"}, log);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  EXPECT_FALSE(WaitForExit(*pid, "not in its command line", Clock::now()));
+  ::kill(*pid, SIGKILL);
+  EXPECT_TRUE(WaitForExit(*pid, "not in its command line", Clock::now() + 10s));
+  EXPECT_EQ(ReapIfExited(*pid), "exited");  // WaitForExit reaped it
   std::filesystem::remove_all(log.parent_path());
 }
 
