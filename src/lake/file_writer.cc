@@ -484,11 +484,20 @@ char* PutValueText(char* p, const Value& value) {
     case 2: return PutDecimal(p, std::get<int64_t>(value));
     case 3: {
       const double d = std::get<double>(value);
+      if (!std::isfinite(d)) [[unlikely]] {
+        // Inf, -Inf and NaN: Spark's CSV reader's defaults (positiveInf, negativeInf,
+        // nanValue; it reads to_chars's inf, -inf and nan as NULL, or the column as text),
+        // and DuckDB, pandas and Python's float() read them as doubles too. A NaN's sign is
+        // dropped: inf + -inf is -nan on x86, which no reader needs and Spark refuses.
+        const std::string_view text = std::isnan(d) ? "NaN" : d > 0 ? "Inf" : "-Inf";
+        std::memcpy(p, text.data(), text.size());
+        return p + text.size();
+      }
       char* end = std::to_chars(p, p + kValueTextBound, d).ptr;  // shortest round-trip
       // A whole number keeps ".0" (14.0, as Spark writes it): a file whose values are all
       // whole would otherwise read as integers (pandas, pyarrow, BigQuery's detection),
       // and the next file's 5.8 then fails or splits the column's type.
-      if (std::isfinite(d) && std::find_if(p, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
+      if (std::find_if(p, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
         *end++ = '.';
         *end++ = '0';
       }

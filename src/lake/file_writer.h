@@ -93,7 +93,7 @@ char* PutCsvRow(char* p, std::string_view index, RowView row, const std::vector<
 // timestamps "YYYY-MM-DD HH:MM:SS", NULL and non-finite doubles null.
 void AppendJsonObject(const Schema& schema, RowView row, std::string* out);
 // Formats a value as CSV text: int64 decimal, double shortest round-trip (a whole one
-// with ".0"),
+// with ".0"; infinities Inf and -Inf, any NaN NaN, as Spark's CSV reader takes them),
 // timestamp "YYYY-MM-DD HH:MM:SS", NULL empty; strings as they are (unquoted).
 // AppendValueText appends the same to *out; PutValueText writes it at `p`, which has room
 // for kValueTextBound bytes, or for a string its size, and returns the end.
