@@ -210,7 +210,7 @@ Status PartitionCommitter::FinishRenames(const std::vector<PendingFile>& pending
   return Status::Ok();
 }
 
-Status PartitionCommitter::DeleteOrphans(size_t* deleted) {
+Status PartitionCommitter::DeleteOrphans(uint64_t up_to, size_t* deleted) {
   for (const auto& out : options_.outputs) {
     std::string out_dir = Join(options_.lake_root, out.dir);
     Result<std::vector<std::string>> dates = ListDir(out_dir);
@@ -228,9 +228,12 @@ Status PartitionCommitter::DeleteOrphans(size_t* deleted) {
       }
       bool removed = false;
       for (const auto& name : *names) {
-        // After FinishRenames every temp file of a committed commit has been renamed, so any
-        // temp file of this partition left here belongs to an uncommitted attempt.
-        if (!IsTempFileOfPartition(name, options_.topic, options_.partition)) continue;
+        // After FinishRenames every temp file of a committed commit numbered up to `up_to` has
+        // been renamed, so any such temp file of this partition left here belongs to an
+        // uncommitted attempt. A higher number is a later owner's commit under way (this
+        // process may have been paused since its fence): its files are not ours to delete.
+        std::optional<uint64_t> seq = TempFileCommitSeq(name, options_.topic, options_.partition);
+        if (!seq || *seq > up_to) continue;
         LS_RETURN_NOT_OK(RemoveFileIfExists(dir + "/" + name));
         ++*deleted;
         removed = true;
@@ -238,13 +241,19 @@ Status PartitionCommitter::DeleteOrphans(size_t* deleted) {
       if (removed) LS_RETURN_NOT_OK(FsyncDir(dir));
     }
   }
-  // Checkpoint temp files of this partition, of any owner.
+  // Checkpoint temp files of this partition: this committer's, and other owners' of
+  // commits numbered up to `up_to` (a later owner's, or one it is still writing, stay).
   const std::string checkpoint_dir = ParentDir(checkpoint_path_);
   Result<std::vector<std::string>> names = ListDir(checkpoint_dir);
   if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
   for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
     if (!IsCheckpointTempOfPartition(name, options_.partition)) continue;
-    LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_dir + "/" + name));
+    const std::string path = checkpoint_dir + "/" + name;
+    if (path != checkpoint_temp_path_) {
+      Result<std::optional<Checkpoint>> other = ReadCheckpoint(path);
+      if (!other.ok() || !other->has_value() || (*other)->commit_seq > up_to) continue;
+    }
+    LS_RETURN_NOT_OK(RemoveFileIfExists(path));
     ++*deleted;
   }
   return Status::Ok();
@@ -343,7 +352,8 @@ Result<RecoveredState> PartitionCommitter::Recover() {
     // first commit in flight elsewhere could still claim commit 1 with its files: they stay
     // until this committer's first commit has claimed it.
     orphans_left_ = !r.has_checkpoint && hard_links_;
-    if (!orphans_left_) LS_RETURN_NOT_OK(DeleteOrphans(&r.orphans_deleted));
+    // Attempts numbered up to this owner's fence (without one, the next number).
+    if (!orphans_left_) LS_RETURN_NOT_OK(DeleteOrphans(hard_links_ ? claim_seq_ : claim_seq_ + 1, &r.orphans_deleted));
     // The renamed copy, brought up to date if a crash came between a claim and its rename.
     if (r.has_checkpoint && hard_links_ && path != checkpoint_path_) {
       LS_ASSIGN_OR_RETURN(std::optional<std::string> copy, ReadCheckpointHeader(checkpoint_path_));
@@ -554,7 +564,7 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, K
   LS_RETURN_NOT_OK(FinishRenames(pending, /*call_hook=*/true, &renamed));
   if (orphans_left_) {
     size_t deleted = 0;
-    LS_RETURN_NOT_OK(DeleteOrphans(&deleted));
+    LS_RETURN_NOT_OK(DeleteOrphans(seq, &deleted));
     orphans_left_ = false;
   }
   for (const auto& f : pending) result.files.push_back(f.final);

@@ -394,11 +394,12 @@ TEST(PartitionCommitter, ReadersNeverSeeUncommittedFiles) {
 TEST(PartitionCommitter, RecoveryDeletesOnlyThisPartitionsOrphans) {
   std::string root = FreshTestDir();
   const std::vector<std::string> files = {
-      "turnstile/date=2024-07-22/.part-mta-turnstile-p0-000000000009-0000.csv.gz.tmp",
+      "turnstile/date=2024-07-22/.part-mta-turnstile-p0-000000000001-0000.csv.gz.0f0f0f0f.tmp",
+      "turnstile/date=2024-07-22/.part-mta-turnstile-p0-000000000009-0000.csv.gz.0f0f0f0f.tmp",
       "turnstile/date=2024-07-22/.part-mta-turnstile-p1-000000000001-0000.csv.gz.tmp",
       "turnstile/date=2024-07-22/.part-mta-turnstile-p10-000000000001-0000.csv.gz.tmp",
       "turnstile/date=2024-07-22/notes.txt",
-      "_dead_letters/mta-turnstile/date=2024-07-21/.part-mta-turnstile-p0-000000000003-0000.jsonl.tmp",
+      "_dead_letters/mta-turnstile/date=2024-07-21/.part-mta-turnstile-p0-000000000001-0000.jsonl.0f0f0f0f.tmp",
       "_checkpoints/mta-turnstile/.0.tmp",
       "_checkpoints/mta-turnstile/.1.tmp",
   };
@@ -406,15 +407,17 @@ TEST(PartitionCommitter, RecoveryDeletesOnlyThisPartitionsOrphans) {
     std::filesystem::create_directories(std::filesystem::path(root + "/" + f).parent_path());
     ASSERT_TRUE(WriteFileDurable(root + "/" + f, "x").ok());
   }
+  // Numbered above this committer's fence: a later owner's commit under way, not an orphan.
   const std::vector<std::string> others = {
       "_checkpoints/mta-turnstile/.1.tmp",
+      "turnstile/date=2024-07-22/.part-mta-turnstile-p0-000000000009-0000.csv.gz.0f0f0f0f.tmp",
       "turnstile/date=2024-07-22/.part-mta-turnstile-p1-000000000001-0000.csv.gz.tmp",
       "turnstile/date=2024-07-22/.part-mta-turnstile-p10-000000000001-0000.csv.gz.tmp",
       "turnstile/date=2024-07-22/notes.txt"};
   auto left = [&] {
     std::vector<std::string> names;
     for (const auto& [rel, bytes] : Snapshot(root)) {
-      if (!rel.starts_with("_checkpoints/mta-turnstile/0") && rel.find("part-mta-turnstile-p0-000000000001") == std::string::npos) {
+      if (!rel.starts_with("_checkpoints/mta-turnstile/0") && rel.find("/part-mta-turnstile-p0-000000000001") == std::string::npos) {
         names.push_back(rel);
       }
     }
@@ -730,6 +733,47 @@ TEST(PartitionCommitter, AClaimBelowANewerOneCommitsNothing) {
   RecoveredState rc = MustRecover(c.get());
   EXPECT_EQ(rc.commit_seq, 3u);
   EXPECT_EQ(rc.state, "state-3");
+}
+
+// A first commit deletes the partition's other temp files after publishing its own (its
+// recovery had no fence to claim). If the owner is paused right before that sweep while the
+// group hands the partition to C, C's commit 2 is claimed with its temp files still unrenamed
+// (C crashed, or is simply slower): the sweep must not take C's committed files with it.
+TEST(PartitionCommitter, AFirstCommitsOrphanSweepSparesTheNextOwnersCommit) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  bool armed = true;
+  CrashHook b_hook = [&](CrashPoint point, size_t) {
+    if (armed && point == CrashPoint::kAfterFinalRename) {
+      armed = false;
+      CommitterOptions c_options = Options(root, nullptr, [](CrashPoint p, size_t) {
+        return p == CrashPoint::kAfterCheckpointRename ? Status::IoError("C killed after its claim") : Status::Ok();
+      });
+      c_options.owner = "c0c0c0c0";
+      auto c = MakeCommitter(c_options);
+      EXPECT_EQ(MustRecover(c.get()).commit_seq, 1u);
+      auto r = c->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
+      EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
+      EXPECT_EQ(ClaimsOf(root), (std::map<uint64_t, uint64_t>{{2, 2}}));  // commit 2 happened
+    }
+    return Status::Ok();
+  };
+  CommitterOptions b_options = Options(root, nullptr, b_hook);
+  b_options.owner = "b0b0b0b0";
+  auto b = MakeCommitter(b_options);
+  EXPECT_FALSE(MustRecover(b.get()).has_checkpoint);
+  MustCommit(b.get(), steps[0]);  // B's first commit; its sweep runs after C's claim
+  auto d = MakeCommitter(Options(root));
+  auto rd = d->Recover();
+  ASSERT_TRUE(rd.ok()) << rd.status().ToString();
+  EXPECT_EQ(rd->commit_seq, 2u);
+  EXPECT_EQ(rd->state, steps[1].state);
+  MustCommit(d.get(), steps[2]);
+  auto lake = Snapshot(root);
+  std::erase_if(lake, [](const auto& e) { return e.first.starts_with("_checkpoints") || IsHidden(e.first); });
+  auto reference = ReferenceLake();
+  std::erase_if(reference, [](const auto& e) { return e.first.starts_with("_checkpoints") || IsHidden(e.first); });
+  EXPECT_EQ(lake, reference);
 }
 
 // A lake written before claims has only the checkpoint file: it resumes from it, and claims

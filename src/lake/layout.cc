@@ -33,18 +33,23 @@ bool IsCheckpointTempOfPartition(std::string_view name, PartitionId partition) {
   return tag.empty() || (tag.size() > 1 && tag[0] == '.' && tag.find('.', 1) == std::string_view::npos);
 }
 
-bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition) {
+std::optional<uint64_t> TempFileCommitSeq(std::string_view name, std::string_view topic, PartitionId partition) {
   std::string prefix = ".part-" + std::string(topic) + "-p" + std::to_string(partition.value) + "-";
-  if (!name.starts_with(prefix) || !name.ends_with(".tmp")) return false;
+  if (!name.starts_with(prefix) || !name.ends_with(".tmp")) return std::nullopt;
   // The rest must be "<12 digits>-<4 digits>.": a topic that merely starts like this
   // one ("a" vs "a-p1-...") never matches.
   std::string_view rest = name.substr(prefix.size());
-  if (rest.size() < 18) return false;
+  if (rest.size() < 18) return std::nullopt;
   for (size_t i = 0; i < 17; ++i) {
     bool digit = rest[i] >= '0' && rest[i] <= '9';
-    if (i == 12 ? rest[i] != '-' : !digit) return false;
+    if (i == 12 ? rest[i] != '-' : !digit) return std::nullopt;
   }
-  return rest[17] == '.';
+  if (rest[17] != '.') return std::nullopt;
+  return ParseCommitClaimName(rest.substr(0, 12));
+}
+
+bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition) {
+  return TempFileCommitSeq(name, topic, partition).has_value();
 }
 
 std::string CheckpointPath(std::string_view lake_root, std::string_view topic,

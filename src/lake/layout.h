@@ -41,6 +41,8 @@ std::string FinalFileName(std::string_view topic, PartitionId partition, uint64_
 std::string TempFileName(std::string_view final_name, std::string_view owner = {});
 // True for temp names written by (`topic`, `partition`) (any commit): what recovery may delete.
 bool IsTempFileOfPartition(std::string_view name, std::string_view topic, PartitionId partition);
+// The commit number in such a temp name; nullopt for any other name.
+std::optional<uint64_t> TempFileCommitSeq(std::string_view name, std::string_view topic, PartitionId partition);
 // ".3.1f2e3d4c.tmp": the checkpoint's temp file, beside it in _checkpoints/<topic>/
 // (".3.tmp" with an empty `owner`, as before owners were tagged).
 std::string CheckpointTempName(PartitionId partition, std::string_view owner);
