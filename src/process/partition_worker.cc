@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "lake/layout.h"
 #include "lake/side_outputs.h"
 #include "lake/table_windows.h"
 
@@ -95,8 +96,9 @@ bool PartitionWorker::CheckResumed(std::string_view value, int64_t offset, int64
       "{}/{}: the record at offset {} is not the one the lake's checkpoint last processed there (other "
       "timestamp, length or bytes): the topic was deleted and re-created, or refilled, since. Resuming at "
       "offset {} would skip records never processed. To process this partition from its start, move its "
-      "checkpoint away: {}",
-      topic_, partition_, offset, offset + 1, committer_->checkpoint_path()));
+      "checkpoint away: {} and {}/",
+      topic_, partition_, offset, offset + 1, committer_->checkpoint_path(),
+      lake::CommitClaimsDir(committer_->checkpoint_path())));
   return false;
 }
 

@@ -287,9 +287,25 @@ TEST(PartitionWorker, ResumeChecksTheLastCommittedRecord) {
                                                      "lake's checkpoint last processed there"),
                 std::string::npos)
           << (*w)->resume_status().message();
+      // It names all of the checkpoint: the file alone is only a copy of the newest claim, and
+      // moving it away changes nothing.
+      const std::string checkpoint = lake::CheckpointPath(root, "mta-turnstile", PartitionId{0});
+      EXPECT_NE((*w)->resume_status().message().find("move its checkpoint away: " + checkpoint + " and " +
+                                                     checkpoint + ".commits/"),
+                std::string::npos)
+          << (*w)->resume_status().message();
       // Nothing of the partition goes through once the check failed.
       EXPECT_FALSE((*w)->Process(r3, 3, 4000));
       EXPECT_EQ((*w)->Stats().records - before, 0u);
+      std::filesystem::rename(checkpoint, checkpoint + ".moved");
+      auto again = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+      ASSERT_TRUE(again.ok()) << again.status().ToString();
+      EXPECT_EQ((*again)->resume_offset(), 2);  // and the copy is back
+      std::filesystem::remove(checkpoint);
+      std::filesystem::rename(checkpoint + ".commits", checkpoint + ".commits.moved");
+      again = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+      ASSERT_TRUE(again.ok()) << again.status().ToString();
+      EXPECT_EQ((*again)->resume_offset(), -1);
     } else {
       EXPECT_TRUE((*w)->resume_status().ok());
       EXPECT_FALSE((*w)->checking_resume());
