@@ -116,7 +116,8 @@ Result<std::vector<uint64_t>> PartitionCommitter::Claims() const {
 
 std::string PartitionCommitter::ClaimPath(uint64_t seq) const { return claims_dir_ + "/" + CommitClaimName(seq); }
 
-Result<bool> PartitionCommitter::Fence(const std::string& path, uint64_t top, const std::string& header) {
+Result<bool> PartitionCommitter::Fence(const std::string& path, uint64_t top, const std::string& header,
+                                       const std::vector<uint64_t>& claims) {
   LS_RETURN_NOT_OK(MakeDirsDurable(claims_dir_));
   const std::string claim = ClaimPath(top + 1);
   LS_ASSIGN_OR_RETURN(LinkOutcome outcome, LinkFile(path, claim));
@@ -135,6 +136,12 @@ Result<bool> PartitionCommitter::Fence(const std::string& path, uint64_t top, co
   if (linked.value_or("") != header) return false;
   claim_seq_ = top + 1;
   own_fence_ = true;
+  // The claims below the one it links are read by no one any more (as after a commit). A
+  // partition that never commits would otherwise gain a claim, and its checkpoint one more
+  // link, at every start and rebalance, until link(2) refuses (EMLINK) and recovery fails.
+  for (uint64_t older : claims) {
+    if (older < top) LS_RETURN_NOT_OK(RemoveFileIfExists(ClaimPath(older)));
+  }
   return true;
 }
 
@@ -329,7 +336,7 @@ Result<RecoveredState> PartitionCommitter::Recover() {
       // This committer's own fence, still the highest claim, needs no other.
       const bool own = own_fence_ && top == claim_seq_ && header == checkpoint_header_;
       if (!own) {
-        LS_ASSIGN_OR_RETURN(bool fenced, Fence(path, top, header));
+        LS_ASSIGN_OR_RETURN(bool fenced, Fence(path, top, header, claims));
         if (!fenced) continue;
       }
     } else {

@@ -225,8 +225,10 @@ class PartitionCommitter {
   Result<std::vector<uint64_t>> Claims() const;
   std::string ClaimPath(uint64_t seq) const;
   // Recover's step for the checkpoint read from `path` (commit `top`, claimed or not):
-  // claims top + 1 with a link to it. False: someone claimed a number first; read again.
-  Result<bool> Fence(const std::string& path, uint64_t top, const std::string& header);
+  // claims top + 1 with a link to it, then removes the `claims` (as listed) below top. False:
+  // someone claimed a number first; read again.
+  Result<bool> Fence(const std::string& path, uint64_t top, const std::string& header,
+                     const std::vector<uint64_t>& claims);
   // Step 2 with claims: the claim, the renamed copy, older claims removed.
   Status ClaimCommit(uint64_t seq, const std::string& header);
   // Step 2 without hard links: check, then rename (not one atomic step).

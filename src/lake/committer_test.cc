@@ -776,6 +776,34 @@ TEST(PartitionCommitter, AFirstCommitsOrphanSweepSparesTheNextOwnersCommit) {
   EXPECT_EQ(lake, reference);
 }
 
+// Each recovery claims the next number as its fence, a hard link to the same checkpoint. A
+// partition that gets no new records never commits, so nothing removed the older fences: one
+// more name and one more link to that file per start or rebalance, until link(2) refuses the
+// next one (EMLINK: 65000 links on ext4) and the partition cannot be recovered any more.
+TEST(PartitionCommitter, RecoveriesOfAnIdlePartitionKeepTheClaimsFew) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  for (int run = 0; run < 10; ++run) {
+    auto c = MakeCommitter(Options(root));
+    RecoveredState r = MustRecover(c.get());
+    EXPECT_EQ(r.commit_seq, 1u);
+    EXPECT_EQ(r.state, steps[0].state);
+  }
+  auto claims = ClaimsOf(root);
+  EXPECT_LE(claims.size(), 2u);
+  ASSERT_FALSE(claims.empty());
+  EXPECT_EQ(claims.rbegin()->first, 11u);  // the last recovery's fence
+  EXPECT_LE(std::filesystem::hard_link_count(root + "/_checkpoints/mta-turnstile/0"), 3u);
+  // The next owner still resumes from commit 1 and commits on.
+  auto b = MakeCommitter(Options(root));
+  EXPECT_EQ(MustRecover(b.get()).commit_seq, 1u);
+  MustCommit(b.get(), steps[1]);
+  EXPECT_EQ(ClaimsOf(root), (std::map<uint64_t, uint64_t>{{12, 12}}));
+}
+
 // A lake written before claims has only the checkpoint file: it resumes from it, and claims
 // start with the next commit.
 TEST(PartitionCommitter, ALakeWithoutClaimsResumes) {
