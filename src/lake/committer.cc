@@ -123,6 +123,17 @@ Result<bool> PartitionCommitter::Fence(const std::string& path, uint64_t top, co
   LS_ASSIGN_OR_RETURN(LinkOutcome outcome, LinkFile(path, claim));
   if (outcome == LinkOutcome::kExists) return false;
   if (outcome == LinkOutcome::kUnsupported) {
+    // EPERM is also the answer of fs.protected_hardlinks to a process linking another user's
+    // file it cannot write. Committing by rename alone there would leave the claims behind
+    // this process's commits, and the next process that can link would resume from them.
+    LS_ASSIGN_OR_RETURN(bool links, CanLinkOwnFile());
+    if (links) {
+      return Status::FailedPrecondition(fmt::format(
+          "partition {}/{}: cannot claim commit {} ('{}'): link(2) of '{}' was refused (Operation not permitted), "
+          "though this file system has hard links: the file belongs to another user (fs.protected_hardlinks). "
+          "Run the job as the user that owns the lake's files, or give this one write access to them",
+          options_.topic, options_.partition.value, top + 1, claim, path));
+    }
     hard_links_ = false;
     claim_seq_ = top;
     own_fence_ = false;
@@ -143,6 +154,18 @@ Result<bool> PartitionCommitter::Fence(const std::string& path, uint64_t top, co
     if (older < top) LS_RETURN_NOT_OK(RemoveFileIfExists(ClaimPath(older)));
   }
   return true;
+}
+
+Result<bool> PartitionCommitter::CanLinkOwnFile() const {
+  const std::string probe = claims_dir_ + "/.link-probe" + (owner_.empty() ? "" : "." + owner_);
+  const std::string second = probe + ".2";
+  LS_RETURN_NOT_OK(RemoveFileIfExists(second));
+  LS_RETURN_NOT_OK(WriteFileDurable(probe, ""));
+  Result<LinkOutcome> linked = LinkFile(probe, second);
+  LS_RETURN_NOT_OK(RemoveFileIfExists(second));
+  LS_RETURN_NOT_OK(RemoveFileIfExists(probe));
+  LS_ASSIGN_OR_RETURN(LinkOutcome outcome, std::move(linked));
+  return outcome == LinkOutcome::kLinked;
 }
 
 Result<std::unique_ptr<PartitionCommitter>> PartitionCommitter::Make(CommitterOptions options) {

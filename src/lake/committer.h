@@ -229,6 +229,9 @@ class PartitionCommitter {
   // someone claimed a number first; read again.
   Result<bool> Fence(const std::string& path, uint64_t top, const std::string& header,
                      const std::vector<uint64_t>& claims);
+  // Whether a file of this process's own can be hard-linked in the claims folder (link(2)'s
+  // EPERM: a file system without hard links, or another user's file).
+  Result<bool> CanLinkOwnFile() const;
   // Step 2 with claims: the claim, the renamed copy, older claims removed.
   Status ClaimCommit(uint64_t seq, const std::string& header);
   // Step 2 without hard links: check, then rename (not one atomic step).

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "lake/duckdb_util.h"
 #include "lake/lake_test_util.h"
@@ -802,6 +807,65 @@ TEST(PartitionCommitter, RecoveriesOfAnIdlePartitionKeepTheClaimsFew) {
   EXPECT_EQ(MustRecover(b.get()).commit_seq, 1u);
   MustCommit(b.get(), steps[1]);
   EXPECT_EQ(ClaimsOf(root), (std::map<uint64_t, uint64_t>{{12, 12}}));
+}
+
+// link(2) answers EPERM both on a file system without hard links and, with
+// fs.protected_hardlinks=1 (most distributions' default), to a process linking a file of
+// another user that it cannot write: a lake shared by two service accounts. The second
+// account must not fall back to committing by rename only: the claims stay behind its
+// commits, and the next process that can link resumes from the newest claim, as if those
+// commits never happened (its files then take the names of those commits' files).
+TEST(PartitionCommitter, APermissionRefusedLinkIsNotALakeWithoutHardLinks) {
+  std::ifstream protected_hardlinks("/proc/sys/fs/protected_hardlinks");
+  int protect = 0;
+  protected_hardlinks >> protect;
+  if (::geteuid() != 0 || protect != 1) GTEST_SKIP() << "needs root (to run a child as another user) and fs.protected_hardlinks=1";
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  MustCommit(a.get(), steps[1]);
+  // The lake's folders are shared (writable by the other account), its files are root's.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (e.is_directory()) std::filesystem::permissions(e.path(), std::filesystem::perms::all);
+  }
+  std::filesystem::permissions(root, std::filesystem::perms::all);
+  // B, as user nobody: recovers and commits step 3, or refuses to.
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+    auto b = PartitionCommitter::Make(Options(root));
+    if (!b.ok()) ::_exit(4);
+    auto rb = (*b)->Recover();
+    if (!rb.ok()) {
+      std::fprintf(stderr, "B: %s\n", rb.status().ToString().c_str());
+      ::_exit(1);
+    }
+    if (rb->commit_seq != 2) ::_exit(5);
+    auto r = (*b)->Commit(steps[2].batch, steps[2].next_offset, steps[2].state);
+    if (!r.ok()) {
+      std::fprintf(stderr, "B: %s\n", r.status().ToString().c_str());
+      ::_exit(1);
+    }
+    ::_exit(0);  // committed
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  const int b_exit = WEXITSTATUS(status);
+  ASSERT_TRUE(b_exit == 0 || b_exit == 1) << b_exit;
+  // C, root again (links work): it must resume from B's commit if B committed.
+  auto c = MakeCommitter(Options(root));
+  RecoveredState rc = MustRecover(c.get());
+  if (b_exit == 0) {
+    EXPECT_EQ(rc.commit_seq, 3u) << "B's commit 3 is not seen: its rows are processed again";
+    EXPECT_EQ(rc.next_offset, steps[2].next_offset);
+  } else {
+    EXPECT_EQ(rc.commit_seq, 2u);
+    EXPECT_EQ(rc.next_offset, steps[1].next_offset);
+  }
 }
 
 // A lake written before claims has only the checkpoint file: it resumes from it, and claims
