@@ -336,7 +336,7 @@ Result<RecoveredState> PartitionCommitter::Recover() {
     if (hard_links_) {
       LS_ASSIGN_OR_RETURN(claims, Claims());
     }
-    const std::string path = claims.empty() ? checkpoint_path_ : ClaimPath(claims.back());
+    std::string path = claims.empty() ? checkpoint_path_ : ClaimPath(claims.back());
     std::string header;
     Result<std::optional<Checkpoint>> read = ReadCheckpoint(path, &header);
     if (!read.ok() && read.status().code() == StatusCode::kDataLoss) {
@@ -345,7 +345,20 @@ Result<RecoveredState> PartitionCommitter::Recover() {
     }
     LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint, std::move(read));
     if (!claims.empty() && !checkpoint) continue;  // gone since listed: read again
-    const uint64_t top = !claims.empty() ? claims.back() : checkpoint ? checkpoint->commit_seq : 0;
+    uint64_t top = !claims.empty() ? claims.back() : checkpoint ? checkpoint->commit_seq : 0;
+    // The copy further on than the newest claim: commits by rename alone came after the
+    // claims (lakestream before claims, e.g. a member of the group not yet upgraded). With
+    // claims the copy is only ever a committed checkpoint, so it is the partition's.
+    if (!claims.empty()) {
+      std::string copy_header;
+      Result<std::optional<Checkpoint>> copy = ReadCheckpoint(checkpoint_path_, &copy_header);
+      if (copy.ok() && copy->has_value() && copy_header != header && (*copy)->commit_seq > checkpoint->commit_seq) {
+        path = checkpoint_path_;
+        header = std::move(copy_header);
+        checkpoint = std::move(*copy);
+        top = std::max(top, checkpoint->commit_seq);
+      }
+    }
     if (checkpoint) {
       if (checkpoint->topic != options_.topic || checkpoint->partition != options_.partition) {
         return Status::DataLoss("checkpoint '" + path + "' belongs to topic '" + checkpoint->topic +

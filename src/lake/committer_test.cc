@@ -888,6 +888,31 @@ TEST(PartitionCommitter, ALakeWithoutClaimsResumes) {
   EXPECT_EQ(Snapshot(root), reference);
 }
 
+// lakestream before claims (a member of the group not upgraded yet, during a rolling upgrade)
+// commits by renaming its checkpoint over <partition> alone. The next owner with claims must
+// resume from that newer copy, not from the newest claim: that would process commit 2's
+// records again, into files named as commit 2's, which already exist (kept: its rows lost or
+// doubled wherever the two runs cut their commits differently).
+TEST(PartitionCommitter, ACommitByRenameAloneAfterTheClaimsIsResumed) {
+  const auto reference = ReferenceLake();
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  auto old = MakeCommitter(WithoutHardLinks(root));  // as the version before claims
+  EXPECT_EQ(MustRecover(old.get()).commit_seq, 1u);
+  MustCommit(old.get(), steps[1]);
+  auto c = MakeCommitter(Options(root));
+  RecoveredState rc = MustRecover(c.get());
+  EXPECT_EQ(rc.commit_seq, 2u);
+  EXPECT_EQ(rc.next_offset, steps[1].next_offset);
+  EXPECT_EQ(rc.state, steps[1].state);
+  MustCommit(c.get(), steps[2]);
+  EXPECT_EQ(Snapshot(root), reference);
+  EXPECT_EQ(MustRecover(MakeCommitter(Options(root)).get()).commit_seq, 3u);
+}
+
 // On a file system without hard links the rename of the checkpoint is the commit point, and
 // a zombie is stopped by the check before it.
 TEST(PartitionCommitter, WithoutHardLinksTheRenameIsTheCommitPoint) {
