@@ -33,8 +33,10 @@
 //     over this owner. This owner's next commit replaces its own fence (rename), so commit
 //     numbers and file names stay those of an uninterrupted run;
 //   - finishes pending renames whose temp exists (final present = done; neither = DataLoss);
-//   - deletes this partition's temp files not listed by the checkpoint (uncommitted attempts,
-//     none of which can be committed any more; other partitions' temp files are never touched);
+//   - deletes this partition's temp files numbered up to its fence and not listed by the
+//     checkpoint (uncommitted attempts, none of which can be committed any more; a higher
+//     number is a later owner's commit under way, should this process have been paused since
+//     its fence; other partitions' temp files are never touched);
 //   - returns {commit_seq, next_offset, state}: the caller restores state and seeks there.
 //
 // Invariants (tested in committer_test.cc):
