@@ -597,6 +597,9 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, K
   const std::string encoded = EncodeCheckpoint(checkpoint);
   attempt_header_ = std::string(CheckpointHeader(encoded));
   LS_RETURN_NOT_OK(MakeDirsDurable(ParentDir(checkpoint_path_)));
+  // A new file, never the old one truncated: after a failed commit the temp name may still
+  // be a link to a claim, which writing in place would change.
+  LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
   LS_RETURN_NOT_OK(WriteFileDurable(checkpoint_temp_path_, encoded));
   LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterCheckpointTemp, 0));
   LS_RETURN_NOT_OK(hard_links_ ? ClaimCommit(seq, attempt_header_) : RenameCommit(seq, attempt_header_));

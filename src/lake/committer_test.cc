@@ -868,6 +868,31 @@ TEST(PartitionCommitter, APermissionRefusedLinkIsNotALakeWithoutHardLinks) {
   }
 }
 
+// The checkpoint's temp name may still be a link to a claim after a failed commit (its
+// rename to the copy failed): the next checkpoint is a new file, never that claim rewritten.
+TEST(PartitionCommitter, TheNextCheckpointNeverRewritesAClaimInPlace) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  bool armed = false;
+  CrashHook hook = [&](CrashPoint point, size_t) {
+    if (armed && point == CrashPoint::kAfterCheckpointTemp) return Status::Unavailable("injected crash");
+    return Status::Ok();
+  };
+  auto c = MakeCommitter(Options(root, nullptr, hook));
+  MustRecover(c.get());
+  MustCommit(c.get(), steps[0]);
+  const std::string claim = root + "/_checkpoints/mta-turnstile/0.commits/000000000001";
+  const auto committed = ReadWholeFile(claim);
+  ASSERT_TRUE(committed.ok());
+  ASSERT_EQ(::link(claim.c_str(), (root + "/_checkpoints/mta-turnstile/.0.tmp").c_str()), 0);
+  armed = true;
+  ASSERT_FALSE(c->Commit(steps[1].batch, steps[1].next_offset, steps[1].state).ok());
+  auto after = ReadWholeFile(claim);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *committed);
+  EXPECT_EQ(MustRecover(MakeCommitter(Options(root)).get()).commit_seq, 1u);
+}
+
 // A lake written before claims has only the checkpoint file: it resumes from it, and claims
 // start with the next commit.
 TEST(PartitionCommitter, ALakeWithoutClaimsResumes) {
