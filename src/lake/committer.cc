@@ -55,6 +55,8 @@ const char* CrashPointName(CrashPoint point) {
     case CrashPoint::kAfterCheckpointTemp: return "after-checkpoint-temp";
     case CrashPoint::kAfterCheckpointRename: return "after-checkpoint-rename";
     case CrashPoint::kAfterFinalRename: return "after-final-rename";
+    case CrashPoint::kFailedCommitChecked: return "failed-commit-checked";
+    case CrashPoint::kRecoveryFenced: return "recovery-fenced";
   }
   return "?";
 }
@@ -320,7 +322,9 @@ Status PartitionCommitter::CheckSameJob(const Checkpoint& checkpoint) const {
   return Status::Ok();
 }
 
-Result<RecoveredState> PartitionCommitter::Recover() {
+Result<RecoveredState> PartitionCommitter::Recover() { return RecoverImpl(/*as_before=*/false); }
+
+Result<RecoveredState> PartitionCommitter::RecoverImpl(bool as_before) {
   ready_ = false;
   RecoveredState r;
   for (int attempt = 0;; ++attempt) {
@@ -359,6 +363,10 @@ Result<RecoveredState> PartitionCommitter::Recover() {
         top = std::max(top, checkpoint->commit_seq);
       }
     }
+    // After a failed commit: another owner that claimed since RecoverFailedCommit looked must
+    // not be fenced over (this process would resume from that owner's commit and then retry
+    // its own snapshot of the same records, and the owner's next commit would fail).
+    if (as_before && (top != claim_seq_ || header != checkpoint_header_)) return AnotherOwner(top);
     if (checkpoint) {
       if (checkpoint->topic != options_.topic || checkpoint->partition != options_.partition) {
         return Status::DataLoss("checkpoint '" + path + "' belongs to topic '" + checkpoint->topic +
@@ -374,6 +382,7 @@ Result<RecoveredState> PartitionCommitter::Recover() {
       if (!own) {
         LS_ASSIGN_OR_RETURN(bool fenced, Fence(path, top, header, claims));
         if (!fenced) continue;
+        LS_RETURN_NOT_OK(Hook(CrashPoint::kRecoveryFenced, 0));
       }
     } else {
       claim_seq_ = top;
@@ -466,13 +475,20 @@ Result<std::optional<CommitResult>> PartitionCommitter::RecoverFailedCommit() {
       checkpoint_header_ = header;
     }
   } else {
-    LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> on_disk, ReadCheckpoint(checkpoint_path_));
+    std::string header;
+    LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> on_disk, ReadCheckpoint(checkpoint_path_, &header));
     const uint64_t disk_seq = on_disk ? on_disk->commit_seq : 0;
     const bool passed = on_disk && disk_seq == attempt_seq_ && on_disk->next_offset == attempt_next_offset_;
     if (!passed && disk_seq != attempt_seq_ - 1) return AnotherOwner(disk_seq);
-    if (passed) done_checkpoint = std::move(on_disk);
+    if (passed) {
+      done_checkpoint = std::move(on_disk);
+      commit_seq_ = claim_seq_ = attempt_seq_;
+      checkpoint_header_ = header;
+    }
   }
-  LS_RETURN_NOT_OK(Recover().status());
+  LS_RETURN_NOT_OK(Hook(CrashPoint::kFailedCommitChecked, 0));
+  // Recovers only what was checked above: the partition may have changed hands since.
+  LS_RETURN_NOT_OK(RecoverImpl(/*as_before=*/true).status());
   if (!done_checkpoint) return std::optional<CommitResult>();
   CommitResult done;
   done.commit_seq = attempt_seq_;

@@ -135,6 +135,9 @@ enum class CrashPoint {
   kAfterCheckpointTemp,    // new checkpoint at its temp name, not yet renamed (not committed)
   kAfterCheckpointRename,  // committed; no temp file renamed yet
   kAfterFinalRename,       // committed; temp files 0..index renamed
+  // Not in Commit() (tests place other processes' steps here):
+  kFailedCommitChecked,    // RecoverFailedCommit read the claims, has not recovered yet
+  kRecoveryFenced,         // Recover() claimed its fence; nothing finished, swept or copied yet
 };
 const char* CrashPointName(CrashPoint point);
 
@@ -212,6 +215,10 @@ class PartitionCommitter {
 
  private:
   explicit PartitionCommitter(CommitterOptions options);
+  // Recover(); `as_before`: only if the partition's checkpoint (highest claim, or the copy)
+  // is still the one this committer last claimed (claim_seq_, checkpoint_header_), else
+  // FailedPrecondition and nothing fenced or touched (RecoverFailedCommit).
+  Result<RecoveredState> RecoverImpl(bool as_before);
   Result<CommitResult> CommitSteps(const CommitBatch& batch, KafkaOffset next_offset, std::string_view state,
                                    const std::optional<LastRecord>& last);
   Status Hook(CrashPoint point, size_t index) const;

@@ -781,6 +781,52 @@ TEST(PartitionCommitter, AFirstCommitsOrphanSweepSparesTheNextOwnersCommit) {
   EXPECT_EQ(lake, reference);
 }
 
+// A commit that failed before its claim (an IoError: the worker recovers and retries it once).
+// RecoverFailedCommit checks that no other owner claimed since, then recovers; if the group
+// handed the partition to B between the two, that recovery must not fence over B and resume
+// from B's commit: the worker would then retry its snapshot of records B already committed
+// (doubling them in the lake) and B's next commit would fail.
+TEST(PartitionCommitter, AFailedCommitsRecoveryDoesNotFenceOverTheNextOwner) {
+  const auto reference = ReferenceLake();
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  std::unique_ptr<PartitionCommitter> b;
+  bool armed = false;
+  CrashHook hook = [&](CrashPoint point, size_t) {
+    if (!armed) return Status::Ok();
+    if (point == CrashPoint::kAfterTempFiles) return Status::IoError("injected disk error");
+    if (point == CrashPoint::kFailedCommitChecked) {
+      armed = false;
+      b = MakeCommitter(Options(root));  // meanwhile the group gave the partition to B
+      EXPECT_EQ(MustRecover(b.get()).commit_seq, 1u);
+      MustCommit(b.get(), steps[1]);
+    }
+    return Status::Ok();
+  };
+  CommitterOptions a_options = Options(root, nullptr, hook);
+  a_options.owner = "a0a0a0a0";
+  auto a = MakeCommitter(a_options);
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  armed = true;
+  auto r = a->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
+  ASSERT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
+  auto failed = a->RecoverFailedCommit();
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(failed.status().code(), StatusCode::kFailedPrecondition) << failed.status().ToString();
+  if (failed.ok() && !failed->has_value()) {
+    // What the partition worker does next: commit the same snapshot again.
+    auto again = a->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
+    EXPECT_FALSE(again.ok()) << "A committed steps[1] again as commit " << again->commit_seq
+                             << ": its rows are in the lake twice";
+  }
+  auto rb = b->Commit(steps[2].batch, steps[2].next_offset, steps[2].state);
+  EXPECT_TRUE(rb.ok()) << "B, the owner, was fenced out: " << rb.status().ToString();
+  auto lake = Snapshot(root);
+  std::erase_if(lake, [](const auto& e) { return e.first.find(".a0a0a0a0.tmp") != std::string::npos; });
+  EXPECT_EQ(WithoutClaims(lake), WithoutClaims(reference));
+}
+
 // Each recovery claims the next number as its fence, a hard link to the same checkpoint. A
 // partition that gets no new records never commits, so nothing removed the older fences: one
 // more name and one more link to that file per start or rebalance, until link(2) refuses the
