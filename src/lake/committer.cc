@@ -410,11 +410,23 @@ Result<RecoveredState> PartitionCommitter::RecoverImpl(bool as_before) {
     if (r.has_checkpoint && hard_links_ && path != checkpoint_path_) {
       LS_ASSIGN_OR_RETURN(std::optional<std::string> copy, ReadCheckpointHeader(checkpoint_path_));
       if (copy.value_or("") != checkpoint_header_) {
+        // A copy of this committer's fence (no one else replaces it), not of `path`: that
+        // claim may be another owner's fence, replaced since by its commit, which lost to this
+        // fence (a copy of it would look further on than the claims to the next recovery).
+        const std::string fence = ClaimPath(claim_seq_);
         LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
-        LS_ASSIGN_OR_RETURN(LinkOutcome linked, LinkFile(path, checkpoint_temp_path_));
-        if (linked == LinkOutcome::kLinked) {
-          LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
-          LS_RETURN_NOT_OK(FsyncDir(ParentDir(checkpoint_path_)));
+        Result<LinkOutcome> linked = LinkFile(fence, checkpoint_temp_path_);
+        // The fence gone: a later owner fenced above it, and keeps the copy itself.
+        if (!linked.ok() && !PathExists(fence)) linked = LinkOutcome::kExists;
+        LS_ASSIGN_OR_RETURN(LinkOutcome outcome, std::move(linked));
+        if (outcome == LinkOutcome::kLinked) {
+          LS_ASSIGN_OR_RETURN(std::optional<std::string> linked_header, ReadCheckpointHeader(checkpoint_temp_path_));
+          if (linked_header.value_or("") == checkpoint_header_) {
+            LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
+            LS_RETURN_NOT_OK(FsyncDir(ParentDir(checkpoint_path_)));
+          } else {
+            LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
+          }
         }
       }
     }

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "lake/duckdb_util.h"
+#include "lake/fs_util.h"
 #include "lake/lake_test_util.h"
 #include "lake/layout.h"
 #include "lake/side_outputs.h"
@@ -825,6 +826,81 @@ TEST(PartitionCommitter, AFailedCommitsRecoveryDoesNotFenceOverTheNextOwner) {
   auto lake = Snapshot(root);
   std::erase_if(lake, [](const auto& e) { return e.first.find(".a0a0a0a0.tmp") != std::string::npos; });
   EXPECT_EQ(WithoutClaims(lake), WithoutClaims(reference));
+}
+
+// Recovery brings the copy <partition> up to date when it lags the claims. It must copy the
+// checkpoint it recovered, not whatever the claim it read names by then: that claim may be
+// a zombie's fence, which the zombie replaces with its commit a moment later (a commit that
+// fails: this recovery's fence is above it). Copied, that commit is "further on than the
+// newest claim" (the fence holding commit 2), so the next recovery resumed from it: its
+// files were never published and this recovery swept their temps (DataLoss for good).
+TEST(PartitionCommitter, TheCopyIsRefreshedFromTheRecoveredCheckpointNotALaterOne) {
+  const auto reference_lake = ReferenceLake();
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  const std::string dir = root + "/_checkpoints/mta-turnstile";
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  const std::string commit1 = *ReadWholeFile(dir + "/0");
+  auto b = MakeCommitter(Options(root));
+  EXPECT_EQ(MustRecover(b.get()).commit_seq, 1u);
+  MustCommit(b.get(), steps[1]);  // commit 2 over B's fence
+  CommitterOptions z_options = Options(root);
+  z_options.owner = "a0a0a0a0";
+  bool armed = false;
+  bool d_recovered = false;
+  z_options.crash_hook = [&](CrashPoint point, size_t) {
+    if (!armed || point != CrashPoint::kAfterCheckpointTemp) return Status::Ok();
+    armed = false;
+    // A's commit 1, paused since its claim, renames its checkpoint over <partition> at last:
+    // the copy lags the claims (commit 1).
+    EXPECT_TRUE(WriteFileDurable(dir + "/.stale", commit1).ok());
+    EXPECT_TRUE(RenameFile(dir + "/.stale", dir + "/0").ok());
+    // Meanwhile the group gave the partition to D. Right after D's fence (claim 4, commit 2),
+    // Z takes its next step: its checkpoint renamed over its fence, claim 3.
+    CommitterOptions d_options = Options(root, nullptr, [&](CrashPoint p, size_t) {
+      if (p == CrashPoint::kRecoveryFenced) {
+        EXPECT_TRUE(RenameFile(dir + "/.0.a0a0a0a0.tmp", dir + "/0.commits/000000000003").ok());
+      }
+      return Status::Ok();
+    });
+    d_options.owner = "d0d0d0d0";
+    auto d = MakeCommitter(d_options);
+    auto rd = d->Recover();
+    EXPECT_TRUE(rd.ok()) << rd.status().ToString();
+    if (rd.ok()) {
+      EXPECT_EQ(rd->commit_seq, 2u);
+    }
+    d_recovered = true;
+    return Status::Ok();  // D is killed before it commits
+  };
+  auto z = MakeCommitter(z_options);
+  EXPECT_EQ(MustRecover(z.get()).commit_seq, 2u);  // Z's fence: claim 3
+  armed = true;
+  EXPECT_FALSE(z->Commit(steps[2].batch, steps[2].next_offset, steps[2].state).ok());  // Z's claim lost
+  ASSERT_TRUE(d_recovered);
+  EXPECT_EQ(z->RecoverFailedCommit().status().code(), StatusCode::kFailedPrecondition);
+  // The next owner resumes from commit 2 (the newest claim: D's fence) and commits on.
+  auto e = MakeCommitter(Options(root));
+  auto re = e->Recover();
+  ASSERT_TRUE(re.ok()) << re.status().ToString();
+  EXPECT_EQ(re->commit_seq, 2u);
+  EXPECT_EQ(re->state, steps[1].state);
+  MustCommit(e.get(), steps[2]);
+  // The lake of an uninterrupted run, but for the numbers of the unused fences 3 (Z's) and
+  // 4 (D's): E's commit is 5; nothing of Z's commit 3 was published.
+  std::vector<std::string> lake, reference;
+  for (const auto& [rel, bytes] : Snapshot(root)) {
+    if (rel.starts_with("_checkpoints") || IsHidden(rel)) continue;
+    EXPECT_EQ(rel.find("-000000000003-"), std::string::npos) << rel;
+    lake.push_back(bytes);
+  }
+  for (const auto& [rel, bytes] : reference_lake) {
+    if (!rel.starts_with("_checkpoints")) reference.push_back(bytes);
+  }
+  EXPECT_EQ(lake, reference);
+  EXPECT_EQ(MustRecover(MakeCommitter(Options(root)).get()).commit_seq, 5u);
 }
 
 // Each recovery claims the next number as its fence, a hard link to the same checkpoint. A
