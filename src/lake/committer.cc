@@ -56,6 +56,7 @@ const char* CrashPointName(CrashPoint point) {
     case CrashPoint::kAfterCheckpointRename: return "after-checkpoint-rename";
     case CrashPoint::kAfterFinalRename: return "after-final-rename";
     case CrashPoint::kFailedCommitChecked: return "failed-commit-checked";
+    case CrashPoint::kRecoveryRead: return "recovery-read";
     case CrashPoint::kRecoveryFenced: return "recovery-fenced";
   }
   return "?";
@@ -122,7 +123,10 @@ Result<bool> PartitionCommitter::Fence(const std::string& path, uint64_t top, co
                                        const std::vector<uint64_t>& claims) {
   LS_RETURN_NOT_OK(MakeDirsDurable(claims_dir_));
   const std::string claim = ClaimPath(top + 1);
-  LS_ASSIGN_OR_RETURN(LinkOutcome outcome, LinkFile(path, claim));
+  Result<LinkOutcome> linked_file = LinkFile(path, claim);
+  // The claim read is gone (a newer commit or fence removed it since): read again.
+  if (!linked_file.ok() && !PathExists(path)) return false;
+  LS_ASSIGN_OR_RETURN(LinkOutcome outcome, std::move(linked_file));
   if (outcome == LinkOutcome::kExists) return false;
   if (outcome == LinkOutcome::kUnsupported) {
     // EPERM is also the answer of fs.protected_hardlinks to a process linking another user's
@@ -380,6 +384,7 @@ Result<RecoveredState> PartitionCommitter::RecoverImpl(bool as_before) {
       // This committer's own fence, still the highest claim, needs no other.
       const bool own = own_fence_ && top == claim_seq_ && header == checkpoint_header_;
       if (!own) {
+        LS_RETURN_NOT_OK(Hook(CrashPoint::kRecoveryRead, 0));
         LS_ASSIGN_OR_RETURN(bool fenced, Fence(path, top, header, claims));
         if (!fenced) continue;
         LS_RETURN_NOT_OK(Hook(CrashPoint::kRecoveryFenced, 0));

@@ -137,6 +137,7 @@ enum class CrashPoint {
   kAfterFinalRename,       // committed; temp files 0..index renamed
   // Not in Commit() (tests place other processes' steps here):
   kFailedCommitChecked,    // RecoverFailedCommit read the claims, has not recovered yet
+  kRecoveryRead,           // Recover() read the checkpoint it will fence with, not fenced yet
   kRecoveryFenced,         // Recover() claimed its fence; nothing finished, swept or copied yet
 };
 const char* CrashPointName(CrashPoint point);

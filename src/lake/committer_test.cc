@@ -903,6 +903,36 @@ TEST(PartitionCommitter, TheCopyIsRefreshedFromTheRecoveredCheckpointNotALaterOn
   EXPECT_EQ(MustRecover(MakeCommitter(Options(root)).get()).commit_seq, 5u);
 }
 
+// A recovery paused between reading the newest claim and fencing with it: meanwhile another
+// owner recovered and committed, removing that claim. The link of the claim read then finds
+// no file: read again (as when the claim is gone before it is read), not an IoError that
+// stops the job.
+TEST(PartitionCommitter, ARecoveryWhoseClaimWasRemovedBeforeItsFenceReadsAgain) {
+  const auto reference = ReferenceLake();
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  bool armed = true;
+  CommitterOptions b_options = Options(root, nullptr, [&](CrashPoint point, size_t) {
+    if (armed && point == CrashPoint::kRecoveryRead) {
+      armed = false;
+      auto c = MakeCommitter(Options(root));
+      EXPECT_EQ(MustRecover(c.get()).commit_seq, 1u);
+      MustCommit(c.get(), steps[1]);  // commit 2 over C's fence; claim 1 removed
+    }
+    return Status::Ok();
+  });
+  auto b = MakeCommitter(b_options);
+  auto rb = b->Recover();
+  ASSERT_TRUE(rb.ok()) << rb.status().ToString();
+  EXPECT_EQ(rb->commit_seq, 2u);
+  EXPECT_EQ(rb->state, steps[1].state);
+  MustCommit(b.get(), steps[2]);
+  EXPECT_EQ(WithoutClaims(Snapshot(root)), WithoutClaims(reference));
+}
+
 // Each recovery claims the next number as its fence, a hard link to the same checkpoint. A
 // partition that gets no new records never commits, so nothing removed the older fences: one
 // more name and one more link to that file per start or rebalance, until link(2) refuses the
