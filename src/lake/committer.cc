@@ -224,13 +224,17 @@ Status PartitionCommitter::FinishRenames(const std::vector<PendingFile>& pending
     // A rename leaves the temp or the final file, never both: a final file is done (a temp
     // beside it is another attempt's, which must not replace it; DeleteOrphans removes it).
     const bool done = PathExists(final);
+    // Its folder is fsynced whoever renamed it: a final file found here may have been renamed
+    // by an owner killed before its fsync, and a later commit must not become the newest
+    // claim while that rename could still be undone by a power loss (the temp file back,
+    // then deleted as an orphan numbered below the fence).
+    dirs.insert(ParentDir(final));
     if (!done && PathExists(temp)) {
       if (Status st = RenameFile(temp, final); !st.ok()) {
         // Renamed in between by the partition's previous owner, finishing its own commit.
         if (!PathExists(final)) return st;
       } else {
         ++*renamed;
-        dirs.insert(ParentDir(final));
       }
     } else if (!done) {
       return Status::DataLoss(
