@@ -984,6 +984,60 @@ TEST(PartitionCommitter, RecoveryMakesTheRenamesOfACrashedOwnerDurable) {
   }
 }
 
+// A commit failing with an IoError at each step, handled as the partition worker does:
+// RecoverFailedCommit, then the same snapshot committed again unless it happened. Commit 2 is
+// either the first after a recovery (it replaces the committer's fence) or a later one (it
+// links a new claim); the lake ends as an uninterrupted run's.
+TEST(PartitionCommitter, AFailedCommitIsRecoveredAndRetriedOnceAtEveryStep) {
+  const auto reference = ReferenceLake();
+  struct Point {
+    CrashPoint point;
+    size_t index;
+    bool happened;
+  };
+  for (const Point& p : {Point{CrashPoint::kAfterTempFiles, 0, false}, Point{CrashPoint::kAfterCheckpointTemp, 0, false},
+                         Point{CrashPoint::kAfterCheckpointRename, 0, true}, Point{CrashPoint::kAfterFinalRename, 0, true},
+                         Point{CrashPoint::kAfterFinalRename, 2, true}}) {
+    for (bool over_fence : {true, false}) {
+      SCOPED_TRACE(std::string(CrashPointName(p.point)) + " " + std::to_string(p.index) +
+                   (over_fence ? " over its fence" : " linked"));
+      std::string root = FreshTestDir();
+      auto steps = Steps();
+      bool armed = false;
+      CrashHook hook = [&](CrashPoint point, size_t index) {
+        if (armed && point == p.point && index == p.index) {
+          armed = false;
+          return Status::IoError("injected");
+        }
+        return Status::Ok();
+      };
+      std::unique_ptr<PartitionCommitter> a;
+      if (!over_fence) {
+        // Commit 1 by this committer (recovered from nothing): commit 2 links claim 2.
+        a = MakeCommitter(Options(root, nullptr, hook));
+        MustRecover(a.get());
+        MustCommit(a.get(), steps[0]);
+      } else {
+        auto first = MakeCommitter(Options(root));
+        MustRecover(first.get());
+        MustCommit(first.get(), steps[0]);
+        a = MakeCommitter(Options(root, nullptr, hook));
+        EXPECT_EQ(MustRecover(a.get()).commit_seq, 1u);
+      }
+      armed = true;
+      auto r = a->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
+      ASSERT_EQ(r.status().code(), StatusCode::kIoError);
+      auto failed = a->RecoverFailedCommit();
+      ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+      EXPECT_EQ(failed->has_value(), p.happened);
+      if (!failed->has_value()) MustCommit(a.get(), steps[1]);
+      MustCommit(a.get(), steps[2]);
+      EXPECT_EQ(WithoutClaims(Snapshot(root)), WithoutClaims(reference));
+      EXPECT_EQ(MustRecover(MakeCommitter(Options(root)).get()).commit_seq, 3u);
+    }
+  }
+}
+
 // Each recovery claims the next number as its fence, a hard link to the same checkpoint. A
 // partition that gets no new records never commits, so nothing removed the older fences: one
 // more name and one more link to that file per start or rebalance, until link(2) refuses the
