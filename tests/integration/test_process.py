@@ -10,6 +10,7 @@ import random
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 
@@ -706,6 +707,166 @@ def test_sigterm_with_the_broker_gone_exits_0_within_seconds(lakestream, source_
     s = json.loads(stats.read_text())
     assert s["records"] > 0 and s["interrupted"] is True
     assert checkpointed_records(lake, topic) == s["records"]
+
+
+def private_ports(n):
+    """`n` distinct ports free now, below the kernel's ephemeral range (32768-60999 here): a
+    broker restarted on a port inside it can find it taken as a connection's local port (its
+    own clients reconnect to it meanwhile). Not the bench broker's 29092/29093 (nor the test
+    broker's 19092/19093): one may start there while this test's broker is stopped."""
+    rng = random.SystemRandom()
+    candidates = [p for p in range(20000, 32000) if p not in (29092, 29093)]
+    while True:
+        ports = rng.sample(candidates, n)
+        sockets = [socket.socket() for _ in ports]
+        try:
+            for s, port in zip(sockets, ports):
+                s.bind(("127.0.0.1", port))
+            return ports
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+
+
+class StderrLines:
+    """A running process's stderr, read by a thread as it comes: (monotonic time, line)."""
+
+    def __init__(self, stream):
+        self.lines = []
+        self._thread = threading.Thread(target=lambda: self.lines.extend((time.monotonic(), l) for l in stream),
+                                        daemon=True)
+        self._thread.start()
+
+    def first(self, text):
+        """The time of the first line holding `text` so far, or None."""
+        return next((t for t, line in list(self.lines) if text in line), None)
+
+    def text(self):
+        """All of it, once the process has ended."""
+        self._thread.join(timeout=10)
+        return "".join(line for _, line in self.lines)
+
+
+def test_available_now_waits_out_a_broker_outage(lakestream, source_dir, week, tmp_path):
+    # A broker of its own, stopped under two available-now runs (each its own group and lake)
+    # until both lose their partitions (their group sessions end), then started again. A run
+    # waits while the cluster does not answer, for up to --connect-timeout of outage, past the
+    # wait it gives other members without progress (session.timeout.ms + 10 s), and finishes
+    # the exact lake once the cluster hands its partitions back. The other, with a 2 s
+    # --connect-timeout, fails (exit 1) naming the outage and the client's last error; its
+    # lake is then resumed to the same lake.
+    _, records = week
+    port, controller_port = private_ports(2)  # restarted on the same ports: below the ephemeral range
+    broker_dir = str(tmp_path / "broker")  # a new one each run
+    bootstrap = f"127.0.0.1:{port}"
+
+    def broker(action):
+        ports = ["--port", port, "--controller-port", controller_port] if action == "start" else []
+        lakestream.run("broker", action, "--dir", broker_dir, *ports, broker=False, timeout=180)
+
+    session_s = 6  # the broker's least (group.min.session.timeout.ms): the shortest outage that loses them
+    patience = session_s + 10
+    runs = {}
+    broker("start")
+    try:
+        topic = f"outage-{uuid.uuid4().hex[:8]}"
+        lakestream.run("topics", "create", topic, "--partitions", 4, "-X", f"bootstrap.servers={bootstrap}",
+                       broker=False)
+        lakestream.run("produce", "--source", f"{source_dir}/data/mta/turnstile_230603.csv.gz", "--topic", topic,
+                       "-X", f"bootstrap.servers={bootstrap}", broker=False, timeout=300)
+        # A first group query creates the group coordinator's topic (~1 s): the runs then
+        # join at once, and are held at about the same time.
+        lakestream.run("topics", "lag", topic, "--group", group(), "-X", f"bootstrap.servers={bootstrap}",
+                       broker=False)
+        for name, connect_timeout in (("waits", 60), ("fails", 2)):
+            with open(tmp_path / f"{name}.out", "w") as out:
+                proc = subprocess.Popen(
+                    [lakestream.binary, "process", "--topic", topic, "--group", group(), "--lake",
+                     str(tmp_path / name), "--trigger", "available-now", "--connect-timeout", str(connect_timeout),
+                     "--max-records-per-trigger", "2000", "--stats-json", str(tmp_path / f"{name}.json"),
+                     "-X", f"bootstrap.servers={bootstrap}", "-X", f"session.timeout.ms={session_s * 1000}",
+                     "-X", "heartbeat.interval.ms=500",
+                     # Paced, whatever this machine's speed: a fetch waits 50 ms on the broker (for
+                     # more bytes than the topic holds) and brings one record batch (~6,400 of the
+                     # week's ~39), with little fetched ahead; a checkpoint every batch.
+                     "-X", "fetch.wait.max.ms=50", "-X", "fetch.min.bytes=100000000",
+                     "-X", "max.partition.fetch.bytes=65536", "-X", "queued.min.messages=1000",
+                     "-X", "queued.max.messages.kbytes=256"],
+                    stdout=out, stderr=subprocess.PIPE, text=True)
+            runs[name] = (proc, StderrLines(proc.stderr))
+        # Mid-run: each run is held (SIGSTOP) once its first checkpoint is in its lake, until
+        # the broker has stopped (well within the group session): the outage lands before the
+        # run's end however the stop and this loop are scheduled.
+        held = {}
+        deadline = time.monotonic() + 60
+        while len(held) < len(runs):
+            for name, (proc, lines) in runs.items():
+                assert proc.poll() is None, f"{name} exited before its first checkpoint\n{lines.text()}"
+                if name not in held and streams.checkpoints(str(tmp_path / name), topic):
+                    proc.send_signal(signal.SIGSTOP)
+                    held[name] = time.monotonic()
+            assert time.monotonic() < deadline, "no checkpoint within 60 s"
+            time.sleep(0.01)
+        broker("stop")
+        for proc, _ in runs.values():
+            proc.send_signal(signal.SIGCONT)
+        # A run held longer than its group session would take it for a stall of its own.
+        assert time.monotonic() - min(held.values()) < session_s - 1, held
+        # Both lose their partitions when their session ends, and wait for them.
+        note = "not assigned to this process, not processed to the end in the lake: waiting for the group's other"
+        deadline = time.monotonic() + 60
+        while not all(lines.first(note) for _, lines in runs.values()):
+            for name, (proc, lines) in runs.items():
+                assert proc.poll() is None, f"{name} exited during the outage\n{lines.text()}"
+            assert time.monotonic() < deadline, "the runs did not wait for their lost partitions within 60 s"
+            time.sleep(0.05)
+        for name in runs:
+            assert checkpointed_records(str(tmp_path / name), topic) < WEEK_MESSAGES
+        # Past 2 s of outage, the wait without progress runs out: exit 1, naming the outage.
+        proc, lines = runs["fails"]
+        assert proc.wait(timeout=60) == 1, lines.text()
+        err = lines.text()
+        assert f"{topic}/0: assignment lost (session expired)" in err, err
+        parts = ", ".join(f"{topic}/{p}" for p in range(4))
+        head = f"lakestream: error: {parts}: not processed to the end by this run: the cluster did not answer for "
+        assert head in err, err
+        seconds, rest = err.split(head, 1)[1].split(" s while it waited for them (last error: ", 1)
+        assert int(seconds) >= patience, err
+        last_error, rest = rest.split("; --connect-timeout sets how long an outage is waited out). ", 1)
+        assert f"Connect to ipv4#127.0.0.1:{port} failed: Connection refused" in last_error, err
+        assert rest.startswith("When the cluster answers again, run again: it resumes from the lake's checkpoints"), err
+        # The other waits on, past the wait it gives other members without progress (where
+        # the first gave up).
+        waiting_since = runs["waits"][1].first(note)
+        while time.monotonic() < waiting_since + patience + 3:
+            assert runs["waits"][0].poll() is None, runs["waits"][1].text()
+            time.sleep(0.1)
+        broker("start")
+        # Meanwhile (the other rejoins its group, ~session.timeout.ms): the failed run's lake
+        # is resumed by a run of its own, to the exact lake.
+        expected = expected_week(records, 300, 300)
+        lakestream.run("process", "--topic", topic, "--group", group(), "--lake", str(tmp_path / "fails"),
+                       "--trigger", "available-now", "-X", f"bootstrap.servers={bootstrap}", broker=False)
+        assert_lake(str(tmp_path / "fails"), expected)
+        proc, lines = runs["waits"]
+        assert proc.wait(timeout=120) == 0, lines.text()
+        err = lines.text()
+        assert f"{topic}/0: assignment lost (session expired)" in err and "lakestream: error" not in err, err
+        assert_lake(str(tmp_path / "waits"), expected)
+        stats = json.loads((tmp_path / "waits.json").read_text())
+        # Counted as work: the records a lost assignment dropped uncommitted, read again.
+        assert stats["records"] == WEEK_MESSAGES + stats["records_dropped"]
+        assert (stats["bad"], stats["late"], stats["duplicates"]) == (0, 0, 0)
+        assert stats["rows_committed"] == sum(expected.values())
+    finally:
+        for proc, _ in runs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+                proc.wait()
+        broker("stop")
 
 
 def test_seed_wire_format_gives_the_same_lake(lakestream, source_dir, week, tmp_path):
