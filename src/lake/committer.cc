@@ -84,13 +84,16 @@ Status PartitionCommitter::CheckStillOwner() const {
   // has committed since, and committing now would roll the partition back over that
   // owner's commits. Not atomic with the rename (two owners committing in the same moment
   // are not excluded); claims are (ClaimCommit).
+  // With claims, the check for a commit by rename alone (a member not yet upgraded, which
+  // no fence stops): a copy further on than this committer's last commit. A copy behind it
+  // is no one's commit (a crash before the copy's rename, a zombie's late rename of it).
   // Usually the file is the one this committer last saw: its first line says so (length
   // and crc32 of the body) without reading and decoding the state.
   LS_ASSIGN_OR_RETURN(std::optional<std::string> header, ReadCheckpointHeader(checkpoint_path_));
   if (header.value_or("") == checkpoint_header_) return Status::Ok();
   LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> current, ReadCheckpoint(checkpoint_path_));
   const uint64_t on_disk = current ? current->commit_seq : 0;
-  if (on_disk == commit_seq_) return Status::Ok();
+  if (hard_links_ ? on_disk <= commit_seq_ : on_disk == commit_seq_) return Status::Ok();
   return AnotherOwner(on_disk);
 }
 
@@ -523,6 +526,11 @@ Result<std::optional<CommitResult>> PartitionCommitter::RecoverFailedCommit() {
 Status PartitionCommitter::ClaimCommit(uint64_t seq, const std::string& header) {
   LS_RETURN_NOT_OK(MakeDirsDurable(claims_dir_));
   const std::string claim = ClaimPath(seq);
+  // A commit by rename alone since (not atomic with the claim, as without hard links).
+  if (Status st = CheckStillOwner(); !st.ok()) {
+    if (st.code() == StatusCode::kFailedPrecondition) LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
+    return st;
+  }
   if (attempt_over_fence_) {
     // This committer's own fence: no one else writes that name (another owner fences above it).
     LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, claim));
@@ -590,9 +598,8 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, K
     LS_ASSIGN_OR_RETURN(std::vector<uint64_t> claims, Claims());
     const uint64_t top = claims.empty() ? 0 : claims.back();
     if (top != claim_seq_) return AnotherOwner(top);
-  } else {
-    LS_RETURN_NOT_OK(CheckStillOwner());
   }
+  LS_RETURN_NOT_OK(CheckStillOwner());
 
   // Step 1: temp files, fsynced, and their folders.
   std::set<std::string> temp_dirs;

@@ -26,7 +26,9 @@
 //
 // Recover() at task start (and after any failed Commit):
 //   - reads the checkpoint: the highest claim (none: the renamed copy, as lakes written
-//     before claims have only it; none either: the partition starts from the beginning);
+//     before claims have only it; none either: the partition starts from the beginning), or
+//     the copy if it is further on (commits by rename alone after the claims: a member not
+//     yet upgraded, or one whose link(2) was refused);
 //   - fences: claims the next commit number with a link to that same checkpoint (a claim
 //     whose number is above its checkpoint's commit_seq is a fence: it commits nothing new).
 //     From here any other owner's commit in flight fails its claim, so it can never land
@@ -57,7 +59,8 @@
 //       and a claim it wins below a higher one (a number whose claim was already removed)
 //       publishes nothing. On a file system without hard links (link(2) refused) the
 //       committer falls back to checking the checkpoint before renaming it, which leaves a
-//       moment in which two owners may both commit.
+//       moment in which two owners may both commit. A commit by rename alone (a member not
+//       yet upgraded) is seen the same way, by checking the copy before each claim.
 //
 // Thread-safety: none; a committer belongs to its partition task.
 #pragma once
@@ -190,13 +193,14 @@ class PartitionCommitter {
   // file). Must be called before the first Commit() and after a failed one. Idempotent.
   Result<RecoveredState> Recover();
 
-  // After Commit failed: the checkpoint on disk tells where it failed.
-  // - Still this committer's last one: before the commit point (the checkpoint rename); the
-  //   lake is recovered (orphans deleted) and nullopt says "not committed": the same
-  //   snapshot may be committed again.
-  // - The failed commit's own (its number and offset): after the commit point (an fsync of
-  //   the checkpoint folder, a rename of its files); recovery finishes it, and its files and
-  //   rows are returned: committing it again would double them.
+  // After Commit failed: the checkpoint on disk (the newest claim; without hard links the
+  // file <partition>) tells where it failed.
+  // - Still this committer's last one (or its fence): before the commit point (the claim;
+  //   without hard links the checkpoint rename); the lake is recovered (orphans deleted) and
+  //   nullopt says "not committed": the same snapshot may be committed again.
+  // - The failed commit's own (its header; without hard links its number and offset):
+  //   after the commit point (an fsync, the copy's rename, a rename of its files); recovery
+  //   finishes it, and its files and rows are returned: committing it again would double them.
   // - Another (a higher claim, or this number claimed by someone else): another process
   //   owns the partition now (this one is a zombie): FailedPrecondition, and nothing is
   //   touched.

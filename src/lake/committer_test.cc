@@ -759,6 +759,41 @@ TEST(PartitionCommitter, AClaimBelowANewerOneCommitsNothing) {
   EXPECT_EQ(rc.state, "state-3");
 }
 
+// The same with the copy behind the newest claim (a zombie's late rename of it, a crash
+// before it), so that the check of the copy does not stop the zombie: its claim does.
+TEST(PartitionCommitter, AClaimBelowANewerOneCommitsNothingWhateverTheCopy) {
+  std::string root = FreshTestDir();
+  const std::string copy = root + "/_checkpoints/mta-turnstile/0";
+  auto steps = Steps();
+  bool armed = false;
+  std::string commit_1;
+  CrashHook hook = [&](CrashPoint point, size_t) {
+    if (armed && point == CrashPoint::kAfterTempFiles) {
+      armed = false;
+      auto b = MakeCommitter(Options(root));
+      MustRecover(b.get());
+      MustCommit(b.get(), steps[1]);
+      MustCommit(b.get(), steps[2]);
+      std::ofstream(copy + ".old", std::ios::binary) << commit_1;  // a new file: the copy is a claim's link
+      std::filesystem::rename(copy + ".old", copy);
+    }
+    return Status::Ok();
+  };
+  auto a = MakeCommitter(Options(root, nullptr, hook));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  commit_1 = Snapshot(root).at("_checkpoints/mta-turnstile/0");
+  armed = true;
+  auto r = a->Commit(steps[1].batch, steps[1].next_offset, "zombie-state");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  EXPECT_EQ(ClaimsOf(root), (std::map<uint64_t, uint64_t>{{2, 2}, {3, 3}}));  // the zombie's claim 2
+  EXPECT_FALSE(std::filesystem::exists(root + "/_checkpoints/mta-turnstile/.0.tmp"));
+  RecoveredState rc = MustRecover(MakeCommitter(Options(root)).get());
+  EXPECT_EQ(rc.commit_seq, 3u);
+  EXPECT_EQ(rc.state, "state-3");
+}
+
 // A first commit deletes the partition's other temp files after publishing its own (its
 // recovery had no fence to claim). If the owner is paused right before that sweep while the
 // group hands the partition to C, C's commit 2 is claimed with its temp files still unrenamed
@@ -1193,6 +1228,35 @@ TEST(PartitionCommitter, ACommitByRenameAloneAfterTheClaimsIsResumed) {
   MustCommit(c.get(), steps[2]);
   EXPECT_EQ(Snapshot(root), reference);
   EXPECT_EQ(MustRecover(MakeCommitter(Options(root)).get()).commit_seq, 3u);
+}
+
+// A rolling upgrade the other way round: the owner with claims recovered (its fence holds
+// commit 2) while a member not yet upgraded, which owned the partition before, commits its
+// snapshot as commit 2 by rename alone. The owner's commit 2 must see that commit and fail,
+// as before claims (the check of the copy), not commit over it: its files were then taken
+// for the other member's files of the same names (kept as done) under its own checkpoint.
+TEST(PartitionCommitter, ACommitByRenameAloneAfterTheFenceFailsTheOwnersNextCommit) {
+  std::string root = FreshTestDir();
+  auto steps = Steps();
+  auto a = MakeCommitter(Options(root));
+  MustRecover(a.get());
+  MustCommit(a.get(), steps[0]);
+  auto old = MakeCommitter(WithoutHardLinks(root));  // as the version before claims
+  EXPECT_EQ(MustRecover(old.get()).commit_seq, 1u);
+  auto c = MakeCommitter(Options(root));
+  EXPECT_EQ(MustRecover(c.get()).commit_seq, 1u);
+  MustCommit(old.get(), steps[1]);  // the old member did not see the fence
+  Step other;  // c's snapshot: other records than the old member's
+  other.batch.Add(kTable, At(23, 0, 5), TableRow("OTHER", 1, At(23, 0, 5)));
+  other.next_offset = KafkaOffset{6};
+  other.state = "other-state";
+  auto r = c->Commit(other.batch, other.next_offset, other.state);
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+  // The old member's commit stands, whole.
+  RecoveredState rd = MustRecover(MakeCommitter(Options(root)).get());
+  EXPECT_EQ(rd.commit_seq, 2u);
+  EXPECT_EQ(rd.next_offset, steps[1].next_offset);
+  EXPECT_EQ(rd.state, steps[1].state);
 }
 
 // On a file system without hard links the rename of the checkpoint is the commit point, and
