@@ -364,7 +364,11 @@ Result<RecoveredState> PartitionCommitter::RecoverImpl(bool as_before) {
     // The copy further on than the newest claim: commits by rename alone came after the
     // claims (lakestream before claims, e.g. a member of the group not yet upgraded). With
     // claims the copy is only ever a committed checkpoint, so it is the partition's.
-    if (!claims.empty()) {
+    // Usually the copy is the same file (its header says so): not read in full then.
+    Result<std::optional<std::string>> copy_first_line =
+        claims.empty() ? Result<std::optional<std::string>>(std::optional<std::string>())
+                       : ReadCheckpointHeader(checkpoint_path_);
+    if (copy_first_line.ok() && copy_first_line->has_value() && **copy_first_line != header) {
       std::string copy_header;
       Result<std::optional<Checkpoint>> copy = ReadCheckpoint(checkpoint_path_, &copy_header);
       if (copy.ok() && copy->has_value() && copy_header != header && (*copy)->commit_seq > checkpoint->commit_seq) {
@@ -484,9 +488,13 @@ Result<std::optional<CommitResult>> PartitionCommitter::RecoverFailedCommit() {
   if (hard_links_) {
     LS_ASSIGN_OR_RETURN(std::vector<uint64_t> claims, Claims());
     const uint64_t top = claims.empty() ? 0 : claims.back();
-    std::string header;
-    LS_ASSIGN_OR_RETURN(std::optional<Checkpoint> claimed, ReadCheckpoint(ClaimPath(attempt_seq_), &header));
-    const bool passed = claimed && !attempt_header_.empty() && header == attempt_header_;
+    // Read in full only if it is the failed commit's checkpoint (its header says so).
+    LS_ASSIGN_OR_RETURN(std::optional<std::string> header, ReadCheckpointHeader(ClaimPath(attempt_seq_)));
+    std::optional<Checkpoint> claimed;
+    if (header && !attempt_header_.empty() && *header == attempt_header_) {
+      LS_ASSIGN_OR_RETURN(claimed, ReadCheckpoint(ClaimPath(attempt_seq_)));
+    }
+    const bool passed = claimed.has_value();
     // Not passed: the claim below it (or this committer's fence, still in place) is the
     // highest. Anything else was claimed by another owner.
     const uint64_t expected = passed || attempt_over_fence_ ? attempt_seq_ : attempt_seq_ - 1;
@@ -496,7 +504,7 @@ Result<std::optional<CommitResult>> PartitionCommitter::RecoverFailedCommit() {
       // Committed: not a fence of this committer any more; recovery fences after it.
       commit_seq_ = claim_seq_ = attempt_seq_;
       own_fence_ = false;
-      checkpoint_header_ = header;
+      checkpoint_header_ = attempt_header_;
     }
   } else {
     std::string header;
