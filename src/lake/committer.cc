@@ -333,6 +333,25 @@ Status PartitionCommitter::CheckSameJob(const Checkpoint& checkpoint) const {
   return Status::Ok();
 }
 
+Status PartitionCommitter::RefreshCopy() {
+  LS_ASSIGN_OR_RETURN(std::optional<std::string> copy, ReadCheckpointHeader(checkpoint_path_));
+  if (copy.value_or("") == checkpoint_header_) return Status::Ok();
+  // A copy of this committer's fence (no one else replaces it), not of the claim recovery
+  // read: that claim may be another owner's fence, replaced since by its commit, which lost
+  // to this fence (a copy of it would look further on than the claims to the next recovery).
+  const std::string fence = ClaimPath(claim_seq_);
+  LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
+  Result<LinkOutcome> linked = LinkFile(fence, checkpoint_temp_path_);
+  // The fence gone: a later owner fenced above it, and keeps the copy itself.
+  if (!linked.ok() && !PathExists(fence)) return Status::Ok();
+  LS_ASSIGN_OR_RETURN(LinkOutcome outcome, std::move(linked));
+  if (outcome != LinkOutcome::kLinked) return Status::Ok();
+  LS_ASSIGN_OR_RETURN(std::optional<std::string> linked_header, ReadCheckpointHeader(checkpoint_temp_path_));
+  if (linked_header.value_or("") != checkpoint_header_) return RemoveFileIfExists(checkpoint_temp_path_);
+  LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
+  return FsyncDir(ParentDir(checkpoint_path_));
+}
+
 Result<RecoveredState> PartitionCommitter::Recover() { return RecoverImpl(/*as_before=*/false); }
 
 Result<RecoveredState> PartitionCommitter::RecoverImpl(bool as_before) {
@@ -423,29 +442,7 @@ Result<RecoveredState> PartitionCommitter::RecoverImpl(bool as_before) {
     // Attempts numbered up to this owner's fence (without one, the next number).
     if (!orphans_left_) LS_RETURN_NOT_OK(DeleteOrphans(hard_links_ ? claim_seq_ : claim_seq_ + 1, &r.orphans_deleted));
     // The renamed copy, brought up to date if a crash came between a claim and its rename.
-    if (r.has_checkpoint && hard_links_ && path != checkpoint_path_) {
-      LS_ASSIGN_OR_RETURN(std::optional<std::string> copy, ReadCheckpointHeader(checkpoint_path_));
-      if (copy.value_or("") != checkpoint_header_) {
-        // A copy of this committer's fence (no one else replaces it), not of `path`: that
-        // claim may be another owner's fence, replaced since by its commit, which lost to this
-        // fence (a copy of it would look further on than the claims to the next recovery).
-        const std::string fence = ClaimPath(claim_seq_);
-        LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
-        Result<LinkOutcome> linked = LinkFile(fence, checkpoint_temp_path_);
-        // The fence gone: a later owner fenced above it, and keeps the copy itself.
-        if (!linked.ok() && !PathExists(fence)) linked = LinkOutcome::kExists;
-        LS_ASSIGN_OR_RETURN(LinkOutcome outcome, std::move(linked));
-        if (outcome == LinkOutcome::kLinked) {
-          LS_ASSIGN_OR_RETURN(std::optional<std::string> linked_header, ReadCheckpointHeader(checkpoint_temp_path_));
-          if (linked_header.value_or("") == checkpoint_header_) {
-            LS_RETURN_NOT_OK(RenameFile(checkpoint_temp_path_, checkpoint_path_));
-            LS_RETURN_NOT_OK(FsyncDir(ParentDir(checkpoint_path_)));
-          } else {
-            LS_RETURN_NOT_OK(RemoveFileIfExists(checkpoint_temp_path_));
-          }
-        }
-      }
-    }
+    if (r.has_checkpoint && hard_links_ && path != checkpoint_path_) LS_RETURN_NOT_OK(RefreshCopy());
     break;
   }
   ready_ = true;

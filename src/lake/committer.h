@@ -246,6 +246,9 @@ class PartitionCommitter {
   // Whether a file of this process's own can be hard-linked in the claims folder (link(2)'s
   // EPERM: a file system without hard links, or another user's file).
   Result<bool> CanLinkOwnFile() const;
+  // Recover's last step: the copy <partition> made this committer's fence's checkpoint, if
+  // it is not (a crash came between a claim and its rename).
+  Status RefreshCopy();
   // Step 2 with claims: the claim, the renamed copy, older claims removed.
   Status ClaimCommit(uint64_t seq, const std::string& header);
   // Step 2 without hard links: check, then rename (not one atomic step).
