@@ -138,6 +138,14 @@ void MustCommit(PartitionCommitter* c, const Step& s) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
 }
 
+// A committer that recovered the partition, then committed `first`.
+std::unique_ptr<PartitionCommitter> RecoveredAndCommitted(CommitterOptions options, const Step& first) {
+  auto c = MakeCommitter(std::move(options));
+  MustRecover(c.get());
+  MustCommit(c.get(), first);
+  return c;
+}
+
 // The lake after three uninterrupted commits.
 std::map<std::string, std::string> ReferenceLake(FileFormat format = FileFormat::kCsvGz) {
   std::string root = FreshTestDir() + "-reference";
@@ -298,9 +306,7 @@ TEST_P(CrashTest, RecoveryYieldsTheUninterruptedLake) {
     }
     return Status::Ok();
   };
-  auto first = MakeCommitter(Options(root, nullptr, hook));
-  MustRecover(first.get());
-  MustCommit(first.get(), steps[0]);
+  auto first = RecoveredAndCommitted(Options(root, nullptr, hook), steps[0]);
   armed = true;
   auto crashed = first->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
   ASSERT_FALSE(crashed.ok());
@@ -366,9 +372,7 @@ TEST(PartitionCommitter, WriterFailureMidFileLeavesOnlyAHiddenPartialFile) {
   auto steps = Steps();
   // Commit 1 writes 4 rows; the 6th row (second of commit 2's first file) fails.
   FailingWriterFactory failing(5);
-  auto first = MakeCommitter(Options(root, &failing));
-  MustRecover(first.get());
-  MustCommit(first.get(), steps[0]);
+  auto first = RecoveredAndCommitted(Options(root, &failing), steps[0]);
   auto crashed = first->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
   const std::string temp = "turnstile/date=2024-07-23/.part-mta-turnstile-p0-000000000002-0000.csv.gz.tmp";
   EXPECT_EQ(crashed.status().code(), StatusCode::kIoError);
@@ -396,9 +400,7 @@ TEST(PartitionCommitter, ReadersNeverSeeUncommittedFiles) {
     return armed && point == CrashPoint::kAfterCheckpointTemp ? Status::Unavailable("crash")
                                                               : Status::Ok();
   };
-  auto c = MakeCommitter(Options(root, nullptr, hook, FileFormat::kParquet));
-  MustRecover(c.get());
-  MustCommit(c.get(), steps[0]);
+  auto c = RecoveredAndCommitted(Options(root, nullptr, hook, FileFormat::kParquet), steps[0]);
   armed = true;
   ASSERT_FALSE(c->Commit(steps[1].batch, steps[1].next_offset, steps[1].state).ok());
 
@@ -477,9 +479,7 @@ TEST(PartitionCommitter, RecoveryDeletesOnlyThisPartitionsOrphans) {
 TEST(PartitionCommitter, CorruptCheckpointIsDataLoss) {
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto c = MakeCommitter(Options(root));
-  MustRecover(c.get());
-  MustCommit(c.get(), steps[0]);
+  auto c = RecoveredAndCommitted(Options(root), steps[0]);
   // The copy beside the claims is only a copy: recovery reads the claim, and repairs the copy.
   const std::string claim = root + "/_checkpoints/mta-turnstile/0.commits/000000000001";
   const auto committed = ReadWholeFile(claim);
@@ -621,9 +621,7 @@ TEST(PartitionCommitter, RebalancedOwnersSeeTheSameResult) {
   const auto reference = ReferenceLake();
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
   MustCommit(a.get(), steps[1]);
   a.reset();  // partition revoked after its final commit
 
@@ -655,9 +653,7 @@ TEST(PartitionCommitter, ZombieOwnerCannotCommitOverTheNextOwner) {
   const auto reference = ReferenceLake();
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
 
   auto b = MakeCommitter(Options(root));  // the group gave the partition to B
   EXPECT_EQ(MustRecover(b.get()).commit_seq, 1u);
@@ -704,9 +700,7 @@ TEST(PartitionCommitter, ACommitInFlightCannotLandAfterTheNextOwnerRecovered) {
     };
     CommitterOptions zombie_options = Options(root, nullptr, hook);
     zombie_options.owner = "a0a0a0a0";
-    auto a = MakeCommitter(zombie_options);
-    MustRecover(a.get());
-    MustCommit(a.get(), steps[0]);
+    auto a = RecoveredAndCommitted(zombie_options, steps[0]);
     armed = true;
     Step zombie;
     zombie.batch.Add(kTable, At(23, 0, 5), TableRow("ZOMBIE", 1, At(23, 0, 5)));
@@ -737,17 +731,13 @@ TEST(PartitionCommitter, AClaimBelowANewerOneCommitsNothing) {
   CrashHook hook = [&](CrashPoint point, size_t) {
     if (armed && point == CrashPoint::kAfterTempFiles) {
       armed = false;
-      auto b = MakeCommitter(Options(root));
-      MustRecover(b.get());
-      MustCommit(b.get(), steps[1]);
+      auto b = RecoveredAndCommitted(Options(root), steps[1]);
       MustCommit(b.get(), steps[2]);
       EXPECT_EQ(ClaimsOf(root), (std::map<uint64_t, uint64_t>{{3, 3}}));  // 2 removed
     }
     return Status::Ok();
   };
-  auto a = MakeCommitter(Options(root, nullptr, hook));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root, nullptr, hook), steps[0]);
   armed = true;
   auto r = a->Commit(steps[1].batch, steps[1].next_offset, "zombie-state");
   ASSERT_FALSE(r.ok());
@@ -770,18 +760,14 @@ TEST(PartitionCommitter, AClaimBelowANewerOneCommitsNothingWhateverTheCopy) {
   CrashHook hook = [&](CrashPoint point, size_t) {
     if (armed && point == CrashPoint::kAfterTempFiles) {
       armed = false;
-      auto b = MakeCommitter(Options(root));
-      MustRecover(b.get());
-      MustCommit(b.get(), steps[1]);
+      auto b = RecoveredAndCommitted(Options(root), steps[1]);
       MustCommit(b.get(), steps[2]);
       std::ofstream(copy + ".old", std::ios::binary) << commit_1;  // a new file: the copy is a claim's link
       std::filesystem::rename(copy + ".old", copy);
     }
     return Status::Ok();
   };
-  auto a = MakeCommitter(Options(root, nullptr, hook));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root, nullptr, hook), steps[0]);
   commit_1 = Snapshot(root).at("_checkpoints/mta-turnstile/0");
   armed = true;
   auto r = a->Commit(steps[1].batch, steps[1].next_offset, "zombie-state");
@@ -859,9 +845,7 @@ TEST(PartitionCommitter, AFailedCommitsRecoveryDoesNotFenceOverTheNextOwner) {
   };
   CommitterOptions a_options = Options(root, nullptr, hook);
   a_options.owner = "a0a0a0a0";
-  auto a = MakeCommitter(a_options);
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(a_options, steps[0]);
   armed = true;
   auto r = a->Commit(steps[1].batch, steps[1].next_offset, steps[1].state);
   ASSERT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
@@ -892,9 +876,7 @@ TEST(PartitionCommitter, TheCopyIsRefreshedFromTheRecoveredCheckpointNotALaterOn
   std::string root = FreshTestDir();
   auto steps = Steps();
   const std::string dir = root + "/_checkpoints/mta-turnstile";
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
   const std::string commit1 = *ReadWholeFile(dir + "/0");
   auto b = MakeCommitter(Options(root));
   EXPECT_EQ(MustRecover(b.get()).commit_seq, 1u);
@@ -964,9 +946,7 @@ TEST(PartitionCommitter, ARecoveryWhoseClaimWasRemovedBeforeItsFenceReadsAgain) 
   const auto reference = ReferenceLake();
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
   bool armed = true;
   CommitterOptions b_options = Options(root, nullptr, [&](CrashPoint point, size_t) {
     if (armed && point == CrashPoint::kRecoveryRead) {
@@ -1053,9 +1033,7 @@ TEST(PartitionCommitter, AFailedCommitIsRecoveredAndRetriedOnceAtEveryStep) {
         MustRecover(a.get());
         MustCommit(a.get(), steps[0]);
       } else {
-        auto first = MakeCommitter(Options(root));
-        MustRecover(first.get());
-        MustCommit(first.get(), steps[0]);
+        auto first = RecoveredAndCommitted(Options(root), steps[0]);
         a = MakeCommitter(Options(root, nullptr, hook));
         EXPECT_EQ(MustRecover(a.get()).commit_seq, 1u);
       }
@@ -1080,9 +1058,7 @@ TEST(PartitionCommitter, AFailedCommitIsRecoveredAndRetriedOnceAtEveryStep) {
 TEST(PartitionCommitter, RecoveriesOfAnIdlePartitionKeepTheClaimsFew) {
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
   for (int run = 0; run < 10; ++run) {
     auto c = MakeCommitter(Options(root));
     RecoveredState r = MustRecover(c.get());
@@ -1114,9 +1090,7 @@ TEST(PartitionCommitter, APermissionRefusedLinkIsNotALakeWithoutHardLinks) {
   if (::geteuid() != 0 || protect != 1) GTEST_SKIP() << "needs root (to run a child as another user) and fs.protected_hardlinks=1";
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
   MustCommit(a.get(), steps[1]);
   // The lake's folders are shared (writable by the other account), its files are root's.
   for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
@@ -1170,9 +1144,7 @@ TEST(PartitionCommitter, TheNextCheckpointNeverRewritesAClaimInPlace) {
     if (armed && point == CrashPoint::kAfterCheckpointTemp) return Status::Unavailable("injected crash");
     return Status::Ok();
   };
-  auto c = MakeCommitter(Options(root, nullptr, hook));
-  MustRecover(c.get());
-  MustCommit(c.get(), steps[0]);
+  auto c = RecoveredAndCommitted(Options(root, nullptr, hook), steps[0]);
   const std::string claim = root + "/_checkpoints/mta-turnstile/0.commits/000000000001";
   const auto committed = ReadWholeFile(claim);
   ASSERT_TRUE(committed.ok());
@@ -1191,9 +1163,7 @@ TEST(PartitionCommitter, ALakeWithoutClaimsResumes) {
   const auto reference = ReferenceLake();
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(WithoutHardLinks(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(WithoutHardLinks(root), steps[0]);
   MustCommit(a.get(), steps[1]);
   EXPECT_FALSE(std::filesystem::exists(root + "/_checkpoints/mta-turnstile/0.commits"));
   auto b = MakeCommitter(Options(root));
@@ -1214,9 +1184,7 @@ TEST(PartitionCommitter, ACommitByRenameAloneAfterTheClaimsIsResumed) {
   const auto reference = ReferenceLake();
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
   auto old = MakeCommitter(WithoutHardLinks(root));  // as the version before claims
   EXPECT_EQ(MustRecover(old.get()).commit_seq, 1u);
   MustCommit(old.get(), steps[1]);
@@ -1238,9 +1206,7 @@ TEST(PartitionCommitter, ACommitByRenameAloneAfterTheClaimsIsResumed) {
 TEST(PartitionCommitter, ACommitByRenameAloneAfterTheFenceFailsTheOwnersNextCommit) {
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
   auto old = MakeCommitter(WithoutHardLinks(root));  // as the version before claims
   EXPECT_EQ(MustRecover(old.get()).commit_seq, 1u);
   auto c = MakeCommitter(Options(root));
@@ -1265,9 +1231,7 @@ TEST(PartitionCommitter, WithoutHardLinksTheRenameIsTheCommitPoint) {
   const auto reference = ReferenceLake();
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(WithoutHardLinks(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(WithoutHardLinks(root), steps[0]);
   auto b = MakeCommitter(WithoutHardLinks(root));
   EXPECT_EQ(MustRecover(b.get()).commit_seq, 1u);
   MustCommit(b.get(), steps[1]);
@@ -1344,9 +1308,7 @@ TEST(PartitionCommitter, RecoverRefusesACheckpointOfAnotherSourceOrOutput) {
 TEST(PartitionCommitter, RecoveryKeepsAFinalFileOverAStaleTempOfTheSameName) {
   std::string root = FreshTestDir();
   auto steps = Steps();
-  auto a = MakeCommitter(Options(root));
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
+  auto a = RecoveredAndCommitted(Options(root), steps[0]);
   MustCommit(a.get(), steps[1]);
   const auto committed = Snapshot(root);
   auto checkpoint = ReadCheckpoint(a->checkpoint_path());
@@ -1367,12 +1329,8 @@ TEST(PartitionCommitter, ZombieStopsBeforeWritingAnything) {
   auto steps = Steps();
   CommitterOptions zombie_options = Options(root);
   zombie_options.owner = "a0a0a0a0";
-  auto a = MakeCommitter(zombie_options);
-  MustRecover(a.get());
-  MustCommit(a.get(), steps[0]);
-  auto b = MakeCommitter(Options(root));
-  MustRecover(b.get());
-  MustCommit(b.get(), steps[1]);
+  auto a = RecoveredAndCommitted(zombie_options, steps[0]);
+  auto b = RecoveredAndCommitted(Options(root), steps[1]);
   const auto before = Snapshot(root);
   auto r = a->Commit(steps[2].batch, steps[2].next_offset, steps[2].state);
   ASSERT_FALSE(r.ok());
