@@ -121,6 +121,11 @@ def test_configured_partitioner_is_used():
     want = {k: (java_murmur2(k.encode()) & 0x7FFFFFFF) % 3 for _, k, _ in got}
     assert {(p, k) for p, k, _ in got} == {(p, k) for k, p in want.items()}
     assert len(set(want.values())) == 3, "every partition got messages"
+    # In replay order within each partition.
+    expected, _ = mta_expect.replay([SUBSET])
+    for part in range(3):
+        sent = [m["TIMESTAMP"] for m in expected if want[f'{m["CA"]},{m["UNIT"]},{m["SCP"]}'] == part]
+        assert [v.split(",")[12] for p, _, v in got if p == part] == sent
 
 
 def test_seed_and_json_formats(tmp_path):
