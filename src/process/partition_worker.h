@@ -98,10 +98,9 @@ class PartitionWorker final : public stream::SideOutput {
   size_t pending_rows() const { return task_->Stats().pending_rows; }
   // The closed-window rows held call for a commit: at least `max_pending_rows`, and at least
   // as many as the open windows' cells. Each commit writes the whole state to the
-  // checkpoint, and with many windows per record (a day sliding by a minute) the state is
-  // far larger than 60,000 rows: committing that often rewrote it for every few rows (a
-  // 2-hour window sliding by a minute spent most of its time on checkpoints of ~30 MB).
-  // Held output then stays below the state's own size.
+  // checkpoint; where the state is larger than 60,000 rows (long windows over many groups),
+  // committing that often would rewrite it for every few rows. Held output then stays
+  // below the state's own size.
   bool OutputDue(size_t max_pending_rows) const {
     const stream::TaskStats s = task_->Stats();
     return s.pending_rows >= std::max(max_pending_rows, s.open_cells);

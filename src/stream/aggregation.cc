@@ -1,5 +1,6 @@
 #include "stream/aggregation.h"
 
+#include <fmt/format.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -371,18 +372,18 @@ uint32_t AggregationState::InternGroup(const std::vector<FieldValue>& fields) {
   return groups_.Add(std::string(key), std::move(values));
 }
 
-AggregationState::OpenWindow& AggregationState::WindowAt(int64_t start) {
-  auto it = windows_.lower_bound(start);
-  if (it != windows_.end() && it->first == start) return it->second;
-  OpenWindow w;
-  if (!spare_windows_.empty()) {
-    w = std::move(spare_windows_.back());
-    spare_windows_.pop_back();
+AggregationState::Pane& AggregationState::PaneAt(int64_t start) {
+  auto it = panes_.lower_bound(start);
+  if (it != panes_.end() && it->first == start) return it->second;
+  Pane p;
+  if (!spare_panes_.empty()) {
+    p = std::move(spare_panes_.back());
+    spare_panes_.pop_back();
   }
-  return windows_.emplace_hint(it, start, std::move(w))->second;
+  return panes_.emplace_hint(it, start, std::move(p))->second;
 }
 
-Accumulator* AggregationState::Cell(OpenWindow& w, uint32_t group) {
+Accumulator* AggregationState::Cell(Pane& w, uint32_t group) {
   if (w.cell_of_group.size() <= group) w.cell_of_group.resize(groups_.id_limit(), GroupTable::kNone);
   uint32_t& cell = w.cell_of_group[group];
   if (cell == GroupTable::kNone) {
@@ -395,11 +396,9 @@ Accumulator* AggregationState::Cell(OpenWindow& w, uint32_t group) {
 }
 
 void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
-  WindowRange range = WindowsContaining(t, plan_->window);
-  if (range.empty()) return;
   const uint32_t group = InternGroup(fields);
-  for (Window win : range) {
-    Accumulator* acc = Cell(WindowAt(win.start), group);
+  {
+    Accumulator* acc = Cell(PaneAt(FloorDiv(t.seconds, pane_size_) * pane_size_), group);
     for (const AggregatePlan& a : plan_->aggregates) {
       if (a.field < 0) {
         ++acc->n;
@@ -454,7 +453,102 @@ void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
   }
 }
 
-void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out) {
+void AggregationState::Merge(const Pane& from, Pane* into) {
+  const size_t n_aggs = plan_->aggregates.size();
+  for (uint32_t cell = 0; cell < from.group_of_cell.size(); ++cell) {
+    const Accumulator* src = &from.accumulators[static_cast<size_t>(cell) * n_aggs];
+    Accumulator* acc = Cell(*into, from.group_of_cell[cell]);
+    for (size_t k = 0; k < n_aggs; ++k, ++acc, ++src) {
+      const AggregatePlan& a = plan_->aggregates[k];
+      const bool is_double = a.type == ColumnType::kDouble;
+      // As Add does record by record: integer sums wrap; min and max take a side only if
+      // it saw a value (n > 0).
+      switch (a.function) {
+        case AggregateFunction::kCount:
+          break;
+        case AggregateFunction::kSum:
+        case AggregateFunction::kAvg:
+          acc->i = static_cast<int64_t>(static_cast<uint64_t>(acc->i) + static_cast<uint64_t>(src->i));
+          acc->d += src->d;
+          break;
+        case AggregateFunction::kMin:
+          if (src->n > 0 && (acc->n == 0 || (is_double ? src->d < acc->d : src->i < acc->i))) {
+            acc->i = src->i;
+            acc->d = src->d;
+          }
+          break;
+        case AggregateFunction::kMax:
+          if (src->n > 0 && (acc->n == 0 || (is_double ? src->d > acc->d : src->i > acc->i))) {
+            acc->i = src->i;
+            acc->d = src->d;
+          }
+          break;
+      }
+      acc->n += src->n;
+    }
+  }
+}
+
+void AggregationState::Clear(Pane& p) {
+  for (uint32_t g : p.group_of_cell) {
+    groups_.Release(g);
+    p.cell_of_group[g] = GroupTable::kNone;
+  }
+  p.group_of_cell.clear();
+  p.accumulators.clear();
+}
+
+void AggregationState::Recycle(Pane&& p) {
+  if (spare_panes_.size() < kMaxSparePanes) spare_panes_.push_back(std::move(p));
+}
+
+int64_t AggregationState::FirstWindowOf(int64_t pane_start) const {
+  return WindowsContaining(EventTime{pane_start}, plan_->window).front().start;
+}
+
+int64_t AggregationState::LastWindowOf(int64_t pane_start) const {
+  return FloorDiv(pane_start, plan_->window.slide) * plan_->window.slide;
+}
+
+std::optional<int64_t> AggregationState::NextWindowStart() const {
+  std::optional<int64_t> next;
+  if (!panes_.empty()) {
+    // The first window of the earliest pane not emitted yet: every pane kept is in one.
+    int64_t start = FirstWindowOf(panes_.begin()->first);
+    if (emitted_end_) start = std::max(start, *emitted_end_ - plan_->window.size + plan_->window.slide);
+    next = start;
+  }
+  if (!legacy_windows_.empty()) next = std::min(next.value_or(INT64_MAX), legacy_windows_.begin()->first);
+  return next;
+}
+
+size_t AggregationState::open_windows() const {
+  // The panes' windows not emitted yet are runs of window starts, ascending with the
+  // panes: counted as their union, plus the restored windows outside it.
+  const int64_t slide = plan_->window.slide;
+  std::vector<std::pair<int64_t, int64_t>> runs;  // [first, last] window starts
+  for (const auto& [start, pane] : panes_) {
+    int64_t first = FirstWindowOf(start);
+    if (emitted_end_) first = std::max(first, *emitted_end_ - plan_->window.size + slide);
+    const int64_t last = LastWindowOf(start);
+    if (first > last) continue;
+    if (!runs.empty() && first <= runs.back().second + slide) {
+      runs.back().second = std::max(runs.back().second, last);
+    } else {
+      runs.emplace_back(first, last);
+    }
+  }
+  size_t n = 0;
+  for (const auto& [first, last] : runs) n += static_cast<size_t>((last - first) / slide + 1);
+  for (const auto& [start, window] : legacy_windows_) {
+    auto run = std::upper_bound(runs.begin(), runs.end(), start,
+                                [](int64_t s, const std::pair<int64_t, int64_t>& r) { return s < r.first; });
+    if (run == runs.begin() || std::prev(run)->second < start) ++n;
+  }
+  return n;
+}
+
+void AggregationState::EmitWindow(int64_t start, Pane& w, ClosedRows* out) {
   std::vector<EmitItem>& order = emit_order_;  // reused: one window after another
   order.clear();
   for (uint32_t cell = 0; cell < w.group_of_cell.size(); ++cell) {
@@ -474,12 +568,7 @@ void AggregationState::EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out)
     out->accumulators_.insert(out->accumulators_.end(), acc, acc + n_aggs);
   }
   out->windows_.push_back(ClosedRows::Window{start, out->groups_.size()});
-  for (uint32_t g : w.group_of_cell) {
-    groups_.Release(g);
-    w.cell_of_group[g] = GroupTable::kNone;  // emptied for reuse (CloseUpTo)
-  }
-  w.group_of_cell.clear();
-  w.accumulators.clear();
+  Clear(w);  // emptied for reuse (CloseUpTo)
 }
 
 uint64_t ClosedRows::Serial::Next() {
@@ -558,20 +647,47 @@ void ClosedRows::ForEachWindow(const std::function<void(int64_t, size_t, size_t)
 }
 
 size_t AggregationState::CloseUpTo(int64_t watermark, ClosedRows* out) {
+  const WindowSpec& spec = plan_->window;
   size_t closed = 0;
-  while (!windows_.empty() && IsClosed(windows_.begin()->first + plan_->window.size, watermark)) {
-    auto it = windows_.begin();
-    EmitWindow(it->first, it->second, out);
-    if (spare_windows_.size() < kMaxSpareWindows) spare_windows_.push_back(std::move(it->second));
-    windows_.erase(it);
+  for (std::optional<int64_t> start = NextWindowStart(); start && IsClosed(*start + spec.size, watermark);
+       start = NextWindowStart()) {
+    if (spec.size == spec.slide && legacy_windows_.empty()) {
+      // Tumbling: the pane is the window.
+      auto it = panes_.begin();
+      EmitWindow(it->first, it->second, out);
+      Recycle(std::move(it->second));
+      panes_.erase(it);
+    } else {
+      const int64_t end = *start + spec.size;
+      for (auto it = panes_.lower_bound(*start); it != panes_.end() && it->first < end; ++it) {
+        Merge(it->second, &merged_);
+      }
+      if (auto it = legacy_windows_.find(*start); it != legacy_windows_.end()) {
+        Merge(it->second, &merged_);
+        Clear(it->second);
+        legacy_windows_.erase(it);
+      }
+      EmitWindow(*start, merged_, out);
+      // Panes whose last window this was (or an earlier one) are done.
+      while (!panes_.empty() && LastWindowOf(panes_.begin()->first) <= *start) {
+        Clear(panes_.begin()->second);
+        Recycle(std::move(panes_.begin()->second));
+        panes_.erase(panes_.begin());
+      }
+    }
+    emitted_end_ = *start + spec.size;
     ++closed;
   }
   return closed;
 }
 
 std::optional<int64_t> AggregationState::last_end() const {
-  if (windows_.empty()) return std::nullopt;
-  return windows_.rbegin()->first + plan_->window.size;
+  std::optional<int64_t> last;
+  if (!panes_.empty()) last = LastWindowOf(panes_.rbegin()->first) + plan_->window.size;
+  if (!legacy_windows_.empty()) {
+    last = std::max(last.value_or(INT64_MIN), legacy_windows_.rbegin()->first + plan_->window.size);
+  }
+  return last;
 }
 
 void AggregationState::Save(ByteWriter& w) const {
@@ -584,26 +700,34 @@ void AggregationState::Save(ByteWriter& w) const {
   for (uint32_t id = 0; id < groups_.id_limit(); ++id) {
     if (groups_.in_use(id)) w.PutRow(groups_.values(id));
   }
-  w.U32(static_cast<uint32_t>(windows_.size()));
   const size_t n_aggs = plan_->aggregates.size();
-  for (const auto& [start, win] : windows_) {
-    w.I64(start);
-    w.U32(static_cast<uint32_t>(win.group_of_cell.size()));
-    for (size_t cell = 0; cell < win.group_of_cell.size(); ++cell) {
-      w.U32(dense[win.group_of_cell[cell]]);
-      for (size_t k = 0; k < n_aggs; ++k) {
-        const Accumulator& a = win.accumulators[cell * n_aggs + k];
-        w.I64(a.i);
-        w.F64(a.d);
-        w.I64(a.n);
+  auto put = [&](const std::map<int64_t, Pane>& panes) {
+    w.U32(static_cast<uint32_t>(panes.size()));
+    for (const auto& [start, pane] : panes) {
+      w.I64(start);
+      w.U32(static_cast<uint32_t>(pane.group_of_cell.size()));
+      for (size_t cell = 0; cell < pane.group_of_cell.size(); ++cell) {
+        w.U32(dense[pane.group_of_cell[cell]]);
+        for (size_t k = 0; k < n_aggs; ++k) {
+          const Accumulator& a = pane.accumulators[cell * n_aggs + k];
+          w.I64(a.i);
+          w.F64(a.d);
+          w.I64(a.n);
+        }
       }
     }
-  }
+  };
+  put(panes_);
+  w.U8(emitted_end_ ? 1 : 0);
+  w.I64(emitted_end_.value_or(0));
+  put(legacy_windows_);
 }
 
-Status AggregationState::Load(ByteReader& r) {
+Status AggregationState::Load(ByteReader& r, uint32_t version) {
   groups_ = GroupTable();
-  windows_.clear();
+  panes_.clear();
+  legacy_windows_.clear();
+  emitted_end_.reset();
   uint32_t n_groups = 0;
   LS_RETURN_NOT_OK(r.U32(&n_groups));
   if (n_groups > r.remaining()) return Status::DataLoss("checkpoint: group count exceeds its size");
@@ -620,38 +744,58 @@ Status AggregationState::Load(ByteReader& r) {
     if (groups_.Find(key) != GroupTable::kNone) return Status::DataLoss("checkpoint: a group appears twice");
     groups_.Add(key, std::move(values));
   }
-  uint32_t n_windows = 0;
-  LS_RETURN_NOT_OK(r.U32(&n_windows));
   const size_t n_aggs = plan_->aggregates.size();
-  for (uint32_t k = 0; k < n_windows; ++k) {
-    int64_t start;
-    uint32_t cells = 0;
-    LS_RETURN_NOT_OK(r.I64(&start));
-    LS_RETURN_NOT_OK(r.U32(&cells));
-    if (FloorDiv(start, plan_->window.slide) * plan_->window.slide != start) {
-      return Status::DataLoss("checkpoint: window start " + std::to_string(start) + " is not aligned to the slide");
-    }
-    if (cells > r.remaining() / (4 + 24 * n_aggs)) return Status::DataLoss("checkpoint: window cell count exceeds its size");
-    auto [it, inserted] = windows_.try_emplace(start);
-    if (!inserted) return Status::DataLoss("checkpoint: window " + std::to_string(start) + " appears twice");
-    for (uint32_t c = 0; c < cells; ++c) {
-      uint32_t group = 0;
-      LS_RETURN_NOT_OK(r.U32(&group));
-      if (group >= n_groups) return Status::DataLoss("checkpoint: cell names unknown group " + std::to_string(group));
-      OpenWindow& win = it->second;
-      if (win.cell_of_group.size() > group && win.cell_of_group[group] != GroupTable::kNone) {
-        return Status::DataLoss("checkpoint: a group appears twice in window " + std::to_string(start));
+  // Panes (version 2) or whole windows (version 1 and the restored windows of 2), each
+  // start a multiple of `step`.
+  auto get = [&](std::map<int64_t, Pane>* into, int64_t step, const char* what) -> Status {
+    uint32_t count = 0;
+    LS_RETURN_NOT_OK(r.U32(&count));
+    for (uint32_t k = 0; k < count; ++k) {
+      int64_t start = 0;
+      uint32_t cells = 0;
+      LS_RETURN_NOT_OK(r.I64(&start));
+      LS_RETURN_NOT_OK(r.U32(&cells));
+      if (FloorDiv(start, step) * step != start) {
+        return Status::DataLoss(fmt::format("checkpoint: {} start {} is not aligned to {}s", what, start, step));
       }
-      Accumulator* acc = Cell(win, group);
-      for (size_t a = 0; a < n_aggs; ++a) {
-        LS_RETURN_NOT_OK(r.I64(&acc[a].i));
-        LS_RETURN_NOT_OK(r.F64(&acc[a].d));
-        LS_RETURN_NOT_OK(r.I64(&acc[a].n));
+      if (cells > r.remaining() / (4 + 24 * n_aggs)) {
+        return Status::DataLoss(fmt::format("checkpoint: {} cell count exceeds its size", what));
+      }
+      auto [it, inserted] = into->try_emplace(start);
+      if (!inserted) return Status::DataLoss(fmt::format("checkpoint: {} {} appears twice", what, start));
+      for (uint32_t c = 0; c < cells; ++c) {
+        uint32_t group = 0;
+        LS_RETURN_NOT_OK(r.U32(&group));
+        if (group >= n_groups) return Status::DataLoss("checkpoint: cell names unknown group " + std::to_string(group));
+        Pane& pane = it->second;
+        if (pane.cell_of_group.size() > group && pane.cell_of_group[group] != GroupTable::kNone) {
+          return Status::DataLoss(fmt::format("checkpoint: a group appears twice in {} {}", what, start));
+        }
+        Accumulator* acc = Cell(pane, group);
+        for (size_t a = 0; a < n_aggs; ++a) {
+          LS_RETURN_NOT_OK(r.I64(&acc[a].i));
+          LS_RETURN_NOT_OK(r.F64(&acc[a].d));
+          LS_RETURN_NOT_OK(r.I64(&acc[a].n));
+        }
       }
     }
+    return Status::Ok();
+  };
+  const WindowSpec& spec = plan_->window;
+  if (version == 1) {
+    // Whole windows: the panes themselves when tumbling.
+    LS_RETURN_NOT_OK(get(spec.size == spec.slide ? &panes_ : &legacy_windows_, spec.slide, "window"));
+  } else {
+    LS_RETURN_NOT_OK(get(&panes_, pane_size_, "pane"));
+    uint8_t has_end = 0;
+    int64_t end = 0;
+    LS_RETURN_NOT_OK(r.U8(&has_end));
+    LS_RETURN_NOT_OK(r.I64(&end));
+    if (has_end) emitted_end_ = end;
+    LS_RETURN_NOT_OK(get(&legacy_windows_, spec.slide, "window"));
   }
   for (uint32_t g = 0; g < n_groups; ++g) {
-    // A group no window uses would never be released.
+    // A group no pane or window uses would never be released.
     if (groups_.refs(g) == 0) return Status::DataLoss("checkpoint: group " + std::to_string(g) + " is used by no window");
   }
   return Status::Ok();

@@ -5,8 +5,12 @@
 //    shared and immutable, a sort key), reference-counted by the open (window, group)
 //    cells that use it; a group no open window needs stays interned while idle, until
 //    more than kMaxIdle are idle, and then its id is reused.
-//  - Each open window holds a dense id -> cell index vector and, per cell, one
-//    Accumulator per aggregate (64-bit integer sum, double sum, count).
+//  - Records are summed per pane: the windows' common step (the gcd of size and slide;
+//    the window itself when tumbling). Each pane holds a dense id -> cell index vector and,
+//    per cell, one Accumulator per aggregate (64-bit integer sum, double sum, count). A
+//    record updates one pane however many windows hold it; a closing window merges its
+//    panes (size / gcd of them). So a day sliding by a minute keeps a day of one-minute
+//    panes, not 1,440 copies of every record's cells, in memory and in each checkpoint.
 //  - A closed window leaves as ClosedRows: group values (shared) + accumulators, which
 //    the lake reads as row views on another thread.
 // Windows close in end order, so the rows emitted over a task's life are sorted by
@@ -17,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -229,10 +234,12 @@ class ClosedRows final : public RowSource {
 
 class AggregationState {
  public:
-  explicit AggregationState(std::shared_ptr<const AggregationPlan> plan) : plan_(std::move(plan)) {}
+  explicit AggregationState(std::shared_ptr<const AggregationPlan> plan)
+      : plan_(std::move(plan)), pane_size_(std::gcd(plan_->window.size, plan_->window.slide)) {}
 
-  // Adds one record to every window containing t. Precondition: those windows are open
-  // (t >= the watermark of every CloseUpTo so far), which the late check guarantees.
+  // Adds one record to every window containing t (to the pane holding t). Precondition:
+  // those windows are open (t >= the watermark of every CloseUpTo so far), which the late
+  // check guarantees.
   void Add(const std::vector<FieldValue>& fields, EventTime t);
 
   // Emits (appends to *out) every open window with end <= watermark, in (end, group
@@ -241,35 +248,57 @@ class AggregationState {
 
   // The end of the earliest open window; INT64_MAX if none. Closing is due once the
   // watermark reaches it.
-  int64_t next_close() const { return windows_.empty() ? INT64_MAX : windows_.begin()->first + plan_->window.size; }
+  int64_t next_close() const {
+    const std::optional<int64_t> start = NextWindowStart();
+    return start ? *start + plan_->window.size : INT64_MAX;
+  }
   // The end of the latest open window, if any.
   std::optional<int64_t> last_end() const;
-  size_t open_windows() const { return windows_.size(); }
-  // (group, window) cells of the open windows: what a checkpoint of the state mostly holds.
+  // Open windows: not emitted yet, holding at least one record.
+  size_t open_windows() const;
+  // (group, pane) cells: what a checkpoint of the state mostly holds.
   size_t open_cells() const {
     size_t n = 0;
-    for (const auto& [start, w] : windows_) n += w.group_of_cell.size();
+    for (const auto& [start, p] : panes_) n += p.group_of_cell.size();
+    for (const auto& [start, p] : legacy_windows_) n += p.group_of_cell.size();
     return n;
   }
   size_t groups() const { return groups_.size(); }
 
-  // Layout: u32 group count G, G x Row (group values; ids are renumbered 0..G-1);
-  //         u32 window count, each: i64 start, u32 cells, cells x (u32 group id,
-  //         aggregates x (i64 i, f64 d, i64 n)). Windows in ascending start order.
+  // Layout (checkpoint version 2): u32 group count G, G x Row (group values; ids are
+  //   renumbered 0..G-1); u32 pane count, each: i64 start, u32 cells, cells x (u32 group
+  //   id, aggregates x (i64 i, f64 d, i64 n)), panes in ascending start order; u8 1 and
+  //   i64 the end of the last window emitted, or u8 0 (none yet); u32 window count and
+  //   windows as panes: whole windows restored from a version 1 checkpoint, not closed yet.
+  // Version 1 (`version` 1) is the same up to the panes, which are whole windows there
+  //   (for tumbling windows, the same thing as panes), and ends after them.
   void Save(ByteWriter& w) const;
-  Status Load(ByteReader& r);
+  Status Load(ByteReader& r, uint32_t version);
 
  private:
-  struct OpenWindow {
+  // The cells of one pane (or of one window being emitted, or restored whole).
+  struct Pane {
     std::vector<uint32_t> cell_of_group;  // by group id; kNone if absent
     std::vector<uint32_t> group_of_cell;
     std::vector<Accumulator> accumulators;  // cell * aggregates + k
   };
   uint32_t InternGroup(const std::vector<FieldValue>& fields);
-  // The open window starting at `start`, made (from a spare one) if needed.
-  OpenWindow& WindowAt(int64_t start);
-  Accumulator* Cell(OpenWindow& w, uint32_t group);
-  void EmitWindow(int64_t start, OpenWindow& w, ClosedRows* out);
+  // The pane starting at `start`, made (from a spare one) if needed.
+  Pane& PaneAt(int64_t start);
+  Accumulator* Cell(Pane& p, uint32_t group);
+  // Adds the cells of `from` into `into`, aggregate by aggregate (sums add, min and max
+  // compare, counts add).
+  void Merge(const Pane& from, Pane* into);
+  // Emits the cells of `p` as the window starting at `start`, and empties `p`.
+  void EmitWindow(int64_t start, Pane& p, ClosedRows* out);
+  // Releases p's groups and empties it, for reuse.
+  void Clear(Pane& p);
+  void Recycle(Pane&& p);
+  // The start of the first window not emitted yet that holds a record, if any.
+  std::optional<int64_t> NextWindowStart() const;
+  // The first and the last window start holding the pane that starts at `pane_start`.
+  int64_t FirstWindowOf(int64_t pane_start) const;
+  int64_t LastWindowOf(int64_t pane_start) const;
 
   std::shared_ptr<const AggregationPlan> plan_;
   GroupTable groups_;
@@ -279,11 +308,20 @@ class AggregationState {
     uint32_t cell;
   };
   std::vector<EmitItem> emit_order_;
-  std::map<int64_t, OpenWindow> windows_;  // by start
-  // Closed windows' vectors, emptied, for the next windows (their allocations and the
-  // dense cell_of_group kept: a task opens a window per slide).
-  static constexpr size_t kMaxSpareWindows = 16;
-  std::vector<OpenWindow> spare_windows_;
+  int64_t pane_size_;                   // gcd(size, slide)
+  std::map<int64_t, Pane> panes_;       // by start
+  // Whole windows from a version 1 checkpoint of hopping windows (by start), merged with
+  // their panes as they close: a record summed into several windows cannot be split into
+  // panes again. Empty once they are emitted (one window size after the restore).
+  std::map<int64_t, Pane> legacy_windows_;
+  // The end of the last window emitted: the windows up to it are done, even those that
+  // hold a pane still kept for later windows.
+  std::optional<int64_t> emitted_end_;
+  Pane merged_;                         // a hopping window's panes, merged to be emitted
+  // Dropped panes' vectors, emptied, for the next panes (their allocations and the dense
+  // cell_of_group kept: a task opens a pane per step).
+  static constexpr size_t kMaxSparePanes = 16;
+  std::vector<Pane> spare_panes_;
   std::string key_buffer_;                 // scratch for the encoded group key (EncodeKey)
 };
 

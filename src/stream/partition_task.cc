@@ -183,9 +183,10 @@ Status PartitionTask::Load(std::string_view bytes, State* s) const {
   ByteReader r(bytes.substr(4));
   uint32_t version = 0;
   LS_RETURN_NOT_OK(r.U32(&version));
-  if (version != kCheckpointVersion) {
+  if (version < kOldestCheckpointVersion || version > kCheckpointVersion) {
     return Status::FailedPrecondition("checkpoint: format version " + std::to_string(version) +
-                                      " is not supported (this build reads version " +
+                                      " is not supported (this build reads versions " +
+                                      std::to_string(kOldestCheckpointVersion) + " to " +
                                       std::to_string(kCheckpointVersion) + ")");
   }
   uint64_t stored_sum = 0;
@@ -220,7 +221,7 @@ Status PartitionTask::Load(std::string_view bytes, State* s) const {
   }
   LS_RETURN_NOT_OK(s->watermark.Load(r));
   LS_RETURN_NOT_OK(s->dedup.Load(r));
-  LS_RETURN_NOT_OK(s->aggregation.Load(r));
+  LS_RETURN_NOT_OK(s->aggregation.Load(r, version));
   uint64_t rows = 0;
   LS_RETURN_NOT_OK(r.Count(4, &rows));
   for (uint64_t k = 0; k < rows; ++k) {

@@ -122,7 +122,7 @@ struct TaskStats {
   std::optional<EventTime> max_event_time;
   std::optional<KafkaOffset> next_offset;
   size_t open_windows = 0;
-  size_t open_cells = 0;  // (group, window) cells of the open windows
+  size_t open_cells = 0;  // (group, pane) cells of the open windows
   size_t groups = 0;
   size_t dedup_keys = 0;  // stored, including expired keys not yet swept
   size_t pending_rows = 0;
@@ -172,20 +172,25 @@ class PartitionTask {
   const Schema& output_schema() const { return output_schema_; }
   const PipelineSpec& spec() const { return spec_; }
 
-  // Checkpoint format, version 1 (little-endian; strings are u32 length + bytes):
-  //   "LSPT" magic, u32 version = 1, u64 XXH3-64 of CanonicalSpecText(spec),
+  // Checkpoint format, version 2 (little-endian; strings are u32 length + bytes):
+  //   "LSPT" magic, u32 version = 2, u64 XXH3-64 of CanonicalSpecText(spec),
   //   string topic, i32 partition,
   //   u8 has_next_offset, i64 next_offset,
   //   u64 x 7 counters: records, bytes, bad, duplicates, windows_emitted, rows_emitted, skipped,
   //   watermark: u8 has_max, i64 max_event, i64 floor, i64 current, u64 late,
   //   dedup: u64 n, n x (u64 fp_low, u64 fp_high, i64 first_event_time) (live keys only),
-  //   aggregation: u32 G, G x row (group values); u32 W, W x (i64 start, u32 C,
-  //     C x (u32 group, A x (i64 int_acc, f64 double_acc, i64 count))),
+  //   aggregation: u32 G, G x row (group values); u32 P panes, P x (i64 start, u32 C,
+  //     C x (u32 group, A x (i64 int_acc, f64 double_acc, i64 count))); u8 has_emitted,
+  //     i64 end of the last window emitted; u32 W whole windows restored from version 1,
+  //     as the panes (AggregationState::Save),
   //   pending rows: u64 R, R x row,
   //   u64 XXH3-64 of every byte before it.
   // A row is u32 n, n x value; a value is u8 tag (0 null, 1 string, 2 int64, 3 double,
   // 4 timestamp) + payload (string, i64, f64 bits, i64 seconds).
-  static constexpr uint32_t kCheckpointVersion = 1;
+  // Version 1 (before panes) still reads: its aggregation ends after W whole windows in
+  // the place of the panes (for tumbling windows the same thing).
+  static constexpr uint32_t kCheckpointVersion = 2;
+  static constexpr uint32_t kOldestCheckpointVersion = 1;
 
  private:
   // Everything that changes while processing; the rest of the task is immutable config

@@ -1,6 +1,13 @@
 #include "stream/partition_task.h"
 
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <map>
+#include <optional>
+#include <set>
 #include <random>
 #include <gtest/gtest.h>
 #include <xxhash.h>
@@ -494,6 +501,220 @@ TEST(PartitionTask, MinMaxAvgAndNulls) {
   EXPECT_EQ(task->output_schema().columns[6], (Column{"first", ColumnType::kTimestamp}));
 }
 
+// ---- hopping windows: summed per pane, merged per window ----
+
+PipelineSpec AllAggregatesPipeline(int64_t size, int64_t slide) {
+  PipelineSpec s;
+  s.name = "panes";
+  s.format = WireFormat::kJson;
+  s.schema = {{"k", ColumnType::kString}, {"i", ColumnType::kInt64}, {"d", ColumnType::kDouble},
+              {"ts", ColumnType::kTimestamp}};
+  s.event_time_field = "ts";
+  s.window = {size, slide};
+  s.watermark_delay = 30;
+  s.group_by = {"k"};
+  s.aggregates = {{"rows", AggregateFunction::kCount, ""}, {"n_i", AggregateFunction::kCount, "i"},
+                  {"sum_i", AggregateFunction::kSum, "i"},  {"min_i", AggregateFunction::kMin, "i"},
+                  {"max_i", AggregateFunction::kMax, "i"},  {"sum_d", AggregateFunction::kSum, "d"},
+                  {"min_d", AggregateFunction::kMin, "d"},  {"max_d", AggregateFunction::kMax, "d"},
+                  {"avg_i", AggregateFunction::kAvg, "i"},  {"avg_d", AggregateFunction::kAvg, "d"},
+                  {"first", AggregateFunction::kMin, "ts"}};
+  s.output = {{"start", "window_start"}, {"end", "window_end"}, {"k", "k"}};
+  for (const auto& a : s.aggregates) s.output.push_back({a.name, a.name});
+  return s;
+}
+
+// Every window of every accepted record, summed record by record: what the panes must give.
+struct ReferenceWindows {
+  struct Sums {
+    int64_t rows = 0, n_i = 0, sum_i = 0, n_d = 0;
+    double sum_d = 0;
+    std::optional<int64_t> min_i, max_i, first;
+    std::optional<double> min_d, max_d;
+  };
+  WindowSpec spec;
+  std::map<std::pair<int64_t, std::optional<std::string>>, Sums> cells;  // (start, k)
+
+  void Add(const std::optional<std::string>& k, std::optional<int64_t> i, std::optional<double> d, int64_t t) {
+    for (Window w : WindowsContaining(EventTime{t}, spec)) {
+      Sums& c = cells[{w.start, k}];
+      ++c.rows;
+      if (i) {
+        ++c.n_i;
+        c.sum_i += *i;
+        c.min_i = std::min(c.min_i.value_or(*i), *i);
+        c.max_i = std::max(c.max_i.value_or(*i), *i);
+      }
+      if (d) {
+        ++c.n_d;
+        c.sum_d += *d;
+        c.min_d = std::min(c.min_d.value_or(*d), *d);
+        c.max_d = std::max(c.max_d.value_or(*d), *d);
+      }
+      c.first = std::min(c.first.value_or(t), t);
+    }
+  }
+  // In emission order: (window end, group values), NULL first.
+  std::vector<Row> Rows() const {
+    auto opt = [](const auto& v) -> Value {
+      if (!v) return std::monostate{};
+      return *v;
+    };
+    std::vector<Row> rows;
+    for (const auto& [at, c] : cells) {
+      const auto& [start, k] = at;
+      rows.push_back(Row{EventTime{start}, EventTime{start + spec.size}, opt(k), c.rows, c.n_i,
+                         c.n_i ? Value(c.sum_i) : Value(std::monostate{}), opt(c.min_i), opt(c.max_i),
+                         c.n_d ? Value(c.sum_d) : Value(std::monostate{}), opt(c.min_d), opt(c.max_d),
+                         c.n_i ? Value(static_cast<double>(c.sum_i) / static_cast<double>(c.n_i)) : Value(std::monostate{}),
+                         c.n_d ? Value(c.sum_d / static_cast<double>(c.n_d)) : Value(std::monostate{}),
+                         EventTime{*c.first}});
+    }
+    return rows;
+  }
+  // Windows holding a record that end after `watermark` (not closed).
+  size_t OpenAfter(int64_t watermark) const {
+    std::set<int64_t> open;
+    for (const auto& [at, c] : cells) {
+      if (at.first + spec.size > watermark) open.insert(at.first);
+    }
+    return open.size();
+  }
+};
+
+// A seeded stream of JSON records: four groups (one NULL), NULL values, doubles in quarters
+// (so sums are exact in any order), up to 50 s out of order against a 30 s delay (some late).
+struct JsonRecord {
+  std::string text;
+  std::optional<std::string> k;
+  std::optional<int64_t> i;
+  std::optional<double> d;
+  int64_t t;
+};
+std::vector<JsonRecord> PaneStream(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<JsonRecord> out;
+  int64_t clock = kDay;
+  for (size_t r = 0; r < n; ++r) {
+    clock += rng() % 6;
+    JsonRecord rec;
+    rec.t = clock - static_cast<int64_t>(rng() % 50);
+    const uint32_t g = rng() % 4;
+    if (g < 3) rec.k = std::string(1, static_cast<char>('a' + g));
+    if (rng() % 5 != 0) rec.i = static_cast<int64_t>(rng() % 41) - 10;
+    if (rng() % 5 != 0) rec.d = static_cast<double>(static_cast<int>(rng() % 81) - 20) / 4;
+    auto json = [](const auto& v) {
+      if (!v) return std::string("null");
+      return fmt::format("{}", *v);
+    };
+    rec.text = fmt::format(R"({{"k": {}, "i": {}, "d": {}, "ts": "{}"}})", rec.k ? "\"" + *rec.k + "\"" : "null",
+                           json(rec.i), json(rec.d), Ts(rec.t));
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+void ExpectSameRows(const std::vector<Row>& got, const std::vector<Row>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t r = 0; r < got.size(); ++r) {
+    ASSERT_EQ(got[r].size(), want[r].size()) << what;
+    for (size_t c = 0; c < got[r].size(); ++c) {
+      // avg is a division: equal to the last bit or two, not necessarily bit for bit.
+      const auto* g = std::get_if<double>(&got[r][c]);
+      const auto* w = std::get_if<double>(&want[r][c]);
+      if (g != nullptr && w != nullptr) {
+        ASSERT_DOUBLE_EQ(*g, *w) << what << " row " << r << " column " << c;
+      } else {
+        ASSERT_EQ(got[r][c], want[r][c]) << what << " row " << r << " column " << c;
+      }
+    }
+  }
+}
+
+TEST(PartitionTask, PanesGiveEveryWindowsAggregatesAsRecordByRecord) {
+  const std::vector<JsonRecord> stream = PaneStream(4000, 20261125);
+  // (size, slide) in seconds: tumbling, slides that divide the size, slides that do not
+  // (panes of gcd width), one and many windows per record.
+  const std::vector<std::pair<int64_t, int64_t>> windows = {
+      {60, 60}, {120, 60}, {600, 60}, {10, 4}, {15, 6}, {35, 10}, {3600, 900}, {7200, 60}, {97, 97}};
+  for (const auto& [size, slide] : windows) {
+    const std::string what = fmt::format("size {} slide {}", size, slide);
+    const PipelineSpec spec = AllAggregatesPipeline(size, slide);
+    ReferenceWindows ref{WindowSpec{size, slide}, {}};
+    auto task = MakeTask(spec);
+    Feeder feed{task.get()};
+    size_t late = 0;
+    const size_t cut = 2345;
+    std::string checkpoint;
+    for (size_t r = 0; r < stream.size(); ++r) {
+      const JsonRecord& rec = stream[r];
+      const RecordOutcome outcome = feed(rec.text);
+      ASSERT_NE(outcome, RecordOutcome::kBad) << rec.text;
+      if (outcome == RecordOutcome::kLate) {
+        ++late;
+        continue;
+      }
+      ref.Add(rec.k, rec.i, rec.d, rec.t);
+      if (r + 1 == cut) {
+        // The open windows are those of the records not closed at the watermark.
+        EXPECT_EQ(task->Stats().open_windows, ref.OpenAfter(task->watermark())) << what;
+        checkpoint = task->Serialize();
+      }
+    }
+    ASSERT_GT(late, 10u) << what;
+    task->Flush();
+    const std::vector<Row> want = ref.Rows();
+    ASSERT_GT(want.size(), 50u) << what;
+    ExpectSameRows(task->TakeClosed(), want, what);
+    EXPECT_EQ(task->Stats().open_windows, 0u) << what;
+    EXPECT_EQ(task->Stats().open_cells, 0u) << what;
+
+    // Restored from the checkpoint at `cut` (its rows not taken), then fed the rest.
+    auto restored = MakeTask(spec);
+    ASSERT_TRUE(restored->Restore(checkpoint).ok()) << what;
+    Feeder rest{restored.get()};
+    rest.offset = static_cast<int64_t>(cut);
+    for (size_t r = cut; r < stream.size(); ++r) rest(stream[r].text);
+    restored->Flush();
+    ExpectSameRows(restored->TakeClosed(), want, what + ", restored");
+  }
+}
+
+// The state holds a cell per group and pane, not per group and window: a day sliding by a
+// minute keeps one cell per record-minute. (Hand-computed.)
+TEST(PartitionTask, HoppingStateHoldsACellPerGroupAndPane) {
+  struct Case {
+    int64_t size, slide;
+    std::vector<std::pair<std::string, int64_t>> records;  // (k, seconds after kDay)
+    size_t open_windows, open_cells;
+  };
+  const std::vector<Case> cases = {
+      // One record: 1,440 windows hold it, one pane.
+      {86400, 60, {{"a", 3600}}, 1440, 1},
+      // Two groups in one minute, one more minute later: two panes, three cells;
+      // windows: those of minute 60 (1,440) and the one more that only minute 61 is in.
+      {86400, 60, {{"a", 3600}, {"b", 3610}, {"a", 3660}}, 1441, 3},
+      // size 10 sliding by 4: panes of 2 s. t = 5 is in the windows starting at -4, 0 and 4,
+      // t = 9 in 0, 4 and 8: four windows, two panes ([4, 6) and [8, 10)).
+      {10, 4, {{"a", 5}, {"a", 9}}, 4, 2},
+      // Tumbling: the pane is the window.
+      {60, 60, {{"a", 0}, {"a", 59}, {"b", 60}}, 2, 2},
+  };
+  for (const Case& c : cases) {
+    PipelineSpec spec = AllAggregatesPipeline(c.size, c.slide);
+    spec.watermark_delay = 86400;  // nothing closes
+    auto task = MakeTask(spec);
+    Feeder feed{task.get()};
+    for (const auto& [k, t] : c.records) {
+      ASSERT_EQ(feed(fmt::format(R"({{"k": "{}", "i": 1, "d": 1, "ts": "{}"}})", k, Ts(kDay + t))),
+                RecordOutcome::kAccepted);
+    }
+    const TaskStats st = task->Stats();
+    EXPECT_EQ(st.open_windows, c.open_windows) << c.size << "/" << c.slide;
+    EXPECT_EQ(st.open_cells, c.open_cells) << c.size << "/" << c.slide;
+  }
+}
+
 // avg over int64 is the exact mean as a double, also when the int64 sum would wrap (sum
 // wraps, as documented); the state that carries it survives a checkpoint.
 TEST(PartitionTask, AvgOfInt64DoesNotWrap) {
@@ -713,6 +934,45 @@ TEST(PartitionTaskCheckpoint, RestoreThenContinueEqualsNeverStopping) {
   }
 }
 
+// A checkpoint of hopping windows written before panes (format version 1, by the previous
+// release: 15-minute windows sliding by 5, fed records 0..699 of MixedStream(1200), rows
+// not taken) holds whole windows. Restored, fed the rest: the same rows as one run of the
+// whole stream, and its next checkpoint (version 2, with those windows) restores the same.
+TEST(PartitionTaskCheckpoint, AVersion1HoppingCheckpointResumesExactly) {
+  std::ifstream in("src/stream/testdata/checkpoint-v1-hopping-15m-5m.bin", std::ios::binary);
+  ASSERT_TRUE(in) << "run from the source folder";
+  const std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(v1.substr(0, 8), std::string("LSPT\x01\x00\x00\x00", 8));
+  const PipelineSpec spec = TurnstilePipeline(minutes(15), minutes(5));
+  const std::vector<std::string> stream = MixedStream(1200);
+  const size_t cut = 700;
+
+  auto reference = MakeTask(spec);
+  RunResult expected;
+  Feed(*reference, stream, 0, stream.size(), &expected);
+  reference->Flush();
+  expected.rows = reference->TakeClosed();
+
+  auto restored = MakeTask(spec);
+  ASSERT_TRUE(restored->Restore(v1).ok());
+  EXPECT_EQ(restored->Stats().open_windows, 6u);  // what the previous release reported
+  EXPECT_EQ(restored->Stats().next_offset, KafkaOffset{static_cast<int64_t>(cut)});
+  RunResult got;
+  Feed(*restored, stream, cut, 900, &got);
+  // Half way: its checkpoint (now version 2) still holds the unfinished whole windows.
+  const std::string v2 = restored->Serialize();
+  EXPECT_EQ(v2.substr(0, 8), std::string("LSPT\x02\x00\x00\x00", 8));
+  auto again = MakeTask(spec);
+  ASSERT_TRUE(again->Restore(v2).ok());
+  for (PartitionTask* task : {restored.get(), again.get()}) {
+    RunResult rest;
+    Feed(*task, stream, 900, stream.size(), &rest);
+    task->Flush();
+    EXPECT_EQ(task->TakeClosed(), expected.rows);
+    ExpectSameCounters(task->Stats(), reference->Stats());
+  }
+}
+
 TEST(PartitionTaskCheckpoint, RedeliveryAfterRestoreIsSkipped) {
   const std::vector<std::string> stream = MixedStream(3000);
   const PipelineSpec spec = TurnstilePipeline(minutes(5), minutes(5));
@@ -755,10 +1015,12 @@ TEST(PartitionTaskCheckpoint, RejectsCorruptForeignAndMismatchedCheckpoints) {
   EXPECT_EQ(fresh->Restore("not a checkpoint at all").code(), StatusCode::kDataLoss);
 
   std::string future = good;
-  future[4] = 2;
+  future[4] = 3;
   Status st = fresh->Restore(future);
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(st.message(), "checkpoint: format version 2 is not supported (this build reads version 1)");
+  EXPECT_EQ(st.message(), "checkpoint: format version 3 is not supported (this build reads versions 1 to 2)");
+  future[4] = 0;
+  EXPECT_EQ(fresh->Restore(future).code(), StatusCode::kFailedPrecondition);
 
   auto other_partition = MakeTask(spec, 1);
   st = other_partition->Restore(good);
@@ -831,9 +1093,10 @@ TEST(PartitionTaskCheckpoint, FormatOfAnEmptyTask) {
   auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
   const std::string bytes = task->Serialize();
   // magic 4 + version 4 + spec hash 8 + topic 4+13 + partition 4 + next offset 9 + counters 56
-  // + watermark 33 + dedup 8 + groups 4 + windows 4 + pending 8 + checksum 8
-  EXPECT_EQ(bytes.size(), 4u + 4 + 8 + 17 + 4 + 9 + 56 + 33 + 8 + 4 + 4 + 8 + 8);
-  EXPECT_EQ(bytes.substr(0, 8), std::string("LSPT\x01\x00\x00\x00", 8));
+  // + watermark 33 + dedup 8 + groups 4 + panes 4 + last emitted end 9 + restored windows 4
+  // + pending 8 + checksum 8
+  EXPECT_EQ(bytes.size(), 4u + 4 + 8 + 17 + 4 + 9 + 56 + 33 + 8 + 4 + 4 + 9 + 4 + 8 + 8);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("LSPT\x02\x00\x00\x00", 8));
 }
 
 }  // namespace

@@ -104,9 +104,9 @@ Status ValidatePipelineSpec(const PipelineSpec& spec);
 // _late) or '.', without '/' or '\'.
 Status ValidateTableName(std::string_view name);
 
-// A record falls in size / slide windows (rounded up): more would take memory per record
-// beyond what any dashboard needs (a day sliding by 10 s is 8,640). ValidatePipelineSpec
-// refuses more.
+// A record falls in size / slide windows (rounded up), each a row of output and a merge of
+// panes at its close: more than this is beyond what any dashboard needs (a day sliding by
+// 10 s is 8,640). ValidatePipelineSpec refuses more.
 inline constexpr int64_t kMaxWindowsPerRecord = 10000;
 inline int64_t WindowsPerRecord(const WindowSpec& w) { return (w.size + w.slide - 1) / w.slide; }
 
