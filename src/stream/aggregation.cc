@@ -758,6 +758,10 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
       if (FloorDiv(start, step) * step != start) {
         return Status::DataLoss(fmt::format("checkpoint: {} start {} is not aligned to {}s", what, start, step));
       }
+      // Records' windows lie in the lake's years (WindowBoundsCheck); so do their panes.
+      if (!InEventTimeRange(start)) {
+        return Status::DataLoss(fmt::format("checkpoint: {} start {} is outside years 0000-9999", what, start));
+      }
       if (cells > r.remaining() / (4 + 24 * n_aggs)) {
         return Status::DataLoss(fmt::format("checkpoint: {} cell count exceeds its size", what));
       }
@@ -791,6 +795,9 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
     int64_t end = 0;
     LS_RETURN_NOT_OK(r.U8(&has_end));
     LS_RETURN_NOT_OK(r.I64(&end));
+    if (has_end && !InEventTimeRange(end)) {
+      return Status::DataLoss(fmt::format("checkpoint: last window end {} is outside years 0000-9999", end));
+    }
     if (has_end) emitted_end_ = end;
     LS_RETURN_NOT_OK(get(&legacy_windows_, spec.slide, "window"));
   }

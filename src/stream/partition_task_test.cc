@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -1032,6 +1033,49 @@ TEST(PartitionTaskCheckpoint, RejectsCorruptForeignAndMismatchedCheckpoints) {
 
   // Failed restores left the task as it was.
   EXPECT_TRUE(fresh->Serialize() == before);
+}
+
+// Pane starts and the last emitted window end lie in the lake's years (records outside are
+// bad): a checkpoint saying otherwise is refused, not computed with.
+TEST(PartitionTaskCheckpoint, TimesOutsideTheLakesYearsAreRefused) {
+  const PipelineSpec spec = TurnstilePipeline(minutes(10), minutes(5));
+  auto task = MakeTask(spec);
+  Feeder feed{task.get()};
+  const int64_t t = kDay + 10 * kHour;
+  feed(Line("A001", "02-00-00", t + 30, 1, 1, "a"));
+  feed(Line("A001", "02-00-00", t + 3600, 1, 1, "b"));  // closes windows: an emitted end
+  const std::string good = task->Serialize();
+  auto reseal = [](std::string bytes) {
+    bytes.resize(bytes.size() - 8);
+    const uint64_t sum = XXH3_64bits(bytes.data(), bytes.size());
+    bytes.append(reinterpret_cast<const char*>(&sum), 8);
+    return bytes;
+  };
+  auto at = [&](int64_t value, size_t from, std::string after = "") {
+    const size_t found = good.find(std::string(reinterpret_cast<const char*>(&value), 8) + after, from);
+    EXPECT_NE(found, std::string::npos);
+    return found;
+  };
+  auto replaced = [&](size_t where, int64_t to) {
+    std::string bytes = good;
+    std::memcpy(bytes.data() + where, &to, 8);
+    return reseal(bytes);
+  };
+  // The later record's pane: its start, then 1 cell, of group 0 (the watermark and the
+  // dedup key hold the time too, followed by other bytes); then the end of the last window
+  // emitted, [t, t + 600).
+  const size_t pane = at(t + 3600, 0, std::string("\x01\x00\x00\x00\x00\x00\x00\x00", 8));
+  const size_t end = at(t + 600, pane);
+  const int64_t far = (kMaxEventSeconds / 300 + 1) * 300;  // aligned, past 9999
+  auto restored = MakeTask(spec);
+  Status st = restored->Restore(replaced(pane, far));
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_EQ(st.message(), fmt::format("checkpoint: pane start {} is outside years 0000-9999", far));
+  st = restored->Restore(replaced(end, std::numeric_limits<int64_t>::min()));
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_EQ(st.message(), fmt::format("checkpoint: last window end {} is outside years 0000-9999",
+                                      std::numeric_limits<int64_t>::min()));
+  EXPECT_TRUE(restored->Restore(reseal(good)).ok());
 }
 
 // The reader behind the checksum must be safe on its own: every truncation, re-sealed with
