@@ -398,7 +398,7 @@ Accumulator* AggregationState::Cell(Pane& w, uint32_t group) {
 void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
   const uint32_t group = InternGroup(fields);
   {
-    Accumulator* acc = Cell(PaneAt(FloorDiv(t.seconds, pane_size_) * pane_size_), group);
+    Accumulator* acc = Cell(PaneAt(PaneStart(t.seconds)), group);
     for (const AggregatePlan& a : plan_->aggregates) {
       if (a.field < 0) {
         ++acc->n;
@@ -745,9 +745,11 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
     groups_.Add(key, std::move(values));
   }
   const size_t n_aggs = plan_->aggregates.size();
-  // Panes (version 2) or whole windows (version 1 and the restored windows of 2), each
-  // start a multiple of `step`.
-  auto get = [&](std::map<int64_t, Pane>* into, int64_t step, const char* what) -> Status {
+  const WindowSpec& spec = plan_->window;
+  auto window_start = [&](int64_t start) { return FloorDiv(start, spec.slide) * spec.slide == start; };
+  // Panes (version 2) or whole windows (version 1 and the restored windows of 2).
+  auto get = [&](std::map<int64_t, Pane>* into, bool panes) -> Status {
+    const char* what = panes ? "pane" : "window";
     uint32_t count = 0;
     LS_RETURN_NOT_OK(r.U32(&count));
     for (uint32_t k = 0; k < count; ++k) {
@@ -755,12 +757,13 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
       uint32_t cells = 0;
       LS_RETURN_NOT_OK(r.I64(&start));
       LS_RETURN_NOT_OK(r.U32(&cells));
-      if (FloorDiv(start, step) * step != start) {
-        return Status::DataLoss(fmt::format("checkpoint: {} start {} is not aligned to {}s", what, start, step));
-      }
       // Records' windows lie in the lake's years (WindowBoundsCheck); so do their panes.
       if (!InEventTimeRange(start)) {
         return Status::DataLoss(fmt::format("checkpoint: {} start {} is outside years 0000-9999", what, start));
+      }
+      if (!(panes ? IsPaneStart(start) : window_start(start))) {
+        return Status::DataLoss(fmt::format("checkpoint: {} start {} is not one of this pipeline's {} bounds", what,
+                                            start, what));
       }
       if (cells > r.remaining() / (4 + 24 * n_aggs)) {
         return Status::DataLoss(fmt::format("checkpoint: {} cell count exceeds its size", what));
@@ -785,12 +788,11 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
     }
     return Status::Ok();
   };
-  const WindowSpec& spec = plan_->window;
   if (version == 1) {
     // Whole windows: the panes themselves when tumbling.
-    LS_RETURN_NOT_OK(get(spec.size == spec.slide ? &panes_ : &legacy_windows_, spec.slide, "window"));
+    LS_RETURN_NOT_OK(get(spec.size == spec.slide ? &panes_ : &legacy_windows_, false));
   } else {
-    LS_RETURN_NOT_OK(get(&panes_, pane_size_, "pane"));
+    LS_RETURN_NOT_OK(get(&panes_, true));
     uint8_t has_end = 0;
     int64_t end = 0;
     LS_RETURN_NOT_OK(r.U8(&has_end));
@@ -798,8 +800,11 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
     if (has_end && !InEventTimeRange(end)) {
       return Status::DataLoss(fmt::format("checkpoint: last window end {} is outside years 0000-9999", end));
     }
+    if (has_end && !window_start(end - spec.size)) {
+      return Status::DataLoss(fmt::format("checkpoint: last window end {} is not a window's end", end));
+    }
     if (has_end) emitted_end_ = end;
-    LS_RETURN_NOT_OK(get(&legacy_windows_, spec.slide, "window"));
+    LS_RETURN_NOT_OK(get(&legacy_windows_, false));
   }
   for (uint32_t g = 0; g < n_groups; ++g) {
     // A group no pane or window uses would never be released.

@@ -5,12 +5,16 @@
 //    shared and immutable, a sort key), reference-counted by the open (window, group)
 //    cells that use it; a group no open window needs stays interned while idle, until
 //    more than kMaxIdle are idle, and then its id is reused.
-//  - Records are summed per pane: the windows' common step (the gcd of size and slide;
-//    the window itself when tumbling). Each pane holds a dense id -> cell index vector and,
-//    per cell, one Accumulator per aggregate (64-bit integer sum, double sum, count). A
-//    record updates one pane however many windows hold it; a closing window merges its
-//    panes (size / gcd of them). So a day sliding by a minute keeps a day of one-minute
-//    panes, not 1,440 copies of every record's cells, in memory and in each checkpoint.
+//  - Records are summed per pane: the spans between consecutive window bounds (starts at
+//    multiples of the slide, ends at those plus the size), so that every window is a run
+//    of whole panes. With r = size mod slide, a slide holds one pane (r = 0: tumbling
+//    windows, or a slide that divides the size) or two, of r and slide - r seconds. Each
+//    pane holds a dense id -> cell index vector and, per cell, one Accumulator per
+//    aggregate (64-bit integer sum, double sum, count). A record updates one pane however
+//    many windows hold it; a closing window merges its panes (size / slide of them, or
+//    twice that plus one). So a day sliding by a minute keeps a day of one-minute panes,
+//    not 1,440 copies of every record's cells, in memory and in each checkpoint; a group
+//    with a record in every pane holds at most about twice the cells whole windows did.
 //  - A closed window leaves as ClosedRows: group values (shared) + accumulators, which
 //    the lake reads as row views on another thread.
 // Windows close in end order, so the rows emitted over a task's life are sorted by
@@ -21,7 +25,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -235,7 +238,7 @@ class ClosedRows final : public RowSource {
 class AggregationState {
  public:
   explicit AggregationState(std::shared_ptr<const AggregationPlan> plan)
-      : plan_(std::move(plan)), pane_size_(std::gcd(plan_->window.size, plan_->window.slide)) {}
+      : plan_(std::move(plan)), pane_split_(plan_->window.size % plan_->window.slide) {}
 
   // Adds one record to every window containing t (to the pane holding t). Precondition:
   // those windows are open (t >= the watermark of every CloseUpTo so far), which the late
@@ -296,6 +299,12 @@ class AggregationState {
   void Recycle(Pane&& p);
   // The start of the first window not emitted yet that holds a record, if any.
   std::optional<int64_t> NextWindowStart() const;
+  // The start of the pane holding `t`, and whether `start` is one.
+  int64_t PaneStart(int64_t t) const {
+    const int64_t slide_start = FloorDiv(t, plan_->window.slide) * plan_->window.slide;
+    return t - slide_start < pane_split_ ? slide_start : slide_start + pane_split_;
+  }
+  bool IsPaneStart(int64_t start) const { return PaneStart(start) == start; }
   // The first and the last window start holding the pane that starts at `pane_start`.
   int64_t FirstWindowOf(int64_t pane_start) const;
   int64_t LastWindowOf(int64_t pane_start) const;
@@ -308,7 +317,8 @@ class AggregationState {
     uint32_t cell;
   };
   std::vector<EmitItem> emit_order_;
-  int64_t pane_size_;                   // gcd(size, slide)
+  // Where a slide's second pane starts, past the slide's start: size mod slide (0: one pane).
+  int64_t pane_split_;
   std::map<int64_t, Pane> panes_;       // by start
   // Whole windows from a version 1 checkpoint of hopping windows (by start), merged with
   // their panes as they close: a record summed into several windows cannot be split into
