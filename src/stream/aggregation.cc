@@ -42,6 +42,9 @@ Value RenderTime(int64_t seconds, TimeRender render) {
 // any count below ~10^7 per window and group) picks that multiple.
 double AvgOfInt64(const Accumulator& acc) {
   const double turns = std::nearbyint((acc.d - static_cast<double>(acc.i)) / 0x1p64);
+  // n records of at most 2^63 each make |turns| <= n / 2: more (or NaN) is no sum of records
+  // (a corrupt checkpoint), whose double mean is all there is; it would overflow __int128.
+  if (!(std::fabs(turns) < 0x1p62)) return acc.d / static_cast<double>(acc.n);
   __extension__ using Int128 = __int128;  // GCC and Clang; __extension__ keeps -Wpedantic quiet
   const Int128 sum = static_cast<Int128>(turns) * (static_cast<Int128>(1) << 64) + acc.i;
   return static_cast<double>(static_cast<long double>(sum) / static_cast<long double>(acc.n));

@@ -531,5 +531,30 @@ TEST(Panes, MutatedHoppingCheckpointsAreRefusedOrUsable) {
   }
 }
 
+// An avg accumulator whose double sum cannot be the exact sum's neighbour (only a corrupt
+// checkpoint holds one) gives that double sum's mean, not an __int128 overflow.
+TEST(Panes, AnAvgAccumulatorNoRecordsCouldMakeGivesItsDoubleMean) {
+  const PipelineSpec spec = Spec(60, 60, 0);
+  auto task = MakeTask(spec);
+  CollectingSideOutput side;
+  ASSERT_EQ(task->Process(Json(std::string("a"), 5, std::nullopt, 30), KafkaOffset{0}, side), RecordOutcome::kAccepted);
+  std::string bytes = task->Serialize();
+  // avg_i's accumulator: i 5, d 5.0, n 1 (sum_i's has d 0).
+  const int64_t i = 5, n = 1;
+  const double d = 5.0, absurd = 1e300;
+  std::string acc(reinterpret_cast<const char*>(&i), 8);
+  acc.append(reinterpret_cast<const char*>(&d), 8).append(reinterpret_cast<const char*>(&n), 8);
+  const size_t at = bytes.find(acc);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(bytes.find(acc, at + 1), std::string::npos);
+  std::memcpy(bytes.data() + at + 8, &absurd, 8);
+  auto restored = MakeTask(spec);
+  ASSERT_TRUE(restored->Restore(Reseal(bytes.substr(0, bytes.size() - 8))).ok());
+  restored->Flush();
+  const std::vector<Row> rows = restored->TakeClosed();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][11], Value(1e300));  // start, end, k, rows, n_i, sum_i, min_i, max_i, sum_d, min_d, max_d, avg_i
+}
+
 }  // namespace
 }  // namespace lakestream::stream
