@@ -383,7 +383,9 @@ AggregationState::Pane& AggregationState::PaneAt(int64_t start) {
     p = std::move(spare_panes_.back());
     spare_panes_.pop_back();
   }
-  return panes_.emplace_hint(it, start, std::move(p))->second;
+  Pane& added = panes_.emplace_hint(it, start, std::move(p))->second;
+  UpdateNextClose();
+  return added;
 }
 
 Accumulator* AggregationState::Cell(Pane& w, uint32_t group) {
@@ -681,6 +683,7 @@ size_t AggregationState::CloseUpTo(int64_t watermark, ClosedRows* out) {
     emitted_end_ = *start + spec.size;
     ++closed;
   }
+  UpdateNextClose();
   return closed;
 }
 
@@ -813,6 +816,7 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
     // A group no pane or window uses would never be released.
     if (groups_.refs(g) == 0) return Status::DataLoss("checkpoint: group " + std::to_string(g) + " is used by no window");
   }
+  UpdateNextClose();
   return Status::Ok();
 }
 

@@ -251,10 +251,7 @@ class AggregationState {
 
   // The end of the earliest open window; INT64_MAX if none. Closing is due once the
   // watermark reaches it.
-  int64_t next_close() const {
-    const std::optional<int64_t> start = NextWindowStart();
-    return start ? *start + plan_->window.size : INT64_MAX;
-  }
+  int64_t next_close() const { return next_close_; }
   // The end of the latest open window, if any.
   std::optional<int64_t> last_end() const;
   // Open windows: not emitted yet, holding at least one record.
@@ -299,6 +296,11 @@ class AggregationState {
   void Recycle(Pane&& p);
   // The start of the first window not emitted yet that holds a record, if any.
   std::optional<int64_t> NextWindowStart() const;
+  // next_close_ from the panes, after they changed (a pane added, windows emitted, a load).
+  void UpdateNextClose() {
+    const std::optional<int64_t> start = NextWindowStart();
+    next_close_ = start ? *start + plan_->window.size : INT64_MAX;
+  }
   // The start of the pane holding `t`, and whether `start` is one.
   int64_t PaneStart(int64_t t) const {
     const int64_t slide_start = FloorDiv(t, plan_->window.slide) * plan_->window.slide;
@@ -327,6 +329,8 @@ class AggregationState {
   // The end of the last window emitted: the windows up to it are done, even those that
   // hold a pane still kept for later windows.
   std::optional<int64_t> emitted_end_;
+  // next_close(), kept up to date: the processing loop asks for it with every record.
+  int64_t next_close_ = INT64_MAX;
   Pane merged_;                         // a hopping window's panes, merged to be emitted
   // Dropped panes' vectors, emptied, for the next panes (their allocations and the dense
   // cell_of_group kept: a task opens a pane per step).
