@@ -124,7 +124,9 @@ class KafkaJob final : public kafka::RebalanceListener {
           // before must not pass for the old one.
           const bool checked = !slot.worker->checking_resume() || slot.fetched_to >= slot.end;
           if (checked && (pos >= slot.end || slot.fetched_to >= slot.end || (pos < 0 && slot.low >= slot.end))) {
-            slot.worker->Flush();
+            // Closed and committed in pieces: a day sliding by a minute ends with ~1,440
+            // windows open, millions of rows at once.
+            while (status.ok() && !slot.worker->FlushStep(o_.max_pending_rows)) status = CommitOne(slot);
             if (status.ok()) status = CommitOne(slot);
             slot.done = true;
           } else {
@@ -572,7 +574,11 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
         lake::CommitClaimsDir(worker->checkpoint_path())));
   }
   // A file source is bounded: its end is the end of input, as with available-now.
-  if (!stopped) worker->Flush();
+  // Closed and committed in pieces (see the Kafka job's end of a partition).
+  while (!stopped && !worker->FlushStep(options.max_pending_rows)) {
+    LS_RETURN_NOT_OK(worker->Commit(&queue).status());
+    LS_RETURN_NOT_OK(queue.error());
+  }
   LS_RETURN_NOT_OK(worker->Commit(&queue).status());
   LS_RETURN_NOT_OK(queue.Drain());
   *figures = fill();

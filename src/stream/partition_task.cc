@@ -126,6 +126,23 @@ void PartitionTask::Flush() {
   CloseWindows();
 }
 
+bool PartitionTask::FlushStep(size_t max_rows) {
+  State& s = state_;
+  const std::optional<int64_t> end = s.aggregation.last_end();
+  if (!end) return true;
+  const size_t enough = std::max(max_rows, s.aggregation.open_cells());
+  while (s.pending.size() < enough) {
+    const int64_t next = s.aggregation.next_close();
+    if (next >= *end) {
+      Flush();
+      return true;
+    }
+    s.watermark.AdvanceTo(next);
+    CloseWindows();
+  }
+  return false;
+}
+
 std::vector<Row> PartitionTask::TakeClosed() {
   std::vector<Row> out;
   TakeClosedRows().AppendTo(&out);

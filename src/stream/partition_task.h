@@ -149,6 +149,12 @@ class PartitionTask {
   // watermark to the end of the latest one. Records arriving afterwards for those windows
   // are late, so each window is still emitted exactly once.
   void Flush();
+  // Flush in steps, window by window, for output held in bounded pieces: closes windows
+  // (raising the watermark to each one's end) until at least `max_rows` rows (or as many
+  // as the open panes' cells, if more) are waiting; true once every window is closed,
+  // with the watermark and rows of Flush. (A day sliding by a minute ends with ~1,440
+  // windows open: 7 million rows of the real week at once.)
+  bool FlushStep(size_t max_rows);
 
   // Moves out the rows of the windows closed so far, sorted by (window end, group
   // values), typed as output_schema().

@@ -238,6 +238,46 @@ TEST(PartitionTask, HoppingWindowsCountARecordInEach) {
   EXPECT_EQ(task->TakeClosed(), expected);
 }
 
+// FlushStep closes what Flush closes, in pieces of about the rows asked for (a window's
+// rows are never split), and leaves the same state.
+TEST(PartitionTask, FlushInStepsGivesFlushsRowsInPieces) {
+  const PipelineSpec spec = TurnstilePipeline(minutes(60), minutes(1));
+  auto task = MakeTask(spec);
+  Feeder feed{task.get()};
+  const int64_t t = kDay + 10 * kHour;
+  for (int64_t k = 0; k < 120; ++k) {  // 4 devices, a reading each every 2 minutes
+    feed(Line("A00" + std::to_string(k % 4), "02-00-00", t + 30 * k, 1, 1, "id" + std::to_string(k)));
+  }
+  const std::string state = task->Serialize();
+  auto whole = MakeTask(spec);
+  ASSERT_TRUE(whole->Restore(state).ok());
+  whole->Flush();
+  const std::vector<Row> want = whole->TakeClosed();
+  ASSERT_GT(want.size(), 300u);
+
+  for (size_t step_rows : {size_t{1}, size_t{50}, size_t{1000}}) {
+    auto stepped = MakeTask(spec);
+    ASSERT_TRUE(stepped->Restore(state).ok());
+    std::vector<Row> got = stepped->TakeClosed();  // rows pending in the checkpoint
+    size_t steps = 0;
+    bool done = false;
+    while (!done) {
+      // A step stops at the first window that brings the rows to the size asked (or to the
+      // open cells, if more): at most one window's rows (4 devices) past it.
+      const size_t bound = std::max(step_rows, stepped->Stats().open_cells) + 4;
+      done = stepped->FlushStep(step_rows);
+      std::vector<Row> piece = stepped->TakeClosed();
+      EXPECT_LT(piece.size(), bound) << step_rows;
+      got.insert(got.end(), piece.begin(), piece.end());
+      ++steps;
+    }
+    EXPECT_EQ(got, want) << step_rows;
+    EXPECT_EQ(stepped->watermark(), whole->watermark());
+    EXPECT_TRUE(stepped->Serialize() == whole->Serialize()) << step_rows;
+    EXPECT_EQ(steps > 1, step_rows < want.size()) << step_rows;
+  }
+}
+
 TEST(PartitionTask, LateRecordsAreLeftOutCountedAndReturned) {
   auto task = MakeTask(TurnstilePipeline(minutes(5), minutes(5)));
   Feeder feed{task.get()};
