@@ -11,7 +11,8 @@
 // has processed `max_records_per_trigger` records since its last commit, or holds
 // `max_pending_rows` closed-window rows and no fewer than its open panes' cells (both
 // bound the output held in memory; PartitionWorker::OutputDue). With `available_now`, each partition is read up to the end
-// offset seen when it was assigned, its open windows are flushed and committed, and the
+// offset seen when it was assigned, its open windows are flushed and committed (in steps of
+// about `max_pending_rows` rows, PartitionWorker::FlushStep), and the
 // job ends when every assigned partition is done.
 #pragma once
 
