@@ -147,14 +147,17 @@ def test_week_produced_twice_gives_the_same_lake(lakestream, bootstrap, source_d
     assert stats["duplicates"] > 0
 
 
-def test_kill_9_at_random_moments(lakestream, week, tmp_path):
+# Tumbling windows, and hopping ones (whose state is panes that several windows share).
+@pytest.mark.parametrize("duration,slide", [(5, 5), (60, 15)])
+def test_kill_9_at_random_moments(lakestream, week, tmp_path, duration, slide):
     topic, records = week
-    rng = random.Random(20260603)
+    rng = random.Random(20260603 + slide)
     max_delay = 1.5
     for attempt in range(4):
         lake = str(tmp_path / f"lake{attempt}")
         argv = [lakestream.binary, "process", "--topic", topic, "--group", group(), "--lake", lake,
                 "--trigger", "available-now", "--max-records-per-trigger", "3000",
+                "--duration", str(duration), "--slide", str(slide),
                 "-X", f"bootstrap.servers={lakestream.bootstrap}",
                 # Static membership: a restarted member gets its partitions back at once
                 # instead of waiting for the killed one's session to expire.
@@ -179,7 +182,7 @@ def test_kill_9_at_random_moments(lakestream, week, tmp_path):
             assert proc.returncode == 0, err
             break
         if kills >= 5:
-            assert_lake(lake, expected_week(records, 300, 300))
+            assert_lake(lake, expected_week(records, duration * 60, slide * 60))
             return
         max_delay /= 3  # this machine processed the week too fast for the kills: again, sooner
     pytest.fail("could not kill the processor 5 times while it worked")
