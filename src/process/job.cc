@@ -86,11 +86,22 @@ class KafkaJob final : public kafka::RebalanceListener {
       PartitionWorker* w = Find(m.topic, m.partition);
       if (w != nullptr && !w->Process(m.value, m.offset, m.timestamp_ms) && fatal_.ok()) fatal_ = w->resume_status();
     };
+    // Messages per turn: up to kMaxPoll, fewer while records close many rows each (heavy
+    // hopping windows: a day sliding by a minute closes ~240 rows a record of the real week),
+    // so that what a turn closes stays near max_commit_rows until the commit after it.
+    size_t poll_max = kMaxPoll;
     while (status.ok() && fatal_.ok() && !stop()) {
-      auto polled = consumer_->Poll(10000, 100, dispatch);
+      const int64_t emitted_before = RowsEmitted();
+      auto polled = consumer_->Poll(poll_max, 100, dispatch);
       if (!polled.ok()) {
         status = polled.status();
         break;
+      }
+      if (*polled > 0) {
+        const double per_record =
+            static_cast<double>(std::max<int64_t>(RowsEmitted() - emitted_before, 0)) / static_cast<double>(*polled);
+        const double fits = static_cast<double>(o_.max_commit_rows) / std::max(per_record, 1e-9);
+        poll_max = static_cast<size_t>(std::clamp(fits, 64.0, static_cast<double>(kMaxPoll)));
       }
       // A turn of this loop longer than the group session (the process was stopped or
       // starved, or a batch or commit was that slow): the group may have given the
@@ -126,7 +137,7 @@ class KafkaJob final : public kafka::RebalanceListener {
           if (checked && (pos >= slot.end || slot.fetched_to >= slot.end || (pos < 0 && slot.low >= slot.end))) {
             // Closed and committed in pieces: a day sliding by a minute ends with ~1,440
             // windows open, millions of rows at once.
-            while (status.ok() && !slot.worker->FlushStep(o_.max_pending_rows)) status = CommitOne(slot);
+            while (status.ok() && !slot.worker->FlushStep(o_.max_commit_rows)) status = CommitOne(slot);
             if (status.ok()) status = CommitOne(slot);
             slot.done = true;
           } else {
@@ -165,6 +176,14 @@ class KafkaJob final : public kafka::RebalanceListener {
     if (!fatal_.ok() && status.ok()) status = fatal_;
     *figures = Figures();
     return status;
+  }
+
+  static constexpr size_t kMaxPoll = 10000;
+  // Rows of closed windows of the partitions held now, since each worker started.
+  int64_t RowsEmitted() const {
+    int64_t n = 0;
+    for (const auto& [tp, slot] : workers_) n += static_cast<int64_t>(slot.worker->rows_emitted());
+    return n;
   }
 
   std::vector<int64_t> OnAssigned(const std::vector<kafka::TopicPartition>& parts) override {
@@ -550,12 +569,14 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   bool stopped = false;
   while (src->Next(&m)) {
     if (!worker->Process(m.value, offset++)) return worker->resume_status();
-    if ((offset & 0xFFF) == 0) {
+    // Checked after every record: see JobOptions::max_commit_rows.
+    const bool output_due = worker->OutputDue(options.max_commit_rows);
+    if (output_due || (offset & 0xFFF) == 0) {
       if (stop()) {
         stopped = true;
         break;
       }
-      bool due = worker->since_commit() >= options.max_records_per_trigger ||
+      bool due = output_due || worker->since_commit() >= options.max_records_per_trigger ||
                  worker->OutputDue(options.max_pending_rows) ||
                  (!options.available_now && Clock::now() - last_trigger >= options.trigger);
       if (due) {
@@ -575,7 +596,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   }
   // A file source is bounded: its end is the end of input, as with available-now.
   // Closed and committed in pieces (see the Kafka job's end of a partition).
-  while (!stopped && !worker->FlushStep(options.max_pending_rows)) {
+  while (!stopped && !worker->FlushStep(options.max_commit_rows)) {
     LS_RETURN_NOT_OK(worker->Commit(&queue).status());
     LS_RETURN_NOT_OK(queue.error());
   }

@@ -98,15 +98,19 @@ class PartitionWorker final : public stream::SideOutput {
   // Records processed since the last commit.
   uint64_t since_commit() const { return since_commit_; }
   // Closed-window rows waiting for the next commit (they hold most of a worker's memory).
-  size_t pending_rows() const { return task_->Stats().pending_rows; }
+  size_t pending_rows() const { return task_->pending_rows(); }
+  // Rows of closed windows so far (this worker's task, since its start or checkpoint).
+  uint64_t rows_emitted() const { return task_->rows_emitted(); }
   // The closed-window rows held call for a commit: at least `max_pending_rows`, and at least
   // as many as the open windows' cells. Each commit writes the whole state to the
   // checkpoint; where the state is larger than 60,000 rows (long windows over many groups),
   // committing that often would rewrite it for every few rows. Held output then stays
   // below the state's own size.
+  // Cheap while fewer rows than `max_pending_rows` are held (the open cells are counted
+  // only past that).
   bool OutputDue(size_t max_pending_rows) const {
-    const stream::TaskStats s = task_->Stats();
-    return s.pending_rows >= std::max(max_pending_rows, s.open_cells);
+    const size_t pending = task_->pending_rows();
+    return pending >= max_pending_rows && pending >= task_->open_cells();
   }
   stream::TaskStats Stats() const { return task_->Stats(); }
   CommitFigures commits() const { return {commits_.load(), files_.load(), rows_.load()}; }

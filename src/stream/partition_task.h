@@ -171,6 +171,11 @@ class PartitionTask {
   Status Restore(std::string_view bytes);
 
   TaskStats Stats() const;
+  // Stats().pending_rows, .rows_emitted and .open_cells without the rest (Stats counts the
+  // open windows, a walk of the panes): cheap enough to ask after every record.
+  size_t pending_rows() const { return state_.pending.size(); }
+  uint64_t rows_emitted() const { return state_.counters.rows_emitted; }
+  size_t open_cells() const { return state_.aggregation.open_cells(); }
   // Stats().max_event_time without the rest (Stats walks the open windows).
   std::optional<EventTime> max_event_time() const { return state_.watermark.max_event_time(); }
   int64_t watermark() const { return state_.watermark.current(); }
