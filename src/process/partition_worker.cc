@@ -163,6 +163,9 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
         "lake); the next start resumes from the last checkpoint",
         topic_, partition_));
   }
+  // The log is not the one the checkpoint read: nothing more of this partition, not even
+  // a flush of its state (the available-now loop may flush it in the turn that found it).
+  if (!resume_status_.ok()) return resume_status_;
   int64_t next = position();
   if (next < 0) return next;  // nothing read yet: nothing to commit
   auto rows = std::make_shared<const stream::ClosedRows>(task_->TakeClosedRows());

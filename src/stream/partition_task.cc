@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -130,7 +131,8 @@ bool PartitionTask::FlushStep(size_t max_rows) {
   State& s = state_;
   const std::optional<int64_t> end = s.aggregation.last_end();
   if (!end) return true;
-  const size_t enough = std::max(max_rows, s.aggregation.open_cells());
+  // At least one window a step (a corrupt checkpoint may hold a pane without cells).
+  const size_t enough = std::max({max_rows, s.aggregation.open_cells(), size_t{1}});
   while (s.pending.size() < enough) {
     const int64_t next = s.aggregation.next_close();
     if (next >= *end) {
