@@ -137,7 +137,8 @@ class KafkaJob final : public kafka::RebalanceListener {
           if (checked && (pos >= slot.end || slot.fetched_to >= slot.end || (pos < 0 && slot.low >= slot.end))) {
             // Closed and committed in pieces: a day sliding by a minute ends with ~1,440
             // windows open, millions of rows at once.
-            while (status.ok() && !slot.worker->FlushStep(o_.max_commit_rows)) status = CommitOne(slot);
+            // Ctrl-C between steps: what is closed is committed; a later run flushes the rest.
+            while (status.ok() && !slot.worker->FlushStep(o_.max_commit_rows) && !stop()) status = CommitOne(slot);
             if (status.ok()) status = CommitOne(slot);
             slot.done = true;
           } else {
@@ -599,6 +600,7 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   while (!stopped && !worker->FlushStep(options.max_commit_rows)) {
     LS_RETURN_NOT_OK(worker->Commit(&queue).status());
     LS_RETURN_NOT_OK(queue.error());
+    stopped = stop();  // Ctrl-C between steps: a later run flushes the rest
   }
   LS_RETURN_NOT_OK(worker->Commit(&queue).status());
   LS_RETURN_NOT_OK(queue.Drain());

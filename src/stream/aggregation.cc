@@ -811,6 +811,15 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
     }
     if (has_end) emitted_end_ = end;
     LS_RETURN_NOT_OK(get(&legacy_windows_, false));
+    // What was emitted is gone: no pane whose windows all ended by then, no such window.
+    if (emitted_end_ && !panes_.empty() && LastWindowOf(panes_.begin()->first) + spec.size <= *emitted_end_) {
+      return Status::DataLoss(fmt::format("checkpoint: pane {} is in no window after the last emitted one",
+                                          panes_.begin()->first));
+    }
+    if (emitted_end_ && !legacy_windows_.empty() && legacy_windows_.begin()->first + spec.size <= *emitted_end_) {
+      return Status::DataLoss(fmt::format("checkpoint: window {} ends by the last emitted one",
+                                          legacy_windows_.begin()->first));
+    }
   }
   for (uint32_t g = 0; g < n_groups; ++g) {
     // A group no pane or window uses would never be released.

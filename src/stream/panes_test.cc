@@ -480,6 +480,15 @@ TEST(Panes, ACheckpointsLastEmittedEndIsValidated) {
       EXPECT_EQ(FloorDiv(start, 4) * 4, start) << "a window starting off the slide grid was emitted";
     }
   }
+  // A window end on the grid but past every kept pane's windows: those panes would never
+  // be emitted nor dropped.
+  std::string body = good.substr(0, good.size() - 8);
+  const int64_t later = end + 5 * 4;
+  std::memcpy(body.data() + end_at, &later, 8);
+  auto restored = MakeTask(spec);
+  const Status st = restored->Restore(Reseal(body));
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_EQ(st.message(), "checkpoint: pane 20 is in no window after the last emitted one");
 }
 
 }  // namespace
