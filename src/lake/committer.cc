@@ -253,7 +253,7 @@ Status PartitionCommitter::FinishRenames(const std::vector<PendingFile>& pending
   return Status::Ok();
 }
 
-Status PartitionCommitter::DeleteOrphans(uint64_t up_to, size_t* deleted) {
+Status PartitionCommitter::DeleteOrphans(uint64_t up_to, bool unreadable_too, size_t* deleted) {
   for (const auto& out : options_.outputs) {
     std::string out_dir = Join(options_.lake_root, out.dir);
     Result<std::vector<std::string>> dates = ListDir(out_dir);
@@ -285,7 +285,10 @@ Status PartitionCommitter::DeleteOrphans(uint64_t up_to, size_t* deleted) {
     }
   }
   // Checkpoint temp files of this partition: this committer's, and other owners' of
-  // commits numbered up to `up_to` (a later owner's, or one it is still writing, stay).
+  // commits numbered up to `up_to` (a later owner's stays). One that does not read (empty:
+  // its writer was killed before writing; or being written now) goes only with
+  // `unreadable_too`: at recovery, once this owner has fenced, every commit under way
+  // elsewhere is one that can no longer publish.
   const std::string checkpoint_dir = ParentDir(checkpoint_path_);
   Result<std::vector<std::string>> names = ListDir(checkpoint_dir);
   if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
@@ -294,7 +297,8 @@ Status PartitionCommitter::DeleteOrphans(uint64_t up_to, size_t* deleted) {
     const std::string path = checkpoint_dir + "/" + name;
     if (path != checkpoint_temp_path_) {
       Result<std::optional<Checkpoint>> other = ReadCheckpoint(path);
-      if (!other.ok() || !other->has_value() || (*other)->commit_seq > up_to) continue;
+      const bool read = other.ok() && other->has_value();
+      if (read ? (*other)->commit_seq > up_to : !unreadable_too) continue;
     }
     LS_RETURN_NOT_OK(RemoveFileIfExists(path));
     ++*deleted;
@@ -440,7 +444,11 @@ Result<RecoveredState> PartitionCommitter::RecoverImpl(bool as_before) {
     // until this committer's first commit has claimed it.
     orphans_left_ = !r.has_checkpoint && hard_links_;
     // Attempts numbered up to this owner's fence (without one, the next number).
-    if (!orphans_left_) LS_RETURN_NOT_OK(DeleteOrphans(hard_links_ ? claim_seq_ : claim_seq_ + 1, &r.orphans_deleted));
+    if (!orphans_left_) {
+      // Unreadable checkpoint temps too once fenced (without hard links there is no fence).
+      LS_RETURN_NOT_OK(DeleteOrphans(hard_links_ ? claim_seq_ : claim_seq_ + 1, /*unreadable_too=*/hard_links_,
+                                     &r.orphans_deleted));
+    }
     // The renamed copy, brought up to date if a crash came between a claim and its rename.
     if (r.has_checkpoint && hard_links_ && path != checkpoint_path_) LS_RETURN_NOT_OK(RefreshCopy());
     break;
@@ -659,7 +667,8 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, K
   LS_RETURN_NOT_OK(FinishRenames(pending, /*call_hook=*/true, &renamed));
   if (orphans_left_) {
     size_t deleted = 0;
-    LS_RETURN_NOT_OK(DeleteOrphans(seq, &deleted));
+    // A later owner may be writing its checkpoint temp now: unreadable ones stay.
+    LS_RETURN_NOT_OK(DeleteOrphans(seq, /*unreadable_too=*/false, &deleted));
     orphans_left_ = false;
   }
   for (const auto& f : pending) result.files.push_back(f.final);

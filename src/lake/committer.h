@@ -229,8 +229,9 @@ class PartitionCommitter {
   Status Hook(CrashPoint point, size_t index) const;
   // Step 3: temp -> final for every pending file (idempotent). Counts renames done.
   Status FinishRenames(const std::vector<PendingFile>& pending, bool call_hook, size_t* renamed);
-  // Deletes this partition's temp files of attempts numbered up to `up_to`.
-  Status DeleteOrphans(uint64_t up_to, size_t* deleted);
+  // Deletes this partition's temp files of attempts numbered up to `up_to`, and with
+  // `unreadable_too` other owners' checkpoint temps that do not read (see the .cc).
+  Status DeleteOrphans(uint64_t up_to, bool unreadable_too, size_t* deleted);
   std::vector<std::string> OutputNames() const;  // Checkpoint::outputs
   Status CheckSameJob(const Checkpoint& checkpoint) const;
   Status CheckStillOwner() const;  // FailedPrecondition if another owner committed since

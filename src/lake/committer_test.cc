@@ -784,6 +784,33 @@ TEST(PartitionCommitter, AClaimBelowANewerOneCommitsNothingWhateverTheCopy) {
 // recovery had no fence to claim). If the owner is paused right before that sweep while the
 // group hands the partition to C, C's commit 2 is claimed with its temp files still unrenamed
 // (C crashed, or is simply slower): the sweep must not take C's committed files with it.
+// A process killed between creating its checkpoint temp and writing it leaves an empty
+// file, which no sweep could read: recovery, once fenced, deletes it (and one holding
+// anything else unreadable), while a first commit's sweep keeps them (a later owner may be
+// writing its temp just then). A kill -9 test against the broker found one left over.
+TEST(PartitionCommitter, RecoveryDeletesUnreadableCheckpointTempsOfOtherOwners) {
+  const std::string root = FreshTestDir();
+  const std::string empty = root + "/_checkpoints/mta-turnstile/.0.deadbeef.tmp";
+  const std::string garbage = root + "/_checkpoints/mta-turnstile/.0.feedf00d.tmp";
+  auto write_both = [&] {
+    std::filesystem::create_directories(root + "/_checkpoints/mta-turnstile");
+    ASSERT_TRUE(WriteFileDurable(empty, "").ok());
+    ASSERT_TRUE(WriteFileDurable(garbage, "LSCK not a checkpoint").ok());
+  };
+  write_both();
+  auto first = MakeCommitter(Options(root));
+  EXPECT_FALSE(MustRecover(first.get()).has_checkpoint);
+  MustCommit(first.get(), Steps()[0]);
+  EXPECT_TRUE(std::filesystem::exists(empty));
+  EXPECT_TRUE(std::filesystem::exists(garbage));
+
+  RecoveredState r = MustRecover(MakeCommitter(Options(root)).get());
+  EXPECT_TRUE(r.has_checkpoint);
+  EXPECT_FALSE(std::filesystem::exists(empty));
+  EXPECT_FALSE(std::filesystem::exists(garbage));
+  EXPECT_EQ(r.orphans_deleted, 2u);
+}
+
 TEST(PartitionCommitter, AFirstCommitsOrphanSweepSparesTheNextOwnersCommit) {
   std::string root = FreshTestDir();
   auto steps = Steps();

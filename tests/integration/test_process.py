@@ -485,6 +485,10 @@ def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path)
                     "--record-size", "50", "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}",
                     "--transactional-id", f"{topic}-producer", "--transaction-duration-ms", "100000"],
                    check=True, capture_output=True, timeout=120)
+    # Awaited: once (a loaded CI run), kcat read the end offset as 0 right after the tool exited.
+    deadline = time.monotonic() + 30
+    while streams.end_offset(bootstrap, topic) != 21 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert streams.end_offset(bootstrap, topic) == 21
     lake = str(tmp_path / "lake")
     p = lakestream.run("process", "--topic", topic, "--group", f"{topic}-g", "--trigger", "available-now",
