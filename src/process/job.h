@@ -12,7 +12,7 @@
 // `max_pending_rows` closed-window rows and no fewer than its open panes' cells (both
 // bound the output held in memory; PartitionWorker::OutputDue). With `available_now`, each partition is read up to the end
 // offset seen when it was assigned, its open windows are flushed and committed (in steps of
-// about `max_pending_rows` rows, PartitionWorker::FlushStep), and the
+// about `max_commit_rows` rows, PartitionWorker::FlushStep), and the
 // job ends when every assigned partition is done.
 #pragma once
 

@@ -85,9 +85,9 @@ class PartitionWorker final : public stream::SideOutput {
   const std::string& checkpoint_path() const { return committer_->checkpoint_path(); }
   // End of input (available-now): close every open window.
   void Flush() { task_->Flush(); }
-  // The same in steps of about `max_pending_rows` rows (stream::PartitionTask::FlushStep):
-  // true once every window is closed; commit between steps.
-  bool FlushStep(size_t max_pending_rows) { return task_->FlushStep(max_pending_rows); }
+  // The same in steps of about `max_rows` rows (stream::PartitionTask::FlushStep): true
+  // once every window is closed; commit between steps.
+  bool FlushStep(size_t max_rows) { return task_->FlushStep(max_rows); }
   // Commits the closed windows, side outputs, state and offset, taken together now. With a
   // queue the commit itself runs on the queue's thread (Drain the queue before relying on
   // it); without, here. Returns the next offset the commit covers (-1: nothing read yet).

@@ -2,8 +2,8 @@
 //
 // State layout, chosen to keep memory proportional to live groups, not records:
 //  - GroupTable interns each distinct group key once (its encoded bytes, its typed values
-//    shared and immutable, a sort key), reference-counted by the open (window, group)
-//    cells that use it; a group no open window needs stays interned while idle, until
+//    shared and immutable, a sort key), reference-counted by the open (pane, group)
+//    cells that use it; a group no open pane needs stays interned while idle, until
 //    more than kMaxIdle are idle, and then its id is reused.
 //  - Records are summed per pane: the spans between consecutive window bounds (starts at
 //    multiples of the slide, ends at those plus the size), so that every window is a run

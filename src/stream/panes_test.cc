@@ -348,28 +348,38 @@ namespace lakestream::stream {
 namespace {
 using namespace panes_test;  // NOLINT
 
+// The version 1 checkpoints in testdata/, written by the release before panes
+// (testdata/v1-gen.cc.txt): ops[0, cut) of MakeOps(sc, seed, 1500), closed rows taken.
+struct Version1Checkpoint {
+  Scenario sc;
+  uint32_t seed;
+  size_t cut;
+  std::string Path() const {
+    return fmt::format("src/stream/testdata/v1-{}-{}-{}-{}-seed{}-cut{}.bin", sc.size, sc.slide, sc.delay, sc.base,
+                       seed, cut);
+  }
+  // Its bytes; a fatal failure if missing or not version 1.
+  void Read(std::string* bytes) const {
+    std::ifstream in(Path(), std::ios::binary);
+    ASSERT_TRUE(in) << "run from the source folder";
+    bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    ASSERT_EQ(bytes->substr(0, 8), std::string("LSPT\x01\x00\x00\x00", 8));
+  }
+};
+const Version1Checkpoint kVersion1Checkpoints[] = {
+    {{10, 4, 7, -50}, 1, 300},  {{10, 4, 7, -50}, 1, 777}, {{15, 6, 2, -7}, 2, 500}, {{20, 5, 8, -61}, 3, 640},
+    {{9, 6, 11, 0}, 4, 401},    {{10, 10, 3, -25}, 5, 512}, {{14, 4, 6, 3}, 6, 333},  {{12, 8, 1, -33}, 7, 250},
+};
+
 // Version 1 checkpoints written by the release before panes (d5c4e50^, by
 // testdata/v1-gen.cc.txt: ops[0, cut) of MakeOps, closed rows taken), restored and
 // fed the rest with checkpoints (version 2, with the restored whole windows) and restores
 // on the way: every step matches the brute force fed the whole stream.
 TEST(Panes, Version1CheckpointsResumeExactlyAndCheckpointAgain) {
-  struct Gen {
-    Scenario sc;
-    uint32_t seed;
-    size_t cut;
-  };
-  const std::vector<Gen> gens = {
-      {{10, 4, 7, -50}, 1, 300},  {{10, 4, 7, -50}, 1, 777}, {{15, 6, 2, -7}, 2, 500}, {{20, 5, 8, -61}, 3, 640},
-      {{9, 6, 11, 0}, 4, 401},    {{10, 10, 3, -25}, 5, 512}, {{14, 4, 6, 3}, 6, 333},  {{12, 8, 1, -33}, 7, 250},
-  };
-  for (const Gen& g : gens) {
-    const std::string name = fmt::format("src/stream/testdata/v1-{}-{}-{}-{}-seed{}-cut{}.bin", g.sc.size,
-                                         g.sc.slide, g.sc.delay, g.sc.base, g.seed, g.cut);
-    SCOPED_TRACE(name);
-    std::ifstream in(name, std::ios::binary);
-    ASSERT_TRUE(in) << "run from the source folder";
-    const std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    ASSERT_EQ(v1.substr(0, 8), std::string("LSPT\x01\x00\x00\x00", 8));
+  for (const Version1Checkpoint& g : kVersion1Checkpoints) {
+    SCOPED_TRACE(g.Path());
+    std::string v1;
+    ASSERT_NO_FATAL_FAILURE(g.Read(&v1));
     const PipelineSpec spec = Spec(g.sc.size, g.sc.slide, g.sc.delay);
     const std::vector<Op> ops = MakeOps(g.sc, g.seed, 1500);
 
@@ -685,21 +695,10 @@ TEST(Panes, FlushInStepsWithRestoresIsFlush) {
 }
 
 TEST(Panes, FlushInStepsFromVersion1CheckpointsIsFlush) {
-  struct Gen {
-    Scenario sc;
-    uint32_t seed;
-    size_t cut;
-  };
-  const std::vector<Gen> gens = {
-      {{10, 4, 7, -50}, 1, 300},  {{10, 4, 7, -50}, 1, 777}, {{15, 6, 2, -7}, 2, 500}, {{20, 5, 8, -61}, 3, 640},
-      {{9, 6, 11, 0}, 4, 401},    {{10, 10, 3, -25}, 5, 512}, {{14, 4, 6, 3}, 6, 333},  {{12, 8, 1, -33}, 7, 250},
-  };
-  for (const Gen& g : gens) {
-    const std::string name = fmt::format("src/stream/testdata/v1-{}-{}-{}-{}-seed{}-cut{}.bin", g.sc.size,
-                                         g.sc.slide, g.sc.delay, g.sc.base, g.seed, g.cut);
-    std::ifstream in(name, std::ios::binary);
-    ASSERT_TRUE(in) << "run from the source folder";
-    const std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const Version1Checkpoint& g : kVersion1Checkpoints) {
+    SCOPED_TRACE(g.Path());
+    std::string v1;
+    ASSERT_NO_FATAL_FAILURE(g.Read(&v1));
     for (size_t step_rows : {size_t{0}, size_t{1}, size_t{5}}) {
       // Straight to the flush too: restored whole windows still open when it starts.
       for (size_t cut : {g.cut, size_t{1500}}) {
