@@ -20,6 +20,35 @@ Schema LateRecordSchema() {
                  {"value", ColumnType::kString}}};
 }
 
+namespace {
+
+// A checkpoint the task refused to restore, with what to do about it. Its code says why:
+// InvalidArgument, the job's pipeline is not the one that wrote it; FailedPrecondition, a
+// format version this build does not read (or a checkpoint of another partition); DataLoss,
+// bytes that are not a valid state.
+Status RefusedCheckpoint(const Status& st, const std::string& path) {
+  const std::string claims = lake::CommitClaimsDir(path);
+  std::string advice;
+  switch (st.code()) {
+    case StatusCode::kInvalidArgument:
+      advice = "If the pipeline changed on purpose, process into a new --lake (or, for --source files, give "
+               "another --source-name)";
+      break;
+    case StatusCode::kFailedPrecondition:
+      advice = "Run the lakestream that wrote it (in a consumer group, upgrade every member), or restore the "
+               "partition's checkpoint from a backup";
+      break;
+    default:
+      advice = fmt::format("Restore the checkpoint from a backup; or, to process the partition again from its "
+                           "earliest offset, move {} and {}/ away (rows already in the lake may then be doubled)",
+                           path, claims);
+      break;
+  }
+  return Status(st.code(), fmt::format("{} ({}). {}", st.message(), path, advice));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::PipelineSpec& spec,
                                                                const LakeOptions& lake,
                                                                const std::string& topic,
@@ -64,11 +93,7 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   LS_ASSIGN_OR_RETURN(lake::RecoveredState rec, w->committer_->Recover());
   if (rec.has_checkpoint) {
     Status st = w->task_->Restore(rec.state);
-    if (!st.ok()) {
-      return Status(st.code(), fmt::format("{} ({}). If the pipeline changed on purpose, process into "
-                                           "a new --lake (or, for --source files, give another --source-name)",
-                                           st.message(), w->committer_->checkpoint_path()));
-    }
+    if (!st.ok()) return RefusedCheckpoint(st, w->committer_->checkpoint_path());
     w->resume_offset_ = rec.next_offset.value;
     w->committed_offset_ = rec.next_offset.value;
     if (rec.last_record && rec.last_record->offset >= 0) w->check_ = w->recovered_ = rec.last_record;

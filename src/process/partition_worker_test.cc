@@ -9,6 +9,7 @@
 #include <chrono>
 #include <iterator>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "lake/checkpoint.h"
@@ -87,6 +88,62 @@ TEST(PartitionWorker, OpeningMarksTheTablesWindow) {
   EXPECT_EQ(*lake::TableWindows(root, "turnstile"), (std::vector<lake::TableWindow>{{300, 300}}));
   ASSERT_TRUE(PartitionWorker::Open(stream::TurnstilePipeline(minutes(60), minutes(15)), opts, "other", 0).ok());
   EXPECT_EQ(*lake::TableWindows(root, "turnstile"), (std::vector<lake::TableWindow>{{300, 300}, {3600, 900}}));
+}
+
+// A checkpoint the task refuses says why, names its file and says what to do: a job with
+// another pipeline, a state written by a newer lakestream, bytes that are not a state. The
+// checkpoint's state is replaced in every file that holds it (the copy and the claims).
+TEST(PartitionWorker, ARefusedCheckpointSaysWhatToDo) {
+  using std::chrono::minutes;
+  struct Case {
+    const char* name;
+    int window_minutes;                         // the job that opens the partition again
+    std::function<void(std::string*)> mutate;  // of the checkpoint's state bytes
+    StatusCode code;
+    const char* reason;
+    const char* advice;
+  };
+  const std::vector<Case> cases = {
+      {"another window", 60, [](std::string*) {}, StatusCode::kInvalidArgument,
+       "written by a different pipeline spec", "If the pipeline changed on purpose, process into a new --lake"},
+      {"a newer format", 5, [](std::string* s) { (*s)[4] = 9; }, StatusCode::kFailedPrecondition,
+       "format version 9 is not supported", "Run the lakestream that wrote it"},
+      {"flipped bits", 5, [](std::string* s) { (*s)[s->size() / 2] ^= 0x40; }, StatusCode::kDataLoss,
+       "checksum mismatch", "Restore the checkpoint from a backup; or, to process the partition again"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string root = FreshDir();
+    LakeOptions opts;
+    opts.root = root;
+    opts.table = "turnstile";
+    {
+      auto w = PartitionWorker::Open(stream::TurnstilePipeline(minutes(5), minutes(5)), opts, "mta", 0);
+      ASSERT_TRUE(w.ok());
+      (*w)->Process(Line("A001", kTen + 10, 5, "id1"), 0);
+      ASSERT_TRUE((*w)->Commit().ok());
+    }
+    const std::string path = root + "/_checkpoints/mta/0";
+    std::vector<std::string> files = {path};
+    for (const auto& e : std::filesystem::directory_iterator(lake::CommitClaimsDir(path))) {
+      files.push_back(e.path().string());
+    }
+    for (const std::string& f : files) {
+      auto cp = lake::ReadCheckpoint(f);
+      ASSERT_TRUE(cp.ok() && cp->has_value()) << f;
+      lake::Checkpoint changed = **cp;
+      c.mutate(&changed.state);
+      std::filesystem::remove(f);  // claims may be links of one file: each gets its own
+      ASSERT_TRUE(lake::WriteFileDurable(f, lake::EncodeCheckpoint(changed)).ok());
+    }
+    const int m = c.window_minutes;
+    auto reopened = PartitionWorker::Open(stream::TurnstilePipeline(minutes(m), minutes(m)), opts, "mta", 0);
+    ASSERT_FALSE(reopened.ok());
+    const Status& st = reopened.status();
+    EXPECT_EQ(st.code(), c.code);
+    EXPECT_NE(st.message().find(c.reason), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("(" + path + "). " + c.advice), std::string::npos) << st.message();
+  }
 }
 
 // A commit whose checkpoint rename succeeded but whose next step failed with an I/O error

@@ -226,7 +226,7 @@ Status PartitionTask::Load(std::string_view bytes, State* s) const {
   LS_RETURN_NOT_OK(r.Bytes(&topic));
   LS_RETURN_NOT_OK(r.U32(&partition));
   if (topic != topic_ || static_cast<int32_t>(partition) != partition_) {
-    return Status::FailedPrecondition("checkpoint: belongs to " + topic + "/" + std::to_string(static_cast<int32_t>(partition)) +
+    return Status::DataLoss("checkpoint: belongs to " + topic + "/" + std::to_string(static_cast<int32_t>(partition)) +
                                       ", not " + topic_ + "/" + std::to_string(partition_));
   }
   uint8_t has_next;
