@@ -753,6 +753,7 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
   const size_t n_aggs = plan_->aggregates.size();
   const WindowSpec& spec = plan_->window;
   auto window_start = [&](int64_t start) { return FloorDiv(start, spec.slide) * spec.slide == start; };
+  const WindowBoundsCheck bounds(spec);
   // Panes (version 2) or whole windows (version 1 and the restored windows of 2).
   auto get = [&](std::map<int64_t, Pane>* into, bool panes) -> Status {
     const char* what = panes ? "pane" : "window";
@@ -763,9 +764,12 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
       uint32_t cells = 0;
       LS_RETURN_NOT_OK(r.I64(&start));
       LS_RETURN_NOT_OK(r.U32(&cells));
-      // Records' windows lie in the lake's years (WindowBoundsCheck); so do their panes.
-      if (!InEventTimeRange(start)) {
-        return Status::DataLoss(fmt::format("checkpoint: {} start {} is outside years 0000-9999", what, start));
+      // Records' windows lie in the lake's years (WindowBoundsCheck): so do a pane's windows,
+      // which are those of a record at its start, and every whole window.
+      if (panes ? !bounds.Fits(EventTime{start})
+                : !(InEventTimeRange(start) && start <= kMaxEventSeconds - spec.size)) {
+        return Status::DataLoss(fmt::format("checkpoint: {} start {} has windows outside years 0000-9999", what,
+                                            start));
       }
       if (!(panes ? IsPaneStart(start) : window_start(start))) {
         return Status::DataLoss(fmt::format("checkpoint: {} start {} is not one of this pipeline's {} bounds", what,

@@ -896,7 +896,15 @@ TEST(PartitionTaskCheckpoint, TimesOutsideTheLakesYearsAreRefused) {
   auto restored = MakeTask(spec);
   Status st = restored->Restore(replaced(pane, far));
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
-  EXPECT_EQ(st.message(), fmt::format("checkpoint: pane start {} is outside years 0000-9999", far));
+  EXPECT_EQ(st.message(), fmt::format("checkpoint: pane start {} has windows outside years 0000-9999", far));
+  // In the years, but a window of it ends at 10000-01-01 00:00 or later. The last pane that
+  // fits starts at 23:45: its windows are [23:40, 23:50) and [23:45, 23:55).
+  for (const int64_t last : {kMaxEventSeconds - 299, kMaxEventSeconds - 599}) {  // 23:55, 23:50
+    st = restored->Restore(replaced(pane, last));
+    EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+    EXPECT_EQ(st.message(), fmt::format("checkpoint: pane start {} has windows outside years 0000-9999", last));
+  }
+  EXPECT_TRUE(restored->Restore(replaced(pane, kMaxEventSeconds - 899)).ok());
   st = restored->Restore(replaced(end, std::numeric_limits<int64_t>::min()));
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
   EXPECT_EQ(st.message(), fmt::format("checkpoint: last window end {} is outside years 0000-9999",
