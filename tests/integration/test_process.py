@@ -219,6 +219,74 @@ def test_two_processes_in_one_group(lakestream, week, tmp_path):
     assert_group_caught_up(lakestream, topic, g)
 
 
+def test_two_members_killed_at_random_moments(lakestream, week, tmp_path):
+    # Two members of one group, each killed and restarted at random moments while the other
+    # works: a restart comes back under its static member id (it gets its partitions back at
+    # once) or as a new member (the group moves partitions between the two processes, and the
+    # dead member's only after its session expires). Partitions change owners mid-commit,
+    # recover from the other process's checkpoints and fence it. The lake must hold the week
+    # exactly once when the survivors end. LAKESTREAM_CHAOS_KILLS and LAKESTREAM_CHAOS_SEED
+    # make it a longer soak by hand.
+    topic, records = week
+    seed = int(os.environ.get("LAKESTREAM_CHAOS_SEED", "20261125"))
+    kills_wanted = int(os.environ.get("LAKESTREAM_CHAOS_KILLS", "8"))
+    rng = random.Random(seed)
+    max_delay = 1.5
+    for attempt in range(4):
+        lake = str(tmp_path / f"lake{attempt}")
+        g = group()
+        kills = _kill_members_at_random(lakestream, topic, lake, g, rng, kills_wanted, max_delay, seed)
+        if kills >= kills_wanted:
+            # Every member ended by itself with available-now: the week is in the lake, once.
+            assert_lake(lake, expected_week(records, 300, 300))
+            before = lake_listing(lake)
+            process(lakestream, topic, lake, g=g)
+            assert lake_listing(lake) == before, "a last run found nothing left to do"
+            return
+        max_delay /= 3  # the members processed the week too fast for the kills: again, sooner
+    pytest.fail(f"could not kill the members {kills_wanted} times while they worked (seed {seed})")
+
+
+def _kill_members_at_random(lakestream, topic, lake, g, rng, kills_wanted, max_delay, seed):
+    """Runs two members until they end by themselves, killing one of them at a random moment
+    up to `kills_wanted` times; returns the number of kills."""
+    starts = collections.Counter()
+
+    def start(name):
+        starts[name] += 1
+        argv = [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake,
+                "--trigger", "available-now", "--max-records-per-trigger", "2000",
+                "-X", f"bootstrap.servers={lakestream.bootstrap}",
+                "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+        if rng.random() < 0.5:
+            argv += ["-X", f"group.instance.id=chaos-{name}"]
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    members = {"a": start("a"), "b": start("b")}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not glob.glob(os.path.join(lake, "_checkpoints", topic, "*")):
+        for p in members.values():
+            assert p.poll() is None, p.communicate()
+        time.sleep(0.02)
+    kills = 0
+    while kills < kills_wanted:
+        running = [n for n, p in members.items() if p.poll() is None]
+        if not running:
+            break
+        name = rng.choice(running)
+        try:  # a random moment, or earlier if the chosen member ends by itself
+            members[name].wait(timeout=rng.uniform(0.02, max_delay))
+        except subprocess.TimeoutExpired:
+            members[name].send_signal(signal.SIGKILL)
+            members[name].communicate()
+            kills += 1
+            members[name] = start(name)
+    for name, p in members.items():
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, f"member {name} (start {starts[name]}, seed {seed}): {err}"
+    return kills
+
+
 def test_a_paused_member_drops_its_work_and_the_new_owner_goes_on(lakestream, source_dir, week, tmp_path):
     # A member stopped past its group session (a stall, a starved container) and then
     # resumed holds uncommitted work of partitions the group gave to the other member. It
