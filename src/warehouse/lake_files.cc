@@ -16,6 +16,7 @@
 
 #include "formats/text_file.h"
 #include "lake/fs_util.h"
+#include "lake/layout.h"
 #include "lake/table_windows.h"
 
 namespace lakestream::warehouse {
@@ -50,6 +51,15 @@ bool IsCommittedFileName(const std::string& name) {
 
 Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
                                             const std::string& table) {
+  // The table is part of each file's relative path, the manifest's key: "turnstile/" or
+  // "./turnstile" would make every file of "turnstile" new again (loaded twice).
+  if (!lake::ValidateRelativeDir(table).ok()) {
+    return Status::InvalidArgument(
+        "lake table '" + table +
+        "' is not a plain path under the lake (no leading or doubled '/', no trailing '/', no '.' or '..'): give "
+        "--table the folder as `lakestream process` names it, such as 'turnstile'. The warehouse knows a file by "
+        "its path under the lake, so another spelling of the same folder would load its files a second time");
+  }
   // One stat: a mount that fails for a moment (EIO, ENOTCONN) is an I/O error, retried by
   // `load --watch`, not "a file" (a wrong command line, which ends it).
   struct stat root_stat {};

@@ -34,7 +34,8 @@ struct LakeFile {
 // The committed files of `<lake_root>/<table>`, sorted by relative path (so loads are
 // deterministic: by date, then topic, partition and commit sequence). A missing table
 // folder is an empty lake (OK, no files): the processor may not have committed yet.
-// NotFound if `lake_root` itself does not exist.
+// NotFound if `lake_root` itself does not exist. InvalidArgument if `table` is not a plain
+// relative path (lake::ValidateRelativeDir): it is part of the files' relative paths.
 Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root, const std::string& table);
 
 // True for a final lake file name: "part-" + ... + ".csv.gz" | ".parquet", not hidden.

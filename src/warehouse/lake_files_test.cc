@@ -116,6 +116,28 @@ TEST(LakeFilesTest, MissingTableIsEmptyMissingRootIsNotFound) {
   EXPECT_NE(missing.status().message().find(root + "/nope"), std::string::npos);
 }
 
+// The manifest knows a file by its path under the lake, the table's folder as given: another
+// spelling of the same folder ("turnstile/", "./turnstile") would load every file again.
+TEST(LakeFilesTest, ATableIsNamedOneWayOnly) {
+  std::string root = FreshTestDir();
+  Touch(root + "/turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz");
+  Touch(root + "/mta/turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz");
+  ASSERT_EQ(ListLakeFiles(root, "turnstile")->size(), 1u);
+  ASSERT_EQ(ListLakeFiles(root, "mta/turnstile")->size(), 1u);
+  for (const std::string table : {"turnstile/", "./turnstile", "turnstile/.", "turnstile//", "mta//turnstile",
+                                  "mta/../turnstile", "/turnstile", ""}) {
+    auto files = ListLakeFiles(root, table);
+    ASSERT_FALSE(files.ok()) << "'" << table << "'";
+    EXPECT_EQ(files.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(files.status().message(),
+              "lake table '" + table +
+                  "' is not a plain path under the lake (no leading or doubled '/', no trailing '/', no '.' or "
+                  "'..'): give --table the folder as `lakestream process` names it, such as 'turnstile'. The "
+                  "warehouse knows a file by its path under the lake, so another spelling of the same folder "
+                  "would load its files a second time");
+  }
+}
+
 TEST(LakeFilesTest, ChecksumIsXxh3OfTheBytes) {
   std::string root = FreshTestDir();
   Touch(root + "/empty", "");
