@@ -251,6 +251,10 @@ void RunLoad(const LoadArgs& given) {
             std::fflush(stdout);
           }
         }
+      } else {
+        // The lake lists again: its error is over. (A failed load leaves its files due, so
+        // the warehouse's error stays until they load.)
+        last_error = Status::Ok();
       }
     }
     ++polls;

@@ -395,6 +395,44 @@ def test_streaming_process_and_load_watch_give_the_batch_warehouse(lakestream, b
     assert warehouse_tables(db) == reference["tables"]
 
 
+def test_load_watch_forgets_a_lake_error_that_has_cleared(lakestream, tmp_path):
+    # The lake folder gone for a while (an unmount, a move): the watcher says so once; back,
+    # with nothing new to load, it is fine again, and Ctrl-C ends it with exit 0.
+    lake, db, stats = tmp_path / "lake", str(tmp_path / "w.duckdb"), tmp_path / "watch.json"
+    part = lake / "turnstile" / "date=2023-06-03" / "part-mta-p0-000000000001-0000.csv.gz"
+    part.parent.mkdir(parents=True)
+    with gzip.open(part, "wt", newline="") as f:
+        f.write(",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
+                "0,A002,R051,02-00-00,59 ST,NQR456W,BMT,06/03/2023,10:00:00,REGULAR,5,6\n")
+    watch = subprocess.Popen([lakestream.binary, "load", "--watch", "--interval", "0.1", "--lake", str(lake),
+                              "--warehouse", db, "--stats-json", str(stats), "--metrics-port", "0"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = streams.metrics_url(watch.stderr)
+        def metric(name):
+            return streams.scrape_metrics(url)[0][f"lakestream_load_{name}"]
+
+        def a_whole_poll():
+            after = metric("polls_total") + 2
+            wait_for(lambda: metric("polls_total") >= after, "a whole poll", timeout=30)
+
+        wait_for(lambda: metric("files_loaded_total") == 1, "the file to load", timeout=30)
+        lake.rename(tmp_path / "away")
+        a_whole_poll()
+        (tmp_path / "away").rename(lake)
+        a_whole_poll()
+        watch.send_signal(signal.SIGINT)
+        out, err = watch.communicate(timeout=60)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.communicate()
+    assert err.count(f"lake folder '{lake}' does not exist") == 1, err
+    assert watch.returncode == 0, err
+    assert json.loads(stats.read_text())["ok"] is True
+    assert "loaded 1 files (1 rows" in out
+
+
 def test_without_duckdb_only_its_commands_fail_clearly(lakestream, source_dir, tmp_path):
     # DuckDB is loaded when first needed: without it, a warehouse command says what to do
     # and the rest of lakestream works.
