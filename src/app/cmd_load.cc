@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -147,16 +148,26 @@ class Loader {
   warehouse::WatchedFiles watched_;  // what this run loaded, skipped or failed
 };
 
-// Says why a one-shot load found nothing: the table is not there yet, or the lake holds
-// other tables (a pipeline's output is in <lake>/<pipeline name>).
+// Says why a one-shot load found nothing: the table is not there yet, the lake holds other
+// tables (a pipeline's output is in <lake>/<pipeline name>), or --lake is a table's folder.
 void WarnNothingToLoad(const LoadArgs& a) {
   std::vector<std::string> tables;
+  bool partitions = false;  // date=... folders: --lake names a table's folder
   if (auto names = lake::ListDir(a.lake); names.ok()) {
     for (const std::string& n : *names) {
       if (!n.empty() && n[0] != '_' && n[0] != '.' && n != a.table) tables.push_back(n);
+      partitions = partitions || n.starts_with("date=");
     }
   }
-  if (tables.empty()) {
+  if (partitions) {
+    std::filesystem::path table_dir(a.lake);
+    if (!table_dir.has_filename()) table_dir = table_dir.parent_path();  // "lake/turnstile/"
+    const std::string parent = table_dir.has_parent_path() ? table_dir.parent_path().string() : ".";
+    std::fprintf(stderr,
+                 "lakestream: warning: no lake files in '%s/%s': '%s' holds date= partitions, so it is a table's "
+                 "folder, not the lake: give --lake '%s' (and --table '%s' if that is the table to load)\n",
+                 a.lake.c_str(), a.table.c_str(), a.lake.c_str(), parent.c_str(), table_dir.filename().c_str());
+  } else if (tables.empty()) {
     std::fprintf(stderr,
                  "lakestream: warning: no lake files in '%s/%s' yet: `lakestream process --lake %s` "
                  "writes them as it commits windows\n",

@@ -242,6 +242,12 @@ def test_a_lake_without_the_table_says_why_nothing_was_loaded(lakestream, tmp_pa
     (lake / "taxi-rides" / "date=2020-07-01").mkdir(parents=True)
     p = load(lakestream, lake, db)
     assert f"no lake files in '{lake}/turnstile'; the lake holds: taxi-rides." in p.stderr
+    # --lake given a table's folder (it holds date= partitions): say which folder to give.
+    for given in (lake / "taxi-rides", f"{lake}/taxi-rides/"):
+        p = load(lakestream, given, db)
+        assert p.stderr == (f"lakestream: warning: no lake files in '{given}/turnstile': '{given}' holds "
+                            f"date= partitions, so it is a table's folder, not the lake: give --lake '{lake}' "
+                            f"(and --table 'taxi-rides' if that is the table to load)\n"), p.stderr
 
 
 def test_a_hopping_table_is_refused_by_load_and_load_watch(lakestream, tmp_path):
