@@ -160,9 +160,17 @@ bool HasGlobCharacter(const std::string& path) {
 // must be caught by its column count before DuckDB's error, which names neither the table
 // nor the cause.
 Status CheckLakeHeader(const std::string& relative_path, const std::string& header) {
+  if (header.empty()) {
+    // Not another table's file: every file the lake's writer makes starts with its header.
+    return Status::InvalidArgument(fmt::format(
+        "lake file '{}' has no header line (it holds no text, or its first line is empty), which the lake's writer "
+        "always writes: it was damaged after it was committed, and it was not loaded. Restore it, or remove it and "
+        "reprocess its partition",
+        relative_path));
+  }
   std::vector<std::string_view> fields;
   std::string scratch;
-  if (!header.empty() && SplitCsvLine(header, &fields, &scratch) && fields.size() == kLakeColumnCount) {
+  if (SplitCsvLine(header, &fields, &scratch) && fields.size() == kLakeColumnCount) {
     return Status::Ok();
   }
   std::string shown = header.substr(0, 200) + (header.size() > 200 ? " ..." : "");
@@ -172,7 +180,7 @@ Status CheckLakeHeader(const std::string& relative_path, const std::string& head
       "warehouse's star schema is built from: --table must name a table of a turnstile pipeline "
       "(pipelines/mta-turnstile.yaml). Query other tables straight from the lake, e.g. in DuckDB "
       "SELECT * FROM read_csv('LAKE/TABLE/*/*.csv.gz', hive_partitioning=false)",
-      relative_path, shown, header.empty() ? 0 : fields.size(), kLakeColumnCount));
+      relative_path, shown, fields.size(), kLakeColumnCount));
 }
 
 // The Parquet files are read by column name: a file without one of the names that

@@ -592,6 +592,19 @@ TEST_F(WarehouseTest, APlainTextFileUnderACsvGzNameIsDamage) {
       << error.message();
 }
 
+// Whole gzip holding no text (the lake's writer always writes the header line): damage, not
+// a file of another table (whose advice, another --table, would not help).
+TEST_F(WarehouseTest, AGzipFileWithoutEvenAHeaderIsDamage) {
+  const std::string empty = Part("2023-06-03", 0, 1);
+  testing::WriteGzip(empty, "");
+  const Status error = LoadBesideAGoodFile(empty);
+  EXPECT_EQ(error.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(error.message(), "lake file 'turnstile/date=2023-06-03/" + std::filesystem::path(empty).filename().string() +
+                                 "' has no header line (it holds no text, or its first line is empty), which the "
+                                 "lake's writer always writes: it was damaged after it was committed, and it was not "
+                                 "loaded. Restore it, or remove it and reprocess its partition");
+}
+
 // The CSV files are read by position: a file of another pipeline (here the taxi one's
 // columns) fails by name with what it holds, and the turnstile file beside it loads.
 TEST_F(WarehouseTest, AFileOfAnotherTableFailsByItsColumns) {
