@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -22,9 +23,14 @@
 namespace lakestream::warehouse {
 namespace {
 
-bool IsDir(const std::string& path) {
+// An entry of the lake: nullopt if it does not exist (deleted since it was listed); an error
+// if it cannot be looked at (EIO, EACCES, a symlink loop), which must not pass for "no
+// files here": a load would report success without them.
+Result<std::optional<struct stat>> StatIfExists(const std::string& path) {
   struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  if (stat(path.c_str(), &st) == 0) return std::optional<struct stat>(st);
+  if (errno == ENOENT || errno == ENOTDIR) return std::optional<struct stat>();
+  return Status::FromErrno(errno, "read", path);
 }
 
 struct FdCloser {
@@ -75,26 +81,29 @@ Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
   }
   std::vector<LakeFile> files;
   const std::string table_dir = lake_root + "/" + table;
-  if (!IsDir(table_dir)) return files;
+  LS_ASSIGN_OR_RETURN(std::optional<struct stat> table_stat, StatIfExists(table_dir));
+  if (!table_stat || !S_ISDIR(table_stat->st_mode)) return files;
   LS_ASSIGN_OR_RETURN(std::vector<std::string> dates, lake::ListDir(table_dir));
   for (const auto& date : dates) {
     // Only "date=..." partitions: '_' folders and hidden entries are not table data.
     if (!date.starts_with("date=")) continue;
     const std::string date_dir = table_dir + "/" + date;
-    if (!IsDir(date_dir)) continue;
+    LS_ASSIGN_OR_RETURN(std::optional<struct stat> date_stat, StatIfExists(date_dir));
+    if (!date_stat || !S_ISDIR(date_stat->st_mode)) continue;
     auto names = lake::ListDir(date_dir);
     // The folder may vanish between the two listings only if someone deletes lake data.
-    if (!names.ok()) continue;
+    if (!names.ok() && names.status().code() == StatusCode::kNotFound) continue;
+    LS_RETURN_NOT_OK(names.status());
     for (const auto& name : *names) {
       if (!IsCommittedFileName(name)) continue;
       LakeFile f;
       f.relative_path = table + "/" + date + "/" + name;
       f.path = date_dir + "/" + name;
       f.format = name.ends_with(".parquet") ? LakeFileFormat::kParquet : LakeFileFormat::kCsvGz;
-      struct stat st {};
-      if (stat(f.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      f.size = static_cast<int64_t>(st.st_size);
-      f.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      LS_ASSIGN_OR_RETURN(std::optional<struct stat> st, StatIfExists(f.path));
+      if (!st || !S_ISREG(st->st_mode)) continue;
+      f.size = static_cast<int64_t>(st->st_size);
+      f.mtime_ns = static_cast<int64_t>(st->st_mtim.tv_sec) * 1000000000 + st->st_mtim.tv_nsec;
       files.push_back(std::move(f));
     }
   }

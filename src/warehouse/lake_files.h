@@ -36,6 +36,8 @@ struct LakeFile {
 // folder is an empty lake (OK, no files): the processor may not have committed yet.
 // NotFound if `lake_root` itself does not exist. InvalidArgument if `table` is not a plain
 // relative path (lake::ValidateRelativeDir): it is part of the files' relative paths.
+// IoError naming the entry if a folder or file of the table cannot be read (EIO, EACCES,
+// a symlink loop): never a listing without it.
 Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root, const std::string& table);
 
 // True for a final lake file name: "part-" + ... + ".csv.gz" | ".parquet", not hidden.

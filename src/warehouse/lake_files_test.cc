@@ -138,6 +138,34 @@ TEST(LakeFilesTest, ATableIsNamedOneWayOnly) {
   }
 }
 
+// An entry that cannot be read (here a symlink loop, ELOOP; on a mount also EIO or EACCES)
+// fails the listing with its path: skipped, its files would never load and `load` would
+// still report success. Entries gone since they were listed are skipped.
+TEST(LakeFilesTest, AnEntryThatCannotBeReadFailsTheListing) {
+  const std::vector<std::string> loops = {"turnstile", "turnstile/date=2023-06-04",
+                                          "turnstile/date=2023-06-03/part-mta-p0-000000000002-0000.csv.gz"};
+  for (const std::string& loop : loops) {
+    SCOPED_TRACE(loop);
+    std::string root = FreshTestDir();
+    if (loop != "turnstile") Touch(root + "/turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz");
+    std::filesystem::create_symlink(std::filesystem::path(loop).filename(), root + "/" + loop);
+    auto files = ListLakeFiles(root, "turnstile");
+    ASSERT_FALSE(files.ok());
+    EXPECT_EQ(files.status().code(), StatusCode::kIoError);
+    EXPECT_EQ(files.status().message(),
+              "cannot read '" + root + "/" + loop + "': Too many levels of symbolic links");
+  }
+  // A dangling link is an entry that is gone.
+  std::string root = FreshTestDir();
+  Touch(root + "/turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz");
+  std::filesystem::create_symlink("nowhere", root + "/turnstile/date=2023-06-03/part-mta-p0-000000000002-0000.csv.gz");
+  std::filesystem::create_symlink("nowhere", root + "/turnstile/date=2023-06-04");
+  auto files = ListLakeFiles(root, "turnstile");
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].relative_path, "turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz");
+}
+
 TEST(LakeFilesTest, ChecksumIsXxh3OfTheBytes) {
   std::string root = FreshTestDir();
   Touch(root + "/empty", "");
