@@ -76,22 +76,27 @@ void WriteStatsJson(const std::string& path, const std::string& json) {
 std::vector<std::string> RememberSecretArgs(int argc, const char* const* argv) {
   std::vector<std::string> maybe;
   for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (!arg.starts_with("-X")) continue;
-    int at = i;
-    std::string_view setting = arg.substr(2);
-    if (setting.empty()) {
-      if (++at >= argc) break;
-      setting = argv[at];
-    }
+    std::string_view setting = argv[i];
+    if (setting == "-X") continue;  // its setting is the next word, looked at on its own
+    // Any word, not only one after -X: `produce` takes `-X a=1 b=2`, but to `topics` (whose
+    // -X takes one setting) and after --config, `b=2` is a stray argument that CLI11's
+    // usage error quotes.
+    const bool after_x = setting.starts_with("-X") || std::string_view(argv[i - 1]) == "-X";
+    if (setting.starts_with("-X")) setting.remove_prefix(2);
     const size_t eq = setting.find('=');
     if (!IsSecretKey(setting.substr(0, eq))) continue;
-    const bool next_is_word = at + 1 < argc && argv[at + 1][0] != '-';
+    const bool next_is_word = i + 1 < argc && argv[i + 1][0] != '-';
     if (eq != std::string_view::npos) {
       RememberSecretValue(setting.substr(eq + 1));
-      if (next_is_word) maybe.emplace_back(argv[at + 1]);
+      if (next_is_word) maybe.emplace_back(argv[i + 1]);
     } else if (next_is_word) {
-      RememberSecretValue(argv[at + 1]);  // `-X sasl.password VALUE`: the value came apart
+      // `-X sasl.password VALUE`: the value came apart. A secret key elsewhere may be a
+      // name (a topic `token-audit`): only a usage error hides the word after it.
+      if (after_x) {
+        RememberSecretValue(argv[i + 1]);
+      } else {
+        maybe.emplace_back(argv[i + 1]);
+      }
     }
   }
   return maybe;

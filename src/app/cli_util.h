@@ -44,12 +44,14 @@ Status CheckWritableFile(const std::string& option, const std::string& path);
 // --stats-json FILE of every command, written at the end; a failure is Fail(IoError).
 void WriteStatsJson(const std::string& path, const std::string& json);
 
-// Before parsing: the values of secret -X settings on the command line are remembered
+// Before parsing: the values of secret settings on the command line (`KEY=VALUE` with a
+// secret KEY, after -X or not: a stray one is quoted by a usage error) are remembered
 // (formats/properties.h RememberSecretValue), so no message shows them, a usage error
-// included. So is the word after a secret key given without '=' (`-X sasl.password
+// included. So is the word after -X and a secret key without '=' (`-X sasl.password
 // VALUE`): it is the secret. Returned: the word after a secret setting (`-X
-// sasl.password=two words`, unquoted), which may be the rest of the secret or an ordinary
-// argument (`topics create -X sasl.password=pw NAME`): only a usage error hides it.
+// sasl.password=two words`, unquoted), or after a secret key elsewhere, which may be the
+// rest of the secret or an ordinary argument (`topics create -X sasl.password=pw NAME`):
+// only a usage error hides it.
 std::vector<std::string> RememberSecretArgs(int argc, const char* const* argv);
 
 // Ctrl-C / SIGTERM: the first sets StopRequested(); the second ends the process at once.

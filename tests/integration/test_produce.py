@@ -248,8 +248,13 @@ def test_config_errors_name_the_line_and_hide_secrets(tmp_path):
 def test_secrets_stay_hidden_in_usage_errors_and_librdkafka_errors():
     # A secret split from its key by the shell comes back in CLI11's usage error, or in
     # -X's; an OAUTHBEARER config comes back in librdkafka's error: never shown.
+    # A second setting after one -X, as `produce` takes it, is a stray argument to `topics`
+    # (whose -X takes one); so is one after --config.
     for args in (["topics", "list", "-X", "sasl.password", "S3CRET-split"],
-                 ["topics", "list", "-X", "sasl.password=my", "S3CRET-split"]):
+                 ["topics", "list", "-X", "sasl.password=my", "S3CRET-split"],
+                 ["topics", "list", "-X", "sasl.username=u", "sasl.password=S3CRET-second"],
+                 ["topics", "list", "-X", "sasl.username=u", "sasl.password", "S3CRET-second-split"],
+                 ["topics", "list", "--config", "/dev/null", "ssl.key.password=S3CRET-stray"]):
         p = run(*args, "-X", f"bootstrap.servers={BOOTSTRAP}", check=False, timeout=60)
         assert p.returncode == 2, p.stderr
         assert "S3CRET" not in p.stderr + p.stdout
