@@ -250,6 +250,10 @@ void RunProduce(const ProduceArgs& a) {
         break;
       }
       dump << m.key << '\t' << m.value << '\n';
+      if (!dump) {  // a full disk: the rest would be lost too
+        error = Status::FromErrno(errno, "write --dump file", a.dump);
+        break;
+      }
     }
     ++t.messages;
     t.bytes += m.key.size() + m.value.size();
@@ -264,6 +268,11 @@ void RunProduce(const ProduceArgs& a) {
     }
   }
   if (error.ok()) send_held();  // also after Ctrl-C: what was read is published
+  if (dump.is_open() && error.ok()) {
+    // Buffered: a write that fails (a full disk) may come only with the last bytes.
+    dump.close();
+    if (!dump) error = Status::FromErrno(errno, "write --dump file", a.dump);
+  }
   int left = 0;
   if (producer) {
     if (interrupted) {

@@ -329,6 +329,13 @@ def test_a_damaged_file_is_a_data_error(tmp_path):
     assert p.returncode == 1 and f"cannot read '{cut}'" in p.stderr, p.stderr
 
 
+def test_a_dump_that_cannot_be_written_fails():
+    # A full disk (/dev/full) must not pass for a dump of every message: exit 1, naming it.
+    p = run("produce", "--source", SUBSET, "--dump", "/dev/full", check=False)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "lakestream: error: cannot write --dump file '/dev/full': No space left on device" in p.stderr, p.stderr
+
+
 def test_ctrl_c_flushes_and_reports(tmp_path):
     topic = new_topic("sigint", 1)
     stats = tmp_path / "s.json"
