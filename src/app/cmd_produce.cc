@@ -345,7 +345,8 @@ void AddProduceCommand(CLI::App& root) {
   cmd->add_flag("--shift-to-now", args->shift_to_now, "Move timestamps so that the first reading is now");
   cmd->add_option("--rate", args->rate, "synthetic: messages per second (event time = now)")
       ->check(kPositive);
-  cmd->add_option("--count", args->count, "synthetic: stop after N messages (default: run until Ctrl-C)");
+  cmd->add_option("--count", args->count, "synthetic: stop after N messages (default: run until Ctrl-C)")
+      ->check(kPositive);  // 0 would mean no limit, and -1 would become 2^64 - 1
   cmd->add_option("--seed", args->seed, "synthetic: random seed, for reproducible runs");
   cmd->add_option("--max-delta", args->max_delta,
                   "files: an interval difference above this (or below 0) becomes 0 and counts as an anomaly")

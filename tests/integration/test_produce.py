@@ -273,6 +273,9 @@ def test_bad_options_say_what_is_wanted():
     for args, message in [(["--rate", "0"], "--rate: must be above 0, got '0'"),
                           (["--rate", "fast"], "--rate: expected a number, got 'fast'"),
                           (["--max-delta", "-5"], "--max-delta: must be 0 or more, got '-5'"),
+                          # Not "no limit" (0), nor 2^64 - 1 (-1): leave --count out to run until Ctrl-C.
+                          (["--count", "0"], "--count: must be above 0, got '0'"),
+                          (["--count", "-1"], "--count: must be above 0, got '-1'"),
                           (["--rate", "1e-300"], "--rate must be from 0.001 to 10000000 messages a second"),
                           (["--speed", "nan"], "--speed must be `max` or a number from 0.001 to 1000000"),
                           (["--connect-timeout", "2147484"], "--connect-timeout: Value 2147484 not in range 1 to 3600"),
