@@ -218,6 +218,8 @@ void RunProduce(const ProduceArgs& a) {
         // The messages before this one go now; this one moves to the front of the batch.
         const size_t at = held;
         send_held();
+        // Refused: waiting for this one's time (hours at --speed 1) would only hold the error.
+        if (!error.ok()) break;
         std::swap(batch[0], batch[at]);
         read = &batch[0];
       }

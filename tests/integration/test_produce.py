@@ -186,6 +186,22 @@ def test_rides(tmp_path):
         assert key == str(rec["PULocationID"])
 
 
+def test_a_paced_replay_stops_at_a_refused_message(tmp_path):
+    # A message librdkafka refuses (here: larger than message.max.bytes) ends the run at
+    # once, not after waiting for the next ride's time (an hour at --speed 1).
+    topic = new_topic("refused", 1)
+    header = open(f"{SRC}/data/taxi/rides.csv").readline()
+    rides = tmp_path / "rides.csv"
+    rides.write_text(header + f"1,2020-07-01 00:00:00,2020-07-01 00:33:39,1,1.50,1,{'Y' * 2000},238,75,2,8,0.5,0.5,0,0,"
+                     "0.3,9.3,0\n1,2020-07-01 01:00:00,2020-07-01 01:25:43,1,9.50,1,N,138,216,1,26.5,0.5,0.5,0,0,0.3,"
+                     "27.8,0\n")
+    p = run("produce", "--source", f"rides:{rides}", "--topic", topic, "--speed", "1",
+            "-X", f"bootstrap.servers={BOOTSTRAP}", "-X", "message.max.bytes=1000", check=False, timeout=60)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert f"cannot produce to '{topic}': Broker: Message size too large (1 of 1 messages refused)" in p.stderr
+    assert "produced 1 messages" in p.stdout and "delivered 0, failed 1" in p.stdout, p.stdout
+
+
 def test_malformed_rows_are_reported_and_the_rest_delivered(tmp_path):
     bad = tmp_path / "week.csv"
     lines = open(SUBSET).read().splitlines()
