@@ -192,7 +192,7 @@ void AddCommonOptions(CLI::App* cmd, TopicsArgs* args) {
   cmd->get_option("-X")->allow_extra_args(false);
   cmd->add_option("--timeout", args->timeout_s,
                   "Seconds to wait for the cluster to answer each request")
-      ->check(kPositive)
+      ->check(CLI::Range(1, 3600))  // as milliseconds, an int: a larger value overflowed
       ->capture_default_str();
 }
 

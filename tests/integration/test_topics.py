@@ -84,6 +84,15 @@ def test_unreachable_broker_fails_within_the_timeout(lakestream, topic_name):
     assert "Connection refused" in p.stderr
 
 
+def test_a_timeout_out_of_range_is_a_usage_error(lakestream):
+    # Seconds, turned into int milliseconds: 2147484 s was taken as 0.001 s.
+    for args in (["list"], ["describe", "t"], ["lag", "t", "-g", "g"]):
+        for value in ("0", "2147484"):
+            p = lakestream.run("topics", *args, "--timeout", value, "-X", "bootstrap.servers=127.0.0.1:1",
+                               expect=2, broker=False)
+            assert f"--timeout: Value {value} not in range 1 to 3600" in p.stderr, p.stderr
+
+
 def test_delete(lakestream, bootstrap, topic_name):
     lakestream.run("topics", "create", topic_name)
     lakestream.run("topics", "delete", topic_name)
