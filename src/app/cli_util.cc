@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -70,7 +71,9 @@ void WriteStatsJson(const std::string& path, const std::string& json) {
   if (path.empty()) return;
   std::ofstream out(path);
   out << json << "\n";
-  if (!out) Fail(Status::IoError("cannot write --stats-json file '" + path + "'"));
+  // Buffered: a full disk shows only when the file is closed.
+  out.close();
+  if (!out) Fail(Status::FromErrno(errno, "write --stats-json file", path));
 }
 
 std::vector<std::string> RememberSecretArgs(int argc, const char* const* argv) {

@@ -355,6 +355,15 @@ def test_a_dump_that_cannot_be_written_fails():
     assert "lakestream: error: cannot write --dump file '/dev/full': No space left on device" in p.stderr, p.stderr
 
 
+def test_stats_that_cannot_be_written_fail():
+    # The figures are written at the end, in one buffered write: a full disk must fail the
+    # run (exit 1), not leave an empty file for a scheduler to read.
+    p = run("produce", "--source", SUBSET, "--dump", "/dev/null", "--stats-json", "/dev/full", check=False)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "lakestream: error: cannot write --stats-json file '/dev/full': No space left on device" in p.stderr, \
+        p.stderr
+
+
 def test_ctrl_c_flushes_and_reports(tmp_path):
     topic = new_topic("sigint", 1)
     stats = tmp_path / "s.json"
