@@ -37,6 +37,9 @@ Result<std::unique_ptr<Producer>> Producer::Make(ClientConfig config, const std:
 }
 
 Result<std::unique_ptr<Producer>> Producer::Create(ClientConfig config, const std::string& topic) {
+  // librdkafka refuses settings that idempotence rules out (acks=1, max.in.flight > 5) with
+  // a message about enable.idempotence, which the user may never have set.
+  const bool default_idempotence = config.Get("enable.idempotence").empty();
   config.SetDefault("enable.idempotence", "true");
   config.SetDefault("compression.type", "lz4");
   config.SetDefault("linger.ms", "20");
@@ -66,7 +69,16 @@ Result<std::unique_ptr<Producer>> Producer::Create(ClientConfig config, const st
   p->partition_by_key_ = config.Get("partitioner") != "random";
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::OnDelivery);
   rd_kafka_conf_set_opaque(conf.get(), p.get());
-  LS_ASSIGN_OR_RETURN(p->handle_, CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+  Result<HandlePtr> handle = CreateHandle(RD_KAFKA_PRODUCER, std::move(conf));
+  if (!handle.ok() && default_idempotence &&
+      handle.status().message().find("enable.idempotence") != std::string::npos) {
+    return Status(handle.status().code(),
+                  handle.status().message() +
+                      ". lakestream turns enable.idempotence on unless told otherwise (a retried batch is then "
+                      "neither doubled nor reordered); to publish with these settings, add -X "
+                      "enable.idempotence=false");
+  }
+  LS_ASSIGN_OR_RETURN(p->handle_, std::move(handle));
   return p;
 }
 
