@@ -197,13 +197,20 @@ Result<int> PartitionCount(rd_kafka_t* handle, const std::string& topic, const s
   LS_ASSIGN_OR_RETURN(MetadataPtr md, FetchMetadata(handle, bootstrap, true, timeout_ms, stop));
   int partitions = 0;
   for (int i = 0; i < md->topic_cnt; ++i) {
-    if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      partitions = md->topics[i].partition_cnt;
+    if (topic != md->topics[i].topic) continue;
+    if (md->topics[i].err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+      return Status::FailedPrecondition(fmt::format(
+          "topic '{}' at {}: this client is not authorized to use it ({}); grant its principal (the API key, "
+          "sasl.username) access to the topic",
+          topic, bootstrap, rd_kafka_err2str(md->topics[i].err)));
     }
+    if (md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) partitions = md->topics[i].partition_cnt;
   }
   if (partitions == 0) {
+    // A cluster with ACLs leaves out of the answer the topics a client may not describe.
     return Status::NotFound(fmt::format(
-        "topic '{}' does not exist at {}; create it first, e.g. `lakestream topics create {} --partitions 4`",
+        "topic '{}' does not exist at {} (or, on a cluster with ACLs, this client may not describe it); create it "
+        "first, e.g. `lakestream topics create {} --partitions 4`",
         topic, bootstrap, topic));
   }
   return partitions;
