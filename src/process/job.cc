@@ -289,7 +289,7 @@ class KafkaJob final : public kafka::RebalanceListener {
   // leaving (a streaming one stopped just before this run) hands it over at the next
   // rebalance, which polling serves, and this process then finishes it; a live one may
   // finish it itself. The wait ends session.timeout.ms + 10 s after the last progress seen
-  // in those partitions' checkpoints; then the job fails naming them.
+  // in those partitions' checkpoints (a new commit); then the job fails naming them.
   // Returns OK(true) when done, OK(false) to poll on.
   Result<bool> OthersDone() {
     const auto now = Clock::now();
@@ -369,7 +369,7 @@ class KafkaJob final : public kafka::RebalanceListener {
   }
 
   // OthersDone's check; others_behind_ names the partitions not done. `progress`: a
-  // partition not done has a checkpoint further on than at the last check.
+  // partition not done has a checkpoint written since the last check (or since the start).
   Result<bool> OthersFlushed(bool* progress) {
     LS_RETURN_NOT_OK(SnapshotOthers());
     others_behind_.clear();
@@ -394,14 +394,14 @@ class KafkaJob final : public kafka::RebalanceListener {
     if (!header.ok() || !header->has_value()) return false;
     auto [cached, fresh] = flushed_.try_emplace(key);
     if (!fresh && cached->second.first == **header) return cached->second.second;
+    const bool written_since_start = start_headers_[key] != **header;
+    // A new commit is progress also at the same offset: a member flushing its end of input
+    // commits in steps (FlushStep), its offset staying where it is.
+    if (!fresh || written_since_start) *progress = true;
     bool flushed = false;
     auto c = lake::ReadCheckpoint(path);
     if (c.ok() && c->has_value()) {
       const int64_t next = (*c)->next_offset.value;
-      auto [seen, first] = others_next_.try_emplace(key, next);
-      if (!first && next > seen->second) *progress = true;
-      seen->second = next;
-      const bool written_since_start = start_headers_[key] != **header;
       if (next >= end || written_since_start) {
         auto task = stream::PartitionTask::Make(o_.spec, SourcePosition{tp.topic, tp.partition, -1});
         flushed = task.ok() && (*task)->Restore((*c)->state).ok() && (*task)->Stats().open_windows == 0;
@@ -415,7 +415,6 @@ class KafkaJob final : public kafka::RebalanceListener {
   std::map<Key, std::pair<int64_t, int64_t>> other_bounds_;  // ... their first and end offsets at start
   std::map<Key, std::string> start_headers_;                 // ... their checkpoints' first lines at start
   std::map<Key, std::pair<std::string, bool>> flushed_;      // ... (header, Flushed) last seen
-  std::map<Key, int64_t> others_next_;                       // ... checkpoint offsets last seen
   std::set<Key> others_done_;
   std::string others_behind_;
   Clock::time_point others_checked_{};

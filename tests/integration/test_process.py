@@ -4,6 +4,7 @@ import base64
 import collections
 import datetime
 import glob
+import gzip
 import json
 import os
 import random
@@ -357,6 +358,26 @@ def _pause_one_of_two_members(lakestream, source_dir, topic, lake, paused, other
         assert paused.returncode == 1 and "another process owns the partition now" in err, err
 
 
+def start_streaming_member(lakestream, topic, g, lake):
+    """A streaming member of group `g` (trigger 1 h) serving its metrics (see await_metric)."""
+    p = subprocess.Popen(
+        [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake, "--trigger", "1h",
+         "--metrics-port", "0", "-X", f"bootstrap.servers={lakestream.bootstrap}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.metrics_url = None
+    return p
+
+
+def await_metric(member, name, least, failure, timeout=60):
+    """Waits until the metrics page of `member` (start_streaming_member) shows `name` >= `least`."""
+    if member.metrics_url is None:
+        member.metrics_url = streams.metrics_url(member.stderr)
+    deadline = time.monotonic() + timeout
+    while streams.scrape_metrics(member.metrics_url)[0][name] < least:
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.1)
+
+
 def test_available_now_waits_for_partitions_another_member_holds(lakestream, bootstrap, tmp_path):
     # A streaming member holds a partition it has read but not committed (trigger 1 h) when
     # an available-now run joins the group. The run does its partition, then must not end
@@ -379,16 +400,9 @@ def test_available_now_waits_for_partitions_another_member_holds(lakestream, boo
                        timeout=60)
     lake = str(tmp_path / "lake")
     g = group()
-    streaming = subprocess.Popen(
-        [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake, "--trigger", "1h",
-         "--metrics-port", "0", "-X", f"bootstrap.servers={bootstrap}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    streaming = start_streaming_member(lakestream, topic, g, lake)
     try:
-        url = streams.metrics_url(streaming.stderr)
-        deadline = time.monotonic() + 60
-        while streams.scrape_metrics(url)[0]["lakestream_records_total"] < 40:
-            assert time.monotonic() < deadline, "the streaming member did not read both partitions"
-            time.sleep(0.1)
+        await_metric(streaming, "lakestream_records_total", 40, "the streaming member did not read both partitions")
         backfill = subprocess.Popen(
             [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake, "--trigger",
              "available-now", "-X", f"bootstrap.servers={bootstrap}"],
@@ -405,6 +419,74 @@ def test_available_now_waits_for_partitions_another_member_holds(lakestream, boo
     assert backfill.returncode == 0, err
     assert "not processed by this run" not in err
     assert_lake(lake, streams.expected_lake(records, 300, 300))
+
+
+def test_available_now_waits_for_a_peer_flushing_for_longer_than_its_patience(lakestream, bootstrap, tmp_path):
+    # The run waits for a partition another member works on as long as its checkpoint moves.
+    # A peer at its end of input flushes in steps, each a commit at the same offset: those
+    # are progress too (the run failed session.timeout.ms + 10 s after the last offset it saw
+    # move, while the peer was still flushing). The peer here is a file-source job writing
+    # the partition's checkpoint (--source-name: the topic), paused at each commit for
+    # longer than its flush would take on a fast machine; the partition in the group is held
+    # by a streaming member of another lake, so the run gets none of its own.
+    topic = f"flush-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", "1")
+    one = tmp_path / "one.txt"
+    one.write_text("k\tx\n")
+    streams.kcat_publish(bootstrap, topic, str(one))
+    day = tmp_path / "day.csv.gz"
+    with gzip.open(day, "wt") as f:  # 3,000 turnstiles all day: 7.2 M rows of windows at the end
+        f.write(",C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n")
+        for d in range(3000):
+            for h in range(0, 24, 4):
+                f.write(f"0,A{d:04d},R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,{h:02d}:00:00,REGULAR,"
+                        f"{1000 + h},{500 + h}\n")
+    window = ["--duration", "1440", "--slide", "1"]
+    lake = str(tmp_path / "lake")
+    g = group()
+    holder = start_streaming_member(lakestream, topic, g, str(tmp_path / "other"))
+    run = peer = None
+    try:
+        await_metric(holder, "lakestream_assigned_partitions", 1, "the streaming member was not given the partition")
+        # Patience: session.timeout.ms (6 s, the broker's least) + 10 s.
+        run = subprocess.Popen(
+            [lakestream.binary, "process", "--topic", topic, "--group", g, "--lake", lake, "--trigger",
+             "available-now", *window, "-X", "session.timeout.ms=6000", "-X", f"bootstrap.servers={bootstrap}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        note = run.stderr.readline()
+        assert "waiting for the group's other members" in note, note
+        started = time.monotonic()
+        peer = subprocess.Popen(
+            [lakestream.binary, "process", "--source", str(day), "--source-name", topic, "--lake", lake, *window],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        checkpoint = os.path.join(lake, "_checkpoints", topic, "0")
+        seen, pauses = None, 0
+        while peer.poll() is None:
+            try:
+                now = os.stat(checkpoint).st_ino
+            except FileNotFoundError:
+                now = None
+            if now is not None and now != seen:  # a commit: the peer pauses 3 s (< the run's patience)
+                seen = now
+                peer.send_signal(signal.SIGSTOP)
+                time.sleep(3)
+                peer.send_signal(signal.SIGCONT)
+                pauses += 1
+            time.sleep(0.005)
+        _, err = peer.communicate(timeout=60)
+        assert peer.returncode == 0, err
+        assert pauses >= 7 and time.monotonic() - started > 20, (pauses, time.monotonic() - started)
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err
+        assert "processed 0 records" in out, out
+    finally:
+        for p in (run, peer):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.communicate()
+        holder.send_signal(signal.SIGTERM)
+        _, err = holder.communicate(timeout=60)
+    assert holder.returncode == 0, err
 
 
 @pytest.mark.parametrize("dead_letters", ["lake", "topic"])
