@@ -274,7 +274,7 @@ class KafkaJob final : public kafka::RebalanceListener {
   struct Slot {
     std::unique_ptr<PartitionWorker> worker;
     stream::TaskStats base;  // counters when opened (see AddStatsSince)
-    int64_t low = -1;        // available-now: the first offset still in the topic
+    int64_t low = -1;        // the first offset still in the topic when assigned, -1 unknown
     int64_t fetched_to = -1; // available-now: the offset of the last end-of-partition event
     int64_t end = -1;        // available-now: the end offset to reach
     bool done = false;
@@ -487,7 +487,10 @@ class KafkaJob final : public kafka::RebalanceListener {
         f.max_watermark = std::max(f.max_watermark, s.watermark);
       }
       int64_t hi = consumer_->CachedHighWatermark({tp.first, tp.second});
-      int64_t pos = std::max<int64_t>(slot.worker->position(), 0);
+      // Nothing read yet: the next record is the partition's first (retention or a deletion
+      // may have removed those before it, which are no lag).
+      int64_t pos = slot.worker->position();
+      if (pos < 0) pos = std::max<int64_t>(slot.low, 0);
       if (hi < 0) lag_known = false;
       else lag += std::max<int64_t>(hi - pos, 0);
       f.by_partition.push_back({tp.first, tp.second, pos, hi, s.watermark});

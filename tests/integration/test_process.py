@@ -358,6 +358,16 @@ def _pause_one_of_two_members(lakestream, source_dir, topic, lake, paused, other
         assert paused.returncode == 1 and "another process owns the partition now" in err, err
 
 
+def one_partition_topic(lakestream, tmp_path, prefix, values):
+    """A new topic of one partition holding `values`, in order."""
+    topic = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", "1")
+    lines = tmp_path / f"{topic}.txt"
+    lines.write_text("".join(f"k\t{v}\n" for v in values))
+    streams.kcat_publish(lakestream.bootstrap, topic, str(lines))
+    return topic
+
+
 def start_streaming_member(lakestream, topic, g, lake):
     """A streaming member of group `g` (trigger 1 h) serving its metrics (see await_metric)."""
     p = subprocess.Popen(
@@ -429,11 +439,7 @@ def test_available_now_waits_for_a_peer_flushing_for_longer_than_its_patience(la
     # the partition's checkpoint (--source-name: the topic), paused at each commit for
     # longer than its flush would take on a fast machine; the partition in the group is held
     # by a streaming member of another lake, so the run gets none of its own.
-    topic = f"flush-{uuid.uuid4().hex[:8]}"
-    lakestream.run("topics", "create", topic, "--partitions", "1")
-    one = tmp_path / "one.txt"
-    one.write_text("k\tx\n")
-    streams.kcat_publish(bootstrap, topic, str(one))
+    topic = one_partition_topic(lakestream, tmp_path, "flush", ["x"])
     day = tmp_path / "day.csv.gz"
     with gzip.open(day, "wt") as f:  # 3,000 turnstiles all day: 7.2 M rows of windows at the end
         f.write(",C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n")
@@ -793,6 +799,32 @@ def test_metrics_endpoint_follows_the_job(lakestream, week, tmp_path):
     s = json.loads(stats.read_text())
     assert s["records"] == now["lakestream_records_total"]
     assert s["windows_emitted"] >= now["lakestream_windows_emitted_total"]
+
+
+def test_metrics_lag_of_a_partition_with_only_deleted_records_is_0(lakestream, bootstrap, tmp_path):
+    # Records deleted (retention, kafka-delete-records) from a partition nothing has read:
+    # its next record to process is at its first offset, not at 0 (the lag showed the
+    # deleted records, for as long as no new one came).
+    topic = one_partition_topic(lakestream, tmp_path, "deleted", ["a", "b", "c"])
+    offsets = tmp_path / "delete.json"
+    offsets.write_text(json.dumps({"partitions": [{"topic": topic, "partition": 0, "offset": 3}], "version": 1}))
+    subprocess.run(["java", "-cp", os.path.join(os.environ["LAKESTREAM_KAFKA_HOME"], "libs", "*"),
+                    "org.apache.kafka.tools.DeleteRecordsCommand", "--bootstrap-server", bootstrap,
+                    "--offset-json-file", str(offsets)], check=True, capture_output=True, timeout=120)
+    member = start_streaming_member(lakestream, topic, group(), str(tmp_path / "lake"))
+    try:
+        await_metric(member, "lakestream_assigned_partitions", 1, "the partition was not assigned")
+        deadline = time.monotonic() + 60
+        while "lakestream_lag_records" not in (now := streams.scrape_metrics(member.metrics_url)[0]):
+            assert time.monotonic() < deadline, "the lag stayed unknown"
+            time.sleep(0.1)
+        assert now["lakestream_lag_records"] == 0
+        assert now["lakestream_partition_lag_records"] == {0: 0}
+        assert now["lakestream_partition_next_offset"] == {0: 3}
+    finally:
+        member.send_signal(signal.SIGTERM)
+        _, err = member.communicate(timeout=60)
+    assert member.returncode == 0, err
 
 
 def free_ports(n):
