@@ -141,8 +141,10 @@ class PartitionTask {
   RecordOutcome Process(std::string_view value, KafkaOffset offset, SideOutput& side);
   void ProcessBatch(std::span<const Message> batch, SideOutput& side);
 
-  // Raises the watermark to at least `watermark` (idle partition, wall-clock trigger)
-  // and closes the windows it passes. Never lowers it.
+  // Raises the watermark to at least `watermark` and closes the windows it passes. Never
+  // lowers it. (The jobs move a partition's watermark only with its records and at the end
+  // of input; an idle partition's windows stay open. This is the hook for a policy that
+  // would close them, and the tests' way to move the watermark alone.)
   void AdvanceTo(EventTime watermark);
 
   // End of input (--trigger available-now): closes every open window by advancing the
