@@ -49,10 +49,11 @@ class KafkaJob final : public kafka::RebalanceListener {
     // to 500 ms by default) only delays the next fetch, which may be of a partition that has
     // data (one fetch is in flight per broker connection).
     if (o_.available_now) config.SetDefault("fetch.wait.max.ms", "10");
-    // available-now: a partition is done when its fetch reaches the end offset. After a
-    // transaction's commit marker, the last record's offset + 1 falls short of the end, so
-    // the end-of-partition event is what says it.
-    if (o_.available_now) config.SetDefault("enable.partition.eof", "true");
+    // After a transaction's commit marker (or an aborted transaction's records, which the
+    // consumer skips) the last record's offset + 1 falls short of the end offset: the
+    // end-of-partition event is what says a partition was read to its end. available-now
+    // is done there, and the lag counts from there (Slot::fetched_to).
+    config.SetDefault("enable.partition.eof", "true");
     if (const std::string session = config.Get("session.timeout.ms"); !session.empty()) {
       session_timeout_ms_ = std::atoll(session.c_str());
     }
@@ -275,7 +276,7 @@ class KafkaJob final : public kafka::RebalanceListener {
     std::unique_ptr<PartitionWorker> worker;
     stream::TaskStats base;  // counters when opened (see AddStatsSince)
     int64_t low = -1;        // the first offset still in the topic when assigned, -1 unknown
-    int64_t fetched_to = -1; // available-now: the offset of the last end-of-partition event
+    int64_t fetched_to = -1; // the offset of the last end-of-partition event, -1 none yet
     int64_t end = -1;        // available-now: the end offset to reach
     bool done = false;
   };
@@ -438,10 +439,17 @@ class KafkaJob final : public kafka::RebalanceListener {
 
   // Takes the partition's snapshot and queues its commit (Drain the queue to wait for it).
   // The Kafka offset is informational: it may run ahead of the lake by the queued commits.
+  // `position` (the next record to process), or past the end-of-partition event that came
+  // after it: the offsets between hold no record for this job (a transaction's marker).
+  static int64_t ReadTo(const Slot& slot, int64_t position) { return std::max(position, slot.fetched_to); }
+
   Status CommitOne(Slot& slot) {
     auto next = slot.worker->Commit(&queue_);
     if (!next.ok()) return next.status();
-    if (*next >= 0) consumer_->CommitOffset({slot.worker->topic(), slot.worker->partition()}, *next);
+    // For lag monitors: past what the consumer skipped after the last record (an end-of-
+    // partition event comes after every record before it, so a fetched_to beyond the
+    // snapshot's offset holds no record). The checkpoint keeps the offset of the records.
+    if (*next >= 0) consumer_->CommitOffset({slot.worker->topic(), slot.worker->partition()}, ReadTo(slot, *next));
     return Status::Ok();
   }
 
@@ -491,6 +499,7 @@ class KafkaJob final : public kafka::RebalanceListener {
       // may have removed those before it, which are no lag).
       int64_t pos = slot.worker->position();
       if (pos < 0) pos = std::max<int64_t>(slot.low, 0);
+      pos = ReadTo(slot, pos);
       if (hi < 0) lag_known = false;
       else lag += std::max<int64_t>(hi - pos, 0);
       f.by_partition.push_back({tp.first, tp.second, pos, hi, s.watermark});

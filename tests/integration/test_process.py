@@ -631,9 +631,9 @@ def test_a_record_far_in_the_future_is_named_when_it_makes_the_rest_late(lakestr
             f"2098-12-31 23:55:00 are late from now on.") in p.stderr
 
 
-def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path):
-    # A transactional producer ends the partition with a commit marker: the end offset is one
-    # past the last record's offset + 1, which the job never reaches by records alone.
+def transactional_topic(lakestream, bootstrap):
+    """A new one-partition topic of 20 records (random bytes) written in one transaction: its
+    commit marker puts the end offset at 21, one past the last record's offset + 1."""
     topic = f"tx-{uuid.uuid4().hex[:8]}"
     lakestream.run("topics", "create", topic, "--partitions", "1")
     subprocess.run(["java", "-cp", os.path.join(os.environ["LAKESTREAM_KAFKA_HOME"], "libs", "*"),
@@ -646,11 +646,45 @@ def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path)
     while streams.end_offset(bootstrap, topic) != 21 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert streams.end_offset(bootstrap, topic) == 21
+    return topic
+
+
+def assert_committed(lakestream, topic, g, offsets):
+    lag = json.loads(lakestream.run("topics", "lag", topic, "--group", g, "--json").stdout)
+    assert [p["committed"] for p in lag["partitions"]] == offsets
+    assert lag["lag"] == 0
+
+
+def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path):
+    # The job never reaches the end offset by records alone. The group's offset for lag
+    # monitors is the end, past the marker: nothing is left to read.
+    topic = transactional_topic(lakestream, bootstrap)
     lake = str(tmp_path / "lake")
     p = lakestream.run("process", "--topic", topic, "--group", f"{topic}-g", "--trigger", "available-now",
                        "--lake", lake, timeout=60)
     # Random bytes: every record is a dead letter, and the job ends.
     assert "processed 20 records" in p.stdout and "bad records 20" in p.stdout, p.stdout
+    assert_committed(lakestream, topic, f"{topic}-g", [21])
+
+
+def test_a_streaming_member_has_no_lag_after_a_transaction(lakestream, bootstrap, tmp_path):
+    # Streaming, the commit marker is no record to wait for either: the lag on the metrics
+    # page reaches 0, and so does the group's once the member stops.
+    topic = transactional_topic(lakestream, bootstrap)
+    g = group()
+    member = start_streaming_member(lakestream, topic, g, str(tmp_path / "lake"))
+    try:
+        await_metric(member, "lakestream_bad_records_total", 20, "the records were not read")
+        deadline = time.monotonic() + 60
+        while (now := streams.scrape_metrics(member.metrics_url)[0]).get("lakestream_lag_records") != 0:
+            assert time.monotonic() < deadline, f"the lag stayed {now.get('lakestream_lag_records')}"
+            time.sleep(0.1)
+        assert now["lakestream_partition_next_offset"] == {0: 21}
+    finally:
+        member.send_signal(signal.SIGTERM)
+        _, err = member.communicate(timeout=60)
+    assert member.returncode == 0, err
+    assert_committed(lakestream, topic, g, [21])
 
 
 def test_a_re_created_topic_is_not_resumed_as_the_old_one(lakestream, bootstrap, tmp_path):
