@@ -38,6 +38,21 @@ TEST(JsonString, Utf8PrefixNeverSplitsACharacter) {
   for (size_t n = 0; n < std::size(want); ++n) EXPECT_EQ(Utf8Prefix(text, n), want[n]) << n;
 }
 
+// ASCII is skipped 8 bytes at a time: a sequence (valid or not) must be judged the same
+// at every position, also across an 8-byte step.
+TEST(JsonString, IsValidUtf8AtEveryPosition) {
+  const std::pair<const char*, bool> cases[] = {
+      {"\xc3\xa9", true},      {"\xe2\x82\xac", true},  {"\xf0\x9f\x98\x80", true},
+      {"\xc9", false},          {"\xc3", false},          {"\xe2\x82", false},
+      {"\xed\xa0\x80", false},  {"\xc0\xaf", false},      {"\xff", false}};
+  for (const auto& [sequence, valid] : cases) {
+    for (size_t at = 0; at < 20; ++at) {
+      const std::string text = std::string(at, 'a') + sequence + "bc";
+      EXPECT_EQ(IsValidUtf8(text), valid) << at << " " << text;
+    }
+  }
+}
+
 TEST(JsonString, DecodeRejectsMalformed) {
   std::string out;
   for (const char* bad : {"", "\"", "abc", "\"a\"b\"", "\"\\x\"", "\"\\u12\"", "\"\\ud83d\""}) {

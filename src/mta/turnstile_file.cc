@@ -8,6 +8,7 @@
 
 #include "formats/csv.h"
 #include "formats/decimal.h"
+#include "formats/json_string.h"
 #include "formats/swar.h"
 #include "formats/text_file.h"
 
@@ -71,6 +72,10 @@ class RowParser {
     if (line.empty()) return Status::Ok();
     ++rows_;
     line_ = line;
+    // Checked here, where the row's file and line are known: the pipeline would take the
+    // replayed message for a bad record, named only by its offset in the replay (csv and
+    // seed), or read each byte as a Latin-1 character (json).
+    if (!IsValidUtf8(line)) return Issue(line_no, "not UTF-8 text (re-encode the file as UTF-8)");
     if (!SplitCsvLine(line, &fields_, &scratch_)) return Issue(line_no, "unbalanced quote");
     if (fields_.size() != first_ + 11) {
       return Issue(line_no, fmt::format("expected {} fields, found {}", first_ + 11, fields_.size()));

@@ -157,6 +157,12 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
       }
       return Status::Ok();
     }
+    // As the turnstile reader: a row's text would otherwise go into the JSON with each
+    // byte read as a Latin-1 character (AppendJsonString).
+    if (!IsValidUtf8(line)) {
+      bad(line_no, "not UTF-8 text (re-encode the file as UTF-8)", line);
+      return Status::Ok();
+    }
     if (fields.size() != std::size(kRideColumns)) {
       bad(line_no, fmt::format("expected {} fields, found {}", std::size(kRideColumns), fields.size()), line);
       return Status::Ok();

@@ -203,7 +203,8 @@ TEST(RidesSource, BadRowsAreReportedWithFileAndLine) {
           "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,1e400,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
           "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,1.5,1,N,238,75,2,8,0.5,0.5,0,0,0.3,-1e-400,0\n"
           "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,2.5e3,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
-          "1,2020-07-01 00:26:00,2020-07-01 00:33:39,01,1.5,1,N,007,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n");
+          "1,2020-07-01 00:26:00,2020-07-01 00:33:39,01,1.5,1,N,007,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
+          "1,2020-07-01 00:27:00,2020-07-01 00:33:39,1,1.5,1,\xD1,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n");
   auto src = MakeRidesSource(f.path(), RidesOptions{});
   ASSERT_TRUE(src.ok());
   auto msgs = Drain(**src);
@@ -215,7 +216,8 @@ TEST(RidesSource, BadRowsAreReportedWithFileAndLine) {
   EXPECT_NE(msgs[3].value.find("\"PULocationID\":7,"), std::string::npos) << msgs[3].value;
   EXPECT_EQ(msgs[3].key, "7");
   const auto& issues = (*src)->Issues();
-  ASSERT_EQ(issues.size(), 5u);
+  ASSERT_EQ(issues.size(), 6u);
+  EXPECT_EQ(issues[5].ToString(), f.path() + ":11: not UTF-8 text (re-encode the file as UTF-8)");
   EXPECT_EQ(issues[3].ToString(), f.path() + ":7: bad trip_distance `1e400` (expected a number a double holds)");
   EXPECT_EQ(issues[4].ToString(), f.path() + ":8: bad total_amount `-1e-400` (expected a number a double holds)");
   EXPECT_EQ(issues[0].ToString(), f.path() + ":3: bad trip_distance `abc` (expected a number a double holds)");
@@ -269,7 +271,7 @@ TEST(ReportRejectedRows, ShowsTheFirstTenAndWritesEveryOne) {
     ASSERT_LT(n, bad_texts.size());
     EXPECT_EQ(j["file"], week.path());
     EXPECT_EQ(j["line"], 3 + 2 * n);
-    EXPECT_EQ(j["reason"], n == 12 ? "expected 11 fields, found 12" : "bad EXITS `2x` (expected a non-negative integer)");
+    EXPECT_EQ(j["reason"], n == 12 ? "not UTF-8 text (re-encode the file as UTF-8)" : "bad EXITS `2x` (expected a non-negative integer)");
     // The text as written (a byte that is not UTF-8 reads back as U+00XX).
     EXPECT_EQ(j["text"], n == 12 ? bad_texts[n].substr(0, bad_texts[n].size() - 1) + "\u00ff" : bad_texts[n]);
     ++n;
