@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <limits>
@@ -194,9 +195,19 @@ Status ValidatePipelineSpec(const PipelineSpec& spec) {
   }
   if (spec.output.empty()) return bad("output: no columns");
   std::set<std::string, std::less<>> out_names;
+  // By name without case: DuckDB (which writes the Parquet files, and reads the lake),
+  // Spark and BigQuery take "rides" and "Rides" for one column, so the Parquet writer
+  // could not create its table and readers of CSV files would rename or refuse one.
+  std::map<std::string, std::string, std::less<>> out_folded;
   for (const OutputColumnSpec& c : spec.output) {
     if (c.name.empty()) return bad("output: a column has an empty name");
     if (!out_names.insert(c.name).second) return bad("output column '" + c.name + "' appears twice");
+    std::string folded = c.name;
+    std::transform(folded.begin(), folded.end(), folded.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (auto [it, fresh] = out_folded.emplace(std::move(folded), c.name); !fresh) {
+      return bad("output column '" + c.name + "' differs from '" + it->second +
+                 "' only in case, and DuckDB, Spark and Parquet readers take them for one column: rename one");
+    }
     bool window_bound = c.from == kWindowStart || c.from == kWindowEnd;
     if (!window_bound && group_names.count(c.from) == 0 && agg_names.count(c.from) == 0) {
       return bad("output column '" + c.name + "': '" + c.from +

@@ -232,6 +232,11 @@ TEST(PipelineSpec, ValidateRejectsBadSpecs) {
   s.output.push_back({"CA", "CA"});
   EXPECT_EQ(ValidatePipelineSpec(s).message(), "output column 'CA' appears twice");
   s = TurnstilePipeline(minutes(5), minutes(5));
+  s.output.push_back({"Entries", "ENTRIES"});
+  EXPECT_EQ(ValidatePipelineSpec(s).message(),
+            "output column 'Entries' differs from 'ENTRIES' only in case, and DuckDB, Spark and Parquet readers take "
+            "them for one column: rename one");
+  s = TurnstilePipeline(minutes(5), minutes(5));
   s.name.clear();
   EXPECT_EQ(ValidatePipelineSpec(s).message(), "name: must not be empty");
   s = TurnstilePipeline(minutes(5), minutes(5));
