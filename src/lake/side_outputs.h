@@ -1,8 +1,8 @@
 // Dead letters and late data: ordinary committer outputs (see committer.h), so they are
 // written in the same commit, under the same checkpoint, as the aggregate rows — exactly once.
 //
-//   <lake root>/_dead_letters/<topic>/date=YYYY-MM-DD/part-p<partition>-<seq>-<n>.jsonl
-//   <lake root>/_late/<topic>/date=YYYY-MM-DD/part-p<partition>-<seq>-<n>.<ext>
+//   <lake root>/_dead_letters/<topic>/date=YYYY-MM-DD/part-<topic>-p<partition>-<seq>-<n>.jsonl
+//   <lake root>/_late/<topic>/date=YYYY-MM-DD/part-<topic>-p<partition>-<seq>-<n>.<ext>
 #pragma once
 
 #include <string>
