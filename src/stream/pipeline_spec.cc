@@ -168,6 +168,12 @@ Status ValidatePipelineSpec(const PipelineSpec& spec) {
   for (const std::string& g : spec.group_by) {
     if (FindField(spec, g) == nullptr) return bad("group_by field '" + g + "' is not in the schema");
     if (!group_names.insert(g).second) return bad("group_by field '" + g + "' appears twice");
+    // Output columns resolve `from: window_end` to the window bound first: such a field
+    // would be grouped by but never output, the bound taking its column in silence.
+    if (g == kWindowStart || g == kWindowEnd) {
+      return bad("group_by field '" + g + "' is named like a window bound: an output column `from: " + g +
+                 "` is the window's bound, so the field could not be output; rename it in the schema");
+    }
   }
   std::set<std::string, std::less<>> agg_names;
   for (const AggregateSpec& a : spec.aggregates) {
@@ -383,7 +389,10 @@ class YamlLoader {
     if (Status st = CheckWindowsPerRecord(spec.window); !st.ok()) Fail(window, "'window': " + st.message());
     spec.watermark_delay = root["watermark_delay"] ? Duration(root["watermark_delay"], "watermark_delay") : spec.window.size;
 
-    if (YAML::Node g = root["group_by"]) spec.group_by = FieldList(spec, g, "group_by");
+    if (YAML::Node g = root["group_by"]) {
+      spec.group_by = FieldList(spec, g, "group_by");
+      CheckAt(spec, g);
+    }
 
     YAML::Node aggs = Required(root, "aggregates", "pipeline");
     if (!aggs.IsSequence()) Fail(aggs, "'aggregates': expected a list of {name, function, field}");

@@ -214,6 +214,21 @@ TEST(PipelineSpec, MutatedYamlLoadsOrFailsWithFileAndLine) {
   EXPECT_GT(refused, 1000u);
 }
 
+// A group_by field named like a window bound could never be output: `from: window_end`
+// means the window's end. Refused, not silently replaced by the window bound.
+TEST(PipelineSpec, GroupFieldNamedLikeAWindowBoundIsRefused) {
+  for (const std::string bound : {"window_start", "window_end"}) {
+    std::string text = Replace(kMinimal, "{name: k, type: string}", "{name: " + bound + ", type: string}");
+    text = Replace(text, "group_by: [k]", "group_by: [" + bound + "]");
+    text = Replace(text, "{name: k, from: k}", "{name: " + bound + ", from: " + bound + "}");
+    Result<PipelineSpec> s = ParsePipelineYaml(text, "p.yaml");
+    ASSERT_FALSE(s.ok()) << bound;
+    EXPECT_EQ(s.status().message(),
+              "p.yaml:9: group_by field '" + bound + "' is named like a window bound: an output column `from: " +
+                  bound + "` is the window's bound, so the field could not be output; rename it in the schema");
+  }
+}
+
 TEST(PipelineSpec, MissingFileIsAnIoError) {
   Result<PipelineSpec> s = LoadPipelineYaml("pipelines/no-such-pipeline.yaml");
   ASSERT_FALSE(s.ok());
