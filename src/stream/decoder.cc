@@ -490,12 +490,17 @@ bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason
         v.d = j.get<double>();
         continue;
       case ColumnType::kTimestamp:
-        if (f.timestamp_format == TimestampFormat::kUnixSeconds && j.is_number_integer()) {
-          // An unsigned literal beyond int64 would wrap in get<int64_t>.
-          if (!(j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+        if (f.timestamp_format == TimestampFormat::kUnixSeconds && j.is_number()) {
+          // An unsigned literal beyond int64 would wrap in get<int64_t>; a float is whole
+          // seconds or nothing, as for int64 fields (pandas writes 1593563132.0).
+          bool whole = false;
+          if (j.is_number_float()) {
+            whole = IntegralDouble(j.get<double>(), &v.i);
+          } else if (!(j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
             v.i = j.get<int64_t>();
-            if (InEventTimeRange(v.i)) continue;
+            whole = true;
           }
+          if (whole && InEventTimeRange(v.i)) continue;
           *reason = "field '" + f.name + "': bad timestamp " + Shown(j) + " (expected " +
                     FormatText(f.timestamp_format) + ")";
           return false;

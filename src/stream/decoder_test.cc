@@ -248,12 +248,26 @@ TEST(RecordDecoder, BadJsonRecordsAndTheirReasons) {
        "field 'epoch': bad timestamp 253402300800 (expected unix_seconds, years 0000-9999)"},
       {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": "253402300800"})",
        "field 'epoch': bad timestamp '253402300800' (expected unix_seconds, years 0000-9999)"},
+      // A number, but not whole seconds: named as such, not as a missing timestamp string.
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1593563132.5})",
+       "field 'epoch': bad timestamp 1593563132.5 (expected unix_seconds, years 0000-9999)"},
+      {R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": 1e300})",
+       "field 'epoch': bad timestamp 1e+300 (expected unix_seconds, years 0000-9999)"},
   };
   RecordDecoder d(Taxi());
   for (const auto& [value, expected] : cases) {
     std::string reason;
     EXPECT_FALSE(d.Decode(value, &reason)) << value;
     EXPECT_EQ(reason, expected) << value;
+  }
+  // Whole seconds written as a float (pandas writes integral columns as 1.0) are taken, as
+  // for int64 fields.
+  for (const char* epoch : {"1593563132.0", "1.593563132e9", "15935631320e-1"}) {
+    std::string reason;
+    const std::string value =
+        std::string(R"({"id": 1, "ts": "2020-07-01 00:25:32", "flag": "N", "amount": 1, "epoch": )") + epoch + "}";
+    ASSERT_TRUE(d.Decode(value, &reason)) << value << ": " << reason;
+    EXPECT_EQ(d.fields()[4].i, 1593563132) << value;
   }
   // The range's ends are in it, as numbers and as strings.
   for (const char* epoch : {"-62167219200", "253402300799", "\"-62167219200\"", "\"253402300799\""}) {

@@ -25,7 +25,7 @@ using lakestream::WireFormat;
 enum class TimestampFormat {
   kIsoSpace,     // "YYYY-MM-DD HH:MM:SS" (the default)
   kIsoT,         // "YYYY-MM-DDTHH:MM:SS"
-  kUnixSeconds,  // integer seconds since the epoch (a JSON number or decimal text)
+  kUnixSeconds,  // integer seconds since the epoch (a JSON number, 1.7e9 too if whole, or decimal text)
 };
 
 struct FieldSpec {
