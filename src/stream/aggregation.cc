@@ -397,7 +397,9 @@ Accumulator* AggregationState::Cell(Pane& w, uint32_t group) {
     w.accumulators.resize(w.accumulators.size() + plan_->aggregates.size());
     groups_.AddRef(group);
   }
-  return &w.accumulators[static_cast<size_t>(cell) * plan_->aggregates.size()];
+  // data() +, not &[]: a pipeline without aggregates has no accumulators, and &[0] of an
+  // empty vector binds a reference to null (undefined behaviour, which UBSan stops on).
+  return w.accumulators.data() + static_cast<size_t>(cell) * plan_->aggregates.size();
 }
 
 void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
@@ -461,7 +463,7 @@ void AggregationState::Add(const std::vector<FieldValue>& fields, EventTime t) {
 void AggregationState::Merge(const Pane& from, Pane* into) {
   const size_t n_aggs = plan_->aggregates.size();
   for (uint32_t cell = 0; cell < from.group_of_cell.size(); ++cell) {
-    const Accumulator* src = &from.accumulators[static_cast<size_t>(cell) * n_aggs];
+    const Accumulator* src = from.accumulators.data() + static_cast<size_t>(cell) * n_aggs;
     Accumulator* acc = Cell(*into, from.group_of_cell[cell]);
     for (size_t k = 0; k < n_aggs; ++k, ++acc, ++src) {
       const AggregatePlan& a = plan_->aggregates[k];
@@ -569,7 +571,7 @@ void AggregationState::EmitWindow(int64_t start, Pane& w, ClosedRows* out) {
       groups_.set_kept_in(g, out->serial_.value);
     }
     out->groups_.push_back(&groups_.values(g));
-    const Accumulator* acc = &w.accumulators[static_cast<size_t>(item.cell) * n_aggs];
+    const Accumulator* acc = w.accumulators.data() + static_cast<size_t>(item.cell) * n_aggs;
     out->accumulators_.insert(out->accumulators_.end(), acc, acc + n_aggs);
   }
   out->windows_.push_back(ClosedRows::Window{start, out->groups_.size()});
@@ -616,7 +618,7 @@ Status ClosedRows::ForEach(size_t begin, size_t end, const RowFn& fn) const {
     }
     for (; i < end && row < w->end_row; ++i, ++row) {
       const Row& key = *groups_[row];
-      const Accumulator* acc = &accumulators_[row * n_aggs];
+      const Accumulator* acc = accumulators_.data() + row * n_aggs;
       for (size_t k = 0; k < n_aggs; ++k) FinishInto(plan.aggregates[k], acc[k], &aggregates[k]);
       for (size_t c : plan.group_columns) view[c] = &key[plan.output[c].index];
       LS_RETURN_NOT_OK(fn(i, view));

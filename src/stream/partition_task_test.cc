@@ -542,6 +542,43 @@ TEST(PartitionTask, MinMaxAvgAndNulls) {
   EXPECT_EQ(task->output_schema().columns[6], (Column{"first", ColumnType::kTimestamp}));
 }
 
+// No aggregates (`aggregates: []`): each window's distinct groups, in tumbling and hopping
+// windows and across a checkpoint. A cell then has no accumulators at all.
+TEST(PartitionTask, PipelineWithoutAggregatesListsEachWindowsGroups) {
+  PipelineSpec s;
+  s.name = "distinct";
+  s.format = WireFormat::kJson;
+  s.schema = {{"k", ColumnType::kString}, {"ts", ColumnType::kTimestamp}};
+  s.event_time_field = "ts";
+  s.watermark_delay = 0;
+  s.group_by = {"k"};
+  s.output = {{"k", "k"}, {"end", "window_end", TimeRender::kText}};
+  for (const WindowSpec window : {WindowSpec{60, 60}, WindowSpec{120, 60}}) {
+    s.window = window;
+    auto task = MakeTask(s);
+    Feeder feed{task.get()};
+    feed(R"({"k": "b", "ts": "2024-07-22 00:00:10"})");
+    feed(R"({"k": "a", "ts": "2024-07-22 00:00:20"})");
+    feed(R"({"k": "b", "ts": "2024-07-22 00:00:30"})");
+    auto restored = MakeTask(s);
+    ASSERT_TRUE(restored->Restore(task->Serialize()).ok());
+    feed.task = restored.get();
+    feed(R"({"k": "c", "ts": "2024-07-22 00:01:10"})");
+    restored->Flush();
+    const std::string end1 = "2024-07-22 00:01:00", end2 = "2024-07-22 00:02:00", end3 = "2024-07-22 00:03:00";
+    std::vector<Row> expected = {{std::string("a"), end1}, {std::string("b"), end1}};
+    if (window.size == 60) {
+      expected.push_back({std::string("c"), end2});
+    } else {
+      for (const Row& r : std::vector<Row>{{std::string("a"), end2}, {std::string("b"), end2},
+                                           {std::string("c"), end2}, {std::string("c"), end3}}) {
+        expected.push_back(r);
+      }
+    }
+    EXPECT_EQ(restored->TakeClosed(), expected) << window.size;
+  }
+}
+
 // avg over int64 is the exact mean as a double, also when the int64 sum would wrap (sum
 // wraps, as documented); the state that carries it survives a checkpoint.
 TEST(PartitionTask, AvgOfInt64DoesNotWrap) {
