@@ -203,6 +203,10 @@ bool RecordDecoder::Decode(std::string_view value, std::string* reason) {
 }
 
 bool RecordDecoder::DecodeCsvLine(std::string_view line, std::string* reason) {
+  // A message cut from a CRLF file (kcat splits lines at LF) ends in CR: RFC 4180's line
+  // ending, not data (else a bad last field whose reason shows no CR, or a group value
+  // with an invisible one).
+  if (!line.empty() && line.back() == '\r') [[unlikely]] line.remove_suffix(1);
   // The lake's writers (and DuckDB reading the lake) take UTF-8 only: a record in another
   // encoding (e.g. Latin-1) is a bad record here, not a lake file that cannot be written or
   // loaded.

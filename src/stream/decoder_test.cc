@@ -88,6 +88,28 @@ TEST(RecordDecoder, CsvQuotedFieldKeepsItsComma) {
   EXPECT_EQ(d.fields()[3].text, "59 ST, \"X\"");
 }
 
+// A message cut from a CRLF file (kcat splits at LF) ends in CR: the line ending, not data
+// (RFC 4180). Not a bad last field, nor a group value with an invisible CR; a CR inside a
+// quoted field stays.
+TEST(RecordDecoder, CsvLineEndingCrIsNotData) {
+  RecordDecoder d(Turnstile(WireFormat::kCsv));
+  std::string reason;
+  ASSERT_TRUE(d.Decode(std::string(kLine) + "\r", &reason)) << reason;
+  EXPECT_EQ(d.event_time(), (EventTime{1721642410}));
+  RecordDecoder seed(Turnstile(WireFormat::kSeed));
+  ASSERT_TRUE(seed.Decode("\"" + std::string(kLine) + "\\r\"", &reason)) << reason;
+  EXPECT_EQ(seed.event_time(), (EventTime{1721642410}));
+  PipelineSpec s = Turnstile(WireFormat::kCsv);
+  std::swap(s.schema[11], s.schema[12]);  // ID last
+  RecordDecoder id_last(s);
+  ASSERT_TRUE(id_last.Decode("A,R,S,ST,N,BMT,d,t,REGULAR,1,2,2024-07-22 10:00:00,id7\r", &reason)) << reason;
+  EXPECT_EQ(id_last.fields()[12].text, "id7");
+  ASSERT_TRUE(id_last.Decode("A,R,S,ST,N,BMT,d,t,REGULAR,1,2,2024-07-22 10:00:00,\"id7\"\r", &reason)) << reason;
+  EXPECT_EQ(id_last.fields()[12].text, "id7");
+  ASSERT_TRUE(id_last.Decode("A,R,S,ST,N,BMT,d,t,REGULAR,1,2,2024-07-22 10:00:00,\"id7\r\"", &reason)) << reason;
+  EXPECT_EQ(id_last.fields()[12].text, "id7\r");
+}
+
 TEST(RecordDecoder, SeedJsonStringLiteral) {
   RecordDecoder d(Turnstile(WireFormat::kSeed));
   std::string reason;
