@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "formats/json_string.h"
 #include "formats/properties.h"
 
 namespace lakestream::broker {
@@ -31,6 +32,25 @@ bool IsWildcard(const std::string& host) {
 std::string ListenerHost(const std::string& host) {
   if (host.find(':') != std::string::npos && host.front() != '[') return "[" + host + "]";
   return host;
+}
+
+// A value for server.properties, which Kafka reads as Java properties, in ISO-8859-1: a
+// UTF-8 folder name written as is would name another folder (the data went there, and the
+// next start's format found a cluster id it had not made), and a backslash would start an
+// escape. JSON's escapes (\\, \uXXXX with surrogate pairs, \n ...) are Java's too, but \b.
+std::string JavaPropertyValue(std::string_view text) {
+  std::string json;
+  AppendJsonString(&json, text);
+  std::string out;
+  for (size_t i = 1; i + 1 < json.size(); ++i) {  // inside the quotes
+    if (json[i] != '\\') {
+      out += json[i];
+      continue;
+    }
+    const char escaped = json[++i];
+    out += escaped == 'b' ? std::string("\\u0008") : std::string{'\\', escaped};
+  }
+  return out;
 }
 
 }  // namespace
@@ -134,7 +154,7 @@ std::string RenderServerProperties(const BrokerSettings& s, const BrokerPaths& p
       "log.cleaner.dedupe.buffer.size=33554432\n",
       fmt::arg("host", ListenerHost(s.host)), fmt::arg("port", s.port),
       fmt::arg("cport", s.controller_port), fmt::arg("adv", ListenerHost(s.AdvertisedHost())),
-      fmt::arg("data", paths.DataDir().string()));
+      fmt::arg("data", JavaPropertyValue(paths.DataDir().string())));
 }
 
 std::string RenderLog4j2Config() {

@@ -131,6 +131,16 @@ TEST(RenderServerProperties, HostFlagMovesOnlyTheClientListener) {
   EXPECT_THAT(text, HasSubstr("advertised.listeners=PLAINTEXT://127.0.0.1:9092\n"));
 }
 
+// Kafka reads server.properties as Java properties in ISO-8859-1: a UTF-8 folder name
+// written as is named another folder (its bytes read one character each), and a backslash
+// started an escape.
+TEST(RenderServerProperties, FolderWithJavaEscapes) {
+  BrokerSettings s;
+  const BrokerPaths paths{"/home/jos\xc3\xa9/a\\b \xf0\x9f\x98\x80"};
+  const std::string text = RenderServerProperties(*s.Validated(), paths);
+  EXPECT_THAT(text, HasSubstr("log.dirs=/home/jos\\u00e9/a\\\\b \\ud83d\\ude00/data\n"));
+}
+
 TEST(BootstrapFromServerProperties, RoundTripsRenderedFile) {
   BrokerSettings s;
   s.port = 39100;
