@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/properties.h"
 #include "formats/text_file.h"
 #include "kafka/client_config.h"
 
@@ -76,7 +77,8 @@ void RemoveFile(const std::filesystem::path& p) {
 
 }  // namespace
 
-Status ProbeBroker(const std::string& bootstrap, milliseconds timeout) {
+Status ProbeBroker(const std::string& bootstrap, milliseconds timeout,
+                   const std::string& cluster_id) {
   LS_ASSIGN_OR_RETURN(kafka::ClientConfig config, kafka::ClientConfig::Load("", {}));
   config.Force("bootstrap.servers", bootstrap);
   // A fresh client per probe: no reconnect backoff carries over from a refused connection.
@@ -85,8 +87,18 @@ Status ProbeBroker(const std::string& bootstrap, milliseconds timeout) {
   rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
   LS_ASSIGN_OR_RETURN(kafka::HandlePtr handle,
                       kafka::CreateHandle(RD_KAFKA_PRODUCER, std::move(conf)));
-  return kafka::WaitForBroker(handle.get(), bootstrap,
-                              static_cast<int>(std::max<int64_t>(1, timeout.count())));
+  const int timeout_ms = static_cast<int>(std::max<int64_t>(1, timeout.count()));
+  LS_RETURN_NOT_OK(kafka::WaitForBroker(handle.get(), bootstrap, timeout_ms));
+  if (cluster_id.empty()) return Status::Ok();
+  // The metadata just fetched carries the cluster id: no second wait.
+  std::unique_ptr<char, void (*)(void*)> answered(rd_kafka_clusterid(handle.get(), timeout_ms),
+                                                  [](void* p) { rd_kafka_mem_free(nullptr, p); });
+  if (answered == nullptr || cluster_id != answered.get()) {
+    return Status::FailedPrecondition(
+        fmt::format("the broker answering at {} is another one (cluster id {}, not {})", bootstrap,
+                    answered == nullptr ? "unknown" : answered.get(), cluster_id));
+  }
+  return Status::Ok();
 }
 
 Result<LocalBroker> LocalBroker::Make(const std::filesystem::path& dir, const BrokerEnv& env) {
@@ -99,6 +111,21 @@ namespace {
 // The broker's command line contains this; a pid running anything else is not our broker.
 std::string BrokerMarker(const BrokerPaths& paths) {
   return fmt::format("kafka.Kafka {}", paths.ServerProperties().string());
+}
+
+// The cluster id the storage was formatted with (data/meta.properties); empty if unknown.
+// Only a broker answering with it is this folder's: another one may answer at the same
+// address while ours cannot bind it (a host name, which CheckPortFree does not resolve, or
+// two starts on one port at once).
+std::string FormattedClusterId(const BrokerPaths& paths) {
+  Result<std::string> text = ReadWholeFile(paths.MetaProperties().string());
+  if (!text.ok()) return "";
+  Result<std::vector<Property>> props = ParseProperties(*text, "meta.properties");
+  if (!props.ok()) return "";
+  for (const Property& p : *props) {
+    if (p.key == "cluster.id") return p.value;
+  }
+  return "";
 }
 
 std::string RecordedBootstrap(const BrokerPaths& paths) {
@@ -202,7 +229,8 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
     if (bootstrap.empty()) bootstrap = settings.Bootstrap();
     for (;;) {
       if (ProbeBroker(bootstrap,
-                      std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1))))
+                      std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1))),
+                      FormattedClusterId(paths_))
               .ok()) {
         return StartOutcome{running, bootstrap, /*already_running=*/true, /*formatted=*/false,
                             Since(t0)};
@@ -240,6 +268,7 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
 
   std::vector<std::string> argv = BrokerJvmArgs(java_, paths_, kafka_home_ / "libs");
   argv.insert(argv.end(), {"kafka.Kafka", paths_.ServerProperties().string()});
+  const std::string cluster_id = FormattedClusterId(paths_);
   const LogMark mark = MarkLogs();
   Result<pid_t> spawned = SpawnDetached(argv, paths_.ConsoleLog());
   LS_RETURN_NOT_OK(WithJavaHint(spawned.status()));
@@ -256,7 +285,8 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
                                                     *how, HintFromLog(tail, settings), tail));
     }
     if (ProbeBroker(outcome.bootstrap,
-                    std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1))))
+                    std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1))),
+                    cluster_id)
             .ok()) {
       outcome.took = Since(t0);
       return outcome;
@@ -312,7 +342,9 @@ BrokerStatus LocalBroker::Query(milliseconds probe_timeout) const {
   if (pid <= 0 || !IsProcessAlive(pid, BrokerMarker(paths_))) return status;
   status.running = true;
   status.pid = pid;
-  status.answering = !status.bootstrap.empty() && ProbeBroker(status.bootstrap, probe_timeout).ok();
+  status.answering =
+      !status.bootstrap.empty() &&
+      ProbeBroker(status.bootstrap, probe_timeout, FormattedClusterId(paths_)).ok();
   return status;
 }
 

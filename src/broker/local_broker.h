@@ -85,8 +85,10 @@ class LocalBroker {
   std::string java_;
 };
 
-// Asks the broker at `bootstrap` for metadata once; OK if it answered within `timeout`.
+// Asks the broker at `bootstrap` for metadata once; OK if it answered within `timeout`, and
+// with `cluster_id` unless that is empty (FailedPrecondition if another cluster answered).
 // Keeps librdkafka's own connection-refused logging off stderr.
-Status ProbeBroker(const std::string& bootstrap, std::chrono::milliseconds timeout);
+Status ProbeBroker(const std::string& bootstrap, std::chrono::milliseconds timeout,
+                   const std::string& cluster_id = "");
 
 }  // namespace lakestream::broker

@@ -1,4 +1,6 @@
-"""`lakestream broker` around the running test broker; nothing here starts a second JVM."""
+"""`lakestream broker` around the running test broker; only one test starts a second JVM,
+which cannot bind its port and exits at once."""
+import socket
 import time
 
 
@@ -38,6 +40,23 @@ def test_port_in_use_is_reported_before_java_starts(lakestream, bootstrap, test_
     assert time.monotonic() - started < 10
     assert p.stderr.startswith("lakestream: error: ")
     assert f"port {port} on 127.0.0.1 is already in use" in p.stderr
+
+
+def test_another_broker_answering_at_the_address_is_not_ours(lakestream, bootstrap, test_tmp):
+    # A host name is not checked before Java starts: the new JVM fails to bind the test
+    # broker's port, while the test broker answers there. Its answer is another cluster's.
+    port = bootstrap.rsplit(":", 1)[1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        controller_port = s.getsockname()[1]
+    p = lakestream.run("broker", "start", "--dir", f"{test_tmp}/shadow-broker", "--host",
+                       "localhost", "--port", port, "--controller-port", controller_port,
+                       "--timeout", 60, expect=1, broker=False)
+    assert "Kafka broker started" not in p.stdout
+    assert f"(port {port} or {controller_port} is in use" in p.stderr
+    p = lakestream.run("broker", "status", "--dir", f"{test_tmp}/shadow-broker", expect=3,
+                       broker=False)
+    assert p.stdout.startswith("not running\n")
 
 
 def test_missing_jars_point_at_setup(lakestream, test_tmp):
