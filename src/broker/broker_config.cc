@@ -80,7 +80,13 @@ Result<std::filesystem::path> ResolveBrokerDir(const std::string& flag, const Br
     LS_ASSIGN_OR_RETURN(std::filesystem::path home, HomeDir(env, "broker folder"));
     dir = home / ".local" / "state" / "lakestream" / "broker";
   }
-  return std::filesystem::absolute(dir).lexically_normal();
+  // Through symlinks: the folder's name is in the broker's command line, against which stop
+  // and status check the pid. Another name of one folder (a symlink, a shell's $PWD where
+  // getcwd() gives the real path) found its broker "not running", and stop removed its pid
+  // file and left the JVM running.
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::weakly_canonical(dir, ec);
+  return (ec ? std::filesystem::absolute(dir) : real).lexically_normal();
 }
 
 Result<std::filesystem::path> ResolveKafkaHome(const BrokerEnv& env) {

@@ -36,7 +36,8 @@ struct BrokerEnv {
 
 // The broker folder: `flag` (--dir) if given, else $LAKESTREAM_BROKER_DIR, else
 // ${XDG_STATE_HOME:-~/.local/state}/lakestream/broker. InvalidArgument if none can be
-// determined (no HOME). The result is absolute.
+// determined (no HOME). The result is absolute, with symlinks resolved (of the part that
+// exists).
 Result<std::filesystem::path> ResolveBrokerDir(const std::string& flag, const BrokerEnv& env);
 
 // The Kafka installation (the folder holding libs/), resolved exactly as scripts/env.sh

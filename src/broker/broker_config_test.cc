@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace lakestream::broker {
 namespace {
@@ -39,6 +40,20 @@ TEST(ResolveBrokerDir, RelativeFlagBecomesAbsolute) {
   ASSERT_TRUE(dir.ok());
   EXPECT_TRUE(dir->is_absolute());
   EXPECT_EQ(*dir, (std::filesystem::current_path() / "build/test-broker").lexically_normal());
+}
+
+// The folder's name is in the broker's command line, which stop and status check the pid
+// against: one folder reached through a symlink (or a shell's $PWD) must resolve the same.
+TEST(ResolveBrokerDir, SymlinkResolvesToTheFolder) {
+  const std::filesystem::path tmp = std::filesystem::temp_directory_path() /
+                                    ("ls_broker_config_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(tmp);
+  std::filesystem::create_directories(tmp / "real");
+  std::filesystem::create_directory_symlink(tmp / "real", tmp / "link");
+  const std::filesystem::path real = std::filesystem::canonical(tmp / "real");
+  EXPECT_EQ(*ResolveBrokerDir((tmp / "link").string(), HomeOnly()), real);
+  EXPECT_EQ(*ResolveBrokerDir((tmp / "link" / "new").string(), HomeOnly()), real / "new");
+  std::filesystem::remove_all(tmp);
 }
 
 TEST(ResolveBrokerDir, NoHomeIsAClearError) {
