@@ -4,7 +4,8 @@
 # the Apache Kafka broker jars from Maven Central, DuckDB's C library from npm,
 # and a Python venv (pytest, duckdb) for the integration tests.
 #
-# Idempotent: each step checks what is already there and is skipped if so.
+# Idempotent: each step checks what is already there and is skipped if so. A
+# LAKESTREAM_*_HOME naming an installation setup did not make is used as it is, never changed.
 # Downloads are cached under $LAKESTREAM_CACHE (default ~/.cache/lakestream).
 # Prints the environment to use at the end; scripts/env.sh reproduces it.
 set -euo pipefail
@@ -40,10 +41,22 @@ install_apt() {
     || fail "apt-get could not install: ${missing[*]}"
 }
 
+# Whether $1, a LAKESTREAM_*_HOME, is not setup's own folder in the cache ($2) and already
+# holds the component (the glob $3): someone's installation (an Apache Kafka tarball, their
+# own DuckDB build), used as it is. Setup deletes and overwrites files only in its own folders.
+foreign_install() {
+  [ "$1" != "$2" ] && compgen -G "$3" >/dev/null
+}
+
 install_kafka() {
   local libs="$LAKESTREAM_KAFKA_HOME/libs"
   if [ -f "$LAKESTREAM_KAFKA_HOME/.complete" ]; then
     say "Kafka $LAKESTREAM_KAFKA_VERSION jars: present in $libs"
+    return
+  fi
+  if foreign_install "$LAKESTREAM_KAFKA_HOME" "$LAKESTREAM_CACHE/kafka-$LAKESTREAM_KAFKA_VERSION" \
+      "$libs/kafka_2.13-*.jar"; then
+    say "Kafka jars: using $libs as it is (LAKESTREAM_KAFKA_HOME, not installed by setup)"
     return
   fi
   say "Kafka $LAKESTREAM_KAFKA_VERSION jars: fetching from Maven Central into $libs"
@@ -58,6 +71,11 @@ install_kafka() {
 install_duckdb() {
   if [ -f "$LAKESTREAM_DUCKDB_HOME/.complete" ]; then
     say "DuckDB $LAKESTREAM_DUCKDB_VERSION: present in $LAKESTREAM_DUCKDB_HOME"
+    return
+  fi
+  if foreign_install "$LAKESTREAM_DUCKDB_HOME" "$LAKESTREAM_CACHE/duckdb-$LAKESTREAM_DUCKDB_VERSION" \
+      "$LAKESTREAM_DUCKDB_HOME/lib/libduckdb.so"; then
+    say "DuckDB: using $LAKESTREAM_DUCKDB_HOME as it is (LAKESTREAM_DUCKDB_HOME, not installed by setup)"
     return
   fi
   say "DuckDB $LAKESTREAM_DUCKDB_VERSION: fetching from npm into $LAKESTREAM_DUCKDB_HOME"
@@ -84,6 +102,10 @@ install_librdkafka() {
   local lib="$LAKESTREAM_RDKAFKA_HOME/lib/librdkafka.so.1"
   if [ -f "$LAKESTREAM_RDKAFKA_HOME/.complete" ]; then
     say "librdkafka $LAKESTREAM_RDKAFKA_VERSION: present in $LAKESTREAM_RDKAFKA_HOME"
+    return
+  fi
+  if foreign_install "$LAKESTREAM_RDKAFKA_HOME" "$LAKESTREAM_CACHE/librdkafka-$LAKESTREAM_RDKAFKA_VERSION" "$lib"; then
+    say "librdkafka: using $lib as it is (LAKESTREAM_RDKAFKA_HOME, not installed by setup)"
     return
   fi
   say "librdkafka $LAKESTREAM_RDKAFKA_VERSION: fetching PyPI's confluent-kafka wheel into $LAKESTREAM_RDKAFKA_HOME"
