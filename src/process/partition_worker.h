@@ -77,8 +77,9 @@ class PartitionWorker final : public stream::SideOutput {
       if (!CheckResumed(value, offset, timestamp_ms)) return resume_status_.ok();
     }
     last_ = lake::RecordSample::Of(offset, timestamp_ms, value);
-    task_->Process(value, KafkaOffset{offset}, *this);
-    ++since_commit_;
+    // A record the state already holds (the file source replays its files from the start)
+    // is no work toward --max-records-per-trigger.
+    if (task_->Process(value, KafkaOffset{offset}, *this) != stream::RecordOutcome::kSkipped) ++since_commit_;
     return true;
   }
   const Status& resume_status() const { return resume_status_; }

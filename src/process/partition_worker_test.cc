@@ -146,6 +146,33 @@ TEST(PartitionWorker, ARefusedCheckpointSaysWhatToDo) {
   }
 }
 
+// Records below the checkpoint's offset (the file source replays its files from the start)
+// are skipped, and are no work toward --max-records-per-trigger (since_commit).
+TEST(PartitionWorker, SkippedRecordsAreNotCountedTowardTheNextCommit) {
+  const std::string root = FreshDir();
+  LakeOptions opts;
+  opts.root = root;
+  opts.table = "turnstile";
+  const auto spec = stream::TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  const std::vector<std::string> lines = {Line("A001", kTen + 10, 5, "id1"), Line("A002", kTen + 20, 7, "id2"),
+                                          Line("A003", kTen + 30, 9, "id3")};
+  {
+    auto w = PartitionWorker::Open(spec, opts, "files", 0);
+    ASSERT_TRUE(w.ok());
+    for (int64_t i = 0; i < 2; ++i) (*w)->Process(lines[i], i);
+    EXPECT_EQ((*w)->since_commit(), 2u);
+    ASSERT_TRUE((*w)->Commit().ok());
+    EXPECT_EQ((*w)->since_commit(), 0u);
+  }
+  auto w = PartitionWorker::Open(spec, opts, "files", 0);
+  ASSERT_TRUE(w.ok());
+  // Offset 0 is skipped, offset 1 is the committed record checked again, offset 2 is new.
+  for (int64_t i = 0; i < 3; ++i) EXPECT_TRUE((*w)->Process(lines[i], i));
+  EXPECT_FALSE((*w)->checking_resume());
+  EXPECT_EQ((*w)->since_commit(), 1u);
+  EXPECT_EQ((*w)->position(), 3);
+}
+
 // A commit whose checkpoint rename succeeded but whose next step failed with an I/O error
 // (an fsync of the checkpoint folder, a rename of a lake file) did happen. The worker's
 // retry-once-after-recovery must not commit the same snapshot a second time.
