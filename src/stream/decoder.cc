@@ -444,7 +444,17 @@ bool RecordDecoder::DecodeJsonObject(std::string_view value, std::string* reason
       nlohmann::json again = nlohmann::json::parse(value);
       *reason = "bad JSON";
     } catch (const nlohmann::json::exception& e) {
-      *reason = std::string("bad JSON: ") + e.what();
+      // The parser quotes all it read of the bad token, which may be the rest of the record
+      // (an unterminated string): cut like any quoted text.
+      std::string_view what = e.what();
+      constexpr std::string_view kLastRead = "; last read: '";
+      if (const size_t at = what.find(kLastRead); at != std::string_view::npos && what.ends_with('\'')) {
+        const size_t token = at + kLastRead.size();
+        *reason = "bad JSON: " + std::string(what.substr(0, token)) + Cut(what.substr(token, what.size() - token - 1)) +
+                  "'";
+      } else {
+        *reason = "bad JSON: " + Cut(what);
+      }
     }
     return false;
   }

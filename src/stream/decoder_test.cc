@@ -303,6 +303,12 @@ TEST(RecordDecoder, BadJsonRecordsAndTheirReasons) {
   std::string reason;
   EXPECT_FALSE(d.Decode(R"({"id": 1,)", &reason));
   EXPECT_EQ(reason.rfind("bad JSON: ", 0), 0u) << reason;
+  // The parser's error quotes the bad token: an unterminated string of 100,000 bytes is
+  // cut to 64 of them, like any text a reason quotes.
+  EXPECT_FALSE(d.Decode(R"({"id": 1, "flag": ")" + std::string(100000, 'x'), &reason));
+  EXPECT_EQ(reason, "bad JSON: [json.exception.parse_error.101] parse error at line 1, column 100020: syntax error "
+                    "while parsing value - invalid string: missing closing quote; last read: '\"" +
+                        std::string(63, 'x') + "...'");
 }
 
 // The fields of two decoders after the same record: NULL alike, and the member each
