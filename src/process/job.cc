@@ -437,18 +437,17 @@ class KafkaJob final : public kafka::RebalanceListener {
     return cache_;
   }
 
-  // Takes the partition's snapshot and queues its commit (Drain the queue to wait for it).
-  // The Kafka offset is informational: it may run ahead of the lake by the queued commits.
   // `position` (the next record to process), or past the end-of-partition event that came
-  // after it: the offsets between hold no record for this job (a transaction's marker).
+  // after it: an end-of-partition event comes after every record before it, so the offsets
+  // between hold no record for this job (a transaction's marker, aborted records).
   static int64_t ReadTo(const Slot& slot, int64_t position) { return std::max(position, slot.fetched_to); }
 
+  // Takes the partition's snapshot and queues its commit (Drain the queue to wait for it).
+  // The Kafka offset is informational: it may run ahead of the lake by the queued commits,
+  // and past a transaction's marker (ReadTo), where the checkpoint keeps the records' offset.
   Status CommitOne(Slot& slot) {
     auto next = slot.worker->Commit(&queue_);
     if (!next.ok()) return next.status();
-    // For lag monitors: past what the consumer skipped after the last record (an end-of-
-    // partition event comes after every record before it, so a fetched_to beyond the
-    // snapshot's offset holds no record). The checkpoint keeps the offset of the records.
     if (*next >= 0) consumer_->CommitOffset({slot.worker->topic(), slot.worker->partition()}, ReadTo(slot, *next));
     return Status::Ok();
   }

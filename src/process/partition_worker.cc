@@ -24,8 +24,8 @@ namespace {
 
 // A checkpoint the task refused to restore, with what to do about it. Its code says why:
 // InvalidArgument, the job's pipeline is not the one that wrote it; FailedPrecondition, a
-// format version this build does not read (or a checkpoint of another partition); DataLoss,
-// bytes that are not a valid state.
+// format version this build does not read; DataLoss, bytes that are not a valid state (or
+// another partition's).
 Status RefusedCheckpoint(const Status& st, const std::string& path) {
   const std::string claims = lake::CommitClaimsDir(path);
   std::string advice;
