@@ -115,6 +115,40 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
   }
 }
 
+std::string CsvSplitError(std::string_view line) {
+  // SplitCsvLine's general path, counting fields, without building them.
+  size_t i = 0;
+  const size_t n = line.size();
+  for (size_t field = 1;; ++field) {
+    if (i < n && line[i] == '"') {
+      const size_t open = i++;
+      while (true) {
+        if (i >= n) {
+          return "field " + std::to_string(field) + ": the quote at byte " + std::to_string(open + 1) +
+                 " is never closed (a quote inside a quoted field is written twice: \"\")";
+        }
+        if (line[i] == '"') {
+          if (i + 1 < n && line[i + 1] == '"') {
+            i += 2;
+            continue;
+          }
+          break;
+        }
+        ++i;
+      }
+      ++i;  // closing quote
+      if (i < n && line[i] != ',') {
+        return "field " + std::to_string(field) + ": text after its closing quote at byte " + std::to_string(i) +
+               " (quote the whole field, and write a quote inside it twice: \"\")";
+      }
+    } else {
+      while (i < n && line[i] != ',') ++i;
+    }
+    if (i >= n) return "";
+    ++i;  // the comma
+  }
+}
+
 void AppendCsvField(std::string* out, std::string_view field) {
   if (!CsvFieldNeedsQuotes(field)) {
     out->append(field);

@@ -17,10 +17,15 @@
 namespace lakestream {
 
 // Splits one CSV record into fields. Quoted fields ("a,b", "say ""hi""") are
-// unquoted. Returns false if a quote is unbalanced. `fields` views point into
-// `line` or, for fields with doubled quotes, into `scratch`.
+// unquoted. Returns false if a quoted field is not closed or has text after its closing
+// quote (CsvSplitError says which). `fields` views point into `line` or, for fields with
+// doubled quotes, into `scratch`.
 bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
                   std::string* scratch);
+
+// Why SplitCsvLine refuses `line`, for a person: the field (from 1) and the byte (from 1)
+// where it goes wrong, and what to do. Empty if SplitCsvLine takes the line.
+std::string CsvSplitError(std::string_view line);
 
 namespace csv_detail {
 inline uint64_t HasSpecial(uint64_t w) {

@@ -43,6 +43,30 @@ TEST(Csv, SplitTable) {
   }
 }
 
+TEST(Csv, SplitErrorNamesTheFieldAndByte) {
+  struct Case {
+    std::string line;
+    std::string error;  // empty: SplitCsvLine takes the line
+  };
+  const Case cases[] = {
+      {"a,b,c", ""},
+      {"\"x,y\",\"say \"\"hi\"\"\",", ""},
+      {"a\"b,c", ""},  // a quote inside an unquoted field is text
+      {"\"open,2", "field 1: the quote at byte 1 is never closed (a quote inside a quoted field is written twice: \"\")"},
+      {"a,b,\"c\"\"", "field 3: the quote at byte 5 is never closed (a quote inside a quoted field is written twice: \"\")"},
+      {"\"a\"b,2", "field 1: text after its closing quote at byte 3 (quote the whole field, and write a quote "
+                   "inside it twice: \"\")"},
+      {"1,2,\"x\" ,4", "field 3: text after its closing quote at byte 7 (quote the whole field, and write a quote "
+                      "inside it twice: \"\")"},
+  };
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  for (const auto& c : cases) {
+    EXPECT_EQ(CsvSplitError(c.line), c.error) << c.line;
+    EXPECT_EQ(SplitCsvLine(c.line, &fields, &scratch), c.error.empty()) << c.line;
+  }
+}
+
 TEST(Csv, QuoteFreeLinesSplitAtEveryComma) {
   // Every length across several 16-byte blocks, commas at pseudo-random places.
   uint64_t x = 42;

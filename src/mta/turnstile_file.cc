@@ -33,7 +33,7 @@ Status ReadHeader(const std::string& path, uint32_t line_no, std::string_view li
   std::vector<std::string_view> fields;
   std::string scratch;
   if (!SplitCsvLine(line, &fields, &scratch)) {
-    return Status::InvalidArgument(fmt::format("{}:{}: unbalanced quote in the header", path, line_no));
+    return Status::InvalidArgument(fmt::format("{}:{}: bad CSV quoting in the header: {}", path, line_no, CsvSplitError(line)));
   }
   for (auto& f : fields) f = TrimSpaces(f);
   if (fields.size() == 12 && fields[0].empty() && (fields[1] == "C/A" || fields[1] == "CA")) {
@@ -76,7 +76,7 @@ class RowParser {
     // replayed message for a bad record, named only by its offset in the replay (csv and
     // seed), or read each byte as a Latin-1 character (json).
     if (!IsValidUtf8(line)) return Issue(line_no, "not UTF-8 text (re-encode the file as UTF-8)");
-    if (!SplitCsvLine(line, &fields_, &scratch_)) return Issue(line_no, "unbalanced quote");
+    if (!SplitCsvLine(line, &fields_, &scratch_)) return Issue(line_no, "bad CSV quoting: " + CsvSplitError(line));
     if (fields_.size() != first_ + 11) {
       return Issue(line_no, fmt::format("expected {} fields, found {}", first_ + 11, fields_.size()));
     }

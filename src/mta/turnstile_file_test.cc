@@ -133,14 +133,15 @@ TEST(TurnstileFile, MalformedRowsAreReportedAndSkipped) {
           "A,B,C,S,L,D,01/02/2020,08:00:00,REGULAR,5,6\n"     // 9 ok
           "A,B,D,CAF\xC9 AV,L,D,01/02/2020,00:00:00,REGULAR,1,2\n"    // 10 Latin-1, not UTF-8
           "A,B,D,CAF\xC3\x89 AV,L,D,01/02/2020,04:00:00,REGULAR,3,4\n"  // 11 ok (UTF-8)
-          "A,B,D,S,L,D,01/02/2020,08:00:00,REGULAR\xFF,5,6\n");         // 12 not UTF-8
+          "A,B,D,S,L,D,01/02/2020,08:00:00,REGULAR\xFF,5,6\n"          // 12 not UTF-8
+          "A,B,D,\"S\"x,L,D,01/02/2020,12:00:00,REGULAR,7,8\n");       // 13 text after a quote
   TurnstileData d;
   ASSERT_TRUE(ReadTurnstileFile(f.path(), &d).ok());
   ASSERT_EQ(d.readings.size(), 3u);
   EXPECT_EQ(d.pool.Get(d.readings[2].station), "CAF\xC3\x89 AV");
   EXPECT_EQ(d.readings[2].line, 11u);
-  EXPECT_EQ(d.files[0].rows, 11u);
-  ASSERT_EQ(d.issues.size(), 8u);
+  EXPECT_EQ(d.files[0].rows, 12u);
+  ASSERT_EQ(d.issues.size(), 9u);
   const std::pair<uint32_t, const char*> want[] = {
       {3, "expected 11 fields, found 10"},
       {4, "bad DATE `2020-01-02`"},
@@ -149,7 +150,9 @@ TEST(TurnstileFile, MalformedRowsAreReportedAndSkipped) {
       {7, "bad EXITS `-2`"},
       {8, "empty C/A, UNIT or SCP"},
       {10, "not UTF-8 text (re-encode the file as UTF-8)"},
-      {12, "not UTF-8 text (re-encode the file as UTF-8)"}};
+      {12, "not UTF-8 text (re-encode the file as UTF-8)"},
+      {13, "bad CSV quoting: field 4: text after its closing quote at byte 9 (quote the whole field, and write a "
+           "quote inside it twice: \"\")"}};
   for (size_t i = 0; i < std::size(want); ++i) {
     EXPECT_EQ(d.issues[i].line, want[i].first);
     EXPECT_EQ(d.issues[i].file, f.path());

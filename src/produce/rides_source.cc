@@ -141,8 +141,11 @@ Result<std::unique_ptr<MessageSource>> MakeRidesSource(const std::string& path,
   auto on_line = [&](uint32_t line_no, std::string_view line) -> Status {
     if (TrimSpaces(line).empty()) return Status::Ok();
     if (!SplitCsvLine(line, &fields, &scratch)) {
-      if (!header) return Status::InvalidArgument(fmt::format("{}:{}: unbalanced quote in the header", path, line_no));
-      bad(line_no, "unbalanced quote", line);
+      if (!header) {
+        return Status::InvalidArgument(
+            fmt::format("{}:{}: bad CSV quoting in the header: {}", path, line_no, CsvSplitError(line)));
+      }
+      bad(line_no, "bad CSV quoting: " + CsvSplitError(line), line);
       return Status::Ok();
     }
     if (!header) {

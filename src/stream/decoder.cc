@@ -215,7 +215,7 @@ bool RecordDecoder::DecodeCsvLine(std::string_view line, std::string* reason) {
     return false;
   }
   if (!SplitCsvLine(line, &parts_, &scratch_)) {
-    *reason = "unbalanced quote in CSV line";
+    *reason = "bad CSV quoting: " + CsvSplitError(line);
     return false;
   }
   if (parts_.size() != schema_.size()) {

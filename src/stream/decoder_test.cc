@@ -167,7 +167,7 @@ TEST(RecordDecoder, BadRecordsAndTheirReasons) {
        "field 'TIMESTAMP': bad timestamp '2024-13-22 10:00:00' (expected YYYY-MM-DD HH:MM:SS)"},
       {WireFormat::kCsv, "A,R,S,ST,N,BMT,d,t,REGULAR,1,2,id,07/22/2024 10:00:00",
        "field 'TIMESTAMP': bad timestamp '07/22/2024 10:00:00' (expected YYYY-MM-DD HH:MM:SS)"},
-      {WireFormat::kCsv, "A,R,S,\"ST,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00", "unbalanced quote in CSV line"},
+      {WireFormat::kCsv, "A,R,S,\"ST,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00", "bad CSV quoting: field 4: the quote at byte 7 is never closed (a quote inside a quoted field is written twice: \"\")"},
       {WireFormat::kSeed, kLine, "not a JSON string literal"},
       // A Latin-1 byte (the lake's Parquet writer fails on it; DuckDB cannot load it from CSV).
       {WireFormat::kCsv, "A,R,S,LEX\xE9 AVE,N,BMT,d,t,REGULAR,1,2,id,2024-07-22 10:00:00",
