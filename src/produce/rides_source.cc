@@ -34,7 +34,14 @@ constexpr RideColumn kRideColumns[] = {
 };
 constexpr size_t kPickup = 1, kDropoff = 2, kPuLocation = 7;
 
+// An integer, also written as a whole decimal ("1.0", "2.", "-0.00"): pandas writes the
+// TLC's integer columns so where they hold NULLs (they are doubles in its Parquet files),
+// and the engine takes 1.0 for an int64 field. Any other fraction is not an integer.
 std::optional<int64_t> ParseInt(std::string_view s) {
+  if (size_t dot = s.find('.'); dot != std::string_view::npos) {
+    if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) return std::nullopt;
+    s = s.substr(0, dot);
+  }
   int64_t v;
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
   if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;

@@ -155,6 +155,11 @@ TEST(SyntheticSource, FollowsTheSeedProvider) {
   EXPECT_FALSE(src->Next(&extra));
 }
 
+const std::string kRidesHeader =
+    "VendorID,tpep_pickup_datetime,tpep_dropoff_datetime,passenger_count,trip_distance,RatecodeID,"
+    "store_and_fwd_flag,PULocationID,DOLocationID,payment_type,fare_amount,extra,mta_tax,tip_amount,"
+    "tolls_amount,improvement_surcharge,total_amount,congestion_surcharge\n";
+
 TEST(RidesSource, TypedJsonKeyedByPickupLocationInPickupOrder) {
   auto src = MakeRidesSource("data/taxi/rides.csv", RidesOptions{});
   ASSERT_TRUE(src.ok()) << src.status().ToString();
@@ -190,11 +195,7 @@ TEST(RidesSource, TypedJsonKeyedByPickupLocationInPickupOrder) {
 
 TEST(RidesSource, BadRowsAreReportedWithFileAndLine) {
   testing::TempFile f(".csv");
-  std::string header =
-      "VendorID,tpep_pickup_datetime,tpep_dropoff_datetime,passenger_count,trip_distance,RatecodeID,"
-      "store_and_fwd_flag,PULocationID,DOLocationID,payment_type,fare_amount,extra,mta_tax,tip_amount,"
-      "tolls_amount,improvement_surcharge,total_amount,congestion_surcharge\n";
-  f.Write(header +
+  f.Write(kRidesHeader +
           "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,1.50,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
           "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,abc,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
           "1,07/01/2020,2020-07-01 00:33:39,1,1.5,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n"
@@ -227,6 +228,49 @@ TEST(RidesSource, BadRowsAreReportedWithFileAndLine) {
   EXPECT_EQ(issues[0].text, "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,abc,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0");
   EXPECT_EQ(issues[2].text, "1,2020-07-01 00:25:32");
   EXPECT_NE(msgs[1].value.find("\"VendorID\":null"), std::string::npos);
+}
+
+// A CSV that pandas wrote from the TLC's Parquet files has 1.0 in the integer columns
+// (passenger_count and RatecodeID are doubles there, for their NULLs): an exact integer
+// is that integer, as the engine takes 1.0 for an int64 field; any other fraction is bad.
+TEST(RidesSource, IntegerColumnsTakeAWholeDecimal) {
+  struct Case {
+    const char* text;
+    const char* written;  // nullptr: a bad row
+  };
+  const Case cases[] = {{"1.0", "1"},      {"2.00", "2"},     {"5.", "5"},       {"-0.0", "0"},
+                        {"007.0", "7"},    {"1.5", nullptr},  {"1.01", nullptr}, {".0", nullptr},
+                        {"1.0e0", nullptr}, {"1.0.0", nullptr}};
+  std::string text = kRidesHeader;
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    text += fmt::format(
+        "1,2020-07-01 00:{:02}:00,2020-07-01 00:33:39,{},1.5,1,N,238.0,75,2,8,0.5,0.5,0,0,0.3,9.3,0\n", i,
+        cases[i].text);
+  }
+  testing::TempFile f(".csv");
+  f.Write(text);
+  auto src = MakeRidesSource(f.path(), RidesOptions{});
+  ASSERT_TRUE(src.ok());
+  auto msgs = Drain(**src);
+  const auto& issues = (*src)->Issues();
+  size_t m = 0, b = 0;
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    SCOPED_TRACE(cases[i].text);
+    if (cases[i].written == nullptr) {
+      ASSERT_LT(b, issues.size());
+      EXPECT_EQ(issues[b++].ToString(), fmt::format("{}:{}: bad passenger_count `{}` (expected an integer)",
+                                                    f.path(), i + 2, cases[i].text));
+      continue;
+    }
+    ASSERT_LT(m, msgs.size());
+    EXPECT_EQ(msgs[m].key, "238");
+    EXPECT_NE(msgs[m].value.find(fmt::format(",\"passenger_count\":{},", cases[i].written)),
+              std::string::npos)
+        << msgs[m].value;
+    EXPECT_NE(msgs[m++].value.find(",\"PULocationID\":238,"), std::string::npos);
+  }
+  EXPECT_EQ(m, msgs.size());
+  EXPECT_EQ(b, issues.size());
 }
 
 // What `--bad-rows` and the summary get: the first kRejectedShown rows on the log, then a
