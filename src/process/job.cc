@@ -533,6 +533,13 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
                   const ProgressFn& progress, JobFigures* figures) {
   std::unique_ptr<produce::MessageSource> src;
   const std::optional<std::string_view> rides = sources.size() == 1 ? produce::RidesPath(sources[0]) : std::nullopt;
+  for (size_t i = 0; !rides && i < sources.size(); ++i) {
+    // Among other sources it would be read as an MTA file named "rides:...".
+    if (produce::RidesPath(sources[i])) {
+      return Status::InvalidArgument("--source " + sources[i] +
+                                     " stands alone: give one rides file a run, without other sources");
+    }
+  }
   if (rides) {
     if (options.spec.format != WireFormat::kJson) {
       return Status::InvalidArgument("--source rides: gives taxi rides as JSON objects, and pipeline '" +

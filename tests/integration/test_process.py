@@ -1183,6 +1183,13 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     p = lakestream.run("process", "--source", rides, "--lake", str(tmp_path / "r"), expect=2, broker=False)
     assert "pipeline 'mta-turnstile' reads csv: use a json pipeline" in p.stderr
     assert not (tmp_path / "r").exists()
+    # One rides file a run, as produce has it: among other sources it was taken for an MTA
+    # file named "rides:...", which "does not exist".
+    for sources in ([rides, rides], [f"{source_dir}/data/mta/turnstile_150627_subset.csv", rides]):
+        p = lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml", "--source", *sources,
+                           "--lake", str(tmp_path / "r"), expect=2, broker=False)
+        assert f"--source {rides} stands alone: give one rides file a run, without other sources" in p.stderr
+        assert not (tmp_path / "r").exists()
     p = lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml", "--source",
                        f"{source_dir}/data/mta/turnstile_150627_subset.csv", "--lake", str(tmp_path / "t"),
                        broker=False)
