@@ -34,10 +34,12 @@ constexpr RideColumn kRideColumns[] = {
 };
 constexpr size_t kPickup = 1, kDropoff = 2, kPuLocation = 7;
 
-// An integer, also written as a whole decimal ("1.0", "2.", "-0.00"): pandas writes the
+// An integer, also written as a whole decimal ("1.0", "2.", "-0.00", "+3"): pandas writes the
 // TLC's integer columns so where they hold NULLs (they are doubles in its Parquet files),
 // and the engine takes 1.0 for an int64 field. Any other fraction is not an integer.
 std::optional<int64_t> ParseInt(std::string_view s) {
+  // A leading '+' too, as for the amounts (AppendJsonNumber).
+  if (s.size() > 1 && s.front() == '+' && s[1] != '-') s.remove_prefix(1);
   if (size_t dot = s.find('.'); dot != std::string_view::npos) {
     if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) return std::nullopt;
     s = s.substr(0, dot);

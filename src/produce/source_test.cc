@@ -240,7 +240,8 @@ TEST(RidesSource, IntegerColumnsTakeAWholeDecimal) {
   };
   const Case cases[] = {{"1.0", "1"},      {"2.00", "2"},     {"5.", "5"},       {"-0.0", "0"},
                         {"007.0", "7"},    {"1.5", nullptr},  {"1.01", nullptr}, {".0", nullptr},
-                        {"1.0e0", nullptr}, {"1.0.0", nullptr}};
+                        {"1.0e0", nullptr}, {"1.0.0", nullptr}, {"+3", "3"},     {"+3.0", "3"},
+                        {"+-3", nullptr},   {"+", nullptr}};
   std::string text = kRidesHeader;
   for (size_t i = 0; i < std::size(cases); ++i) {
     text += fmt::format(
