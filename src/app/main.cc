@@ -28,6 +28,31 @@ extern "C" {
 const char* malloc_conf = "narenas:2";
 }
 
+namespace {
+
+// A mistyped command word (`lakestream procss`, `topics creat`): CLI11 keeps it as an extra
+// argument and says only "A subcommand is required", as if none had been typed. This names
+// the word and the commands there are; empty when no word was typed where a command goes.
+std::string UnknownCommandMessage(const CLI::App& root) {
+  const CLI::App* app = &root;
+  std::string path = root.get_name();
+  while (!app->get_subcommands().empty()) {
+    app = app->get_subcommands().front();
+    path += " " + app->get_name();
+  }
+  if (app->get_require_subcommand_min() == 0) return "";
+  const std::vector<std::string> rest = app->remaining();
+  if (rest.empty() || rest.front().rfind('-', 0) == 0) return "";  // an option: CLI11's message
+  std::string commands;
+  for (const CLI::App* sub : app->get_subcommands({})) {
+    commands += (commands.empty() ? "" : ", ") + sub->get_name();
+  }
+  return "lakestream: error: unknown command '" + rest.front() + "' for `" + path +
+         "`; the commands are " + commands + " (see `" + path + " --help`)\n";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App root{
       "lakestream: a streaming data pipeline. Publishes NYC subway turnstile readings to Kafka,\n"
@@ -60,7 +85,13 @@ int main(int argc, char** argv) {
     // argument and config errors do (CLI11's codes are 105, 106, ...). The message may
     // quote an argument, and that may be a secret.
     std::ostringstream err;
-    const int code = root.exit(e, std::cout, err);
+    int code = 2;
+    if (std::string unknown = e.get_name() == "RequiredError" ? UnknownCommandMessage(root) : "";
+        !unknown.empty()) {
+      err << unknown;
+    } else {
+      code = root.exit(e, std::cout, err);
+    }
     std::fputs(lakestream::RedactSecrets(err.str(), maybe_secret).c_str(), stderr);
     return code == 0 ? 0 : 2;
   }

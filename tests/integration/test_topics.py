@@ -93,6 +93,20 @@ def test_a_timeout_out_of_range_is_a_usage_error(lakestream):
             assert f"--timeout: Value {value} not in range 1 to 3600" in p.stderr, p.stderr
 
 
+def test_a_mistyped_command_is_named_with_the_commands_there_are(lakestream):
+    # CLI11 said only "A subcommand is required", as if none had been typed.
+    for args, typo, where, commands in (
+            (["procss", "--source", "x"], "procss", "lakestream", "broker, topics, produce, process, load, report"),
+            (["topics", "creat", "t"], "creat", "lakestream topics", "create, list, describe, lag, delete"),
+            (["broker", "strat"], "strat", "lakestream broker", "start, stop, status")):
+        p = lakestream.run(*args, expect=2, broker=False)
+        assert p.stderr == (f"lakestream: error: unknown command '{typo}' for `{where}`; the commands are "
+                            f"{commands} (see `{where} --help`)\n"), p.stderr
+    # None typed: CLI11's message stands.
+    p = lakestream.run("topics", expect=2, broker=False)
+    assert p.stderr.startswith("A subcommand is required"), p.stderr
+
+
 def test_delete(lakestream, bootstrap, topic_name):
     lakestream.run("topics", "create", topic_name)
     lakestream.run("topics", "delete", topic_name)
