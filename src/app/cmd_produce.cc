@@ -343,9 +343,11 @@ void AddProduceCommand(CLI::App& root) {
       ->check(CLI::IsMember({"csv", "seed", "json"}));
   cmd->add_option("--speed", args->speed,
                   "`max` (as fast as the broker takes it) or N (N x real time on event time); "
-                  "default: max for files, 1 for synthetic");
+                  "default: max for files and for --rate, else 1");
   cmd->add_flag("--shift-to-now", args->shift_to_now, "Move timestamps so that the first reading is now");
-  cmd->add_option("--rate", args->rate, "synthetic: messages per second (event time = now)")
+  cmd->add_option("--rate", args->rate,
+                  "synthetic: messages per second (event time = now); without it, the seed Provider's "
+                  "pace: one message per 10 s of event time, played at --speed (1: one every 10 s)")
       ->check(kPositive);
   cmd->add_option("--count", args->count, "synthetic: stop after N messages (default: run until Ctrl-C)")
       ->check(kPositive);  // 0 would mean no limit, and -1 would become 2^64 - 1
