@@ -8,6 +8,8 @@
 #include <string_view>
 #include <thread>
 
+#include "core/topic_name.h"
+
 namespace lakestream::kafka {
 
 namespace {
@@ -38,28 +40,6 @@ bool IsBrokersOwnTopic(std::string_view name) {
     if (name == own) return true;
   }
   return false;
-}
-
-// Kafka's own rule (org.apache.kafka.common.internals.Topic.validate).
-Status ValidateTopicName(const std::string& name) {
-  if (name.empty()) return Status::InvalidArgument("topic name must not be empty");
-  if (name == "." || name == "..")
-    return Status::InvalidArgument("topic name cannot be '.' or '..'");
-  if (name.size() > 249) {
-    return Status::InvalidArgument(
-        fmt::format("topic name '{}' is longer than 249 characters", name));
-  }
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return Status::InvalidArgument(
-          fmt::format("topic name '{}' has the character '{}'; Kafka allows only ASCII letters, "
-                      "digits, '.', '_' and '-'",
-                      name, c));
-    }
-  }
-  return Status::Ok();
 }
 
 // Maps a broker or client error about `what` to a Status whose code tells the caller

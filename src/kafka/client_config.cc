@@ -7,6 +7,8 @@
 #include <memory>
 #include <thread>
 
+#include "core/topic_name.h"
+
 namespace lakestream::kafka {
 
 Result<ClientConfig> ClientConfig::Load(const std::string& config_file,
@@ -194,6 +196,8 @@ Status WaitForBroker(rd_kafka_t* handle, const std::string& bootstrap, int timeo
 
 Result<int> PartitionCount(rd_kafka_t* handle, const std::string& topic, const std::string& bootstrap,
                            int timeout_ms, const std::function<bool()>& stop) {
+  // Checked first: a name Kafka refuses does not exist, but `topics create` would refuse it too.
+  LS_RETURN_NOT_OK(ValidateTopicName(topic));
   LS_ASSIGN_OR_RETURN(MetadataPtr md, FetchMetadata(handle, bootstrap, true, timeout_ms, stop));
   int partitions = 0;
   for (int i = 0; i < md->topic_cnt; ++i) {

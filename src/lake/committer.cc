@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "core/topic_name.h"
 #include "lake/fs_util.h"
 #include "lake/layout.h"
 

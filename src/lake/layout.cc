@@ -80,21 +80,6 @@ std::optional<uint64_t> ParseCommitClaimName(std::string_view name) {
   return seq;
 }
 
-Status ValidateTopicName(std::string_view topic) {
-  if (topic.empty() || topic == "." || topic == ".." || topic.size() > 249) {
-    return Status::InvalidArgument("'" + std::string(topic) + "' is not a valid topic name");
-  }
-  for (char ch : topic) {
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '_' || ch == '-';
-    if (!ok) {
-      return Status::InvalidArgument("topic name '" + std::string(topic) +
-                                     "' has a character outside [A-Za-z0-9._-]");
-    }
-  }
-  return Status::Ok();
-}
-
 Status ValidateRelativeDir(std::string_view dir) {
   if (dir.empty() || dir.front() == '/') {
     return Status::InvalidArgument("lake folder '" + std::string(dir) +

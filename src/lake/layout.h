@@ -58,8 +58,6 @@ std::string CommitClaimsDir(std::string_view checkpoint_path);
 std::string CommitClaimName(uint64_t commit_seq);
 // The commit number of a claim's name; nullopt for any other name (a temp file, ...).
 std::optional<uint64_t> ParseCommitClaimName(std::string_view name);
-// InvalidArgument unless `topic` is a Kafka topic name ([A-Za-z0-9._-], not "." or "..").
-Status ValidateTopicName(std::string_view topic);
 // InvalidArgument unless `dir` is a relative path of plain components (no "", ".", "..").
 Status ValidateRelativeDir(std::string_view dir);
 // The lake root as a local path: `root` itself, or the path of a file:// URL. Another URL

@@ -66,11 +66,6 @@ TEST(Layout, TempFilesOfAPartition) {
 }
 
 TEST(Layout, Validation) {
-  EXPECT_TRUE(ValidateTopicName("mta-turnstile").ok());
-  EXPECT_TRUE(ValidateTopicName("a.b_C-9").ok());
-  for (const char* bad : {"", ".", "..", "a/b", "a b"}) {
-    EXPECT_EQ(ValidateTopicName(bad).code(), StatusCode::kInvalidArgument) << bad;
-  }
   EXPECT_TRUE(ValidateRelativeDir("turnstile").ok());
   EXPECT_TRUE(ValidateRelativeDir("_dead_letters/mta").ok());
   for (const char* bad : {"", "/abs", "a//b", "a/../b", "./a", "a/"}) {

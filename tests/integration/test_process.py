@@ -1161,6 +1161,11 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
                        "--trigger", "available-now", expect=2)
     assert "does not exist" in p.stderr and "lakestream topics create" in p.stderr
     assert "processed" not in p.stdout
+    # A name Kafka refuses is named so, not "does not exist, create it" (which topics create refuses).
+    p = lakestream.run("process", "--topic", "Bad/Topic", "--lake", str(tmp_path / "l"), "--trigger", "available-now",
+                       expect=2)
+    assert "topic name 'Bad/Topic' has the character '/'; Kafka allows only ASCII letters, digits" in p.stderr
+    assert "topics create" not in p.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text(open(f"{source_dir}/pipelines/mta-turnstile.yaml").read().replace("size: 5m", "size: five"))
     p = lakestream.run("process", "--pipeline", str(bad), "--lake", str(tmp_path / "l"), expect=2)
