@@ -183,10 +183,13 @@ void PartitionWorker::OnEventTimeJump(const stream::EventTimeJump& jump) {
 
 Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   if (failed_) {
+    // Its cause too: with a queue this is usually the first error the job sees (the queue
+    // reports the failure itself only after the commit thread has returned).
+    std::lock_guard lock(failure_mu_);
     return Status::FailedPrecondition(fmt::format(
-        "{}/{}: an earlier commit failed, so nothing after it is committed in this run (its rows are not in the "
-        "lake); the next start resumes from the last checkpoint",
-        topic_, partition_));
+        "{}/{}: an earlier commit failed ({}), so nothing after it is committed in this run (its rows are not in "
+        "the lake); the next start resumes from the last checkpoint",
+        topic_, partition_, failure_.message()));
   }
   // The log is not the one the checkpoint read: nothing more of this partition, not even
   // a flush of its state (the available-now loop may flush it in the turn that found it).
@@ -218,7 +221,18 @@ Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shar
                                        const std::vector<lake::DeadLetter>& letters, int64_t next,
                                        const std::string& state, const std::optional<lake::LastRecord>& last) {
   Status st = CommitSnapshotSteps(batch, rows, letters, next, state, last);
-  if (!st.ok()) failed_ = true;
+  if (st.ok()) return st;
+  if (st.code() == StatusCode::kIoError) {
+    st = Status::IoError(fmt::format(
+        "{}/{}: commit failed: {}. The lake keeps the partition's last commit: fix the cause (a full or read-only "
+        "file system, permissions) and run the job again, it resumes from there",
+        topic_, partition_, st.message()));
+  }
+  {
+    std::lock_guard lock(failure_mu_);
+    failure_ = st;
+  }
+  failed_ = true;
   return st;
 }
 

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "lake/committer.h"
@@ -162,6 +163,8 @@ class PartitionWorker final : public stream::SideOutput {
   // A commit failed: its snapshot's rows are not in the lake, and a later commit (whose
   // offset is further on) would pass over them. Nothing more is committed.
   std::atomic<bool> failed_{false};
+  std::mutex failure_mu_;
+  Status failure_;  // the failed commit's error (set before failed_)
 };
 
 // Output 0 of every committer: the aggregate table; 1: dead letters; 2: late records.

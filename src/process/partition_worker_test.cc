@@ -305,8 +305,8 @@ TEST(PartitionWorker, NothingIsCommittedAfterAFailedCommit) {
   auto later = (*w)->Commit();
   EXPECT_EQ(later.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(later.status().message(),
-            "mta-turnstile/0: an earlier commit failed, so nothing after it is committed in this run (its rows are "
-            "not in the lake); the next start resumes from the last checkpoint");
+            "mta-turnstile/0: an earlier commit failed (publish failed), so nothing after it is committed in this "
+            "run (its rows are not in the lake); the next start resumes from the last checkpoint");
   EXPECT_EQ(commits, 2);
   EXPECT_EQ(CountTable(root, "turnstile").rows, 1u);
 
@@ -314,6 +314,49 @@ TEST(PartitionWorker, NothingIsCommittedAfterAFailedCommit) {
   auto next = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
   ASSERT_TRUE(next.ok());
   EXPECT_EQ((*next)->position(), 1);
+}
+
+// A commit on the queue's thread that fails on the file system (a full disk, here its
+// retry too) is reported with its cause and what to do, also by the next Commit: with a
+// queue that is usually the first error the job sees (found by review: a lake on a full
+// tmpfs ended `process --source` with only "an earlier commit failed").
+TEST(PartitionWorker, AFailedCommitsCauseIsReportedByTheNextCommitToo) {
+  const std::string root = FreshDir();
+  LakeOptions opts;
+  opts.root = root;
+  int commits = 0;
+  opts.crash_hook = [&](lake::CrashPoint point, size_t) {
+    if (point == lake::CrashPoint::kAfterTempFiles && ++commits >= 2) {
+      return Status::IoError("cannot write 'lake/x.tmp': No space left on device");
+    }
+    return Status::Ok();
+  };
+  auto spec = stream::TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  auto w = PartitionWorker::Open(spec, opts, "mta-turnstile", 0);
+  ASSERT_TRUE(w.ok());
+  CommitQueue queue;
+  (*w)->Process(Line("A001", kTen + 10, 5, "id1"), 0);
+  (*w)->Flush();
+  ASSERT_TRUE((*w)->Commit(&queue).ok());
+  (*w)->Process(Line("A002", kTen + 610, 7, "id2"), 1);
+  (*w)->Flush();
+  ASSERT_TRUE((*w)->Commit(&queue).ok());  // queued
+  const std::string cause =
+      "mta-turnstile/0: commit failed: cannot write 'lake/x.tmp': No space left on device. The lake keeps the "
+      "partition's last commit: fix the cause (a full or read-only file system, permissions) and run the job "
+      "again, it resumes from there";
+  Status drained = queue.Drain();
+  EXPECT_EQ(drained.code(), StatusCode::kIoError);
+  EXPECT_EQ(drained.message(), cause);
+  EXPECT_EQ(commits, 3);  // the commit and its retry after recovery
+  (*w)->Process(Line("A003", kTen + 1210, 9, "id3"), 2);
+  auto later = (*w)->Commit(&queue);
+  EXPECT_EQ(later.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(later.status().message(),
+            "mta-turnstile/0: an earlier commit failed (" + cause +
+                "), so nothing after it is committed in this run (its rows are not in the lake); the next start "
+                "resumes from the last checkpoint");
+  EXPECT_EQ(CountTable(root, "turnstile").rows, 1u);
 }
 
 // A resumed partition reads its last committed record again and compares it (timestamp,
