@@ -600,6 +600,32 @@ Status PartitionCommitter::RenameCommit(uint64_t seq, const std::string& header)
   return FsyncDir(ParentDir(checkpoint_path_));
 }
 
+Status PartitionCommitter::CheckNoOtherOwner() const {
+  if (hard_links_) {
+    LS_ASSIGN_OR_RETURN(std::vector<uint64_t> claims, Claims());
+    const uint64_t top = claims.empty() ? 0 : claims.back();
+    if (top != claim_seq_) return AnotherOwner(top);
+  }
+  return CheckStillOwner();
+}
+
+Status PartitionCommitter::EarlierRunsFile(const std::string& final, uint64_t seq) const {
+  // Not ours to judge if another owner claimed the partition since (its recovery may have
+  // renamed its files of this number): that is the error then.
+  LS_RETURN_NOT_OK(CheckNoOtherOwner());
+  std::vector<std::string> dirs;
+  for (const OutputSpec& out : options_.outputs) dirs.push_back(out.dir);
+  return Status::FailedPrecondition(fmt::format(
+      "partition {}/{}: lake file '{}' exists, but the partition has no checkpoint (or an older one): it was "
+      "committed by an earlier run whose checkpoint was removed or replaced, and publishing this commit would keep "
+      "its rows instead of this one's. Move the partition's files from commit {} on ({}-* and higher numbers, in "
+      "the date= folders of {}) away, or restore the checkpoint that committed them ('{}' and '{}/'); then run "
+      "again",
+      options_.topic, options_.partition.value, Join(options_.lake_root, final), seq,
+      fmt::format("part-{}-p{}-{:012}", options_.topic, options_.partition.value, seq), fmt::join(dirs, ", "),
+      checkpoint_path_, claims_dir_));
+}
+
 Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, KafkaOffset next_offset,
                                                      std::string_view state, const std::optional<LastRecord>& last) {
   const uint64_t seq = attempt_seq_;
@@ -608,12 +634,7 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, K
   std::vector<PendingFile> pending;
   // Before writing anything: a zombie usually stops here, its files unwritten (the claim
   // decides).
-  if (hard_links_) {
-    LS_ASSIGN_OR_RETURN(std::vector<uint64_t> claims, Claims());
-    const uint64_t top = claims.empty() ? 0 : claims.back();
-    if (top != claim_seq_) return AnotherOwner(top);
-  }
-  LS_RETURN_NOT_OK(CheckStillOwner());
+  LS_RETURN_NOT_OK(CheckNoOtherOwner());
 
   // Step 1: temp files, fsynced, and their folders.
   std::set<std::string> temp_dirs;
@@ -631,6 +652,9 @@ Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, K
           std::string final_name =
               FinalFileName(options_.topic, options_.partition, seq, n, FileExtension(out.file.format));
           PendingFile f{rel_dir + "/" + TempFileName(final_name, owner_), rel_dir + "/" + final_name, count};
+          // Step 3 takes a final file present for one already renamed (by a previous owner's
+          // recovery): one there before the claim is another run's.
+          if (PathExists(Join(options_.lake_root, f.final))) return EarlierRunsFile(f.final, seq);
           std::string temp_path = Join(options_.lake_root, f.temp);
           LS_RETURN_NOT_OK(writers_[o]->WriteRows(temp_path, source, begin, begin + count));
           // Its disk writes overlap the next files' formatting; fsynced below.

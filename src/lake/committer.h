@@ -51,7 +51,9 @@
 //       uncommitted commit writes the same names, and a committed name is never written again
 //       (commit numbers are claimed once and only grow), so nothing committed is ever written
 //       twice. (An owner that recovered and stopped before committing leaves its fence's
-//       number unused: the next owner's files skip it.)
+//       number unused: the next owner's files skip it.) A final file found at a name before
+//       its commit's claim (an earlier run's, whose checkpoint was removed or replaced by an
+//       older one) fails the commit, which would otherwise take it for its own.
 //   I4. Two processes taking the partition over one after the other (rebalance) recover the
 //       same {commit_seq, next_offset, state} and the same lake.
 //   I5. A zombie owner (stopped or paused while another member took the partition over)
@@ -235,6 +237,11 @@ class PartitionCommitter {
   std::vector<std::string> OutputNames() const;  // Checkpoint::outputs
   Status CheckSameJob(const Checkpoint& checkpoint) const;
   Status CheckStillOwner() const;  // FailedPrecondition if another owner committed since
+  // FailedPrecondition if another owner claimed or committed since: a higher claim, or
+  // CheckStillOwner.
+  Status CheckNoOtherOwner() const;
+  // The error for a final file `final` (relative) of commit `seq` found before its claim.
+  Status EarlierRunsFile(const std::string& final, uint64_t seq) const;
   Status AnotherOwner(uint64_t seen) const;  // that FailedPrecondition
   // The commit numbers claimed in claims_dir_, ascending (none if the folder is missing).
   Result<std::vector<uint64_t>> Claims() const;

@@ -1350,6 +1350,56 @@ TEST(PartitionCommitter, RecoveryKeepsAFinalFileOverAStaleTempOfTheSameName) {
   EXPECT_EQ(WithoutClaims(Snapshot(root)), WithoutClaims(committed));
 }
 
+// A lake file of this partition under the name a commit is about to publish was written by
+// an earlier run whose checkpoint was removed (the way to reprocess a partition) or replaced
+// by an older one. The commit used to take that file for its own and drop its rows (exit 0,
+// its temp file left behind): it now fails before its commit point, naming the file and
+// what to do, and succeeds once the old files are moved away (found by review: process
+// --source, _checkpoints removed, run again).
+TEST(PartitionCommitter, ACommitRefusesToPublishOverAnEarlierRunsFile) {
+  for (const bool hard_links : {true, false}) {
+    SCOPED_TRACE(hard_links ? "claims" : "without hard links");
+    std::string root = FreshTestDir() + (hard_links ? "/claims" : "/renames");
+    CommitterOptions options = Options(root);
+    options.hard_links = hard_links;
+    auto steps = Steps();
+    RecoveredAndCommitted(options, steps[0]);
+    std::filesystem::remove_all(root + "/_checkpoints");
+    const auto before = Snapshot(root);
+    // The partition reprocessed, its first records giving other rows.
+    Step other;
+    other.batch.Add(kTable, At(23, 0, 0), TableRow("S9", 99, At(23, 0, 0)));
+    other.next_offset = KafkaOffset{4};
+    other.state = "state-1b";
+    auto b = MakeCommitter(options);
+    EXPECT_FALSE(MustRecover(b.get()).has_checkpoint);
+    auto r = b->Commit(other.batch, other.next_offset, other.state);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+    const std::string file = root + "/turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000001-0000.csv.gz";
+    EXPECT_EQ(r.status().message(),
+              "partition mta-turnstile/0: lake file '" + file +
+                  "' exists, but the partition has no checkpoint (or an older one): it was committed by an earlier "
+                  "run whose checkpoint was removed or replaced, and publishing this commit would keep its rows "
+                  "instead of this one's. Move the partition's files from commit 1 on (part-mta-turnstile-p0-"
+                  "000000000001-* and higher numbers, in the date= folders of turnstile, _dead_letters/mta-turnstile) "
+                  "away, or restore the checkpoint that committed them ('" +
+                  root + "/_checkpoints/mta-turnstile/0' and '" + root +
+                  "/_checkpoints/mta-turnstile/0.commits/'); then run again");
+    auto after = Snapshot(root);
+    for (const auto& [path, bytes] : before) EXPECT_EQ(after[path], bytes) << path;
+    EXPECT_FALSE(MustRecover(MakeCommitter(options).get()).has_checkpoint);
+
+    // The earlier run's files moved away: the commit goes through.
+    std::filesystem::remove_all(root + "/turnstile");
+    std::filesystem::remove_all(root + "/_dead_letters");
+    auto c = MakeCommitter(options);
+    MustRecover(c.get());
+    MustCommit(c.get(), other);
+    EXPECT_EQ(Gunzip(file), ",STATION,ENTRIES,WINDOW_END\n0,S9,99,2024-07-23 00:00:00\n");
+  }
+}
+
 // A zombie that comes back after the next owner committed stops before writing a file.
 TEST(PartitionCommitter, ZombieStopsBeforeWritingAnything) {
   std::string root = FreshTestDir();
