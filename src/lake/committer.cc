@@ -244,9 +244,8 @@ Status PartitionCommitter::FinishRenames(const std::vector<PendingFile>& pending
       return Status::DataLoss(
           "checkpoint '" + checkpoint_path_ + "' (commit " + std::to_string(commit_seq_) +
           ") lists '" + final + "' but neither it nor its temp file '" + temp +
-          "' exists: someone removed committed lake files. Restore the file, or delete the "
-          "checkpoint ('" + checkpoint_path_ + "' and '" + claims_dir_ +
-          "/') to reprocess the partition from its earliest offset");
+          "' exists: someone removed committed lake files. Restore the file; or, to reprocess the partition from "
+          "its earliest offset, " + ReprocessAdvice(checkpoint_path_, options_.topic, options_.partition));
     }
     if (call_hook) LS_RETURN_NOT_OK(Hook(CrashPoint::kAfterFinalRename, i));
   }

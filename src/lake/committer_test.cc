@@ -546,8 +546,10 @@ TEST(PartitionCommitter, CommittedFileRemovedIsDataLoss) {
             "checkpoint '" + root + "/_checkpoints/mta-turnstile/0' (commit 1) lists '" + root +
                 "/turnstile/date=2024-07-23/part-mta-turnstile-p0-000000000001-0000.csv.gz' but neither it nor "
                 "its temp file '" + temp + "' exists: someone removed committed lake files. "
-                "Restore the file, or delete the checkpoint ('" + root + "/_checkpoints/mta-turnstile/0' and '" + root +
-                "/_checkpoints/mta-turnstile/0.commits/') to reprocess the partition from its earliest offset");
+                "Restore the file; or, to reprocess the partition from its earliest offset, move the partition's "
+                "checkpoint ('" + root + "/_checkpoints/mta-turnstile/0' and '" + root +
+                "/_checkpoints/mta-turnstile/0.commits/') and its lake files away: part-mta-turnstile-p0-* in the "
+                "date= folders of its table, _dead_letters/mta-turnstile and _late/mta-turnstile");
 }
 
 // A recovered committer of the table output alone, 2 rows per file.

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include <fmt/format.h>
+
 namespace lakestream::lake {
 
 std::string DatePartitionDir(EventTime t) { return "date=" + FormatIsoDate(t); }
@@ -62,6 +64,12 @@ std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
 
 std::string CommitClaimsDir(std::string_view checkpoint_path) {
   return std::string(checkpoint_path) + ".commits";
+}
+
+std::string ReprocessAdvice(std::string_view checkpoint_path, std::string_view topic, PartitionId partition) {
+  return fmt::format("move the partition's checkpoint ('{}' and '{}/') and its lake files away: part-{}-p{}-* in "
+                     "the date= folders of its table, _dead_letters/{} and _late/{}",
+                     checkpoint_path, CommitClaimsDir(checkpoint_path), topic, partition.value, topic, topic);
 }
 
 std::string CommitClaimName(uint64_t commit_seq) {

@@ -54,6 +54,10 @@ std::string CheckpointPath(std::string_view lake_root, std::string_view topic,
 // "<root>/_checkpoints/<topic>/<partition>.commits": the partition's commit claims, one
 // file per commit number (committer.h).
 std::string CommitClaimsDir(std::string_view checkpoint_path);
+// What to move away to process a partition again from its earliest offset: its checkpoint
+// (the copy and its claims) and the lake files its commits wrote, whose names a new run's
+// commits would take (a commit refuses to publish over one). For messages.
+std::string ReprocessAdvice(std::string_view checkpoint_path, std::string_view topic, PartitionId partition);
 // "000000000042": the claim of commit 42 in CommitClaimsDir.
 std::string CommitClaimName(uint64_t commit_seq);
 // The commit number of a claim's name; nullopt for any other name (a temp file, ...).

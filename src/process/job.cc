@@ -217,10 +217,9 @@ class KafkaJob final : public kafka::RebalanceListener {
       if (slot.end >= 0 && (*w)->position() > slot.end && fatal_.ok()) {
         fatal_ = Status::DataLoss(fmt::format(
             "{}/{}: the lake's checkpoint is at offset {}, but the partition ends at {}: the topic was deleted and "
-            "re-created, or truncated, since. To process this partition from its start, move its checkpoint away: {} "
-            "and {}/",
-            tp.topic, tp.partition, (*w)->position(), slot.end, (*w)->checkpoint_path(),
-            lake::CommitClaimsDir((*w)->checkpoint_path())));
+            "re-created, or truncated, since. To process this partition from its start, {}",
+            tp.topic, tp.partition, (*w)->position(), slot.end,
+            lake::ReprocessAdvice((*w)->checkpoint_path(), tp.topic, PartitionId{tp.partition})));
       }
       // The last committed record is checked only where it can be read: not when the first
       // offsets are unknown (the query failed) or retention has deleted it.
@@ -608,9 +607,9 @@ Status RunFileJob(const JobOptions& options, const std::vector<std::string>& sou
   if (!stopped && worker->checking_resume()) {
     return Status::DataLoss(fmt::format(
         "{}: the files hold fewer messages ({}) than the lake's checkpoint counted ({}): they changed since. To "
-        "process them from the start, move the checkpoint away: {} and {}/",
-        source_name, offset, worker->resume_offset() + 1, worker->checkpoint_path(),
-        lake::CommitClaimsDir(worker->checkpoint_path())));
+        "process them from the start, {}",
+        source_name, offset, worker->resume_offset() + 1,
+        lake::ReprocessAdvice(worker->checkpoint_path(), source_name, PartitionId{0})));
   }
   // A file source is bounded: its end is the end of input, as with available-now.
   // Closed and committed in pieces (see the Kafka job's end of a partition).

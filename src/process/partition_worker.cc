@@ -26,8 +26,7 @@ namespace {
 // InvalidArgument, the job's pipeline is not the one that wrote it; FailedPrecondition, a
 // format version this build does not read; DataLoss, bytes that are not a valid state (or
 // another partition's).
-Status RefusedCheckpoint(const Status& st, const std::string& path) {
-  const std::string claims = lake::CommitClaimsDir(path);
+Status RefusedCheckpoint(const Status& st, const std::string& path, const std::string& topic, int32_t partition) {
   std::string advice;
   switch (st.code()) {
     case StatusCode::kInvalidArgument:
@@ -39,9 +38,8 @@ Status RefusedCheckpoint(const Status& st, const std::string& path) {
                "partition's checkpoint from a backup";
       break;
     default:
-      advice = fmt::format("Restore the checkpoint from a backup; or, to process the partition again from its "
-                           "earliest offset, move {} and {}/ away (rows already in the lake may then be doubled)",
-                           path, claims);
+      advice = "Restore the checkpoint from a backup; or, to process the partition again from its earliest "
+               "offset, " + lake::ReprocessAdvice(path, topic, PartitionId{partition});
       break;
   }
   return Status(st.code(), fmt::format("{} ({}). {}", st.message(), path, advice));
@@ -93,7 +91,7 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   LS_ASSIGN_OR_RETURN(lake::RecoveredState rec, w->committer_->Recover());
   if (rec.has_checkpoint) {
     Status st = w->task_->Restore(rec.state);
-    if (!st.ok()) return RefusedCheckpoint(st, w->committer_->checkpoint_path());
+    if (!st.ok()) return RefusedCheckpoint(st, w->committer_->checkpoint_path(), topic, partition);
     w->resume_offset_ = rec.next_offset.value;
     w->committed_offset_ = rec.next_offset.value;
     if (rec.last_record && rec.last_record->offset >= 0) w->check_ = w->recovered_ = rec.last_record;
@@ -120,10 +118,9 @@ bool PartitionWorker::CheckResumed(std::string_view value, int64_t offset, int64
   resume_status_ = Status::DataLoss(fmt::format(
       "{}/{}: the record at offset {} is not the one the lake's checkpoint last processed there (other "
       "timestamp, length or bytes): the topic was deleted and re-created, or refilled, since. Resuming at "
-      "offset {} would skip records never processed. To process this partition from its start, move its "
-      "checkpoint away: {} and {}/",
-      topic_, partition_, offset, offset + 1, committer_->checkpoint_path(),
-      lake::CommitClaimsDir(committer_->checkpoint_path())));
+      "offset {} would skip records never processed. To process this partition from its start, {}",
+      topic_, partition_, offset, offset + 1,
+      lake::ReprocessAdvice(committer_->checkpoint_path(), topic_, PartitionId{partition_})));
   return false;
 }
 

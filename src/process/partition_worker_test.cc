@@ -425,8 +425,10 @@ TEST(PartitionWorker, ResumeChecksTheLastCommittedRecord) {
       // It names all of the checkpoint: the file alone is only a copy of the newest claim, and
       // moving it away changes nothing.
       const std::string checkpoint = lake::CheckpointPath(root, "mta-turnstile", PartitionId{0});
-      EXPECT_NE((*w)->resume_status().message().find("move its checkpoint away: " + checkpoint + " and " +
-                                                     checkpoint + ".commits/"),
+      EXPECT_NE((*w)->resume_status().message().find(
+                    "To process this partition from its start, move the partition's checkpoint ('" + checkpoint +
+                    "' and '" + checkpoint + ".commits/') and its lake files away: part-mta-turnstile-p0-* in the "
+                    "date= folders of its table, _dead_letters/mta-turnstile and _late/mta-turnstile"),
                 std::string::npos)
           << (*w)->resume_status().message();
       // Nothing of the partition goes through once the check failed.

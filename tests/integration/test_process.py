@@ -726,7 +726,8 @@ def test_a_re_created_topic_is_not_resumed_as_the_old_one(lakestream, bootstrap,
                        expect=1, timeout=120)
     assert (f"{topic}/0: the record at offset 39 is not the one the lake's checkpoint last processed there"
             in p.stderr), p.stderr
-    assert "move its checkpoint away" in p.stderr
+    assert f"move the partition's checkpoint ('{lake}/_checkpoints/{topic}/0' and" in p.stderr
+    assert f"and its lake files away: part-{topic}-p0-* in the date= folders of its table" in p.stderr
     assert lake_listing(lake) == before
 
     # One record short of the checkpoint's offset: the seek lands at the end, without an error.
@@ -1257,5 +1258,7 @@ def test_a_file_source_changed_in_place_is_not_resumed(lakestream, source_dir, t
     week.write_text("\n".join(damaged) + "\n")
     p = lakestream.run("process", "--source", str(week), "--lake", lake, broker=False, expect=1)
     assert "files: the files hold fewer messages (" in p.stderr, p.stderr
-    assert "than the lake's checkpoint counted" in p.stderr and "move the checkpoint away" in p.stderr
+    assert "than the lake's checkpoint counted" in p.stderr
+    assert f"move the partition's checkpoint ('{lake}/_checkpoints/files/0' and" in p.stderr
+    assert "and its lake files away: part-files-p0-* in the date= folders of its table" in p.stderr
     assert lake_listing(lake) == before
