@@ -116,7 +116,8 @@ Result<std::vector<LakeFile>> ListLakeFiles(const std::string& lake_root,
     return Status::InvalidArgument(fmt::format(
         "lake table '{}' holds hopping windows ({} s sliding by {} s: each reading is in {}{} windows), so the "
         "warehouse's sums would count every reading that many times. Load a lake of tumbling windows "
-        "(process without --slide, or --slide equal to --duration, into another --lake or --table); "
+        "(process without --slide, or --slide equal to --duration; with --pipeline, a window whose slide equals its "
+        "size; into another --lake or --table); "
         "query a hopping lake with DuckDB directly. The windows are marked in '{}/{}' (a mark no job of yours "
         "wrote there may be deleted)",
         table, w.size, w.slide, w.size % w.slide == 0 ? "" : "up to ", (w.size + w.slide - 1) / w.slide, table_dir,

@@ -99,7 +99,8 @@ TEST(LakeFilesTest, AHoppingTableIsRefused) {
     EXPECT_EQ(files.status().message(),
               "lake table '" + table + "' holds hopping windows " + c.says +
                   ", so the warehouse's sums would count every reading that many times. Load a lake of tumbling "
-                  "windows (process without --slide, or --slide equal to --duration, into another --lake or "
+                  "windows (process without --slide, or --slide equal to --duration; with --pipeline, a window whose slide "
+                  "equals its size; into another --lake or "
                   "--table); query a hopping lake with DuckDB directly. The windows are marked in '" +
                   root + "/" + table + "/_windows' (a mark no job of yours wrote there may be deleted)");
   }
