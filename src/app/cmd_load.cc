@@ -295,10 +295,12 @@ void AddLoadCommand(CLI::App& root) {
   cmd->add_option("--warehouse", a->warehouse, "DuckDB warehouse file (created if missing)")
       ->capture_default_str();
   cmd->add_option("--table", a->table, "Table folder in the lake")->capture_default_str();
-  cmd->add_flag("--watch", a->watch,
-                "Keep loading new files as they are committed, until Ctrl-C / SIGTERM");
+  CLI::Option* watch = cmd->add_flag("--watch", a->watch,
+                                     "Keep loading new files as they are committed, until Ctrl-C / SIGTERM");
+  // Refused without --watch, as --metrics-port is: a one-shot load does not poll.
   cmd->add_option("--interval", a->interval, "With --watch: seconds between polls of the lake")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(watch);
   cmd->add_flag(
       "--verify-checksums", a->verify_checksums,
       "Re-hash every loaded file to detect changes, not only files whose size or mtime changed");

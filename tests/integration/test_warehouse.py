@@ -250,6 +250,16 @@ def test_a_lake_without_the_table_says_why_nothing_was_loaded(lakestream, tmp_pa
                             f"(and --table 'taxi-rides' if that is the table to load)\n"), p.stderr
 
 
+def test_watch_options_without_watch_are_refused(lakestream, tmp_path):
+    # A one-shot load neither polls nor serves metrics: the option was silently ignored.
+    for option, says in ((["--interval", "3"], "--interval requires --watch"),
+                         (["--metrics-port", "0"], "--metrics-port is for --watch")):
+        p = lakestream.run("load", "--lake", str(tmp_path / "lake"), "--warehouse", str(tmp_path / "w.duckdb"),
+                           *option, expect=2, broker=False, timeout=30)
+        assert says in p.stderr, p.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_a_hopping_table_is_refused_by_load_and_load_watch(lakestream, tmp_path):
     lake, db = tmp_path / "lake", str(tmp_path / "w.duckdb")
     (lake / "turnstile" / "_windows").mkdir(parents=True)
