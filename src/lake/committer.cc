@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -267,6 +268,9 @@ Status PartitionCommitter::DeleteOrphans(uint64_t up_to, bool unreadable_too, si
       Result<std::vector<std::string>> names = ListDir(dir);
       if (!names.ok()) {
         if (names.status().code() == StatusCode::kNotFound) continue;
+        // A file named like a date folder holds no temp files: not the lake's, left alone.
+        std::error_code ec;
+        if (!std::filesystem::is_directory(dir, ec) && !ec) continue;
         return names.status();
       }
       bool removed = false;

@@ -425,6 +425,7 @@ TEST(PartitionCommitter, RecoveryDeletesOnlyThisPartitionsOrphans) {
       "turnstile/date=2024-07-22/.part-mta-turnstile-p1-000000000001-0000.csv.gz.tmp",
       "turnstile/date=2024-07-22/.part-mta-turnstile-p10-000000000001-0000.csv.gz.tmp",
       "turnstile/date=2024-07-22/notes.txt",
+      "turnstile/date=stray",  // a file named like a date folder: not the lake's, left alone
       "_dead_letters/mta-turnstile/date=2024-07-21/.part-mta-turnstile-p0-000000000001-0000.jsonl.0f0f0f0f.tmp",
       "_checkpoints/mta-turnstile/.0.tmp",
       "_checkpoints/mta-turnstile/.1.tmp",
@@ -439,7 +440,8 @@ TEST(PartitionCommitter, RecoveryDeletesOnlyThisPartitionsOrphans) {
       "turnstile/date=2024-07-22/.part-mta-turnstile-p0-000000000009-0000.csv.gz.0f0f0f0f.tmp",
       "turnstile/date=2024-07-22/.part-mta-turnstile-p1-000000000001-0000.csv.gz.tmp",
       "turnstile/date=2024-07-22/.part-mta-turnstile-p10-000000000001-0000.csv.gz.tmp",
-      "turnstile/date=2024-07-22/notes.txt"};
+      "turnstile/date=2024-07-22/notes.txt",
+      "turnstile/date=stray"};
   auto left = [&] {
     std::vector<std::string> names;
     for (const auto& [rel, bytes] : Snapshot(root)) {
