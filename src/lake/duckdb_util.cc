@@ -12,8 +12,12 @@ std::string FailedSql(const char* what, const std::string& sql, const char* erro
   std::string head = body.substr(0, body.find('\n'));
   const bool cut = head.size() > kShown || head.size() < body.size();
   if (head.size() > kShown) head.resize(kShown);
-  return std::string(what) + ": " + (error ? error : "unknown error") + " (in: " + head +
-         (cut ? " ...)" : ")");
+  // An internal error carries DuckDB's stack trace (70 lines of its own frames): left out.
+  std::string text = error ? error : "unknown error";
+  if (size_t trace = text.find("Stack Trace:"); trace != std::string::npos) {
+    text.resize(text.find_last_not_of(" \n", trace == 0 ? 0 : trace - 1) + 1);
+  }
+  return std::string(what) + ": " + text + " (in: " + head + (cut ? " ...)" : ")");
 }
 
 // DuckDB opens an existing .csv, .parquet or .json file as data in an in-memory database,

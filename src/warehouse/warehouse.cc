@@ -1,6 +1,7 @@
 #include "warehouse/warehouse.h"
 
 #include <fmt/format.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <chrono>
@@ -536,8 +537,36 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
   return report;
 }
 
+namespace {
+
+// After a fatal error (on a full disk: a load that fails and then cannot be rolled back)
+// DuckDB invalidates the database, and every later statement on it fails with this.
+bool Invalidated(const Status& st) { return st.message().find("database has been invalidated") != std::string::npos; }
+
+// " (N MB free there)" for the file system holding `path`, or "" if unknown.
+std::string FreeSpaceNote(const std::string& path) {
+  struct statvfs vfs;
+  const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+  if (::statvfs(folder.c_str(), &vfs) != 0) return "";
+  const double mb = static_cast<double>(vfs.f_bavail) * static_cast<double>(vfs.f_frsize) / 1e6;
+  return fmt::format(" ({:.1f} MB free there)", mb);
+}
+
+}  // namespace
+
+Status Warehouse::GiveUp(const Status& cause) {
+  broken_ = Status(StatusCode::kIoError,
+                   fmt::format("{}. DuckDB could not roll the load back and closed the warehouse '{}'{}: nothing more "
+                               "is loaded in this run (what was committed before stays); run `lakestream load` again "
+                               "once the cause (e.g. a full disk) is fixed, and it loads the rest",
+                               cause.message(), path_, FreeSpaceNote(path_)));
+  return broken_;
+}
+
 Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> group, const LoadOptions& options) {
-  LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
+  if (Status begin = conn_->Execute("BEGIN TRANSACTION"); !begin.ok()) {
+    return Invalidated(begin) ? GiveUp(begin) : begin;
+  }
   auto run = [&]() -> Result<std::vector<int64_t>> {
     auto hook = [&](LoadStep step) {
       for (const PendingFile& p : group) {
@@ -618,7 +647,10 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
   Result<std::vector<int64_t>> rows = run();
   if (!rows.ok() && broken_.ok()) {
     // Nothing of the group stays: the transaction is the unit of exactly once.
-    (void)conn_->Execute("ROLLBACK");
+    const Status rollback = conn_->Execute("ROLLBACK");
+    // A rollback that fails leaves the connection in no known state (DuckDB then
+    // invalidates the database): nothing more is tried on it.
+    if (!rollback.ok() || Invalidated(rows.status())) return GiveUp(rows.status());
   }
   return rows;
 }

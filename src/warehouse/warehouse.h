@@ -154,6 +154,8 @@ class Warehouse {
   // Loads `group` in one transaction; rows per file.
   Result<std::vector<int64_t>> LoadGroup(std::span<const PendingFile> group, const LoadOptions& options);
 
+  // Sets and returns broken_ for a connection DuckDB invalidated after `cause`.
+  Status GiveUp(const Status& cause);
   std::string path_;
   std::unique_ptr<lake::DuckDbConnection> conn_;
   // Set when a COMMIT failed. DuckDB 1.4 may then keep the transaction's rows visible to

@@ -74,6 +74,17 @@ class WarehouseTest : public ::testing::Test {
     return report.ok() ? std::move(*report) : LoadReport{};
   }
 
+  // The lake loaded with `options`, expected to fail with an I/O error (the warehouse's):
+  // that error.
+  Status LoadLakeFails(Warehouse& w, const LoadOptions& options) {
+    auto files = ListLakeFiles(lake_, "turnstile");
+    EXPECT_TRUE(files.ok()) << files.status().ToString();
+    if (!files.ok()) return files.status();
+    auto report = w.Load(*files, options);
+    EXPECT_EQ(report.status().code(), StatusCode::kIoError) << report.status().ToString();
+    return report.status();
+  }
+
   // `bad` (already written) loaded beside a good file of one row: the good one loads, `bad`
   // fails alone; its error. The warehouse holds the good row only.
   Status LoadBesideAGoodFile(const std::string& bad) {
@@ -449,16 +460,12 @@ TEST_F(WarehouseTest, AFailedCommitStopsTheLoadAndTheNextLoadFinishesIt) {
       }
       return Status::Ok();
     };
-    auto files = ListLakeFiles(lake_, "turnstile");
-    ASSERT_TRUE(files.ok());
-    auto r = w->Load(*files, o);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), StatusCode::kIoError);
-    EXPECT_NE(r.status().message().find("the warehouse failed to commit: Could not write file \"w.duckdb\": No space "
-                                        "left on device. Nothing more is loaded in this run"),
+    const Status st = LoadLakeFails(*w, o);
+    EXPECT_NE(st.message().find("the warehouse failed to commit: Could not write file \"w.duckdb\": No space "
+                                "left on device. Nothing more is loaded in this run"),
               std::string::npos)
-        << r.status().message();
-    EXPECT_EQ(w->Load(*files, o).status().message(), r.status().message());  // and nothing more after it
+        << st.message();
+    EXPECT_EQ(LoadLakeFails(*w, o).message(), st.message());  // and nothing more after it
   }
   auto w = OpenWarehouse();
   ASSERT_NE(w, nullptr);
@@ -467,6 +474,44 @@ TEST_F(WarehouseTest, AFailedCommitStopsTheLoadAndTheNextLoadFinishesIt) {
   EXPECT_EQ(again.figures.files_loaded, 2u);
   EXPECT_EQ(again.figures.files_skipped, Warehouse::kGroupFiles);
   EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries) FROM fact_turnstile"), std::to_string(entries) + "\n");
+}
+
+TEST_F(WarehouseTest, ALoadDuckDbGaveUpOnStopsAtOnceNamingTheFirstError) {
+  // On a full disk DuckDB fails a statement, then its rollback, then invalidates the
+  // database: the group's files were each tried again alone, every one failing with 70
+  // lines of "database has been invalidated" and its stack trace, the disk never named.
+  for (int i = 0; i < 3; ++i) WriteCsvGz(Part("2023-06-03", 0, i + 1), {Row59("10:00:00", i, 1)});
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  LoadOptions o;
+  int calls = 0;
+  o.fault_hook = [&](LoadStep step, std::string_view) {
+    if (step == LoadStep::kFacts && ++calls == 1) {
+      return Status::IoError("FATAL Error: Failed: database has been invalidated because of a previous fatal error");
+    }
+    return Status::Ok();
+  };
+  std::vector<std::string> failed;
+  o.on_file = [&](const LoadFigures&, const FileResult& r) {
+    if (r.outcome == FileOutcome::kFailed) failed.push_back(r.file.relative_path);
+  };
+  const Status st = LoadLakeFails(*w, o);
+  EXPECT_EQ(st.message().rfind("FATAL Error: Failed: database has been invalidated because of a previous fatal error. "
+                               "DuckDB could not roll the load back and closed the warehouse '" + w->path() + "' (",
+                               0),
+            0u)
+      << st.message();
+  EXPECT_NE(st.message().find(" MB free there): nothing more is loaded in this run (what was committed before stays); "
+                              "run `lakestream load` again once the cause (e.g. a full disk) is fixed, and it loads "
+                              "the rest"),
+            std::string::npos)
+      << st.message();
+  EXPECT_EQ(calls, 1);  // no file tried again alone
+  EXPECT_TRUE(failed.empty());
+  EXPECT_EQ(LoadLakeFails(*w, o).message(), st.message());  // and nothing more after it
+  auto again = OpenWarehouse();
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(LoadLake(*again).figures.files_loaded, 3u);
 }
 
 TEST_F(WarehouseTest, ManyFilesLoadInGroupsAndABadOneFailsAlone) {
