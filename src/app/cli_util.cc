@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "core/console.h"
 #include "formats/properties.h"
 
 namespace lakestream::app {
@@ -39,7 +40,7 @@ void Fail(const Status& status) { Fail(status, ExitCodeFor(status)); }
 
 void Fail(const Status& status, int code) {
   // A message may quote a librdkafka error, and that may quote a secret setting.
-  std::fprintf(stderr, "lakestream: error: %s\n", RedactSecrets(status.message()).c_str());
+  StderrConsole().Printf("lakestream: error: %s\n", RedactSecrets(status.message()).c_str());
   ExitCode() = code;
 }
 
@@ -166,16 +167,11 @@ bool ProgressLine::Due(std::chrono::milliseconds period) {
 
 void ProgressLine::Show(const std::string& text) {
   if (!enabled_) return;
-  std::fprintf(stderr, "\r\033[K%s", text.c_str());
-  std::fflush(stderr);
-  shown_ = true;
+  StderrConsole().ShowProgress(text);
 }
 
 void ProgressLine::Clear() {
-  if (!shown_) return;
-  std::fprintf(stderr, "\r\033[K");
-  std::fflush(stderr);
-  shown_ = false;
+  if (enabled_) StderrConsole().ClearProgress();
 }
 
 void KafkaOptions::AddTo(CLI::App* cmd) {
@@ -204,7 +200,7 @@ Status MetricsEndpoint::Start(const std::function<std::string()>& first_page) {
                         std::lock_guard<std::mutex> lock(mu_);
                         return page_;
                       }));
-  std::fprintf(stderr, "metrics at http://%s:%d/metrics\n", server_->address().c_str(), server_->port());
+  StderrConsole().Printf("metrics at http://%s:%d/metrics\n", server_->address().c_str(), server_->port());
   return Status::Ok();
 }
 

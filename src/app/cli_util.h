@@ -63,6 +63,7 @@ std::string Thousands(uint64_t v);
 std::string Thousands(int64_t v);
 
 // A line on stderr rewritten in place, shown only on a terminal (not in pipes or CI).
+// Messages printed through StderrConsole() (core/console.h) erase it first.
 class ProgressLine {
  public:
   ProgressLine();
@@ -75,7 +76,6 @@ class ProgressLine {
 
  private:
   bool enabled_;
-  bool shown_ = false;
   std::chrono::steady_clock::time_point last_{};
 };
 

@@ -12,6 +12,7 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "core/console.h"
 #include "lake/fs_util.h"
 #include "lake/layout.h"
 #include "warehouse/warehouse.h"
@@ -71,7 +72,7 @@ class Loader {
             a_.watch ? fmt::format(" (tried again in {} s, or when the file changes)",
                                    std::chrono::duration_cast<std::chrono::seconds>(delay).count())
                      : "";
-        std::fprintf(stderr, "lakestream: error: %s%s\n", r.error.message().c_str(), retry.c_str());
+        StderrConsole().Printf("lakestream: error: %s%s\n", r.error.message().c_str(), retry.c_str());
       } else {
         watched_.Settled(r.file);
       }
@@ -163,20 +164,20 @@ void WarnNothingToLoad(const LoadArgs& a) {
     std::filesystem::path table_dir(a.lake);
     if (!table_dir.has_filename()) table_dir = table_dir.parent_path();  // "lake/turnstile/"
     const std::string parent = table_dir.has_parent_path() ? table_dir.parent_path().string() : ".";
-    std::fprintf(stderr,
-                 "lakestream: warning: no lake files in '%s/%s': '%s' holds date= partitions, so it is a table's "
-                 "folder, not the lake: give --lake '%s' (and --table '%s' if that is the table to load)\n",
-                 a.lake.c_str(), a.table.c_str(), a.lake.c_str(), parent.c_str(), table_dir.filename().c_str());
+    StderrConsole().Printf(
+        "lakestream: warning: no lake files in '%s/%s': '%s' holds date= partitions, so it is a table's "
+        "folder, not the lake: give --lake '%s' (and --table '%s' if that is the table to load)\n",
+        a.lake.c_str(), a.table.c_str(), a.lake.c_str(), parent.c_str(), table_dir.filename().c_str());
   } else if (tables.empty()) {
-    std::fprintf(stderr,
-                 "lakestream: warning: no lake files in '%s/%s' yet: `lakestream process --lake %s` "
-                 "writes them as it commits windows\n",
-                 a.lake.c_str(), a.table.c_str(), a.lake.c_str());
+    StderrConsole().Printf(
+        "lakestream: warning: no lake files in '%s/%s' yet: `lakestream process --lake %s` "
+        "writes them as it commits windows\n",
+        a.lake.c_str(), a.table.c_str(), a.lake.c_str());
   } else {
-    std::fprintf(stderr,
-                 "lakestream: warning: no lake files in '%s/%s'; the lake holds: %s. The warehouse "
-                 "loads the turnstile pipeline's output (--table names its folder)\n",
-                 a.lake.c_str(), a.table.c_str(), fmt::format("{}", fmt::join(tables, ", ")).c_str());
+    StderrConsole().Printf(
+        "lakestream: warning: no lake files in '%s/%s'; the lake holds: %s. The warehouse "
+        "loads the turnstile pipeline's output (--table names its folder)\n",
+        a.lake.c_str(), a.table.c_str(), fmt::format("{}", fmt::join(tables, ", ")).c_str());
   }
 }
 

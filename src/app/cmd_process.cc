@@ -11,6 +11,7 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "core/console.h"
 #include "lake/layout.h"
 #include "process/job.h"
 #include "process/metrics.h"
@@ -240,12 +241,12 @@ void RunProcess(const ProcessArgs& a) {
     }
     if (figures.records > 0 && figures.bad == figures.records) {
       std::fflush(stdout);
-      std::fprintf(stderr,
-                   "lakestream: warning: every record was bad: the messages do not fit pipeline '%s' "
-                   "(wire format %s, %zu fields). A dead letter's reason says why; check --format "
-                   "(csv, seed or json) and --pipeline\n",
-                   options->spec.name.c_str(), std::string(WireFormatName(options->spec.format)).c_str(),
-                   options->spec.schema.size());
+      StderrConsole().Printf(
+          "lakestream: warning: every record was bad: the messages do not fit pipeline '%s' "
+          "(wire format %s, %zu fields). A dead letter's reason says why; check --format "
+          "(csv, seed or json) and --pipeline\n",
+          options->spec.name.c_str(), std::string(WireFormatName(options->spec.format)).c_str(),
+          options->spec.schema.size());
     }
   }
   std::fflush(stdout);

@@ -12,6 +12,7 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "core/console.h"
 #include "kafka/producer.h"
 #include "produce/pacer.h"
 #include "produce/source.h"
@@ -84,8 +85,8 @@ Result<std::unique_ptr<produce::MessageSource>> OpenSource(const ProduceArgs& a)
   o.replay.max_delta = a.max_delta;
   o.shift_to_now = a.shift_to_now;
   o.on_file = [](const std::string& path, const mta::SourceFile& f) {
-    std::fprintf(stderr, "read %s: %s rows, layout %s\n", path.c_str(), Thousands(f.rows).c_str(),
-                 mta::FileLayoutName(f.layout));
+    StderrConsole().Printf("read %s: %s rows, layout %s\n", path.c_str(), Thousands(f.rows).c_str(),
+                           mta::FileLayoutName(f.layout));
   };
   return produce::MakeMtaFileSource(a.sources, o);
 }
@@ -279,11 +280,11 @@ void RunProduce(const ProduceArgs& a) {
   if (producer) {
     if (interrupted) {
       progress.Clear();  // the line ends there on a terminal (^C); nothing to end in a pipe
-      std::fprintf(stderr,
-                   "%sinterrupted: flushing messages in flight (while the brokers do not answer, up to "
-                   "message.timeout.ms: 60 s unless set; Ctrl-C again stops at once, and whether those were "
-                   "delivered is then unknown)...\n",
-                   progress.enabled() ? "\n" : "");
+      StderrConsole().Printf(
+          "%sinterrupted: flushing messages in flight (while the brokers do not answer, up to "
+          "message.timeout.ms: 60 s unless set; Ctrl-C again stops at once, and whether those were "
+          "delivered is then unknown)...\n",
+          progress.enabled() ? "\n" : "");
     }
     while ((left = producer->Flush(500)) > 0) {
       if (progress.Due()) {

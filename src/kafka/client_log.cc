@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/console.h"
 #include "formats/properties.h"
 
 namespace lakestream::kafka {
@@ -59,7 +60,7 @@ bool IsSummary(std::string_view text) { return text.find("brokers are down") != 
 void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
   LogState& s = State();
   if (s.echo_all) {
-    std::fprintf(stderr, "%%%d|%s|%s\n", level, facility, RedactSecrets(line).c_str());
+    StderrConsole().Printf("%%%d|%s|%s\n", level, facility, RedactSecrets(line).c_str());
     return;
   }
   // Warnings are transient states librdkafka retries by itself (a coordinator still
@@ -84,11 +85,12 @@ void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* li
     return;
   }
   if (r.suppressed > 0) {
-    std::fprintf(stderr, "lakestream: kafka: %.*s (and %llu times more in the last %lld s)\n",
-                 static_cast<int>(text.size()), text.data(), static_cast<unsigned long long>(r.suppressed),
-                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - r.printed).count()));
+    StderrConsole().Printf(
+        "lakestream: kafka: %.*s (and %llu times more in the last %lld s)\n", static_cast<int>(text.size()),
+        text.data(), static_cast<unsigned long long>(r.suppressed),
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - r.printed).count()));
   } else {
-    std::fprintf(stderr, "lakestream: kafka: %.*s\n", static_cast<int>(text.size()), text.data());
+    StderrConsole().Printf("lakestream: kafka: %.*s\n", static_cast<int>(text.size()), text.data());
   }
   r.printed = now;
   r.suppressed = 0;

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <utility>
 
+#include "core/console.h"
+
 namespace lakestream::kafka {
 
 std::vector<std::pair<std::string, std::string>> FetchDefaults() {
@@ -99,7 +101,8 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
       if (e != nullptr) {
-        fmt::print(stderr, "lakestream: warning: incremental assign failed: {}\n", RedactSecrets(rd_kafka_error_string(e)));
+        StderrConsole().Write(fmt::format("lakestream: warning: incremental assign failed: {}\n",
+                                          RedactSecrets(rd_kafka_error_string(e))));
         rd_kafka_error_destroy(e);
       }
     } else {
@@ -138,7 +141,8 @@ Status Consumer::PollError(rd_kafka_message_t* m) {
     return Status::Unavailable(fmt::format("{}: fatal consumer error: {}", where, rd_kafka_message_errstr(m)));
   }
   // Transient (broker down, transport): librdkafka retries by itself.
-  fmt::print(stderr, "lakestream: warning: {}: {}\n", where, RedactSecrets(rd_kafka_message_errstr(m)));
+  StderrConsole().Write(
+      fmt::format("lakestream: warning: {}: {}\n", where, RedactSecrets(rd_kafka_message_errstr(m))));
   return Status::Ok();
 }
 
@@ -255,10 +259,10 @@ void Consumer::Close() {
   // request, also with no offsets to send: a close without a broker waits either way)
   if (!WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
     if (offsets_.has_unsent()) {
-      fmt::print(stderr,
-                 "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the last offsets of group "
-                 "'{}' are not committed (informational only: the lake's checkpoints hold the positions)\n",
-                 bootstrap_, group_);
+      StderrConsole().Write(fmt::format(
+          "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the last offsets of group "
+          "'{}' are not committed (informational only: the lake's checkpoints hold the positions)\n",
+          bootstrap_, group_));
     }
     // rd_kafka_consumer_close, and even a destroy without it, waits until an offset commit
     // sent after the broker went times out: session.timeout.ms (10 s), one stop in three
@@ -272,18 +276,18 @@ void Consumer::Close() {
     }
     if (queue_ != nullptr) rd_kafka_queue_destroy(std::exchange(queue_, nullptr));
     if (!DestroyConsumerWithin(handle_.release(), kCloseDestroyTimeout)) {
-      fmt::print(stderr,
-                 "lakestream: warning: librdkafka still waits for the coordinator of group '{}' to take offsets sent "
-                 "before the broker went (bootstrap.servers={}); not waiting for it\n",
-                 group_, bootstrap_);
+      StderrConsole().Write(fmt::format(
+          "lakestream: warning: librdkafka still waits for the coordinator of group '{}' to take offsets sent "
+          "before the broker went (bootstrap.servers={}); not waiting for it\n",
+          group_, bootstrap_));
     }
     return;
   }
   if (const rd_kafka_resp_err_t err = FlushOffsets(false, kCloseCommitTimeout); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    fmt::print(stderr,
-               "lakestream: warning: the last offsets of group '{}' were not committed (bootstrap.servers={}): {} "
-               "(informational only: the lake's checkpoints hold the positions; the next run commits them)\n",
-               group_, bootstrap_, rd_kafka_err2str(err));
+    StderrConsole().Write(fmt::format(
+        "lakestream: warning: the last offsets of group '{}' were not committed (bootstrap.servers={}): {} "
+        "(informational only: the lake's checkpoints hold the positions; the next run commits them)\n",
+        group_, bootstrap_, rd_kafka_err2str(err)));
   }
   rd_kafka_consumer_close(handle_.get());  // serves the final revocation through the listener
 }

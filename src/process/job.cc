@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/console.h"
 #include "kafka/client_log.h"
 #include "kafka/consumer.h"
 #include "lake/checkpoint.h"
@@ -165,9 +166,9 @@ class KafkaJob final : public kafka::RebalanceListener {
     if (unconfirmed && !consumer_->ConfirmMembership(kConfirmWait) && !workers_.empty()) {
       std::string parts;
       for (const auto& [tp, slot] : workers_) parts += fmt::format("{}{}/{}", parts.empty() ? "" : ", ", tp.first, tp.second);
-      std::fprintf(stderr, "lakestream: warning: %s: group '%s' did not confirm this member after a stall; their "
-                   "uncommitted work is dropped, to be read again from their last checkpoints\n",
-                   parts.c_str(), o_.group.c_str());
+      StderrConsole().Printf("lakestream: warning: %s: group '%s' did not confirm this member after a stall; their "
+                             "uncommitted work is dropped, to be read again from their last checkpoints\n",
+                             parts.c_str(), o_.group.c_str());
       DropAll();
     }
     // Commit what was processed, then leave the group (revocation commits again: a no-op).
@@ -225,8 +226,8 @@ class KafkaJob final : public kafka::RebalanceListener {
       // offsets are unknown (the query failed) or retention has deleted it.
       if ((*w)->checking_resume() && (slot.low < 0 || slot.low > (*w)->resume_offset())) {
         if (slot.low < 0) {
-          std::fprintf(stderr, "lakestream: warning: %s/%d: resumed without checking its last committed record (the "
-                       "partition's first offset could not be read)\n", tp.topic.c_str(), tp.partition);
+          StderrConsole().Printf("lakestream: warning: %s/%d: resumed without checking its last committed record (the "
+                                 "partition's first offset could not be read)\n", tp.topic.c_str(), tp.partition);
         }
         (*w)->SkipResumeCheck();
       }
@@ -247,8 +248,9 @@ class KafkaJob final : public kafka::RebalanceListener {
       if (lost) {
         // Another member may own the partition already and have committed since: a commit
         // now would replace its checkpoint and files. The next owner reprocesses this work.
-        std::fprintf(stderr, "lakestream: warning: %s/%d: assignment lost (session expired); dropping its "
-                     "uncommitted work, the partition's next owner reprocesses it\n", tp.topic.c_str(), tp.partition);
+        StderrConsole().Printf("lakestream: warning: %s/%d: assignment lost (session expired); dropping its "
+                               "uncommitted work, the partition's next owner reprocesses it\n",
+                               tp.topic.c_str(), tp.partition);
         retired_.records_dropped += it->second.worker->since_commit();
         continue;
       }
@@ -317,11 +319,11 @@ class KafkaJob final : public kafka::RebalanceListener {
     }
     if (!others_noted_) {
       others_noted_ = true;
-      std::fprintf(stderr,
-                   "lakestream: %s: not assigned to this process, not processed to the end in the lake: waiting for "
-                   "the group's other members (or a rebalance that hands them over), up to %lld s without progress\n",
-                   done.ok() ? others_behind_.c_str() : done.status().message().c_str(),
-                   static_cast<long long>(patience.count() / 1000));
+      StderrConsole().Printf(
+          "lakestream: %s: not assigned to this process, not processed to the end in the lake: waiting for "
+          "the group's other members (or a rebalance that hands them over), up to %lld s without progress\n",
+          done.ok() ? others_behind_.c_str() : done.status().message().c_str(),
+          static_cast<long long>(patience.count() / 1000));
     }
     if (Clock::now() < *others_deadline_) return false;
     if (outage_since_) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "core/console.h"
 #include "lake/layout.h"
 #include "lake/side_outputs.h"
 #include "lake/table_windows.h"
@@ -165,17 +166,17 @@ void PartitionWorker::OnEventTimeJump(const stream::EventTimeJump& jump) {
   constexpr int kJumpsShown = 3;
   if (jumps_shown_ > kJumpsShown) return;
   if (jumps_shown_++ == kJumpsShown) {
-    std::fprintf(stderr, "lakestream: warning: %s/%d: more event-time jumps; not shown\n", topic_.c_str(), partition_);
+    StderrConsole().Printf("lakestream: warning: %s/%d: more event-time jumps; not shown\n", topic_.c_str(), partition_);
     return;
   }
-  std::fprintf(stderr,
-               "lakestream: warning: %s: event time %s is %lld days after every earlier record of the partition "
-               "(newest %s), and its watermark follows: records before %s are late from now on. If that time "
-               "is wrong (a clock or data error), the records after it are in the late count (and in _late/ "
-               "with --late-output)\n",
-               jump.position.ToString().c_str(), FormatTimestamp(jump.to).c_str(),
-               static_cast<long long>((jump.to.seconds - jump.from.seconds) / 86400),
-               FormatTimestamp(jump.from).c_str(), FormatTimestamp(EventTime{jump.watermark}).c_str());
+  StderrConsole().Printf(
+      "lakestream: warning: %s: event time %s is %lld days after every earlier record of the partition "
+      "(newest %s), and its watermark follows: records before %s are late from now on. If that time "
+      "is wrong (a clock or data error), the records after it are in the late count (and in _late/ "
+      "with --late-output)\n",
+      jump.position.ToString().c_str(), FormatTimestamp(jump.to).c_str(),
+      static_cast<long long>((jump.to.seconds - jump.from.seconds) / 86400),
+      FormatTimestamp(jump.from).c_str(), FormatTimestamp(EventTime{jump.watermark}).c_str());
 }
 
 Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
@@ -254,8 +255,8 @@ Status PartitionWorker::CommitSnapshotSteps(lake::CommitBatch& batch,
     // A commit that failed before its commit point leaves a whole snapshot: one retry after
     // recovery is safe (if that fails too the job stops, and a restart resumes from the last
     // checkpoint). One that failed after it happened (RecoverFailedCommit tells which).
-    std::fprintf(stderr, "lakestream: warning: %s/%d: commit failed (%s); recovering\n", topic_.c_str(),
-                 partition_, r.status().message().c_str());
+    StderrConsole().Printf("lakestream: warning: %s/%d: commit failed (%s); recovering\n", topic_.c_str(),
+                           partition_, r.status().message().c_str());
     LS_ASSIGN_OR_RETURN(std::optional<lake::CommitResult> committed, committer_->RecoverFailedCommit());
     r = committed ? Result<lake::CommitResult>(std::move(*committed))
                   : committer_->Commit(batch, KafkaOffset{next}, state, last);

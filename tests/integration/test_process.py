@@ -862,6 +862,73 @@ def test_metrics_lag_of_a_partition_with_only_deleted_records_is_0(lakestream, b
     assert member.returncode == 0, err
 
 
+class Terminal:
+    """A pseudo-terminal for a command's stderr, as an engineer's shell gives it (a progress
+    line is drawn only there); what the command wrote is collected in `text`."""
+
+    def __init__(self):
+        self.master, self.slave = os.openpty()
+        self.text = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        while True:
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:  # EIO: every writer has closed the terminal
+                return
+            if not data:
+                return
+            self.text += data.decode(errors="replace")
+
+    def await_text(self, needle, failure, timeout=60):
+        deadline = time.monotonic() + timeout
+        while needle not in self.text:
+            assert time.monotonic() < deadline, f"{failure}\n{self.text!r}"
+            time.sleep(0.05)
+
+    def close(self):
+        os.close(self.slave)
+        self._reader.join(timeout=10)
+        os.close(self.master)
+
+
+def test_a_warning_on_a_terminal_starts_on_a_line_of_its_own(lakestream, tmp_path):
+    # On a terminal `process` redraws a progress line in place, without a line feed. A
+    # warning written then continued that line: "... files 0lakestream: warning: ...".
+    # Now the progress line is erased first, and drawn again after the warning.
+    device = "A002,R051,02-00-00,LEXINGTON AVE,NQR456,BMT,06/20/2015,00:00:00,REGULAR,5,1"
+    topic = one_partition_topic(lakestream, tmp_path, "tty", [f"{device},id1,2015-06-20 00:00:00"])
+    terminal = Terminal()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["TERM"] = "xterm"
+    proc = subprocess.Popen(
+        [lakestream.binary, "process", "--topic", topic, "--group", group(), "--lake", str(tmp_path / "lake"),
+         "--trigger", "1s", "-X", f"bootstrap.servers={lakestream.bootstrap}"],
+        stdout=subprocess.PIPE, stderr=terminal.slave, text=True, env=env)
+    try:
+        terminal.await_text("[process] 1 rec", "no progress line on the terminal")
+        # Four years later: the warning about a jump in event time.
+        lines = tmp_path / "jump.txt"
+        lines.write_text(f"k\t{device},id2,2019-06-20 00:00:00\n")
+        streams.kcat_publish(lakestream.bootstrap, topic, str(lines))
+        terminal.await_text("lakestream: warning:", "no warning about the jump")
+        terminal.await_text("[process] 2 rec", "no progress line after the warning")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+        terminal.close()
+    assert proc.returncode == 0
+    assert out.startswith("processed 2 records from ")
+    before, warning = terminal.text.split("lakestream: warning:", 1)
+    assert before.endswith("\r\x1b[K") and "[process] 1 rec" in before, terminal.text
+    assert warning.startswith(f" {topic}/0@1: event time 2019-06-20 00:00:00 is 1461 days after every earlier "
+                              "record of the partition"), terminal.text
+    # The warning's line ends; the progress line is drawn again below it.
+    assert "\n\r\x1b[K[process] 2 rec" in warning.replace("\r\n", "\n"), terminal.text
+
+
 def free_ports(n):
     """`n` distinct ports the system says are free now (all bound at once, then released)."""
     sockets = [socket.socket() for _ in range(n)]
