@@ -245,9 +245,10 @@ std::string Server::Respond(const std::string& request) {
   std::string_view target = sp1 == std::string_view::npos ? std::string_view() : line.substr(sp1 + 1, sp2 - sp1 - 1);
   target = target.substr(0, target.find('?'));
   int code = 200;
-  std::string reason = "OK", type = "text/plain; charset=utf-8", body;
+  std::string reason = "OK", type = "text/plain; charset=utf-8", body, allow;
   if (method != "GET" && method != "HEAD") {
-    code = 405, reason = "Method Not Allowed", body = "only GET\n";
+    code = 405, reason = "Method Not Allowed", body = "only GET and HEAD\n";
+    allow = "Allow: GET, HEAD\r\n";  // RFC 9110: a 405 names the methods that are allowed
   } else if (target == "/metrics") {
     type = "text/plain; version=0.0.4; charset=utf-8";
     body = body_();
@@ -257,8 +258,8 @@ std::string Server::Respond(const std::string& request) {
     code = 404, reason = "Not Found", body = "not found: the metrics are at /metrics\n";
   }
   std::string response = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", code, reason, type,
-      body.size());
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n", code, reason,
+      type, body.size(), allow);
   if (method != "HEAD") response += body;
   return response;
 }

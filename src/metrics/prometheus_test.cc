@@ -70,8 +70,10 @@ TEST(Server, AnswersGetMetricsAndNothingElse) {
   EXPECT_EQ(Exchange("127.0.0.1", port, "GET /metrics?x=1 HTTP/1.0\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(Exchange("127.0.0.1", port, "GET /nope HTTP/1.1\r\n\r\n").substr(0, 22), "HTTP/1.1 404 Not Found");
-  EXPECT_EQ(Exchange("127.0.0.1", port, "POST /metrics HTTP/1.1\r\n\r\n").substr(0, 31),
-            "HTTP/1.1 405 Method Not Allowed");
+  // A 405 names the methods there are (RFC 9110: it must send Allow).
+  EXPECT_EQ(Exchange("127.0.0.1", port, "POST /metrics HTTP/1.1\r\n\r\n"),
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 18\r\n"
+            "Allow: GET, HEAD\r\nConnection: close\r\n\r\nonly GET and HEAD\n");
   EXPECT_EQ(Exchange("127.0.0.1", port, "HEAD /metrics HTTP/1.1\r\n\r\n"),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: 4\r\n"
             "Connection: close\r\n\r\n");
