@@ -53,8 +53,9 @@ class KafkaJob final : public kafka::RebalanceListener {
     // After a transaction's commit marker (or an aborted transaction's records, which the
     // consumer skips) the last record's offset + 1 falls short of the end offset: the
     // end-of-partition event is what says a partition was read to its end. available-now
-    // is done there, and the lag counts from there (Slot::fetched_to).
-    config.SetDefault("enable.partition.eof", "true");
+    // is done there, and the lag counts from there (Slot::fetched_to). Forced: with the
+    // user's enable.partition.eof=false, available-now waited forever after a transaction.
+    config.Force("enable.partition.eof", "true");
     if (const std::string session = config.Get("session.timeout.ms"); !session.empty()) {
       session_timeout_ms_ = std::atoll(session.c_str());
     }

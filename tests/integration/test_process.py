@@ -655,13 +655,15 @@ def assert_committed(lakestream, topic, g, offsets):
     assert lag["lag"] == 0
 
 
-def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path):
+@pytest.mark.parametrize("settings", [[], ["-X", "enable.partition.eof=false"]], ids=["default", "eof-off"])
+def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path, settings):
     # The job never reaches the end offset by records alone. The group's offset for lag
-    # monitors is the end, past the marker: nothing is left to read.
+    # monitors is the end, past the marker: nothing is left to read. The end-of-partition
+    # event that says so is on even where the user's settings turn it off.
     topic = transactional_topic(lakestream, bootstrap)
     lake = str(tmp_path / "lake")
     p = lakestream.run("process", "--topic", topic, "--group", f"{topic}-g", "--trigger", "available-now",
-                       "--lake", lake, timeout=60)
+                       "--lake", lake, *settings, timeout=60)
     # Random bytes: every record is a dead letter, and the job ends.
     assert "processed 20 records" in p.stdout and "bad records 20" in p.stdout, p.stdout
     assert_committed(lakestream, topic, f"{topic}-g", [21])
