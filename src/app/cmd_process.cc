@@ -12,6 +12,7 @@
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "core/console.h"
+#include "kafka/consumer.h"
 #include "lake/layout.h"
 #include "process/job.h"
 #include "process/metrics.h"
@@ -188,6 +189,8 @@ void RunProcess(const ProcessArgs& a) {
   } else {
     auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides);
     if (!config.ok()) return Fail(config.status(), 2);
+    // Before the dead-letter topic's producer connects.
+    if (Status bad = kafka::CheckConsumerSettings(*config, a.group); !bad.ok()) return Fail(bad, 2);
     if (!a.dead_letter_topic.empty()) {
       // The same cluster and credentials, before the consumer's settings are added.
       auto t = process::DeadLetterTopic::Open(*config, a.dead_letter_topic, options->connect_timeout_ms);

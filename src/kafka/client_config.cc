@@ -35,12 +35,17 @@ void ClientConfig::Force(const std::string& key, const std::string& value) {
   props_.push_back(Property{key, value, "lakestream"});
 }
 
-std::string ClientConfig::Get(const std::string& key) const {
-  std::string v;
+const Property* ClientConfig::Find(const std::string& key) const {
+  const Property* last = nullptr;
   for (const auto& p : props_) {
-    if (p.key == key) v = p.value;  // the last one wins, as in librdkafka
+    if (p.key == key) last = &p;  // the last one wins, as in librdkafka
   }
-  return v;
+  return last;
+}
+
+std::string ClientConfig::Get(const std::string& key) const {
+  const Property* p = Find(key);
+  return p == nullptr ? std::string() : p->value;
 }
 
 std::string ClientConfig::Bootstrap() const {
@@ -59,10 +64,7 @@ Result<ConfPtr> ClientConfig::Build() const {
   // An empty broker list where it is finally set (the last setting wins, as in librdkafka:
   // a template's `bootstrap.servers=` may be filled in by -X).
   for (const char* key : {"bootstrap.servers", "metadata.broker.list"}) {
-    const Property* last = nullptr;
-    for (const auto& p : props_) {
-      if (p.key == key) last = &p;
-    }
+    const Property* last = Find(key);
     if (last != nullptr && last->value.empty()) {
       return Status::InvalidArgument(fmt::format(
           "{}: {} is empty: give the brokers as HOST:PORT[,HOST:PORT...] (or leave the key out for {})", last->origin,

@@ -73,6 +73,8 @@ class ClientConfig {
   std::string Bootstrap() const;
   // The value of `key`, or empty.
   std::string Get(const std::string& key) const;
+  // The setting of `key` that counts (the last one), or null.
+  const Property* Find(const std::string& key) const;
   const std::vector<Property>& properties() const { return props_; }
 
  private:

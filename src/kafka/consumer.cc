@@ -28,8 +28,33 @@ std::vector<std::pair<std::string, std::string>> FetchDefaults() {
           {"queued.max.messages.kbytes", "16384"}};
 }
 
-namespace {
+Status CheckConsumerSettings(const ClientConfig& config, const std::string& group) {
+  if (const Property* p = config.Find("group.id"); p != nullptr && p->value != group) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: group.id={}, but this job joins group '{}' (--group): give the group as --group {} and remove group.id "
+        "(in group '{}' the job would share the partitions with that group's other members, each lake getting a part "
+        "of them)",
+        p->origin, p->value, group, p->value, group));
+  }
+  if (const Property* p = config.Find("auto.offset.reset");
+      p != nullptr && p->value != "earliest" && p->value != "smallest" && p->value != "beginning" &&
+      p->value != "error") {
+    return Status::InvalidArgument(fmt::format(
+        "{}: auto.offset.reset={}: lakestream reads a partition that has no checkpoint in the lake from its first "
+        "offset, and stops when a checkpoint's offset is no longer in the topic; it cannot start at the end (remove "
+        "the setting; earliest is what it does)",
+        p->origin, p->value));
+  }
+  if (const Property* p = config.Find("isolation.level"); p != nullptr && p->value == "read_uncommitted") {
+    return Status::InvalidArgument(fmt::format(
+        "{}: isolation.level=read_uncommitted would put records of open and aborted transactions into the lake: "
+        "lakestream reads committed records only (remove the setting)",
+        p->origin));
+  }
+  return Status::Ok();
+}
 
+namespace {
 
 std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* parts) {
   std::vector<TopicPartition> out;
@@ -43,6 +68,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
                                                  const std::vector<std::string>& topics,
                                                  RebalanceListener* listener, int connect_timeout_ms,
                                                  const std::function<bool()>& stop) {
+  LS_RETURN_NOT_OK(CheckConsumerSettings(config, group));
   config.Force("group.id", group);
   config.SetDefault("partition.assignment.strategy", "cooperative-sticky");
   // New partitions start at the beginning explicitly (OnAssigned returns -1); a checkpointed

@@ -37,6 +37,12 @@ class RebalanceListener {
 // for the librdkafka loaded at run time (bench/bare_consumer.cc reads with the same).
 std::vector<std::pair<std::string, std::string>> FetchDefaults();
 
+// Refuses (InvalidArgument naming where each was set) the user's settings that would change
+// which group the job joins or what it reads: a group.id other than `group` (--group), an
+// auto.offset.reset other than earliest (or error), isolation.level=read_uncommitted.
+// Consumer::Make forces the values it needs; these would otherwise be overridden silently.
+Status CheckConsumerSettings(const ClientConfig& config, const std::string& group);
+
 struct ConsumedMessage {
   std::string_view topic;
   int32_t partition;

@@ -1,0 +1,56 @@
+#include "kafka/consumer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lakestream::kafka {
+namespace {
+
+// Settings that would change which group the job joins or what it reads are refused, naming
+// where they were set and what to do; the ones that agree with the job's own pass.
+TEST(Consumer, SettingsThatChangeWhatTheJobReadsAreRefused) {
+  struct Case {
+    std::vector<std::string> overrides;
+    const char* message;  // empty: accepted
+  };
+  const Case cases[] = {
+      {{}, ""},
+      {{"group.id=mta"}, ""},
+      {{"auto.offset.reset=earliest"}, ""},
+      {{"auto.offset.reset=smallest"}, ""},
+      {{"auto.offset.reset=error"}, ""},
+      {{"isolation.level=read_committed"}, ""},
+      {{"group.id=other", "group.id=mta"}, ""},  // the last setting counts, as in librdkafka
+      {{"group.id=hopping"},
+       "-X: group.id=hopping, but this job joins group 'mta' (--group): give the group as --group hopping and "
+       "remove group.id (in group 'mta' the job would share the partitions with that group's other members, "
+       "each lake getting a part of them)"},
+      {{"auto.offset.reset=latest"},
+       "-X: auto.offset.reset=latest: lakestream reads a partition that has no checkpoint in the lake from its "
+       "first offset, and stops when a checkpoint's offset is no longer in the topic; it cannot start at the end "
+       "(remove the setting; earliest is what it does)"},
+      {{"auto.offset.reset=end"},
+       "-X: auto.offset.reset=end: lakestream reads a partition that has no checkpoint in the lake from its "
+       "first offset, and stops when a checkpoint's offset is no longer in the topic; it cannot start at the end "
+       "(remove the setting; earliest is what it does)"},
+      {{"isolation.level=read_uncommitted"},
+       "-X: isolation.level=read_uncommitted would put records of open and aborted transactions into the lake: "
+       "lakestream reads committed records only (remove the setting)"},
+  };
+  for (const Case& c : cases) {
+    auto loaded = ClientConfig::Load("", c.overrides);
+    ASSERT_TRUE(loaded.ok());
+    Status st = CheckConsumerSettings(*loaded, "mta");
+    if (std::string(c.message).empty()) {
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    } else {
+      EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+      EXPECT_EQ(st.message(), c.message);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lakestream::kafka
