@@ -54,6 +54,26 @@ std::string ClientConfig::Bootstrap() const {
   return v.empty() ? kDefaultBootstrap : v;
 }
 
+namespace {
+
+// What to do about a key librdkafka does not know: those of Java clients and of Confluent's
+// Schema Registry serializers, which their client.properties files hold, are named as such.
+std::string UnknownKeyAdvice(std::string_view key) {
+  if (key.ends_with(".serializer") || key.ends_with(".deserializer") || key.ends_with(".class") ||
+      key.ends_with(".classes")) {
+    return "a Java client setting that names a Java class: remove the line";
+  }
+  for (std::string_view prefix : {"schema.registry.", "basic.auth.", "bearer.auth."}) {
+    if (key.starts_with(prefix)) {
+      return "a Schema Registry setting of Confluent's serializers, which lakestream does not use: remove the line";
+    }
+  }
+  return fmt::format("librdkafka {} knows the keys listed in its CONFIGURATION.md; fix the spelling or remove the line",
+                     rd_kafka_version_str());
+}
+
+}  // namespace
+
 Result<ConfPtr> ClientConfig::Build() const {
   ConfPtr conf(rd_kafka_conf_new());
   InstallClientLog(conf.get(), !Get("debug").empty());
@@ -71,28 +91,30 @@ Result<ConfPtr> ClientConfig::Build() const {
           key, kDefaultBootstrap));
     }
   }
+  // Every key librdkafka does not know, named at once (a Java client's or Confluent's
+  // client.properties has several, which took a run each); else the first invalid value.
+  std::string unknown;
+  Status invalid;
   for (const auto& p : props_) {
     if (IsSecretKey(p.key)) RememberSecretValue(p.value);  // librdkafka's errors may quote it
     rd_kafka_conf_res_t res = rd_kafka_conf_set(conf.get(), p.key.c_str(), p.value.c_str(), err, sizeof err);
+    if (!unknown.empty() && (p.key == "sasl.jaas.config" || res == RD_KAFKA_CONF_UNKNOWN)) unknown += "; ";
     if (p.key == "sasl.jaas.config") {
       // Java clients read it; librdkafka has no such setting (its value holds the password).
-      return Status::InvalidArgument(fmt::format(
+      unknown += fmt::format(
           "{}: sasl.jaas.config is a Java client setting that librdkafka does not read: give its username and "
           "password as sasl.username and sasl.password instead (and sasl.mechanism, e.g. PLAIN)",
-          p.origin));
-    }
-    if (res == RD_KAFKA_CONF_UNKNOWN) {
-      return Status::InvalidArgument(fmt::format(
-          "{}: unknown Kafka client property '{}' (librdkafka {} knows the keys listed in its "
-          "CONFIGURATION.md; fix the spelling or remove the line)",
-          p.origin, p.key, rd_kafka_version_str()));
-    }
-    if (res != RD_KAFKA_CONF_OK) {
+          p.origin);
+    } else if (res == RD_KAFKA_CONF_UNKNOWN) {
+      unknown += fmt::format("{}: unknown Kafka client property '{}' ({})", p.origin, p.key, UnknownKeyAdvice(p.key));
+    } else if (res != RD_KAFKA_CONF_OK && invalid.ok()) {
       // librdkafka's message may quote the value: never show it for secrets.
       std::string why = IsSecretKey(p.key) ? "invalid value (not shown: secret)" : err;
-      return Status::InvalidArgument(fmt::format("{}: property '{}': {}", p.origin, p.key, why));
+      invalid = Status::InvalidArgument(fmt::format("{}: property '{}': {}", p.origin, p.key, why));
     }
   }
+  if (!unknown.empty()) return Status::InvalidArgument(unknown);
+  if (!invalid.ok()) return invalid;
   // OAUTHBEARER without a way to get a token: librdkafka waits for one that never comes and
   // never connects, which looked like a broker that does not answer.
   std::string mechanism = Get("sasl.mechanism");

@@ -1,5 +1,6 @@
 #include "kafka/client_config.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -41,6 +42,30 @@ TEST(ClientConfig, ErrorsNameTheSourceAndHideSecrets) {
     EXPECT_EQ(st.message(), want);
     EXPECT_EQ(st.message().find("hunter2"), std::string::npos);
   }
+}
+
+// Every key librdkafka does not know is named at once (a Java client's or Confluent's
+// client.properties has several), with what it is when it is a Java class or a Schema
+// Registry setting, before a bad value further down.
+TEST(ClientConfig, EveryUnknownKeyIsNamedAtOnce) {
+  auto loaded = ClientConfig::Load("", {"bootstrap.servers=127.0.0.1:1", "linger.ms=x", "key.serializer=org.Str",
+                                        "schema.registry.url=https://sr", "basic.auth.user.info=K:Xy7Secret9",
+                                        "sasl.jaas.config=x password='Xy7Secret9';", "lingerr.ms=5"});
+  ASSERT_TRUE(loaded.ok());
+  Status st = loaded->Build().status();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(),
+            fmt::format("-X: unknown Kafka client property 'key.serializer' (a Java client setting that names a Java "
+                        "class: remove the line); -X: unknown Kafka client property 'schema.registry.url' (a Schema "
+                        "Registry setting of Confluent's serializers, which lakestream does not use: remove the "
+                        "line); -X: unknown Kafka client property 'basic.auth.user.info' (a Schema Registry setting "
+                        "of Confluent's serializers, which lakestream does not use: remove the line); -X: "
+                        "sasl.jaas.config is a Java client setting that librdkafka does not read: give its username "
+                        "and password as sasl.username and sasl.password instead (and sasl.mechanism, e.g. PLAIN); "
+                        "-X: unknown Kafka client property 'lingerr.ms' (librdkafka {} knows the keys listed in its "
+                        "CONFIGURATION.md; fix the spelling or remove the line)",
+                        rd_kafka_version_str()));
+  EXPECT_EQ(st.message().find("Xy7Secret9"), std::string::npos);
 }
 
 // A secret setting's value is remembered when the configuration is built: librdkafka's
