@@ -200,8 +200,11 @@ void RunProcess(const ProcessArgs& a) {
     }
     config->SetDefault("client.id", a.client);
     // Leave the group quickly enough that a restarted or added member gets partitions soon.
-    config->SetDefault("session.timeout.ms", "10000");
-    config->SetDefault("heartbeat.interval.ms", "1000");
+    // Not with group.protocol=consumer (KIP-848): the broker sets them, and the client refuses to.
+    if (config->Get("group.protocol") != "consumer") {
+      config->SetDefault("session.timeout.ms", "10000");
+      config->SetDefault("heartbeat.interval.ms", "1000");
+    }
     from = fmt::format("{} (group {})", fmt::join(options->topics, ","), a.group);
     st = process::RunKafkaJob(*options, std::move(*config), StopRequested, show, &figures);
   }

@@ -70,7 +70,10 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
                                                  const std::function<bool()>& stop) {
   LS_RETURN_NOT_OK(CheckConsumerSettings(config, group));
   config.Force("group.id", group);
-  config.SetDefault("partition.assignment.strategy", "cooperative-sticky");
+  // group.protocol=consumer (KIP-848): the broker assigns, and the client refuses an assignor.
+  if (config.Get("group.protocol") != "consumer") {
+    config.SetDefault("partition.assignment.strategy", "cooperative-sticky");
+  }
   // New partitions start at the beginning explicitly (OnAssigned returns -1); a checkpointed
   // offset that is no longer in the topic must stop the job, not silently skip or re-read.
   config.Force("auto.offset.reset", "error");

@@ -58,7 +58,8 @@ struct ConsumedMessage {
 
 class Consumer {
  public:
-  // Joins `group` and subscribes to `topics`. Uses the cooperative-sticky assignor so a
+  // Joins `group` and subscribes to `topics`. Uses the cooperative-sticky assignor (unless
+  // group.protocol=consumer: the broker's protocol, also incremental) so a
   // rebalance moves only the partitions that change owner.
   static Result<std::unique_ptr<Consumer>> Make(ClientConfig config, const std::string& group,
                                                 const std::vector<std::string>& topics,
