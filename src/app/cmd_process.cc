@@ -24,6 +24,7 @@ namespace {
 struct ProcessArgs {
   std::vector<std::string> topics;
   std::string group = "mta";
+  bool group_given = false;  // --group on the command line (else a group.id in the config names it)
   std::string client = "appTurnstile";
   int duration = 5;
   int slide = 0;
@@ -143,8 +144,15 @@ std::string FormatWatermark(int64_t w) {
   return w == INT64_MIN ? std::string("-") : FormatTimestamp(EventTime{w});
 }
 
-void RunProcess(const ProcessArgs& a) {
+void RunProcess(ProcessArgs a) {
   InstallStopHandler();
+  if (a.sources.empty() && !a.group_given) {
+    // A group.id in --config or -X names the group when --group does not (the file is read
+    // again, and any error in it reported, below).
+    if (auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides); config.ok()) {
+      if (const Property* p = config->Find("group.id")) a.group = p->value;
+    }
+  }
   auto options = BuildOptions(a);
   if (!options.ok()) return Fail(options.status(), 2);
   if (Status st = CheckWritableFile("--stats-json", a.stats_json); !st.ok()) return Fail(st, 2);
@@ -385,6 +393,7 @@ void AddProcessCommand(CLI::App& root) {
                     2);
       }
     }
+    a->group_given = cmd->count("--group") > 0;
     RunProcess(*a);
   });
 }

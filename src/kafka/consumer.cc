@@ -31,10 +31,9 @@ std::vector<std::pair<std::string, std::string>> FetchDefaults() {
 Status CheckConsumerSettings(const ClientConfig& config, const std::string& group) {
   if (const Property* p = config.Find("group.id"); p != nullptr && p->value != group) {
     return Status::InvalidArgument(fmt::format(
-        "{}: group.id={}, but this job joins group '{}' (--group): give the group as --group {} and remove group.id "
-        "(in group '{}' the job would share the partitions with that group's other members, each lake getting a part "
-        "of them)",
-        p->origin, p->value, group, p->value, group));
+        "{}: group.id={}, but this job joins group '{}' (--group): give one of them, --group or group.id (in group "
+        "'{}' the job would share the partitions with that group's other members, each lake getting a part of them)",
+        p->origin, p->value, group, group));
   }
   if (const Property* p = config.Find("auto.offset.reset");
       p != nullptr && p->value != "earliest" && p->value != "smallest" && p->value != "beginning" &&

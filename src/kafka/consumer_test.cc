@@ -24,9 +24,9 @@ TEST(Consumer, SettingsThatChangeWhatTheJobReadsAreRefused) {
       {{"isolation.level=read_committed"}, ""},
       {{"group.id=other", "group.id=mta"}, ""},  // the last setting counts, as in librdkafka
       {{"group.id=hopping"},
-       "-X: group.id=hopping, but this job joins group 'mta' (--group): give the group as --group hopping and "
-       "remove group.id (in group 'mta' the job would share the partitions with that group's other members, "
-       "each lake getting a part of them)"},
+       "-X: group.id=hopping, but this job joins group 'mta' (--group): give one of them, --group or group.id (in "
+       "group 'mta' the job would share the partitions with that group's other members, each lake getting a part "
+       "of them)"},
       {{"auto.offset.reset=latest"},
        "-X: auto.offset.reset=latest: lakestream reads a partition that has no checkpoint in the lake from its "
        "first offset, and stops when a checkpoint's offset is no longer in the topic; it cannot start at the end "

@@ -673,6 +673,23 @@ def test_available_now_ends_after_a_transaction(lakestream, bootstrap, tmp_path,
     assert_committed(lakestream, topic, f"{topic}-g", [21])
 
 
+def test_a_group_id_in_the_config_names_the_group_without_group(lakestream, tmp_path):
+    # It was overridden by --group's default ('mta') without a word; with --group too, the
+    # two must agree.
+    topic = one_partition_topic(lakestream, tmp_path, "gid", ["garbage"] * 3)
+    g = group()
+    config = tmp_path / "client.properties"
+    config.write_text(f"group.id={g}\n")
+    p = lakestream.run("process", "--topic", topic, "--config", str(config), "--trigger", "available-now",
+                       "--lake", str(tmp_path / "lake"), timeout=60)
+    assert f"from {topic} (group {g})" in p.stdout, p.stdout
+    assert_committed(lakestream, topic, g, [3])
+    p = lakestream.run("process", "--topic", topic, "--group", "other", "--config", str(config), "--trigger",
+                       "available-now", "--lake", str(tmp_path / "lake2"), expect=2, timeout=60)
+    assert (f"{config}:1: group.id={g}, but this job joins group 'other' (--group): give one of them, --group or "
+            "group.id") in p.stderr, p.stderr
+
+
 def test_a_streaming_member_has_no_lag_after_a_transaction(lakestream, bootstrap, tmp_path):
     # Streaming, the commit marker is no record to wait for either: the lag on the metrics
     # page reaches 0, and so does the group's once the member stops.
