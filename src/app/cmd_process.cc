@@ -297,8 +297,8 @@ void AddProcessCommand(CLI::App& root) {
       "Aggregate a topic in event-time windows and land closed windows in the lake, exactly once");
   cmd->add_option("--topic", a->topics, "Topic(s) to read (default mta-turnstile)");
   cmd->add_option("--group", a->group,
-                  "Consumer group: processes in one group share the partitions")
-      ->capture_default_str();
+                  "Consumer group: processes in one group share the partitions (without --group: a group.id in "
+                  "--config or -X, else mta)");
   cmd->add_option("--client", a->client, "Kafka client.id")->capture_default_str();
   cmd->add_option("--duration", a->duration, "Turnstile window size in minutes")
       ->capture_default_str()
