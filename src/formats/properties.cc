@@ -99,9 +99,10 @@ Result<Property> ParsePropertyArg(std::string_view arg) {
 bool IsSecretKey(std::string_view key) {
   std::string k(key);
   std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
-  // sasl.oauthbearer.config holds the client secret among its k=v words.
+  // sasl.oauthbearer.config holds the client secret among its k=v words; the Schema
+  // Registry's basic.auth.user.info is KEY:SECRET.
   for (const char* word : {"password", "secret", "jaas", "token", "credential", "private.key",
-                           "key.pem", "api.key", "apikey", "passphrase", "oauthbearer.config"}) {
+                           "key.pem", "api.key", "apikey", "passphrase", "oauthbearer.config", "user.info"}) {
     if (k.find(word) != std::string::npos) return true;
   }
   return false;
