@@ -96,6 +96,7 @@ class Loader {
     last_batch_ = report->figures;
     *interrupted = report->interrupted;
     auto counts = (*w)->connection().Query("SELECT count(*) FROM fact_turnstile");
+    fact_rows_ = "?";
     if (counts.ok() && counts->rows.at(0).at(0)) fact_rows_ = Thousands(static_cast<uint64_t>(std::stoull(*counts->rows.at(0).at(0))));
     return Status::Ok();
   }
@@ -115,7 +116,11 @@ class Loader {
         total_.bytes_loaded / 1e6, s, total_.rows_loaded / std::max(s, 1e-9),
         Thousands(total_.files_skipped).c_str(), Thousands(total_.files_failed).c_str(),
         interrupted ? " (interrupted)" : "");
-    std::printf("warehouse %s: %s fact rows\n", a_.warehouse.c_str(), fact_rows_.c_str());
+    if (fact_rows_.empty()) {
+      std::printf("warehouse %s: not opened (no new lake file to load)\n", a_.warehouse.c_str());
+    } else {
+      std::printf("warehouse %s: %s fact rows\n", a_.warehouse.c_str(), fact_rows_.c_str());
+    }
     std::fflush(stdout);
   }
 
@@ -145,7 +150,8 @@ class Loader {
   ProgressLine progress_;
   LoadFigures total_;
   LoadFigures last_batch_;
-  std::string fact_rows_ = "?";
+  std::string fact_rows_;  // after a batch: its count, or "?" if that failed; empty before
+
   warehouse::WatchedFiles watched_;  // what this run loaded, skipped or failed
 };
 
@@ -229,6 +235,7 @@ void RunLoad(const LoadArgs& given) {
               a.table.c_str(), a.interval, a.warehouse.c_str());
   std::fflush(stdout);
   Status last_error;
+  bool lake_seen = false, waiting_noted = false;
   while (!StopRequested()) {
     auto files = warehouse::ListLakeFiles(a.lake, a.table);
     if (!files.ok() && files.status().code() == StatusCode::kInvalidArgument) {
@@ -237,11 +244,20 @@ void RunLoad(const LoadArgs& given) {
       loader.WriteStats(false, false);
       return Fail(files.status());
     }
-    if (!files.ok()) {
+    if (!files.ok() && !lake_seen && files.status().code() == StatusCode::kNotFound) {
+      // Started before the job that makes the lake: waiting for it is not an error.
+      if (!waiting_noted) {
+        StderrConsole().Printf("lakestream: note: lake folder '%s' does not exist yet; waiting for it (`lakestream "
+                               "process --lake %s` creates it)\n",
+                               a.lake.c_str(), a.lake.c_str());
+        waiting_noted = true;
+      }
+    } else if (!files.ok()) {
       // The lake root is missing; keep polling (it may be mounted or created later).
       if (files.status().ToString() != last_error.ToString()) Fail(files.status());
       last_error = files.status();
     } else {
+      lake_seen = true;
       std::vector<LakeFile> pending = loader.Due(*files);
       if (!pending.empty()) {
         Status st = loader.LoadBatch(pending, &interrupted);

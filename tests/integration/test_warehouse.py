@@ -411,42 +411,84 @@ def test_streaming_process_and_load_watch_give_the_batch_warehouse(lakestream, b
     assert warehouse_tables(db) == reference["tables"]
 
 
-def test_load_watch_forgets_a_lake_error_that_has_cleared(lakestream, tmp_path):
-    # The lake folder gone for a while (an unmount, a move): the watcher says so once; back,
-    # with nothing new to load, it is fine again, and Ctrl-C ends it with exit 0.
-    lake, db, stats = tmp_path / "lake", str(tmp_path / "w.duckdb"), tmp_path / "watch.json"
+class Watch:
+    """`load --watch` polling every 0.1 s with a metrics port, ended by SIGINT (killed if a
+    test fails first): `with Watch(...) as w:`, then w.out, w.err, w.returncode."""
+
+    def __init__(self, lakestream, lake, db, *extra):
+        self.proc = subprocess.Popen([lakestream.binary, "load", "--watch", "--interval", "0.1", "--lake", str(lake),
+                                      "--warehouse", db, "--metrics-port", "0", *extra],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.url = streams.metrics_url(self.proc.stderr)
+
+    def metric(self, name):
+        return streams.scrape_metrics(self.url)[0][f"lakestream_load_{name}"]
+
+    def polls(self, more):
+        """Waits for `more` further polls to begin."""
+        after = self.metric("polls_total") + more
+        wait_for(lambda: self.metric("polls_total") >= after, f"{more} more polls", timeout=30)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, failed, *_):
+        if failed is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.out, self.err = self.proc.communicate(timeout=60)
+            self.returncode = self.proc.returncode
+        elif self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def write_one_row_lake_file(lake):
     part = lake / "turnstile" / "date=2023-06-03" / "part-mta-p0-000000000001-0000.csv.gz"
     part.parent.mkdir(parents=True)
     with gzip.open(part, "wt", newline="") as f:
         f.write(",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
                 "0,A002,R051,02-00-00,59 ST,NQR456W,BMT,06/03/2023,10:00:00,REGULAR,5,6\n")
-    watch = subprocess.Popen([lakestream.binary, "load", "--watch", "--interval", "0.1", "--lake", str(lake),
-                              "--warehouse", db, "--stats-json", str(stats), "--metrics-port", "0"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = streams.metrics_url(watch.stderr)
-        def metric(name):
-            return streams.scrape_metrics(url)[0][f"lakestream_load_{name}"]
 
-        def a_whole_poll():
-            after = metric("polls_total") + 2
-            wait_for(lambda: metric("polls_total") >= after, "a whole poll", timeout=30)
 
-        wait_for(lambda: metric("files_loaded_total") == 1, "the file to load", timeout=30)
+def test_load_watch_forgets_a_lake_error_that_has_cleared(lakestream, tmp_path):
+    # The lake folder gone for a while (an unmount, a move): the watcher says so once; back,
+    # with nothing new to load, it is fine again, and Ctrl-C ends it with exit 0.
+    lake, db, stats = tmp_path / "lake", str(tmp_path / "w.duckdb"), tmp_path / "watch.json"
+    write_one_row_lake_file(lake)
+    with Watch(lakestream, lake, db, "--stats-json", str(stats)) as w:
+        wait_for(lambda: w.metric("files_loaded_total") == 1, "the file to load", timeout=30)
         lake.rename(tmp_path / "away")
-        a_whole_poll()
+        w.polls(2)
         (tmp_path / "away").rename(lake)
-        a_whole_poll()
-        watch.send_signal(signal.SIGINT)
-        out, err = watch.communicate(timeout=60)
-    finally:
-        if watch.poll() is None:
-            watch.kill()
-            watch.communicate()
-    assert err.count(f"lake folder '{lake}' does not exist") == 1, err
-    assert watch.returncode == 0, err
+        w.polls(2)
+    assert w.err.count(f"lake folder '{lake}' does not exist") == 1, w.err
+    assert w.returncode == 0, w.err
     assert json.loads(stats.read_text())["ok"] is True
-    assert "loaded 1 files (1 rows" in out
+    assert "loaded 1 files (1 rows" in w.out
+
+
+def test_load_watch_started_before_the_lake_waits_for_it(lakestream, tmp_path):
+    # Started before the job that makes the lake: a note, not an error; the lake's first
+    # file loads once it is there.
+    lake, db, stats = tmp_path / "lake", str(tmp_path / "w.duckdb"), tmp_path / "watch.json"
+    with Watch(lakestream, lake, db, "--stats-json", str(stats)) as w:
+        # Its first poll's line (read from the pipe: communicate would miss what readline buffered).
+        note = w.proc.stderr.readline()
+        w.polls(2)
+        write_one_row_lake_file(lake)
+        wait_for(lambda: w.metric("files_loaded_total") == 1, "the file to load", timeout=30)
+    assert note == (f"lakestream: note: lake folder '{lake}' does not exist yet; waiting for it (`lakestream process "
+                    f"--lake {lake}` creates it)\n")
+    assert "error" not in w.err, w.err
+    assert w.returncode == 0, w.err
+    assert json.loads(stats.read_text())["ok"] is True
+    assert "loaded 1 files (1 rows" in w.out and f"warehouse {db}: 1 fact rows" in w.out, w.out
+    # A lake without files: the warehouse is not opened, and the summary says so.
+    (tmp_path / "empty" / "turnstile").mkdir(parents=True)
+    with Watch(lakestream, tmp_path / "empty", db) as w:
+        w.polls(2)
+    assert w.returncode == 0, w.err
+    assert f"warehouse {db}: not opened (no new lake file to load)" in w.out, w.out
 
 
 def test_without_duckdb_only_its_commands_fail_clearly(lakestream, source_dir, tmp_path):
