@@ -133,7 +133,19 @@ Result<HandlePtr> CreateHandle(rd_kafka_type_t type, ConfPtr conf) {
   char err[512];
   rd_kafka_t* h = rd_kafka_new(type, conf.get(), err, sizeof err);
   if (h == nullptr) {
-    return Status::InvalidArgument(fmt::format("cannot create Kafka client: {}", err));
+    std::string message = err;
+    // OpenSSL says only "PEM lib" for a wrong password, a key without one, or a file that
+    // is no PEM key; librdkafka's reason why is a debug line.
+    char key[1024];
+    size_t size = sizeof key;
+    if (message.starts_with("ssl.key.location failed") &&
+        rd_kafka_conf_get(conf.get(), "ssl.key.location", key, &size) == RD_KAFKA_CONF_OK) {
+      message += fmt::format(
+          ": the private key in '{}' could not be read. An encrypted key needs ssl.key.password, the password it was "
+          "encrypted with; the file must hold a PEM private key (-----BEGIN ... PRIVATE KEY-----)",
+          key);
+    }
+    return Status::InvalidArgument(fmt::format("cannot create Kafka client: {}", message));
   }
   conf.release();  // owned by the handle now
   return HandlePtr(h);

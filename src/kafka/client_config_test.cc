@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "formats/test_util.h"
+
 namespace lakestream::kafka {
 namespace {
 
@@ -79,6 +81,29 @@ TEST(ClientConfig, BuildRemembersSecretValues) {
 }
 
 // The last setting wins, as in librdkafka: a template's empty broker list filled in by -X.
+// OpenSSL's own words for a key it cannot read (a wrong ssl.key.password, a missing one,
+// a file that is no PEM key) are "PEM lib": the error says what to check.
+TEST(ClientConfig, AKeyThatCannotBeReadSaysWhatToCheck) {
+  testing::TempFile key(".key");
+  key.Write("not a key\n");
+  auto config = ClientConfig::Load("", {"bootstrap.servers=127.0.0.1:1", "security.protocol=SSL",
+                                        "ssl.key.location=" + key.path(), "ssl.key.password=S3cr3tValue"});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto conf = config->Build();
+  ASSERT_TRUE(conf.ok()) << conf.status().ToString();
+  auto handle = CreateHandle(RD_KAFKA_PRODUCER, std::move(*conf));
+  ASSERT_FALSE(handle.ok());
+  EXPECT_EQ(handle.status().code(), StatusCode::kInvalidArgument);
+  const std::string& m = handle.status().message();
+  EXPECT_EQ(m.rfind("cannot create Kafka client: ssl.key.location failed: ", 0), 0u) << m;
+  EXPECT_NE(m.find("PEM lib: the private key in '" + key.path() +
+                   "' could not be read. An encrypted key needs ssl.key.password, the password it was encrypted "
+                   "with; the file must hold a PEM private key (-----BEGIN ... PRIVATE KEY-----)"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("S3cr3tValue"), std::string::npos);
+}
+
 TEST(ClientConfig, AnEmptyBrokerListSetAgainLaterIsFine) {
   auto loaded = ClientConfig::Load("", {"bootstrap.servers=", "bootstrap.servers=127.0.0.1:1"});
   ASSERT_TRUE(loaded.ok());
