@@ -1,5 +1,6 @@
 // `lakestream process`: exactly-once windowed aggregation from Kafka (or files) into the lake.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -210,6 +211,19 @@ void RunProcess(ProcessArgs a) {
     // Leave the group quickly enough that a restarted or added member gets partitions soon.
     // Not with group.protocol=consumer (KIP-848): the broker sets them, and the client refuses to.
     if (config->Get("group.protocol") != "consumer") {
+      // librdkafka refuses a max.poll.interval.ms below the session timeout, blaming a
+      // session.timeout.ms the user never set: said here with what to do.
+      if (const Property* p = config->Find("max.poll.interval.ms");
+          p != nullptr && config->Find("session.timeout.ms") == nullptr &&
+          std::strtoll(p->value.c_str(), nullptr, 10) < 10000) {
+        return Fail(Status::InvalidArgument(fmt::format(
+                        "{}: max.poll.interval.ms={} is below the session timeout lakestream sets (session.timeout.ms="
+                        "10000, so that a member that died is replaced within 10 s), which librdkafka does not "
+                        "allow: set a larger max.poll.interval.ms, or session.timeout.ms too, at most {} (brokers "
+                        "take 6000 and up by default)",
+                        p->origin, p->value, p->value)),
+                    2);
+      }
       config->SetDefault("session.timeout.ms", "10000");
       config->SetDefault("heartbeat.interval.ms", "1000");
     }

@@ -1257,6 +1257,10 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
                        expect=2)
     assert "topic name 'Bad/Topic' has the character '/'; Kafka allows only ASCII letters, digits" in p.stderr
     assert "topics create" not in p.stderr
+    # librdkafka blamed a session.timeout.ms the user never set.
+    p = lakestream.run("process", "--lake", str(tmp_path / "l"), "-X", "max.poll.interval.ms=4000", expect=2)
+    assert ("-X: max.poll.interval.ms=4000 is below the session timeout lakestream sets (session.timeout.ms=10000"
+            in p.stderr), p.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text(open(f"{source_dir}/pipelines/mta-turnstile.yaml").read().replace("size: 5m", "size: five"))
     p = lakestream.run("process", "--pipeline", str(bad), "--lake", str(tmp_path / "l"), expect=2)
