@@ -57,11 +57,11 @@ void AddReportCommand(CLI::App& root) {
   cmd->add_option(
          "--query", a->query,
          "top-stations: stations ranked by --by; daily: totals per day; hourly: the busiest "
-         "(station, hour of the window end) pairs")
+         "(station, hour) pairs. A window counts on the day and in the hour its traffic is in: one "
+         "ending at 00:00:00 on the day before, one ending at 09:00:00 in hour 8")
       ->capture_default_str()
       ->check(CLI::IsMember({"top-stations", "daily", "hourly"}));
-  cmd->add_option("--from", a->from,
-                  "First date (YYYY-MM-DD, inclusive) of the window ends counted");
+  cmd->add_option("--from", a->from, "First date (YYYY-MM-DD, inclusive) of the windows counted");
   cmd->add_option("--to", a->to, "Last date (YYYY-MM-DD, inclusive)");
   cmd->add_option("--station", a->station, "Only this station (exact name, any case)");
   cmd->add_option("--by", a->by, "Rank by entries or exits (top-stations, hourly)")

@@ -111,7 +111,8 @@ Result<std::string> ReportSql(const ReportOptions& o) {
           sums, filter);
     case ReportQuery::kHourly:
       return fmt::format(
-          "SELECT station_name AS station, CAST(hour(created_dt) AS INTEGER) AS hour, {} FROM "
+          "SELECT station_name AS station, CAST(hour(created_dt - INTERVAL 1 MICROSECOND) AS "
+          "INTEGER) AS hour, {} FROM "
           "rpt_turnstile{} "
           "GROUP BY station_name, hour ORDER BY {} DESC, station, hour LIMIT {}",
           sums, filter, by, o.limit);

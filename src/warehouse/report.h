@@ -2,9 +2,11 @@
 //
 //   top-stations  stations ranked by entries (or exits) over a date range
 //   daily         entries and exits per day (optionally of one station)
-//   hourly        the busiest (station, hour) pairs; hour = hour of the window end (created_dt)
+//   hourly        the busiest (station, hour) pairs; hour = the hour a window's traffic is in
 //
-// Dates are the dates of created_dt (the window end), inclusive at both ends. Ties are
+// A window [start, end) counts on the day and in the hour of its last instant, created_dt
+// (the window end) - 1 microsecond: one ending at 00:00:00 on the day before, one ending at
+// 09:00:00 in hour 8 (rpt_turnstile's dates). Dates are inclusive at both ends. Ties are
 // broken by name, then hour, so the output is deterministic.
 #pragma once
 

@@ -22,8 +22,9 @@ LakeRow At(const char* station, const char* ca, const char* date, const char* ti
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = FreshTestDir();
-    std::string lake = dir + "/lake";
+    dir_ = FreshTestDir();
+    lake_ = dir_ + "/lake";
+    const std::string& lake = lake_;
     WriteCsvGz(lake + "/turnstile/date=2023-06-02/part-mta-p0-000000000001-0000.csv.gz",
                {At("14 ST", "A001", "06/02/2023", "08:00:00", 1000, 200),
                 At("14 ST", "A001", "06/02/2023", "09:00:00", 2500, 300),
@@ -33,14 +34,21 @@ class ReportTest : public ::testing::Test {
                {At("14 ST", "A001", "06/03/2023", "08:00:00", 10, 20),
                 At("PARK, PLACE", "A002", "06/03/2023", "09:00:00", 3000, 30),
                 At("WALL ST", "A003", "06/03/2023", "17:00:00", 5, 7)});
-    auto w = Warehouse::Open(dir + "/w.duckdb", Warehouse::Mode::kReadWrite);
-    ASSERT_TRUE(w.ok()) << w.status().ToString();
-    auto files = ListLakeFiles(lake, "turnstile");
+    Load();
+  }
+
+  // Loads the lake's new files into the warehouse (created at the first call).
+  void Load() {
+    if (!w_) {
+      auto w = Warehouse::Open(dir_ + "/w.duckdb", Warehouse::Mode::kReadWrite);
+      ASSERT_TRUE(w.ok()) << w.status().ToString();
+      w_ = std::move(*w);
+    }
+    auto files = ListLakeFiles(lake_, "turnstile");
     ASSERT_TRUE(files.ok());
-    auto r = (*w)->Load(*files, {});
+    auto r = w_->Load(*files, {});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     for (const auto& f : r->failures) ADD_FAILURE() << f.error.ToString();
-    w_ = std::move(*w);
   }
 
   std::string Run(const ReportOptions& o, ReportFormat f) {
@@ -49,6 +57,7 @@ class ReportTest : public ::testing::Test {
     return FormatReport(*t, f);
   }
 
+  std::string dir_, lake_;
   std::unique_ptr<Warehouse> w_;
 };
 
@@ -119,13 +128,38 @@ TEST_F(ReportTest, HourlyBusiestStationHours) {
   EXPECT_EQ(Run(o, ReportFormat::kTable),
             "station      hour  entries  exits\n"
             "-----------  ----  -------  -----\n"
-            "PARK, PLACE     9    3,000     30\n"
-            "14 ST           9    2,500    300\n"
-            "PARK, PLACE     8    1,200  1,300\n");
+            "PARK, PLACE     8    3,000     30\n"
+            "14 ST           8    2,500    300\n"
+            "PARK, PLACE     7    1,200  1,300\n");
   o.station = "14 ST";
   o.limit = 10;
   EXPECT_EQ(Run(o, ReportFormat::kCsv),
-            "station,hour,entries,exits\n14 ST,9,2500,300\n14 ST,8,1010,220\n");
+            "station,hour,entries,exits\n14 ST,8,2500,300\n14 ST,7,1010,220\n");
+}
+
+// A window [start, end) counts on the day and in the hour of its last instant: the windows
+// ending at 00:00:00 hold the day before's last minutes (or, daily windows, the whole day
+// before), one ending at 09:00:00 the minutes before 9. They counted on the next day and in
+// hour 9, so a lake of daily windows reported each day's traffic under the next date.
+TEST_F(ReportTest, WindowsCountOnTheDayAndInTheHourOfTheirLastInstant) {
+  WriteCsvGz(lake_ + "/turnstile/date=2023-06-05/part-mta-p0-000000000002-0000.csv.gz",
+             {At("NIGHT", "A009", "06/05/2023", "00:00:00", 100, 1),  // [06-04 23:55, 06-05 00:00)
+              At("NIGHT", "A009", "06/05/2023", "00:05:00", 20, 2),   // [00:00, 00:05)
+              At("NIGHT", "A009", "06/05/2023", "09:00:00", 3, 3),    // [08:55, 09:00)
+              At("NIGHT", "A009", "06/06/2023", "00:00:00", 4000, 4)});  // a daily window of 06-05
+  Load();
+  ReportOptions o;
+  o.query = ReportQuery::kDaily;
+  o.station = "NIGHT";
+  EXPECT_EQ(Run(o, ReportFormat::kCsv),
+            "date,day,entries,exits\n2023-06-04,Sunday,100,1\n2023-06-05,Monday,4023,9\n");
+  o.from = o.to = "2023-06-05";
+  EXPECT_EQ(Run(o, ReportFormat::kCsv), "date,day,entries,exits\n2023-06-05,Monday,4023,9\n");
+  o = {};
+  o.query = ReportQuery::kHourly;
+  o.station = "NIGHT";
+  EXPECT_EQ(Run(o, ReportFormat::kCsv),
+            "station,hour,entries,exits\nNIGHT,23,4100,5\nNIGHT,0,20,2\nNIGHT,8,3,3\n");
 }
 
 TEST_F(ReportTest, EmptyResultsAndBadOptions) {

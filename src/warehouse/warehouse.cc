@@ -17,7 +17,8 @@ namespace {
 
 using lake::SqlStringLiteral;
 
-// Schema version 1. Changing any of this means a new kSchemaVersion and a migration.
+// Schema version 2, with kViewSql. Changing any of this means a new kSchemaVersion and a
+// migration (see kMigrate1To2Sql).
 constexpr const char* kCreateSchemaSql = R"sql(
 CREATE TABLE lakestream_meta(key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE dim_station(
@@ -59,7 +60,13 @@ CREATE TABLE load_manifest(
   entries BIGINT NOT NULL,
   exits BIGINT NOT NULL,
   loaded_at TIMESTAMP NOT NULL);
-CREATE VIEW rpt_turnstile AS
+)sql";
+
+// The day of a fact is the day of its window's last instant, created_dt - 1 microsecond: a
+// window is [start, end), so one ending at 00:00:00 holds the day before's traffic (a daily
+// window counts on its own day). Version 1 joined the date of created_dt itself.
+constexpr const char* kViewSql = R"sql(
+CREATE OR REPLACE VIEW rpt_turnstile AS
 SELECT f.log_id, f.created_dt,
        d.date_id, d.full_date, d.year, d.quarter, d.month, d.month_name, d.day,
        d.day_of_week, d.day_of_week_name, d.is_weekend,
@@ -69,7 +76,24 @@ SELECT f.log_id, f.created_dt,
 FROM fact_turnstile f
 LEFT JOIN dim_station s ON s.station_id = f.station_id
 LEFT JOIN dim_booth b ON b.booth_id = f.booth_id
-LEFT JOIN dim_date d ON d.full_date = CAST(f.created_dt AS DATE);
+LEFT JOIN dim_date d ON d.full_date = CAST(f.created_dt - INTERVAL 1 MICROSECOND AS DATE);
+)sql";
+
+// The dim_date rows of the windows of table {} (with a created_dt), dated as kViewSql does.
+constexpr const char* kDimDateSql = R"sql(
+INSERT INTO dim_date
+SELECT CAST(strftime(d, '%Y%m%d') AS INTEGER), d, year(d), quarter(d), month(d), monthname(d),
+       day(d), isodow(d), dayname(d), isodow(d) >= 6
+FROM (SELECT DISTINCT CAST(created_dt - INTERVAL 1 MICROSECOND AS DATE) AS d FROM {})
+ON CONFLICT DO NOTHING;
+)sql";
+
+// Version 1 -> 2 (with kViewSql and kDimDateSql of fact_turnstile): version 1 dated a window
+// by its end, so dim_date may hold a day that no window is on now.
+constexpr const char* kMigrate1To2Sql = R"sql(
+DELETE FROM dim_date WHERE full_date NOT IN
+  (SELECT DISTINCT CAST(created_dt - INTERVAL 1 MICROSECOND AS DATE) FROM fact_turnstile);
+UPDATE lakestream_meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
 // The lake rows of a group of files, aggregated by log_id (several lake rows may share one:
@@ -116,11 +140,6 @@ ON CONFLICT DO NOTHING;
 INSERT INTO dim_booth
 SELECT booth_id, min(remote), min(booth_name), arg_min(station_id, (first_file, station_id))
 FROM ls_stage GROUP BY booth_id
-ON CONFLICT DO NOTHING;
-INSERT INTO dim_date
-SELECT CAST(strftime(d, '%Y%m%d') AS INTEGER), d, year(d), quarter(d), month(d), monthname(d),
-       day(d), isodow(d), dayname(d), isodow(d) >= 6
-FROM (SELECT DISTINCT CAST(created_dt AS DATE) AS d FROM ls_stage)
 ON CONFLICT DO NOTHING;
 )sql";
 
@@ -346,6 +365,7 @@ Status Warehouse::CreateOrCheckSchema(Mode mode) {
     }
     LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
     Status st = conn_->Execute(kCreateSchemaSql);
+    if (st.ok()) st = conn_->Execute(kViewSql);
     if (st.ok()) {
       st = conn_->Execute(fmt::format(
           "INSERT INTO lakestream_meta VALUES ('schema_version', '{}'), ('created_at', {})",
@@ -362,6 +382,28 @@ Status Warehouse::CreateOrCheckSchema(Mode mode) {
       lake::QueryTable v,
       conn_->Query("SELECT value FROM lakestream_meta WHERE key = 'schema_version'"));
   std::string version = v.rows.empty() || !v.rows[0][0] ? "none" : *v.rows[0][0];
+  if (version == "1") {
+    if (mode == Mode::kReadOnly) {
+      return Status::FailedPrecondition(fmt::format(
+          "warehouse '{}' has schema version 1, which dated a window by its end (one "
+          "ending at 00:00:00 on the next day, at 09:00:00 in hour 9): run `lakestream "
+          "load --lake LAKE --warehouse {}` once (LAKE: the lake it was loaded from, "
+          "nothing new needed), which upgrades it to version {} in place, then report again",
+          path_, path_, kSchemaVersion));
+    }
+    LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
+    Status st = conn_->Execute(kViewSql);
+    if (st.ok()) st = conn_->Execute(fmt::format(kDimDateSql, "fact_turnstile"));
+    if (st.ok()) st = conn_->Execute(kMigrate1To2Sql);
+    if (st.ok()) st = conn_->Execute("COMMIT");
+    if (!st.ok()) {
+      (void)conn_->Execute("ROLLBACK");
+      return Status(st.code(),
+                    fmt::format("cannot upgrade warehouse '{}' from schema version 1 to {}: {}",
+                                path_, kSchemaVersion, st.message()));
+    }
+    version = std::to_string(kSchemaVersion);
+  }
   if (version != std::to_string(kSchemaVersion)) {
     return Status::FailedPrecondition(
         fmt::format("warehouse '{}' has schema version {}, this lakestream knows version {}: use "
@@ -618,6 +660,7 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
     LS_RETURN_NOT_OK(hook(LoadStep::kStaged));
     LS_RETURN_NOT_OK(named(conn_->Execute(kStageSql)));
     LS_RETURN_NOT_OK(named(conn_->Execute(kDimensionsSql)));
+    LS_RETURN_NOT_OK(named(conn_->Execute(fmt::format(kDimDateSql, "ls_stage"))));
     LS_RETURN_NOT_OK(hook(LoadStep::kDimensions));
     LS_RETURN_NOT_OK(named(conn_->Execute(kFactsSql)));
     LS_RETURN_NOT_OK(hook(LoadStep::kFacts));

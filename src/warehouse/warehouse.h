@@ -50,7 +50,7 @@
 
 namespace lakestream::warehouse {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Where a load can be interrupted inside its transaction (fault injection in tests).
 // kCommit: tests only, a failing COMMIT (DuckDB's own, e.g. a full disk, cannot be made to

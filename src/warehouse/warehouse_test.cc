@@ -177,7 +177,7 @@ TEST_F(WarehouseTest, KeysDimensionsFactAndManifestOfOneFile) {
                  "FROM rpt_turnstile "
                  "ORDER BY created_dt"),
             "59 ST|A002|R051|2023-06-03|Saturday|5\n59 ST|A002|R051|2023-06-03|Saturday|0\n");
-  EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "1\n");
+  EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "2\n");
 }
 
 // The engine writes an empty text field as an empty CSV field: a key part loads as '' (as
@@ -218,8 +218,7 @@ TEST_F(WarehouseTest, DimDateValues) {
   std::vector<LakeRow> rows;
   std::string expected;
   for (const auto& c : cases) {
-    // A window ending at midnight belongs to the date it ends on.
-    rows.push_back(Row59("00:00:00", 1, 1, c.mdy));
+    rows.push_back(Row59("12:00:00", 1, 1, c.mdy));
     expected += std::string(c.expected) + "\n";
   }
   WriteCsvGz(Part("2023-06-03", 0, 1), rows);
@@ -227,6 +226,65 @@ TEST_F(WarehouseTest, DimDateValues) {
   ASSERT_NE(w, nullptr);
   LoadLake(*w);
   EXPECT_EQ(Dump(w->connection(), "SELECT * FROM dim_date ORDER BY date_id"), expected);
+}
+
+// A window [start, end) is dated by its last instant (created_dt - 1 microsecond): one ending
+// at 00:00:00 holds the day before's traffic. Version 1 dated it by its end; opening such a
+// warehouse to load upgrades it (view and dim_date), and a report asks for that load first.
+TEST_F(WarehouseTest, WindowsAreDatedByTheirLastInstantAndVersion1IsUpgraded) {
+  WriteCsvGz(Part("2024-01-01", 0, 1),
+             {Row59("00:00:00", 1, 2, "01/01/2024"), Row59("00:05:00", 3, 4, "01/01/2024")});
+  const char* kDates =
+      "SELECT created_dt, full_date, day_of_week_name, entries FROM rpt_turnstile ORDER BY ALL";
+  const std::string expected_dates =
+      "2024-01-01 00:00:00|2023-12-31|Sunday|1\n2024-01-01 00:05:00|2024-01-01|Monday|3\n";
+  const std::string expected_dim =
+      "20231231|2023-12-31|2023|4|12|December|31|7|Sunday|true\n"
+      "20240101|2024-01-01|2024|1|1|January|1|1|Monday|false\n";
+  {
+    auto w = OpenWarehouse();
+    ASSERT_NE(w, nullptr);
+    LoadLake(*w);
+    EXPECT_EQ(Dump(w->connection(), kDates), expected_dates);
+    EXPECT_EQ(Dump(w->connection(), "SELECT * FROM dim_date ORDER BY ALL"), expected_dim);
+    // Back to version 1: its view dated a window by its end, and dim_date held those dates.
+    ASSERT_TRUE(w->connection()
+                    .Execute("CREATE OR REPLACE VIEW rpt_turnstile AS SELECT f.*, d.full_date, "
+                             "d.day_of_week_name "
+                             "FROM fact_turnstile f LEFT JOIN dim_date d ON d.full_date = "
+                             "CAST(f.created_dt AS DATE);"
+                             "DELETE FROM dim_date WHERE date_id = 20231231;"
+                             "UPDATE lakestream_meta SET value = '1' WHERE key = 'schema_version'")
+                    .ok());
+  }
+  auto read_only = Warehouse::Open(db_, Warehouse::Mode::kReadOnly);
+  ASSERT_FALSE(read_only.ok());
+  EXPECT_EQ(read_only.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      read_only.status().message(),
+      "warehouse '" + db_ +
+          "' has schema version 1, which dated a window by its end (one ending at 00:00:00 "
+          "on the next day, at 09:00:00 in hour 9): run `lakestream load --lake LAKE --warehouse " +
+          db_ +
+          "` once (LAKE: the lake it was loaded from, nothing new needed), which upgrades it to "
+          "version 2 in place, then report again");
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  auto& c = w->connection();
+  EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "2\n");
+  EXPECT_EQ(Dump(c, kDates), expected_dates);
+  EXPECT_EQ(Dump(c, "SELECT * FROM dim_date ORDER BY ALL"), expected_dim);
+  // A day no window is on any more leaves dim_date.
+  ASSERT_TRUE(
+      c.Execute(
+           "INSERT INTO dim_date VALUES (20240102, DATE '2024-01-02', 2024, 1, 1, 'January', 2, 2, "
+           "'Tuesday', false); UPDATE lakestream_meta SET value = '1' WHERE key = 'schema_version'")
+          .ok());
+  w.reset();
+  w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(Dump(w->connection(), "SELECT * FROM dim_date ORDER BY ALL"), expected_dim);
+  EXPECT_EQ(Dump(w->connection(), kDates), expected_dates);
 }
 
 TEST_F(WarehouseTest, SumsPartialAggregatesAcrossFilesPartitionsAndFormats) {
@@ -840,13 +898,13 @@ TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
     auto w = OpenWarehouse();
     ASSERT_NE(w, nullptr);
     ASSERT_TRUE(w->connection()
-                    .Execute("UPDATE lakestream_meta SET value = '2' WHERE key = 'schema_version'")
+                    .Execute("UPDATE lakestream_meta SET value = '3' WHERE key = 'schema_version'")
                     .ok());
   }
   auto newer = Warehouse::Open(db_, Warehouse::Mode::kReadWrite);
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(newer.status().message().find("has schema version 2, this lakestream knows version 1"),
+  EXPECT_NE(newer.status().message().find("has schema version 3, this lakestream knows version 2"),
             std::string::npos);
 }
 

@@ -47,6 +47,13 @@ def iso_date(mdy):
     return datetime.datetime.strptime(mdy, "%m/%d/%Y").date().isoformat()
 
 
+def window_day(mdy, time):
+    """The day a window [start, end) is on: that of its last instant (one ending at 00:00:00 is
+    on the day before)."""
+    end = datetime.datetime.strptime(f"{mdy} {time}", "%m/%d/%Y %H:%M:%S")
+    return (end - datetime.timedelta(microseconds=1)).date().isoformat()
+
+
 def expected_from_lake(lake):
     """(facts {log_id: [entries, exits]}, per (station, date) sums, files per log_id)."""
     facts = collections.defaultdict(lambda: [0, 0])
@@ -59,7 +66,7 @@ def expected_from_lake(lake):
         facts[log_id][0] += r["ENTRIES"]
         facts[log_id][1] += r["EXITS"]
         files_of[log_id].add(r["file"])
-        s = by_station_day[(r["STATION"], iso_date(r["DATE"]))]
+        s = by_station_day[(r["STATION"], window_day(r["DATE"], r["TIME"]))]
         s[0] += r["ENTRIES"]
         s[1] += r["EXITS"]
     return dict(facts), dict(by_station_day), files_of
