@@ -9,8 +9,9 @@
 //
 // Triggers: every `trigger` interval all workers commit; a worker also commits once it
 // has processed `max_records_per_trigger` records since its last commit, or holds
-// `max_pending_rows` closed-window rows and no fewer than its open panes' cells (both
-// bound the output held in memory; PartitionWorker::OutputDue). With `available_now`, each partition is read up to the end
+// `max_pending_rows` rows of output (closed windows, dead letters, late records) and no
+// fewer than its open panes' cells (both bound the output held in memory;
+// PartitionWorker::OutputDue). With `available_now`, each partition is read up to the end
 // offset seen when it was assigned, its open windows are flushed and committed (in steps of
 // about `max_commit_rows` rows, PartitionWorker::FlushStep), and the
 // job ends when every assigned partition is done.

@@ -103,16 +103,18 @@ class PartitionWorker final : public stream::SideOutput {
   size_t pending_rows() const { return task_->pending_rows(); }
   // Rows of closed windows so far (this worker's task, since its start or checkpoint).
   uint64_t rows_emitted() const { return task_->rows_emitted(); }
-  // The closed-window rows held call for a commit: at least `max_pending_rows`, and at least
-  // as many as the open windows' cells. Each commit writes the whole state to the
-  // checkpoint; where the state is larger than 60,000 rows (long windows over many groups),
-  // committing that often would rewrite it for every few rows. Held output then stays
-  // below the state's own size.
+  // The output held calls for a commit: closed-window rows, dead letters and late records
+  // together, at least `max_pending_rows`, and at least as many as the open windows' cells.
+  // Each commit writes the whole state to the checkpoint; where the state is larger than
+  // 60,000 rows (long windows over many groups), committing that often would rewrite it for
+  // every few rows. Held output then stays below the state's own size. (Dead letters were
+  // held until --max-records-per-trigger: a flood of bad records, ~950 bytes a letter,
+  // took ~950 MB a partition.)
   // Cheap while fewer rows than `max_pending_rows` are held (the open cells are counted
   // only past that).
   bool OutputDue(size_t max_pending_rows) const {
-    const size_t pending = task_->pending_rows();
-    return pending >= max_pending_rows && pending >= task_->open_cells();
+    const size_t held = task_->pending_rows() + batch_.row_count() + letters_.size();
+    return held >= max_pending_rows && held >= task_->open_cells();
   }
   stream::TaskStats Stats() const { return task_->Stats(); }
   CommitFigures commits() const { return {commits_.load(), files_.load(), rows_.load()}; }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <iterator>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 
@@ -171,6 +172,48 @@ TEST(PartitionWorker, SkippedRecordsAreNotCountedTowardTheNextCommit) {
   EXPECT_FALSE((*w)->checking_resume());
   EXPECT_EQ((*w)->since_commit(), 1u);
   EXPECT_EQ((*w)->position(), 3);
+}
+
+// Dead letters and late records wait for the next commit like closed-window rows, and call
+// for it the same way (OutputDue): a flood of bad records was held until
+// --max-records-per-trigger (1,000,000 a partition, ~950 MB of dead letters).
+TEST(PartitionWorker, HeldDeadLettersAndLateRecordsCallForACommit) {
+  const auto spec = stream::TurnstilePipeline(std::chrono::minutes(5), std::chrono::minutes(5));
+  struct Case {
+    const char* name;
+    std::string record;  // a record that waits as a side output
+    const char* folder;  // where its commit writes it
+  };
+  const std::vector<Case> cases = {
+      {"bad", "A001,R001,not,enough,fields", "_dead_letters/mta"},
+      {"late", Line("A001", kTen, 1, "late"), "_late/mta"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string root = FreshDir() + "/" + c.name;
+    LakeOptions opts;
+    opts.root = root;
+    opts.late_output = true;
+    auto w = PartitionWorker::Open(spec, opts, "mta", 0);
+    ASSERT_TRUE(w.ok());
+    int64_t offset = 0;
+    // One open cell; the watermark at kTen + 600, past the late records.
+    (*w)->Process(Line("A001", kTen + 900, 1, "on-time"), offset++);
+    constexpr size_t kMaxPending = 3;
+    for (size_t held = 1; held <= kMaxPending; ++held) {
+      (*w)->Process(c.record, offset++);
+      EXPECT_EQ((*w)->OutputDue(kMaxPending), held == kMaxPending) << held << " held";
+    }
+    ASSERT_TRUE((*w)->Commit().ok());
+    EXPECT_FALSE((*w)->OutputDue(kMaxPending));
+    size_t lines = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root + "/" + c.folder)) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream in(e.path());
+      lines += std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+    }
+    EXPECT_EQ(lines, kMaxPending);
+  }
 }
 
 // A commit whose checkpoint rename succeeded but whose next step failed with an I/O error
