@@ -388,14 +388,52 @@ AggregationState::Pane& AggregationState::PaneAt(int64_t start) {
   return added;
 }
 
+namespace {
+
+// Pane::index: the slot a group's probe starts at (ids are small and dense: mixed, so that
+// runs of ids do not fill runs of slots), and what a slot holds.
+size_t IndexSlot(uint32_t group, size_t mask) {
+  return static_cast<size_t>((uint64_t{group} * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+}
+uint64_t IndexTag(uint32_t group) { return (uint64_t{group} + 1) << 32; }
+constexpr uint64_t kTagBits = ~uint64_t{0xFFFFFFFF};
+
+}  // namespace
+
+uint32_t AggregationState::FindCell(const Pane& p, uint32_t group) {
+  if (p.index.empty()) return GroupTable::kNone;
+  const size_t mask = p.index.size() - 1;
+  const uint64_t tag = IndexTag(group);
+  for (size_t i = IndexSlot(group, mask);; i = (i + 1) & mask) {
+    const uint64_t s = p.index[i];
+    if (s == 0) return GroupTable::kNone;
+    if ((s & kTagBits) == tag) return static_cast<uint32_t>(s);
+  }
+}
+
 Accumulator* AggregationState::Cell(Pane& w, uint32_t group) {
-  if (w.cell_of_group.size() <= group) w.cell_of_group.resize(groups_.id_limit(), GroupTable::kNone);
-  uint32_t& cell = w.cell_of_group[group];
+  uint32_t cell = FindCell(w, group);
   if (cell == GroupTable::kNone) {
     cell = static_cast<uint32_t>(w.group_of_cell.size());
     w.group_of_cell.push_back(group);
     w.accumulators.resize(w.accumulators.size() + plan_->aggregates.size());
     groups_.AddRef(group);
+    if (w.group_of_cell.size() * 2 > w.index.size()) {
+      // Grown to a quarter full, rebuilt from the cells (this one included).
+      size_t capacity = 16;
+      while (capacity < w.group_of_cell.size() * 4) capacity *= 2;
+      w.index.assign(capacity, 0);
+      for (uint32_t c = 0; c < w.group_of_cell.size(); ++c) {
+        size_t i = IndexSlot(w.group_of_cell[c], capacity - 1);
+        while (w.index[i] != 0) i = (i + 1) & (capacity - 1);
+        w.index[i] = IndexTag(w.group_of_cell[c]) | c;
+      }
+    } else {
+      const size_t mask = w.index.size() - 1;
+      size_t i = IndexSlot(group, mask);
+      while (w.index[i] != 0) i = (i + 1) & mask;
+      w.index[i] = IndexTag(group) | cell;
+    }
   }
   // data() +, not &[]: a pipeline without aggregates has no accumulators, and &[0] of an
   // empty vector binds a reference to null (undefined behaviour, which UBSan stops on).
@@ -497,9 +535,14 @@ void AggregationState::Merge(const Pane& from, Pane* into) {
 }
 
 void AggregationState::Clear(Pane& p) {
+  const size_t mask = p.index.size() - 1;
   for (uint32_t g : p.group_of_cell) {
     groups_.Release(g);
-    p.cell_of_group[g] = GroupTable::kNone;
+    // Its slot emptied (O(cells), not O(capacity)): every group here is in the index, so
+    // the probe passes the slots emptied before it until it finds the group's own.
+    size_t i = IndexSlot(g, mask);
+    while ((p.index[i] & kTagBits) != IndexTag(g)) i = (i + 1) & mask;
+    p.index[i] = 0;
   }
   p.group_of_cell.clear();
   p.accumulators.clear();
@@ -787,7 +830,7 @@ Status AggregationState::Load(ByteReader& r, uint32_t version) {
         LS_RETURN_NOT_OK(r.U32(&group));
         if (group >= n_groups) return Status::DataLoss("checkpoint: cell names unknown group " + std::to_string(group));
         Pane& pane = it->second;
-        if (pane.cell_of_group.size() > group && pane.cell_of_group[group] != GroupTable::kNone) {
+        if (FindCell(pane, group) != GroupTable::kNone) {
           return Status::DataLoss(fmt::format("checkpoint: a group appears twice in {} {}", what, start));
         }
         Accumulator* acc = Cell(pane, group);

@@ -9,8 +9,8 @@
 //    multiples of the slide, ends at those plus the size), so that every window is a run
 //    of whole panes. With r = size mod slide, a slide holds one pane (r = 0: tumbling
 //    windows, or a slide that divides the size) or two, of r and slide - r seconds. Each
-//    pane holds a dense id -> cell index vector and, per cell, one Accumulator per
-//    aggregate (64-bit integer sum, double sum, count). A record updates one pane however
+//    pane holds a group id -> cell hash index (sized by its cells) and, per cell, one
+//    Accumulator per aggregate (64-bit integer sum, double sum, count). A record updates one pane however
 //    many windows hold it; a closing window merges its panes (size / slide of them, or
 //    twice that plus one). So a day sliding by a minute keeps a day of one-minute panes,
 //    not 1,440 copies of every record's cells, in memory and in each checkpoint; a group
@@ -264,6 +264,13 @@ class AggregationState {
     return n;
   }
   size_t groups() const { return groups_.size(); }
+  // Bytes the open panes' group -> cell indexes hold (Pane::index).
+  size_t index_bytes() const {
+    size_t n = 0;
+    for (const auto& [start, p] : panes_) n += p.index.size() * sizeof(uint64_t);
+    for (const auto& [start, p] : legacy_windows_) n += p.index.size() * sizeof(uint64_t);
+    return n;
+  }
 
   // Layout (checkpoint version 2): u32 group count G, G x Row (group values; ids are
   //   renumbered 0..G-1); u32 pane count, each: i64 start, u32 cells, cells x (u32 group
@@ -278,13 +285,19 @@ class AggregationState {
  private:
   // The cells of one pane (or of one window being emitted, or restored whole).
   struct Pane {
-    std::vector<uint32_t> cell_of_group;  // by group id; kNone if absent
+    // group -> cell: open addressing, linear probing, a power-of-two size (or empty), load
+    // <= 1/2; a slot holds (group + 1) << 32 | cell, 0 if empty. Sized by the pane's cells,
+    // not by the groups interned: a dense vector by group id per pane made a day sliding by
+    // a minute over 600,000 devices (each reporting once) take 2.9 GB for 90 MB of cells.
+    std::vector<uint64_t> index;
     std::vector<uint32_t> group_of_cell;
     std::vector<Accumulator> accumulators;  // cell * aggregates + k
   };
   uint32_t InternGroup(const std::vector<FieldValue>& fields);
   // The pane starting at `start`, made (from a spare one) if needed.
   Pane& PaneAt(int64_t start);
+  // The cell of `group` in `p`, or kNone.
+  static uint32_t FindCell(const Pane& p, uint32_t group);
   Accumulator* Cell(Pane& p, uint32_t group);
   // Adds the cells of `from` into `into`, aggregate by aggregate (sums add, min and max
   // compare, counts add).
@@ -332,8 +345,8 @@ class AggregationState {
   // next_close(), kept up to date: the processing loop asks for it with every record.
   int64_t next_close_ = INT64_MAX;
   Pane merged_;                         // a hopping window's panes, merged to be emitted
-  // Dropped panes' vectors, emptied, for the next panes (their allocations and the dense
-  // cell_of_group kept: a task opens a pane per step).
+  // Dropped panes' vectors, emptied, for the next panes (their allocations kept: a task
+  // opens a pane per step).
   static constexpr size_t kMaxSparePanes = 16;
   std::vector<Pane> spare_panes_;
   std::string key_buffer_;                 // scratch for the encoded group key (EncodeKey)
