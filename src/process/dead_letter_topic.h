@@ -41,7 +41,6 @@ class DeadLetterTopic {
   Status Publish(std::span<const lake::DeadLetter> letters);
 
   const std::string& topic() const { return topic_; }
-  uint64_t published() const { return published_; }
 
  private:
   DeadLetterTopic() = default;
@@ -49,7 +48,6 @@ class DeadLetterTopic {
   std::mutex mu_;
   std::unique_ptr<kafka::Producer> producer_;
   std::string topic_;
-  uint64_t published_ = 0;
   size_t max_letter_bytes_ = 0;  // a letter's value at most (message.max.bytes less room for the key)
 };
 
