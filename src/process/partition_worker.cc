@@ -144,6 +144,7 @@ EventTime PartitionWorker::SideOutputTime() const {
 }
 
 void PartitionWorker::OnDeadLetter(stream::DeadLetter letter) {
+  side_bytes_ += letter.value.size() + letter.reason.size();
   lake::DeadLetter d{std::move(letter.position), std::move(letter.value), std::move(letter.reason),
                      SideOutputTime()};
   if (dead_letter_topic_ != nullptr) {
@@ -155,6 +156,7 @@ void PartitionWorker::OnDeadLetter(stream::DeadLetter letter) {
 
 void PartitionWorker::OnLate(stream::LateRecord record) {
   if (!late_output_) return;  // counted by the task either way
+  side_bytes_ += record.value.size();
   EventTime t = record.event_time;
   batch_.Add(kLateOutput, t,
              Row{record.position.ToString(), record.position.topic,
@@ -201,6 +203,7 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   batch_ = lake::CommitBatch(3);
   auto letters = std::make_shared<std::vector<lake::DeadLetter>>(std::move(letters_));
   letters_.clear();
+  side_bytes_ = 0;
   auto state = std::make_shared<std::string>(task_->Serialize());
   const std::optional<lake::LastRecord> last = LastRecordBefore(next);
   committed_offset_ = next;

@@ -111,11 +111,15 @@ class PartitionWorker final : public stream::SideOutput {
   // held until --max-records-per-trigger: a flood of bad records, ~950 bytes a letter,
   // took ~950 MB a partition.)
   // Cheap while fewer rows than `max_pending_rows` are held (the open cells are counted
-  // only past that).
+  // only past that). Dead letters and late records are also due by their bytes, at
+  // kMaxHeldSideBytes: they hold their record's text, up to message.max.bytes each (a flood
+  // of big bad records held 60,000 of them per commit, and up to 8 commits queue).
   bool OutputDue(size_t max_pending_rows) const {
+    if (side_bytes_ >= kMaxHeldSideBytes) return true;
     const size_t held = task_->pending_rows() + batch_.row_count() + letters_.size();
     return held >= max_pending_rows && held >= task_->open_cells();
   }
+  static constexpr size_t kMaxHeldSideBytes = size_t{16} << 20;
   stream::TaskStats Stats() const { return task_->Stats(); }
   CommitFigures commits() const { return {commits_.load(), files_.load(), rows_.load()}; }
   // One past the last record processed (committed or not), or -1.
@@ -151,6 +155,7 @@ class PartitionWorker final : public stream::SideOutput {
   std::unique_ptr<stream::PartitionTask> task_;
   std::unique_ptr<lake::PartitionCommitter> committer_;
   lake::CommitBatch batch_;
+  size_t side_bytes_ = 0;  // the record text of the dead letters and late records held
   DeadLetterTopic* dead_letter_topic_ = nullptr;
   std::vector<lake::DeadLetter> letters_;  // for dead_letter_topic_, until the next commit
   int64_t resume_offset_ = -1;

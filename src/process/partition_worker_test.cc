@@ -213,6 +213,16 @@ TEST(PartitionWorker, HeldDeadLettersAndLateRecordsCallForACommit) {
       lines += std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
     }
     EXPECT_EQ(lines, kMaxPending);
+
+    // Big ones are due by their bytes, however few.
+    const std::string text(PartitionWorker::kMaxHeldSideBytes / 4, 'x');
+    const std::string big = c.name == std::string("late") ? Line("A001", kTen, 1, text) : c.record + "," + text;
+    for (size_t held = 1; held <= 4; ++held) {
+      (*w)->Process(big, offset++);
+      EXPECT_EQ((*w)->OutputDue(1000000), held == 4) << held << " big ones held";
+    }
+    ASSERT_TRUE((*w)->Commit().ok());
+    EXPECT_FALSE((*w)->OutputDue(1000000));
   }
 }
 
