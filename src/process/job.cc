@@ -503,7 +503,8 @@ class KafkaJob final : public kafka::RebalanceListener {
       pos = ReadTo(slot, pos);
       if (hi < 0) lag_known = false;
       else lag += std::max<int64_t>(hi - pos, 0);
-      f.by_partition.push_back({tp.first, tp.second, pos, hi, s.watermark});
+      f.by_partition.push_back({tp.first, tp.second, pos, hi, s.watermark, s.open_windows, s.open_cells, s.groups,
+                                s.dedup_keys});
     }
     f.lag = lag_known ? lag : -1;
     return f;

@@ -65,6 +65,9 @@ struct PartitionFigures {
   int64_t next_offset = 0;         // the next record to process
   int64_t end = -1;                // the partition's end offset as last fetched; < 0 unknown
   int64_t watermark = INT64_MIN;   // stream::kNoWatermark (INT64_MIN): none yet
+  // The task's state (what each checkpoint holds): open windows, their (group, pane)
+  // cells, group keys, dedup keys.
+  uint64_t open_windows = 0, open_cells = 0, groups = 0, dedup_keys = 0;
 };
 
 // Totals over every partition this process has worked on, for the status line,

@@ -33,10 +33,14 @@ std::string RenderPrometheus(const JobFigures& f, const metrics::Labels& labels)
     w.Gauge("lakestream_watermark_max_seconds", "The highest partition watermark (event time, Unix seconds).",
             f.max_watermark);
   }
-  std::vector<std::pair<metrics::Labels, int64_t>> next, lag, watermark;
+  std::vector<std::pair<metrics::Labels, int64_t>> next, lag, watermark, windows, cells, groups, dedup;
   for (const PartitionFigures& p : f.by_partition) {
     metrics::Labels where = {{"topic", p.topic}, {"partition", std::to_string(p.partition)}};
     next.push_back({where, p.next_offset});
+    windows.push_back({where, static_cast<int64_t>(p.open_windows)});
+    cells.push_back({where, static_cast<int64_t>(p.open_cells)});
+    groups.push_back({where, static_cast<int64_t>(p.groups)});
+    dedup.push_back({where, static_cast<int64_t>(p.dedup_keys)});
     if (p.end >= 0) lag.push_back({where, std::max<int64_t>(p.end - p.next_offset, 0)});
     if (p.watermark != INT64_MIN) watermark.push_back({where, p.watermark});
   }
@@ -46,6 +50,14 @@ std::string RenderPrometheus(const JobFigures& f, const metrics::Labels& labels)
            lag);
   w.Gauges("lakestream_partition_watermark_seconds", "Per assigned partition: its watermark (Unix seconds).",
            watermark);
+  // The state each checkpoint holds, so that its growth can be watched.
+  w.Gauges("lakestream_partition_open_windows", "Per assigned partition: windows open (not yet closed by the "
+           "watermark).", windows);
+  w.Gauges("lakestream_partition_open_cells", "Per assigned partition: (group, pane) cells of the open windows.",
+           cells);
+  w.Gauges("lakestream_partition_groups", "Per assigned partition: group keys held (idle ones are reused).", groups);
+  w.Gauges("lakestream_partition_dedup_keys", "Per assigned partition: dedup keys held (they expire with the "
+           "watermark).", dedup);
   return w.Take();
 }
 

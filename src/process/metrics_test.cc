@@ -41,7 +41,7 @@ TEST(RenderPrometheus, EveryFigureWithTheLabels) {
 
 TEST(RenderPrometheus, PerPartitionGauges) {
   JobFigures f;
-  f.by_partition = {{"week", 0, 120, 150, 1685577600}, {"week", 3, 7, -1, INT64_MIN}};
+  f.by_partition = {{"week", 0, 120, 150, 1685577600, 2, 900, 450, 1200}, {"week", 3, 7, -1, INT64_MIN}};
   const std::string text = RenderPrometheus(f, {{"group", "g"}});
   for (const char* want :
        {"lakestream_partition_next_offset{group=\"g\",topic=\"week\",partition=\"0\"} 120\n"
@@ -50,11 +50,22 @@ TEST(RenderPrometheus, PerPartitionGauges) {
         "# TYPE lakestream_partition_lag_records gauge\n"
         "lakestream_partition_lag_records{group=\"g\",topic=\"week\",partition=\"0\"} 30\n#",
         "# TYPE lakestream_partition_watermark_seconds gauge\n"
-        "lakestream_partition_watermark_seconds{group=\"g\",topic=\"week\",partition=\"0\"} 1685577600\n"}) {
+        "lakestream_partition_watermark_seconds{group=\"g\",topic=\"week\",partition=\"0\"} 1685577600\n",
+        // The state: each partition has it, empty or not.
+        "# TYPE lakestream_partition_open_windows gauge\n"
+        "lakestream_partition_open_windows{group=\"g\",topic=\"week\",partition=\"0\"} 2\n"
+        "lakestream_partition_open_windows{group=\"g\",topic=\"week\",partition=\"3\"} 0\n",
+        "lakestream_partition_open_cells{group=\"g\",topic=\"week\",partition=\"0\"} 900\n",
+        "lakestream_partition_groups{group=\"g\",topic=\"week\",partition=\"0\"} 450\n",
+        "lakestream_partition_dedup_keys{group=\"g\",topic=\"week\",partition=\"0\"} 1200\n"}) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\nin\n" << text;
   }
-  // Partition 3 has its next offset only.
-  EXPECT_EQ(text.find("partition=\"3\""), text.rfind("partition=\"3\""));
+  // Partition 3 has its next offset and its (empty) state only.
+  size_t samples = 0;
+  for (size_t at = text.find("partition=\"3\""); at != std::string::npos; at = text.find("partition=\"3\"", at + 1)) {
+    ++samples;
+  }
+  EXPECT_EQ(samples, 5u) << text;
 }
 
 TEST(RenderPrometheus, UnknownGaugesAreLeftOut) {

@@ -846,6 +846,9 @@ def test_metrics_endpoint_follows_the_job(lakestream, week, tmp_path):
         assert now["lakestream_partition_lag_records"] == {0: 0, 1: 0, 2: 0, 3: 0}
         assert sum(now["lakestream_partition_next_offset"].values()) == len(records)
         assert len(now["lakestream_partition_watermark_seconds"]) == 4
+        # Streaming, each partition holds its last windows open; its dedup keys and groups.
+        for state in ("open_windows", "open_cells", "groups", "dedup_keys"):
+            assert len(now[f"lakestream_partition_{state}"]) == 4 and min(now[f"lakestream_partition_{state}"].values()) > 0
         for zero in ("bad_records", "late_records", "duplicate_records", "skipped_rows"):
             assert now[f"lakestream_{zero}_total"] == 0
         assert now["lakestream_rows_committed_total"] > 0
