@@ -1,6 +1,6 @@
 // `lakestream process`: exactly-once windowed aggregation from Kafka (or files) into the lake.
 #include <algorithm>
-#include <cstdlib>
+#include <optional>
 #include <filesystem>
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -147,12 +147,15 @@ std::string FormatWatermark(int64_t w) {
 
 void RunProcess(ProcessArgs a) {
   InstallStopHandler();
-  if (a.sources.empty() && !a.group_given) {
-    // A group.id in --config or -X names the group when --group does not (the file is read
-    // again, and any error in it reported, below).
-    if (auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides); config.ok()) {
-      if (const Property* p = config->Find("group.id")) a.group = p->value;
-    }
+  std::optional<kafka::ClientConfig> config;  // the Kafka source's
+  if (a.sources.empty()) {
+    auto loaded = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides);
+    if (!loaded.ok()) return Fail(loaded.status(), 2);
+    config = std::move(*loaded);
+    // A group.id in --config or -X names the group when --group does not.
+    if (const Property* p = config->Find("group.id"); p != nullptr && !a.group_given) a.group = p->value;
+    // Before the dead-letter topic's producer connects.
+    if (Status bad = kafka::CheckConsumerSettings(*config, a.group); !bad.ok()) return Fail(bad, 2);
   }
   auto options = BuildOptions(a);
   if (!options.ok()) return Fail(options.status(), 2);
@@ -196,10 +199,6 @@ void RunProcess(ProcessArgs a) {
     from = fmt::format("{} file(s) as '{}'", a.sources.size(), a.source_name);
     st = process::RunFileJob(*options, a.sources, a.source_name, StopRequested, show, &figures);
   } else {
-    auto config = kafka::ClientConfig::Load(a.kafka.config_file, a.kafka.overrides);
-    if (!config.ok()) return Fail(config.status(), 2);
-    // Before the dead-letter topic's producer connects.
-    if (Status bad = kafka::CheckConsumerSettings(*config, a.group); !bad.ok()) return Fail(bad, 2);
     if (!a.dead_letter_topic.empty()) {
       // The same cluster and credentials, before the consumer's settings are added.
       auto t = process::DeadLetterTopic::Open(*config, a.dead_letter_topic, options->connect_timeout_ms);
@@ -208,25 +207,6 @@ void RunProcess(ProcessArgs a) {
       options->lake.dead_letter_topic = dead_letter_topic.get();
     }
     config->SetDefault("client.id", a.client);
-    // Leave the group quickly enough that a restarted or added member gets partitions soon.
-    // Not with group.protocol=consumer (KIP-848): the broker sets them, and the client refuses to.
-    if (config->Get("group.protocol") != "consumer") {
-      // librdkafka refuses a max.poll.interval.ms below the session timeout, blaming a
-      // session.timeout.ms the user never set: said here with what to do.
-      if (const Property* p = config->Find("max.poll.interval.ms");
-          p != nullptr && config->Find("session.timeout.ms") == nullptr &&
-          std::strtoll(p->value.c_str(), nullptr, 10) < 10000) {
-        return Fail(Status::InvalidArgument(fmt::format(
-                        "{}: max.poll.interval.ms={} is below the session timeout lakestream sets (session.timeout.ms="
-                        "10000, so that a member that died is replaced within 10 s), which librdkafka does not "
-                        "allow: set a larger max.poll.interval.ms, or session.timeout.ms too, at most {} (brokers "
-                        "take 6000 and up by default)",
-                        p->origin, p->value, p->value)),
-                    2);
-      }
-      config->SetDefault("session.timeout.ms", "10000");
-      config->SetDefault("heartbeat.interval.ms", "1000");
-    }
     from = fmt::format("{} (group {})", fmt::join(options->topics, ","), a.group);
     st = process::RunKafkaJob(*options, std::move(*config), StopRequested, show, &figures);
   }

@@ -50,6 +50,15 @@ Status CheckConsumerSettings(const ClientConfig& config, const std::string& grou
         "lakestream reads committed records only (remove the setting)",
         p->origin));
   }
+  if (const Property* p = config.Find("max.poll.interval.ms");
+      p != nullptr && config.Get("group.protocol") != "consumer" && config.Find("session.timeout.ms") == nullptr &&
+      std::strtoll(p->value.c_str(), nullptr, 10) < Consumer::kSessionTimeoutMs) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: max.poll.interval.ms={} is below the session timeout lakestream sets (session.timeout.ms={}, so that a "
+        "member that died is replaced within {} s), which librdkafka does not allow: set a larger "
+        "max.poll.interval.ms, or session.timeout.ms too, at most {} (brokers take 6000 and up by default)",
+        p->origin, p->value, Consumer::kSessionTimeoutMs, Consumer::kSessionTimeoutMs / 1000, p->value));
+  }
   return Status::Ok();
 }
 
@@ -69,9 +78,12 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
                                                  const std::function<bool()>& stop) {
   LS_RETURN_NOT_OK(CheckConsumerSettings(config, group));
   config.Force("group.id", group);
-  // group.protocol=consumer (KIP-848): the broker assigns, and the client refuses an assignor.
+  // group.protocol=consumer (KIP-848): the broker assigns and sets the timing, and the client
+  // refuses an assignor and these timeouts.
   if (config.Get("group.protocol") != "consumer") {
     config.SetDefault("partition.assignment.strategy", "cooperative-sticky");
+    config.SetDefault("session.timeout.ms", std::to_string(kSessionTimeoutMs));
+    config.SetDefault("heartbeat.interval.ms", "1000");
   }
   // New partitions start at the beginning explicitly (OnAssigned returns -1); a checkpointed
   // offset that is no longer in the topic must stop the job, not silently skip or re-read.
@@ -86,6 +98,9 @@ Result<std::unique_ptr<Consumer>> Consumer::Make(ClientConfig config, const std:
   c->listener_ = listener;
   c->bootstrap_ = config.Bootstrap();
   c->group_ = group;
+  if (const std::string session = config.Get("session.timeout.ms"); !session.empty()) {
+    c->session_timeout_ms_ = std::atoll(session.c_str());
+  }
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::OnCommitted);
   rd_kafka_conf_set_opaque(conf.get(), c.get());

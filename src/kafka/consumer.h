@@ -41,6 +41,8 @@ std::vector<std::pair<std::string, std::string>> FetchDefaults();
 // which group the job joins or what it reads: a group.id other than `group` (--group), an
 // auto.offset.reset other than earliest (or error), isolation.level=read_uncommitted.
 // Consumer::Make forces the values it needs; these would otherwise be overridden silently.
+// Also a max.poll.interval.ms below the session timeout Make sets by default, which
+// librdkafka refuses blaming a session.timeout.ms the user never set.
 Status CheckConsumerSettings(const ClientConfig& config, const std::string& group);
 
 struct ConsumedMessage {
@@ -61,12 +63,19 @@ class Consumer {
   // Joins `group` and subscribes to `topics`. Uses the cooperative-sticky assignor (unless
   // group.protocol=consumer: the broker's protocol, also incremental) so a
   // rebalance moves only the partitions that change owner.
+  // Unless the user set them (and not with group.protocol=consumer, where the broker sets
+  // them and the client refuses them): session.timeout.ms kSessionTimeoutMs, so that a
+  // restarted or added member gets partitions soon, heartbeat.interval.ms 1000.
   static Result<std::unique_ptr<Consumer>> Make(ClientConfig config, const std::string& group,
                                                 const std::vector<std::string>& topics,
                                                 RebalanceListener* listener,
                                                 int connect_timeout_ms,
                                                 const std::function<bool()>& stop = {});
   ~Consumer();
+  static constexpr int64_t kSessionTimeoutMs = 10000;
+  // The group session timeout in effect (librdkafka's 45 s with group.protocol=consumer,
+  // where the broker's counts).
+  int64_t session_timeout_ms() const { return session_timeout_ms_; }
 
   // Polls up to `max` messages (what is queued; waits at most `timeout_ms` only when
   // nothing is), calling `fn` for each (and for each end-of-partition event). Errors that end consumption are returned;
@@ -135,6 +144,7 @@ class Consumer {
   RebalanceListener* listener_ = nullptr;
   std::string bootstrap_;
   std::string group_;
+  int64_t session_timeout_ms_ = 45000;
   bool closed_ = false;
   std::vector<rd_kafka_message_t*> batch_;
   GroupOffsets offsets_;

@@ -38,6 +38,15 @@ TEST(Consumer, SettingsThatChangeWhatTheJobReadsAreRefused) {
       {{"isolation.level=read_uncommitted"},
        "-X: isolation.level=read_uncommitted would put records of open and aborted transactions into the lake: "
        "lakestream reads committed records only (remove the setting)"},
+      // Below the session timeout Make sets unless told: librdkafka refused it, blaming a
+      // session.timeout.ms the user never set.
+      {{"max.poll.interval.ms=4000"},
+       "-X: max.poll.interval.ms=4000 is below the session timeout lakestream sets (session.timeout.ms=10000, so "
+       "that a member that died is replaced within 10 s), which librdkafka does not allow: set a larger "
+       "max.poll.interval.ms, or session.timeout.ms too, at most 4000 (brokers take 6000 and up by default)"},
+      {{"max.poll.interval.ms=10000"}, ""},
+      {{"max.poll.interval.ms=8000", "session.timeout.ms=6000"}, ""},
+      {{"max.poll.interval.ms=4000", "group.protocol=consumer"}, ""},
   };
   for (const Case& c : cases) {
     auto loaded = ClientConfig::Load("", c.overrides);

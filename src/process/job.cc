@@ -56,9 +56,6 @@ class KafkaJob final : public kafka::RebalanceListener {
     // is done there, and the lag counts from there (Slot::fetched_to). Forced: with the
     // user's enable.partition.eof=false, available-now waited forever after a transaction.
     config.Force("enable.partition.eof", "true");
-    if (const std::string session = config.Get("session.timeout.ms"); !session.empty()) {
-      session_timeout_ms_ = std::atoll(session.c_str());
-    }
     auto made = kafka::Consumer::Make(std::move(config), o_.group, o_.topics, this, o_.connect_timeout_ms, stop);
     if (!made.ok() && stop()) {
       // Ctrl-C / SIGTERM while waiting for the brokers: nothing was read, nothing to commit.
@@ -66,6 +63,7 @@ class KafkaJob final : public kafka::RebalanceListener {
       return Status::Ok();
     }
     LS_ASSIGN_OR_RETURN(consumer_, std::move(made));
+    session_timeout_ms_ = consumer_->session_timeout_ms();
     // available-now: what the topics' partitions look like before any of this run's commits
     // (OthersDone). Retried at the first check if a broker does not answer now.
     if (o_.available_now) (void)SnapshotOthers();
@@ -424,7 +422,7 @@ class KafkaJob final : public kafka::RebalanceListener {
   std::optional<Clock::time_point> others_deadline_;
   std::optional<Clock::time_point> outage_since_;  // the brokers failing since, as OthersDone saw
   bool others_noted_ = false;
-  int64_t session_timeout_ms_ = 45000;  // librdkafka's default
+  int64_t session_timeout_ms_ = 45000;  // the consumer's, once made
   static constexpr std::chrono::milliseconds kConfirmWait{2000};
   // How long OthersDone waits for the cluster to answer whether it is there.
   static constexpr int kProbeWaitMs = 1000;
