@@ -8,6 +8,77 @@
 
 namespace lakestream {
 
+namespace {
+
+// SplitCsvLine's general path, for a line with a quote. On failure, `*error` (if given)
+// says where and why (CsvSplitError).
+bool SplitQuotedLine(std::string_view line, std::vector<std::string_view>* fields, std::string* scratch,
+                     std::string* error) {
+  fields->clear();
+  scratch->clear();
+  // Reserve so that views into scratch stay valid while it grows.
+  scratch->reserve(line.size());
+  size_t i = 0;
+  const size_t n = line.size();
+  while (true) {
+    if (i < n && line[i] == '"') {
+      // Quoted field: copy into scratch only if it contains a doubled quote.
+      const size_t open = i;
+      size_t start = ++i;
+      bool doubled = false;
+      while (true) {
+        if (i >= n) {
+          if (error != nullptr) {
+            *error = "field " + std::to_string(fields->size() + 1) + ": the quote at byte " +
+                     std::to_string(open + 1) + " is never closed (a quote inside a quoted field is written twice: \"\")";
+          }
+          return false;
+        }
+        if (line[i] == '"') {
+          if (i + 1 < n && line[i + 1] == '"') {
+            doubled = true;
+            i += 2;
+            continue;
+          }
+          break;
+        }
+        ++i;
+      }
+      std::string_view raw = line.substr(start, i - start);
+      ++i;  // closing quote
+      if (i < n && line[i] != ',') {
+        if (error != nullptr) {
+          *error = "field " + std::to_string(fields->size() + 1) + ": text after its closing quote at byte " +
+                   std::to_string(i) + " (quote the whole field, and write a quote inside it twice: \"\")";
+        }
+        return false;
+      }
+      if (doubled) {
+        size_t at = scratch->size();
+        for (size_t k = 0; k < raw.size(); ++k) {
+          scratch->push_back(raw[k]);
+          if (raw[k] == '"') ++k;
+        }
+        fields->emplace_back(scratch->data() + at, scratch->size() - at);
+      } else {
+        fields->push_back(raw);
+      }
+    } else {
+      size_t start = i;
+      while (i < n && line[i] != ',') ++i;
+      fields->push_back(line.substr(start, i - start));
+    }
+    if (i >= n) return true;
+    ++i;  // the comma
+    if (i == n) {
+      fields->emplace_back();
+      return true;
+    }
+  }
+}
+
+}  // namespace
+
 bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
                   std::string* scratch) {
   fields->clear();
@@ -66,87 +137,14 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string_view>* fields,
     }
     fields->clear();
   }
-  scratch->clear();
-  // Reserve so that views into scratch stay valid while it grows.
-  scratch->reserve(line.size());
-  size_t i = 0;
-  const size_t n = line.size();
-  while (true) {
-    if (i < n && line[i] == '"') {
-      // Quoted field: copy into scratch only if it contains a doubled quote.
-      size_t start = ++i;
-      bool doubled = false;
-      while (true) {
-        if (i >= n) return false;
-        if (line[i] == '"') {
-          if (i + 1 < n && line[i + 1] == '"') {
-            doubled = true;
-            i += 2;
-            continue;
-          }
-          break;
-        }
-        ++i;
-      }
-      std::string_view raw = line.substr(start, i - start);
-      ++i;  // closing quote
-      if (i < n && line[i] != ',') return false;
-      if (doubled) {
-        size_t at = scratch->size();
-        for (size_t k = 0; k < raw.size(); ++k) {
-          scratch->push_back(raw[k]);
-          if (raw[k] == '"') ++k;
-        }
-        fields->emplace_back(scratch->data() + at, scratch->size() - at);
-      } else {
-        fields->push_back(raw);
-      }
-    } else {
-      size_t start = i;
-      while (i < n && line[i] != ',') ++i;
-      fields->push_back(line.substr(start, i - start));
-    }
-    if (i >= n) return true;
-    ++i;  // the comma
-    if (i == n) {
-      fields->emplace_back();
-      return true;
-    }
-  }
+  return SplitQuotedLine(line, fields, scratch, nullptr);
 }
 
 std::string CsvSplitError(std::string_view line) {
-  // SplitCsvLine's general path, counting fields, without building them.
-  size_t i = 0;
-  const size_t n = line.size();
-  for (size_t field = 1;; ++field) {
-    if (i < n && line[i] == '"') {
-      const size_t open = i++;
-      while (true) {
-        if (i >= n) {
-          return "field " + std::to_string(field) + ": the quote at byte " + std::to_string(open + 1) +
-                 " is never closed (a quote inside a quoted field is written twice: \"\")";
-        }
-        if (line[i] == '"') {
-          if (i + 1 < n && line[i + 1] == '"') {
-            i += 2;
-            continue;
-          }
-          break;
-        }
-        ++i;
-      }
-      ++i;  // closing quote
-      if (i < n && line[i] != ',') {
-        return "field " + std::to_string(field) + ": text after its closing quote at byte " + std::to_string(i) +
-               " (quote the whole field, and write a quote inside it twice: \"\")";
-      }
-    } else {
-      while (i < n && line[i] != ',') ++i;
-    }
-    if (i >= n) return "";
-    ++i;  // the comma
-  }
+  std::vector<std::string_view> fields;
+  std::string scratch, error;
+  SplitQuotedLine(line, &fields, &scratch, &error);
+  return error;
 }
 
 void AppendCsvField(std::string* out, std::string_view field) {
