@@ -7,6 +7,7 @@
 
 #include "core/time.h"
 #include "formats/csv.h"
+#include "warehouse/warehouse.h"
 
 namespace lakestream::warehouse {
 namespace {
@@ -111,11 +112,10 @@ Result<std::string> ReportSql(const ReportOptions& o) {
           sums, filter);
     case ReportQuery::kHourly:
       return fmt::format(
-          "SELECT station_name AS station, CAST(hour(created_dt - INTERVAL 1 MICROSECOND) AS "
-          "INTEGER) AS hour, {} FROM "
+          "SELECT station_name AS station, CAST(hour({}) AS INTEGER) AS hour, {} FROM "
           "rpt_turnstile{} "
           "GROUP BY station_name, hour ORDER BY {} DESC, station, hour LIMIT {}",
-          sums, filter, by, o.limit);
+          kFactInstantSql, sums, filter, by, o.limit);
   }
   return Status::Internal("unknown report query");
 }

@@ -62,9 +62,7 @@ CREATE TABLE load_manifest(
   loaded_at TIMESTAMP NOT NULL);
 )sql";
 
-// The day of a fact is the day of its window's last instant, created_dt - 1 microsecond: a
-// window is [start, end), so one ending at 00:00:00 holds the day before's traffic (a daily
-// window counts on its own day). Version 1 joined the date of created_dt itself.
+// The day of a fact is that of kFactInstantSql ({instant}).
 constexpr const char* kViewSql = R"sql(
 CREATE OR REPLACE VIEW rpt_turnstile AS
 SELECT f.log_id, f.created_dt,
@@ -76,15 +74,15 @@ SELECT f.log_id, f.created_dt,
 FROM fact_turnstile f
 LEFT JOIN dim_station s ON s.station_id = f.station_id
 LEFT JOIN dim_booth b ON b.booth_id = f.booth_id
-LEFT JOIN dim_date d ON d.full_date = CAST(f.created_dt - INTERVAL 1 MICROSECOND AS DATE);
+LEFT JOIN dim_date d ON d.full_date = CAST({instant} AS DATE);
 )sql";
 
-// The dim_date rows of the windows of table {} (with a created_dt), dated as kViewSql does.
+// The dim_date rows of the windows of table {table} (with a created_dt), dated as kViewSql does.
 constexpr const char* kDimDateSql = R"sql(
 INSERT INTO dim_date
 SELECT CAST(strftime(d, '%Y%m%d') AS INTEGER), d, year(d), quarter(d), month(d), monthname(d),
        day(d), isodow(d), dayname(d), isodow(d) >= 6
-FROM (SELECT DISTINCT CAST(created_dt - INTERVAL 1 MICROSECOND AS DATE) AS d FROM {})
+FROM (SELECT DISTINCT CAST({instant} AS DATE) AS d FROM {table})
 ON CONFLICT DO NOTHING;
 )sql";
 
@@ -92,7 +90,7 @@ ON CONFLICT DO NOTHING;
 // by its end, so dim_date may hold a day that no window is on now.
 constexpr const char* kMigrate1To2Sql = R"sql(
 DELETE FROM dim_date WHERE full_date NOT IN
-  (SELECT DISTINCT CAST(created_dt - INTERVAL 1 MICROSECOND AS DATE) FROM fact_turnstile);
+  (SELECT DISTINCT CAST({instant} AS DATE) FROM fact_turnstile);
 UPDATE lakestream_meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
@@ -153,6 +151,11 @@ ON CONFLICT (log_id) DO UPDATE SET
   entries = fact_turnstile.entries + excluded.entries,
   exits = fact_turnstile.exits + excluded.exits;
 )sql";
+
+// `sql` with kFactInstantSql for {instant} (and `table` for {table}).
+std::string Dated(const char* sql, std::string_view table = "") {
+  return fmt::format(fmt::runtime(sql), fmt::arg("instant", kFactInstantSql), fmt::arg("table", table));
+}
 
 constexpr size_t kLakeColumnCount = 12;  // kLakeColumns's
 constexpr const char* kLakeColumns =
@@ -365,7 +368,7 @@ Status Warehouse::CreateOrCheckSchema(Mode mode) {
     }
     LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
     Status st = conn_->Execute(kCreateSchemaSql);
-    if (st.ok()) st = conn_->Execute(kViewSql);
+    if (st.ok()) st = conn_->Execute(Dated(kViewSql));
     if (st.ok()) {
       st = conn_->Execute(fmt::format(
           "INSERT INTO lakestream_meta VALUES ('schema_version', '{}'), ('created_at', {})",
@@ -392,9 +395,9 @@ Status Warehouse::CreateOrCheckSchema(Mode mode) {
           path_, path_, kSchemaVersion));
     }
     LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
-    Status st = conn_->Execute(kViewSql);
-    if (st.ok()) st = conn_->Execute(fmt::format(kDimDateSql, "fact_turnstile"));
-    if (st.ok()) st = conn_->Execute(kMigrate1To2Sql);
+    Status st = conn_->Execute(Dated(kViewSql));
+    if (st.ok()) st = conn_->Execute(Dated(kDimDateSql, "fact_turnstile"));
+    if (st.ok()) st = conn_->Execute(Dated(kMigrate1To2Sql));
     if (st.ok()) st = conn_->Execute("COMMIT");
     if (!st.ok()) {
       (void)conn_->Execute("ROLLBACK");
@@ -660,7 +663,7 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
     LS_RETURN_NOT_OK(hook(LoadStep::kStaged));
     LS_RETURN_NOT_OK(named(conn_->Execute(kStageSql)));
     LS_RETURN_NOT_OK(named(conn_->Execute(kDimensionsSql)));
-    LS_RETURN_NOT_OK(named(conn_->Execute(fmt::format(kDimDateSql, "ls_stage"))));
+    LS_RETURN_NOT_OK(named(conn_->Execute(Dated(kDimDateSql, "ls_stage"))));
     LS_RETURN_NOT_OK(hook(LoadStep::kDimensions));
     LS_RETURN_NOT_OK(named(conn_->Execute(kFactsSql)));
     LS_RETURN_NOT_OK(hook(LoadStep::kFacts));

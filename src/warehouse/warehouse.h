@@ -52,6 +52,12 @@ namespace lakestream::warehouse {
 
 inline constexpr int kSchemaVersion = 2;
 
+// The instant a fact is dated by: its window's last (created_dt is the end of [start, end)),
+// so that a window ending at 00:00:00 counts on the day before and one ending at 09:00:00 in
+// hour 8. rpt_turnstile, dim_date and the reports take a fact's day and hour from it (schema
+// version 1 took them from created_dt itself).
+inline constexpr const char* kFactInstantSql = "created_dt - INTERVAL 1 MICROSECOND";
+
 // Where a load can be interrupted inside its transaction (fault injection in tests).
 // kCommit: tests only, a failing COMMIT (DuckDB's own, e.g. a full disk, cannot be made to
 // fail on demand).
