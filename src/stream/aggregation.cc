@@ -398,6 +398,14 @@ size_t IndexSlot(uint32_t group, size_t mask) {
 uint64_t IndexTag(uint32_t group) { return (uint64_t{group} + 1) << 32; }
 constexpr uint64_t kTagBits = ~uint64_t{0xFFFFFFFF};
 
+// Puts (group, cell) in the first free slot of its probe (a group not in the index yet).
+void IndexPut(std::vector<uint64_t>& index, uint32_t group, uint32_t cell) {
+  const size_t mask = index.size() - 1;
+  size_t i = IndexSlot(group, mask);
+  while (index[i] != 0) i = (i + 1) & mask;
+  index[i] = IndexTag(group) | cell;
+}
+
 }  // namespace
 
 uint32_t AggregationState::FindCell(const Pane& p, uint32_t group) {
@@ -419,20 +427,13 @@ Accumulator* AggregationState::Cell(Pane& w, uint32_t group) {
     w.accumulators.resize(w.accumulators.size() + plan_->aggregates.size());
     groups_.AddRef(group);
     if (w.group_of_cell.size() * 2 > w.index.size()) {
-      // Grown to a quarter full, rebuilt from the cells (this one included).
+      // Past half full: rebuilt from the cells (this one included), a quarter full.
       size_t capacity = 16;
       while (capacity < w.group_of_cell.size() * 4) capacity *= 2;
       w.index.assign(capacity, 0);
-      for (uint32_t c = 0; c < w.group_of_cell.size(); ++c) {
-        size_t i = IndexSlot(w.group_of_cell[c], capacity - 1);
-        while (w.index[i] != 0) i = (i + 1) & (capacity - 1);
-        w.index[i] = IndexTag(w.group_of_cell[c]) | c;
-      }
+      for (uint32_t c = 0; c < w.group_of_cell.size(); ++c) IndexPut(w.index, w.group_of_cell[c], c);
     } else {
-      const size_t mask = w.index.size() - 1;
-      size_t i = IndexSlot(group, mask);
-      while (w.index[i] != 0) i = (i + 1) & mask;
-      w.index[i] = IndexTag(group) | cell;
+      IndexPut(w.index, group, cell);
     }
   }
   // data() +, not &[]: a pipeline without aggregates has no accumulators, and &[0] of an
