@@ -618,15 +618,16 @@ Status PartitionCommitter::EarlierRunsFile(const std::string& final, uint64_t se
   LS_RETURN_NOT_OK(CheckNoOtherOwner());
   std::vector<std::string> dirs;
   for (const OutputSpec& out : options_.outputs) dirs.push_back(out.dir);
+  // The file's name up to its number within the commit: part-<topic>-p<p>-<commit>.
+  const std::string name = std::filesystem::path(final).filename().string();
   return Status::FailedPrecondition(fmt::format(
       "partition {}/{}: lake file '{}' exists, but the partition has no checkpoint (or an older one): it was "
       "committed by an earlier run whose checkpoint was removed or replaced, and publishing this commit would keep "
       "its rows instead of this one's. Move the partition's files from commit {} on ({}-* and higher numbers, in "
       "the date= folders of {}) away, or restore the checkpoint that committed them ('{}' and '{}/'); then run "
       "again",
-      options_.topic, options_.partition.value, Join(options_.lake_root, final), seq,
-      fmt::format("part-{}-p{}-{:012}", options_.topic, options_.partition.value, seq), fmt::join(dirs, ", "),
-      checkpoint_path_, claims_dir_));
+      options_.topic, options_.partition.value, Join(options_.lake_root, final), seq, name.substr(0, name.rfind('-')),
+      fmt::join(dirs, ", "), checkpoint_path_, claims_dir_));
 }
 
 Result<CommitResult> PartitionCommitter::CommitSteps(const CommitBatch& batch, KafkaOffset next_offset,
