@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "formats/csv.h"
@@ -41,6 +42,19 @@ bool ParseWhole(std::string_view s, T* out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && p == s.data() + s.size();
+}
+// The whole of `s` as a finite double. A number too small for a double is its nearest
+// value (0 or a subnormal), as JSON parsers, strtod and DuckDB read it, where from_chars
+// says out of range; one too big is refused.
+bool ParseDouble(std::string_view s, double* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  if (p != s.data() + s.size()) return false;
+  if (ec == std::errc()) return std::isfinite(*out);
+  if (ec != std::errc::result_out_of_range) return false;
+  const std::string text(s);  // strtod needs the terminating NUL; the grammar is from_chars's
+  *out = std::strtod(text.c_str(), nullptr);
+  return std::isfinite(*out);
 }
 // The same as ParseWhole for int64_t; the usual short numbers without from_chars.
 bool ParseInt64(std::string_view s, int64_t* out) {
@@ -140,14 +154,13 @@ bool ScanJsonString(const char*& p, const char* end, bool* escaped) {
 }
 
 // Whether the full parser takes this number (valid grammar assumed): it fails a document
-// with a number beyond a double's range, even under a key nobody reads; and from_chars
-// says out of range for those and for ones too small, which the full parser then judges.
+// with a number beyond a double's range, even under a key nobody reads.
 bool JsonNumberFits(std::string_view text, bool integer) {
   int64_t i = 0;
   uint64_t u = 0;
   double d = 0;
   if (integer && (ParseWhole(text, &i) || ParseWhole(text, &u))) return true;
-  return ParseWhole(text, &d) && std::isfinite(d);
+  return ParseDouble(text, &d);
 }
 
 bool IsAscii(std::string_view s) {
@@ -261,7 +274,7 @@ bool RecordDecoder::ParseText(size_t i, std::string_view text, std::string* reas
       *reason = "field '" + f.name + "': bad int64 " + Quote(text);
       return false;
     case ColumnType::kDouble: {
-      if (ParseWhole(text, &v.d) && std::isfinite(v.d)) return true;
+      if (ParseDouble(text, &v.d)) return true;
       *reason = "field '" + f.name + "': bad double " + Quote(text);
       return false;
     }
@@ -399,7 +412,7 @@ bool RecordDecoder::FlatJsonNumber(size_t i, std::string_view text, bool integer
     case ColumnType::kInt64:
       // Beyond int64, or not an exact integer: the full parser words the error.
       v.is_null = false;
-      return integer ? ParseInt64(text, &v.i) : ParseWhole(text, &d) && IntegralDouble(d, &v.i);
+      return integer ? ParseInt64(text, &v.i) : ParseDouble(text, &d) && IntegralDouble(d, &v.i);
     case ColumnType::kDouble: {
       // An integer literal is read as an integer and converted, as the full parser does
       // (so "-0" is 0.0, not -0.0).
@@ -409,7 +422,7 @@ bool RecordDecoder::FlatJsonNumber(size_t i, std::string_view text, bool integer
         v.d = static_cast<double>(n);
         return true;
       }
-      return ParseWhole(text, &v.d) && std::isfinite(v.d);
+      return ParseDouble(text, &v.d);
     }
   }
   return false;
