@@ -17,8 +17,8 @@ namespace {
 
 using lake::SqlStringLiteral;
 
-// Schema version 2, with kViewSql. Changing any of this means a new kSchemaVersion and a
-// migration (see kMigrate1To2Sql).
+// Schema version 3, with kViewSql. Changing any of this means a new kSchemaVersion and a
+// migration (see kMigrate2To3Sql).
 constexpr const char* kCreateSchemaSql = R"sql(
 CREATE TABLE lakestream_meta(key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE dim_station(
@@ -28,7 +28,8 @@ CREATE TABLE dim_booth(
   booth_id VARCHAR PRIMARY KEY,
   remote VARCHAR NOT NULL,
   booth_name VARCHAR NOT NULL,
-  station_id VARCHAR NOT NULL);
+  station_id VARCHAR NOT NULL,
+  station_as_of TIMESTAMP);
 CREATE TABLE dim_date(
   date_id INTEGER PRIMARY KEY,
   full_date DATE NOT NULL,
@@ -94,6 +95,21 @@ DELETE FROM dim_date WHERE full_date NOT IN
 UPDATE lakestream_meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
+// A booth's station ({latest} in kDimensionsSql and kMigrate2To3Sql): that of its latest
+// window, the least station_id among the rows of that window end.
+constexpr const char* kLatestStationSql =
+    "first(station_id ORDER BY created_dt DESC, station_id) AS station_id, max(created_dt) AS station_as_of";
+
+// Version 2 -> 3: version 2 kept the station of the first file loaded; the rule is now
+// kLatestStationSql, taken here from the facts.
+constexpr const char* kMigrate2To3Sql = R"sql(
+ALTER TABLE dim_booth ADD COLUMN station_as_of TIMESTAMP;
+UPDATE dim_booth SET station_id = l.station_id, station_as_of = l.station_as_of
+FROM (SELECT booth_id, {latest} FROM fact_turnstile GROUP BY booth_id) l
+WHERE dim_booth.booth_id = l.booth_id;
+UPDATE lakestream_meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
 // The lake rows of a group of files, aggregated by log_id (several lake rows may share one:
 // the same device and window end under two DESC values, or in two files). Key parts are
 // escaped (`\` -> `\\`, `|` -> `\|`) before they are joined with `|`, so that no two
@@ -117,11 +133,9 @@ SELECT md5(concat_ws('|', ls_key_part(CA), ls_key_part(UNIT), ls_key_part(SCP),
        division,
        created_dt,
        entries,
-       exits,
-       first_file
+       exits
 FROM (
   SELECT CA, UNIT, SCP, created_dt,
-         min(ls_file) AS first_file,
          arg_min(STATION, (ls_file, STATION)) AS station,
          arg_min(LINENAME, (ls_file, LINENAME IS NULL, LINENAME)) AS line_name,
          arg_min(DIVISION, (ls_file, DIVISION IS NULL, DIVISION)) AS division,
@@ -136,9 +150,11 @@ INSERT INTO dim_station
 SELECT md5(STATION), STATION FROM (SELECT DISTINCT STATION FROM ls_raw)
 ON CONFLICT DO NOTHING;
 INSERT INTO dim_booth
-SELECT booth_id, min(remote), min(booth_name), arg_min(station_id, (first_file, station_id))
+SELECT booth_id, min(remote), min(booth_name), {latest}
 FROM ls_stage GROUP BY booth_id
-ON CONFLICT DO NOTHING;
+ON CONFLICT DO UPDATE SET station_id = excluded.station_id, station_as_of = excluded.station_as_of
+WHERE excluded.station_as_of > dim_booth.station_as_of
+   OR (excluded.station_as_of = dim_booth.station_as_of AND excluded.station_id < dim_booth.station_id);
 )sql";
 
 // Partial aggregates of one log_id from several files add up: each file holds the
@@ -152,9 +168,11 @@ ON CONFLICT (log_id) DO UPDATE SET
   exits = fact_turnstile.exits + excluded.exits;
 )sql";
 
-// `sql` with kFactInstantSql for {instant} (and `table` for {table}).
+// `sql` with kFactInstantSql for {instant}, kLatestStationSql for {latest} (and `table` for
+// {table}).
 std::string Dated(const char* sql, std::string_view table = "") {
-  return fmt::format(fmt::runtime(sql), fmt::arg("instant", kFactInstantSql), fmt::arg("table", table));
+  return fmt::format(fmt::runtime(sql), fmt::arg("instant", kFactInstantSql), fmt::arg("latest", kLatestStationSql),
+                     fmt::arg("table", table));
 }
 
 constexpr size_t kLakeColumnCount = 12;  // kLakeColumns's
@@ -385,27 +403,42 @@ Status Warehouse::CreateOrCheckSchema(Mode mode) {
       lake::QueryTable v,
       conn_->Query("SELECT value FROM lakestream_meta WHERE key = 'schema_version'"));
   std::string version = v.rows.empty() || !v.rows[0][0] ? "none" : *v.rows[0][0];
-  if (version == "1") {
+  // What each older version did that the current one does not, and its upgrade.
+  struct Upgrade {
+    const char* from;
+    const char* flaw;
+    std::vector<std::string> steps;
+  };
+  const Upgrade upgrades[] = {
+      {"1", "dated a window by its end (one ending at 00:00:00 on the next day, at 09:00:00 in hour 9)",
+       {Dated(kViewSql), Dated(kDimDateSql, "fact_turnstile"), Dated(kMigrate1To2Sql)}},
+      {"2", "kept the station of a booth's first loaded file (a backfill after a station's rename brought the old name back)",
+       {Dated(kMigrate2To3Sql)}},
+  };
+  for (size_t first = 0; first < std::size(upgrades); ++first) {
+    if (version != upgrades[first].from) continue;
     if (mode == Mode::kReadOnly) {
       return Status::FailedPrecondition(fmt::format(
-          "warehouse '{}' has schema version 1, which dated a window by its end (one "
-          "ending at 00:00:00 on the next day, at 09:00:00 in hour 9): run `lakestream "
+          "warehouse '{}' has schema version {}, which {}: run `lakestream "
           "load --lake LAKE --warehouse {}` once (LAKE: the lake it was loaded from, "
           "nothing new needed), which upgrades it to version {} in place, then report again",
-          path_, path_, kSchemaVersion));
+          path_, version, upgrades[first].flaw, path_, kSchemaVersion));
     }
     LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
-    Status st = conn_->Execute(Dated(kViewSql));
-    if (st.ok()) st = conn_->Execute(Dated(kDimDateSql, "fact_turnstile"));
-    if (st.ok()) st = conn_->Execute(Dated(kMigrate1To2Sql));
+    Status st;
+    for (size_t u = first; u < std::size(upgrades) && st.ok(); ++u) {
+      for (const std::string& step : upgrades[u].steps) {
+        if (st.ok()) st = conn_->Execute(step);
+      }
+    }
     if (st.ok()) st = conn_->Execute("COMMIT");
     if (!st.ok()) {
       (void)conn_->Execute("ROLLBACK");
-      return Status(st.code(),
-                    fmt::format("cannot upgrade warehouse '{}' from schema version 1 to {}: {}",
-                                path_, kSchemaVersion, st.message()));
+      return Status(st.code(), fmt::format("cannot upgrade warehouse '{}' from schema version {} to {}: {}",
+                                           path_, version, kSchemaVersion, st.message()));
     }
     version = std::to_string(kSchemaVersion);
+    break;
   }
   if (version != std::to_string(kSchemaVersion)) {
     return Status::FailedPrecondition(
@@ -662,7 +695,7 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
     }
     LS_RETURN_NOT_OK(hook(LoadStep::kStaged));
     LS_RETURN_NOT_OK(named(conn_->Execute(kStageSql)));
-    LS_RETURN_NOT_OK(named(conn_->Execute(kDimensionsSql)));
+    LS_RETURN_NOT_OK(named(conn_->Execute(Dated(kDimensionsSql))));
     LS_RETURN_NOT_OK(named(conn_->Execute(Dated(kDimDateSql, "ls_stage"))));
     LS_RETURN_NOT_OK(hook(LoadStep::kDimensions));
     LS_RETURN_NOT_OK(named(conn_->Execute(kFactsSql)));

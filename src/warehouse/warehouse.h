@@ -1,10 +1,12 @@
 // The DuckDB warehouse: the seed's star schema, loaded from the lake exactly once.
 //
-// Schema (version 1, recorded in lakestream_meta; all keys are lowercase md5 hex strings
+// Schema (version 3, recorded in lakestream_meta; all keys are lowercase md5 hex strings
 // computed by DuckDB's md5() over '|'-joined parts, so a part can never run into the next):
 //
 //   dim_station(station_id = md5(STATION), station_name)
-//   dim_booth(booth_id = md5(UNIT|CA), remote = UNIT, booth_name = CA, station_id)
+//   dim_booth(booth_id = md5(UNIT|CA), remote = UNIT, booth_name = CA, station_id,
+//            station_as_of)  -- the station of the booth's latest window (station_as_of: that
+//            window's end; of its rows, the least station_id), whatever order files load in
 //   dim_date(date_id = YYYYMMDD as INTEGER, full_date, year, quarter, month, month_name
 //            'January'.., day, day_of_week 1 = Monday .. 7 = Sunday (ISO), day_of_week_name
 //            'Monday'.., is_weekend = Saturday or Sunday)
@@ -14,12 +16,13 @@
 //   rpt_turnstile   view: fact_turnstile joined with the three dimensions
 //   load_manifest(file_path, file_format, file_size, file_mtime_ns, checksum, row_count,
 //            entries, exits, loaded_at)                 -- one row per loaded lake file
-//   lakestream_meta(key, value)                         -- schema_version = 1
+//   lakestream_meta(key, value)                         -- schema_version = 3
 //
 // Exactly-once load protocol, per committed lake file (see lake_files.h for "committed"):
 //   BEGIN; stage the file's rows (read_csv / read_parquet, explicit columns); reject the
 //   file if a key part is missing; aggregate the staged rows by log_id; insert new
-//   dim_station / dim_booth / dim_date rows (ON CONFLICT DO NOTHING); merge the facts
+//   dim_station / dim_date rows (ON CONFLICT DO NOTHING) and dim_booth rows (a later
+//   window's station replaces an earlier one's); merge the facts
 //   (ON CONFLICT (log_id) DO UPDATE SET entries = entries + excluded.entries, exits too);
 //   insert the file's manifest row; COMMIT.
 // Invariants: a file's rows are in the facts if and only if its manifest row exists
@@ -50,7 +53,7 @@
 
 namespace lakestream::warehouse {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // The instant a fact is dated by: its window's last (created_dt is the end of [start, end)),
 // so that a window ending at 00:00:00 counts on the day before and one ending at 09:00:00 in

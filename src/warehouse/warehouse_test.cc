@@ -157,7 +157,7 @@ TEST_F(WarehouseTest, KeysDimensionsFactAndManifestOfOneFile) {
   auto& c = w->connection();
   EXPECT_EQ(Dump(c, "SELECT * FROM dim_station"), std::string(kMd5Station59St) + "|59 ST\n");
   EXPECT_EQ(Dump(c, "SELECT * FROM dim_booth"),
-            std::string(kMd5BoothR051A002) + "|R051|A002|" + kMd5Station59St + "\n");
+            std::string(kMd5BoothR051A002) + "|R051|A002|" + kMd5Station59St + "|2023-06-03 10:05:00\n");
   EXPECT_EQ(
       Dump(c, "SELECT * FROM fact_turnstile WHERE created_dt = TIMESTAMP '2023-06-03 10:00:00'"),
       std::string(kMd5Log1000) + "|" + kMd5Station59St + "|" + kMd5BoothR051A002 +
@@ -177,7 +177,7 @@ TEST_F(WarehouseTest, KeysDimensionsFactAndManifestOfOneFile) {
                  "FROM rpt_turnstile "
                  "ORDER BY created_dt"),
             "59 ST|A002|R051|2023-06-03|Saturday|5\n59 ST|A002|R051|2023-06-03|Saturday|0\n");
-  EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "2\n");
+  EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "3\n");
 }
 
 // The engine writes an empty text field as an empty CSV field: a key part loads as '' (as
@@ -254,6 +254,7 @@ TEST_F(WarehouseTest, WindowsAreDatedByTheirLastInstantAndVersion1IsUpgraded) {
                              "FROM fact_turnstile f LEFT JOIN dim_date d ON d.full_date = "
                              "CAST(f.created_dt AS DATE);"
                              "DELETE FROM dim_date WHERE date_id = 20231231;"
+                             "ALTER TABLE dim_booth DROP COLUMN station_as_of;"
                              "UPDATE lakestream_meta SET value = '1' WHERE key = 'schema_version'")
                     .ok());
   }
@@ -267,18 +268,19 @@ TEST_F(WarehouseTest, WindowsAreDatedByTheirLastInstantAndVersion1IsUpgraded) {
           "on the next day, at 09:00:00 in hour 9): run `lakestream load --lake LAKE --warehouse " +
           db_ +
           "` once (LAKE: the lake it was loaded from, nothing new needed), which upgrades it to "
-          "version 2 in place, then report again");
+          "version 3 in place, then report again");
   auto w = OpenWarehouse();
   ASSERT_NE(w, nullptr);
   auto& c = w->connection();
-  EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "2\n");
+  EXPECT_EQ(Dump(c, "SELECT value FROM lakestream_meta WHERE key = 'schema_version'"), "3\n");
   EXPECT_EQ(Dump(c, kDates), expected_dates);
   EXPECT_EQ(Dump(c, "SELECT * FROM dim_date ORDER BY ALL"), expected_dim);
   // A day no window is on any more leaves dim_date.
   ASSERT_TRUE(
       c.Execute(
            "INSERT INTO dim_date VALUES (20240102, DATE '2024-01-02', 2024, 1, 1, 'January', 2, 2, "
-           "'Tuesday', false); UPDATE lakestream_meta SET value = '1' WHERE key = 'schema_version'")
+           "'Tuesday', false); ALTER TABLE dim_booth DROP COLUMN station_as_of; "
+           "UPDATE lakestream_meta SET value = '1' WHERE key = 'schema_version'")
           .ok());
   w.reset();
   w = OpenWarehouse();
@@ -652,6 +654,70 @@ TEST_F(WarehouseTest, AttributesComeFromTheFirstFileWhereverGroupsEnd) {
   EXPECT_EQ(SnapshotLoadedFileByFile(), grouped);
 }
 
+// A booth's station is that of its latest window (of the least station_id among that
+// window's rows), however the files came: all at once, a backfill of an older week after a
+// newer one, or a file at a time. It used to be that of the first file loaded, so a
+// backfill after a station's rename gave the old name back.
+TEST_F(WarehouseTest, ABoothsStationIsThatOfItsLatestWindowWhateverTheLoadOrder) {
+  LakeRow old_name = Row59("10:00:00", 1, 1, "06/03/2023");
+  old_name.station = "59 ST OLD";
+  LakeRow new_name = Row59("10:00:00", 2, 2, "06/10/2023");
+  new_name.station = "59 ST NEW";
+  LakeRow other_scp = new_name;  // same booth and window end, another device and name
+  other_scp.scp = "02-00-01";
+  other_scp.station = "59 ST OTHER";
+  const std::string newer = Part("2023-06-10", 0, 1);
+  WriteCsvGz(newer, {new_name});
+  const char* kBooth = "SELECT b.booth_id, s.station_name, b.station_as_of FROM dim_booth b "
+                       "JOIN dim_station s USING (station_id)";
+  const std::string kNew = std::string(kMd5BoothR051A002) + "|59 ST NEW|2023-06-10 10:00:00\n";
+  {
+    auto w = OpenWarehouse();
+    ASSERT_NE(w, nullptr);
+    LoadLake(*w);
+    EXPECT_EQ(Dump(w->connection(), kBooth), kNew);
+    // The backfill: an older week, loaded after.
+    WriteCsvGz(Part("2023-06-03", 0, 1), {old_name});
+    LoadLake(*w);
+    EXPECT_EQ(Dump(w->connection(), kBooth), kNew);
+    // A tie at the latest window end: the least station_id (md5), whichever loads first.
+    WriteCsvGz(Part("2023-06-10", 1, 1), {other_scp});
+    LoadLake(*w);
+    const std::string tie = Dump(w->connection(), kBooth);
+    EXPECT_EQ(tie, Dump(w->connection(),
+                        "SELECT '" + std::string(kMd5BoothR051A002) +
+                            "', min_by(n, md5(n)), TIMESTAMP '2023-06-10 10:00:00' FROM "
+                            "(VALUES ('59 ST NEW'), ('59 ST OTHER')) v(n)"));
+    const std::string backfilled = Snapshot(*w);
+    // Version 2 kept the station of the first file loaded: a load upgrades it to the rule,
+    // taken from the facts.
+    ASSERT_TRUE(w->connection()
+                    .Execute("ALTER TABLE dim_booth DROP COLUMN station_as_of; "
+                             "UPDATE dim_booth SET station_id = md5('59 ST OLD'); "
+                             "UPDATE lakestream_meta SET value = '2' WHERE key = 'schema_version'")
+                    .ok());
+    w.reset();
+    auto read_only = Warehouse::Open(db_, Warehouse::Mode::kReadOnly);
+    ASSERT_FALSE(read_only.ok());
+    EXPECT_NE(read_only.status().message().find(
+                  "has schema version 2, which kept the station of a booth's first loaded file"),
+              std::string::npos)
+        << read_only.status().ToString();
+    w = OpenWarehouse();
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(Snapshot(*w), backfilled);
+    w.reset();
+    EXPECT_EQ(SnapshotLoadedFileByFile(), backfilled);
+  }
+  std::filesystem::remove(db_);
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  LoadLake(*w);  // all at once
+  const std::string at_once = Snapshot(*w);
+  w.reset();
+  EXPECT_EQ(at_once, SnapshotLoadedFileByFile());
+}
+
 // A relative lake path that starts with '~' is a folder named '~', as for the process that
 // wrote it; DuckDB, given it as is, would have read the home folder's files instead.
 TEST_F(WarehouseTest, ALakeUnderAFolderNamedTildeLoadsItsOwnFiles) {
@@ -898,13 +964,13 @@ TEST_F(WarehouseTest, OpenChecksTheFileAndTheSchemaVersion) {
     auto w = OpenWarehouse();
     ASSERT_NE(w, nullptr);
     ASSERT_TRUE(w->connection()
-                    .Execute("UPDATE lakestream_meta SET value = '3' WHERE key = 'schema_version'")
+                    .Execute("UPDATE lakestream_meta SET value = '4' WHERE key = 'schema_version'")
                     .ok());
   }
   auto newer = Warehouse::Open(db_, Warehouse::Mode::kReadWrite);
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(newer.status().message().find("has schema version 3, this lakestream knows version 2"),
+  EXPECT_NE(newer.status().message().find("has schema version 4, this lakestream knows version 3"),
             std::string::npos);
 }
 

@@ -170,6 +170,20 @@ def test_week_facts_equal_the_lake(lakestream, reference, tmp_path):
     assert sum(x for _, x in facts.values()) == WEEK_EXITS
     assert warehouse_facts(db) == facts
 
+    # A booth's station: that of its latest window end (the least md5 among that end's rows).
+    booths = {}
+    for r in lake_rows(lake):
+        key = hashlib.md5(f"{r['UNIT']}|{r['CA']}".encode()).hexdigest()
+        end = datetime.datetime.strptime(f"{r['DATE']} {r['TIME']}", "%m/%d/%Y %H:%M:%S")
+        station = hashlib.md5(r["STATION"].encode()).hexdigest()
+        best = booths.get(key)
+        if best is None or (end, best[1]) > (best[0], station):
+            booths[key] = (end, station)
+    con = connect(db)
+    assert {b: (t, s) for b, s, t in con.execute("SELECT booth_id, station_id, station_as_of FROM dim_booth")
+            .fetchall()} == booths
+    con.close()
+
     con = connect(db)
     got = {(s, d.isoformat()): [e, x] for s, d, e, x in con.execute(
         "SELECT station_name, full_date, sum(entries), sum(exits) FROM rpt_turnstile GROUP BY ALL").fetchall()}
@@ -181,7 +195,8 @@ def test_week_facts_equal_the_lake(lakestream, reference, tmp_path):
     files, rows = con.execute("SELECT count(*), sum(row_count) FROM load_manifest").fetchone()
     con.close()
     assert cols["dim_station"] == ["station_id", "station_name"]
-    assert cols["dim_booth"] == ["booth_id", "remote", "booth_name", "station_id"]
+    # The seed's columns, then when the station was taken (its latest window's end).
+    assert cols["dim_booth"] == ["booth_id", "remote", "booth_name", "station_id", "station_as_of"]
     assert cols["dim_date"] == ["date_id", "full_date", "year", "quarter", "month", "month_name", "day",
                                 "day_of_week", "day_of_week_name", "is_weekend"]
     assert cols["fact_turnstile"] == ["log_id", "station_id", "booth_id", "scp", "line_name", "division",
