@@ -333,6 +333,9 @@ class YamlLoader {
       CheckKeys(f, "schema field", {"name", "type", "format"});
       FieldSpec field;
       field.name = Scalar(Required(f, "name", "schema field"), "name");
+      if (field.name.empty()) {
+        Fail(f, "'schema': a field has an empty name: give each field its column's (csv) or key's (json) name");
+      }
       YAML::Node type = Required(f, "type", "schema field");
       std::string t = Scalar(type, "type");
       if (t == "string") {

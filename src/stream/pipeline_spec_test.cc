@@ -154,6 +154,9 @@ TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
        "p.yaml:14: 'output': needs a column `from: window_end` as a timestamp (format: timestamp, the default): it "
        "chooses each row's date= folder in the lake; add `- {name: WINDOW_END, from: window_end, csv: false}` to "
        "keep it out of CSV files"},
+      // At the field, not at the first later line that re-checks the whole spec (group_by's).
+      {"{name: v, type: int64}", "{name: '', type: int64}",
+       "p.yaml:5: 'schema': a field has an empty name: give each field its column's (csv) or key's (json) name"},
       {"schema:\n", "schema: [\n", ""},  // YAML syntax error: message from yaml-cpp, line checked below
   };
   for (const Case& c : cases) {
