@@ -547,8 +547,18 @@ class YamlLoader {
 
 Result<PipelineSpec> ParsePipelineYaml(std::string_view text, std::string_view source_name) {
   try {
-    YAML::Node root = YAML::Load(std::string(text));
-    return YamlLoader(source_name).Load(root);
+    // A document marker alone ("---" with nothing after it) holds no document.
+    std::vector<YAML::Node> documents;
+    for (YAML::Node& d : YAML::LoadAll(std::string(text))) {
+      if (d.IsDefined() && !d.IsNull()) documents.push_back(std::move(d));
+    }
+    if (documents.size() > 1) {
+      return Status::InvalidArgument(fmt::format(
+          "{}:{}: a second YAML document (after '---'): a pipeline file holds one pipeline; give each pipeline "
+          "its own file",
+          source_name, documents[1].Mark().line + 1));
+    }
+    return YamlLoader(source_name).Load(documents.empty() ? YAML::Node() : documents[0]);
   } catch (const SpecError& e) {
     return Status::InvalidArgument(e.message);
   } catch (const YAML::Exception& e) {

@@ -185,6 +185,24 @@ TEST(PipelineSpec, AFileWithoutADocumentSaysSo) {
   EXPECT_EQ(list.status().message(), "p.yaml:1: a pipeline must be a mapping of keys");
 }
 
+// A file holds one pipeline: a second YAML document ("---") was ignored in silence, so a
+// pipeline written after the first one in the file never ran.
+TEST(PipelineSpec, ASecondDocumentIsRefused) {
+  const std::string second = Replace(kMinimal, "name: p\n", "name: q\n");
+  Result<PipelineSpec> s = ParsePipelineYaml(std::string(kMinimal) + "---\n" + second, "p.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(),
+            "p.yaml:20: a second YAML document (after '---'): a pipeline file holds one pipeline; give each "
+            "pipeline its own file");
+  // Document markers around the one pipeline are fine.
+  for (const std::string& text : {"---\n" + std::string(kMinimal), std::string(kMinimal) + "...\n",
+                                  "---\n" + std::string(kMinimal) + "---\n"}) {
+    Result<PipelineSpec> one = ParsePipelineYaml(text, "p.yaml");
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    EXPECT_EQ(one->name, "p");
+  }
+}
+
 // The event time's format is given in the schema or in event_time, or in both alike.
 TEST(PipelineSpec, EventTimeFormatInTwoPlacesMustAgree) {
   const std::string in_schema =
