@@ -561,6 +561,11 @@ Result<PipelineSpec> ParsePipelineYaml(std::string_view text, std::string_view s
     return YamlLoader(source_name).Load(documents.empty() ? YAML::Node() : documents[0]);
   } catch (const SpecError& e) {
     return Status::InvalidArgument(e.message);
+  } catch (const YAML::ParserException& e) {
+    // yaml-cpp's words ("illegal map value") do not say they are about syntax.
+    return Status::InvalidArgument(fmt::format(
+        "{}:{}:{}: YAML syntax error: {} (check the quotes, brackets and indentation here and on the lines before)",
+        source_name, e.mark.line + 1, e.mark.column + 1, e.msg));
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }

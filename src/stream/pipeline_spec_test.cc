@@ -157,7 +157,12 @@ TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
       // At the field, not at the first later line that re-checks the whole spec (group_by's).
       {"{name: v, type: int64}", "{name: '', type: int64}",
        "p.yaml:5: 'schema': a field has an empty name: give each field its column's (csv) or key's (json) name"},
-      {"schema:\n", "schema: [\n", ""},  // YAML syntax error: message from yaml-cpp, line checked below
+      // YAML syntax: yaml-cpp's words, said to be syntax, with the column and what to check.
+      {"format: csv", "format: csv: json",
+       "p.yaml:2:12: YAML syntax error: illegal map value (check the quotes, brackets and indentation here and "
+       "on the lines before)"},
+      {"{name: v, type: int64}", "{name: v, type: int64", ""},
+      {"schema:\n", "schema: [\n", ""},  // message from yaml-cpp, file and line checked below
   };
   for (const Case& c : cases) {
     Result<PipelineSpec> s = ParsePipelineYaml(Replace(kMinimal, c.from, c.to), "p.yaml");
@@ -167,6 +172,7 @@ TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
       EXPECT_EQ(s.status().message(), c.error);
     } else {
       EXPECT_EQ(s.status().message().rfind("p.yaml:", 0), 0u) << s.status().message();
+      EXPECT_NE(s.status().message().find(": YAML syntax error: "), std::string::npos) << s.status().message();
     }
   }
 }
