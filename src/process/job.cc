@@ -98,6 +98,10 @@ class KafkaJob final : public kafka::RebalanceListener {
         status = polled.status();
         break;
       }
+      // A partition that could not be opened (its checkpoint refused) or resumed ends the
+      // job: not one to wait for (available-now took it for another member's), nor a turn
+      // of commits before the final one.
+      if (!fatal_.ok()) break;
       if (*polled > 0) {
         const double per_record =
             static_cast<double>(std::max<int64_t>(RowsEmitted() - emitted_before, 0)) / static_cast<double>(*polled);

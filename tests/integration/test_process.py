@@ -1250,6 +1250,27 @@ def test_taxi_pipeline(lakestream, bootstrap, source_dir, tmp_path):
     check(got)
 
 
+def test_a_changed_pipeline_is_refused_by_itself(lakestream, source_dir, tmp_path):
+    """A lake's checkpoints belong to its pipeline: a run with the pipeline changed is refused
+    (exit 2) with that reason alone. available-now first said it was waiting for the group's
+    other members to finish the partition, which no member held: its checkpoint had just been
+    refused."""
+    topic = f"rides-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 1)
+    lakestream.run("produce", "--source", f"rides:{source_dir}/data/taxi/rides.csv", "--topic", topic)
+    lake = str(tmp_path / "lake")
+    taxi = f"{source_dir}/pipelines/taxi-rides.yaml"
+    process(lakestream, topic, lake, "--pipeline", taxi)
+    changed = tmp_path / "taxi-rides.yaml"
+    changed.write_text(open(taxi).read().replace("watermark_delay: 10m", "watermark_delay: 20m"))
+    p = lakestream.run("process", "--topic", topic, "--group", group(), "--lake", lake, "--trigger", "available-now",
+                       "--pipeline", changed, expect=2)
+    assert p.stderr == (f"lakestream: error: checkpoint: written by a different pipeline spec than 'taxi-rides' "
+                        f"(its window, schema, keys or output changed) ({lake}/_checkpoints/{topic}/0). If the "
+                        f"pipeline changed on purpose, process into a new --lake (or, for --source files, give "
+                        f"another --source-name)\n"), p.stderr
+
+
 def test_errors_are_clear(lakestream, source_dir, tmp_path):
     p = lakestream.run("process", "--topic", f"missing-{uuid.uuid4().hex[:8]}", "--lake", str(tmp_path / "l"),
                        "--trigger", "available-now", expect=2)
