@@ -196,7 +196,9 @@ Status ValidatePipelineSpec(const PipelineSpec& spec) {
               ((a.function == AggregateFunction::kMin || a.function == AggregateFunction::kMax) ? ordered : numeric);
     if (!ok) {
       return bad(std::string("aggregate '") + a.name + "': " + AggregateName(a.function) + " over " +
-                 ColumnTypeName(f->type) + " field '" + a.field + "' is not supported");
+                 ColumnTypeName(f->type) + " field '" + a.field +
+                 "' is not supported: sum and avg take int64 and double fields, min and max those and timestamp "
+                 "ones, count any field (or none, to count records)");
     }
   }
   if (spec.output.empty()) return bad("output: no columns");
@@ -216,6 +218,11 @@ Status ValidatePipelineSpec(const PipelineSpec& spec) {
     }
     bool window_bound = c.from == kWindowStart || c.from == kWindowEnd;
     if (!window_bound && group_names.count(c.from) == 0 && agg_names.count(c.from) == 0) {
+      if (FindField(spec, c.from) != nullptr) {
+        return bad("output column '" + c.name + "': field '" + c.from +
+                   "' is neither grouped by nor aggregated: add it to group_by, or add an aggregate of it under "
+                   "aggregates and output that");
+      }
       return bad("output column '" + c.name + "': '" + c.from +
                  "' is not a group_by field, an aggregate, window_start or window_end");
     }

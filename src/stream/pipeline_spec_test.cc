@@ -125,11 +125,18 @@ TEST(PipelineSpec, YamlErrorsNameFileLineAndKey) {
       {"{name: total, function: sum, field: v}", "{name: total, function: median, field: v}",
        "p.yaml:11: 'function' of aggregate 'total': expected sum, count, min, max or avg, got 'median'"},
       {"{name: total, function: sum, field: v}", "{name: total, function: sum, field: k}",
-       "p.yaml:11: aggregate 'total': sum over string field 'k' is not supported"},
+       "p.yaml:11: aggregate 'total': sum over string field 'k' is not supported: sum and avg take int64 and double "
+       "fields, min and max those and timestamp ones, count any field (or none, to count records)"},
+      {"{name: total, function: sum, field: v}", "{name: total, function: avg, field: ts}",
+       "p.yaml:11: aggregate 'total': avg over timestamp field 'ts' is not supported: sum and avg take int64 and "
+       "double fields, min and max those and timestamp ones, count any field (or none, to count records)"},
       {"{name: total, function: sum, field: v}", "{name: k, function: sum, field: v}",
        "p.yaml:11: aggregate name 'k' is also a group_by field or window bound"},
       {"  - {name: n}\n", "  - {name: n}\n  - {name: x, from: v}\n",
-       "p.yaml:18: output column 'x': 'v' is not a group_by field, an aggregate, window_start or window_end"},
+       "p.yaml:18: output column 'x': field 'v' is neither grouped by nor aggregated: add it to group_by, or add an "
+       "aggregate of it under aggregates and output that"},
+      {"  - {name: n}\n", "  - {name: n}\n  - {name: x, from: nothing}\n",
+       "p.yaml:18: output column 'x': 'nothing' is not a group_by field, an aggregate, window_start or window_end"},
       {"{name: k, from: k}", "{name: k, from: k, format: HH:MM:SS}",
        "p.yaml:14: output column 'k': format applies only to window_start/window_end"},
       {"{name: k, from: k}", "{name: k, form: k}",
