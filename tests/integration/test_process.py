@@ -1250,6 +1250,144 @@ def test_taxi_pipeline(lakestream, bootstrap, source_dir, tmp_path):
     check(got)
 
 
+DIFF_PIPELINE = """version: 1
+name: diff
+format: json
+schema:
+  - {name: dev, type: string}
+  - {name: zone, type: int64}
+  - {name: ts, type: timestamp}
+  - {name: ts2, type: timestamp, format: "YYYY-MM-DDTHH:MM:SS"}
+  - {name: i, type: int64}
+  - {name: d, type: double}
+  - {name: id, type: string}
+event_time: {field: ts}
+dedup_key: [id, ts]
+window: {size: 10m, slide: 4m}
+watermark_delay: 7m
+group_by: [dev, zone]
+aggregates:
+  - {name: n, function: count}
+  - {name: n_i, function: count, field: i}
+  - {name: s_i, function: sum, field: i}
+  - {name: mn_i, function: min, field: i}
+  - {name: a_i, function: avg, field: i}
+  - {name: s_d, function: sum, field: d}
+  - {name: mx_d, function: max, field: d}
+  - {name: a_d, function: avg, field: d}
+  - {name: mx_t, function: max, field: ts2}
+output:
+  - {name: dev, from: dev}
+  - {name: zone, from: zone}
+  - {name: ws, from: window_start}
+  - {name: we, from: window_end}
+  - {name: day, from: window_end, format: MM/DD/YYYY}
+  - {name: n, from: n}
+  - {name: n_i, from: n_i}
+  - {name: s_i, from: s_i}
+  - {name: mn_i, from: mn_i}
+  - {name: a_i, from: a_i}
+  - {name: s_d, from: s_d}
+  - {name: mx_d, from: mx_d}
+  - {name: a_d, from: a_d}
+  - {name: mx_t, from: mx_t}
+"""
+
+
+@pytest.mark.parametrize("lake_format", ["csv", "parquet"])
+def test_a_pipeline_file_equals_duckdb_sql(lakestream, bootstrap, tmp_path, lake_format):
+    """A general pipeline (hopping windows whose size is no multiple of the slide, NULLs,
+    group values with commas, quotes, newlines and emoji, int64 extremes, duplicates inside
+    and outside the dedup horizon, late records, event times on window bounds) over one
+    partition, against the same query in DuckDB SQL over the records that are neither late
+    nor duplicates (a sequential scan of the partition decides those, as the watermark does)."""
+    import duckdb
+    rnd = random.Random(20261125)
+    top = 2 ** 63 - 1
+    base = 1_700_000_000 // 3600 * 3600
+    records, t = [], base
+    for k in range(1500):
+        r = rnd.random()
+        if r < 0.05:
+            et = t - rnd.randint(420, 3000)  # most below the watermark
+        elif r < 0.25:
+            et = min(t, t // 240 * 240 - rnd.choice([0, 240, 600]))  # on a window bound
+        else:
+            et = t - rnd.randint(0, 420)
+            t += rnd.randint(0, 30)
+        rec = {"dev": rnd.choice(["a,b", 'q"u"o', "new\nline", "ü😀", "", "NULL", None]),
+               "zone": rnd.choice([0, -7, top, -top - 1, None]), "ts": et,
+               "ts2": rnd.choice([None, et + rnd.randint(-10 ** 6, 10 ** 6)]),
+               "i": rnd.choice([None, top, -top - 1, rnd.randint(-1000, 1000)]),
+               # Dyadic values: their sums are exact in any order (hopping windows add panes).
+               "d": rnd.choice([None, 0.125, -2.5, rnd.randint(-10 ** 9, 10 ** 9) / 1024]),
+               "id": str(rnd.randint(0, 300))}
+        if rnd.random() < 0.1 and records:
+            prev = rnd.choice(records[-200:])
+            rec["id"], rec["ts"] = prev["id"], prev["ts"]
+        records.append(rec)
+
+    def stamp(s, sep=" "):
+        return datetime.datetime.fromtimestamp(s, datetime.timezone.utc).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+
+    messages = [json.dumps({**r, "ts": stamp(r["ts"]), "ts2": None if r["ts2"] is None else stamp(r["ts2"], "T")})
+                for r in records]
+    # Late and duplicate records, as the partition's watermark (newest event time - 7m) decides.
+    newest, first_seen, accepted, late, duplicates = None, {}, [], 0, 0
+    for r in records:
+        if newest is not None and r["ts"] < newest - 420:
+            late += 1
+            continue
+        newest = r["ts"] if newest is None else max(newest, r["ts"])
+        key = (r["id"], r["ts"])
+        if first_seen.get(key, -2 ** 63) >= newest - 420:
+            duplicates += 1
+            continue
+        first_seen[key] = r["ts"]
+        accepted.append(r)
+    assert late > 50 and duplicates > 10
+
+    topic = f"diff-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", 1)
+    (tmp_path / "msgs").write_text("\x1e".join(messages))
+    subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-D", "\\x1e", "-X", "enable.idempotence=true",
+                    "-l", str(tmp_path / "msgs")], check=True, timeout=120)
+    (tmp_path / "diff.yaml").write_text(DIFF_PIPELINE)
+    lake = str(tmp_path / "lake")
+    _, stats = process(lakestream, topic, lake, "--pipeline", tmp_path / "diff.yaml", "--lake-format", lake_format)
+    assert (stats["records"], stats["bad"], stats["late"], stats["duplicates"]) == (1500, 0, late, duplicates)
+
+    con = duckdb.connect()
+    con.execute("create table r (seq bigint, dev varchar, zone bigint, ts bigint, ts2 bigint, i bigint, d double)")
+    con.executemany("insert into r values (?, ?, ?, ?, ?, ?, ?)",
+                    [(k, r["dev"], r["zone"], r["ts"], r["ts2"], r["i"], r["d"]) for k, r in enumerate(accepted)])
+    # Windows [start, start + 600) with start a multiple of 240; int64 sums wrap as documented.
+    want = con.execute("""
+        with w as (select *, unnest(range((floor((ts - 600) / 240)::bigint + 1) * 240,
+                                          floor(ts / 240)::bigint * 240 + 1, 240)) as ws from r)
+        select dev, zone, to_timestamp(ws)::timestamp, to_timestamp(ws + 600)::timestamp,
+               strftime(to_timestamp(ws + 600), '%m/%d/%Y'), count(*), count(i),
+               case when count(i) = 0 then null
+                    else ((sum(i)::hugeint + 9223372036854775808) % 18446744073709551616
+                          + 18446744073709551616) % 18446744073709551616 - 9223372036854775808 end::bigint,
+               min(i), avg(i), sum(d), max(d), avg(d), to_timestamp(max(ts2))::timestamp
+        from w group by all order by 4, 1 nulls first, 2 nulls first""").fetchall()
+    if lake_format == "parquet":
+        src = f"read_parquet('{lake}/diff/*/*.parquet', hive_partitioning=false)"
+    else:
+        # NULL is an empty cell, an empty string "" (allow_quoted_nulls=false tells them apart).
+        src = (f"read_csv('{lake}/diff/*/*.csv.gz', header=true, hive_partitioning=false, allow_quoted_nulls=false, "
+               f"types={{'dev': 'VARCHAR', 'day': 'VARCHAR', 's_d': 'DOUBLE', 'mx_d': 'DOUBLE', 'a_d': 'DOUBLE'}})")
+    got = con.execute(f"select * exclude (column00) from {src}" if lake_format == "csv" else f"select * from {src}")
+    got = got.fetchall()
+    assert len(got) == len(want) > 1000
+    assert got == want
+    if lake_format == "parquet":
+        types = con.execute(f"select column_name, column_type from (describe select * from {src})").fetchall()
+        assert [t for _, t in types] == ["VARCHAR", "BIGINT", "TIMESTAMP", "TIMESTAMP", "VARCHAR", "BIGINT", "BIGINT",
+                                         "BIGINT", "BIGINT", "DOUBLE", "DOUBLE", "DOUBLE", "DOUBLE", "TIMESTAMP"]
+
+
 def test_a_changed_pipeline_is_refused_by_itself(lakestream, source_dir, tmp_path):
     """A lake's checkpoints belong to its pipeline: a run with the pipeline changed is refused
     (exit 2) with that reason alone. available-now first said it was waiting for the group's
