@@ -7,7 +7,7 @@
 // contents, so several jobs (a consumer group, other topics) mark a table without reading
 // or rewriting each other's files. A lake written before the marks has none: nothing is
 // known then, and nothing is refused. '_' folders are skipped by readers (Spark, pandas,
-// DuckDB's hive partitioning) and by `load`'s listing.
+// pyarrow) and by `load`'s listing; DuckDB's `*` matches them, so readers glob by extension.
 #pragma once
 
 #include <cstdint>
