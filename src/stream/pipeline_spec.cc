@@ -212,6 +212,7 @@ Status ValidatePipelineSpec(const PipelineSpec& spec) {
     if (!out_names.insert(c.name).second) return bad("output column '" + c.name + "' appears twice");
     std::string folded = c.name;
     std::transform(folded.begin(), folded.end(), folded.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    const bool named_date = folded == "date";
     if (auto [it, fresh] = out_folded.emplace(std::move(folded), c.name); !fresh) {
       return bad("output column '" + c.name + "' differs from '" + it->second +
                  "' only in case, and DuckDB, Spark and Parquet readers take them for one column: rename one");
@@ -228,6 +229,17 @@ Status ValidatePipelineSpec(const PipelineSpec& spec) {
     }
     if (!window_bound && c.render != TimeRender::kTimestamp) {
       return bad("output column '" + c.name + "': format applies only to window_start/window_end");
+    }
+    // A row's folder is date=<its window end's day>, and readers that discover partitions
+    // put that day in a column `date` over the files' own: only the same day may be there.
+    const bool folder_day =
+        c.from == kWindowEnd && (c.render == TimeRender::kIsoDate || c.render == TimeRender::kDateMdy);
+    if (named_date && !folder_day) {
+      return bad("output column '" + c.name +
+                 "' is named like the lake's date= folders, which readers that discover partitions (DuckDB by "
+                 "default, Spark, pyarrow) turn into a column date (DuckDB and Spark match it in any case) in place "
+                 "of the files' values: rename it, or make it `from: window_end` with format YYYY-MM-DD or "
+                 "MM/DD/YYYY (the folder's day)");
     }
   }
   return Status::Ok();

@@ -263,6 +263,44 @@ TEST(PipelineSpec, GroupFieldNamedLikeAWindowBoundIsRefused) {
   }
 }
 
+// The lake's folders are date=YYYY-MM-DD (the window end's day), and readers that discover
+// partitions (DuckDB's default for such paths, Spark, pyarrow) read a column named `date`,
+// in any case, from the folder in place of the files' values. Only the window end's day
+// (the turnstile's DATE) agrees with it; any other such column is refused.
+TEST(PipelineSpec, OutputColumnNamedDateIsTheWindowEndsDayOrRefused) {
+  struct Case {
+    OutputColumnSpec column;
+    bool ok;
+  };
+  const Case cases[] = {
+      {{"DATE", "window_end", TimeRender::kDateMdy}, true},
+      {{"date", "window_end", TimeRender::kIsoDate}, true},
+      {{"dates", "k"}, true},
+      {{"Date", "k"}, false},                                   // a group field: another day, or none
+      {{"date", "total"}, false},                               // an aggregate
+      {{"date", "window_end", TimeRender::kTimestamp}, false},  // read as a day: the time is lost
+      {{"date", "window_end", TimeRender::kText}, false},
+      {{"DATE", "window_start", TimeRender::kIsoDate}, false},  // a window over midnight ends a day later
+  };
+  for (const Case& c : cases) {
+    Result<PipelineSpec> s = ParsePipelineYaml(kMinimal, "p.yaml");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    s->output[1] = c.column;
+    const Status st = ValidatePipelineSpec(*s);
+    if (c.ok) {
+      EXPECT_TRUE(st.ok()) << c.column.name << " from " << c.column.from << ": " << st.ToString();
+      continue;
+    }
+    EXPECT_EQ(st.message(),
+              "output column '" + c.column.name +
+                  "' is named like the lake's date= folders, which readers that discover partitions (DuckDB by "
+                  "default, Spark, pyarrow) turn into a column date (DuckDB and Spark match it in any case) in place "
+                  "of the files' values: rename it, or make it `from: window_end` with format YYYY-MM-DD or "
+                  "MM/DD/YYYY (the folder's day)")
+        << c.column.name << " from " << c.column.from;
+  }
+}
+
 TEST(PipelineSpec, MissingFileIsAnIoError) {
   Result<PipelineSpec> s = LoadPipelineYaml("pipelines/no-such-pipeline.yaml");
   ASSERT_FALSE(s.ok());
