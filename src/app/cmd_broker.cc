@@ -143,7 +143,10 @@ void AddBrokerCommand(CLI::App& root) {
                    "Address the client listener binds to; 0.0.0.0 exposes an unauthenticated "
                    "broker to the network")
       ->capture_default_str();
-  start->add_option("--timeout", args->start_timeout_s, "Seconds to wait for the broker to answer")
+  start
+      ->add_option("--timeout", args->start_timeout_s,
+                   "Seconds the start may take in all: a broker that has not answered when a "
+                   "quarter of them (at most 10) is left is stopped in that time")
       ->check(kPositive)
       ->capture_default_str();
   start->footer(

@@ -21,6 +21,9 @@ constexpr size_t kLogTailLines = 30;
 constexpr milliseconds kProbeInterval{1000};
 // After SIGKILL the kernel frees the process promptly; this only bounds a hung kernel.
 constexpr std::chrono::seconds kKillGrace{10};
+// The end of a start's timeout kept for stopping a broker that did not answer: a quarter of
+// it, at most this (a JVM that is still starting stops on SIGTERM in well under a second).
+constexpr milliseconds kMaxStopShare{10000};
 
 milliseconds Since(Clock::time_point t0) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - t0);
@@ -277,6 +280,10 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
   // Written before waiting, so that `stop` can end a broker whose start is still waiting.
   LS_RETURN_NOT_OK(WriteFileAtomic(paths_.PidFile(), fmt::format("{}\n", pid)));
 
+  // The timeout bounds the whole start: its end is kept for stopping a broker that did not
+  // answer, which then gets SIGTERM until the deadline and SIGKILL at it.
+  const milliseconds stop_share = std::min(kMaxStopShare, milliseconds(timeout) / 4);
+  const Clock::time_point answer_deadline = deadline - stop_share;
   for (;;) {
     if (std::optional<std::string> how = ReapIfExited(pid)) {
       RemoveFile(paths_.PidFile());
@@ -285,29 +292,29 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
                                                     *how, HintFromLog(tail, settings), tail));
     }
     if (ProbeBroker(outcome.bootstrap,
-                    std::min(kProbeInterval, std::max(Left(deadline), milliseconds(1))),
+                    std::min(kProbeInterval, std::max(Left(answer_deadline), milliseconds(1))),
                     cluster_id)
             .ok()) {
       outcome.took = Since(t0);
       return outcome;
     }
-    if (Clock::now() >= deadline) break;
+    if (Clock::now() >= answer_deadline) break;
   }
 
   // Not answering in time: leave nothing half-started behind.
   ::kill(pid, SIGTERM);
-  if (!WaitForExit(pid, marker, Clock::now() + kKillGrace)) {
+  if (!WaitForExit(pid, marker, deadline)) {
     ::kill(pid, SIGKILL);
     WaitForExit(pid, marker, Clock::now() + kKillGrace);
   }
   ReapIfExited(pid);
   RemoveFile(paths_.PidFile());
   const std::string tail = LogTail(mark);
-  return Status::Unavailable(
-      fmt::format("the broker did not answer at {} within {} s and was stopped{} (a slow machine "
-                  "may need a longer "
-                  "--timeout)\n{}",
-                  outcome.bootstrap, timeout.count(), HintFromLog(tail, settings), tail));
+  return Status::Unavailable(fmt::format(
+      "the broker did not answer at {} within {:g} s and was stopped{} (--timeout {} includes "
+      "the time to stop it; a slow machine may need a longer --timeout)\n{}",
+      outcome.bootstrap, std::chrono::duration<double>(timeout - stop_share).count(),
+      HintFromLog(tail, settings), timeout.count(), tail));
 }
 
 Result<StopOutcome> LocalBroker::Stop(std::chrono::seconds timeout) {

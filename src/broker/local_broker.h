@@ -48,7 +48,9 @@ class LocalBroker {
   // Resolves where Kafka and java are; touches nothing on disk.
   static Result<LocalBroker> Make(const std::filesystem::path& dir, const BrokerEnv& env);
 
-  // Starts the broker and waits until it answers a metadata request, or `timeout` passes.
+  // Starts the broker and waits until it answers a metadata request. `timeout` bounds the
+  // whole call: a broker that has not answered when a quarter of it (at most 10 s) is left
+  // is stopped in that time, with SIGTERM, then SIGKILL.
   // If a broker from this folder is already running and answers, returns already_running.
   // On failure (missing jars or java, port in use, the JVM exiting, no answer in time) the
   // broker is not left running and the message carries the end of its log.
