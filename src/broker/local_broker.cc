@@ -46,11 +46,18 @@ std::string LastNonEmptyLine(const std::string& text) {
 }
 
 // A hint for the failures people actually hit, recognised in the broker's log.
-std::string HintFromLog(const std::string& log, const BrokerSettings& s) {
+std::string HintFromLog(const std::string& log, const BrokerSettings& s, const BrokerPaths& paths) {
   if (log.find("Address already in use") != std::string::npos) {
     return fmt::format(
         " (port {} or {} is in use: stop the other program or pass --port / --controller-port)",
         s.port, s.controller_port);
+  }
+  // The log's INFO lines after it bury the errors that say why.
+  if (log.find("Shutdown broker because all log dirs in") != std::string::npos) {
+    return fmt::format(
+        " (it cannot use its data folder {}: the ERROR lines of {} say why, such as no "
+        "permission to write it or a full disk)",
+        paths.DataDir().string(), paths.ServerLog().string());
   }
   if (log.find("Could not find or load main class") != std::string::npos ||
       log.find("ClassNotFoundException") != std::string::npos ||
@@ -289,7 +296,8 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
       RemoveFile(paths_.PidFile());
       const std::string tail = LogTail(mark);
       return Status::FailedPrecondition(fmt::format("the broker exited during start-up ({}){}\n{}",
-                                                    *how, HintFromLog(tail, settings), tail));
+                                                    *how, HintFromLog(tail, settings, paths_),
+                                                    tail));
     }
     if (ProbeBroker(outcome.bootstrap,
                     std::min(kProbeInterval, std::max(Left(answer_deadline), milliseconds(1))),
@@ -314,7 +322,7 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
       "the broker did not answer at {} within {:g} s and was stopped{} (--timeout {} includes "
       "the time to stop it; a slow machine may need a longer --timeout)\n{}",
       outcome.bootstrap, std::chrono::duration<double>(timeout - stop_share).count(),
-      HintFromLog(tail, settings), timeout.count(), tail));
+      HintFromLog(tail, settings, paths_), timeout.count(), tail));
 }
 
 Result<StopOutcome> LocalBroker::Stop(std::chrono::seconds timeout) {

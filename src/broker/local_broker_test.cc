@@ -88,5 +88,27 @@ TEST(LocalBroker, ATimeoutBoundsTheStartOfABrokerThatNeverAnswersAndIgnoresSigte
   EXPECT_NE(::kill(pid, 0), 0) << "the fake broker still runs";  // Start reaped its child
 }
 
+// A data folder Kafka cannot write (no permission, a full disk) ends the broker with lines of
+// INFO after its errors (or none of them: its halt may lose them): the reason is named first.
+TEST(LocalBroker, AnUnusableDataFolderIsNamedAsTheReason) {
+  FakeInstallation fake(
+      "echo '[2026-01-01 00:00:00,000] ERROR Shutdown broker because all log dirs in /x have "
+      "failed (kafka.log.LogManager)'\nexit 1\n");
+  Result<LocalBroker> broker = LocalBroker::Make(fake.broker_dir, fake.env);
+  ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+  BrokerSettings settings;
+  std::tie(settings.port, settings.controller_port) = FreePorts();
+
+  Result<StartOutcome> started = broker->Start(settings, 30s);
+
+  EXPECT_EQ(started.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(started.status().message(),
+              HasSubstr("the broker exited during start-up (exit code 1) (it cannot use its data "
+                        "folder " +
+                        broker->paths().DataDir().string() + ": the ERROR lines of " +
+                        broker->paths().ServerLog().string() +
+                        " say why, such as no permission to write it or a full disk)\n"));
+}
+
 }  // namespace
 }  // namespace lakestream::broker
