@@ -45,9 +45,11 @@ void RunStart(const BrokerArgs& args) {
   settings.host = args.host;
   settings.port = args.port;
   settings.controller_port = args.controller_port;
+  // Ctrl-C stops a broker still starting (it runs in its own session, out of the signal's reach).
+  InstallStopHandler();
   Result<broker::StartOutcome> started =
-      b->Start(settings, std::chrono::seconds(args.start_timeout_s));
-  if (!started.ok()) return Fail(started.status());
+      b->Start(settings, std::chrono::seconds(args.start_timeout_s), StopRequested);
+  if (!started.ok()) return Fail(started.status(), StopRequested() ? 130 : ExitCodeFor(started.status()));
   if (started->already_running) {
     // As the broker records it: 0.0.0.0 is reached at 127.0.0.1, an IPv6 host in brackets.
     const std::string asked = settings.Bootstrap();
@@ -155,7 +157,7 @@ void AddBrokerCommand(CLI::App& root) {
       "~/.local/state/lakestream/broker\n"
       "  lakestream broker start --dir /tmp/kafka --port 39092\n"
       "The first start in a folder formats its storage. On failure the end of the broker's log is "
-      "printed.");
+      "printed; on failure or Ctrl-C (exit 130) the broker is not left running.");
   start->callback([args, start] {
     args->address_given = start->count("--port") > 0 || start->count("--host") > 0;
     RunStart(*args);

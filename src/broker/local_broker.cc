@@ -227,7 +227,8 @@ std::string LocalBroker::LogTail(const LogMark& mark) const {
 }
 
 Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
-                                        std::chrono::seconds timeout) {
+                                        std::chrono::seconds timeout,
+                                        const std::function<bool()>& stop) {
   const Clock::time_point t0 = Clock::now();
   const Clock::time_point deadline = t0 + timeout;
   LS_ASSIGN_OR_RETURN(BrokerSettings settings, requested.Validated());
@@ -246,6 +247,12 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
                             Since(t0)};
       }
       if (!IsProcessAlive(running, marker)) break;
+      if (stop && stop()) {
+        return Status::Unavailable(fmt::format(
+            "interrupted while waiting for the broker running as pid {} to answer (it runs on; "
+            "`lakestream broker status --dir {}` shows it)",
+            running, paths_.dir.string()));
+      }
       if (Clock::now() >= deadline) {
         return Status::Unavailable(
             fmt::format("a broker from {} is running as pid {} but did not answer at {} within {} "
@@ -291,6 +298,7 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
   // answer, which then gets SIGTERM until the deadline and SIGKILL at it.
   const milliseconds stop_share = std::min(kMaxStopShare, milliseconds(timeout) / 4);
   const Clock::time_point answer_deadline = deadline - stop_share;
+  bool interrupted = false;
   for (;;) {
     if (std::optional<std::string> how = ReapIfExited(pid)) {
       RemoveFile(paths_.PidFile());
@@ -307,16 +315,26 @@ Result<StartOutcome> LocalBroker::Start(const BrokerSettings& requested,
       return outcome;
     }
     if (Clock::now() >= answer_deadline) break;
+    if (stop && stop()) {
+      interrupted = true;
+      break;
+    }
   }
 
-  // Not answering in time: leave nothing half-started behind.
+  // Not answering in time, or interrupted: leave nothing half-started behind.
   ::kill(pid, SIGTERM);
-  if (!WaitForExit(pid, marker, deadline)) {
+  if (!WaitForExit(pid, marker, interrupted ? std::min(deadline, Clock::now() + stop_share) : deadline)) {
     ::kill(pid, SIGKILL);
     WaitForExit(pid, marker, Clock::now() + kKillGrace);
   }
   ReapIfExited(pid);
   RemoveFile(paths_.PidFile());
+  if (interrupted) {
+    return Status::Unavailable(fmt::format(
+        "interrupted while the broker started: it was stopped, nothing of it runs (start it again "
+        "with `lakestream broker start --dir {}`)",
+        paths_.dir.string()));
+  }
   const std::string tail = LogTail(mark);
   return Status::Unavailable(fmt::format(
       "the broker did not answer at {} within {:g} s and was stopped{} (--timeout {} includes "

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "broker/broker_config.h"
@@ -53,8 +54,11 @@ class LocalBroker {
   // is stopped in that time, with SIGTERM, then SIGKILL.
   // If a broker from this folder is already running and answers, returns already_running.
   // On failure (missing jars or java, port in use, the JVM exiting, no answer in time) the
-  // broker is not left running and the message carries the end of its log.
-  Result<StartOutcome> Start(const BrokerSettings& settings, std::chrono::seconds timeout);
+  // broker is not left running and the message carries the end of its log. `stop` (Ctrl-C),
+  // asked between probes, stops a broker still starting as a timeout does (Unavailable,
+  // "interrupted ..."): it runs in its own session, out of reach of the terminal's signal.
+  Result<StartOutcome> Start(const BrokerSettings& settings, std::chrono::seconds timeout,
+                             const std::function<bool()>& stop = nullptr);
 
   // SIGTERM (controlled shutdown), then SIGKILL if it is still running after `timeout`.
   // Removes the pid file. OK, with was_running=false, if nothing was running.
