@@ -8,6 +8,8 @@
 #include <random>
 #include <set>
 
+#include <sys/stat.h>
+
 #include "core/topic_name.h"
 #include "lake/fs_util.h"
 #include "lake/layout.h"
@@ -318,7 +320,32 @@ std::vector<std::string> PartitionCommitter::OutputNames() const {
   return names;
 }
 
-Status PartitionCommitter::CheckSameJob(const Checkpoint& checkpoint) const {
+Result<std::optional<PartitionCommitter::OtherCheckpoint>> PartitionCommitter::OtherPartitionCheckpoint() const {
+  const std::string checkpoint_dir = ParentDir(checkpoint_path_);
+  Result<std::vector<std::string>> names = ListDir(checkpoint_dir);
+  if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
+  // The copies <partition> (plain numbers) of the other partitions, smallest first: only
+  // their job's identity is read, and a big state costs its whole read.
+  std::vector<std::pair<off_t, std::string>> copies;
+  for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
+    if (name.empty() || name == std::to_string(options_.partition.value) ||
+        name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    struct stat st {};
+    const std::string path = checkpoint_dir + "/" + name;
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) copies.emplace_back(st.st_size, path);
+  }
+  std::sort(copies.begin(), copies.end());
+  for (const auto& [size, path] : copies) {
+    // One that does not read is its own partition's error, reported by its owner.
+    Result<std::optional<Checkpoint>> c = ReadCheckpoint(path);
+    if (c.ok() && c->has_value()) return std::optional<OtherCheckpoint>(OtherCheckpoint{path, std::move(**c)});
+  }
+  return std::optional<OtherCheckpoint>();
+}
+
+Status PartitionCommitter::CheckSameJob(const Checkpoint& checkpoint, const std::string& path) const {
   // A lake keeps one checkpoint per topic (or file source) and partition: a job over other
   // input, or into another table, would otherwise resume from offsets that are not its own
   // and skip its records without a word.
@@ -330,13 +357,13 @@ Status PartitionCommitter::CheckSameJob(const Checkpoint& checkpoint) const {
     return Status::InvalidArgument(fmt::format(
         "checkpoint '{}' belongs to a job writing {}; this job writes {}: its offsets would skip this job's "
         "records. {}",
-        checkpoint_path_, fmt::join(checkpoint.outputs, ", "), fmt::join(outputs, ", "), what_to_do));
+        path, fmt::join(checkpoint.outputs, ", "), fmt::join(outputs, ", "), what_to_do));
   }
   if (!checkpoint.source.empty() && !options_.source.empty() && checkpoint.source != options_.source) {
     return Status::InvalidArgument(fmt::format(
         "checkpoint '{}' counts the records of {}; this job reads {}: its offsets would skip or misplace "
         "records. {}",
-        checkpoint_path_, checkpoint.source, options_.source, what_to_do));
+        path, checkpoint.source, options_.source, what_to_do));
   }
   return Status::Ok();
 }
@@ -416,7 +443,7 @@ Result<RecoveredState> PartitionCommitter::RecoverImpl(bool as_before) {
                                 ", not to this task: the lake's _checkpoints folder was edited; "
                                 "restore the right file");
       }
-      LS_RETURN_NOT_OK(CheckSameJob(*checkpoint));
+      LS_RETURN_NOT_OK(CheckSameJob(*checkpoint, checkpoint_path_));
     }
     if (checkpoint && hard_links_) {
       // This committer's own fence, still the highest claim, needs no other.

@@ -216,6 +216,19 @@ class PartitionCommitter {
   Result<CommitResult> Commit(const CommitBatch& batch, KafkaOffset next_offset, std::string_view state,
                               std::optional<LastRecord> last = std::nullopt);
 
+  // A partition with no checkpoint yet (Recover found none) still belongs to the job that
+  // processed the topic's other partitions into this lake: the checkpoint of one of them
+  // (`_checkpoints/<topic>/<other partition>`, the smallest that reads), and its path, for
+  // CheckSameJob and the caller's check of its state. nullopt if none reads.
+  struct OtherCheckpoint {
+    std::string path;
+    Checkpoint checkpoint;
+  };
+  Result<std::optional<OtherCheckpoint>> OtherPartitionCheckpoint() const;
+  // InvalidArgument (naming `path`, the checkpoint's file) if `checkpoint` was written for
+  // another source or other outputs than this committer's (Recover checks its own with it).
+  Status CheckSameJob(const Checkpoint& checkpoint, const std::string& path) const;
+
   // The last commit's number (0 if none), not counting fences.
   uint64_t commit_seq() const { return commit_seq_; }
   const std::string& checkpoint_path() const { return checkpoint_path_; }
@@ -235,7 +248,6 @@ class PartitionCommitter {
   // `unreadable_too` other owners' checkpoint temps that do not read (see the .cc).
   Status DeleteOrphans(uint64_t up_to, bool unreadable_too, size_t* deleted);
   std::vector<std::string> OutputNames() const;  // Checkpoint::outputs
-  Status CheckSameJob(const Checkpoint& checkpoint) const;
   Status CheckStillOwner() const;  // FailedPrecondition if another owner committed since
   // FailedPrecondition if another owner claimed or committed since: a higher claim, or
   // CheckStillOwner.

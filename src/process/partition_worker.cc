@@ -96,6 +96,22 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
     w->resume_offset_ = rec.next_offset.value;
     w->committed_offset_ = rec.next_offset.value;
     if (rec.last_record && rec.last_record->offset >= 0) w->check_ = w->recovered_ = rec.last_record;
+  } else {
+    // A partition new to the lake (added to the topic, or empty until now) joins the job of
+    // the topic's other partitions: a job with other settings would put its windows beside
+    // theirs in the table (their own checkpoints refuse it, but only for them).
+    LS_ASSIGN_OR_RETURN(auto other, w->committer_->OtherPartitionCheckpoint());
+    if (other) {
+      Status st = w->committer_->CheckSameJob(other->checkpoint, other->path);
+      if (Status spec = st.ok() ? w->task_->CheckSpec(other->checkpoint.state) : Status::Ok(); !spec.ok()) {
+        st = RefusedCheckpoint(spec, other->path, topic, other->checkpoint.partition.value);
+      }
+      if (!st.ok()) {
+        return Status(st.code(), fmt::format("{}/{} has no checkpoint in the lake yet, and the lake's other partitions "
+                                             "of the topic were processed by another job: {}",
+                                             topic, partition, st.message()));
+      }
+    }
   }
   // For `load`, which refuses a table of hopping windows (lake/table_windows.h): marked once
   // the worker may write the table (a job refused by the checkpoint writes nothing), before

@@ -91,6 +91,18 @@ TEST(PartitionWorker, OpeningMarksTheTablesWindow) {
   EXPECT_EQ(*lake::TableWindows(root, "turnstile"), (std::vector<lake::TableWindow>{{300, 300}, {3600, 900}}));
 }
 
+// A fresh lake (`lake`: its root and table turnstile) with a checkpoint of topic mta's
+// `partition` by the 5-minute turnstile job, of one record.
+void CommitOneRecord(LakeOptions* lake, int32_t partition) {
+  using std::chrono::minutes;
+  lake->root = FreshDir();
+  lake->table = "turnstile";
+  auto w = PartitionWorker::Open(stream::TurnstilePipeline(minutes(5), minutes(5)), *lake, "mta", partition);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  (*w)->Process(Line("A001", kTen + 10, 5, "id1"), 0);
+  ASSERT_TRUE((*w)->Commit().ok());
+}
+
 // A checkpoint the task refuses says why, names its file and says what to do: a job with
 // another pipeline, a state written by a newer lakestream, bytes that are not a state. The
 // checkpoint's state is replaced in every file that holds it (the copy and the claims).
@@ -114,16 +126,9 @@ TEST(PartitionWorker, ARefusedCheckpointSaysWhatToDo) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    const std::string root = FreshDir();
     LakeOptions opts;
-    opts.root = root;
-    opts.table = "turnstile";
-    {
-      auto w = PartitionWorker::Open(stream::TurnstilePipeline(minutes(5), minutes(5)), opts, "mta", 0);
-      ASSERT_TRUE(w.ok());
-      (*w)->Process(Line("A001", kTen + 10, 5, "id1"), 0);
-      ASSERT_TRUE((*w)->Commit().ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(CommitOneRecord(&opts, 0));
+    const std::string root = opts.root;
     const std::string path = root + "/_checkpoints/mta/0";
     std::vector<std::string> files = {path};
     for (const auto& e : std::filesystem::directory_iterator(lake::CommitClaimsDir(path))) {
@@ -144,6 +149,54 @@ TEST(PartitionWorker, ARefusedCheckpointSaysWhatToDo) {
     EXPECT_EQ(st.code(), c.code);
     EXPECT_NE(st.message().find(c.reason), std::string::npos) << st.message();
     EXPECT_NE(st.message().find("(" + path + "). " + c.advice), std::string::npos) << st.message();
+  }
+}
+
+// A partition with no checkpoint yet (added to the topic, or empty until now) is refused to
+// a job other than the one whose checkpoints the topic's other partitions hold: that job's
+// windows or table would sit beside theirs (the other partitions' checkpoints refused it,
+// but only for those partitions). It writes nothing, its table's mark included.
+TEST(PartitionWorker, APartitionNewToTheLakeIsRefusedToAnotherJob) {
+  using std::chrono::minutes;
+  struct Case {
+    const char* name;
+    int window_minutes;
+    const char* table;
+    const char* reason;  // empty: opened
+  };
+  const std::vector<Case> cases = {
+      {"the same job", 5, "turnstile", ""},
+      {"another window", 10, "turnstile",
+       "written by a different pipeline spec than 'mta-turnstile' (its window, schema, keys or output changed) "
+       "(CHECKPOINT). If the pipeline changed on purpose, process into a new --lake"},
+      {"another table", 5, "again",
+       "checkpoint 'CHECKPOINT' belongs to a job writing turnstile (csv.gz), _dead_letters/mta (jsonl), _late/mta "
+       "(jsonl); this job writes again (csv.gz)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    LakeOptions opts;
+    ASSERT_NO_FATAL_FAILURE(CommitOneRecord(&opts, 2));
+    const std::string root = opts.root;
+    opts.table = c.table;
+    const int m = c.window_minutes;
+    auto added = PartitionWorker::Open(stream::TurnstilePipeline(minutes(m), minutes(m)), opts, "mta", 0);
+    if (std::string_view(c.reason).empty()) {
+      EXPECT_TRUE(added.ok()) << added.status().message();
+      continue;
+    }
+    ASSERT_FALSE(added.ok());
+    EXPECT_EQ(added.status().code(), StatusCode::kInvalidArgument);
+    std::string reason = c.reason;
+    reason.replace(reason.find("CHECKPOINT"), 10, root + "/_checkpoints/mta/2");
+    EXPECT_EQ(added.status().message().rfind("mta/0 has no checkpoint in the lake yet, and the lake's other partitions "
+                                             "of the topic were processed by another job: ", 0),
+              0u)
+        << added.status().message();
+    EXPECT_NE(added.status().message().find(reason), std::string::npos) << added.status().message();
+    EXPECT_FALSE(std::filesystem::exists(root + "/_checkpoints/mta/0"));
+    EXPECT_FALSE(std::filesystem::exists(root + "/" + c.table + "/_windows/" + std::to_string(m * 60) + "s-" +
+                                         std::to_string(m * 60) + "s"));
   }
 }
 

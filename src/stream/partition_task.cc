@@ -195,7 +195,7 @@ std::string PartitionTask::Serialize() const {
   return w.Take();
 }
 
-Status PartitionTask::Load(std::string_view bytes, State* s) const {
+Result<uint32_t> PartitionTask::CheckHeader(std::string_view bytes, bool verify_checksum) const {
   if (bytes.size() < 4 + 4 + 8 || std::memcmp(bytes.data(), kMagic, 4) != 0) {
     return Status::DataLoss("checkpoint: not a lakestream partition checkpoint (bad magic)");
   }
@@ -210,7 +210,7 @@ Status PartitionTask::Load(std::string_view bytes, State* s) const {
   }
   uint64_t stored_sum = 0;
   std::memcpy(&stored_sum, bytes.data() + bytes.size() - 8, 8);
-  if (XXH3_64bits(bytes.data(), bytes.size() - 8) != stored_sum) {
+  if (verify_checksum && XXH3_64bits(bytes.data(), bytes.size() - 8) != stored_sum) {
     return Status::DataLoss("checkpoint: checksum mismatch (corrupt or truncated)");
   }
   r = ByteReader(bytes.substr(8, bytes.size() - 16));
@@ -221,6 +221,17 @@ Status PartitionTask::Load(std::string_view bytes, State* s) const {
     return Status::InvalidArgument("checkpoint: written by a different pipeline spec than '" + spec_.name +
                                       "' (its window, schema, keys or output changed)");
   }
+  return version;
+}
+
+Status PartitionTask::CheckSpec(std::string_view bytes) const {
+  return CheckHeader(bytes, /*verify_checksum=*/false).status();
+}
+
+Status PartitionTask::Load(std::string_view bytes, State* s) const {
+  LS_ASSIGN_OR_RETURN(const uint32_t version, CheckHeader(bytes, /*verify_checksum=*/true));
+  // Past the magic, the version and the spec hash, before the checksum.
+  ByteReader r(bytes.substr(16, bytes.size() - 24));
   std::string topic;
   uint32_t partition = 0;
   LS_RETURN_NOT_OK(r.Bytes(&topic));
@@ -229,7 +240,7 @@ Status PartitionTask::Load(std::string_view bytes, State* s) const {
     return Status::DataLoss("checkpoint: belongs to " + topic + "/" + std::to_string(static_cast<int32_t>(partition)) +
                                       ", not " + topic_ + "/" + std::to_string(partition_));
   }
-  uint8_t has_next;
+  uint8_t has_next = 0;
   int64_t next = 0;
   LS_RETURN_NOT_OK(r.U8(&has_next));
   LS_RETURN_NOT_OK(r.I64(&next));

@@ -171,6 +171,9 @@ class PartitionTask {
   // DataLoss: corrupt or truncated; FailedPrecondition: written by another pipeline spec,
   // topic or partition, or by an unknown format version.
   Status Restore(std::string_view bytes);
+  // Restore's checks of the pipeline spec and format version alone (a few bytes, not the
+  // whole state): InvalidArgument if `bytes` were written by another pipeline spec.
+  Status CheckSpec(std::string_view bytes) const;
 
   TaskStats Stats() const;
   // Stats().pending_rows, .rows_emitted and .open_cells without the rest (Stats counts the
@@ -222,6 +225,9 @@ class PartitionTask {
   PartitionTask(const PipelineSpec& spec, SourcePosition base);
   void CloseWindows();
   Status Load(std::string_view bytes, State* state) const;
+  // The magic, format version, spec hash and (`verify_checksum`) checksum of a state; its
+  // format version.
+  Result<uint32_t> CheckHeader(std::string_view bytes, bool verify_checksum) const;
 
   const PipelineSpec spec_;
   const Schema output_schema_;

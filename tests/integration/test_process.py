@@ -761,6 +761,42 @@ def test_a_re_created_topic_is_not_resumed_as_the_old_one(lakestream, bootstrap,
     assert lake_listing(lake) == before
 
 
+def test_a_partition_new_to_the_lake_is_not_processed_by_another_job(lakestream, bootstrap, tmp_path):
+    # A lake's checkpoints refuse a job with other settings (here --duration), but each only
+    # for its own partition: a partition without one (added to the topic, or empty until
+    # now) was processed, its 10-minute windows committed beside the 5-minute ones.
+    topic = f"newpart-{uuid.uuid4().hex[:8]}"
+    lakestream.run("topics", "create", topic, "--partitions", "2")
+    records = []
+    for p in (0, 1):
+        values = [",".join([f"A{p}{i:02d}", "R001", "02-00-00", "ST", "1", "BMT", "07/22/2024", "10:00:00", "REGULAR",
+                            str(i), str(i), f"id{p}-{i}", f"2024-07-22 10:{2 * i:02d}:00"]) for i in range(20)]
+        records.append([streams.parse_csv_message(v) for v in values])
+        (tmp_path / f"p{p}.txt").write_text("".join(v + "\n" for v in values))
+
+    def publish(p):
+        subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-p", str(p), "-l", str(tmp_path / f"p{p}.txt")],
+                       check=True, timeout=60)
+
+    publish(0)
+    lake = str(tmp_path / "lake")
+    g = group()
+    process(lakestream, topic, lake, g=g)
+    publish(1)
+    before = lake_listing(lake)
+    p = lakestream.run("process", "--topic", topic, "--group", g, "--lake", lake, "--trigger", "available-now",
+                       "--duration", "10", expect=2)
+    # Partition 0's refusal is the error shown; partition 1's (the unit test
+    # APartitionNewToTheLakeIsRefusedToAnotherJob has its message) keeps it out of the lake.
+    assert ("checkpoint: written by a different pipeline spec than 'mta-turnstile' (its window, schema, keys or output "
+            f"changed) ({lake}/_checkpoints/{topic}/0). If the pipeline changed on purpose, process into a new --lake"
+            in p.stderr), p.stderr
+    assert lake_listing(lake) == before
+    # The lake's own job goes on with the partition.
+    process(lakestream, topic, lake, g=g)
+    assert_lake(lake, streams.expected_lake(records[0] + records[1], 300, 300))
+
+
 def test_file_source_gives_the_same_lake(lakestream, week, source_dir, tmp_path):
     _, records = week
     lake = str(tmp_path / "lake")
