@@ -32,6 +32,34 @@ bool IsGzip(std::string_view s, size_t pos) {
          static_cast<unsigned char>(s[pos + 1]) == 0x8b && s[pos + 2] == 8;
 }
 
+// The gzip member at byte `pos` of the file's `size` does not inflate.
+Status BadGzipMember(const std::string& path, size_t pos, size_t size) {
+  return Status::IoError(
+      fmt::format("cannot read '{}': invalid or truncated gzip data in the member that starts at "
+                  "byte {} of {} (is the gzip file truncated?)",
+                  path, pos, size));
+}
+
+// `s` starts with the bytes of `magic`.
+bool HasMagic(std::string_view s, std::string_view magic) {
+  return s.size() >= magic.size() && std::memcmp(s.data(), magic.data(), magic.size()) == 0;
+}
+
+// A compressed file of a kind this reader does not inflate (its magic number at the start):
+// its name for a person ("a zip file"), or nullptr. Read as text, its first bytes would be
+// reported as an unknown header, printed raw.
+const char* OtherCompression(std::string_view s) {
+  if (HasMagic(s, "PK\x03\x04")) return "a zip file";
+  if (HasMagic(s, "BZh") && s.size() >= 10 && s[3] >= '1' && s[3] <= '9' &&
+      HasMagic(s.substr(4), "1AY&SY")) {
+    return "a bzip2 file";
+  }
+  constexpr char kXz[] = {'\xFD', '7', 'z', 'X', 'Z', '\0'};
+  if (HasMagic(s, std::string_view(kXz, sizeof kXz))) return "an xz file";
+  if (HasMagic(s, "\x28\xB5\x2F\xFD")) return "a zstd file";
+  return nullptr;
+}
+
 }  // namespace
 
 Result<std::string> ReadWholeFile(const std::string& path) {
@@ -75,6 +103,14 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
                         const std::function<void(std::string_view, int)>& prepare) {
   LS_ASSIGN_OR_RETURN(const std::string bytes, ReadWholeFile(path));
   const std::string_view in(bytes);
+  if (const char* kind = OtherCompression(in)) {
+    return Status::InvalidArgument(
+        fmt::format("cannot read '{}': it is {}; lakestream reads plain text or gzip: unpack it "
+                    "first (or recompress it with gzip)",
+                    path, kind));
+  }
+  // The gzip magic, but too short for a member's header and trailer.
+  if (HasMagic(in, "\x1F\x8B") && !IsGzip(in, 0)) return BadGzipMember(path, 0, in.size());
   if (!IsGzip(in, 0)) return fn(in, 1.0, -1);  // plain text passes through
 
   // Whole members with libdeflate (several times zlib's speed), one after the other, like
@@ -130,10 +166,7 @@ Status ForEachTextPiece(const std::string& path, const std::function<Status(std:
           continue;
         }
         if (r != LIBDEFLATE_SUCCESS) {
-          return finish(Status::IoError(fmt::format(
-              "cannot read '{}': invalid or truncated gzip data in the member that starts at byte {} of {} (is the "
-              "gzip file truncated?)",
-              path, pos, in.size())));
+          return finish(BadGzipMember(path, pos, in.size()));
         }
         pos += used_in;
         break;

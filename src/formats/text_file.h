@@ -83,11 +83,12 @@ Status ForEachLine(std::string_view text, Fn&& fn) {
 // it does not exist; IoError naming the file otherwise.
 Result<std::string> ReadWholeFile(const std::string& path);
 
-// The text of a file (plain, or gzip) in pieces, in order, without holding all of it: a plain file in one
-// piece, a gzip file one member at a time (concatenated members, as `cat a.gz b.gz`
-// makes). `fn(piece, read)` gets with each piece the fraction of the file read so far
-// (what it needs to estimate the whole text's size). A piece is valid only during the
-// call; the first error `fn` returns ends the read and is returned.
+// The text of a file (plain, or gzip) in pieces, in order, without holding all of it: a plain file
+// in one piece, a gzip file one member at a time (concatenated members, as `cat a.gz b.gz` makes).
+// `fn(piece, read)` gets with each piece the fraction of the file read so far (what it needs to
+// estimate the whole text's size). A piece is valid only during the call; the first error `fn`
+// returns ends the read and is returned. A zip, bzip2, xz or zstd file is InvalidArgument (unpack
+// it first), not text.
 Status ForEachTextPiece(const std::string& path, const std::function<Status(std::string_view, double)>& fn);
 // The same, with work done on the inflating thread: `prepare(piece, slot)` is called there
 // as soon as a gzip member is inflated, and `fn(piece, read, slot)` later on the calling

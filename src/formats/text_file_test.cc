@@ -295,6 +295,41 @@ TEST(TextFile, BytesAfterTheLastGzipMemberAreAnError) {
       << got.status().message();
 }
 
+TEST(TextFile, OtherCompressedFilesAreRefusedByName) {
+  using namespace std::string_literals;
+  // Read as text, their first bytes would be reported as an unknown header, printed raw.
+  struct Case {
+    const char* name;
+    std::string bytes;
+    StatusCode code;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"zip", "PK\x03\x04\x14\x00\x00\x00\x08\x00week.csv\n"s, StatusCode::kInvalidArgument,
+       "a zip file"},
+      {"bzip2", "BZh91AY&SY\x12\x34\nC/A"s, StatusCode::kInvalidArgument, "a bzip2 file"},
+      {"xz", "\xFD\x37zXZ\x00\x00\x04\n"s, StatusCode::kInvalidArgument, "an xz file"},
+      {"zstd", "\x28\xB5\x2F\xFD\x24\x00\n"s, StatusCode::kInvalidArgument, "a zstd file"},
+      {"gzip cut within its header", "\x1F\x8B\x08\x00\x00\x00\x00\x00\x00\x03"s,
+       StatusCode::kIoError, "truncated"},
+  };
+  for (const Case& c : cases) {
+    TempFile f(".csv");
+    f.Write(c.bytes);
+    Result<std::string> got = ReadWhole(f.path());
+    ASSERT_FALSE(got.ok()) << c.name;
+    EXPECT_EQ(got.status().code(), c.code) << c.name << ": " << got.status().message();
+    EXPECT_NE(got.status().message().find(f.path()), std::string::npos)
+        << c.name << ": " << got.status().message();
+    EXPECT_NE(got.status().message().find(c.says), std::string::npos)
+        << c.name << ": " << got.status().message();
+  }
+  // Text that merely starts like one of them is text.
+  TempFile text(".csv");
+  text.Write("PK,BZh\n1,2\n");
+  EXPECT_EQ(*ReadWhole(text.path()), "PK,BZh\n1,2\n");
+}
+
 TEST(RejectedLine, OneJsonObjectALineWithPythonsEscapes) {
   // A quote, a backslash, a tab, a non-ASCII letter and a byte that is not UTF-8.
   RejectedLine r{"week \"1\".csv", 42, "bad ENTRIES `x`", "A,\"B\\\",\t\xC3\xA9,\xFF"};
