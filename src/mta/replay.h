@@ -1,6 +1,7 @@
 // The replay rules: cumulative MTA register readings -> per-interval turnstile messages.
 //
-// 1. A device is (C/A, UNIT, SCP). Its readings are ordered by timestamp, stably.
+// 1. A device is (C/A, UNIT, SCP). Its readings are ordered by timestamp, stably. The
+//    readings of several files (TurnstileData) are one replay: a device spans them.
 // 2. Of several readings with the same timestamp one is kept: REGULAR before
 //    RECOVR AUD, then the first in the file.
 // 3. The first kept reading of a device yields no message. Every later one yields a

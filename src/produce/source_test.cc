@@ -104,6 +104,33 @@ TEST(MtaFileSource, RepublishingGivesTheSameIds) {
   for (size_t i = 0; i < ma.size(); ++i) ASSERT_EQ(ma[i].value, mb[i].value);
 }
 
+// Files given together are one replay: a device's second week continues its first (the
+// interval across the weeks is a message), and a reading in both files counts once.
+TEST(MtaFileSource, FilesGivenTogetherAreOneReplay) {
+  const std::string header =
+      "C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n";
+  testing::TempFile week1(".csv"), week2(".csv");
+  week1.Write(header +
+              "A002,R051,02-00-00,59 ST,NQR,BMT,05/26/2023,16:00:00,REGULAR,100,200\n"
+              "A002,R051,02-00-00,59 ST,NQR,BMT,05/26/2023,20:00:00,REGULAR,110,205\n");
+  week2.Write(header +
+              "A002,R051,02-00-00,59 ST,NQR,BMT,05/26/2023,20:00:00,REGULAR,110,205\n"
+              "A002,R051,02-00-00,59 ST,NQR,BMT,05/27/2023,00:00:00,REGULAR,130,206\n");
+  std::vector<std::string> got;
+  for (const auto& files : {std::vector<std::string>{week1.path(), week2.path()},
+                            std::vector<std::string>{week2.path(), week1.path()}}) {
+    auto src = MakeMtaFileSource(files, MtaFileOptions{});
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    got.clear();
+    for (const SourceMessage& m : Drain(**src)) {
+      got.push_back(FormatTimestamp(m.time) + " " + std::to_string(m.entries) + "," +
+                    std::to_string(m.exits));
+    }
+    EXPECT_EQ(got,
+              (std::vector<std::string>{"2023-05-26 20:00:00 10,5", "2023-05-27 00:00:00 20,1"}));
+  }
+}
+
 TEST(MtaFileSource, ShiftToNowMovesTheFirstReadingToNow) {
   MtaFileOptions o;
   o.shift_to_now = true;
