@@ -292,6 +292,13 @@ bool Consumer::ConfirmMembership(std::chrono::milliseconds wait) {
   return true;
 }
 
+bool Consumer::BrokerAnswersAtStop() {
+  if (!broker_answers_at_stop_) {
+    broker_answers_at_stop_ = WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok();
+  }
+  return *broker_answers_at_stop_;
+}
+
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;
@@ -300,7 +307,7 @@ void Consumer::Close() {
   offsets_.ResendUnconfirmed();
   // Is a broker there to take the last offsets and the group's leave? (one metadata
   // request, also with no offsets to send: a close without a broker waits either way)
-  if (!WaitForBroker(handle_.get(), bootstrap_, static_cast<int>(kCloseProbeTimeout.count())).ok()) {
+  if (!BrokerAnswersAtStop()) {
     if (offsets_.has_unsent()) {
       StderrConsole().Write(fmt::format(
           "lakestream: warning: no broker answered at the stop (bootstrap.servers={}); the last offsets of group "

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -111,6 +112,10 @@ class Consumer {
   // (the lake's checkpoints, written before, hold the positions), so the stop takes ~2 s
   // and a warning says so.
   void Close();
+  // Whether a broker answers (a metadata request within kCloseProbeTimeout), asked once:
+  // Close uses the same answer. The job asks before its final commits, which then need not
+  // each wait for a cluster that is gone (process/topic_guard.h).
+  bool BrokerAnswersAtStop();
   static constexpr std::chrono::milliseconds kCloseProbeTimeout{1000};
   static constexpr std::chrono::milliseconds kCloseCommitTimeout{2000};
   static constexpr std::chrono::milliseconds kCloseDestroyTimeout{1000};
@@ -146,6 +151,7 @@ class Consumer {
   std::string group_;
   int64_t session_timeout_ms_ = 45000;
   bool closed_ = false;
+  std::optional<bool> broker_answers_at_stop_;  // BrokerAnswersAtStop's answer
   std::vector<rd_kafka_message_t*> batch_;
   GroupOffsets offsets_;
   std::chrono::steady_clock::time_point offsets_sent_{};

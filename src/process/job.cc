@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -13,6 +14,7 @@
 #include "core/console.h"
 #include "kafka/client_log.h"
 #include "kafka/consumer.h"
+#include "kafka/topic_id.h"
 #include "lake/checkpoint.h"
 #include "lake/layout.h"
 #include "produce/source.h"
@@ -21,6 +23,10 @@ namespace lakestream::process {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long a commit waits for the cluster to say a topic's id (topic_guard.h); past it the
+// commit goes on without the check (a stop with the cluster gone must end within seconds).
+constexpr int kTopicIdTimeoutMs = 2000;
 
 // Adds what a task did since `base`: a task restored from a checkpoint carries earlier
 // runs' counters, and a job reports only its own work.
@@ -42,7 +48,7 @@ void AddCommits(const CommitFigures& c, JobFigures* f) {
 
 class KafkaJob final : public kafka::RebalanceListener {
  public:
-  explicit KafkaJob(const JobOptions& o) : o_(o) {}
+  explicit KafkaJob(const JobOptions& o) : o_(o), lake_(o.lake) {}
 
   Status Run(kafka::ClientConfig config, const std::function<bool()>& stop, const ProgressFn& progress,
              JobFigures* figures) {
@@ -64,6 +70,12 @@ class KafkaJob final : public kafka::RebalanceListener {
     }
     LS_ASSIGN_OR_RETURN(consumer_, std::move(made));
     session_timeout_ms_ = consumer_->session_timeout_ms();
+    // The topics' ids before any record is read, for the commits' checks (topic_guard.h).
+    topic_guard_ = TopicGuard::Start(o_.topics, [this](const std::string& topic) -> Result<std::optional<std::string>> {
+      if (cluster_gone_) return Status::Unavailable("no broker answered at the stop");
+      return kafka::DescribeTopicId(consumer_->handle(), topic, kTopicIdTimeoutMs);
+    });
+    lake_.topic_guard = topic_guard_.get();
     // available-now: what the topics' partitions look like before any of this run's commits
     // (OthersDone). Retried at the first check if a broker does not answer now.
     if (o_.available_now) (void)SnapshotOthers();
@@ -174,6 +186,9 @@ class KafkaJob final : public kafka::RebalanceListener {
                              parts.c_str(), o_.group.c_str());
       DropAll();
     }
+    // A cluster gone at the stop: the final commits do without the topic check rather than
+    // wait for its answer (the consumer's close uses this answer too).
+    if (!consumer_->BrokerAnswersAtStop()) cluster_gone_ = true;
     // Commit what was processed, then leave the group (revocation commits again: a no-op).
     Status final_commit = CommitAll();
     if (final_commit.ok()) final_commit = queue_.Drain();
@@ -208,7 +223,7 @@ class KafkaJob final : public kafka::RebalanceListener {
     }
     std::vector<int64_t> offsets;
     for (const auto& tp : parts) {
-      auto w = PartitionWorker::Open(o_.spec, o_.lake, tp.topic, tp.partition);
+      auto w = PartitionWorker::Open(o_.spec, lake_, tp.topic, tp.partition);
       if (!w.ok()) {
         if (fatal_.ok()) fatal_ = w.status();
         offsets.push_back(-1);
@@ -513,7 +528,11 @@ class KafkaJob final : public kafka::RebalanceListener {
   }
 
   const JobOptions& o_;
+  LakeOptions lake_;  // o_.lake, with topic_guard_
   std::unique_ptr<kafka::Consumer> consumer_;
+  // Declared before workers_ and queue_: the commits that use it are done before it goes.
+  std::unique_ptr<TopicGuard> topic_guard_;
+  std::atomic<bool> cluster_gone_{false};  // BrokerAnswersAtStop said no: topic_guard_ asks nothing
   std::map<Key, Slot> workers_;
   // Declared after workers_: destroyed (drained) first, while the workers its jobs use live.
   CommitQueue queue_;

@@ -57,6 +57,7 @@ Result<std::unique_ptr<PartitionWorker>> PartitionWorker::Open(const stream::Pip
   w->partition_ = partition;
   w->late_output_ = lake.late_output;
   w->dead_letter_topic_ = lake.dead_letter_topic;
+  w->topic_guard_ = lake.topic_guard;
 
   const std::optional<size_t> window_end = stream::LakeOutputColumn(spec);
   if (!window_end) {
@@ -222,13 +223,14 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
   side_bytes_ = 0;
   auto state = std::make_shared<std::string>(task_->Serialize());
   const std::optional<lake::LastRecord> last = LastRecordBefore(next);
+  const TopicGuard::Clock::time_point taken = TopicGuard::Clock::now();
   committed_offset_ = next;
   since_commit_ = 0;
   if (queue == nullptr) {
-    LS_RETURN_NOT_OK(CommitSnapshot(*batch, rows, *letters, next, *state, last));
+    LS_RETURN_NOT_OK(CommitSnapshot(*batch, rows, *letters, next, *state, last, taken));
   } else {
-    queue->Submit(this, [this, batch, rows, letters, next, state, last] {
-      return CommitSnapshot(*batch, rows, *letters, next, *state, last);
+    queue->Submit(this, [this, batch, rows, letters, next, state, last, taken] {
+      return CommitSnapshot(*batch, rows, *letters, next, *state, last, taken);
     });
   }
   return next;
@@ -236,8 +238,9 @@ Result<int64_t> PartitionWorker::Commit(CommitQueue* queue) {
 
 Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
                                        const std::vector<lake::DeadLetter>& letters, int64_t next,
-                                       const std::string& state, const std::optional<lake::LastRecord>& last) {
-  Status st = CommitSnapshotSteps(batch, rows, letters, next, state, last);
+                                       const std::string& state, const std::optional<lake::LastRecord>& last,
+                                       TopicGuard::Clock::time_point taken) {
+  Status st = CommitSnapshotSteps(batch, rows, letters, next, state, last, taken);
   if (st.ok()) return st;
   if (st.code() == StatusCode::kIoError) {
     st = Status::IoError(fmt::format(
@@ -256,7 +259,8 @@ Status PartitionWorker::CommitSnapshot(lake::CommitBatch& batch, const std::shar
 Status PartitionWorker::CommitSnapshotSteps(lake::CommitBatch& batch,
                                             const std::shared_ptr<const stream::ClosedRows>& rows,
                                             const std::vector<lake::DeadLetter>& letters, int64_t next,
-                                            const std::string& state, const std::optional<lake::LastRecord>& last) {
+                                            const std::string& state, const std::optional<lake::LastRecord>& last,
+                                            TopicGuard::Clock::time_point taken) {
   // The closed windows go to the writers as ranges of one day each, read in place (no Row
   // objects); rows restored from a checkpoint are already Rows.
   for (const Row& row : rows->built()) {
@@ -266,6 +270,17 @@ Status PartitionWorker::CommitSnapshotSteps(lake::CommitBatch& batch,
   rows->ForEachWindow([&](int64_t window_end, size_t begin, size_t end) {
     batch.AddRange(kTableOutput, EventTime{window_end}, rows, begin, end);  // a day's windows merge
   });
+  // Records of a topic re-created while the job ran are not committed, nor their dead letters.
+  if (topic_guard_ != nullptr) {
+    if (Status st = topic_guard_->Check(topic_, taken); !st.ok()) {
+      return Status(st.code(), fmt::format("{}/{}: {}{}", topic_, partition_, st.message(),
+                                           st.code() == StatusCode::kDataLoss
+                                               ? ". To process the new topic's partition from its start, " +
+                                                     lake::ReprocessAdvice(committer_->checkpoint_path(), topic_,
+                                                                           PartitionId{partition_})
+                                               : std::string()));
+    }
+  }
   // Dead letters for a topic are delivered before the commit that passes their offsets
   // (at least once; see dead_letter_topic.h).
   if (dead_letter_topic_ != nullptr) LS_RETURN_NOT_OK(dead_letter_topic_->Publish(letters));

@@ -13,7 +13,8 @@
 // (lake::Checkpoint::last_record), which is read again and compared, not processed: if
 // another record stands there, the offsets now count another log (a topic deleted and
 // re-created, a changed file) and Process() stops the partition with DataLoss instead of
-// skipping records it never read.
+// skipping records it never read. While the job runs, each commit point first asks
+// LakeOptions::topic_guard (topic_guard.h) whether the topic was re-created meanwhile.
 //
 // Thread-safety: none; a worker belongs to the thread that polls its partition.
 #pragma once
@@ -29,6 +30,7 @@
 #include "lake/side_outputs.h"
 #include "process/commit_queue.h"
 #include "process/dead_letter_topic.h"
+#include "process/topic_guard.h"
 #include "lake/file_writer.h"
 #include "stream/partition_task.h"
 #include "stream/pipeline_spec.h"
@@ -44,6 +46,9 @@ struct LakeOptions {
   // Not owned. Set: dead letters go to this Kafka topic (published before each commit);
   // null: under _dead_letters/<topic> in the lake, inside the commit.
   DeadLetterTopic* dead_letter_topic = nullptr;
+  // Not owned. Set (a Kafka job): each commit point waits for a check that the topic was not
+  // re-created while the job ran (topic_guard.h).
+  TopicGuard* topic_guard = nullptr;
   lake::CrashHook crash_hook;  // tests only: fault injection in the committer
   std::string source;          // what the offsets count, kept in checkpoints (CommitterOptions::source)
 };
@@ -140,12 +145,13 @@ class PartitionWorker final : public stream::SideOutput {
   EventTime SideOutputTime() const;
   // Runs the commit protocol (lake/committer.h) for one snapshot; any thread, one at a time.
   // Adds the closed rows to `batch` first (by day, read in place by the writers).
+  // `taken`: when the snapshot was taken (every record in it was read before).
   Status CommitSnapshot(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
                         const std::vector<lake::DeadLetter>& letters, int64_t next, const std::string& state,
-                        const std::optional<lake::LastRecord>& last);
+                        const std::optional<lake::LastRecord>& last, TopicGuard::Clock::time_point taken);
   Status CommitSnapshotSteps(lake::CommitBatch& batch, const std::shared_ptr<const stream::ClosedRows>& rows,
                              const std::vector<lake::DeadLetter>& letters, int64_t next, const std::string& state,
-                             const std::optional<lake::LastRecord>& last);
+                             const std::optional<lake::LastRecord>& last, TopicGuard::Clock::time_point taken);
 
   std::string topic_;
   int32_t partition_ = 0;
@@ -157,6 +163,7 @@ class PartitionWorker final : public stream::SideOutput {
   lake::CommitBatch batch_;
   size_t side_bytes_ = 0;  // the record text of the dead letters and late records held
   DeadLetterTopic* dead_letter_topic_ = nullptr;
+  TopicGuard* topic_guard_ = nullptr;
   std::vector<lake::DeadLetter> letters_;  // for dead_letter_topic_, until the next commit
   int64_t resume_offset_ = -1;
   std::optional<lake::LastRecord> check_;      // the committed last record, until it is checked
