@@ -170,12 +170,12 @@ Status Consumer::PollError(rd_kafka_message_t* m) {
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Status::Ok();
   std::string where = m->rkt ? fmt::format("{}/{}", rd_kafka_topic_name(m->rkt), m->partition) : "consumer";
   if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+    const std::string advice =
+        m->rkt ? listener_->ReprocessAdvice(TopicPartition{rd_kafka_topic_name(m->rkt), m->partition}) : "";
     return Status::DataLoss(fmt::format(
         "{}: the offset in the lake's checkpoint is not in the topic any more (retention deleted "
-        "it, or the topic was re-created): {}. Records were lost before lakestream read them; to "
-        "start this partition over, delete its checkpoint under <lake>/_checkpoints/<topic>/ (the file "
-        "<partition> and the folder <partition>.commits/)",
-        where, rd_kafka_message_errstr(m)));
+        "it, or the topic was re-created): {}. Records were lost before lakestream read them{}",
+        where, rd_kafka_message_errstr(m), advice.empty() ? "" : "; to start this partition over, " + advice));
   }
   if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
     return Status::NotFound(fmt::format("{}: {}", where, rd_kafka_message_errstr(m)));

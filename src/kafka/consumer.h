@@ -32,6 +32,9 @@ class RebalanceListener {
   // `lost`: the assignment was lost (the session expired, e.g. the process was stopped):
   // another member may own them already, so their work must be dropped, not committed.
   virtual void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
+  // What to move away to process `partition` from its start (its checkpoint and lake files),
+  // for the error that says its offset is gone from the topic.
+  virtual std::string ReprocessAdvice(const TopicPartition& partition) const = 0;
 };
 
 // The fetch and prefetch settings lakestream's consumer uses unless the user sets them,

@@ -384,6 +384,10 @@ class KafkaJob final : public kafka::RebalanceListener {
     return Status::Ok();
   }
 
+  std::string ReprocessAdvice(const kafka::TopicPartition& tp) const override {
+    return lake::ReprocessAdvice(CheckpointOf(tp), tp.topic, PartitionId{tp.partition});
+  }
+
   std::string CheckpointOf(const kafka::TopicPartition& tp) const {
     return lake::CheckpointPath(o_.lake.root, tp.topic, PartitionId{tp.partition});
   }
