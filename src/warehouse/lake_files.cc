@@ -151,22 +151,40 @@ Result<std::string> FileChecksum(const std::string& path) {
   return std::string("xxh3-64:") + hex;
 }
 
-Result<std::string> HeaderOfWholeGzip(const std::string& path) {
+Result<CsvGzScan> ScanWholeCsvGz(const std::string& path) {
   // The lake's one text reader inflates it (libdeflate checks each member's CRC and size);
   // of the text only the first line is kept. It passes plain text through (slot -1): a
   // .csv.gz name on another file is damage.
-  std::string header;
+  CsvGzScan scan;
   bool header_done = false;
   bool gzip = true;
+  // Records are counted as RFC 4180 reads them: a '"' toggles quoting (a doubled one twice),
+  // and a line end inside quotes is part of the field.
+  bool quoted = false, record_empty = true;
+  int64_t line = 1, record_line = 1, all_records = 0;
   LS_RETURN_NOT_OK(ForEachTextPiece(
       path,
       [&](std::string_view piece, double, int slot) {
         gzip = slot >= 0;
-        if (header_done || !gzip) return Status::Ok();
-        constexpr size_t kMaxHeader = 64 * 1024;  // a file without line ends is not a lake file
-        const size_t end = piece.find('\n');
-        header.append(piece.substr(0, std::min(end, kMaxHeader - header.size())));
-        header_done = end != std::string_view::npos || header.size() >= kMaxHeader;
+        if (!gzip) return Status::Ok();
+        if (!header_done) {
+          constexpr size_t kMaxHeader = 64 * 1024;  // a file without line ends is not a lake file
+          const size_t end = piece.find('\n');
+          scan.header.append(piece.substr(0, std::min(end, kMaxHeader - scan.header.size())));
+          header_done = end != std::string_view::npos || scan.header.size() >= kMaxHeader;
+        }
+        for (const char c : piece) {
+          if (c == '\n') {
+            ++line;
+            if (quoted) continue;
+            if (!record_empty) ++all_records;
+            record_empty = true;
+            record_line = line;
+          } else {
+            if (c == '"') quoted = !quoted;
+            record_empty = false;
+          }
+        }
         return Status::Ok();
       },
       nullptr));
@@ -174,8 +192,11 @@ Result<std::string> HeaderOfWholeGzip(const std::string& path) {
     return Status::IoError("cannot read '" + path + "': it is not gzip data, though its name ends in .csv.gz (a "
                            "damaged or foreign file; the lake's writer makes whole gzip files only)");
   }
-  if (!header.empty() && header.back() == '\r') header.pop_back();
-  return header;
+  if (!record_empty) ++all_records;
+  if (quoted) scan.unclosed_quote_line = record_line;
+  scan.records = std::max<int64_t>(all_records - 1, 0);  // the header is the first
+  if (!scan.header.empty() && scan.header.back() == '\r') scan.header.pop_back();
+  return scan;
 }
 
 std::vector<LakeFile> WatchedFiles::Due(const std::vector<LakeFile>& listed, Clock::time_point now) {

@@ -46,12 +46,22 @@ bool IsCommittedFileName(const std::string& name);
 // "xxh3-64:<16 lowercase hex digits>" of the file's bytes (XXH3, 64 bits; streaming).
 Result<std::string> FileChecksum(const std::string& path);
 
-// The first line (without its line end) of the .csv.gz file at `path`, once the whole file
-// is checked: every gzip member ends with its CRC and size, and they match the data. DuckDB
-// reads a truncated gzip file without an error (up to where it was cut), so a file cut short
-// would load part of its rows. The lake's writer makes one member per file, so a cut can
-// never fall between two members unseen.
-Result<std::string> HeaderOfWholeGzip(const std::string& path);
+// What ScanWholeCsvGz finds in a .csv.gz lake file.
+struct CsvGzScan {
+  std::string header;   // the first line, without its line end
+  int64_t records = 0;  // CSV records after the header (a quoted line end stays in its record; empty lines skipped)
+  // The line (from 1) of the record the file ends inside a quoted field of, or 0: damage the
+  // lake's writer never makes, and which DuckDB, reading the file among others, may take for
+  // the end of the file without an error.
+  int64_t unclosed_quote_line = 0;
+};
+
+// The header and record count of the .csv.gz file at `path`, once the whole file is checked:
+// every gzip member ends with its CRC and size, and they match the data. DuckDB reads a
+// truncated gzip file without an error (up to where it was cut), so a file cut short would
+// load part of its rows. The lake's writer makes one member per file, so a cut can never
+// fall between two members unseen. The load checks that DuckDB read `records` rows.
+Result<CsvGzScan> ScanWholeCsvGz(const std::string& path);
 
 // `load --watch`: which of the listed files to load at a poll. A file is due when it is new,
 // or changed (size or mtime) since its last attempt. One whose load failed (unreadable, a

@@ -185,6 +185,41 @@ TEST(LakeFilesTest, ChecksumIsXxh3OfTheBytes) {
   EXPECT_NE(missing.status().message().find(root + "/nope"), std::string::npos);
 }
 
+// The records the load expects DuckDB to read, counted as RFC 4180 reads them, and the line of
+// a record the file ends inside a quoted field of.
+TEST(LakeFilesTest, ScanCountsCsvRecordsAndFindsAnUnclosedQuote) {
+  const std::string root = FreshTestDir();
+  struct Case {
+    std::string text;
+    int64_t records;
+    int64_t unclosed_quote_line;
+  };
+  const std::string h = "h,x\n";
+  const Case cases[] = {
+      {h, 0, 0},
+      {"", 0, 0},
+      {h + "a,1\nb,2\n", 2, 0},
+      {h + "a,1\nb,2", 2, 0},                       // no line end after the last
+      {h + "a,1\r\nb,2\r\n", 2, 0},                 // CRLF
+      {h + "a,1\n\nb,2\n", 2, 0},                   // an empty line is no record
+      {h + "\"a\nb\",1\nc,2\n", 2, 0},              // a quoted line end stays in its field
+      {h + "\"a\"\"b\",1\nc,2\n", 2, 0},            // a doubled quote
+      {h + "a,1\n\"b,2\nc,3\n", 2, 3},              // the quote on line 3 is never closed
+      {h + "a,1\n\"b\nc\",2\nd,3\n\"e,4\n", 4, 6},  // line 6's record: the one left open
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    const std::string path = root + "/" + std::to_string(i++) + ".csv.gz";
+    testing::WriteGzip(path, c.text);
+    Result<CsvGzScan> scan = ScanWholeCsvGz(path);
+    ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+    EXPECT_EQ(scan->header, c.text.empty() ? "" : "h,x");
+    EXPECT_EQ(scan->records, c.records);
+    EXPECT_EQ(scan->unclosed_quote_line, c.unclosed_quote_line);
+  }
+}
+
 // load --watch: new and changed files are due; a failed one again after 30 s, 60 s, 120 s,
 // ... at most 10 min, or at once when it changes; a loaded one no more.
 TEST(WatchedFiles, WhatIsDueAtEachPoll) {

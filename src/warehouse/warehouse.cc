@@ -581,22 +581,30 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
                                   "move the lake to a folder without them");
     } else {
       auto sum = FileChecksum(file.path);
+      int64_t records = -1;
       if (sum.ok() && file.format == LakeFileFormat::kCsvGz) {
-        Result<std::string> header = HeaderOfWholeGzip(file.path);
-        if (!header.ok()) {
+        Result<CsvGzScan> scan = ScanWholeCsvGz(file.path);
+        if (!scan.ok()) {
           sum = Status::InvalidArgument(fmt::format(
               "lake file '{}' is not a whole gzip file, so it was not loaded ({}). Lake files are written "
               "whole and never change: the file was cut short or damaged after it was committed. Restore "
               "it, or remove it and reprocess its partition",
-              file.relative_path, header.status().message()));
-        } else if (Status columns = CheckLakeHeader(file.relative_path, *header); !columns.ok()) {
+              file.relative_path, scan.status().message()));
+        } else if (Status columns = CheckLakeHeader(file.relative_path, scan->header); !columns.ok()) {
           sum = columns;
+        } else if (scan->unclosed_quote_line > 0) {
+          sum = Status::InvalidArgument(fmt::format(
+              "lake file '{}' line {}: a quote opens a field that is never closed (the file ends inside it), "
+              "which the lake's writer never writes: it was damaged after it was committed, and it was not "
+              "loaded. Restore it, or remove it and reprocess its partition",
+              file.relative_path, scan->unclosed_quote_line));
         }
+        if (scan.ok()) records = scan->records;
       } else if (sum.ok()) {
         if (Status columns = CheckParquetColumns(*conn_, file); !columns.ok()) sum = columns;
       }
       if (sum.ok()) {
-        group.push_back(PendingFile{file, *sum});
+        group.push_back(PendingFile{file, *sum, records});
         group_bytes += file.size;
         if (group.size() >= kGroupFiles || group_bytes >= kGroupBytes) load_group();
         continue;
@@ -692,6 +700,16 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
       }
       entries[k] = c[3].value_or("0");
       exits[k] = c[4].value_or("0");
+    }
+    for (size_t k = 0; k < group.size(); ++k) {
+      if (group[k].records < 0 || rows[k] == group[k].records) continue;
+      // DuckDB ended the file early without an error (as it did at an unclosed quote): loading
+      // what it read would mark the file loaded without the rest.
+      return Status::InvalidArgument(fmt::format(
+          "lake file '{}' holds {} rows after its header, but DuckDB read {} of them, so it was not loaded: a "
+          "line of it is not CSV as the lake's writer writes it (damaged after it was committed). Restore it, "
+          "or remove it and reprocess its partition",
+          group[k].file.relative_path, group[k].records, rows[k]));
     }
     LS_RETURN_NOT_OK(hook(LoadStep::kStaged));
     LS_RETURN_NOT_OK(named(conn_->Execute(kStageSql)));

@@ -155,10 +155,12 @@ class Warehouse {
  private:
   Warehouse() = default;
   Status CreateOrCheckSchema(Mode mode);
-  // A new file waiting to be loaded, and its checksum.
+  // A new file waiting to be loaded, its checksum, and its rows as counted before the load
+  // (-1: not counted, Parquet), which DuckDB must read all of.
   struct PendingFile {
     LakeFile file;
     std::string checksum;
+    int64_t records = -1;
   };
   // Loads `group` in one transaction; rows per file.
   Result<std::vector<int64_t>> LoadGroup(std::span<const PendingFile> group, const LoadOptions& options);
