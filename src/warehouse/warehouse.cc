@@ -638,6 +638,28 @@ std::string FreeSpaceNote(const std::string& path) {
   return fmt::format(" ({:.1f} MB free there)", mb);
 }
 
+// A lake file DuckDB failed to read (a line it cannot parse, a damaged Parquet page): its
+// reason, without the advice for its own reader (ignore_errors, strict_mode, the types it
+// "auto-detected"), its settings dump and the statement, with what to do with a lake file. A
+// failure of the machine (memory, disk, permission; an invalidated database) is left as
+// DuckDB says it.
+Status UnreadableLakeFile(const Status& read) {
+  if (Invalidated(read)) return read;
+  std::string reason = read.message();
+  constexpr std::string_view kFailed = "DuckDB statement failed: ";
+  if (reason.starts_with(kFailed)) reason.erase(0, kFailed.size());
+  for (std::string_view machine : {"Out of Memory Error", "IO Error", "Permission Error", "Interrupt", "FATAL",
+                                   "INTERNAL"}) {
+    if (reason.starts_with(machine)) return read;
+  }
+  const size_t cut = std::min({reason.find("\n\n"), reason.find("\nPossible "), reason.rfind(" (in: ")});
+  if (cut != std::string::npos) reason.resize(cut);
+  return Status(read.code(), "DuckDB cannot read it: " + reason +
+                                 "; it was not loaded. Lake files are written whole and never change: if it was "
+                                 "damaged after it was committed, restore it, or remove it and reprocess its "
+                                 "partition");
+}
+
 }  // namespace
 
 Status Warehouse::GiveUp(const Status& cause) {
@@ -670,7 +692,10 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
     // The files' rows, each tagged with its place in the group.
     std::vector<LakeFile> files;
     for (const PendingFile& p : group) files.push_back(p.file);
-    LS_RETURN_NOT_OK(named(conn_->Execute("CREATE OR REPLACE TEMP TABLE ls_raw AS " + LakeFilesSelectSql(files))));
+    if (Status read = conn_->Execute("CREATE OR REPLACE TEMP TABLE ls_raw AS " + LakeFilesSelectSql(files));
+        !read.ok()) {
+      return named(group.size() == 1 ? UnreadableLakeFile(read) : read);
+    }
     LS_ASSIGN_OR_RETURN(
         lake::QueryTable check,
         conn_->Query(

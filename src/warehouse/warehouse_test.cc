@@ -789,6 +789,40 @@ TEST_F(WarehouseTest, AnUnclosedQuoteFailsTheFileByItsLineAndNothingOfItLoads) {
   EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries) FROM fact_turnstile"), "9000\n");
 }
 
+// A line DuckDB cannot read fails its file with DuckDB's reason and line, and what to do with a
+// lake file: not DuckDB's advice for its own reader (ignore_errors, strict_mode, the types it
+// "auto-detected") and its settings dump, 25 lines that hid the reason.
+TEST_F(WarehouseTest, ALineDuckDbCannotReadFailsTheFileByItsLineAndSaysWhatToDo) {
+  std::vector<LakeRow> rows = {Row59("10:00:00", 1, 1), Row59("10:05:00", 1, 1), Row59("10:10:00", 1, 1)};
+  const std::string text = testing::CsvText(rows);
+  struct Case {
+    std::string text;
+    std::string reason;
+  };
+  const std::string line3 = "1,A002,R051,02-00-00,59 ST,NQR456W,BMT,06/03/2023,10:05:00,REGULAR,1,1";
+  const Case cases[] = {
+      {std::string(text).insert(text.find(line3) + line3.size(), ",x"),
+       "Invalid Input Error: CSV Error on Line: 3\nOriginal Line: " + line3 +
+           ",x\nExpected Number of Columns: 12 Found: 13"},
+      {std::string(text).replace(text.find(line3) + line3.size() - 3, 1, "abc"),
+       "Conversion Error: CSV Error on Line: 3\nOriginal Line: " + line3.substr(0, line3.size() - 3) +
+           "abc,1\nError when converting column \"ENTRIES\". Could not convert string \"abc\" to 'BIGINT'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.reason);
+    SetUp();
+    const std::string bad = Part("2023-06-03", 0, 1);
+    testing::WriteGzip(bad, c.text);
+    const Status error = LoadBesideAGoodFile(bad);
+    EXPECT_EQ(error.message(),
+              "cannot load lake file 'turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz': DuckDB "
+              "cannot read it: " +
+                  c.reason +
+                  "; it was not loaded. Lake files are written whole and never change: if it was damaged after it "
+                  "was committed, restore it, or remove it and reprocess its partition");
+  }
+}
+
 // A .csv.gz name on a file that is not gzip (plain text: the text reader would pass it
 // through) is damage, named as such, not a file of another table.
 TEST_F(WarehouseTest, APlainTextFileUnderACsvGzNameIsDamage) {
