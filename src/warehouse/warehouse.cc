@@ -211,13 +211,23 @@ Status CheckLakeHeader(const std::string& relative_path, const std::string& head
   }
   std::vector<std::string_view> fields;
   std::string scratch;
-  if (SplitCsvLine(header, &fields, &scratch) && fields.size() == kLakeColumnCount) {
+  // By name too, in any case (as Parquet's columns are matched): twelve columns in another
+  // order would each load into another column. The first, the row index, has no name.
+  static constexpr std::string_view kNames[] = {"CA",   "UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
+                                                "DATE", "TIME", "DESC", "ENTRIES", "EXITS"};
+  if (SplitCsvLine(header, &fields, &scratch) && fields.size() == kLakeColumnCount &&
+      std::equal(std::begin(kNames), std::end(kNames), fields.begin() + 1, [](std::string_view want, std::string_view f) {
+        return std::equal(want.begin(), want.end(), f.begin(), f.end(), [](char a, char b) {
+          return a == std::toupper(static_cast<unsigned char>(b));
+        });
+      })) {
     return Status::Ok();
   }
   std::string shown = header.substr(0, 200) + (header.size() > 200 ? " ..." : "");
   return Status::InvalidArgument(fmt::format(
       "lake file '{}' has the header '{}' ({} columns), not the {} columns of turnstile windows "
-      "(index,CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS) that the "
+      "(index,CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS) in that order (a CSV lake file "
+      "is read by position), that the "
       "warehouse's star schema is built from: --table must name a table of a turnstile pipeline "
       "(pipelines/mta-turnstile.yaml). Query other tables straight from the lake, e.g. in DuckDB "
       "SELECT * FROM read_csv('LAKE/TABLE/*/*.csv.gz', hive_partitioning=false)",

@@ -865,6 +865,33 @@ TEST_F(WarehouseTest, AFileOfAnotherTableFailsByItsColumns) {
       << error.message();
 }
 
+// A CSV file is read by position: twelve columns of other names, or in another order (a
+// pipeline that puts EXITS before ENTRIES), loaded each into the wrong fact column without a
+// word, where a Parquet file of the same columns loads by name. Names are matched as Parquet's
+// are, in any case.
+TEST_F(WarehouseTest, ACsvFileWithTheColumnsInAnotherOrderFailsByItsHeader) {
+  const std::string swapped = Part("2023-06-03", 0, 1);
+  testing::WriteGzip(swapped,
+                     ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,EXITS,ENTRIES\n"
+                     "0,A002,R051,02-00-00,59 ST,NQR456W,BMT,06/03/2023,10:05:00,REGULAR,700,7\n");
+  const Status error = LoadBesideAGoodFile(swapped);
+  EXPECT_EQ(error.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(error.message().rfind("lake file 'turnstile/date=2023-06-03/part-mta-p0-000000000001-0000.csv.gz' has "
+                                  "the header ',CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,EXITS,ENTRIES' "
+                                  "(12 columns), not the 12 columns of turnstile windows (index,CA,UNIT,SCP,STATION,"
+                                  "LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS) in that order",
+                                  0),
+            0u)
+      << error.message();
+  testing::WriteGzip(swapped,
+                     "index,ca,unit,scp,station,linename,division,date,time,desc,entries,exits\n"
+                     "0,A002,R051,02-00-00,59 ST,NQR456W,BMT,06/03/2023,10:05:00,REGULAR,7,700\n");
+  auto w = OpenWarehouse();
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(LoadLake(*w).figures.files_loaded, 1u);
+  EXPECT_EQ(Dump(w->connection(), "SELECT sum(entries), sum(exits) FROM fact_turnstile"), "12|706\n");
+}
+
 // Parquet files are read by column name: a file of another pipeline fails by name with the
 // columns it lacks, and the turnstile file beside it loads.
 TEST_F(WarehouseTest, AParquetFileOfAnotherTableFailsByItsColumns) {
