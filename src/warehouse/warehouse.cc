@@ -572,6 +572,12 @@ Result<LoadReport> Warehouse::Load(const std::vector<LakeFile>& files, const Loa
           result.error = sum.status();
         } else if (*sum == e.checksum) {
           result.outcome = FileOutcome::kAlreadyLoaded;
+          // The same bytes under a new time (a lake copied without its times): the manifest
+          // takes the file's time, so that the next load need not read it again.
+          if (!same_stat) {
+            result.error = conn_->Execute(fmt::format("UPDATE load_manifest SET file_mtime_ns = {} WHERE file_path = {}",
+                                                      file.mtime_ns, SqlStringLiteral(file.relative_path)));
+          }
         } else {
           result.error = Status::FailedPrecondition(
               fmt::format("lake file '{}' changed after it was loaded: the manifest records {} ({} "

@@ -30,8 +30,9 @@
 // committed one); the manifest's primary key on file_path makes a second load of the same
 // path fail inside its transaction, so no file is ever counted twice. Rows for one log_id
 // from several files (one device's window split across partitions or commits) are summed.
-// A listed file whose size or mtime differs from its manifest row is re-hashed; if its
-// checksum differs too it changed after loading: that is an error naming the file, and
+// A listed file whose size or mtime differs from its manifest row is re-hashed: the same
+// checksum (a lake copied without its times) gives the manifest row its new mtime; another
+// means it changed after loading: that is an error naming the file, and
 // it is not reloaded (the warehouse would count its old rows and its new rows).
 //
 // Concurrency: DuckDB lets one process open the file for writing; a second `load` gets

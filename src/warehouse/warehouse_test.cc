@@ -396,15 +396,21 @@ TEST_F(WarehouseTest, SameBytesWithNewMtimeAreSkippedSameStatNeedsVerify) {
   LoadLake(*w);
   auto mtime = std::filesystem::last_write_time(file);
 
-  // Copied without keeping times: the checksum decides, and it matches.
+  // Copied without keeping times: the checksum decides, and it matches. The manifest takes
+  // the new time, so that the next load skips the file without reading it (a copied lake was
+  // read whole at every load).
   std::filesystem::last_write_time(file, mtime + std::chrono::seconds(5));
   EXPECT_EQ(LoadLake(*w).figures.files_skipped, 1u);
+  auto listed = ListLakeFiles(lake_, "turnstile");
+  ASSERT_TRUE(listed.ok() && listed->size() == 1u);
+  EXPECT_EQ((*w->Manifest())[0].file_mtime_ns, (*listed)[0].mtime_ns);
 
-  // Same size and mtime but other bytes: only --verify-checksums notices.
+  // Same size and mtime (the manifest's, now) but other bytes: only --verify-checksums
+  // notices.
   WriteCsvGz(file, {Row59("10:00:00", 2, 10)});
   ASSERT_EQ(std::filesystem::file_size(file),
             static_cast<uintmax_t>((*w->Manifest())[0].file_size));
-  std::filesystem::last_write_time(file, mtime);
+  std::filesystem::last_write_time(file, mtime + std::chrono::seconds(5));
   EXPECT_EQ(LoadLake(*w).figures.files_skipped, 1u);
   LoadOptions verify;
   verify.verify_checksums = true;
