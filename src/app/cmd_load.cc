@@ -236,6 +236,7 @@ void RunLoad(const LoadArgs& given) {
   std::fflush(stdout);
   Status last_error;
   bool lake_seen = false, waiting_noted = false;
+  bool held_noted = false;  // of this spell of other processes holding the warehouse
   while (!StopRequested()) {
     auto files = warehouse::ListLakeFiles(a.lake, a.table);
     if (!files.ok() && files.status().code() == StatusCode::kInvalidArgument) {
@@ -261,11 +262,19 @@ void RunLoad(const LoadArgs& given) {
       std::vector<LakeFile> pending = loader.Due(*files);
       if (!pending.empty()) {
         Status st = loader.LoadBatch(pending, &interrupted);
-        if (!st.ok()) {
-          // E.g. a report holding the file: retried at the next poll.
+        if (warehouse::Warehouse::HeldElsewhere(st)) {
+          // A report (or a DuckDB session) reading it: not an error, its files stay due. Said
+          // once a spell: each reader's message names its own PID.
+          if (!held_noted) {
+            StderrConsole().Printf("lakestream: note: %s; its lake files load at a later poll\n", st.message().c_str());
+            held_noted = true;
+          }
+        } else if (!st.ok()) {
+          held_noted = false;
           if (st.ToString() != last_error.ToString()) Fail(st);
           last_error = st;
         } else {
+          held_noted = false;
           last_error = Status::Ok();
           const LoadFigures& b = loader.last_batch();
           if (b.files_loaded > 0) {

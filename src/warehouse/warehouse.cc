@@ -175,6 +175,9 @@ std::string Dated(const char* sql, std::string_view table = "") {
                      fmt::arg("table", table));
 }
 
+// Open's words for a file another process holds (HeldElsewhere finds them).
+constexpr std::string_view kHeldElsewhere = "is open in another process";
+
 constexpr size_t kLakeColumnCount = 12;  // kLakeColumns's
 constexpr const char* kLakeColumns =
     "{'index': 'BIGINT', 'CA': 'VARCHAR', 'UNIT': 'VARCHAR', 'SCP': 'VARCHAR', "
@@ -364,8 +367,8 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode
     // the message too).
     if (m.find("Could not set lock") != std::string::npos || m.find("Conflicting lock") != std::string::npos) {
       return Status::Unavailable(
-          "warehouse '" + path +
-          "' is open in another process (a `lakestream load`, or a DuckDB session; a write blocks "
+          "warehouse '" + path + "' " + std::string(kHeldElsewhere) +
+          " (a `lakestream load`, or a DuckDB session; a write blocks "
           "every other process, a read blocks writers): retry when it has finished. (" +
           m + ")");
     }
@@ -380,6 +383,10 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(const std::string& path, Mode
   w->conn_ = std::move(*conn);
   LS_RETURN_NOT_OK(w->CreateOrCheckSchema(mode));
   return w;
+}
+
+bool Warehouse::HeldElsewhere(const Status& status) {
+  return status.code() == StatusCode::kUnavailable && status.message().find(kHeldElsewhere) != std::string::npos;
 }
 
 Status Warehouse::CreateOrCheckSchema(Mode mode) {

@@ -131,9 +131,12 @@ class Warehouse {
 
   // Opens the warehouse at `path`; kReadWrite creates the file and the schema if needed.
   // FailedPrecondition: the file holds another schema version, or (kReadOnly) no
-  // warehouse. Unavailable: another process holds it open for writing. NotFound:
+  // warehouse. Unavailable: another process holds it open (HeldElsewhere). NotFound:
   // kReadOnly and no such file.
   static Result<std::unique_ptr<Warehouse>> Open(const std::string& path, Mode mode);
+  // Whether `status` is Open's for a file another process holds (a write blocks every other
+  // process, a read blocks writers): retrying later may work.
+  static bool HeldElsewhere(const Status& status);
 
   // Loads each of `files` (in the given order) that the manifest does not hold yet, in
   // transactions of up to kGroupFiles files (each file is loaded whole with its manifest

@@ -13,6 +13,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 
@@ -487,6 +488,47 @@ def test_load_watch_forgets_a_lake_error_that_has_cleared(lakestream, tmp_path):
     assert w.returncode == 0, w.err
     assert json.loads(stats.read_text())["ok"] is True
     assert "loaded 1 files (1 rows" in w.out
+
+
+def test_load_watch_waits_out_readers_that_hold_the_warehouse(lakestream, tmp_path):
+    # Reports (other processes) holding the file while the watcher polls: a note when they
+    # start to, not an error at each poll, and a Ctrl-C while one holds it ends with exit 0
+    # (found by review: a dashboard polling `report` filled the log with an error line per
+    # report, each naming its PID, and a watch stopped during one exited 1, "ok": false).
+    lake, db, stats = tmp_path / "lake", str(tmp_path / "w.duckdb"), tmp_path / "watch.json"
+    write_one_row_lake_file(lake)
+    load(lakestream, lake, db)
+
+    def hold():
+        reader = subprocess.Popen(
+            [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+             "print('held', flush=True); sys.stdin.read()", db],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert reader.stdout.readline() == "held\n"
+        return reader
+
+    def release(reader):
+        reader.stdin.close()
+        assert reader.wait(timeout=30) == 0
+
+    first = hold()
+    with Watch(lakestream, lake, db, "--stats-json", str(stats)) as w:
+        w.polls(2)
+        second = hold()  # another reader, before the first lets go: the same spell
+        release(first)
+        w.polls(2)
+        release(second)
+        wait_for(lambda: w.metric("files_skipped_total") == 1, "the watcher to open the warehouse", timeout=30)
+        # Held again when a new file comes, and still held at the Ctrl-C: the file waits.
+        third = hold()
+        second_file = lake / "turnstile" / "date=2023-06-03" / "part-mta-p0-000000000002-0000.csv.gz"
+        shutil.copy(lake / "turnstile" / "date=2023-06-03" / "part-mta-p0-000000000001-0000.csv.gz", second_file)
+        w.polls(2)
+    release(third)
+    assert w.err.count("is open in another process") == 2, w.err  # two spells
+    assert "error" not in w.err, w.err
+    assert w.returncode == 0, w.err
+    assert json.loads(stats.read_text())["ok"] is True
 
 
 def test_load_watch_started_before_the_lake_waits_for_it(lakestream, tmp_path):
