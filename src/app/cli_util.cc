@@ -135,8 +135,28 @@ CLI::Validator NumberCheck(const char* name, bool (*ok)(double), const char* wan
 }  // namespace
 
 const CLI::Validator kPositive = NumberCheck("POSITIVE", [](double v) { return v > 0; }, "must be above 0");
-const CLI::Validator kNonNegative =
-    NumberCheck("NONNEGATIVE", [](double v) { return v >= 0; }, "must be 0 or more");
+
+CLI::Validator WholeNumber(uint64_t min, uint64_t max) {
+  const bool unbounded = max >= static_cast<uint64_t>(INT64_MAX);  // its type's limit: not worth showing
+  return CLI::Validator(
+      [min, max, unbounded](std::string& text) -> std::string {
+        std::string_view digits = text;
+        const bool negative = digits.starts_with('-');
+        if (negative || digits.starts_with('+')) digits.remove_prefix(1);
+        uint64_t v = 0;
+        const char* end = digits.data() + digits.size();
+        auto [p, ec] = std::from_chars(digits.data(), end, v);  // digits only: no sign, space or 0x
+        const bool number = !digits.empty() && p == end && ec == std::errc();
+        if (!number || (negative && v != 0) || v < min || v > max) {
+          const std::string wanted =
+              unbounded ? fmt::format(", {} or more", min) : fmt::format(" from {} to {}", min, max);
+          return "must be a whole number" + wanted + ", got '" + text + "'";
+        }
+        text = std::to_string(v);
+        return "";
+      },
+      unbounded ? fmt::format(">= {}", min) : fmt::format("in [{} - {}]", min, max));
+}
 
 std::string Thousands(uint64_t v) {
   std::string s = std::to_string(v);
@@ -187,7 +207,7 @@ void MetricsOptions::AddTo(CLI::App* cmd, const std::string& figures) {
   cmd->add_option("--metrics-port", port,
                   "Serve Prometheus metrics (" + figures +
                       ") at http://<bind>:PORT/metrics while it runs; 0 picks a free port (printed at start)")
-      ->check(CLI::Range(0, 65535));
+      ->transform(WholeNumber(0, 65535));
   cmd->add_option("--metrics-bind", bind, "Address the metrics server listens on (0.0.0.0: every interface)")
       ->capture_default_str();
 }

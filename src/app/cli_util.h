@@ -81,8 +81,14 @@ class ProgressLine {
 
 // Number checks for options. CLI11's PositiveNumber and NonNegativeNumber name their
 // range in the error, as "0.000000 to 1797693134862315708...": these say what is wanted.
-extern const CLI::Validator kPositive;     // "--rate: must be above 0, got '0'"
-extern const CLI::Validator kNonNegative;  // "--max-delta: must be 0 or more, got '-1'"
+extern const CLI::Validator kPositive;  // "--rate: must be above 0, got '0'"
+// A whole-number option from `min` to `max` (at most its type's largest value), in decimal:
+// "--limit: must be a whole number, 1 or more, got '0x10'". CLI11 reads integers as C's
+// strtoll does with base 0 ("010" is 8, "0x10" is 16, "08" fails) and takes a value past its
+// type's range for that range's end; this refuses anything but decimal digits and a value out
+// of range, and drops leading zeros ("010" is 10). Add it with ->transform(): it rewrites
+// the value.
+CLI::Validator WholeNumber(uint64_t min, uint64_t max);
 
 // --config FILE and -X key=value, as in every Kafka-facing subcommand.
 struct KafkaOptions {

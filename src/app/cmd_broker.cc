@@ -134,12 +134,12 @@ void AddBrokerCommand(CLI::App& root) {
       "Start the broker in the background and wait until it answers (exits 0 if already running)");
   AddDirOption(start, args.get());
   start->add_option("--port", args->port, "PLAINTEXT listener port for clients")
-      ->check(CLI::Range(1, 65535))
+      ->transform(WholeNumber(1, 65535))
       ->capture_default_str();
   start
       ->add_option("--controller-port", args->controller_port,
                    "KRaft controller port (default: --port + 1)")
-      ->check(CLI::Range(1, 65535));
+      ->transform(WholeNumber(1, 65535));
   start
       ->add_option("--host", args->host,
                    "Address the client listener binds to; 0.0.0.0 exposes an unauthenticated "
@@ -149,7 +149,7 @@ void AddBrokerCommand(CLI::App& root) {
       ->add_option("--timeout", args->start_timeout_s,
                    "Seconds the start may take in all: a broker that has not answered when a "
                    "quarter of them (at most 10) is left is stopped in that time")
-      ->check(kPositive)
+      ->transform(WholeNumber(1, INT32_MAX))
       ->capture_default_str();
   start->footer(
       "Examples:\n"
@@ -169,7 +169,7 @@ void AddBrokerCommand(CLI::App& root) {
   AddDirOption(stop, args.get());
   stop->add_option("--timeout", args->stop_timeout_s,
                    "Seconds to wait for a clean shutdown before SIGKILL")
-      ->check(kPositive)
+      ->transform(WholeNumber(1, INT32_MAX))
       ->capture_default_str();
   stop->footer(
       "Examples:\n"

@@ -296,10 +296,10 @@ void AddProcessCommand(CLI::App& root) {
   cmd->add_option("--client", a->client, "Kafka client.id")->capture_default_str();
   cmd->add_option("--duration", a->duration, "Turnstile window size in minutes")
       ->capture_default_str()
-      ->check(CLI::Range(1, kMaxWindowMinutes));
+      ->transform(WholeNumber(1, kMaxWindowMinutes));
   cmd->add_option("--slide", a->slide,
                   "Turnstile window slide in minutes (default: the duration, tumbling)")
-      ->check(CLI::Range(1, kMaxWindowMinutes));
+      ->transform(WholeNumber(1, kMaxWindowMinutes));
   cmd->add_option("--pipeline", a->pipeline,
                   "A pipeline file (YAML) instead of the built-in turnstile query, e.g. "
                   "pipelines/taxi-rides.yaml")
@@ -351,7 +351,7 @@ void AddProcessCommand(CLI::App& root) {
                   "Seconds to wait for the cluster to answer (at start, and with available-now an outage "
                   "that took this process's partitions)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+      ->transform(WholeNumber(1, 3600));
   a->kafka.AddTo(cmd);
   cmd->footer(
       "Examples:\n"

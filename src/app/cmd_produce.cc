@@ -351,12 +351,13 @@ void AddProduceCommand(CLI::App& root) {
                   "pace: one message per 10 s of event time, played at --speed (1: one every 10 s)")
       ->check(kPositive);
   cmd->add_option("--count", args->count, "synthetic: stop after N messages (default: run until Ctrl-C)")
-      ->check(kPositive);  // 0 would mean no limit, and -1 would become 2^64 - 1
-  cmd->add_option("--seed", args->seed, "synthetic: random seed, for reproducible runs");
+      ->transform(WholeNumber(1, UINT64_MAX));  // 0 would mean no limit, and -1 would become 2^64 - 1
+  cmd->add_option("--seed", args->seed, "synthetic: random seed, for reproducible runs")
+      ->transform(WholeNumber(0, UINT64_MAX));
   cmd->add_option("--max-delta", args->max_delta,
                   "files: an interval difference above this (or below 0) becomes 0 and counts as an anomaly")
       ->capture_default_str()
-      ->check(kNonNegative);
+      ->transform(WholeNumber(0, INT64_MAX));
   cmd->add_option("--stats-json", args->stats_json, "Write the final figures to this JSON file");
   cmd->add_option("--bad-rows", args->bad_rows,
                   "Write every malformed source row to this file, one JSON object a line: file, line, reason, "
@@ -365,7 +366,7 @@ void AddProduceCommand(CLI::App& root) {
                   "Write `key<TAB>value` lines to this file instead of Kafka (e.g. for kcat -K'\\t')");
   cmd->add_option("--connect-timeout", args->connect_timeout, "Seconds to wait for the cluster to answer")
       ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+      ->transform(WholeNumber(1, 3600));
   args->kafka.AddTo(cmd);
   cmd->footer(
       "Examples:\n"

@@ -67,7 +67,9 @@ void AddReportCommand(CLI::App& root) {
   cmd->add_option("--by", a->by, "Rank by entries or exits (top-stations, hourly)")
       ->capture_default_str()
       ->check(CLI::IsMember({"entries", "exits"}));
-  cmd->add_option("--limit", a->limit, "Rows of top-stations and hourly")->capture_default_str();
+  cmd->add_option("--limit", a->limit, "Rows of top-stations and hourly")
+      ->capture_default_str()
+      ->transform(WholeNumber(1, INT32_MAX));
   cmd->add_option("--format", a->format,
                   "table (aligned, for people), csv or json (exact, for programs)")
       ->capture_default_str()

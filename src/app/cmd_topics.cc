@@ -192,7 +192,7 @@ void AddCommonOptions(CLI::App* cmd, TopicsArgs* args) {
   cmd->get_option("-X")->allow_extra_args(false);
   cmd->add_option("--timeout", args->timeout_s,
                   "Seconds to wait for the cluster to answer each request")
-      ->check(CLI::Range(1, 3600))  // as milliseconds, an int: a larger value overflowed
+      ->transform(WholeNumber(1, 3600))  // as milliseconds, an int: a larger value overflowed
       ->capture_default_str();
 }
 
@@ -220,12 +220,12 @@ void AddTopicsCommand(CLI::App& root) {
   CLI::App* create = cmd->add_subcommand("create", "Create a topic");
   AddTopicArgument(create, args.get());
   create->add_option("--partitions,-p", args->partitions, "Number of partitions")
-      ->check(kPositive)
+      ->transform(WholeNumber(1, INT32_MAX))
       ->capture_default_str();
   create
       ->add_option("--replication-factor,-r", args->replication_factor,
                    "Copies of each partition (at most the number of brokers)")
-      ->check(kPositive)
+      ->transform(WholeNumber(1, INT32_MAX))
       ->capture_default_str();
   create
       ->add_option("--topic-config", args->topic_configs,

@@ -1553,7 +1553,7 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     assert f"--lake '{tmp_path}/afile' is a file: give the lake's folder" in p.stderr
     # The built-in query's window options: in range, and not mixed with a pipeline file's window.
     p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--slide", "0", expect=2, broker=False)
-    assert "--slide: Value 0 not in range 1 to 5256000" in p.stderr
+    assert "--slide: must be a whole number from 1 to 5256000, got '0'" in p.stderr
     p = lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml", "--duration", "60",
                        "--lake", str(tmp_path / "t"), expect=2, broker=False)
     assert "with --pipeline the window is the file's `window:`" in p.stderr

@@ -288,13 +288,13 @@ def test_bad_options_say_what_is_wanted():
     # Usage errors exit 2 and name the option and the value wanted.
     for args, message in [(["--rate", "0"], "--rate: must be above 0, got '0'"),
                           (["--rate", "fast"], "--rate: expected a number, got 'fast'"),
-                          (["--max-delta", "-5"], "--max-delta: must be 0 or more, got '-5'"),
+                          (["--max-delta", "-5"], "--max-delta: must be a whole number, 0 or more, got '-5'"),
                           # Not "no limit" (0), nor 2^64 - 1 (-1): leave --count out to run until Ctrl-C.
-                          (["--count", "0"], "--count: must be above 0, got '0'"),
-                          (["--count", "-1"], "--count: must be above 0, got '-1'"),
+                          (["--count", "0"], "--count: must be a whole number, 1 or more, got '0'"),
+                          (["--count", "-1"], "--count: must be a whole number, 1 or more, got '-1'"),
                           (["--rate", "1e-300"], "--rate must be from 0.001 to 10000000 messages a second"),
                           (["--speed", "nan"], "--speed must be `max` or a number from 0.001 to 1000000"),
-                          (["--connect-timeout", "2147484"], "--connect-timeout: Value 2147484 not in range 1 to 3600"),
+                          (["--connect-timeout", "2147484"], "--connect-timeout: must be a whole number from 1 to 3600, got '2147484'"),
                           (["--no-such-option"], "--no-such-option")]:
         p = run("produce", "--source", "synthetic", *args, check=False)
         assert p.returncode == 2, (args, p.stderr)
@@ -322,6 +322,37 @@ def test_bad_options_say_what_is_wanted():
     p = run("produce", "--source", f"rides:{SRC}/data/taxi/rides.csv", "--format", "csv", "--dump", "/dev/null",
             check=False)
     assert p.returncode == 2 and "taxi rides are published as JSON objects only" in p.stderr, p.stderr
+
+
+def test_whole_number_options_are_read_in_decimal(tmp_path):
+    # CLI11 read whole numbers as C's strtoll does, base 0: --count 010 published 8 messages,
+    # 0x10 16 and 08 was "Could not convert"; and a value past the type's range became its
+    # end without a word (--count 99999999999999999999 ran until Ctrl-C).
+    dump = tmp_path / "d.txt"
+    p = run("produce", "--source", "synthetic", "--count", "010", "--speed", "max", "--dump", str(dump))
+    assert "wrote 10 messages" in p.stdout, p.stdout
+    assert len(dump.read_text().splitlines()) == 10
+    for cmd, message in [
+            (["produce", "--source", "synthetic", "--count", "0x10"],
+             "--count: must be a whole number, 1 or more, got '0x10'"),
+            (["produce", "--source", "synthetic", "--count", "99999999999999999999"],
+             "--count: must be a whole number, 1 or more, got '99999999999999999999'"),
+            (["produce", "--source", "synthetic", "--count", "1.5"],
+             "--count: must be a whole number, 1 or more, got '1.5'"),
+            (["produce", "--source", "synthetic", "--seed", "-1"],
+             "--seed: must be a whole number, 0 or more, got '-1'"),
+            (["produce", "--source", SUBSET, "--max-delta", "9223372036854775808"],
+             "--max-delta: must be a whole number, 0 or more, got '9223372036854775808'"),
+            (["produce", "--source", SUBSET, "--connect-timeout", "08x"],
+             "--connect-timeout: must be a whole number from 1 to 3600, got '08x'"),
+            (["report", "--limit", "0x10"], "--limit: must be a whole number from 1 to 2147483647, got '0x10'"),
+            (["process", "--duration", " 5"], "--duration: must be a whole number from 1 to 5256000, got ' 5'"),
+            (["topics", "create", "x", "--partitions", "1e3"],
+             "--partitions: must be a whole number from 1 to 2147483647, got '1e3'"),
+            (["broker", "start", "--port", "0x2384"], "--port: must be a whole number from 1 to 65535, got '0x2384'")]:
+        p = run(*cmd, check=False)
+        assert p.returncode == 2, (cmd, p.stderr)
+        assert message in p.stderr, (cmd, p.stderr)
 
 
 def test_unknown_topic_and_file_errors():

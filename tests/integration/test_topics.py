@@ -90,7 +90,7 @@ def test_a_timeout_out_of_range_is_a_usage_error(lakestream):
         for value in ("0", "2147484"):
             p = lakestream.run("topics", *args, "--timeout", value, "-X", "bootstrap.servers=127.0.0.1:1",
                                expect=2, broker=False)
-            assert f"--timeout: Value {value} not in range 1 to 3600" in p.stderr, p.stderr
+            assert f"--timeout: must be a whole number from 1 to 3600, got '{value}'" in p.stderr, p.stderr
 
 
 def test_a_mistyped_command_is_named_with_the_commands_there_are(lakestream):
