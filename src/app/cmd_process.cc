@@ -327,7 +327,8 @@ void AddProcessCommand(CLI::App& root) {
          "--max-records-per-trigger", a->max_records_per_trigger,
          "Commit a partition once it has this many records since its last commit, even before its trigger "
          "(bounds memory; checked after each fetched batch of up to 10,000 records)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->transform(WholeNumber(1, UINT64_MAX));  // 0 would commit every batch, -1 would be 2^64 - 1
   cmd->add_flag("--late-output", a->late_output,
                 "Also write late records to <lake>/_late/<topic>/");
   cmd->add_option("--dead-letter-topic", a->dead_letter_topic,

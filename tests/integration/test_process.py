@@ -1554,6 +1554,11 @@ def test_errors_are_clear(lakestream, source_dir, tmp_path):
     # The built-in query's window options: in range, and not mixed with a pipeline file's window.
     p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--slide", "0", expect=2, broker=False)
     assert "--slide: must be a whole number from 1 to 5256000, got '0'" in p.stderr
+    # 0 committed after every fetched batch and -1 became 2^64 - 1 (no limit), both without a word.
+    for value in ("0", "-1"):
+        p = lakestream.run("process", "--lake", str(tmp_path / "l"), "--max-records-per-trigger", value, expect=2,
+                           broker=False)
+        assert f"--max-records-per-trigger: must be a whole number, 1 or more, got '{value}'" in p.stderr, p.stderr
     p = lakestream.run("process", "--pipeline", f"{source_dir}/pipelines/taxi-rides.yaml", "--duration", "60",
                        "--lake", str(tmp_path / "t"), expect=2, broker=False)
     assert "with --pipeline the window is the file's `window:`" in p.stderr
