@@ -1,6 +1,8 @@
 // `lakestream report`: the seed dashboards' questions, asked of the warehouse.
 #include <cstdio>
 
+#include <fmt/format.h>
+
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "warehouse/report.h"
@@ -85,7 +87,18 @@ void AddReportCommand(CLI::App& root) {
       "Opens the warehouse read-only; it fails while a `lakestream load` is writing (DuckDB allows "
       "one\n"
       "writer process), which `load --watch` only does while it loads new files.");
-  cmd->callback([a] { RunReport(*a); });
+  cmd->callback([a, cmd] {
+    // daily is never cut nor ranked: a --limit or --by given with it would be ignored.
+    for (const char* option : {"--limit", "--by"}) {
+      if (a->query == "daily" && cmd->count(option) > 0) {
+        return Fail(Status::InvalidArgument(fmt::format("{} is for --query top-stations and hourly; daily has a row a "
+                                                        "day, in date order (narrow it with --from and --to)",
+                                                        option)),
+                    2);
+      }
+    }
+    RunReport(*a);
+  });
 }
 
 }  // namespace lakestream::app

@@ -227,6 +227,11 @@ def test_week_facts_equal_the_lake(lakestream, reference, tmp_path):
         [(d, e, x) for d, (e, x) in sorted(by_day.items())]
     p = lakestream.run("report", "--warehouse", db, broker=False)
     assert p.stdout.splitlines()[2].split()[-2:] == [f"{top[0][1][0]:,}", f"{top[0][1][1]:,}"]
+    # daily has a row a day, in date order: --limit and --by were ignored without a word (all the days).
+    for option, value in (("--limit", 2), ("--by", "exits")):
+        p = lakestream.run("report", "--warehouse", db, "--query", "daily", option, value, expect=2, broker=False)
+        assert p.stderr == (f"lakestream: error: {option} is for --query top-stations and hourly; daily has a row "
+                            "a day, in date order (narrow it with --from and --to)\n"), p.stderr
 
 
 def test_second_load_is_a_no_op_and_a_changed_file_is_reported(lakestream, reference, tmp_path):
