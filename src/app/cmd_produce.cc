@@ -226,11 +226,11 @@ void RunProduce(const ProduceArgs& a) {
       }
       while (delay > std::chrono::steady_clock::duration::zero() && !StopRequested()) {
         // Pacing a replay is waiting on the clock itself; serve delivery reports meanwhile.
-        auto slice = std::min<std::chrono::steady_clock::duration>(delay, std::chrono::milliseconds(100));
+        const int slice_ms = produce::Pacer::WaitSliceMs(delay);
         if (producer) {
-          producer->Poll(static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(slice).count()));
+          producer->Poll(slice_ms);
         } else {
-          std::this_thread::sleep_for(slice);
+          std::this_thread::sleep_for(std::chrono::milliseconds(slice_ms));
         }
         delay = pacer.Delay(t.messages, read->time, std::chrono::steady_clock::now());
       }

@@ -2,6 +2,7 @@
 // following event time, or a fixed message rate.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -41,6 +42,15 @@ class Pacer {
                                        std::chrono::duration<double>(seconds)));
     }
     return due > now ? due - now : Clock::duration::zero();
+  }
+
+  // How long to wait at once for a `delay` above zero, in the whole milliseconds that
+  // polling the producer takes: rounded up (rounded down, a delay under 1 ms became a
+  // poll of 0 ms and the wait a busy loop), at most 100 ms so that Ctrl-C is seen soon.
+  // Messages due within the same millisecond then go together, at most ~1 ms late.
+  static int WaitSliceMs(Clock::duration delay) {
+    return static_cast<int>(
+        std::min<int64_t>(std::chrono::ceil<std::chrono::milliseconds>(delay).count(), 100));
   }
 
  private:

@@ -39,5 +39,20 @@ TEST(Pacer, Table) {
   }
 }
 
+// The wait is served by polling the producer in whole milliseconds: a delay under one
+// rounded down to 0 made a paced run (--rate 20000: 50 us apart) spin on a whole core.
+TEST(Pacer, WaitSliceIsWholeMillisecondsRoundedUpToAtMost100) {
+  using std::chrono::microseconds;
+  const std::pair<Pacer::Clock::duration, int> cases[] = {
+      {microseconds(1), 1},     {microseconds(50), 1},   {microseconds(999), 1},
+      {microseconds(1000), 1},  {microseconds(1001), 2}, {milliseconds(99), 99},
+      {milliseconds(100), 100}, {seconds(3600), 100},
+  };
+  for (const auto& [delay, ms] : cases) {
+    EXPECT_EQ(Pacer::WaitSliceMs(delay), ms)
+        << std::chrono::duration_cast<microseconds>(delay).count() << " us";
+  }
+}
+
 }  // namespace
 }  // namespace lakestream::produce
