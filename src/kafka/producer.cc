@@ -96,6 +96,7 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque
   } else {
     ++self->failed_;
     self->failed_bytes_ += m->len + m->key_len;
+    if (rd_kafka_message_status(m) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED) ++self->possibly_delivered_;
     if (self->first_error_.empty()) {
       self->first_error_ = fmt::format("{} [{}]: {}", self->topic_name_, m->partition,
                                        rd_kafka_err2str(m->err));

@@ -60,6 +60,9 @@ class Producer {
   uint64_t delivered() const { return delivered_; }
   // Not delivered: failed delivery reports plus messages librdkafka refused to enqueue.
   uint64_t failed() const { return failed_ + refused_; }
+  // Of those, the ones sent but not acknowledged (the broker went away or answered too
+  // late): possibly written to the topic all the same.
+  uint64_t possibly_delivered() const { return possibly_delivered_; }
   // The most messages SendBatch should get at once: a fraction of the local queue.
   size_t max_batch_messages() const;
   uint64_t delivered_bytes() const { return delivered_bytes_; }
@@ -85,6 +88,7 @@ class Producer {
   uint64_t delivered_bytes_ = 0;
   uint64_t failed_bytes_ = 0;
   uint64_t refused_ = 0;
+  uint64_t possibly_delivered_ = 0;
   uint64_t sent_bytes_ = 0;
   // The local queue's limits (queue.buffering.max.messages / .kbytes); unknown: none.
   uint64_t max_queued_messages_ = UINT64_MAX;
