@@ -203,7 +203,7 @@ void RunProduce(const ProduceArgs& a) {
     if (held == 0 || !producer) return;
     views.clear();
     for (size_t i = 0; i < held; ++i) views.push_back({batch[i].key, batch[i].value, batch[i].key_id});
-    error = producer->SendBatch(views);
+    error = producer->SendBatch(views, StopRequested);
     held = 0;
     producer->Poll(0);
   };

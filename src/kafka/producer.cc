@@ -137,7 +137,7 @@ int32_t Producer::PartitionOf(const Message& m) {
   return chosen;
 }
 
-Status Producer::SendBatch(std::span<const Message> messages) {
+Status Producer::SendBatch(std::span<const Message> messages, const std::function<bool()>& stop) {
   if (messages.empty()) return Status::Ok();
   uint64_t bytes = 0;
   for (const Message& m : messages) bytes += m.key.size() + m.value.size();
@@ -148,7 +148,23 @@ Status Producer::SendBatch(std::span<const Message> messages) {
     return (queued > 0 && queued + messages.size() > max_queued_messages_) ||
            (queued_bytes > 0 && queued_bytes + bytes > max_queued_bytes_);
   };
-  while (full()) rd_kafka_poll(handle_.get(), 10);
+  uint64_t reports = delivered_ + failed_;
+  auto last_report = std::chrono::steady_clock::now();
+  while (full()) {
+    if (delivered_ + failed_ != reports) {
+      reports = delivered_ + failed_;
+      last_report = std::chrono::steady_clock::now();
+    }
+    if (stop && std::chrono::steady_clock::now() - last_report > kStopPatience && stop()) {
+      refused_ += messages.size();
+      if (first_error_.empty()) {
+        first_error_ = fmt::format("{}: {} messages not sent: stopped while librdkafka's queue was full", topic_name_,
+                                   messages.size());
+      }
+      return Status::Ok();
+    }
+    rd_kafka_poll(handle_.get(), 10);
+  }
 
   // Grouped by partition, in order within each: one rd_kafka_produce_batch call per
   // partition takes the partition's lock once, where a call with RD_KAFKA_PARTITION_UA runs

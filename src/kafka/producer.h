@@ -4,6 +4,7 @@
 // that thread from Poll/Flush, so the counters need no locks.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -49,8 +50,12 @@ class Producer {
   // so librdkafka takes a partition's lock once per call instead of twice per message
   // (27% off the publishing phase of a week). It first waits, serving delivery reports,
   // until the local queue has room for all of them, so none is refused while a later one
-  // is accepted (which would reorder a partition). Same errors as Send.
-  Status SendBatch(std::span<const Message> messages);
+  // is accepted (which would reorder a partition). Same errors as Send. After `stop`
+  // (Ctrl-C), a wait in which no delivery report comes for kStopPatience gives up: none of
+  // them is sent, and they count as failed, "not sent". (While the brokers did not answer,
+  // the wait took up to message.timeout.ms, and the flush after the stop as long again.)
+  Status SendBatch(std::span<const Message> messages, const std::function<bool()>& stop = nullptr);
+  static constexpr std::chrono::milliseconds kStopPatience{2000};
   // Serves delivery reports for up to `timeout_ms`.
   void Poll(int timeout_ms);
   // Waits up to `timeout_ms` for every message in flight; returns how many are left.

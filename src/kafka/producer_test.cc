@@ -48,39 +48,81 @@ TEST(Producer, SettingsThatIdempotenceRulesOutSayHowToTurnItOff) {
   }
 }
 
+// librdkafka's mock cluster of one broker, with a topic "t" of one partition.
+struct MockCluster {
+  rd_kafka_t* owner = nullptr;
+  rd_kafka_mock_cluster_t* cluster = nullptr;
+  MockCluster() {
+    char err[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
+    owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (owner != nullptr) cluster = rd_kafka_mock_cluster_new(owner, 1);
+    if (cluster != nullptr) rd_kafka_mock_topic_create(cluster, "t", 1, 1);
+  }
+  ~MockCluster() {
+    if (cluster != nullptr) rd_kafka_mock_cluster_destroy(cluster);
+    if (owner != nullptr) rd_kafka_destroy(owner);
+  }
+  std::string Bootstrap() const { return std::string("bootstrap.servers=") + rd_kafka_mock_cluster_bootstraps(cluster); }
+};
+
 // A message whose request reached the broker but was not acknowledged in time (the broker
 // stopped, or slow) failed, but may be in the topic: it is counted apart, so that the report
 // does not call it lost (re-sending it could double it). librdkafka's mock cluster holds
 // its answers back.
 TEST(Producer, AMessageSentButNotAcknowledgedCountsAsPossiblyDelivered) {
-  char err[256];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  ASSERT_EQ(rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err), RD_KAFKA_CONF_OK);
-  rd_kafka_t* owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  ASSERT_NE(owner, nullptr) << err;
-  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(owner, 1);
-  ASSERT_NE(cluster, nullptr);
-  ASSERT_EQ(rd_kafka_mock_topic_create(cluster, "t", 1, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  MockCluster mock;
+  ASSERT_NE(mock.cluster, nullptr);
   {
     auto config = ClientConfig::Load(
-        "", {std::string("bootstrap.servers=") + rd_kafka_mock_cluster_bootstraps(cluster), "message.timeout.ms=1000",
-             "log_level=0"});
+        "", {mock.Bootstrap(), "message.timeout.ms=1000", "log_level=0"});
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     auto producer = Producer::Make(std::move(*config), "t", 10000);
     ASSERT_TRUE(producer.ok()) << producer.status().ToString();
     Producer& p = **producer;
     ASSERT_TRUE(p.Send("k", "acknowledged").ok());
     EXPECT_EQ(p.Flush(10000), 0);
-    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(cluster, 1, 3000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.cluster, 1, 3000), RD_KAFKA_RESP_ERR_NO_ERROR);
     ASSERT_TRUE(p.Send("k", "sent, never acknowledged").ok());
     EXPECT_EQ(p.Flush(10000), 0);
     EXPECT_EQ(p.delivered(), 1u);
     EXPECT_EQ(p.failed(), 1u);
     EXPECT_EQ(p.possibly_delivered(), 1u);
-    rd_kafka_mock_broker_set_rtt(cluster, 1, 0);
+    rd_kafka_mock_broker_set_rtt(mock.cluster, 1, 0);
   }
-  rd_kafka_mock_cluster_destroy(cluster);
-  rd_kafka_destroy(owner);
+}
+
+// Ctrl-C while the local queue is full and no broker answers: the batch waiting for room
+// gives up after kStopPatience without a delivery report, counted as not sent. It waited up
+// to message.timeout.ms, then the flush as long again (found by review: a broker stopped
+// with SIGSTOP, then Ctrl-C: the run ended 118 s later, saying nothing meanwhile).
+TEST(Producer, AStopWhileTheQueueIsFullAndNoBrokerAnswersGivesUpTheBatch) {
+  MockCluster mock;
+  ASSERT_NE(mock.cluster, nullptr);
+  {
+    auto config = ClientConfig::Load(
+        "", {mock.Bootstrap(), "message.timeout.ms=30000", "queue.buffering.max.messages=2", "log_level=0"});
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    auto producer = Producer::Make(std::move(*config), "t", 10000);
+    ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+    Producer& p = **producer;
+    ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.cluster, 1, 20000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    const Producer::Message two[] = {{"k", "a"}, {"k", "b"}};
+    ASSERT_TRUE(p.SendBatch(two).ok());  // the queue is full now
+    int asked = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(p.SendBatch(two, [&] { return ++asked > 0; }).ok());
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(took, Producer::kStopPatience);
+    EXPECT_LT(took, Producer::kStopPatience + std::chrono::seconds(2));
+    EXPECT_EQ(p.sent(), 2u);
+    EXPECT_EQ(p.failed(), 2u);
+    EXPECT_EQ(p.first_error(), "t: 2 messages not sent: stopped while librdkafka's queue was full");
+    rd_kafka_mock_broker_set_rtt(mock.cluster, 1, 0);
+    EXPECT_EQ(p.Flush(30000), 0);
+    EXPECT_EQ(p.delivered(), 2u);
+  }
 }
 
 }  // namespace
