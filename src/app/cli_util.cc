@@ -135,6 +135,11 @@ CLI::Validator NumberCheck(const char* name, bool (*ok)(double), const char* wan
 }  // namespace
 
 const CLI::Validator kPositive = NumberCheck("POSITIVE", [](double v) { return v > 0; }, "must be above 0");
+const CLI::Validator kNotEmpty(
+    [](const std::string& text) -> std::string {
+      return text.empty() ? "must not be empty (leave the option out for no limit)" : "";
+    },
+    "");
 
 CLI::Validator WholeNumber(uint64_t min, uint64_t max) {
   const bool unbounded = max >= static_cast<uint64_t>(INT64_MAX);  // its type's limit: not worth showing

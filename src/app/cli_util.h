@@ -82,6 +82,8 @@ class ProgressLine {
 // Number checks for options. CLI11's PositiveNumber and NonNegativeNumber name their
 // range in the error, as "0.000000 to 1797693134862315708...": these say what is wanted.
 extern const CLI::Validator kPositive;  // "--rate: must be above 0, got '0'"
+// A text option that must not be empty, where empty would mean the option not given.
+extern const CLI::Validator kNotEmpty;  // "--from: must not be empty (leave the option out for no limit)"
 // A whole-number option from `min` to `max` (at most its type's largest value), in decimal:
 // "--limit: must be a whole number, 1 or more, got '0x10'". CLI11 reads integers as C's
 // strtoll does with base 0 ("010" is 8, "0x10" is 16, "08" fails) and takes a value past its

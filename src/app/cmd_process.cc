@@ -318,7 +318,8 @@ void AddProcessCommand(CLI::App& root) {
       ->check(CLI::IsMember({"csv", "parquet"}));
   cmd->add_option(
          "--trigger", a->trigger,
-         "How often closed windows are committed (30s, 5m, ...), or `available-now`: process up to "
+         "How often closed windows are committed (30s, 5m, 1h; a number alone is seconds), or `available-now`: "
+         "process up to "
          "the end offsets seen at start, emit every open window (a later run counts records that fall in "
          "them as late), commit and exit. With --source the job always emits every open window at the end of "
          "the files")

@@ -63,9 +63,9 @@ void AddReportCommand(CLI::App& root) {
          "ending at 00:00:00 on the day before, one ending at 09:00:00 in hour 8")
       ->capture_default_str()
       ->check(CLI::IsMember({"top-stations", "daily", "hourly"}));
-  cmd->add_option("--from", a->from, "First date (YYYY-MM-DD, inclusive) of the windows counted");
-  cmd->add_option("--to", a->to, "Last date (YYYY-MM-DD, inclusive)");
-  cmd->add_option("--station", a->station, "Only this station (exact name, any case)");
+  cmd->add_option("--from", a->from, "First date (YYYY-MM-DD, inclusive) of the windows counted")->check(kNotEmpty);
+  cmd->add_option("--to", a->to, "Last date (YYYY-MM-DD, inclusive)")->check(kNotEmpty);
+  cmd->add_option("--station", a->station, "Only this station (exact name, any case)")->check(kNotEmpty);
   cmd->add_option("--by", a->by, "Rank by entries or exits (top-stations, hourly)")
       ->capture_default_str()
       ->check(CLI::IsMember({"entries", "exits"}));

@@ -232,6 +232,10 @@ def test_week_facts_equal_the_lake(lakestream, reference, tmp_path):
         p = lakestream.run("report", "--warehouse", db, "--query", "daily", option, value, expect=2, broker=False)
         assert p.stderr == (f"lakestream: error: {option} is for --query top-stations and hourly; daily has a row "
                             "a day, in date order (narrow it with --from and --to)\n"), p.stderr
+    # An empty value was taken as the option not given: all dates, all stations.
+    for option in ("--from", "--to", "--station"):
+        p = lakestream.run("report", "--warehouse", db, "--query", "daily", option, "", expect=2, broker=False)
+        assert f"{option}: must not be empty (leave the option out for no limit)" in p.stderr, p.stderr
 
 
 def test_second_load_is_a_no_op_and_a_changed_file_is_reported(lakestream, reference, tmp_path):
