@@ -193,6 +193,7 @@ void RunProduce(const ProduceArgs& a) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   bool interrupted = false;
+  bool failing_noted = false;  // the warning that messages fail
   Status error;
   // Messages go to librdkafka in batches (one call each); a paced replay sends what it
   // holds before it waits, so batching never delays a message past its time.
@@ -262,12 +263,22 @@ void RunProduce(const ProduceArgs& a) {
     ++t.messages;
     t.bytes += m.key.size() + m.value.size();
     t.figures.Add(m);
+    // Said once, also in a pipe (where no progress line shows it): a feed without --count
+    // would otherwise go on failing until Ctrl-C with nothing said.
+    if (producer && !failing_noted && producer->failed() > 0) {
+      failing_noted = true;
+      progress.Clear();
+      StderrConsole().Printf("lakestream: warning: messages are not being delivered (first error: %s); produce goes "
+                             "on, and counts them at the end (Ctrl-C stops it)\n",
+                             producer->first_error().c_str());
+    }
     if ((t.messages & 0x3FF) == 0 && progress.Due()) {
       double s = elapsed();
       const produce::SourceStats& st = t.figures;
-      progress.Show(fmt::format("[produce] {} msgs  {:.0f} msg/s  {:.1f} MB/s  delivered {}  anomalies {}",
+      progress.Show(fmt::format("[produce] {} msgs  {:.0f} msg/s  {:.1f} MB/s  delivered {}{}  anomalies {}",
                                 Thousands(t.messages), t.messages / s, t.bytes / s / 1e6,
                                 Thousands(producer ? producer->delivered() : t.messages),
+                                producer && producer->failed() > 0 ? "  failed " + Thousands(producer->failed()) : "",
                                 Thousands(st.entries_anomalies + st.exits_anomalies)));
     }
   }

@@ -3,6 +3,7 @@ import collections
 import zlib
 import json
 import os
+import select
 import signal
 import subprocess
 import time
@@ -414,6 +415,30 @@ def test_ctrl_c_flushes_and_reports(tmp_path):
     assert s["failed"] == 0
     assert s["delivered"] == s["messages"] == len(kcat_read(topic))
     assert f"delivered {s['delivered']:,}, failed 0" in out
+
+
+def test_a_feed_whose_messages_fail_says_so_as_it_goes(tmp_path):
+    # A synthetic feed without --count whose messages the broker refuses (here: larger than
+    # the topic's max.message.bytes) went on failing until Ctrl-C, with nothing said in a
+    # pipe (found by review: the broker gone under such a feed).
+    topic = f"refusing-{os.getpid()}-{time.monotonic_ns()}"
+    run("topics", "create", topic, "--partitions", "1", "--topic-config", "max.message.bytes=64",
+        "-X", f"bootstrap.servers={BOOTSTRAP}")
+    proc = subprocess.Popen(
+        [BIN, "produce", "--source", "synthetic", "--rate", "200", "--topic", topic,
+         "-X", f"bootstrap.servers={BOOTSTRAP}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert select.select([proc.stderr], [], [], 60)[0], "no warning within 60 s"
+        line = proc.stderr.readline()
+        assert line.startswith("lakestream: warning: messages are not being delivered (first error: "
+                               f"{topic} [0]: Broker: Message size too large); produce goes on"), line
+    finally:
+        proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "messages were not delivered" in err, err
+    assert "delivered 0, failed " in out, out
 
 
 def test_ctrl_c_reports_the_figures_of_what_was_sent(tmp_path):
