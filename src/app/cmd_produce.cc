@@ -267,7 +267,6 @@ void RunProduce(const ProduceArgs& a) {
     // would otherwise go on failing until Ctrl-C with nothing said.
     if (producer && !failing_noted && producer->failed() > 0) {
       failing_noted = true;
-      progress.Clear();
       StderrConsole().Printf("lakestream: warning: messages are not being delivered (first error: %s); produce goes "
                              "on, and counts them at the end (Ctrl-C stops it)\n",
                              producer->first_error().c_str());

@@ -168,9 +168,9 @@ ON CONFLICT (log_id) DO UPDATE SET
   exits = fact_turnstile.exits + excluded.exits;
 )sql";
 
-// `sql` with kFactInstantSql for {instant}, kLatestStationSql for {latest} (and `table` for
-// {table}).
-std::string Dated(const char* sql, std::string_view table = "") {
+// `sql` with the warehouse's rules in place: kFactInstantSql for {instant}, kLatestStationSql
+// for {latest} (and `table` for {table}).
+std::string WithRules(const char* sql, std::string_view table = "") {
   return fmt::format(fmt::runtime(sql), fmt::arg("instant", kFactInstantSql), fmt::arg("latest", kLatestStationSql),
                      fmt::arg("table", table));
 }
@@ -178,7 +178,18 @@ std::string Dated(const char* sql, std::string_view table = "") {
 // Open's words for a file another process holds (HeldElsewhere finds them).
 constexpr std::string_view kHeldElsewhere = "is open in another process";
 
-constexpr size_t kLakeColumnCount = 12;  // kLakeColumns's
+// The turnstile lake's columns after the row index (which has no name), in file order:
+// kLakeColumns's.
+constexpr std::string_view kLakeColumnNames[] = {"CA",   "UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
+                                                 "DATE", "TIME", "DESC", "ENTRIES", "EXITS"};
+constexpr size_t kLakeColumnCount = 1 + std::size(kLakeColumnNames);
+
+// Column names as DuckDB, Spark and Parquet readers match them: in any case.
+bool SameColumnName(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
 constexpr const char* kLakeColumns =
     "{'index': 'BIGINT', 'CA': 'VARCHAR', 'UNIT': 'VARCHAR', 'SCP': 'VARCHAR', "
     "'STATION': 'VARCHAR', 'LINENAME': 'VARCHAR', 'DIVISION': 'VARCHAR', 'DATE': 'VARCHAR', "
@@ -215,26 +226,19 @@ Status CheckLakeHeader(const std::string& relative_path, const std::string& head
   std::vector<std::string_view> fields;
   std::string scratch;
   // By name too, in any case (as Parquet's columns are matched): twelve columns in another
-  // order would each load into another column. The first, the row index, has no name.
-  static constexpr std::string_view kNames[] = {"CA",   "UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
-                                                "DATE", "TIME", "DESC", "ENTRIES", "EXITS"};
+  // order would each load into another column.
   if (SplitCsvLine(header, &fields, &scratch) && fields.size() == kLakeColumnCount &&
-      std::equal(std::begin(kNames), std::end(kNames), fields.begin() + 1, [](std::string_view want, std::string_view f) {
-        return std::equal(want.begin(), want.end(), f.begin(), f.end(), [](char a, char b) {
-          return a == std::toupper(static_cast<unsigned char>(b));
-        });
-      })) {
+      std::equal(std::begin(kLakeColumnNames), std::end(kLakeColumnNames), fields.begin() + 1, SameColumnName)) {
     return Status::Ok();
   }
   std::string shown = header.substr(0, 200) + (header.size() > 200 ? " ..." : "");
   return Status::InvalidArgument(fmt::format(
       "lake file '{}' has the header '{}' ({} columns), not the {} columns of turnstile windows "
-      "(index,CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS) in that order (a CSV lake file "
-      "is read by position), that the "
+      "(index,{}) in that order (a CSV lake file is read by position), that the "
       "warehouse's star schema is built from: --table must name a table of a turnstile pipeline "
       "(pipelines/mta-turnstile.yaml). Query other tables straight from the lake, e.g. in DuckDB "
       "SELECT * FROM read_csv('LAKE/TABLE/*/*.csv.gz', hive_partitioning=false)",
-      relative_path, shown, fields.size(), kLakeColumnCount));
+      relative_path, shown, fields.size(), kLakeColumnCount, fmt::join(kLakeColumnNames, ",")));
 }
 
 // The Parquet files are read by column name: a file without one of the names that
@@ -252,11 +256,7 @@ Status CheckParquetColumns(lake::DuckDbConnection& conn, const LakeFile& file) {
   std::vector<std::string> names;  // the first row is the schema's root, not a column
   for (size_t i = 1; i < schema->rows.size(); ++i) names.push_back(schema->rows[i][0].value_or(""));
   auto has = [&](std::string_view want) {
-    return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
-      return n.size() == want.size() && std::equal(n.begin(), n.end(), want.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-             });
-    });
+    return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return SameColumnName(n, want); });
   };
   std::string missing;
   for (std::string_view c : {"CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DATE", "TIME", "ENTRIES",
@@ -403,7 +403,7 @@ Status Warehouse::CreateOrCheckSchema(Mode mode) {
     }
     LS_RETURN_NOT_OK(conn_->Execute("BEGIN TRANSACTION"));
     Status st = conn_->Execute(kCreateSchemaSql);
-    if (st.ok()) st = conn_->Execute(Dated(kViewSql));
+    if (st.ok()) st = conn_->Execute(WithRules(kViewSql));
     if (st.ok()) {
       st = conn_->Execute(fmt::format(
           "INSERT INTO lakestream_meta VALUES ('schema_version', '{}'), ('created_at', {})",
@@ -428,9 +428,9 @@ Status Warehouse::CreateOrCheckSchema(Mode mode) {
   };
   const Upgrade upgrades[] = {
       {"1", "dated a window by its end (one ending at 00:00:00 on the next day, at 09:00:00 in hour 9)",
-       {Dated(kViewSql), Dated(kDimDateSql, "fact_turnstile"), Dated(kMigrate1To2Sql)}},
+       {WithRules(kViewSql), WithRules(kDimDateSql, "fact_turnstile"), WithRules(kMigrate1To2Sql)}},
       {"2", "kept the station of a booth's first loaded file (a backfill after a station's rename brought the old name back)",
-       {Dated(kMigrate2To3Sql)}},
+       {WithRules(kMigrate2To3Sql)}},
   };
   for (size_t first = 0; first < std::size(upgrades); ++first) {
     if (version != upgrades[first].from) continue;
@@ -761,8 +761,8 @@ Result<std::vector<int64_t>> Warehouse::LoadGroup(std::span<const PendingFile> g
     }
     LS_RETURN_NOT_OK(hook(LoadStep::kStaged));
     LS_RETURN_NOT_OK(named(conn_->Execute(kStageSql)));
-    LS_RETURN_NOT_OK(named(conn_->Execute(Dated(kDimensionsSql))));
-    LS_RETURN_NOT_OK(named(conn_->Execute(Dated(kDimDateSql, "ls_stage"))));
+    LS_RETURN_NOT_OK(named(conn_->Execute(WithRules(kDimensionsSql))));
+    LS_RETURN_NOT_OK(named(conn_->Execute(WithRules(kDimDateSql, "ls_stage"))));
     LS_RETURN_NOT_OK(hook(LoadStep::kDimensions));
     LS_RETURN_NOT_OK(named(conn_->Execute(kFactsSql)));
     LS_RETURN_NOT_OK(hook(LoadStep::kFacts));
